@@ -1,0 +1,52 @@
+// Reading OTEL_* environment variables: the one place where the SDK and the
+// instrumentations turn the environment into settings. Every getter treats an
+// unset or empty (after trimming) variable as "not given"; a value that does
+// not parse produces one warning naming the variable and is then treated as
+// not given, so the caller's documented default applies.
+//
+// The variables and where they are used are listed in docs/configuration.md.
+//
+// Thread-safety: the getters read the environment (getenv) and may be called
+// from any thread as long as nobody calls setenv concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otelweb::config {
+
+// The trimmed value, or nullopt when unset or blank.
+std::optional<std::string> GetString(const char* name);
+// "true"/"false", case-insensitive. Anything else: warning, nullopt.
+std::optional<bool> GetBool(const char* name);
+// A decimal integer within [min, max]. Otherwise: warning, nullopt.
+std::optional<int64_t> GetInt(const char* name, int64_t min, int64_t max);
+// A finite decimal number within [min, max]. Otherwise: warning, nullopt.
+std::optional<double> GetDouble(const char* name, double min, double max);
+// Milliseconds as a non-negative integer (the spec's unit for timeouts/delays).
+std::optional<std::chrono::milliseconds> GetMillis(const char* name);
+// The first of several names that is set (e.g. a per-signal variable, then the
+// general one), with the name that matched.
+struct Found {
+  std::string name;
+  std::string value;
+};
+std::optional<Found> GetFirst(std::initializer_list<const char*> names);
+// Splits a comma-separated list, trimming each item and dropping empty ones.
+std::vector<std::string> SplitList(std::string_view text);
+// Reports an invalid value the same way the getters do.
+void WarnInvalid(std::string_view name, std::string_view value, std::string_view expected);
+
+// Parsing helpers exposed for tests and fuzzing (no environment access).
+bool ParseBool(std::string_view text, bool* out) noexcept;
+bool ParseInt(std::string_view text, int64_t* out) noexcept;
+bool ParseDouble(std::string_view text, double* out) noexcept;
+// Percent-decodes text; false on a malformed escape.
+bool PercentDecode(std::string_view text, std::string* out);
+std::string_view Trim(std::string_view s) noexcept;
+
+}  // namespace otelweb::config

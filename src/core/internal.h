@@ -1,0 +1,211 @@
+// Internal machinery of the tracing core: span records and their per-thread
+// pools, per-thread state (context stack, id generator, counters), and the
+// provider/tracer cores. Not installed; other components use the public API.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "otelweb/context.h"
+#include "otelweb/processor.h"
+#include "otelweb/resource.h"
+#include "otelweb/sampler.h"
+#include "otelweb/span.h"
+#include "otelweb/span_data.h"
+#include "otelweb/tracer.h"
+
+namespace otelweb::internal {
+
+// ---------------------------------------------------------------------------
+// Span records
+
+struct SpanRecord : SpanData {
+  using SpanData::arena_;
+  using SpanData::attrs_;
+  using SpanData::context_;
+  using SpanData::dropped_attrs_;
+  using SpanData::dropped_events_;
+  using SpanData::dropped_links_;
+  using SpanData::end_ns_;
+  using SpanData::event_attrs_;
+  using SpanData::events_;
+  using SpanData::kind_;
+  using SpanData::link_attrs_;
+  using SpanData::links_;
+  using SpanData::name_len_;
+  using SpanData::name_off_;
+  using SpanData::parent_remote_;
+  using SpanData::parent_span_id_;
+  using SpanData::start_ns_;
+  using SpanData::status_;
+  using SpanData::status_len_;
+  using SpanData::status_off_;
+  using SpanData::tracer_;
+
+  RecordPool* pool = nullptr;
+  SpanRecord* next = nullptr;        // free-list link
+  std::atomic<uint32_t> refs{0};     // processors still holding it
+  std::atomic<uint32_t> gen{1};      // bumped at End: stale handles stop writing
+  const SpanLimits* limits = nullptr;
+
+  // Empties the record, keeping every buffer's capacity.
+  void Clear() noexcept {
+    attrs_.clear();
+    events_.clear();
+    event_attrs_.clear();
+    links_.clear();
+    link_attrs_.clear();
+    arena_.clear();
+    dropped_attrs_ = dropped_events_ = dropped_links_ = 0;
+    status_ = StatusCode::kUnset;
+    status_off_ = status_len_ = 0;
+    parent_remote_ = false;
+  }
+};
+
+// A pool of records owned by one thread. The owner takes and returns records
+// without synchronisation; other threads (the batch worker) return records
+// by pushing a chain onto `returned` with one CAS. Pools are never freed: a
+// thread that exits leaves its pool to the next thread that starts.
+struct RecordPool {
+  SpanRecord* free_list = nullptr;            // owner only
+  std::atomic<SpanRecord*> returned{nullptr};  // any thread pushes
+  uint64_t allocated = 0;                      // owner only
+
+  SpanRecord* Acquire() noexcept;
+  void ReleaseLocal(SpanRecord* r) noexcept {
+    r->next = free_list;
+    free_list = r;
+  }
+  void ReleaseRemote(SpanRecord* first, SpanRecord* last) noexcept {
+    SpanRecord* head = returned.load(std::memory_order_relaxed);
+    do {
+      last->next = head;
+    } while (!returned.compare_exchange_weak(head, first, std::memory_order_release,
+                                             std::memory_order_relaxed));
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Per-thread state
+
+struct ContextEntry {
+  Context ctx;
+  uint32_t serial = 0;
+  bool detached = false;
+};
+
+// Counters kept per thread by the thread itself (single writer, relaxed
+// load+store, no locked instruction); readers sum over all threads.
+struct ThreadCounters {
+  std::atomic<uint64_t> started{0};
+  std::atomic<uint64_t> non_recording{0};
+  std::atomic<uint64_t> ended{0};
+  void Bump(std::atomic<uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+struct ThreadState {
+  RecordPool* pool = nullptr;
+  ThreadCounters* counters = nullptr;
+  std::vector<ContextEntry> stack;  // stack[0] is the empty context
+  uint32_t next_serial = 1;
+  // xoshiro256** state for ids.
+  uint64_t rng[4] = {0, 0, 0, 0};
+  uint64_t rng_fork_gen = ~0ull;
+};
+
+ThreadState* CreateThreadState() noexcept;
+extern thread_local ThreadState* t_state;
+
+inline ThreadState& State() noexcept {
+  ThreadState* s = t_state;
+  if (__builtin_expect(s == nullptr, 0)) s = CreateThreadState();
+  return *s;
+}
+
+// The calling thread's current context (a static empty one when none).
+const Context& CurrentContextRef() noexcept;
+
+// Fast random 64-bit values from the thread's generator (never zero).
+uint64_t NextRandom64() noexcept;
+
+// Returns a record to its pool, from whichever thread.
+void RecycleRecord(SpanRecord* r) noexcept;
+// Drops one reference; recycles on the last.
+inline void UnrefRecord(SpanRecord* r) noexcept {
+  if (r->refs.load(std::memory_order_acquire) == 1 ||
+      r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    RecycleRecord(r);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Provider and tracer cores (kept for the life of the process)
+
+struct ProcessorList {
+  std::vector<SpanProcessor*> all;
+  std::vector<SpanProcessor*> on_start;
+};
+
+struct ProviderCore {
+  std::atomic<bool> active{true};
+  Resource resource;
+  SpanLimits limits;
+  std::shared_ptr<Sampler> sampler;
+  Sampler::Builtin sampler_kind = Sampler::Builtin::kCustom;
+  std::shared_ptr<IdGenerator> id_generator;  // null: built-in
+  std::atomic<ProcessorList*> processors{nullptr};
+
+  std::mutex mu;  // guards the members below
+  std::vector<std::unique_ptr<SpanProcessor>> owned_processors;
+  std::vector<std::unique_ptr<ProcessorList>> lists;  // every list ever published
+  std::vector<std::unique_ptr<TracerCore>> tracers;
+  bool shut_down = false;
+};
+
+struct TracerCore {
+  ProviderCore* provider = nullptr;
+  InstrumentationScope scope;
+};
+
+// Process-wide accounting of the batch/simple processors (added to SdkCounters).
+struct GlobalCounters {
+  std::atomic<uint64_t> dropped_queue_full{0};
+  std::atomic<uint64_t> dropped_after_shutdown{0};
+  std::atomic<uint64_t> exported{0};
+  std::atomic<uint64_t> export_failed{0};
+  std::atomic<uint64_t> export_calls_failed{0};
+};
+GlobalCounters& Globals() noexcept;
+
+// Gives internal code access to Context's private members.
+struct ContextAccess {
+  static Context Make(const SpanContext& sc, SpanRecord* rec, uint32_t gen, const Context& base) {
+    Context c = base;
+    c.span_context_ = sc;
+    c.record_ = rec;
+    c.record_gen_ = gen;
+    return c;
+  }
+  static SpanRecord* Record(const Context& c) noexcept { return c.record_; }
+  static uint32_t RecordGen(const Context& c) noexcept { return c.record_gen_; }
+  static SpanRef MakeRef(SpanRecord* rec, uint32_t gen, const SpanContext& sc) noexcept {
+    return SpanRef(rec, gen, sc);
+  }
+};
+
+// Stores attributes into a record under its limits (shared by spans, events
+// and links).
+void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin, uint32_t count_limit,
+                    uint32_t* dropped, std::string_view key, const AttributeValue& value) noexcept;
+
+// Cuts s to at most n bytes without splitting a UTF-8 sequence.
+size_t Utf8Prefix(std::string_view s, size_t n) noexcept;
+
+}  // namespace otelweb::internal
