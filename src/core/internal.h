@@ -205,6 +205,11 @@ struct ContextAccess {
 void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin, uint32_t count_limit,
                     uint32_t* dropped, std::string_view key, const AttributeValue& value) noexcept;
 
+void AddLinkTo(SpanRecord* r, const SpanContext& ctx, Attributes attrs) noexcept;
+
+// Returns many records at once (the batch worker): one CAS per pool.
+void UnrefRecords(SpanRecord** recs, size_t n) noexcept;
+
 // Cuts s to at most n bytes without splitting a UTF-8 sequence.
 size_t Utf8Prefix(std::string_view s, size_t n) noexcept;
 
