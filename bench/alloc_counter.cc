@@ -1,0 +1,45 @@
+#include "alloc_counter.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace {
+thread_local uint64_t t_allocs = 0;
+void* Alloc(std::size_t n) {
+  ++t_allocs;
+  void* p = std::malloc(n ? n : 1);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* AllocAligned(std::size_t n, std::align_val_t al) {
+  ++t_allocs;
+  void* p = nullptr;
+  std::size_t a = static_cast<std::size_t>(al);
+  if (a < sizeof(void*)) a = sizeof(void*);
+  if (posix_memalign(&p, a, n ? n : 1) != 0) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+uint64_t otelweb_bench_allocs() noexcept { return t_allocs; }
+
+void* operator new(std::size_t n) { return Alloc(n); }
+void* operator new[](std::size_t n) { return Alloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++t_allocs;
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  ++t_allocs;
+  return std::malloc(n ? n : 1);
+}
+void* operator new(std::size_t n, std::align_val_t a) { return AllocAligned(n, a); }
+void* operator new[](std::size_t n, std::align_val_t a) { return AllocAligned(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }

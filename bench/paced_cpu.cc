@@ -1,0 +1,96 @@
+// Paced CPU cost: N spans per second with the ten attributes through the
+// batch processor (default options, no-op exporter) for D seconds; prints the
+// CPU time of the whole process (all threads) as a percentage of one core,
+// and the spans exported and dropped.
+//
+// Usage: otelweb_paced_cpu [spans_per_second=100000] [seconds=5]
+#include <sys/resource.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "bench_common.h"
+#include "otelweb/otelweb.h"
+
+using namespace otelweb;
+
+namespace {
+
+class NoopExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
+    count.fetch_add(batch.size(), std::memory_order_relaxed);
+    return ExportResult::kSuccess;
+  }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  std::string_view Name() const noexcept override { return "noop"; }
+  std::atomic<uint64_t> count{0};
+};
+
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double Mono() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::thread([] {}).join();
+  const long rate = argc > 1 ? std::atol(argv[1]) : 100000;
+  const double seconds = argc > 2 ? std::atof(argv[2]) : 5.0;
+  if (rate <= 0 || seconds <= 0 || seconds > 600) {
+    std::fprintf(stderr, "usage: %s [spans_per_second] [seconds (<= 600)]\n", argv[0]);
+    return 2;
+  }
+  auto exporter = std::make_unique<NoopExporter>();
+  NoopExporter* exp = exporter.get();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.resource = Resource::Create({});
+  auto bp = std::make_unique<BatchSpanProcessor>(std::move(exporter));
+  BatchSpanProcessor* batch = bp.get();
+  o.processors.push_back(std::move(bp));
+  TracerProvider provider(std::move(o));
+  Tracer tracer = provider.GetTracer("paced");
+
+  // 1 ms ticks: each tick makes rate/1000 spans, then sleeps to the next tick.
+  const long per_tick = rate / 1000;
+  const long ticks = static_cast<long>(seconds * 1000);
+  double cpu0 = CpuSeconds();
+  double wall0 = Mono();
+  timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  for (long t = 0; t < ticks; ++t) {
+    for (long i = 0; i < per_tick; ++i) {
+      Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
+      bench::SetTenAttributes(s);
+      s.End();
+    }
+    next.tv_nsec += 1000000;
+    if (next.tv_nsec >= 1000000000) {
+      next.tv_nsec -= 1000000000;
+      ++next.tv_sec;
+    }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+  }
+  double wall = Mono() - wall0;
+  double cpu = CpuSeconds() - cpu0;
+  provider.ForceFlush();
+  ProcessorCounters c = batch->counters();
+  std::printf("rate=%ld spans/s seconds=%.2f wall=%.3f s cpu=%.3f s cpu_pct_of_core=%.2f%% "
+              "exported=%llu dropped=%llu\n",
+              rate, seconds, wall, cpu, 100.0 * cpu / wall,
+              static_cast<unsigned long long>(exp->count.load()),
+              static_cast<unsigned long long>(c.dropped_queue_full));
+  return 0;
+}

@@ -1,0 +1,367 @@
+// Processors and provider lifecycle, including the concurrency tests that CI
+// also runs under ThreadSanitizer (their names contain "Concurrency").
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "otelweb/exporters/in_memory.h"
+#include "otelweb/otelweb.h"
+
+namespace otelweb {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An exporter that can be slowed down, made to fail, or blocked until shutdown.
+class TestExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
+    calls.fetch_add(1);
+    if (block_until_shutdown) {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return shut_down.load(); });
+      return ExportResult::kFailure;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    if (fail) return ExportResult::kFailure;
+    std::lock_guard<std::mutex> l(mu);
+    for (auto& s : batch) {
+      ids.insert(s->span_id().ToHex());
+      batch_sizes.push_back(batch.size());
+    }
+    spans.fetch_add(batch.size());
+    return ExportResult::kSuccess;
+  }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    shut_down = true;
+    cv.notify_all();
+    return OperationResult::Ok();
+  }
+  std::string_view Name() const noexcept override { return "test"; }
+
+  std::atomic<uint64_t> calls{0}, spans{0};
+  std::atomic<bool> shut_down{false};
+  bool fail = false;
+  bool block_until_shutdown = false;
+  std::chrono::milliseconds delay{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> ids;
+  std::vector<size_t> batch_sizes;
+};
+
+struct BatchFixture {
+  TestExporter* exporter;
+  BatchSpanProcessor* batch;
+  std::unique_ptr<TracerProvider> provider;
+  Tracer tracer;
+  explicit BatchFixture(BatchOptions opt, std::function<void(TestExporter&)> setup = nullptr) {
+    auto e = std::make_unique<TestExporter>();
+    exporter = e.get();
+    if (setup) setup(*e);
+    auto b = std::make_unique<BatchSpanProcessor>(std::move(e), opt);
+    batch = b.get();
+    TracerProviderOptions o;
+    o.sampler = AlwaysOnSampler();
+    o.processors.push_back(std::move(b));
+    provider = std::make_unique<TracerProvider>(std::move(o));
+    tracer = provider->GetTracer("batch-test");
+  }
+};
+
+TEST(BatchProcessor, ExportsFullBatchesWithoutWaitingForTheDelay) {
+  BatchOptions opt;
+  opt.max_export_batch_size = 10;
+  opt.schedule_delay = 60s;  // only a full batch can trigger an export
+  BatchFixture f(opt);
+  for (int i = 0; i < 30; ++i) f.tracer.StartSpan("s").End();
+  for (int i = 0; i < 200 && f.exporter->spans.load() < 30; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(f.exporter->spans.load(), 30u);
+  std::lock_guard<std::mutex> l(f.exporter->mu);
+  for (size_t n : f.exporter->batch_sizes) EXPECT_LE(n, 10u);
+}
+
+TEST(BatchProcessor, ScheduleDelayExportsAPartialBatch) {
+  BatchOptions opt;
+  opt.schedule_delay = 50ms;
+  BatchFixture f(opt);
+  f.tracer.StartSpan("lonely").End();
+  for (int i = 0; i < 200 && f.exporter->spans.load() < 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(f.exporter->spans.load(), 1u);
+}
+
+TEST(BatchProcessor, ForceFlushExportsEverythingQueued) {
+  BatchOptions opt;
+  opt.schedule_delay = 60s;
+  BatchFixture f(opt);
+  for (int i = 0; i < 100; ++i) f.tracer.StartSpan("s").End();
+  EXPECT_TRUE(f.provider->ForceFlush(5s).ok());
+  EXPECT_EQ(f.exporter->spans.load(), 100u);
+  EXPECT_EQ(f.batch->counters().exported, 100u);
+}
+
+TEST(BatchProcessor, ShutdownDrainsAndLaterSpansAreNoOps) {
+  BatchOptions opt;
+  opt.schedule_delay = 60s;
+  BatchFixture f(opt);
+  for (int i = 0; i < 700; ++i) f.tracer.StartSpan("s").End();
+  EXPECT_TRUE(f.provider->Shutdown(5s).ok());
+  EXPECT_EQ(f.exporter->spans.load(), 700u);
+  EXPECT_TRUE(f.exporter->shut_down.load());
+  EXPECT_EQ(f.provider->Shutdown(1s), OperationResult::AlreadyShutDown());
+  EXPECT_EQ(f.provider->ForceFlush(1s), OperationResult::AlreadyShutDown());
+  Span late = f.tracer.StartSpan("late");
+  EXPECT_FALSE(late.IsRecording());
+  EXPECT_FALSE(f.tracer.Enabled());
+}
+
+TEST(BatchProcessor, QueueFullDropsAreCountedAndWarnedOnce) {
+  std::atomic<int> warnings{0};
+  SetDiagnosticsSink([&](LogLevel, std::string_view m) {
+    if (m.find("queue is full") != std::string_view::npos) warnings++;
+  });
+  BatchOptions opt;
+  opt.max_queue_size = 16;
+  opt.max_export_batch_size = 16;
+  opt.schedule_delay = 60s;
+  BatchFixture f(opt, [](TestExporter& e) { e.block_until_shutdown = true; });
+  for (int i = 0; i < 100; ++i) f.tracer.StartSpan("s").End();
+  // The worker holds at most one batch (16) in the blocked export, the queue 16 more.
+  ProcessorCounters c = f.batch->counters();
+  EXPECT_GE(c.dropped_queue_full, 100u - 32u);
+  EXPECT_LE(c.dropped_queue_full, 100u - 16u);
+  EXPECT_EQ(warnings.load(), 1);
+  EXPECT_GE(GetSdkCounters().spans_dropped_queue_full, c.dropped_queue_full);
+  auto t0 = std::chrono::steady_clock::now();
+  OperationResult r = f.provider->Shutdown(300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  (void)r;
+  SetDiagnosticsSink(nullptr);
+}
+
+TEST(BatchProcessor, ShutdownWithAStuckExporterReturnsWithinItsDeadline) {
+  BatchOptions opt;
+  opt.schedule_delay = 10ms;
+  BatchFixture f(opt, [](TestExporter& e) { e.delay = 2s; });
+  f.tracer.StartSpan("s").End();
+  std::this_thread::sleep_for(50ms);  // the worker is now inside the slow export
+  auto t0 = std::chrono::steady_clock::now();
+  OperationResult r = f.provider->Shutdown(200ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r, OperationResult::Timeout());
+  EXPECT_LT(took, 1s);
+}
+
+TEST(BatchProcessor, FailedExportsAreCounted) {
+  BatchOptions opt;
+  opt.schedule_delay = 60s;
+  BatchFixture f(opt, [](TestExporter& e) { e.fail = true; });
+  for (int i = 0; i < 5; ++i) f.tracer.StartSpan("s").End();
+  f.provider->ForceFlush(5s);
+  EXPECT_EQ(f.batch->counters().export_failed, 5u);
+  EXPECT_EQ(f.batch->counters().exported, 0u);
+}
+
+TEST(BatchProcessor, OptionsComeFromTheEnvironmentWhenNotInCode) {
+  setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100", 1);
+  setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10", 1);
+  BatchOptions code;
+  code.schedule_delay = 123ms;
+  ResolvedBatchOptions r = ResolveBatchOptions(code);
+  unsetenv("OTEL_BSP_MAX_QUEUE_SIZE");
+  unsetenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+  EXPECT_EQ(r.max_queue_size, 100u);
+  EXPECT_EQ(r.max_export_batch_size, 10u);
+  EXPECT_EQ(r.schedule_delay, 123ms);
+  EXPECT_EQ(r.export_timeout, 30000ms);
+}
+
+TEST(SimpleProcessor, ExportsEachSampledSpanOnTheEndingThread) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto sp = std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store));
+  SimpleSpanProcessor* simple = sp.get();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::move(sp));
+  TracerProvider p(std::move(o));
+  Tracer t = p.GetTracer("s");
+  t.StartSpan("a").End();
+  EXPECT_EQ(store->size(), 1u);  // synchronously
+  EXPECT_EQ(simple->counters().exported, 1u);
+}
+
+TEST(Provider, SeveralProcessorsAllSeeEverySpan) {
+  auto s1 = std::make_shared<InMemorySpanStore>();
+  auto s2 = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(s1)));
+  TracerProvider p(std::move(o));
+  p.AddProcessor(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(s2)));
+  Tracer t = p.GetTracer("multi");
+  { Span s = t.StartSpan("both"); s.SetAttribute("k", "v"); }
+  ASSERT_EQ(s1->size(), 1u);
+  ASSERT_EQ(s2->size(), 1u);
+  EXPECT_EQ(s1->spans()[0], s2->spans()[0]);  // one record shared by reference
+  s1->Reset();
+  AttributeView v;
+  EXPECT_TRUE(s2->spans()[0]->FindAttribute("k", &v));  // still alive for the other holder
+  EXPECT_EQ(v.as_string(), "v");
+}
+
+TEST(Provider, TracersAreCachedPerScope) {
+  TracerProvider p;
+  Tracer a = p.GetTracer("lib", "1.0");
+  Tracer b = p.GetTracer("lib", "1.0");
+  Tracer c = p.GetTracer("lib", "2.0");
+  EXPECT_EQ(&a.scope(), &b.scope());
+  EXPECT_NE(&a.scope(), &c.scope());
+}
+
+TEST(Provider, GlobalIsNoOpUntilSet) {
+  SetTracerProvider(nullptr);
+  Span s = GetTracer("x").StartSpan("nothing");
+  EXPECT_FALSE(s.IsRecording());
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  SetTracerProvider(std::make_shared<TracerProvider>(std::move(o)));
+  GetTracer("x").StartSpan("something").End();
+  EXPECT_EQ(store->size(), 1u);
+  SetTracerProvider(nullptr);
+}
+
+TEST(Provider, SpanOutlivingItsProviderIsHarmless) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  Span survivor;
+  Tracer t;
+  {
+    TracerProviderOptions o;
+    o.sampler = AlwaysOnSampler();
+    o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    TracerProvider p(std::move(o));
+    t = p.GetTracer("gone");
+    survivor = t.StartSpan("survivor");
+  }
+  survivor.SetAttribute("after", 1);
+  survivor.End();
+  EXPECT_EQ(store->size(), 0u);  // dropped after shutdown, never a crash
+  EXPECT_FALSE(t.StartSpan("later").IsRecording());
+}
+
+TEST(Provider, InstallTracingGivesAWorkingGlobalAndFlushesOnScopeExit) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions o;
+    o.service_name = "install-test";
+    o.exporter = std::make_unique<InMemorySpanExporter>(store);
+    o.sampler = AlwaysOnSampler();
+    auto tracing = InstallTracing(std::move(o));
+    auto span = GetTracer("app").StartSpan("work");
+    span.End();
+    EXPECT_EQ(store->size(), 0u);  // batched, not yet exported
+  }
+  ASSERT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->spans()[0]->resource().service_name(), "install-test");
+  EXPECT_FALSE(GetTracer("app").StartSpan("after").IsRecording());
+}
+
+TEST(Provider, SdkDisabledGivesNoOpSpans) {
+  setenv("OTEL_SDK_DISABLED", "true", 1);
+  auto tracing = InstallTracing();
+  unsetenv("OTEL_SDK_DISABLED");
+  EXPECT_FALSE(GetTracer("app").StartSpan("x").IsRecording());
+}
+
+// --- Concurrency (also run under ThreadSanitizer) ---------------------------
+
+TEST(Concurrency, ManyThreadsNestSpansWhileFlushing) {
+  BatchOptions opt;
+  opt.max_queue_size = 1 << 16;
+  opt.schedule_delay = 5ms;
+  BatchFixture f(opt);
+  constexpr int kThreads = 8, kIters = 2000;
+  std::atomic<bool> go{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < kIters; ++i) {
+        Span a = f.tracer.StartSpan("outer");
+        Scope sa(a.AsContext());
+        Span b = f.tracer.StartSpan("inner");
+        b.SetAttribute("i", i);
+        Scope sb(b.AsContext());
+        GetCurrentSpan().AddEvent("e");
+      }
+    });
+  }
+  go = true;
+  std::thread flusher([&] {
+    for (int i = 0; i < 20; ++i) {
+      f.provider->ForceFlush(5s);
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  for (auto& t : ts) t.join();
+  flusher.join();
+  EXPECT_TRUE(f.provider->ForceFlush(10s).ok());
+  const uint64_t total = uint64_t(kThreads) * kIters * 2;
+  ProcessorCounters c = f.batch->counters();
+  EXPECT_EQ(c.exported + c.dropped_queue_full, total);
+  EXPECT_EQ(c.dropped_queue_full, 0u);
+  std::lock_guard<std::mutex> l(f.exporter->mu);
+  EXPECT_EQ(f.exporter->ids.size(), total);  // every span exactly once, ids unique
+}
+
+TEST(Concurrency, ShutdownWhileThreadsAreEndingSpans) {
+  BatchOptions opt;
+  opt.schedule_delay = 1ms;
+  BatchFixture f(opt);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 100000 && !stop.load(std::memory_order_relaxed); ++i) {
+        Span s = f.tracer.StartSpan("racing");
+        s.SetAttribute("k", i);
+      }
+    });
+  }
+  std::this_thread::sleep_for(20ms);
+  OperationResult r = f.provider->Shutdown(5s);
+  EXPECT_TRUE(r.ok());
+  stop = true;
+  for (auto& t : ts) t.join();
+  ProcessorCounters c = f.batch->counters();
+  EXPECT_EQ(c.exported, f.exporter->spans.load());
+  EXPECT_GT(c.exported, 0u);
+}
+
+TEST(Concurrency, RecordsFlowBackToExitedThreadsPools) {
+  // Threads that exit while their spans are still queued hand their pools on.
+  BatchOptions opt;
+  opt.schedule_delay = 1ms;
+  BatchFixture f(opt);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) {
+      ts.emplace_back([&] {
+        for (int i = 0; i < 200; ++i) f.tracer.StartSpan("short-lived-thread").End();
+      });
+    }
+    for (auto& t : ts) t.join();
+  }
+  EXPECT_TRUE(f.provider->ForceFlush(10s).ok());
+  EXPECT_EQ(f.exporter->spans.load(), 20u * 4 * 200);
+}
+
+}  // namespace
+}  // namespace otelweb
