@@ -42,8 +42,12 @@ struct TracingOptions {
   std::vector<OwnedKeyValue> resource_attributes;  // merged over OTEL_RESOURCE_ATTRIBUTES
   std::shared_ptr<Sampler> sampler;        // else OTEL_TRACES_SAMPLER[_ARG]
   // Exporter names as in OTEL_TRACES_EXPORTER ("console", "otlp", "none",
-  // "memory"); empty: the environment, else "console". Ignored when
-  // `exporter` is given.
+  // "memory", comma-separated for several); empty: OTEL_TRACES_EXPORTER;
+  // when that is unset too: "otlp" if OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is
+  // set, else "console" (the spec's default is otlp; a library that prints
+  // to the terminal until told where the collector is is friendlier, and
+  // never sends data to a port nobody configured). Ignored when `exporter`
+  // is given.
   std::string exporter_name;
   std::unique_ptr<SpanExporter> exporter;  // takes precedence over exporter_name
   // Batch (the default) or simple processing for the exporter above.

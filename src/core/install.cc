@@ -7,6 +7,11 @@
 #include "otelweb/exporters/in_memory.h"
 #include "otelweb/otelweb.h"
 
+// Defined by the OTLP library (otelweb_otlp), which also forces the linker
+// to keep it (-Wl,--undefined=...): when present, InstallTracing can build
+// "otlp" exporters without the program naming the OTLP library in code.
+extern "C" __attribute__((weak)) void otelweb_register_builtin_exporters();
+
 namespace otelweb {
 
 namespace {
@@ -116,8 +121,15 @@ TracingHandle InstallTracing(TracingOptions options) {
   if (options.exporter) {
     exporters.push_back(std::move(options.exporter));
   } else {
+    if (otelweb_register_builtin_exporters != nullptr) otelweb_register_builtin_exporters();
     std::string names = options.exporter_name;
-    if (names.empty()) names = config::GetString("OTEL_TRACES_EXPORTER").value_or("console");
+    if (names.empty()) names = config::GetString("OTEL_TRACES_EXPORTER").value_or("");
+    if (names.empty()) {
+      // Not configured: OTLP when an endpoint is configured, else the terminal.
+      bool endpoint = config::GetString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").has_value() ||
+                      config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
+      names = endpoint ? "otlp" : "console";
+    }
     for (const std::string& n : config::SplitList(names)) {
       if (n == "none") continue;
       if (auto e = MakeNamed(n)) exporters.push_back(std::move(e));
