@@ -183,6 +183,11 @@ struct GlobalCounters {
   std::atomic<uint64_t> export_calls_failed{0};
 };
 GlobalCounters& Globals() noexcept;
+// Counters of exported spans kept by one processor and written without locked
+// instructions; GetSdkCounters adds them. Unregistering folds the value into
+// Globals().exported.
+void RegisterExportedShard(const std::atomic<uint64_t>* c);
+void UnregisterExportedShard(const std::atomic<uint64_t>* c);
 
 // Gives internal code access to Context's private members.
 struct ContextAccess {

@@ -65,14 +65,19 @@ struct SimpleSpanProcessor::State {
   std::atomic<bool> shut_down{false};
   std::atomic<bool> warned_fail{false};
   std::atomic<uint64_t> exported{0}, failed{0}, after_shutdown{0}, not_sampled{0}, calls{0};
+  // Successful exports not yet added to the process-wide counter (folded in
+  // by GetSdkCounters through the registry below).
+  std::atomic<uint64_t> global_share_exported{0};
 };
 
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) : s_(new State) {
   s_->exporter = std::move(exporter);
+  internal::RegisterExportedShard(&s_->global_share_exported);
 }
 
 SimpleSpanProcessor::~SimpleSpanProcessor() {
   if (!s_->shut_down.load()) Shutdown();
+  internal::UnregisterExportedShard(&s_->global_share_exported);
 }
 
 void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
@@ -85,13 +90,20 @@ void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
     Add(internal::Globals().dropped_after_shutdown, 1);
     return;
   }
-  ExportResult r;
-  {
-    std::lock_guard<std::mutex> lock(s_->mu);
-    Add(s_->calls, 1);
-    r = SafeExport(*s_->exporter, std::span<EndedSpan>(&span, 1));
+  std::lock_guard<std::mutex> lock(s_->mu);
+  // Counters are written under the mutex only: plain load+store, no locked
+  // instruction on the hot path.
+  auto bump = [](std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  };
+  bump(s_->calls);
+  ExportResult r = SafeExport(*s_->exporter, std::span<EndedSpan>(&span, 1));
+  if (r == ExportResult::kSuccess) {
+    bump(s_->exported);
+    bump(s_->global_share_exported);
+  } else {
+    CountExport(r, 1, s_->exported, s_->failed, s_->warned_fail, s_->exporter->Name());
   }
-  CountExport(r, 1, s_->exported, s_->failed, s_->warned_fail, s_->exporter->Name());
 }
 
 OperationResult SimpleSpanProcessor::ForceFlush(std::chrono::milliseconds timeout) noexcept {

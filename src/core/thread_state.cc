@@ -59,6 +59,7 @@ struct Registry {
   std::vector<RecordPool*> free_pools;
   std::vector<ThreadCounters*> all_counters;
   std::vector<ThreadCounters*> free_counters;
+  std::vector<const std::atomic<uint64_t>*> exported_shards;
 };
 
 Registry& Reg() {
@@ -190,6 +191,23 @@ void RecycleRecord(SpanRecord* r) noexcept {
   }
 }
 
+void RegisterExportedShard(const std::atomic<uint64_t>* c) {
+  std::lock_guard<std::mutex> lock(Reg().mu);
+  Reg().exported_shards.push_back(c);
+}
+
+void UnregisterExportedShard(const std::atomic<uint64_t>* c) {
+  std::lock_guard<std::mutex> lock(Reg().mu);
+  auto& v = Reg().exported_shards;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == c) {
+      Globals().exported.fetch_add(c->load(std::memory_order_relaxed), std::memory_order_relaxed);
+      v.erase(v.begin() + static_cast<long>(i));
+      return;
+    }
+  }
+}
+
 GlobalCounters& Globals() noexcept {
   static GlobalCounters* g = new GlobalCounters;
   return *g;
@@ -206,11 +224,12 @@ SdkCounters GetSdkCounters() noexcept {
       c.spans_non_recording += tc->non_recording.load(std::memory_order_relaxed);
       c.spans_ended += tc->ended.load(std::memory_order_relaxed);
     }
+    for (auto* e : internal::Reg().exported_shards) c.spans_exported += e->load(std::memory_order_relaxed);
   }
   auto& g = internal::Globals();
   c.spans_dropped_queue_full = g.dropped_queue_full.load(std::memory_order_relaxed);
   c.spans_dropped_after_shutdown = g.dropped_after_shutdown.load(std::memory_order_relaxed);
-  c.spans_exported = g.exported.load(std::memory_order_relaxed);
+  c.spans_exported += g.exported.load(std::memory_order_relaxed);
   c.spans_export_failed = g.export_failed.load(std::memory_order_relaxed);
   c.export_calls_failed = g.export_calls_failed.load(std::memory_order_relaxed);
   return c;
