@@ -72,6 +72,7 @@ std::atomic<uint64_t> g_fork_gen{0};
 void OnForkChild() { g_fork_gen.fetch_add(1, std::memory_order_relaxed); }
 
 struct ThreadStateOwner {
+  bool armed = false;
   ~ThreadStateOwner() {
     ThreadState* s = t_state;
     if (s == nullptr) return;
@@ -136,7 +137,7 @@ ThreadState* CreateThreadState() noexcept {
   s->stack.emplace_back();
   Seed(*s);
   t_state = s;
-  (void)&t_owner;  // make sure this thread's owner exists so the state is handed back
+  t_owner.armed = true;  // touching it registers its destructor, which hands the state back
   return s;
 }
 
