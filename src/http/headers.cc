@@ -1,0 +1,199 @@
+// Header access, capture and sanitizing.
+#include <string>
+#include <vector>
+
+#include "otelweb/config.h"
+#include "otelweb/diagnostics.h"
+#include "otelweb/http.h"
+
+namespace otelweb::http {
+
+namespace {
+
+inline char Lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+std::string ToLower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = Lower(c);
+  return r;
+}
+
+bool IsLiteralName(std::string_view p) noexcept {
+  if (p.empty()) return false;
+  for (char c : p) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ContainsIgnoreCase(std::string_view hay, std::string_view lower_needle) noexcept {
+  if (lower_needle.size() > hay.size()) return false;
+  for (size_t i = 0; i + lower_needle.size() <= hay.size(); ++i) {
+    size_t j = 0;
+    while (j < lower_needle.size() && Lower(hay[i + j]) == lower_needle[j]) ++j;
+    if (j == lower_needle.size()) return true;
+  }
+  return false;
+}
+
+// Compiles the valid patterns of a list into one case-insensitive regex;
+// plain names go to `literals` (lowercased) instead.
+void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
+                     std::vector<std::string>* literals, std::optional<std::regex>* regex) {
+  std::string joined;
+  for (const std::string& raw : patterns) {
+    std::string_view p = config::Trim(raw);
+    if (p.empty()) continue;
+    if (IsLiteralName(p)) {
+      literals->push_back(ToLower(p));
+      continue;
+    }
+    try {
+      std::regex probe(p.begin(), p.end(), std::regex::ECMAScript | std::regex::icase);
+      (void)probe;
+    } catch (const std::regex_error&) {
+      config::WarnInvalid(what, p, "a valid regular expression (skipped)");
+      continue;
+    }
+    if (!joined.empty()) joined.push_back('|');
+    joined.append("(?:").append(p).append(")");
+  }
+  if (joined.empty()) return;
+  try {
+    regex->emplace(joined, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
+  } catch (const std::regex_error&) {
+    regex->reset();
+  }
+}
+
+constexpr std::string_view kAlwaysSensitive[] = {"authorization", "proxy-authorization", "cookie",
+                                                 "set-cookie"};
+
+}  // namespace
+
+bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view HeaderReader::Get(std::string_view key, std::string& scratch) const noexcept {
+  struct Ctx {
+    std::string_view key;
+    std::string_view first;
+    std::string* scratch;
+    int count = 0;
+  } ctx{key, {}, &scratch};
+  ForEach(
+      [](void* p, std::string_view name, std::string_view value) {
+        auto* c = static_cast<Ctx*>(p);
+        if (!HeaderNameEquals(name, c->key)) return true;
+        try {
+          if (c->count == 0) {
+            c->first = value;
+          } else {
+            if (c->count == 1) c->scratch->assign(c->first);
+            c->scratch->push_back(',');
+            c->scratch->append(value);
+          }
+        } catch (...) {
+          return false;
+        }
+        ++c->count;
+        return true;
+      },
+      &ctx);
+  if (ctx.count <= 1) return ctx.first;
+  return scratch;
+}
+
+std::vector<std::string> PatternsFromConfig(const std::optional<std::vector<std::string>>& code,
+                                            const char* env_var) {
+  if (code.has_value()) return *code;
+  if (env_var == nullptr) return {};
+  if (auto v = config::GetString(env_var)) return config::SplitList(*v);
+  return {};
+}
+
+HeaderCapture::HeaderCapture(const std::vector<std::string>& patterns,
+                             const std::vector<std::string>& sanitize,
+                             std::string_view attribute_prefix)
+    : prefix_(attribute_prefix) {
+  CompilePatterns(patterns, "header capture pattern", &literals_, &regex_);
+  CompilePatterns(sanitize, "header sanitize pattern", &sanitize_literals_, &sanitize_regex_);
+}
+
+bool HeaderCapture::Matches(std::string_view name) const noexcept {
+  for (const std::string& l : literals_) {
+    if (HeaderNameEquals(name, l)) return true;
+  }
+  if (!regex_) return false;
+  try {
+    return std::regex_match(name.begin(), name.end(), *regex_);
+  } catch (...) {
+    return false;
+  }
+}
+
+bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
+  for (std::string_view s : kAlwaysSensitive) {
+    if (HeaderNameEquals(name, s)) return true;
+  }
+  for (const std::string& l : sanitize_literals_) {
+    if (ContainsIgnoreCase(name, l)) return true;
+  }
+  if (!sanitize_regex_) return false;
+  try {
+    return std::regex_search(name.begin(), name.end(), *sanitize_regex_);
+  } catch (...) {
+    return false;
+  }
+}
+
+void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noexcept {
+  if (empty() || !span.IsRecording()) return;
+  try {
+    // Gather matching lines (name, value); then one attribute per distinct name.
+    struct Line {
+      std::string_view name, value;
+    };
+    thread_local std::vector<Line> lines;
+    thread_local std::vector<std::string_view> values;
+    thread_local std::string key;
+    lines.clear();
+    struct Ctx {
+      const HeaderCapture* self;
+      std::vector<Line>* lines;
+    } ctx{this, &lines};
+    headers.ForEach(
+        [](void* p, std::string_view name, std::string_view value) {
+          auto* c = static_cast<Ctx*>(p);
+          if (c->self->Matches(name)) c->lines->push_back({name, value});
+          return true;
+        },
+        &ctx);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].name.empty()) continue;  // already emitted with an earlier line
+      std::string_view name = lines[i].name;
+      bool sensitive = IsSensitive(name);
+      values.clear();
+      for (size_t j = i; j < lines.size(); ++j) {
+        if (lines[j].name.empty() || !HeaderNameEquals(lines[j].name, name)) continue;
+        values.push_back(sensitive ? std::string_view("[REDACTED]") : lines[j].value);
+        if (j != i) lines[j].name = {};
+      }
+      key.assign(prefix_);
+      for (char c : name) key.push_back(Lower(c));
+      span.SetAttribute(key, AttributeValue(std::span<const std::string_view>(values)));
+    }
+    lines.clear();
+  } catch (...) {
+    // Out of memory while capturing: the headers are simply not recorded.
+  }
+}
+
+}  // namespace otelweb::http

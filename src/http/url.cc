@@ -1,0 +1,226 @@
+// Methods, status mapping, host parsing, URL redaction and excluded URLs.
+#include <string>
+
+#include "otelweb/config.h"
+#include "otelweb/diagnostics.h"
+#include "otelweb/http.h"
+
+namespace otelweb::http {
+
+namespace {
+
+constexpr std::string_view kKnownMethods[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                              "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"};
+constexpr std::string_view kOther = "_OTHER";
+
+constexpr std::string_view kDefaultSecretParams[] = {"AWSAccessKeyId", "Signature", "sig",
+                                                     "X-Goog-Signature"};
+constexpr std::string_view kRedacted = "REDACTED";
+
+}  // namespace
+
+std::string_view NormalizeMethod(std::string_view method) noexcept {
+  for (std::string_view m : kKnownMethods) {
+    if (m == method) return m;
+  }
+  return kOther;
+}
+
+bool IsKnownMethod(std::string_view method) noexcept { return NormalizeMethod(method) != kOther; }
+
+StatusCode ServerStatusFor(int status_code) noexcept {
+  if (status_code < 100 || status_code >= 500) return StatusCode::kError;
+  return StatusCode::kUnset;
+}
+
+StatusCode ClientStatusFor(int status_code) noexcept {
+  if (status_code < 100 || status_code >= 400) return StatusCode::kError;
+  return StatusCode::kUnset;
+}
+
+bool ParseHostPort(std::string_view hp, std::string_view* host, int* port) noexcept {
+  hp = config::Trim(hp);
+  if (hp.empty()) return false;
+  std::string_view h;
+  std::string_view p;
+  if (hp.front() == '[') {
+    size_t close = hp.find(']');
+    if (close == std::string_view::npos) return false;
+    h = hp.substr(1, close - 1);
+    std::string_view rest = hp.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      p = rest.substr(1);
+    }
+  } else {
+    size_t colon = hp.rfind(':');
+    if (colon != std::string_view::npos && hp.find(':') != colon) return false;  // bare v6
+    h = hp.substr(0, colon);
+    if (colon != std::string_view::npos) p = hp.substr(colon + 1);
+  }
+  if (h.empty()) return false;
+  int n = 0;
+  if (!p.empty()) {
+    if (p.size() > 5) return false;
+    for (char c : p) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    if (n > 65535) return false;
+  }
+  *host = h;
+  *port = n;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Redaction
+
+bool RemoveUrlCredentials(std::string_view url, std::string* out) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
+  for (size_t i = 0; i < scheme_end; ++i) {
+    char c = url[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  size_t auth_begin = scheme_end + 3;
+  size_t auth_end = url.find_first_of("/?#", auth_begin);
+  if (auth_end == std::string_view::npos) auth_end = url.size();
+  std::string_view authority = url.substr(auth_begin, auth_end - auth_begin);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return false;
+  std::string r;
+  r.reserve(url.size() + 20);
+  r.append(url.substr(0, auth_begin));
+  r.append("REDACTED:REDACTED@");
+  r.append(url.substr(auth_begin + at + 1));
+  *out = std::move(r);
+  return true;
+}
+
+bool UrlRedactor::IsSecretParam(std::string_view name) const noexcept {
+  for (std::string_view p : kDefaultSecretParams) {
+    if (p == name) return true;
+  }
+  for (const std::string& p : extra_) {
+    if (p == name) return true;
+  }
+  return false;
+}
+
+bool UrlRedactor::RedactQuery(std::string_view query, std::string* out) const {
+  // First pass: anything to do? (no allocation in the common case)
+  bool any = false;
+  for (size_t pos = 0; pos <= query.size();) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view item = query.substr(pos, amp - pos);
+    size_t eq = item.find('=');
+    if (eq != std::string_view::npos && IsSecretParam(item.substr(0, eq)) &&
+        item.substr(eq + 1) != kRedacted) {
+      any = true;
+      break;
+    }
+    pos = amp + 1;
+  }
+  if (!any) return false;
+  std::string r;
+  r.reserve(query.size());
+  for (size_t pos = 0; pos <= query.size();) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view item = query.substr(pos, amp - pos);
+    size_t eq = item.find('=');
+    if (pos != 0) r.push_back('&');
+    if (eq != std::string_view::npos && IsSecretParam(item.substr(0, eq))) {
+      r.append(item.substr(0, eq + 1));
+      r.append(kRedacted);
+    } else {
+      r.append(item);
+    }
+    pos = amp + 1;
+  }
+  *out = std::move(r);
+  return true;
+}
+
+bool UrlRedactor::RedactUrl(std::string_view url, std::string* out) const {
+  std::string creds;
+  bool changed = RemoveUrlCredentials(url, &creds);
+  std::string_view u = changed ? std::string_view(creds) : url;
+  size_t q = u.find('?');
+  if (q != std::string_view::npos) {
+    size_t hash = u.find('#', q);
+    std::string_view query = u.substr(q + 1, hash == std::string_view::npos ? std::string_view::npos
+                                                                             : hash - q - 1);
+    std::string rq;
+    if (RedactQuery(query, &rq)) {
+      std::string r;
+      r.reserve(u.size() + 16);
+      r.append(u.substr(0, q + 1));
+      r.append(rq);
+      if (hash != std::string_view::npos) r.append(u.substr(hash));
+      *out = std::move(r);
+      return true;
+    }
+  }
+  if (changed) *out = std::move(creds);
+  return changed;
+}
+
+std::string UrlRedactor::Redact(std::string_view url) const {
+  std::string out;
+  if (RedactUrl(url, &out)) return out;
+  return std::string(url);
+}
+
+// ---------------------------------------------------------------------------
+// Excluded URLs
+
+UrlExcluder::UrlExcluder(std::string_view list) {
+  std::string joined;
+  for (const std::string& item : config::SplitList(list)) {
+    try {
+      std::regex probe(item, std::regex::ECMAScript);
+      (void)probe;
+    } catch (const std::regex_error& e) {
+      config::WarnInvalid("excluded URL pattern", item, "a valid regular expression (skipped)");
+      continue;
+    }
+    if (!joined.empty()) joined.push_back('|');
+    joined.append("(?:").append(item).append(")");
+  }
+  if (joined.empty()) return;
+  try {
+    regex_.emplace(joined, std::regex::ECMAScript | std::regex::optimize);
+    source_ = std::move(joined);
+  } catch (const std::regex_error&) {
+    regex_.reset();
+  }
+}
+
+UrlExcluder UrlExcluder::FromConfig(const std::optional<std::string>& code,
+                                    std::string_view framework) {
+  if (code.has_value()) return UrlExcluder(*code);
+  if (!framework.empty()) {
+    std::string name = "OTEL_CPP_";
+    for (char c : framework) name.push_back(c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c);
+    name += "_EXCLUDED_URLS";
+    if (auto v = config::GetString(name.c_str())) return UrlExcluder(*v);
+  }
+  if (auto v = config::GetString("OTEL_CPP_EXCLUDED_URLS")) return UrlExcluder(*v);
+  return UrlExcluder();
+}
+
+bool UrlExcluder::Matches(std::string_view url) const noexcept {
+  if (!regex_) return false;
+  try {
+    return std::regex_search(url.begin(), url.end(), *regex_);
+  } catch (...) {
+    return false;  // e.g. regex_error(error_complexity) on a pathological input
+  }
+}
+
+}  // namespace otelweb::http

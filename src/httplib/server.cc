@@ -1,0 +1,349 @@
+// cpp-httplib server instrumentation: pre-routing starts the span, route
+// wrappers name it, the logger (after the body is written) ends it.
+#include <map>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include "otelweb/diagnostics.h"
+#include "otelweb/httplib.h"
+
+namespace otelweb::httplib {
+
+namespace {
+
+// Newer cpp-httplib versions: Request::matched_route (>= 0.21) and native
+// ":param" path parameters (>= 0.13).
+template <typename R, typename = void>
+struct HasMatchedRoute : std::false_type {};
+template <typename R>
+struct HasMatchedRoute<R, std::void_t<decltype(std::declval<const R&>().matched_route)>>
+    : std::true_type {};
+template <typename R, typename = void>
+struct HasPathParams : std::false_type {};
+template <typename R>
+struct HasPathParams<R, std::void_t<decltype(std::declval<const R&>().path_params)>>
+    : std::true_type {};
+
+bool IsPseudoHeader(std::string_view name) noexcept {
+  // cpp-httplib stores the socket addresses among the request headers.
+  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
+         name == "LOCAL_PORT";
+}
+
+class HeadersReader final : public http::HeaderReader {
+ public:
+  explicit HeadersReader(const ::httplib::Headers& h) noexcept : h_(h) {}
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override {
+    try {
+      auto range = h_.equal_range(std::string(key));  // short keys: no allocation (SSO)
+      if (range.first == range.second) return {};
+      auto second = std::next(range.first);
+      if (second == range.second) return range.first->second;
+      scratch = range.first->second;
+      for (auto it = second; it != range.second; ++it) scratch.append(",").append(it->second);
+      return scratch;
+    } catch (...) {
+      return {};
+    }
+  }
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    for (const auto& [name, value] : h_) {
+      if (IsPseudoHeader(name)) continue;
+      if (!visit(ctx, name, value)) return;
+    }
+  }
+
+ private:
+  const ::httplib::Headers& h_;
+};
+
+http::ServerRequestView MakeView(const ::httplib::Request& req, const HeadersReader& headers) {
+  http::ServerRequestView v;
+  v.method = req.method;
+  v.target = req.target;
+  v.path = req.path;
+  size_t q = req.target.find('?');
+  if (q != std::string::npos) v.query = std::string_view(req.target).substr(q + 1);
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  v.scheme = req.ssl != nullptr ? "https" : "http";
+#endif
+  v.protocol_version = req.version;
+  v.peer_address = req.remote_addr;
+  v.peer_port = req.remote_port > 0 ? req.remote_port : 0;
+  v.local_address = req.local_addr;
+  v.local_port = req.local_port > 0 ? req.local_port : 0;
+  v.headers = &headers;
+  v.native = &req;
+  return v;
+}
+
+// On cpp-httplib >= 0.21 the router tells which route matched.
+template <typename R>
+void UseMatchedRoute(const R& req, http::ServerSpan& span) {
+  if constexpr (HasMatchedRoute<R>::value) {
+    if (!span.has_route() && !req.matched_route.empty()) span.SetRoute(req.matched_route);
+  } else {
+    (void)req;
+    (void)span;
+  }
+}
+
+enum class ReqState : uint8_t { kNone, kTraced, kSkipped };
+
+// The request the calling worker thread is serving (cpp-httplib runs a whole
+// request, pre-routing to logger, on one thread).
+struct ActiveRequest {
+  ReqState state = ReqState::kNone;
+  const detail::ServerState* owner = nullptr;
+  http::ServerSpan span;
+};
+thread_local ActiveRequest t_active;
+
+}  // namespace
+
+namespace detail {
+
+struct ServerState {
+  std::atomic<const http::ServerInstrumenter*> active{nullptr};
+  std::mutex mu;
+  // Every instrumenter ever installed stays alive with the state: a request
+  // that started under old options may still be using one.
+  std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
+  ::httplib::Server::HandlerWithResponse user_pre_routing;
+  ::httplib::Logger user_logger;
+
+  void Install(ServerOptions options) {
+    http::ServerOptions o;
+    static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
+    if (options.request_hook) {
+      o.request_hook = [h = std::move(options.request_hook)](SpanRef s,
+                                                             const http::ServerRequestView& v) {
+        if (v.native != nullptr) h(s, *static_cast<const ::httplib::Request*>(v.native));
+      };
+    }
+    if (options.response_hook) {
+      o.response_hook = [h = std::move(options.response_hook)](
+                            SpanRef s, const http::ServerRequestView& v,
+                            const http::ServerResponseView& r) {
+        if (v.native != nullptr && r.native != nullptr) {
+          h(s, *static_cast<const ::httplib::Request*>(v.native),
+            *static_cast<const ::httplib::Response*>(r.native));
+        }
+      };
+    }
+    auto inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "HTTPLIB");
+    std::lock_guard<std::mutex> lock(mu);
+    if (active.load(std::memory_order_relaxed) != nullptr) {
+      Log(LogLevel::kDebug, "otelweb: cpp-httplib server instrumented again; the new options win");
+    }
+    active.store(inst.get(), std::memory_order_release);
+    all.push_back(std::move(inst));
+  }
+
+  ::httplib::Server::HandlerResponse PreRouting(const ::httplib::Request& req,
+                                                ::httplib::Response& res) {
+    Timestamp arrival = Now();
+    ActiveRequest& a = t_active;
+    if (a.span.active()) a.span.End({});  // a request that never reached the logger
+    a.state = ReqState::kSkipped;
+    a.owner = this;
+    if (const http::ServerInstrumenter* inst = active.load(std::memory_order_acquire)) {
+      HeadersReader headers(req.headers);
+      http::ServerRequestView view = MakeView(req, headers);
+      if (a.span.Start(*inst, view, arrival)) a.state = ReqState::kTraced;
+    }
+    if (user_pre_routing) return user_pre_routing(req, res);
+    return ::httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  void Logger(const ::httplib::Request& req, const ::httplib::Response& res) {
+    ActiveRequest& a = t_active;
+    bool mine = a.owner == this;
+    if (mine && a.state == ReqState::kTraced && a.span.active()) {
+      UseMatchedRoute(req, a.span);
+      if (res.content_provider_ && !res.content_provider_success_) {
+        // The client went away (or the provider failed) while streaming.
+        a.span.span().SetAttribute("error.type", "response_aborted");
+        a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
+      }
+      HeadersReader req_headers(req.headers);
+      HeadersReader res_headers(res.headers);
+      http::ServerRequestView view = MakeView(req, req_headers);
+      http::ServerResponseView rv;
+      rv.status_code = res.status;
+      rv.headers = &res_headers;
+      rv.native = &res;
+      // The user's logger runs while the span is still current and open.
+      CallUserLogger(req, res);
+      a.span.End(rv, &view);
+    } else if (!mine || a.state == ReqState::kNone) {
+      // Rejected before routing (bad request line, unknown method, URI too
+      // long): pre-routing never ran for it.
+      if (const http::ServerInstrumenter* inst = active.load(std::memory_order_acquire)) {
+        HeadersReader req_headers(req.headers);
+        http::ServerRequestView view = MakeView(req, req_headers);
+        http::RecordRejectedRequest(*inst, view, res.status);
+      }
+      CallUserLogger(req, res);
+    } else {
+      CallUserLogger(req, res);
+    }
+    a.state = ReqState::kNone;
+    a.owner = nullptr;
+  }
+
+  void CallUserLogger(const ::httplib::Request& req, const ::httplib::Response& res) {
+    if (user_logger) user_logger(req, res);
+  }
+};
+
+void EnterRoute(std::string_view route) noexcept {
+  ActiveRequest& a = t_active;
+  if (a.state == ReqState::kTraced) a.span.SetRoute(route);
+}
+
+void RecordHandlerException() noexcept {
+  ActiveRequest& a = t_active;
+  if (a.state == ReqState::kTraced) a.span.RecordCurrentException();
+}
+
+std::string TranslatePattern(const std::string& pattern) {
+  if constexpr (HasPathParams<::httplib::Request>::value) {
+    return pattern;  // native ":param" support
+  } else {
+    if (pattern.find("/:") == std::string::npos) return pattern;
+    std::string out;
+    out.reserve(pattern.size() + 16);
+    size_t i = 0;
+    while (i < pattern.size()) {
+      if (pattern[i] == ':' && i > 0 && pattern[i - 1] == '/') {
+        size_t j = i + 1;
+        while (j < pattern.size() && (std::isalnum(static_cast<unsigned char>(pattern[j])) ||
+                                      pattern[j] == '_')) {
+          ++j;
+        }
+        if (j > i + 1 && (j == pattern.size() || pattern[j] == '/')) {
+          out += "([^/]+)";
+          i = j;
+          continue;
+        }
+      }
+      out.push_back(pattern[i++]);
+    }
+    return out;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+void InstallHooks(::httplib::Server& server, const std::shared_ptr<detail::ServerState>& st) {
+  server.::httplib::Server::set_pre_routing_handler(
+      [st](const ::httplib::Request& req, ::httplib::Response& res) {
+        return st->PreRouting(req, res);
+      });
+  server.::httplib::Server::set_logger(
+      [st](const ::httplib::Request& req, const ::httplib::Response& res) { st->Logger(req, res); });
+}
+
+struct Registry {
+  std::mutex mu;
+  std::map<const ::httplib::Server*, std::shared_ptr<detail::ServerState>> states;
+};
+Registry& GetRegistry() {
+  static Registry* r = new Registry;  // never destroyed: hooks may run during exit
+  return *r;
+}
+
+std::shared_ptr<detail::ServerState> FindState(::httplib::Server& server) {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.states.find(&server);
+  return it == r.states.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<detail::ServerState> StateFor(::httplib::Server& server) {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto& slot = r.states[&server];
+  if (!slot) slot = std::make_shared<detail::ServerState>();
+  return slot;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// TracedServer
+
+TracedServer::TracedServer(ServerOptions options) : state_(std::make_shared<detail::ServerState>()) {
+  InstallHooks(*this, state_);
+  state_->Install(std::move(options));
+}
+
+TracedServer::~TracedServer() = default;
+
+void TracedServer::Instrument(ServerOptions options) { state_->Install(std::move(options)); }
+
+void TracedServer::Uninstrument() { state_->active.store(nullptr, std::memory_order_release); }
+
+bool TracedServer::IsInstrumented() const {
+  return state_->active.load(std::memory_order_acquire) != nullptr;
+}
+
+TracedServer& TracedServer::set_pre_routing_handler(HandlerWithResponse handler) {
+  state_->user_pre_routing = std::move(handler);
+  return *this;
+}
+
+TracedServer& TracedServer::set_logger(::httplib::Logger logger) {
+  state_->user_logger = std::move(logger);
+  return *this;
+}
+
+// ---------------------------------------------------------------------------
+// Plain servers
+
+void Instrument(::httplib::Server& server, ServerOptions options) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) {
+    traced->Instrument(std::move(options));
+    return;
+  }
+  std::shared_ptr<detail::ServerState> st = StateFor(server);
+  InstallHooks(server, st);
+  st->Install(std::move(options));
+}
+
+void Uninstrument(::httplib::Server& server) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) {
+    traced->Uninstrument();
+    return;
+  }
+  if (auto st = FindState(server)) st->active.store(nullptr, std::memory_order_release);
+}
+
+bool IsInstrumented(::httplib::Server& server) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) return traced->IsInstrumented();
+  auto st = FindState(server);
+  return st && st->active.load(std::memory_order_acquire) != nullptr;
+}
+
+void SetPreRoutingHandler(::httplib::Server& server,
+                          ::httplib::Server::HandlerWithResponse handler) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) {
+    traced->set_pre_routing_handler(std::move(handler));
+    return;
+  }
+  StateFor(server)->user_pre_routing = std::move(handler);
+}
+
+void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) {
+    traced->set_logger(std::move(logger));
+    return;
+  }
+  StateFor(server)->user_logger = std::move(logger);
+}
+
+}  // namespace otelweb::httplib
