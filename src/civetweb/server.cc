@@ -1,0 +1,233 @@
+// civetweb instrumentation: begin_request starts the span, the handler
+// wrapper names it, end_request ends it.
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <vector>
+
+#include "otelweb/civetweb.h"
+#include "otelweb/diagnostics.h"
+
+namespace otelweb::civetweb {
+
+namespace {
+
+class ConnHeaders final : public http::HeaderReader {
+ public:
+  explicit ConnHeaders(const mg_request_info* ri) noexcept : ri_(ri) {}
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override {
+    return HeaderReader::Get(key, scratch);
+  }
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    for (int i = 0; i < ri_->num_headers; ++i) {
+      const mg_header& h = ri_->http_headers[i];
+      if (h.name == nullptr) continue;
+      if (!visit(ctx, h.name, h.value != nullptr ? h.value : "")) return;
+    }
+  }
+
+ private:
+  const mg_request_info* ri_;
+};
+
+http::ServerRequestView MakeView(const mg_connection* conn, const mg_request_info* ri,
+                                 const ConnHeaders& headers) {
+  http::ServerRequestView v;
+  v.method = ri->request_method != nullptr ? ri->request_method : "";
+  const char* path = ri->local_uri_raw != nullptr ? ri->local_uri_raw : ri->request_uri;
+  v.path = path != nullptr ? path : "";
+  v.target = v.path;
+  v.query = ri->query_string != nullptr ? ri->query_string : "";
+  v.scheme = ri->is_ssl ? "https" : "http";
+  v.protocol_version = ri->http_version != nullptr ? ri->http_version : "";
+  v.peer_address = ri->remote_addr;
+  v.peer_port = ri->remote_port > 0 ? ri->remote_port : 0;
+  v.local_port = ri->server_port > 0 ? ri->server_port : 0;
+  v.headers = &headers;
+  v.native = conn;
+  return v;
+}
+
+struct ActiveRequest {
+  const Instrumentation::State* owner = nullptr;
+  bool traced = false;
+  http::ServerSpan span;
+};
+thread_local ActiveRequest t_active;
+
+struct HandlerEntry {
+  std::string route;
+  mg_request_handler handler;
+  void* cbdata;
+};
+
+// mg_context -> State, read lock-free by the callbacks.
+constexpr size_t kMaxContexts = 64;
+std::array<std::atomic<const mg_context*>, kMaxContexts> g_keys{};
+std::array<std::atomic<Instrumentation::State*>, kMaxContexts> g_vals{};
+std::mutex g_registry_mu;
+
+Instrumentation::State* Scan(const mg_context* ctx) noexcept {
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    if (g_keys[i].load(std::memory_order_acquire) == ctx) {
+      return g_vals[i].load(std::memory_order_acquire);
+    }
+  }
+  return nullptr;
+}
+
+Instrumentation::State* Lookup(const mg_connection* conn) noexcept {
+  const mg_context* ctx = mg_get_context(conn);
+  if (ctx == nullptr) return nullptr;
+  if (auto* s = Scan(ctx)) return s;
+  // Start() holds the mutex until the context is registered.
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  return Scan(ctx);
+}
+
+}  // namespace
+
+struct Instrumentation::State {
+  std::atomic<const http::ServerInstrumenter*> active{nullptr};
+  std::mutex mu;
+  std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
+  std::list<HandlerEntry> handlers;  // stable addresses: given to civetweb as cbdata
+  mg_callbacks user{};
+  std::vector<const mg_context*> contexts;
+
+  void Install(ServerOptions options) {
+    http::ServerOptions o;
+    static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
+    if (options.request_hook) {
+      o.request_hook = [h = std::move(options.request_hook)](SpanRef s,
+                                                             const http::ServerRequestView& v) {
+        h(s, static_cast<const mg_connection*>(v.native));
+      };
+    }
+    if (options.response_hook) {
+      o.response_hook = [h = std::move(options.response_hook)](SpanRef s,
+                                                               const http::ServerRequestView& v,
+                                                               const http::ServerResponseView& r) {
+        h(s, static_cast<const mg_connection*>(v.native), r.status_code);
+      };
+    }
+    auto inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "CIVETWEB");
+    std::lock_guard<std::mutex> lock(mu);
+    active.store(inst.get(), std::memory_order_release);
+    all.push_back(std::move(inst));
+  }
+
+  static int BeginRequest(mg_connection* conn) {
+    State* st = Lookup(conn);
+    if (st == nullptr) return 0;
+    Timestamp arrival = Now();
+    ActiveRequest& a = t_active;
+    if (a.span.active()) a.span.End({});
+    a.owner = st;
+    a.traced = false;
+    if (const http::ServerInstrumenter* inst = st->active.load(std::memory_order_acquire)) {
+      const mg_request_info* ri = mg_get_request_info(conn);
+      if (ri != nullptr) {
+        ConnHeaders headers(ri);
+        http::ServerRequestView view = MakeView(conn, ri, headers);
+        a.traced = a.span.Start(*inst, view, arrival);
+      }
+    }
+    return st->user.begin_request != nullptr ? st->user.begin_request(conn) : 0;
+  }
+
+  static void EndRequest(const mg_connection* conn, int status) {
+    State* st = Lookup(conn);
+    if (st == nullptr) return;
+    if (st->user.end_request != nullptr) st->user.end_request(conn, status);
+    ActiveRequest& a = t_active;
+    if (a.owner == st && a.traced && a.span.active()) {
+      const mg_request_info* ri = mg_get_request_info(conn);
+      http::ServerResponseView rv;
+      rv.status_code = status;
+      rv.native = conn;
+      if (ri != nullptr) {
+        ConnHeaders headers(ri);
+        http::ServerRequestView view = MakeView(conn, ri, headers);
+        a.span.End(rv, &view);
+      } else {
+        a.span.End(rv);
+      }
+    }
+    a.owner = nullptr;
+    a.traced = false;
+  }
+
+  static int Handler(mg_connection* conn, void* cbdata) {
+    auto* e = static_cast<HandlerEntry*>(cbdata);
+    ActiveRequest& a = t_active;
+    if (a.traced) a.span.SetRoute(e->route);
+    try {
+      return e->handler(conn, e->cbdata);
+    } catch (...) {
+      if (a.traced) a.span.RecordCurrentException();
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error");
+      return 500;
+    }
+  }
+};
+
+Instrumentation::Instrumentation(ServerOptions options) : s_(std::make_unique<State>()) {
+  s_->Install(std::move(options));
+}
+
+Instrumentation::~Instrumentation() {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    if (g_vals[i].load(std::memory_order_relaxed) == s_.get()) {
+      g_keys[i].store(nullptr, std::memory_order_release);
+      g_vals[i].store(nullptr, std::memory_order_release);
+    }
+  }
+}
+
+mg_context* Instrumentation::Start(const mg_callbacks* callbacks, void* user_data,
+                                   const char** options) {
+  mg_callbacks cb{};
+  if (callbacks != nullptr) cb = *callbacks;
+  s_->user = cb;
+  cb.begin_request = &State::BeginRequest;
+  cb.end_request = &State::EndRequest;
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  mg_context* ctx = mg_start(&cb, user_data, options);
+  if (ctx == nullptr) return nullptr;
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
+    if (k == nullptr || k == ctx) {
+      g_vals[i].store(s_.get(), std::memory_order_release);
+      g_keys[i].store(ctx, std::memory_order_release);
+      return ctx;
+    }
+  }
+  Log(LogLevel::kWarning, "otelweb: too many civetweb contexts; this one is not traced");
+  return ctx;
+}
+
+void Instrumentation::SetRequestHandler(mg_context* ctx, const char* uri,
+                                        mg_request_handler handler, void* cbdata,
+                                        std::string route) {
+  HandlerEntry* e;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    s_->handlers.push_back({route.empty() ? std::string(uri) : std::move(route), handler, cbdata});
+    e = &s_->handlers.back();
+  }
+  mg_set_request_handler(ctx, uri, &State::Handler, e);
+}
+
+void Instrumentation::Instrument(ServerOptions options) { s_->Install(std::move(options)); }
+
+void Instrumentation::Uninstrument() { s_->active.store(nullptr, std::memory_order_release); }
+
+bool Instrumentation::IsInstrumented() const {
+  return s_->active.load(std::memory_order_acquire) != nullptr;
+}
+
+}  // namespace otelweb::civetweb

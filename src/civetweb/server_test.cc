@@ -1,0 +1,151 @@
+// civetweb instrumentation on real sockets: the HTTP layer driven by a second
+// framework.
+#include "otelweb/civetweb.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "support/http_test_support.h"
+
+namespace otelweb::civetweb {
+namespace {
+
+using otelweb::testing::HasAttr;
+using otelweb::testing::IntAttr;
+using otelweb::testing::MemoryTracing;
+using otelweb::testing::RawRequest;
+using otelweb::testing::StrAttr;
+
+int Hello(mg_connection* conn, void*) {
+  mg_send_http_ok(conn, "text/plain", 5);
+  mg_write(conn, "hello", 5);
+  return 200;
+}
+
+int Throws(mg_connection*, void*) { throw std::runtime_error("civet boom"); }
+
+int Current(mg_connection* conn, void* cbdata) {
+  auto* seen = static_cast<std::string*>(cbdata);
+  *seen = GetCurrentSpan().GetContext().span_id().ToHex();
+  return Hello(conn, nullptr);
+}
+
+struct Server {
+  Instrumentation tracing;
+  mg_context* ctx = nullptr;
+  int port = 0;
+  explicit Server(ServerOptions o, const mg_callbacks* cb = nullptr) : tracing(std::move(o)) {
+    const char* options[] = {"listening_ports", "127.0.0.1:0", "num_threads", "4", nullptr};
+    ctx = tracing.Start(cb, nullptr, options);
+    if (ctx != nullptr) {
+      mg_server_port ports[2];
+      if (mg_get_server_ports(ctx, 2, ports) > 0) port = ports[0].port;
+    }
+  }
+  ~Server() {
+    if (ctx != nullptr) mg_stop(ctx);
+  }
+  std::string Get(const std::string& target, const std::string& extra = "") {
+    return RawRequest(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                                std::to_string(port) + "\r\nConnection: close\r\n" + extra +
+                                "\r\n",
+                      /*read_all=*/true);
+  }
+};
+
+ServerOptions Opts(const MemoryTracing& t) {
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "/health";
+  o.capture_request_headers = std::vector<std::string>{"x-tenant"};
+  o.capture_response_headers = std::vector<std::string>{};
+  o.sanitize_fields = std::vector<std::string>{};
+  return o;
+}
+
+TEST(CivetwebServer, RoutesStatusesExclusionAndPropagation) {
+  mg_init_library(0);
+  MemoryTracing t;
+  std::atomic<int> user_begin{0};
+  mg_callbacks cb{};
+  cb.begin_request = [](mg_connection*) -> int { return 0; };
+  ServerOptions o = Opts(t);
+  o.request_hook = [&](SpanRef span, const mg_connection* conn) {
+    ++user_begin;
+    span.SetAttribute("hook.uri", mg_get_request_info(conn)->local_uri);
+  };
+  Server s(o, &cb);
+  ASSERT_NE(s.ctx, nullptr);
+  ASSERT_GT(s.port, 0);
+  std::string seen;
+  s.tracing.SetRequestHandler(s.ctx, "/users/*", Current, &seen);
+  s.tracing.SetRequestHandler(s.ctx, "/health", Hello, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/throw", Throws, nullptr, "/throw-route");
+
+  std::string r = s.Get("/users/42?sig=x&a=b",
+                        "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+                        "X-Tenant: acme\r\nUser-Agent: civet-test\r\n");
+  EXPECT_NE(r.find("200"), std::string::npos) << r;
+  EXPECT_NE(s.Get("/health").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/nothing/here").find("404"), std::string::npos);
+  EXPECT_NE(s.Get("/throw").find("500"), std::string::npos);
+
+  auto spans = t.Exactly(3);
+  ASSERT_EQ(spans.size(), 3u);
+  const SpanData* u = spans[0];
+  EXPECT_EQ(u->name(), "GET /users/*");
+  EXPECT_EQ(u->kind(), SpanKind::kServer);
+  EXPECT_EQ(StrAttr(u, "http.route"), "/users/*");
+  EXPECT_EQ(StrAttr(u, "url.path"), "/users/42");
+  EXPECT_EQ(StrAttr(u, "url.query"), "sig=REDACTED&a=b");
+  EXPECT_EQ(StrAttr(u, "network.protocol.version"), "1.1");
+  EXPECT_EQ(StrAttr(u, "client.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(u, "server.port"), s.port);
+  EXPECT_EQ(StrAttr(u, "user_agent.original"), "civet-test");
+  EXPECT_EQ(IntAttr(u, "http.response.status_code"), 200);
+  EXPECT_EQ(StrAttr(u, "hook.uri"), "/users/42");
+  EXPECT_EQ(otelweb::testing::ArrAttr(u, "http.request.header.x-tenant"),
+            (std::vector<std::string>{"acme"}));
+  EXPECT_EQ(u->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(u->parent_span_id().ToHex(), "b7ad6b7169203331");
+  EXPECT_EQ(u->span_id().ToHex(), seen);
+  const SpanData* nf = spans[1];
+  EXPECT_EQ(nf->name(), "GET");
+  EXPECT_FALSE(HasAttr(nf, "http.route"));
+  EXPECT_EQ(IntAttr(nf, "http.response.status_code"), 404);
+  const SpanData* th = spans[2];
+  EXPECT_EQ(th->name(), "GET /throw-route");
+  EXPECT_EQ(th->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(th, "error.type"), "std::runtime_error");
+  EXPECT_EQ(IntAttr(th, "http.response.status_code"), 500);
+  EXPECT_EQ(user_begin.load(), 3);
+
+  // Uninstrument: pass-through.
+  s.tracing.Uninstrument();
+  t.store->Reset();
+  EXPECT_NE(s.Get("/users/1").find("hello"), std::string::npos);
+  EXPECT_EQ(t.Exactly(0).size(), 0u);
+  s.tracing.Instrument(Opts(t));
+  EXPECT_NE(s.Get("/users/1").find("hello"), std::string::npos);
+  EXPECT_EQ(t.Exactly(1).size(), 1u);
+}
+
+TEST(CivetwebServer, UnknownMethodIsNamedHttp) {
+  MemoryTracing t;
+  Server s(Opts(t));
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/x", Hello, nullptr);
+  std::string r = RawRequest(s.port, "BREW /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", true);
+  EXPECT_FALSE(r.empty());
+  auto spans = t.Exactly(1);
+  if (spans.empty()) GTEST_SKIP() << "civetweb rejected the method before begin_request: " << r;
+  EXPECT_EQ(StrAttr(spans[0], "http.request.method"), "_OTHER");
+  EXPECT_EQ(StrAttr(spans[0], "http.request.method_original"), "BREW");
+  EXPECT_TRUE(spans[0]->name() == "HTTP" || spans[0]->name() == "HTTP /x");
+}
+
+}  // namespace
+}  // namespace otelweb::civetweb

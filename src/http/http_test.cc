@@ -1,0 +1,208 @@
+// The framework-neutral layer on its own: helpers and the ServerSpan driver.
+#include "otelweb/http.h"
+
+#include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
+
+#include "support/http_test_support.h"
+
+namespace otelweb::http {
+namespace {
+
+using otelweb::testing::ArrAttr;
+using otelweb::testing::HasAttr;
+using otelweb::testing::IntAttr;
+using otelweb::testing::MemoryTracing;
+using otelweb::testing::StrAttr;
+
+class VectorHeaders final : public HeaderReader {
+ public:
+  explicit VectorHeaders(std::vector<std::pair<std::string, std::string>> h) : h_(std::move(h)) {}
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    for (const auto& [k, v] : h_) {
+      if (!visit(ctx, k, v)) return;
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> h_;
+};
+
+TEST(HttpMethods, KnownMethodsAndOther) {
+  EXPECT_EQ(NormalizeMethod("GET"), "GET");
+  EXPECT_EQ(NormalizeMethod("PATCH"), "PATCH");
+  EXPECT_EQ(NormalizeMethod("get"), "_OTHER");  // methods are case-sensitive
+  EXPECT_EQ(NormalizeMethod("FOO"), "_OTHER");
+  EXPECT_EQ(NormalizeMethod(""), "_OTHER");
+  EXPECT_TRUE(IsKnownMethod("DELETE"));
+  EXPECT_FALSE(IsKnownMethod("PROPFIND"));
+}
+
+TEST(HttpStatus, ServerAndClientMapping) {
+  EXPECT_EQ(ServerStatusFor(200), StatusCode::kUnset);
+  EXPECT_EQ(ServerStatusFor(404), StatusCode::kUnset);
+  EXPECT_EQ(ServerStatusFor(500), StatusCode::kError);
+  EXPECT_EQ(ServerStatusFor(99), StatusCode::kError);
+  EXPECT_EQ(ClientStatusFor(404), StatusCode::kError);
+  EXPECT_EQ(ClientStatusFor(302), StatusCode::kUnset);
+}
+
+TEST(HttpHost, ParseHostPort) {
+  std::string_view h;
+  int p = -1;
+  ASSERT_TRUE(ParseHostPort("example.com:8080", &h, &p));
+  EXPECT_EQ(h, "example.com");
+  EXPECT_EQ(p, 8080);
+  ASSERT_TRUE(ParseHostPort("example.com", &h, &p));
+  EXPECT_EQ(p, 0);
+  ASSERT_TRUE(ParseHostPort("[::1]:9", &h, &p));
+  EXPECT_EQ(h, "::1");
+  EXPECT_EQ(p, 9);
+  EXPECT_FALSE(ParseHostPort("", &h, &p));
+  EXPECT_FALSE(ParseHostPort("a:b", &h, &p));
+  EXPECT_FALSE(ParseHostPort("a:99999", &h, &p));
+  EXPECT_FALSE(ParseHostPort("::1", &h, &p));
+}
+
+TEST(HttpRedaction, CredentialsAndSecretParameters) {
+  UrlRedactor r({"api_key"});
+  EXPECT_EQ(r.Redact("https://user:pw@api.example.com/data?AWSAccessKeyId=X&color=blue"),
+            "https://REDACTED:REDACTED@api.example.com/data?AWSAccessKeyId=REDACTED&color=blue");
+  EXPECT_EQ(r.Redact("http://[::1]:8080/p?sig=1&X-Goog-Signature=2&Signature=3#frag"),
+            "http://[::1]:8080/p?sig=REDACTED&X-Goog-Signature=REDACTED&Signature=REDACTED#frag");
+  EXPECT_EQ(r.Redact("/p?api_key=k&a=b%20c&empty="), "/p?api_key=REDACTED&a=b%20c&empty=");
+  EXPECT_EQ(r.Redact("http://host/p?SIG=1"), "http://host/p?SIG=1");  // exact names
+  std::string out = "untouched";
+  EXPECT_FALSE(r.RedactUrl("http://host/p?a=1", &out));
+  EXPECT_EQ(out, "untouched");
+  EXPECT_FALSE(RemoveUrlCredentials("/relative@x", &out));
+  EXPECT_TRUE(RemoveUrlCredentials("ftp://only-user@h/", &out));
+  EXPECT_EQ(out, "ftp://REDACTED:REDACTED@h/");
+  EXPECT_FALSE(r.RedactQuery("sig=REDACTED", &out));
+}
+
+TEST(HttpExcluder, EntriesInvalidRegexesAndTrailingCommas) {
+  UrlExcluder none("");
+  EXPECT_TRUE(none.empty());
+  EXPECT_FALSE(none.Matches("http://h/anything"));
+  UrlExcluder trailing("health,");
+  EXPECT_TRUE(trailing.Matches("http://h/health"));
+  EXPECT_FALSE(trailing.Matches("http://h/users"));
+  UrlExcluder invalid("([,/ok");
+  EXPECT_TRUE(invalid.Matches("http://h/ok"));
+  EXPECT_FALSE(invalid.Matches("http://h/x"));
+  UrlExcluder only_invalid("([");
+  EXPECT_TRUE(only_invalid.empty());
+  UrlExcluder code = UrlExcluder::FromConfig(std::string("/a"), "NOPE");
+  EXPECT_TRUE(code.Matches("/a"));
+}
+
+TEST(HttpHeaders, GetJoinsRepeatedHeadersCaseInsensitively) {
+  VectorHeaders h({{"Host", "x"}, {"TraceState", "a=1"}, {"tracestate", "b=2"}});
+  std::string scratch;
+  EXPECT_EQ(h.Get("host", scratch), "x");
+  EXPECT_EQ(h.Get("tracestate", scratch), "a=1,b=2");
+  EXPECT_EQ(h.Get("missing", scratch), "");
+}
+
+TEST(HttpHeaders, CaptureMatchesSanitizesAndKeepsEveryValue) {
+  MemoryTracing t;
+  HeaderCapture cap({"X-Multi", "x-re-.*", "Cookie", "(invalid"}, {"pass"}, "http.request.header.");
+  EXPECT_FALSE(cap.empty());
+  EXPECT_TRUE(cap.Matches("x-multi"));
+  EXPECT_TRUE(cap.Matches("X-RE-anything"));
+  EXPECT_FALSE(cap.Matches("x-multiple"));  // full match
+  EXPECT_TRUE(cap.IsSensitive("X-Password-Hash"));
+  EXPECT_TRUE(cap.IsSensitive("Set-Cookie"));
+  VectorHeaders h({{"X-Multi", "1"}, {"Other", "o"}, {"x-multi", "2"}, {"X-Re-Pass", "p"},
+                   {"Cookie", "c"}});
+  {
+    auto span = t.provider->GetTracer("t").StartSpan("s");
+    cap.Capture(h, span.Ref());
+  }
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-multi"), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-re-pass"),
+            (std::vector<std::string>{"[REDACTED]"}));
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.cookie"), (std::vector<std::string>{"[REDACTED]"}));
+  EXPECT_FALSE(HasAttr(spans[0], "http.request.header.other"));
+  HeaderCapture empty({}, {"x"}, "p.");
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(HttpServerSpan, DriverWithoutAFramework) {
+  MemoryTracing t;
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "/skip";
+  o.capture_request_headers = std::vector<std::string>{};
+  o.capture_response_headers = std::vector<std::string>{};
+  o.sanitize_fields = std::vector<std::string>{};
+  ServerInstrumenter inst(o);
+  VectorHeaders h({{"Host", "api.example.com"},
+                   {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                   {"User-Agent", "ua"}});
+  ServerRequestView v;
+  v.method = "PROPFIND";
+  v.target = "/dav/x?sig=1";
+  v.protocol_version = "HTTP/1.0";
+  v.peer_address = "10.0.0.1";
+  v.peer_port = 5555;
+  v.headers = &h;
+  {
+    ServerSpan s;
+    ASSERT_TRUE(s.Start(inst, v));
+    EXPECT_EQ(GetCurrentSpan().GetContext().span_id(), s.span().GetContext().span_id());
+    s.SetRoute("/dav/:name");
+    s.End({.status_code = 207});
+    EXPECT_FALSE(GetCurrentSpan().GetContext().IsValid());
+  }
+  ServerRequestView skipped = v;
+  skipped.target = "/skip";
+  ServerSpan s2;
+  EXPECT_FALSE(s2.Start(inst, skipped));
+  EXPECT_FALSE(s2.active());
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData* s = spans[0];
+  EXPECT_EQ(s->name(), "HTTP /dav/:name");
+  EXPECT_EQ(StrAttr(s, "http.request.method"), "_OTHER");
+  EXPECT_EQ(StrAttr(s, "http.request.method_original"), "PROPFIND");
+  EXPECT_EQ(StrAttr(s, "url.path"), "/dav/x");
+  EXPECT_EQ(StrAttr(s, "url.query"), "sig=REDACTED");
+  EXPECT_EQ(StrAttr(s, "server.address"), "api.example.com");
+  EXPECT_EQ(IntAttr(s, "server.port"), 80);
+  EXPECT_EQ(StrAttr(s, "network.protocol.version"), "1.0");
+  EXPECT_EQ(IntAttr(s, "network.peer.port"), 5555);
+  EXPECT_EQ(s->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(s->parent_span_id().ToHex(), "00f067aa0ba902b7");
+}
+
+TEST(HttpServerSpan, NestedUnderACurrentSpanItIsAnInternalChild) {
+  MemoryTracing t;
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "";
+  ServerInstrumenter inst(o);
+  auto outer = t.provider->GetTracer("outer").StartSpan("outer", SpanKind::kServer);
+  {
+    Scope sc = MakeCurrent(outer);
+    ServerSpan s;
+    ServerRequestView v;
+    v.method = "GET";
+    v.target = "/";
+    ASSERT_TRUE(s.Start(inst, v));
+    s.End({.status_code = 200});
+  }
+  outer.End();
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0]->kind(), SpanKind::kInternal);
+  EXPECT_EQ(spans[0]->parent_span_id(), spans[1]->span_id());
+}
+
+}  // namespace
+}  // namespace otelweb::http
