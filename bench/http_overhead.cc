@@ -1,0 +1,191 @@
+// End-to-end overhead of the cpp-httplib server instrumentation
+// (shared/BENCHMARKS.md, "end-to-end overhead"): a hello-world server, the
+// same load from wrk with and without instrumentation, server CPU time per
+// request (getrusage of this process: every server thread plus the batch
+// processor's worker; wrk runs in a child process and is not counted).
+//
+//   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH]
+//
+// Rounds alternate plain / traced so that drifting machine load hits both.
+// Traced = TracedServer + BatchSpanProcessor (default options) + an exporter
+// that reads every span (name, attributes) and drops it, since no OTLP
+// receiver is part of this program. Prints one line per round and the
+// median ratio.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otelweb/httplib.h"
+#include "otelweb/processor.h"
+#include "otelweb/sampler.h"
+#include "otelweb/span_data.h"
+#include "otelweb/tracer.h"
+
+namespace {
+
+// Reads what an encoder would read, then drops the batch.
+class ReadingExporter final : public otelweb::SpanExporter {
+ public:
+  otelweb::ExportResult Export(std::span<otelweb::EndedSpan> batch) noexcept override {
+    for (auto& s : batch) {
+      bytes_ += s->name().size();
+      for (size_t i = 0; i < s->attribute_count(); ++i) bytes_ += s->attribute(i).key().size();
+      ++spans_;
+    }
+    return otelweb::ExportResult::kSuccess;
+  }
+  otelweb::OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return otelweb::OperationResult::Ok();
+  }
+  std::string_view Name() const noexcept override { return "reading-noop"; }
+  static inline std::atomic<uint64_t> spans_{0};
+  uint64_t bytes_ = 0;
+};
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs wrk against the port; returns the number of requests it completed.
+long RunWrk(const std::string& wrk, int port, int seconds, int connections) {
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hello";
+  std::string d = std::to_string(seconds) + "s";
+  std::string c = std::to_string(connections);
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    close(pipefd[0]);
+    execl(wrk.c_str(), wrk.c_str(), "-t1", ("-c" + c).c_str(), ("-d" + d).c_str(), url.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  size_t pos = out.find(" requests in ");
+  if (pos == std::string::npos) {
+    std::fprintf(stderr, "wrk output not understood:\n%s\n", out.c_str());
+    return -1;
+  }
+  size_t start = out.rfind('\n', pos);
+  start = start == std::string::npos ? 0 : start + 1;
+  long requests = std::atol(out.c_str() + start);
+  if (out.find("Non-2xx") != std::string::npos || out.find("Socket errors") != std::string::npos) {
+    std::fprintf(stderr, "wrk reported errors:\n%s\n", out.c_str());
+  }
+  return requests;
+}
+
+void Hello(const httplib::Request&, httplib::Response& res) {
+  res.set_content("Hello, World!", "text/plain");
+}
+
+struct Result {
+  long requests;
+  double cpu_us_per_request;
+};
+
+template <typename MakeServer>
+Result Measure(MakeServer make, const std::string& wrk, int seconds, int connections) {
+  auto server = make();
+  int port = server->bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server->listen_after_bind(); });
+  while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  double before = CpuSeconds();
+  long requests = RunWrk(wrk, port, seconds, connections);
+  double after = CpuSeconds();
+  server->stop();
+  t.join();
+  return {requests, requests > 0 ? (after - before) * 1e6 / double(requests) : 0.0};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int seconds = 5, rounds = 3, connections = 4;
+  std::string wrk = "/usr/bin/wrk";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+    else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
+    else if (a == "--connections") connections = std::atoi(argv[i + 1]);
+    else if (a == "--wrk") wrk = argv[i + 1];
+  }
+  signal(SIGPIPE, SIG_IGN);
+  // libstdc++ uses atomic reference counts only once a thread exists: the
+  // server has threads anyway, this makes the first measurement like the rest.
+  std::thread([] {}).join();
+
+  otelweb::TracerProviderOptions po;
+  po.sampler = otelweb::AlwaysOnSampler();
+  po.processors.push_back(std::make_unique<otelweb::BatchSpanProcessor>(
+      std::make_unique<ReadingExporter>()));
+  auto provider = std::make_shared<otelweb::TracerProvider>(std::move(po));
+
+  std::vector<double> plain_us, traced_us, ratios;
+  for (int r = 0; r < rounds; ++r) {
+    auto plain = [] {
+      auto s = std::make_unique<httplib::Server>();
+      s->Get("/hello", Hello);
+      return s;
+    };
+    auto traced = [&] {
+      otelweb::httplib::ServerOptions o;
+      o.tracer_provider = provider;
+      auto s = std::make_unique<otelweb::httplib::TracedServer>(o);
+      s->Get("/hello", Hello);
+      return s;
+    };
+    Result a, b;
+    if (r % 2 == 0) {
+      a = Measure(plain, wrk, seconds, connections);
+      b = Measure(traced, wrk, seconds, connections);
+    } else {
+      b = Measure(traced, wrk, seconds, connections);
+      a = Measure(plain, wrk, seconds, connections);
+    }
+    if (a.requests <= 0 || b.requests <= 0) {
+      std::fprintf(stderr, "round %d failed\n", r);
+      return 1;
+    }
+    plain_us.push_back(a.cpu_us_per_request);
+    traced_us.push_back(b.cpu_us_per_request);
+    ratios.push_back(b.cpu_us_per_request / a.cpu_us_per_request);
+    std::printf("round %d: plain %ld req %.2f us/req | traced %ld req %.2f us/req | ratio %.3f\n", r,
+                a.requests, a.cpu_us_per_request, b.requests, b.cpu_us_per_request, ratios.back());
+    std::fflush(stdout);
+  }
+  provider->ForceFlush();
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("median: plain %.2f us/req, traced %.2f us/req, ratio %.3f (goal <= 1.03); "
+              "spans exported %llu\n",
+              median(plain_us), median(traced_us), median(ratios),
+              static_cast<unsigned long long>(ReadingExporter::spans_.load()));
+  provider->Shutdown();
+  return 0;
+}

@@ -1,0 +1,6 @@
+# End-to-end overhead of the cpp-httplib server instrumentation (issue 4).
+if(TARGET otelweb_httplib)
+  add_executable(otelweb_http_overhead ${CMAKE_CURRENT_SOURCE_DIR}/http_overhead.cc)
+  target_link_libraries(otelweb_http_overhead PRIVATE otelweb_httplib otelweb_core Threads::Threads
+                        otelweb_warnings)
+endif()
