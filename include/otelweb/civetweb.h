@@ -3,7 +3,9 @@
 // end_request callbacks, which run on the worker thread that serves the
 // request.
 //
-//   otelweb::civetweb::Instrumentation tracing({.excluded_urls = "/health"});
+//   otelweb::civetweb::ServerOptions options;       // all optional
+//   options.excluded_urls = "/health";
+//   otelweb::civetweb::Instrumentation tracing(options);
 //   mg_callbacks callbacks{};                      // your own callbacks, if any
 //   mg_context* ctx = tracing.Start(&callbacks, user_data, options);
 //   tracing.SetRequestHandler(ctx, "/users/*", handler, cbdata);  // http.route = "/users/*"

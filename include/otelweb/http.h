@@ -4,7 +4,9 @@
 // ServerRequestView and drive a ServerSpan; client instrumentations reuse the
 // URL redaction, method normalising, header capture and URL exclusion helpers.
 //
-//   otelweb::http::ServerInstrumenter inst({.excluded_urls = "/health"}, "MYSERVER");
+//   otelweb::http::ServerOptions options;
+//   options.excluded_urls = "/health";
+//   otelweb::http::ServerInstrumenter inst(options, "MYSERVER");
 //   ...per request, on the thread that runs the handler:
 //   otelweb::http::ServerSpan span;
 //   span.Start(inst, view, arrival_time);     // extract, SERVER span, made current
