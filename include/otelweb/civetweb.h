@@ -16,6 +16,8 @@
 // end_request, after civetweb has sent the response, with its status code
 // (404 for unmatched paths, 405 and others from civetweb itself). The route is
 // the URI pattern of the handler registered through SetRequestHandler.
+// Requests civetweb rejects before calling begin_request (an unknown method,
+// a malformed request line) reach none of its callbacks and make no span.
 // Response headers are not captured (civetweb gives handlers a raw stream and
 // keeps no structured copy of what they wrote).
 //

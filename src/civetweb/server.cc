@@ -155,6 +155,17 @@ struct Instrumentation::State {
       } else {
         a.span.End(rv);
       }
+    } else if (a.owner != st) {
+      // civetweb rejected the request before begin_request (e.g. an unknown
+      // method): a zero-length span with the status, as for cpp-httplib.
+      if (const http::ServerInstrumenter* inst = st->active.load(std::memory_order_acquire)) {
+        const mg_request_info* ri = mg_get_request_info(conn);
+        if (ri != nullptr) {
+          ConnHeaders headers(ri);
+          http::ServerRequestView view = MakeView(conn, ri, headers);
+          http::RecordRejectedRequest(*inst, view, status);
+        }
+      }
     }
     a.owner = nullptr;
     a.traced = false;

@@ -133,18 +133,21 @@ TEST(CivetwebServer, RoutesStatusesExclusionAndPropagation) {
   EXPECT_EQ(t.Exactly(1).size(), 1u);
 }
 
-TEST(CivetwebServer, UnknownMethodIsNamedHttp) {
+TEST(CivetwebServer, RequestsRejectedBeforeAnyCallbackMakeNoSpan) {
+  // civetweb 1.15 answers 400 to an unknown method before begin_request or
+  // end_request run, so no span can be made (documented in civetweb.h).
   MemoryTracing t;
   Server s(Opts(t));
   ASSERT_NE(s.ctx, nullptr);
   s.tracing.SetRequestHandler(s.ctx, "/x", Hello, nullptr);
-  std::string r = RawRequest(s.port, "BREW /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", true);
-  EXPECT_FALSE(r.empty());
+  std::string r = RawRequest(s.port, "BREW /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find(" 400 "), std::string::npos) << r;
+  EXPECT_EQ(t.Exactly(0).size(), 0u);
+  // The server still traces the next request normally.
+  EXPECT_NE(s.Get("/x").find("hello"), std::string::npos);
   auto spans = t.Exactly(1);
-  if (spans.empty()) GTEST_SKIP() << "civetweb rejected the method before begin_request: " << r;
-  EXPECT_EQ(StrAttr(spans[0], "http.request.method"), "_OTHER");
-  EXPECT_EQ(StrAttr(spans[0], "http.request.method_original"), "BREW");
-  EXPECT_TRUE(spans[0]->name() == "HTTP" || spans[0]->name() == "HTTP /x");
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "GET /x");
 }
 
 }  // namespace
