@@ -721,6 +721,53 @@ TEST(HttplibServer, AbortedStreamingEndsTheSpanWithAnError) {
   EXPECT_GT(spans[0]->end_ns(), spans[0]->start_ns());
 }
 
+TEST(HttplibServer, GlobalProviderIsPickedUpEvenWhenInstalledAfterTheServer) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.tracer_provider = nullptr;  // use the global one
+  TracedServer app(o);          // built before any provider is installed
+  app.Get("/g", Hello);
+  Running run(app);
+  auto cli = run.Client();
+  ASSERT_TRUE(cli.Get("/g"));  // global is the no-op provider: nothing recorded
+  SetTracerProvider(t.provider);
+  ASSERT_TRUE(cli.Get("/g"));
+  SetTracerProvider(nullptr);
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "GET /g");
+}
+
+TEST(HttplibServer, SampledOutRequestsStillRunHooksAndHandlers) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions po;
+  po.sampler = AlwaysOffSampler();
+  po.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  auto provider = std::make_shared<TracerProvider>(std::move(po));
+  ServerOptions o;
+  o.tracer_provider = provider;
+  o.excluded_urls = "";
+  o.capture_request_headers = std::vector<std::string>{".*"};
+  std::atomic<int> hooks{0};
+  std::atomic<bool> recording{true};
+  o.request_hook = [&](SpanRef span, const ::httplib::Request&) {
+    ++hooks;
+    recording = span.IsRecording();
+  };
+  o.response_hook = [&](SpanRef, const ::httplib::Request&, const ::httplib::Response&) { ++hooks; };
+  TracedServer app(o);
+  app.Get("/s/:id", Hello);
+  Running run(app);
+  auto r = run.Client().Get("/s/1", {{"X-A", "b"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(hooks.load(), 2);
+  EXPECT_FALSE(recording.load());
+  EXPECT_EQ(store->size(), 0u);
+}
+
 TEST(HttplibServer, PatternTranslation) {
   if (detail::TranslatePattern("/a/:b") == "/a/:b") GTEST_SKIP() << "native path params";
   EXPECT_EQ(detail::TranslatePattern("/users/:id"), "/users/([^/]+)");
