@@ -541,8 +541,8 @@ TEST(HttplibServer, TraceparentIsExtractedAndTheSpanIsCurrentInHandlers) {
   EXPECT_EQ(r->body, "yes");
   auto spans = t.Exactly(2);
   ASSERT_EQ(spans.size(), 2u);
-  const SpanData* child = spans[0];
-  const SpanData* server = spans[1];
+  const SpanData* server = spans[0];  // started first
+  const SpanData* child = spans[1];
   EXPECT_EQ(server->name(), "GET /work");
   EXPECT_EQ(server->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
   EXPECT_EQ(server->parent_span_id().ToHex(), "b7ad6b7169203331");

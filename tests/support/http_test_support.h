@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -47,10 +48,17 @@ struct MemoryTracing {
     return true;
   }
   // Waits for n spans, then a little more to catch unexpected extra ones.
+  // Sorted by start time: server spans end (and are exported) on whichever
+  // worker thread served them, after the client already has the response, so
+  // export order is not request order; start order is, for a sequential client.
   std::vector<const SpanData*> Exactly(size_t n) const {
     WaitFor(n);
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    return store->spans();
+    std::vector<const SpanData*> v = store->spans();
+    std::stable_sort(v.begin(), v.end(), [](const SpanData* a, const SpanData* b) {
+      return a->start_ns() < b->start_ns();
+    });
+    return v;
   }
 };
 
