@@ -348,6 +348,7 @@ TEST(Concurrency, ShutdownWhileThreadsAreEndingSpans) {
 TEST(Concurrency, RecordsFlowBackToExitedThreadsPools) {
   // Threads that exit while their spans are still queued hand their pools on.
   BatchOptions opt;
+  opt.max_queue_size = 1 << 15;
   opt.schedule_delay = 1ms;
   BatchFixture f(opt);
   for (int round = 0; round < 20; ++round) {

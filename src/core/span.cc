@@ -37,7 +37,7 @@ uint32_t Arena::Append(const void* p, size_t n, size_t align) noexcept {
   size_t off = (size_t(size_) + align - 1) & ~(align - 1);
   size_t need = off + n;
   if (need > cap_ && !Grow(need)) return UINT32_MAX;
-  if (n != 0) std::memcpy(data_ + off, p, n);
+  if (n != 0 && p != nullptr) std::memcpy(data_ + off, p, n);
   size_ = static_cast<uint32_t>(need);
   return static_cast<uint32_t>(off);
 }

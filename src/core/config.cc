@@ -1,0 +1,160 @@
+// Reading OTEL_* variables (see docs/configuration.md).
+#include "otelweb/config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "otelweb/diagnostics.h"
+
+namespace otelweb::config {
+
+std::string_view Trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+void WarnInvalid(std::string_view name, std::string_view value, std::string_view expected) {
+  std::string m = "invalid value for ";
+  m.append(name).append(": '").append(value).append("' (expected ").append(expected);
+  m += "); using the default";
+  Log(LogLevel::kWarning, m);
+}
+
+bool ParseBool(std::string_view text, bool* out) noexcept {
+  std::string_view t = Trim(text);
+  auto eq = [&](std::string_view w) {
+    if (t.size() != w.size()) return false;
+    for (size_t i = 0; i < t.size(); ++i) {
+      char c = t[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (c != w[i]) return false;
+    }
+    return true;
+  };
+  if (eq("true")) {
+    *out = true;
+    return true;
+  }
+  if (eq("false")) {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ParseInt(std::string_view text, int64_t* out) noexcept {
+  std::string_view t = Trim(text);
+  if (t.empty() || t.size() > 20) return false;
+  std::string s(t);
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size()) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseDouble(std::string_view text, double* out) noexcept {
+  std::string_view t = Trim(text);
+  if (t.empty() || t.size() > 64) return false;
+  std::string s(t);
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool PercentDecode(std::string_view text, std::string* out) {
+  out->clear();
+  out->reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '%') {
+      *out += c;
+      continue;
+    }
+    if (i + 2 >= text.size()) return false;
+    auto hv = [](char h) -> int {
+      if (h >= '0' && h <= '9') return h - '0';
+      if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+      if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+      return -1;
+    };
+    int hi = hv(text[i + 1]), lo = hv(text[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    *out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view item = Trim(text.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::optional<std::string> GetString(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  std::string_view t = Trim(v);
+  if (t.empty()) return std::nullopt;
+  return std::string(t);
+}
+
+std::optional<bool> GetBool(const char* name) {
+  auto v = GetString(name);
+  if (!v) return std::nullopt;
+  bool b;
+  if (ParseBool(*v, &b)) return b;
+  WarnInvalid(name, *v, "true or false");
+  return std::nullopt;
+}
+
+std::optional<int64_t> GetInt(const char* name, int64_t min, int64_t max) {
+  auto v = GetString(name);
+  if (!v) return std::nullopt;
+  int64_t i;
+  if (ParseInt(*v, &i) && i >= min && i <= max) return i;
+  WarnInvalid(name, *v, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  return std::nullopt;
+}
+
+std::optional<double> GetDouble(const char* name, double min, double max) {
+  auto v = GetString(name);
+  if (!v) return std::nullopt;
+  double d;
+  if (ParseDouble(*v, &d) && d >= min && d <= max) return d;
+  WarnInvalid(name, *v, "a number from " + std::to_string(min) + " to " + std::to_string(max));
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> GetMillis(const char* name) {
+  auto v = GetInt(name, 0, int64_t{1} << 40);
+  if (!v) return std::nullopt;
+  return std::chrono::milliseconds(*v);
+}
+
+std::optional<Found> GetFirst(std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (auto v = GetString(n)) return Found{n, std::move(*v)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace otelweb::config

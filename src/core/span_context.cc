@@ -1,0 +1,276 @@
+// Trace and span ids, and W3C tracestate.
+#include "otelweb/span_context.h"
+
+#include <atomic>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace otelweb {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Lowercase hex digit value, or -1 (uppercase is rejected, as W3C requires).
+constexpr int8_t HexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0');
+  if (c >= 'a' && c <= 'f') return static_cast<int8_t>(c - 'a' + 10);
+  return -1;
+}
+
+bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t n) noexcept {
+  if (hex.size() != n * 2) return false;
+  for (size_t i = 0; i < n; ++i) {
+    int8_t hi = HexValue(hex[2 * i]);
+    int8_t lo = HexValue(hex[2 * i + 1]);
+    if ((hi | lo) < 0) return false;
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
+void ToHexBytes(const uint8_t* in, size_t n, char* out) noexcept {
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[in[i] >> 4];
+    out[2 * i + 1] = kHex[in[i] & 15];
+  }
+}
+
+bool AllZero(const uint8_t* p, size_t n) noexcept {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; ++i) acc |= p[i];
+  return acc == 0;
+}
+
+}  // namespace
+
+TraceId TraceId::FromWords(uint64_t hi, uint64_t lo) noexcept {
+  TraceId t;
+  for (int i = 0; i < 8; ++i) {
+    t.b_[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    t.b_[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+  }
+  return t;
+}
+
+std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
+  TraceId t;
+  if (!ParseHexBytes(hex, t.b_.data(), 16)) return std::nullopt;
+  return t;
+}
+
+bool TraceId::IsValid() const noexcept { return !AllZero(b_.data(), 16); }
+
+uint64_t TraceId::Low64() const noexcept {
+  uint64_t v = 0;
+  for (int i = 8; i < 16; ++i) v = (v << 8) | b_[i];
+  return v;
+}
+
+void TraceId::ToHex(char out[32]) const noexcept { ToHexBytes(b_.data(), 16, out); }
+std::string TraceId::ToHex() const {
+  std::string s(32, '0');
+  ToHex(s.data());
+  return s;
+}
+
+SpanId SpanId::FromWord(uint64_t v) noexcept {
+  SpanId s;
+  for (int i = 0; i < 8; ++i) s.b_[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  return s;
+}
+
+std::optional<SpanId> SpanId::FromHex(std::string_view hex) noexcept {
+  SpanId s;
+  if (!ParseHexBytes(hex, s.b_.data(), 8)) return std::nullopt;
+  return s;
+}
+
+bool SpanId::IsValid() const noexcept { return !AllZero(b_.data(), 8); }
+void SpanId::ToHex(char out[16]) const noexcept { ToHexBytes(b_.data(), 8, out); }
+std::string SpanId::ToHex() const {
+  std::string s(16, '0');
+  ToHex(s.data());
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// TraceState
+
+struct TraceState::Rep {
+  std::atomic<int> refs{1};
+  std::string header;  // canonical "k=v,k=v"
+  size_t members = 0;
+};
+
+TraceState::TraceState(const TraceState& o) noexcept : rep_(o.rep_) {
+  if (rep_) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+TraceState& TraceState::operator=(const TraceState& o) noexcept {
+  if (rep_ != o.rep_) {
+    TraceState tmp(o);
+    std::swap(rep_, tmp.rep_);
+  }
+  return *this;
+}
+
+TraceState& TraceState::operator=(TraceState&& o) noexcept {
+  if (this != &o) {
+    TraceState tmp(std::move(o));
+    std::swap(rep_, tmp.rep_);
+  }
+  return *this;
+}
+
+TraceState::~TraceState() {
+  if (rep_ && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+}
+
+size_t TraceState::size() const noexcept { return rep_ ? rep_->members : 0; }
+std::string_view TraceState::header() const noexcept {
+  return rep_ ? std::string_view(rep_->header) : std::string_view();
+}
+
+namespace {
+
+bool IsLcAlpha(char c) { return c >= 'a' && c <= 'z'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsKeyChar(char c) {
+  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+}
+
+// simple-key = lcalpha 0*255(keychar)
+// multi-tenant-key = tenant-id "@" system-id
+// tenant-id = (lcalpha / DIGIT) 0*240(keychar); system-id = lcalpha 0*13(keychar)
+bool ValidKey(std::string_view k) {
+  if (k.empty() || k.size() > 256) return false;
+  size_t at = k.find('@');
+  if (at == std::string_view::npos) {
+    if (!IsLcAlpha(k[0])) return false;
+    for (char c : k.substr(1)) {
+      if (!IsKeyChar(c)) return false;
+    }
+    return true;
+  }
+  std::string_view tenant = k.substr(0, at), system = k.substr(at + 1);
+  if (tenant.empty() || tenant.size() > 241 || system.empty() || system.size() > 14) return false;
+  if (!(IsLcAlpha(tenant[0]) || IsDigit(tenant[0])) || !IsLcAlpha(system[0])) return false;
+  for (char c : tenant) {
+    if (!IsKeyChar(c)) return false;
+  }
+  for (char c : system) {
+    if (!IsKeyChar(c)) return false;
+  }
+  return true;
+}
+
+// value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E
+bool ValidValue(std::string_view v) {
+  if (v.empty() || v.size() > 256) return false;
+  for (char c : v) {
+    if (c < 0x20 || c > 0x7E || c == ',' || c == '=') return false;
+  }
+  return v.back() != ' ';
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool TraceState::IsValidKey(std::string_view key) noexcept { return ValidKey(key); }
+bool TraceState::IsValidValue(std::string_view value) noexcept { return ValidValue(value); }
+
+TraceState TraceState::FromCanonical(std::string canonical) {
+  if (canonical.empty()) return TraceState();
+  auto* rep = new (std::nothrow) Rep;
+  if (rep == nullptr) return TraceState();
+  rep->header = std::move(canonical);
+  size_t n = 1;
+  for (char c : rep->header) n += c == ',';
+  rep->members = n;
+  return TraceState(rep);
+}
+
+TraceState TraceState::FromHeader(std::string_view header) {
+  try {
+    std::vector<std::pair<std::string_view, std::string_view>> members;
+    std::string_view rest = header;
+    while (true) {
+      size_t comma = rest.find(',');
+      std::string_view m = TrimOws(rest.substr(0, comma));
+      if (!m.empty()) {
+        size_t eq = m.find('=');
+        if (eq == std::string_view::npos) return TraceState();
+        std::string_view k = m.substr(0, eq), v = m.substr(eq + 1);
+        if (!ValidKey(k) || !ValidValue(v)) return TraceState();
+        for (auto& e : members) {
+          if (e.first == k) return TraceState();  // duplicate key
+        }
+        members.emplace_back(k, v);
+        if (members.size() > kMaxMembers) return TraceState();
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    std::string canonical;
+    canonical.reserve(header.size());
+    for (auto& e : members) {
+      if (!canonical.empty()) canonical += ',';
+      canonical.append(e.first).append("=").append(e.second);
+    }
+    return FromCanonical(std::move(canonical));
+  } catch (...) {
+    return TraceState();
+  }
+}
+
+std::string_view TraceState::Get(std::string_view key) const noexcept {
+  std::string_view found;
+  ForEach([&](std::string_view k, std::string_view v) {
+    if (k == key) {
+      found = v;
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+TraceState TraceState::Set(std::string_view key, std::string_view value) const {
+  if (!ValidKey(key) || !ValidValue(value)) return *this;
+  std::string out;
+  out.append(key).append("=").append(value);
+  size_t n = 1;
+  ForEach([&](std::string_view k, std::string_view v) {
+    if (k == key) return true;
+    if (n == kMaxMembers) return false;  // the right-most members fall off
+    out.append(",").append(k).append("=").append(v);
+    ++n;
+    return true;
+  });
+  return FromCanonical(std::move(out));
+}
+
+TraceState TraceState::Delete(std::string_view key) const {
+  std::string out;
+  bool removed = false;
+  ForEach([&](std::string_view k, std::string_view v) {
+    if (k == key) {
+      removed = true;
+      return true;
+    }
+    if (!out.empty()) out += ',';
+    out.append(k).append("=").append(v);
+    return true;
+  });
+  if (!removed) return *this;
+  return FromCanonical(std::move(out));
+}
+
+}  // namespace otelweb
