@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -59,7 +60,14 @@ class Arena {
   void clear() noexcept { size_ = 0; }
   // Appends bytes; returns their offset. Returns UINT32_MAX if the arena
   // would pass 4 GiB or memory runs out (the caller drops the value).
-  uint32_t Append(const void* p, size_t n, size_t align = 1) noexcept;
+  uint32_t Append(const void* p, size_t n, size_t align = 1) noexcept {
+    size_t off = (size_t(size_) + align - 1) & ~(align - 1);
+    size_t need = off + n;
+    if (need > cap_ && !Grow(need)) return UINT32_MAX;
+    if (n != 0 && p != nullptr) std::memcpy(data_ + off, p, n);
+    size_ = static_cast<uint32_t>(need);
+    return static_cast<uint32_t>(off);
+  }
   char* At(uint32_t off) noexcept { return data_ + off; }
 
  private:

@@ -33,15 +33,6 @@ bool Arena::Grow(size_t need) noexcept {
   return true;
 }
 
-uint32_t Arena::Append(const void* p, size_t n, size_t align) noexcept {
-  size_t off = (size_t(size_) + align - 1) & ~(align - 1);
-  size_t need = off + n;
-  if (need > cap_ && !Grow(need)) return UINT32_MAX;
-  if (n != 0 && p != nullptr) std::memcpy(data_ + off, p, n);
-  size_ = static_cast<uint32_t>(need);
-  return static_cast<uint32_t>(off);
-}
-
 size_t Utf8Prefix(std::string_view s, size_t n) noexcept {
   if (s.size() <= n) return s.size();
   // Step back over continuation bytes so we cut before a character starts.
@@ -54,7 +45,11 @@ namespace {
 
 inline uint64_t KeyPrefix(std::string_view key) noexcept {
   uint64_t v = 0;
-  std::memcpy(&v, key.data(), key.size() < 8 ? key.size() : 8);
+  if (key.size() >= 8) {
+    std::memcpy(&v, key.data(), 8);  // one fixed-size load
+  } else {
+    for (size_t i = 0; i < key.size(); ++i) v |= uint64_t(static_cast<unsigned char>(key[i])) << (8 * i);
+  }
   return v;
 }
 
