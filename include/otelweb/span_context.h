@@ -21,11 +21,24 @@ class TraceId {
  public:
   constexpr TraceId() noexcept = default;
   explicit TraceId(const uint8_t (&bytes)[16]) noexcept { std::memcpy(b_.data(), bytes, 16); }
-  static TraceId FromWords(uint64_t hi, uint64_t lo) noexcept;
+  // Big-endian: hi gives bytes 0..7, lo bytes 8..15.
+  static TraceId FromWords(uint64_t hi, uint64_t lo) noexcept {
+    TraceId t;
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+    std::memcpy(t.b_.data(), &hi, 8);
+    std::memcpy(t.b_.data() + 8, &lo, 8);
+    return t;
+  }
   // Parses exactly 32 lowercase hex characters; nullopt otherwise.
   static std::optional<TraceId> FromHex(std::string_view hex) noexcept;
 
-  bool IsValid() const noexcept;
+  bool IsValid() const noexcept {
+    uint64_t a, b;
+    std::memcpy(&a, b_.data(), 8);
+    std::memcpy(&b, b_.data() + 8, 8);
+    return (a | b) != 0;
+  }
   const std::array<uint8_t, 16>& bytes() const noexcept { return b_; }
   // The low 8 bytes as a big-endian number (what the ratio sampler reads).
   uint64_t Low64() const noexcept;
@@ -44,10 +57,19 @@ class SpanId {
  public:
   constexpr SpanId() noexcept = default;
   explicit SpanId(const uint8_t (&bytes)[8]) noexcept { std::memcpy(b_.data(), bytes, 8); }
-  static SpanId FromWord(uint64_t v) noexcept;
+  static SpanId FromWord(uint64_t v) noexcept {
+    SpanId s;
+    v = __builtin_bswap64(v);
+    std::memcpy(s.b_.data(), &v, 8);
+    return s;
+  }
   static std::optional<SpanId> FromHex(std::string_view hex) noexcept;
 
-  bool IsValid() const noexcept;
+  bool IsValid() const noexcept {
+    uint64_t a;
+    std::memcpy(&a, b_.data(), 8);
+    return a != 0;
+  }
   const std::array<uint8_t, 8>& bytes() const noexcept { return b_; }
   void ToHex(char out[16]) const noexcept;
   std::string ToHex() const;

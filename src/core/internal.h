@@ -132,8 +132,28 @@ inline ThreadState& State() noexcept {
 // The calling thread's current context (a static empty one when none).
 const Context& CurrentContextRef() noexcept;
 
-// Fast random 64-bit values from the thread's generator (never zero).
-uint64_t NextRandom64() noexcept;
+// Bumped in a forked child so each thread reseeds its id generator there.
+extern std::atomic<uint64_t> g_fork_gen;
+void SeedThreadRng(ThreadState& s) noexcept;
+
+// Fast random 64-bit values from the thread's xoshiro256** generator (never zero).
+inline uint64_t NextRandom64(ThreadState& s) noexcept {
+  if (__builtin_expect(s.rng_fork_gen != g_fork_gen.load(std::memory_order_relaxed), 0)) SeedThreadRng(s);
+  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  for (;;) {
+    uint64_t* r = s.rng;
+    const uint64_t result = rotl(r[1] * 5, 7) * 9;
+    const uint64_t t = r[1] << 17;
+    r[2] ^= r[0];
+    r[3] ^= r[1];
+    r[1] ^= r[2];
+    r[0] ^= r[3];
+    r[2] ^= t;
+    r[3] = rotl(r[3], 45);
+    if (result != 0) return result;
+  }
+}
+inline uint64_t NextRandom64() noexcept { return NextRandom64(State()); }
 
 // Returns a record to its pool, from whichever thread.
 void RecycleRecord(SpanRecord* r) noexcept;

@@ -37,22 +37,7 @@ void ToHexBytes(const uint8_t* in, size_t n, char* out) noexcept {
   }
 }
 
-bool AllZero(const uint8_t* p, size_t n) noexcept {
-  uint8_t acc = 0;
-  for (size_t i = 0; i < n; ++i) acc |= p[i];
-  return acc == 0;
-}
-
 }  // namespace
-
-TraceId TraceId::FromWords(uint64_t hi, uint64_t lo) noexcept {
-  TraceId t;
-  for (int i = 0; i < 8; ++i) {
-    t.b_[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-    t.b_[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
-  }
-  return t;
-}
 
 std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
   TraceId t;
@@ -60,7 +45,6 @@ std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
   return t;
 }
 
-bool TraceId::IsValid() const noexcept { return !AllZero(b_.data(), 16); }
 
 uint64_t TraceId::Low64() const noexcept {
   uint64_t v = 0;
@@ -75,19 +59,12 @@ std::string TraceId::ToHex() const {
   return s;
 }
 
-SpanId SpanId::FromWord(uint64_t v) noexcept {
-  SpanId s;
-  for (int i = 0; i < 8; ++i) s.b_[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-  return s;
-}
-
 std::optional<SpanId> SpanId::FromHex(std::string_view hex) noexcept {
   SpanId s;
   if (!ParseHexBytes(hex, s.b_.data(), 8)) return std::nullopt;
   return s;
 }
 
-bool SpanId::IsValid() const noexcept { return !AllZero(b_.data(), 8); }
 void SpanId::ToHex(char out[16]) const noexcept { ToHexBytes(b_.data(), 8, out); }
 std::string SpanId::ToHex() const {
   std::string s(16, '0');

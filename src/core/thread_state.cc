@@ -48,6 +48,7 @@ OperationResult OperationResult::Merge(OperationResult other) const noexcept {
 namespace internal {
 
 thread_local ThreadState* t_state = nullptr;
+std::atomic<uint64_t> g_fork_gen{0};
 
 namespace {
 
@@ -66,8 +67,6 @@ Registry& Reg() {
   static Registry* r = new Registry;  // intentionally immortal
   return *r;
 }
-
-std::atomic<uint64_t> g_fork_gen{0};
 
 void OnForkChild() { g_fork_gen.fetch_add(1, std::memory_order_relaxed); }
 
@@ -94,7 +93,7 @@ uint64_t SplitMix(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-void Seed(ThreadState& s) {
+void Seed(ThreadState& s) noexcept {
   uint64_t seed[4] = {0, 0, 0, 0};
   ssize_t got = getrandom(seed, sizeof(seed), GRND_NONBLOCK);
   uint64_t mix = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) ^
@@ -107,7 +106,6 @@ void Seed(ThreadState& s) {
   s.rng_fork_gen = g_fork_gen.load(std::memory_order_relaxed);
 }
 
-inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 }  // namespace
 
@@ -148,22 +146,7 @@ const Context& CurrentContextRef() noexcept {
   return s->stack.back().ctx;
 }
 
-uint64_t NextRandom64() noexcept {
-  ThreadState& s = State();
-  if (__builtin_expect(s.rng_fork_gen != g_fork_gen.load(std::memory_order_relaxed), 0)) Seed(s);
-  for (;;) {
-    uint64_t* r = s.rng;
-    const uint64_t result = Rotl(r[1] * 5, 7) * 9;
-    const uint64_t t = r[1] << 17;
-    r[2] ^= r[0];
-    r[3] ^= r[1];
-    r[1] ^= r[2];
-    r[0] ^= r[3];
-    r[2] ^= t;
-    r[3] = Rotl(r[3], 45);
-    if (result != 0) return result;
-  }
-}
+void SeedThreadRng(ThreadState& s) noexcept { Seed(s); }
 
 SpanRecord* RecordPool::Acquire() noexcept {
   SpanRecord* r = free_list;

@@ -41,14 +41,15 @@ void PublishProcessors(ProviderCore* c) {
   c->lists.push_back(std::move(list));
 }
 
-TraceId NewTraceId(ProviderCore* p) noexcept {
+TraceId NewTraceId(ProviderCore* p, internal::ThreadState& ts) noexcept {
   if (p->id_generator) return p->id_generator->NewTraceId();
-  return TraceId::FromWords(internal::NextRandom64(), internal::NextRandom64());
+  uint64_t hi = internal::NextRandom64(ts);
+  return TraceId::FromWords(hi, internal::NextRandom64(ts));
 }
 
-SpanId NewSpanId(ProviderCore* p) noexcept {
+SpanId NewSpanId(ProviderCore* p, internal::ThreadState& ts) noexcept {
   if (p->id_generator) return p->id_generator->NewSpanId();
-  return SpanId::FromWord(internal::NextRandom64());
+  return SpanId::FromWord(internal::NextRandom64(ts));
 }
 
 }  // namespace
@@ -212,14 +213,15 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   ProviderCore* p = t->provider;
   if (!p->active.load(std::memory_order_relaxed)) return Span();
 
+  internal::ThreadState& ts = internal::State();
   static const Context* empty_ctx = new Context();
   const Context& parent = options.root ? *empty_ctx
                           : options.parent ? *options.parent
-                                           : internal::CurrentContextRef();
+                                           : ts.stack.back().ctx;
   const SpanContext& psc = parent.span_context();
   const bool has_parent = psc.IsValid();
-  const TraceId trace_id = has_parent ? psc.trace_id() : NewTraceId(p);
-  const SpanId span_id = NewSpanId(p);
+  const TraceId trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
+  const SpanId span_id = NewSpanId(p, ts);
 
   SamplingResult sr;
   switch (p->sampler_kind) {
@@ -235,7 +237,6 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
       break;
   }
 
-  internal::ThreadState& ts = internal::State();
   const TraceFlags flags{static_cast<uint8_t>(
       sr.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0)};
   if (sr.decision == SamplingDecision::kDrop) {
