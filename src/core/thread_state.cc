@@ -16,12 +16,6 @@
 
 namespace otelweb {
 
-Timestamp Now() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return Timestamp(std::chrono::nanoseconds(int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec));
-}
-
 std::string_view OperationResult::ToString() const noexcept {
   switch (code_) {
     case Code::kOk: return "ok";
