@@ -1,0 +1,220 @@
+// Environment configuration: parsers, precedence, invalid values, resource,
+// samplers and limits.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "otelweb/config.h"
+#include "otelweb/otelweb.h"
+#include "otelweb/sampler_env.h"
+
+namespace otelweb {
+namespace {
+
+// Sets variables for one test and restores them; captures warnings.
+class Env {
+ public:
+  Env() {
+    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> l(mu_);
+      warnings_.emplace_back(m);
+    });
+  }
+  ~Env() {
+    for (auto& n : names_) unsetenv(n.c_str());
+    SetDiagnosticsSink(nullptr);
+  }
+  void Set(const std::string& name, const std::string& value) {
+    setenv(name.c_str(), value.c_str(), 1);
+    names_.push_back(name);
+  }
+  size_t WarningsMentioning(std::string_view s) {
+    std::lock_guard<std::mutex> l(mu_);
+    size_t n = 0;
+    for (auto& w : warnings_) n += w.find(s) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::mutex mu_;
+  std::vector<std::string> warnings_;
+};
+
+TEST(ConfigParsers, Basics) {
+  bool b;
+  EXPECT_TRUE(config::ParseBool(" TRUE ", &b) && b);
+  EXPECT_TRUE(config::ParseBool("false", &b) && !b);
+  EXPECT_FALSE(config::ParseBool("1", &b));
+  int64_t i;
+  EXPECT_TRUE(config::ParseInt("42", &i) && i == 42);
+  EXPECT_FALSE(config::ParseInt("42ms", &i));
+  EXPECT_FALSE(config::ParseInt("", &i));
+  double d;
+  EXPECT_TRUE(config::ParseDouble("0.25", &d) && d == 0.25);
+  EXPECT_FALSE(config::ParseDouble("nan", &d));
+  std::string s;
+  EXPECT_TRUE(config::PercentDecode("a%20b%2C", &s));
+  EXPECT_EQ(s, "a b,");
+  EXPECT_FALSE(config::PercentDecode("bad%2", &s));
+  EXPECT_FALSE(config::PercentDecode("bad%zz", &s));
+  EXPECT_EQ(config::SplitList(" a, ,b ,,c,"), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(ConfigGetters, InvalidValuesWarnOnceAndFallBack) {
+  Env env;
+  env.Set("OTELWEB_TEST_INT", "abc");
+  env.Set("OTELWEB_TEST_BOOL", "yes");
+  env.Set("OTELWEB_TEST_BLANK", "   ");
+  EXPECT_FALSE(config::GetInt("OTELWEB_TEST_INT", 0, 10));
+  EXPECT_FALSE(config::GetBool("OTELWEB_TEST_BOOL"));
+  EXPECT_FALSE(config::GetString("OTELWEB_TEST_BLANK"));
+  EXPECT_EQ(env.WarningsMentioning("OTELWEB_TEST_INT"), 1u);
+  EXPECT_EQ(env.WarningsMentioning("OTELWEB_TEST_BOOL"), 1u);
+  EXPECT_EQ(env.WarningsMentioning("OTELWEB_TEST_BLANK"), 0u);  // blank is "not set", not invalid
+}
+
+TEST(ResourceEnv, PrecedenceAndDecoding) {
+  Env env;
+  env.Set("OTEL_RESOURCE_ATTRIBUTES",
+          "service.name=from-attrs, deployment.environment=prod%20eu,broken,=novalue,team=a%2Cb");
+  Resource r = Resource::Create();
+  EXPECT_EQ(r.service_name(), "from-attrs");
+  EXPECT_EQ(r.Find("deployment.environment")->s, "prod eu");
+  EXPECT_EQ(r.Find("team")->s, "a,b");
+  EXPECT_EQ(env.WarningsMentioning("OTEL_RESOURCE_ATTRIBUTES"), 2u);
+  env.Set("OTEL_SERVICE_NAME", "from-service-name");
+  EXPECT_EQ(Resource::Create().service_name(), "from-service-name");
+  std::vector<OwnedKeyValue> code{{"service.name", OwnedValue(AttributeValue("from-code"))}};
+  EXPECT_EQ(Resource::Create(code).service_name(), "from-code");
+}
+
+TEST(ResourceEnv, DefaultsDescribeTheProcess) {
+  Resource r = Resource::Default();
+  EXPECT_EQ(r.Find("telemetry.sdk.name")->s, "otelweb");
+  EXPECT_EQ(r.Find("telemetry.sdk.language")->s, "cpp");
+  EXPECT_EQ(r.Find("process.pid")->i, static_cast<int64_t>(getpid()));
+  ASSERT_NE(r.Find("process.executable.name"), nullptr);
+  EXPECT_EQ(r.service_name(), "unknown_service:" + r.Find("process.executable.name")->s);
+  EXPECT_NE(r.Find("host.name"), nullptr);
+}
+
+TEST(SamplerEnv, EveryValue) {
+  Env env;
+  EXPECT_EQ(SamplerFromEnv()->Description().rfind("ParentBased{root:AlwaysOnSampler", 0), 0u);
+  env.Set("OTEL_TRACES_SAMPLER", "always_off");
+  EXPECT_EQ(SamplerFromEnv()->Description(), "AlwaysOffSampler");
+  env.Set("OTEL_TRACES_SAMPLER", "ALWAYS_ON");
+  EXPECT_EQ(SamplerFromEnv()->Description(), "AlwaysOnSampler");
+  env.Set("OTEL_TRACES_SAMPLER", "traceidratio");
+  env.Set("OTEL_TRACES_SAMPLER_ARG", "0.25");
+  EXPECT_EQ(SamplerFromEnv()->Description(), "TraceIdRatioBased{0.250000}");
+  env.Set("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
+  EXPECT_EQ(SamplerFromEnv()->Description().rfind("ParentBased{root:TraceIdRatioBased{0.250000}", 0), 0u);
+  env.Set("OTEL_TRACES_SAMPLER", "parentbased_always_off");
+  EXPECT_EQ(SamplerFromEnv()->Description().rfind("ParentBased{root:AlwaysOffSampler", 0), 0u);
+  env.Set("OTEL_TRACES_SAMPLER_ARG", "1.5");
+  env.Set("OTEL_TRACES_SAMPLER", "traceidratio");
+  EXPECT_EQ(SamplerFromEnv()->Description(), "TraceIdRatioBased{1.000000}");
+  EXPECT_EQ(env.WarningsMentioning("OTEL_TRACES_SAMPLER_ARG"), 1u);
+  env.Set("OTEL_TRACES_SAMPLER", "nonsense");
+  EXPECT_EQ(SamplerFromEnv()->Description().rfind("ParentBased{root:AlwaysOnSampler", 0), 0u);
+  EXPECT_EQ(env.WarningsMentioning("OTEL_TRACES_SAMPLER"), 2u);  // the ARG warning + this one
+}
+
+SamplingDecision Decide(Sampler& s, const Context& parent, TraceId tid) {
+  return s.ShouldSample(SamplingParams{parent, tid, "x", SpanKind::kInternal, {}, {}}).decision;
+}
+
+TEST(Samplers, RatioIsDeterministicAndProportional) {
+  auto s = TraceIdRatioSampler(0.25);
+  std::mt19937_64 rng(12345);
+  int sampled = 0;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    TraceId t = TraceId::FromWords(rng(), rng());
+    SamplingDecision d = Decide(*s, Context(), t);
+    EXPECT_EQ(d, Decide(*s, Context(), t));
+    sampled += d == SamplingDecision::kRecordAndSample;
+  }
+  EXPECT_NEAR(sampled / double(n), 0.25, 0.01);
+  // The decision reads the low 56 bits: randomness at or above (1 - ratio) * 2^56 is sampled.
+  EXPECT_EQ(Decide(*s, Context(), TraceId::FromWords(0, 0x00C0000000000000ull)), SamplingDecision::kRecordAndSample);
+  EXPECT_EQ(Decide(*s, Context(), TraceId::FromWords(0, 0x00BFFFFFFFFFFFFFull)), SamplingDecision::kDrop);
+  EXPECT_EQ(Decide(*TraceIdRatioSampler(0), Context(), TraceId::FromWords(~0ull, ~0ull)), SamplingDecision::kDrop);
+  EXPECT_EQ(Decide(*TraceIdRatioSampler(1), Context(), TraceId::FromWords(0, 1)),
+            SamplingDecision::kRecordAndSample);
+}
+
+TEST(Samplers, ParentBasedFollowsTheParent) {
+  auto s = ParentBasedSampler(AlwaysOffSampler());
+  TraceId t = TraceId::FromWords(1, 2);
+  SpanId sid = SpanId::FromWord(3);
+  auto ctx = [&](bool remote, bool sampled) {
+    return Context().WithSpanContext(SpanContext(t, sid, TraceFlags{uint8_t(sampled ? 1 : 0)}, remote));
+  };
+  EXPECT_EQ(Decide(*s, Context(), t), SamplingDecision::kDrop);  // root: AlwaysOff
+  EXPECT_EQ(Decide(*s, ctx(true, true), t), SamplingDecision::kRecordAndSample);
+  EXPECT_EQ(Decide(*s, ctx(true, false), t), SamplingDecision::kDrop);
+  EXPECT_EQ(Decide(*s, ctx(false, true), t), SamplingDecision::kRecordAndSample);
+  EXPECT_EQ(Decide(*s, ctx(false, false), t), SamplingDecision::kDrop);
+  ParentBasedOptions o;
+  o.remote_parent_not_sampled = AlwaysOnSampler();
+  auto custom = ParentBasedSampler(AlwaysOnSampler(), o);
+  EXPECT_EQ(Decide(*custom, ctx(true, false), t), SamplingDecision::kRecordAndSample);
+}
+
+TEST(Limits, EnvironmentAndCodePrecedence) {
+  Env env;
+  env.Set("OTEL_ATTRIBUTE_COUNT_LIMIT", "10");
+  env.Set("OTEL_SPAN_EVENT_COUNT_LIMIT", "5");
+  env.Set("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64");
+  env.Set("OTEL_SPAN_LINK_COUNT_LIMIT", "-1");
+  SpanLimitsOptions code;
+  code.event_count = 7;
+  SpanLimits l = ResolveSpanLimits(code);
+  EXPECT_EQ(l.attribute_count, 10u);
+  EXPECT_EQ(l.attribute_value_length, 64u);
+  EXPECT_EQ(l.event_count, 7u);
+  EXPECT_EQ(l.link_count, 128u);  // invalid: warned, default
+  EXPECT_EQ(env.WarningsMentioning("OTEL_SPAN_LINK_COUNT_LIMIT"), 1u);
+  env.Set("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "3");
+  EXPECT_EQ(ResolveSpanLimits({}).attribute_count, 3u);  // the span-specific variable wins
+}
+
+TEST(BatchOptionsEnv, InvalidAndInconsistentValues) {
+  Env env;
+  env.Set("OTEL_BSP_SCHEDULE_DELAY", "0");
+  env.Set("OTEL_BSP_MAX_QUEUE_SIZE", "100");
+  env.Set("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500");
+  ResolvedBatchOptions r = ResolveBatchOptions({});
+  EXPECT_EQ(r.schedule_delay.count(), 5000);
+  EXPECT_EQ(r.max_queue_size, 100u);
+  EXPECT_EQ(r.max_export_batch_size, 100u);  // capped at the queue size
+  EXPECT_EQ(env.WarningsMentioning("OTEL_BSP_SCHEDULE_DELAY"), 1u);
+}
+
+TEST(LogLevel, Parsing) {
+  LogLevel l;
+  EXPECT_TRUE(ParseLogLevel("WARN", &l));
+  EXPECT_EQ(l, LogLevel::kWarning);
+  EXPECT_TRUE(ParseLogLevel("none", &l));
+  EXPECT_EQ(l, LogLevel::kNone);
+  EXPECT_FALSE(ParseLogLevel("loud", &l));
+}
+
+TEST(InstallEnv, ExporterSelectionAndUnknownNames) {
+  Env env;
+  env.Set("OTEL_TRACES_EXPORTER", "none,bogus");
+  auto tracing = InstallTracing();
+  EXPECT_EQ(env.WarningsMentioning("bogus"), 1u);
+  // No exporter: spans are recorded but go nowhere; nothing crashes.
+  GetTracer("t").StartSpan("x").End();
+}
+
+}  // namespace
+}  // namespace otelweb
