@@ -200,8 +200,10 @@ TEST(HttpServerSpan, NestedUnderACurrentSpanItIsAnInternalChild) {
   outer.End();
   auto spans = t.Exactly(2);
   ASSERT_EQ(spans.size(), 2u);
-  EXPECT_EQ(spans[0]->kind(), SpanKind::kInternal);
-  EXPECT_EQ(spans[0]->parent_span_id(), spans[1]->span_id());
+  // Sorted by start: the outer span first.
+  EXPECT_EQ(spans[1]->kind(), SpanKind::kInternal);
+  EXPECT_EQ(spans[1]->name(), "GET");
+  EXPECT_EQ(spans[1]->parent_span_id(), spans[0]->span_id());
 }
 
 }  // namespace
