@@ -4,7 +4,11 @@
 // request (getrusage of this process: every server thread plus the batch
 // processor's worker; wrk runs in a child process and is not counted).
 //
-//   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH]
+//   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH] [--pin 1]
+//
+// --pin 1 puts the server (all its threads) on CPU 0 and wrk on CPU 1: on a
+// 2-vCPU VM the CPU cost per request otherwise swings by 2x from round to
+// round with how the scheduler mixes the two.
 //
 // Rounds alternate plain / traced so that drifting machine load hits both.
 // Traced = TracedServer + BatchSpanProcessor (default options) + an exporter
@@ -12,6 +16,7 @@
 // receiver is part of this program. Prints one line per round and the
 // median ratio. Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -55,6 +60,8 @@ class ReadingExporter final : public otelweb::SpanExporter {
   uint64_t bytes_ = 0;
 };
 
+bool g_pin = false;  // server on CPU 0, wrk on CPU 1
+
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -71,6 +78,12 @@ long RunWrk(const std::string& wrk, int port, int seconds, int connections) {
   if (pipe(pipefd) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
+    if (g_pin) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(1, &set);
+      sched_setaffinity(0, sizeof(set), &set);
+    }
     dup2(pipefd[1], 1);
     close(pipefd[0]);
     execl(wrk.c_str(), wrk.c_str(), "-t1", ("-c" + c).c_str(), ("-d" + d).c_str(), url.c_str(),
@@ -136,6 +149,13 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
     else if (a == "--connections") connections = std::atoi(argv[i + 1]);
     else if (a == "--wrk") wrk = argv[i + 1];
+    else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
+  }
+  if (g_pin) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof(set), &set);  // inherited by every server thread
   }
   signal(SIGPIPE, SIG_IGN);
   // libstdc++ uses atomic reference counts only once a thread exists: the
