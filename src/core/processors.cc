@@ -368,9 +368,11 @@ void BatchSpanProcessor::OnEnd(EndedSpan span) noexcept {
 full:
   Add(s.dropped_full, 1);
   Add(internal::Globals().dropped_queue_full, 1);
-  LogOnce(s.warned_drop, LogLevel::kWarning,
-          "batch span processor queue is full (" + std::to_string(max_q) +
-              " spans); dropping spans. Later drops are counted (GetSdkCounters), not logged.");
+  if (!s.warned_drop.load(std::memory_order_relaxed)) {  // build the message only once
+    LogOnce(s.warned_drop, LogLevel::kWarning,
+            "batch span processor queue is full (" + std::to_string(max_q) +
+                " spans); dropping spans. Later drops are counted (GetSdkCounters), not logged.");
+  }
   internal::UnrefRecord(r);
 }
 
