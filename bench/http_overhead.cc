@@ -5,6 +5,7 @@
 // processor's worker; wrk runs in a child process and is not counted).
 //
 //   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH] [--pin 1]
+//                         [--only plain|traced]
 //
 // --pin 1 puts the server (all its threads) on CPU 0 and wrk on CPU 1: on a
 // 2-vCPU VM the CPU cost per request otherwise swings by 2x from round to
@@ -143,6 +144,7 @@ Result Measure(MakeServer make, const std::string& wrk, int seconds, int connect
 int main(int argc, char** argv) {
   int seconds = 5, rounds = 3, connections = 4;
   std::string wrk = "/usr/bin/wrk";
+  std::string only;  // "plain" or "traced": one kind only (for profiling)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
@@ -150,6 +152,7 @@ int main(int argc, char** argv) {
     else if (a == "--connections") connections = std::atoi(argv[i + 1]);
     else if (a == "--wrk") wrk = argv[i + 1];
     else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
+    else if (a == "--only") only = argv[i + 1];
   }
   if (g_pin) {
     cpu_set_t set;
@@ -183,6 +186,13 @@ int main(int argc, char** argv) {
       return s;
     };
     Result a, b;
+    if (!only.empty()) {
+      Result x = only == "plain" ? Measure(plain, wrk, seconds, connections)
+                                 : Measure(traced, wrk, seconds, connections);
+      std::printf("round %d: %s %ld req %.2f us/req\n", r, only.c_str(), x.requests,
+                  x.cpu_us_per_request);
+      continue;
+    }
     if (r % 2 == 0) {
       a = Measure(plain, wrk, seconds, connections);
       b = Measure(traced, wrk, seconds, connections);
@@ -202,6 +212,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   provider->ForceFlush();
+  if (!only.empty()) return 0;
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
