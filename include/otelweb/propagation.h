@@ -43,6 +43,16 @@ class MapCarrier final : public TextMapGetter, public TextMapSetter {
   explicit MapCarrier(Map& m) noexcept : m_(m) {}
   std::string_view Get(std::string_view key, std::string& scratch) const noexcept override {
     (void)scratch;
+    if constexpr (requires { typename Map::key_compare; }) {
+      // Ordered map with a few entries (the usual header map): a scan that
+      // compares lengths first beats a tree walk of full string compares.
+      if (m_.size() <= 8) {
+        for (const auto& [k, v] : m_) {
+          if (k.size() == key.size() && std::string_view(k) == key) return v;
+        }
+        return {};
+      }
+    }
     auto it = m_.find(typename Map::key_type(key));
     if (it == m_.end()) return {};
     return it->second;

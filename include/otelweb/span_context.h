@@ -95,11 +95,16 @@ class TraceState {
   static constexpr size_t kMaxMembers = 32;
 
   TraceState() noexcept = default;
-  TraceState(const TraceState& o) noexcept;
+  TraceState(const TraceState& o) noexcept : rep_(o.rep_) {
+    if (rep_ != nullptr) Ref();
+  }
   TraceState(TraceState&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
   TraceState& operator=(const TraceState& o) noexcept;
   TraceState& operator=(TraceState&& o) noexcept;
-  ~TraceState();
+  // Most spans have no trace state: the empty case stays inline.
+  ~TraceState() {
+    if (rep_ != nullptr) Unref();
+  }
 
   // Parses a tracestate header value (several header lines joined by ','). The
   // whole value is discarded if any member is invalid, there are more than 32
@@ -138,6 +143,8 @@ class TraceState {
 
  private:
   struct Rep;
+  void Ref() noexcept;
+  void Unref() noexcept;
   explicit TraceState(Rep* rep) noexcept : rep_(rep) {}
   static TraceState FromCanonical(std::string canonical);
   Rep* rep_ = nullptr;

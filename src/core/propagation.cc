@@ -48,13 +48,18 @@ bool ParseTraceparent(std::string_view v, SpanContext* out) noexcept {
   if (version > 0 && v.size() > 55 && p[55] != '-') return false;
   if (p[2] != '-' || p[35] != '-' || p[52] != '-') return false;
   uint8_t tid[16], sid[8], flags;
-  for (int i = 0; i < 16; ++i) {
-    if (!Hex2(p + 3 + 2 * i, &tid[i])) return false;
-  }
-  for (int i = 0; i < 8; ++i) {
-    if (!Hex2(p + 36 + 2 * i, &sid[i])) return false;
-  }
-  if (!Hex2(p + 53, &flags)) return false;
+  // Decode everything, then test once: any non-hex digit makes `bad` negative.
+  int bad = 0;
+  auto hex2 = [&bad](const char* q) noexcept {
+    int hi = kHexTable.v[static_cast<unsigned char>(q[0])];
+    int lo = kHexTable.v[static_cast<unsigned char>(q[1])];
+    bad |= hi | lo;
+    return static_cast<uint8_t>((hi << 4) | (lo & 15));
+  };
+  for (int i = 0; i < 16; ++i) tid[i] = hex2(p + 3 + 2 * i);
+  for (int i = 0; i < 8; ++i) sid[i] = hex2(p + 36 + 2 * i);
+  flags = hex2(p + 53);
+  if (bad < 0) return false;
   TraceId t(tid);
   SpanId s(sid);
   if (!t.IsValid() || !s.IsValid()) return false;

@@ -81,9 +81,7 @@ struct TraceState::Rep {
   size_t members = 0;
 };
 
-TraceState::TraceState(const TraceState& o) noexcept : rep_(o.rep_) {
-  if (rep_) rep_->refs.fetch_add(1, std::memory_order_relaxed);
-}
+void TraceState::Ref() noexcept { rep_->refs.fetch_add(1, std::memory_order_relaxed); }
 
 TraceState& TraceState::operator=(const TraceState& o) noexcept {
   if (rep_ != o.rep_) {
@@ -101,8 +99,8 @@ TraceState& TraceState::operator=(TraceState&& o) noexcept {
   return *this;
 }
 
-TraceState::~TraceState() {
-  if (rep_ && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+void TraceState::Unref() noexcept {
+  if (rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
 }
 
 size_t TraceState::size() const noexcept { return rep_ ? rep_->members : 0; }

@@ -223,6 +223,12 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   const TraceId trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
   const SpanId span_id = NewSpanId(p, ts);
 
+  if (p->sampler_kind == Sampler::Builtin::kAlwaysOff) {
+    // The common "tracing off" configuration: no sampler call, no result.
+    ts.counters->Bump(ts.counters->non_recording);
+    return Span(nullptr, 0,
+                SpanContext(trace_id, span_id, TraceFlags{}, false, has_parent ? psc.trace_state() : TraceState()));
+  }
   SamplingResult sr;
   switch (p->sampler_kind) {
     case Sampler::Builtin::kAlwaysOn:
