@@ -209,7 +209,7 @@ struct BatchSpanProcessor::State {
     while (n < max) {
       Slot& s = slots[pos & mask];
       if (s.seq.load(std::memory_order_acquire) != pos + 1) break;
-      out[n++] = s.rec;
+      if (s.rec != nullptr) out[n++] = s.rec;  // nullptr: a slot given up at shutdown
       s.seq.store(pos + capacity, std::memory_order_release);
       ++pos;
     }
@@ -273,6 +273,28 @@ struct BatchSpanProcessor::State {
         cv.notify_all();
       }
       if (stopping) break;
+    }
+    // A producer that read shut_down == false just before Shutdown may have
+    // claimed a slot that it has not published yet. Every claim made before
+    // this load of `tail` gets published within a few instructions (claims
+    // made after it see shut_down == true and give their slot up, see OnEnd):
+    // wait for them, export them if the deadline allows, else count them.
+    const uint64_t claimed = tail.load(std::memory_order_seq_cst);
+    const int64_t dl = stop_deadline_ns.load(std::memory_order_relaxed);
+    const auto give_up = Clock::now() + std::chrono::milliseconds(100);
+    for (uint64_t pos = head.load(std::memory_order_relaxed); pos < claimed;) {
+      if (slots[pos & mask].seq.load(std::memory_order_acquire) == pos + 1) {
+        ++pos;
+      } else if (Clock::now() > give_up && Clock::now().time_since_epoch().count() > dl) {
+        Log(LogLevel::kWarning, "batch span processor: a thread ending a span stalled during shutdown; "
+                                "its span is lost");
+        break;
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    for (size_t m; Clock::now().time_since_epoch().count() <= dl && (m = Dequeue(recs.data(), batch)) != 0;) {
+      ExportBatch(recs, handles, m);
     }
     // Whatever is left could not be exported within the deadline.
     size_t n;
@@ -349,13 +371,28 @@ void BatchSpanProcessor::OnEnd(EndedSpan span) noexcept {
       uint64_t seq = slot->seq.load(std::memory_order_acquire);
       int64_t dif = static_cast<int64_t>(seq - pos);
       if (dif == 0) {
-        if (s.tail.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
+        // seq_cst (the same locked instruction on x86) pairs with the
+        // shut_down load below and the worker's final load of tail.
+        if (s.tail.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+          break;
+        }
       } else if (dif < 0) {
         goto full;
       } else {
         pos = s.tail.load(std::memory_order_relaxed);
       }
     }
+  }
+  if (s.shut_down.load(std::memory_order_seq_cst)) {
+    // Shutdown began between the check above and the claim: the worker may
+    // already have taken its last look at the queue. Give the slot up (an
+    // empty slot is skipped) and count the span, rather than strand it.
+    slot->rec = nullptr;
+    slot->seq.store(pos + 1, std::memory_order_release);
+    Add(s.after_shutdown, 1);
+    Add(internal::Globals().dropped_after_shutdown, 1);
+    internal::UnrefRecord(r);
+    return;
   }
   slot->rec = r;
   slot->seq.store(pos + 1, std::memory_order_release);
