@@ -51,6 +51,9 @@ struct SpanRecord : SpanData {
   std::atomic<uint32_t> refs{0};     // processors still holding it
   std::atomic<uint32_t> gen{1};      // bumped at End: stale handles stop writing
   const SpanLimits* limits = nullptr;
+  // One bit per span attribute key (a hash of its first 8 bytes and length):
+  // a new key whose bit is clear needs no duplicate scan.
+  uint64_t key_bloom = 0;
 
   // Empties the record, keeping every buffer's capacity.
   void Clear() noexcept {
@@ -64,6 +67,7 @@ struct SpanRecord : SpanData {
     status_ = StatusCode::kUnset;
     status_off_ = status_len_ = 0;
     parent_remote_ = false;
+    key_bloom = 0;
   }
 };
 

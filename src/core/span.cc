@@ -126,8 +126,13 @@ void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin,
                     uint32_t* dropped, std::string_view key, const AttributeValue& value) noexcept {
   if (value.type() == AttributeType::kNone || key.empty() || key.size() > UINT16_MAX) return;
   const uint64_t prefix = KeyPrefix(key);
+  // Span attributes keep a bloom bit per key: most keys are new, and a clear
+  // bit proves it without scanning (event and link lists are short: scanned).
+  const bool is_span_attrs = &slots == &r->attrs_;
+  const uint64_t bit = uint64_t(1) << (((prefix ^ key.size()) * 0x9E3779B97F4A7C15ull) >> 58);
+  const bool maybe_dup = !is_span_attrs || (r->key_bloom & bit) != 0;
   const char* base = r->arena_.data();
-  for (size_t i = begin, n = slots.size(); i < n; ++i) {
+  for (size_t i = maybe_dup ? begin : slots.size(), n = slots.size(); i < n; ++i) {
     AttrSlot& s = slots[i];
     if (s.key_prefix == prefix && s.key_len == key.size() &&
         (key.size() <= 8 || std::memcmp(base + s.key_off, key.data(), key.size()) == 0)) {
@@ -151,6 +156,7 @@ void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin,
   }
   try {
     slots.push_back(s);
+    if (is_span_attrs) r->key_bloom |= bit;
   } catch (...) {
     ++*dropped;
   }

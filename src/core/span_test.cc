@@ -128,6 +128,28 @@ TEST(Span, SameKeyOverwritesWithoutCountingAgainstTheLimit) {
   EXPECT_FALSE(d.FindAttribute("c", nullptr));
 }
 
+TEST(Span, ManyKeysEachSetTwiceKeepOneSlotAndTheLastValue) {
+  // More keys than the 64 bits of the duplicate filter, many sharing their
+  // first eight bytes: every second write must find the first.
+  Fixture f;
+  {
+    Span s = f.tracer.StartSpan("x");
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int i = 0; i < 100; ++i) {
+        std::string key = (i % 2 ? "shared.prefix." : "k") + std::to_string(i);
+        s.SetAttribute(key, int64_t{i * 10 + pass});
+      }
+    }
+  }
+  const SpanData& d = f.only();
+  EXPECT_EQ(d.attribute_count(), 100u);
+  EXPECT_EQ(d.dropped_attributes(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    std::string key = (i % 2 ? "shared.prefix." : "k") + std::to_string(i);
+    EXPECT_EQ(Attr(d, key).as_int(), i * 10 + 1) << key;
+  }
+}
+
 TEST(Span, KeysSharingAnEightBytePrefixStayDistinct) {
   Fixture f;
   {
