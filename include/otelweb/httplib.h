@@ -25,9 +25,14 @@
 // Ownership: TracedServer owns its instrumentation state. For Instrument()ed
 // plain servers the state is owned by the hooks installed on the server and
 // lives as long as the server keeps them.
-// Thread-safety: Instrument/Uninstrument and the Set* helpers may be called at
-// any time from any thread (the hooks read one atomic pointer per request);
-// registering routes follows httplib's rules (before listen()).
+// Thread-safety: Instrument/Uninstrument, TracedServer::set_pre_routing_handler
+// / set_logger and the SetPreRoutingHandler / SetLogger helpers may be called at
+// any time from any thread, also while the server is serving: options and user
+// callbacks are immutable snapshots published through atomic pointers, and the
+// hooks read them with one acquire load per call (no lock). A replaced
+// snapshot is kept, unused, until the server is destroyed, because a worker may
+// still be running it. Registering routes follows httplib's rules (before
+// listen()).
 #pragma once
 
 #include <httplib.h>

@@ -104,14 +104,47 @@ thread_local ActiveRequest t_active;
 
 namespace detail {
 
+// The user's chained callbacks: an immutable snapshot, replaced as a whole.
+struct UserCallbacks {
+  ::httplib::Server::HandlerWithResponse pre_routing;
+  ::httplib::Logger logger;
+};
+
 struct ServerState {
   std::atomic<const http::ServerInstrumenter*> active{nullptr};
+  // Read with one acquire load per hook call; never null.
+  std::atomic<const UserCallbacks*> callbacks;
   std::mutex mu;
-  // Every instrumenter ever installed stays alive with the state: a request
-  // that started under old options may still be using one.
+  // Every instrumenter and callback snapshot ever installed stays alive with
+  // the state: a worker may still be running one after it was replaced (they
+  // are replaced rarely, so keeping them costs little and needs no reader
+  // lock or reference count on the request path).
   std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
-  ::httplib::Server::HandlerWithResponse user_pre_routing;
-  ::httplib::Logger user_logger;
+  std::vector<std::unique_ptr<const UserCallbacks>> all_callbacks;
+  // Plain servers: our hooks were set on the httplib::Server.
+  std::atomic<bool> hooks_installed{false};
+
+  ServerState() {
+    all_callbacks.push_back(std::make_unique<const UserCallbacks>());
+    callbacks.store(all_callbacks.back().get(), std::memory_order_release);
+  }
+
+  // Publishes a copy of the current callbacks with `change` applied.
+  template <typename F>
+  void UpdateCallbacks(F change) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto next = std::make_unique<UserCallbacks>(*callbacks.load(std::memory_order_relaxed));
+    change(*next);
+    const UserCallbacks* p = next.get();
+    all_callbacks.push_back(std::move(next));
+    callbacks.store(p, std::memory_order_release);
+  }
+  void SetPreRouting(::httplib::Server::HandlerWithResponse h) {
+    UpdateCallbacks([&](UserCallbacks& c) { c.pre_routing = std::move(h); });
+  }
+  void SetLogger(::httplib::Logger l) {
+    UpdateCallbacks([&](UserCallbacks& c) { c.logger = std::move(l); });
+  }
 
   void Install(ServerOptions options) {
     http::ServerOptions o;
@@ -153,7 +186,8 @@ struct ServerState {
       http::ServerRequestView view = MakeView(req, headers);
       if (a.span.Start(*inst, view, arrival)) a.state = ReqState::kTraced;
     }
-    if (user_pre_routing) return user_pre_routing(req, res);
+    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    if (cb->pre_routing) return cb->pre_routing(req, res);
     return ::httplib::Server::HandlerResponse::Unhandled;
   }
 
@@ -194,7 +228,8 @@ struct ServerState {
   }
 
   void CallUserLogger(const ::httplib::Request& req, const ::httplib::Response& res) {
-    if (user_logger) user_logger(req, res);
+    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    if (cb->logger) cb->logger(req, res);
   }
 };
 
@@ -293,12 +328,12 @@ bool TracedServer::IsInstrumented() const {
 }
 
 TracedServer& TracedServer::set_pre_routing_handler(HandlerWithResponse handler) {
-  state_->user_pre_routing = std::move(handler);
+  state_->SetPreRouting(std::move(handler));
   return *this;
 }
 
 TracedServer& TracedServer::set_logger(::httplib::Logger logger) {
-  state_->user_logger = std::move(logger);
+  state_->SetLogger(std::move(logger));
   return *this;
 }
 
@@ -311,7 +346,9 @@ void Instrument(::httplib::Server& server, ServerOptions options) {
     return;
   }
   std::shared_ptr<detail::ServerState> st = StateFor(server);
-  InstallHooks(server, st);
+  // httplib reads its pre-routing handler and logger without a lock while it
+  // serves: set them only when they are not ours yet or nothing is serving.
+  if (!st->hooks_installed.exchange(true) || !server.is_running()) InstallHooks(server, st);
   st->Install(std::move(options));
 }
 
@@ -335,7 +372,7 @@ void SetPreRoutingHandler(::httplib::Server& server,
     traced->set_pre_routing_handler(std::move(handler));
     return;
   }
-  StateFor(server)->user_pre_routing = std::move(handler);
+  StateFor(server)->SetPreRouting(std::move(handler));
 }
 
 void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
@@ -343,7 +380,7 @@ void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
     traced->set_logger(std::move(logger));
     return;
   }
-  StateFor(server)->user_logger = std::move(logger);
+  StateFor(server)->SetLogger(std::move(logger));
 }
 
 }  // namespace otelweb::httplib
