@@ -23,8 +23,10 @@
 // sets the status, runs the response hook and ends the span.
 //
 // Ownership: TracedServer owns its instrumentation state. For Instrument()ed
-// plain servers the state is owned by the hooks installed on the server and
-// lives as long as the server keeps them.
+// plain servers the state (options, chained callbacks) is owned by the hooks
+// installed on the server and lives as long as the server keeps them: it is
+// destroyed with the server, and a server later constructed at the same
+// address starts uninstrumented, with none of the old callbacks.
 // Thread-safety: Instrument/Uninstrument, TracedServer::set_pre_routing_handler
 // / set_logger and the SetPreRoutingHandler / SetLogger helpers may be called at
 // any time from any thread, also while the server is serving: options and user
@@ -70,6 +72,9 @@ void RecordHandlerException() noexcept;
 // "/users/:id" -> "/users/([^/]+)" when the cpp-httplib in use has no native
 // path parameters (0.11.4); other patterns are returned unchanged.
 std::string TranslatePattern(const std::string& pattern);
+// Plain servers with instrumentation state (tests: the registry must not grow
+// with servers that are gone).
+size_t RegisteredServerCount();
 }  // namespace detail
 
 // Wraps a handler so that it reports `route` as http.route. Works with every

@@ -100,6 +100,9 @@ struct ActiveRequest {
 };
 thread_local ActiveRequest t_active;
 
+// Removes the registry entry of a plain server whose state is being destroyed.
+void ForgetServer(const ::httplib::Server* server) noexcept;
+
 }  // namespace
 
 namespace detail {
@@ -121,13 +124,20 @@ struct ServerState {
   // lock or reference count on the request path).
   std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
   std::vector<std::unique_ptr<const UserCallbacks>> all_callbacks;
-  // Plain servers: our hooks were set on the httplib::Server.
-  std::atomic<bool> hooks_installed{false};
+  // Plain servers: the server whose hooks own this state (the registry key).
+  // The state lives exactly as long as those hooks: it dies with the server
+  // (or when the user replaces both hooks), and its entry goes with it.
+  const ::httplib::Server* server = nullptr;
 
   ServerState() {
     all_callbacks.push_back(std::make_unique<const UserCallbacks>());
     callbacks.store(all_callbacks.back().get(), std::memory_order_release);
   }
+  ~ServerState() {
+    if (server != nullptr) ForgetServer(server);
+  }
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
 
   // Publishes a copy of the current callbacks with `change` applied.
   template <typename F>
@@ -283,28 +293,53 @@ void InstallHooks(::httplib::Server& server, const std::shared_ptr<detail::Serve
       [st](const ::httplib::Request& req, const ::httplib::Response& res) { st->Logger(req, res); });
 }
 
+// Plain servers -> their state. Weak: the state is owned by the hooks set on
+// the server, so a destroyed server's state (and its user callbacks, with
+// whatever they captured) is gone, and a new server at the same address starts
+// clean.
 struct Registry {
   std::mutex mu;
-  std::map<const ::httplib::Server*, std::shared_ptr<detail::ServerState>> states;
+  std::map<const ::httplib::Server*, std::weak_ptr<detail::ServerState>> states;
 };
 Registry& GetRegistry() {
   static Registry* r = new Registry;  // never destroyed: hooks may run during exit
   return *r;
 }
 
+void ForgetServer(const ::httplib::Server* server) noexcept {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.states.find(server);
+  // A newer state may already have taken the key over: only remove ours.
+  if (it != r.states.end() && it->second.expired()) r.states.erase(it);
+}
+
 std::shared_ptr<detail::ServerState> FindState(::httplib::Server& server) {
   Registry& r = GetRegistry();
   std::lock_guard<std::mutex> lock(r.mu);
   auto it = r.states.find(&server);
-  return it == r.states.end() ? nullptr : it->second;
+  return it == r.states.end() ? nullptr : it->second.lock();
 }
 
-std::shared_ptr<detail::ServerState> StateFor(::httplib::Server& server) {
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  auto& slot = r.states[&server];
-  if (!slot) slot = std::make_shared<detail::ServerState>();
-  return slot;
+// The server's state; a new one (with our hooks set on the server) when it
+// has none. *created tells which.
+std::shared_ptr<detail::ServerState> StateFor(::httplib::Server& server, bool* created = nullptr) {
+  std::shared_ptr<detail::ServerState> st;
+  {
+    Registry& r = GetRegistry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    std::weak_ptr<detail::ServerState>& slot = r.states[&server];
+    st = slot.lock();
+    if (created != nullptr) *created = !st;
+    if (st) return st;
+    st = std::make_shared<detail::ServerState>();
+    st->server = &server;
+    slot = st;
+  }
+  // Outside the registry lock: replacing the server's hooks may destroy an
+  // older state, whose destructor takes that lock.
+  InstallHooks(server, st);
+  return st;
 }
 
 }  // namespace
@@ -345,10 +380,12 @@ void Instrument(::httplib::Server& server, ServerOptions options) {
     traced->Instrument(std::move(options));
     return;
   }
-  std::shared_ptr<detail::ServerState> st = StateFor(server);
+  bool created = false;
+  std::shared_ptr<detail::ServerState> st = StateFor(server, &created);
   // httplib reads its pre-routing handler and logger without a lock while it
-  // serves: set them only when they are not ours yet or nothing is serving.
-  if (!st->hooks_installed.exchange(true) || !server.is_running()) InstallHooks(server, st);
+  // serves: set them again (in case the user replaced one of them directly)
+  // only while nothing is serving.
+  if (!created && !server.is_running()) InstallHooks(server, st);
   st->Install(std::move(options));
 }
 
@@ -382,5 +419,14 @@ void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
   }
   StateFor(server)->SetLogger(std::move(logger));
 }
+
+namespace detail {
+size_t RegisteredServerCount() {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return r.states.size();
+}
+
+}  // namespace detail
 
 }  // namespace otelweb::httplib

@@ -685,6 +685,48 @@ TEST(HttplibServer, ConcurrentCallbackChangesWhileServing) {
   EXPECT_TRUE(t.WaitFor(size_t(ok.load())));
 }
 
+// Plain servers are found by address: one constructed where a destroyed one
+// lived must not inherit its state (callbacks with dangling captures), and
+// the registry must not keep entries of dead servers.
+TEST(HttplibServer, ServerAtADeadServersAddressStartsClean) {
+  MemoryTracing t;
+  alignas(::httplib::Server) unsigned char storage[sizeof(::httplib::Server)];
+  const size_t before = detail::RegisteredServerCount();
+  std::atomic<int> current{-1};
+  std::atomic<int> stale_calls{0};
+  std::atomic<int> own_calls{0};
+  for (int i = 0; i < 6; ++i) {
+    auto* svr = new (storage) ::httplib::Server;  // always the same address
+    current = i;
+    EXPECT_FALSE(IsInstrumented(*svr)) << i;
+    if (i % 2 == 0) {
+      auto alive = std::make_shared<int>(i);  // a capture that dies with the server
+      SetLogger(*svr, [&, alive](const ::httplib::Request&, const ::httplib::Response&) {
+        (*alive == current.load() ? own_calls : stale_calls)++;
+      });
+      SetPreRoutingHandler(*svr, [&, alive](const ::httplib::Request&, ::httplib::Response&) {
+        (*alive == current.load() ? own_calls : stale_calls)++;
+        return ::httplib::Server::HandlerResponse::Unhandled;
+      });
+    }
+    Instrument(*svr, Opts(t));
+    otelweb::httplib::Get(*svr, "/r", Hello);
+    {
+      Running run(*svr);
+      auto r = run.Client().Get("/r");
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200);
+      ASSERT_TRUE(t.WaitFor(size_t(i + 1)));
+    }
+    EXPECT_EQ(detail::RegisteredServerCount(), before + 1);
+    svr->~Server();
+    EXPECT_EQ(detail::RegisteredServerCount(), before) << i;
+  }
+  EXPECT_EQ(stale_calls.load(), 0);
+  EXPECT_EQ(own_calls.load(), 3 * 2);
+  EXPECT_EQ(t.Exactly(6).size(), 6u);
+}
+
 TEST(HttplibServer, KeepAliveRequestsEachGetTheirOwnSpan) {
   MemoryTracing t;
   TracedServer app(Opts(t));
