@@ -90,9 +90,13 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept;
 // '_') are compared without a regex. Values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie and of names matching a sanitize
 // pattern (case-insensitive search) become "[REDACTED]". An invalid pattern is
-// one warning and is skipped.
+// one warning and is skipped. Names longer than kMaxRegexNameBytes are not
+// given to regexes (the matcher's stack use grows with the input): they are
+// captured only through plain-name patterns, and count as sensitive when a
+// sanitize regex exists.
 class HeaderCapture {
  public:
+  static constexpr size_t kMaxRegexNameBytes = 256;
   HeaderCapture() = default;
   HeaderCapture(const std::vector<std::string>& patterns, const std::vector<std::string>& sanitize,
                 std::string_view attribute_prefix);
@@ -162,8 +166,16 @@ class UrlRedactor {
 // syntax) in the string given to Matches. Empty entries are ignored (a
 // trailing comma excludes nothing); an invalid regex is one warning and is
 // skipped. Compiled once.
+// Long inputs: only the first kMaxMatchBytes bytes are searched, because
+// libstdc++'s regex matcher recurses about once per byte it consumes (some
+// 300 bytes of stack per byte in optimized builds; about 0.3 MB at the limit)
+// and a pattern like "/static/.*" on a huge URL would overflow the stack. For a
+// longer input the cut is not treated as its end: "$" and a final "" do not
+// match there, and a pattern that could only match beyond the cut does not
+// match (the request is traced).
 class UrlExcluder {
  public:
+  static constexpr size_t kMaxMatchBytes = 1024;
   UrlExcluder() = default;
   explicit UrlExcluder(std::string_view comma_separated_regexes);
   // The list from code when given, else OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS,

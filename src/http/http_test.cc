@@ -99,6 +99,64 @@ TEST(HttpExcluder, EntriesInvalidRegexesAndTrailingCommas) {
   EXPECT_TRUE(code.Matches("/a"));
 }
 
+// libstdc++'s regex_search recursed once per byte: "/static/.*" on a 1 MB URL
+// overflowed the stack (a crash, not a failure, before the bound).
+TEST(HttpExcluder, MegabyteUrlsAreMatchedOnABoundedPrefix) {
+  const std::string pad(1 << 20, 'a');
+  UrlExcluder ex("/static/.*,health$");
+  EXPECT_TRUE(ex.Matches("http://h/static/" + pad));
+  EXPECT_FALSE(ex.Matches("http://h/api/" + pad));
+  // The cut is not the end of the URL: "$" does not match there...
+  std::string cut_at_health = "http://h/";
+  cut_at_health.append(UrlExcluder::kMaxMatchBytes - cut_at_health.size() - 6, 'x');
+  cut_at_health.append("health");
+  ASSERT_EQ(cut_at_health.size(), UrlExcluder::kMaxMatchBytes);
+  EXPECT_TRUE(ex.Matches(cut_at_health));            // exactly at the limit: the real end
+  EXPECT_FALSE(ex.Matches(cut_at_health + "/more"));  // beyond it: not the end
+  // ...and what lies only beyond the cut is not seen (the request is traced).
+  EXPECT_FALSE(ex.Matches("http://h/" + pad + "/static/x"));
+
+  // Through the layer: a SERVER request with a 1 MB target.
+  MemoryTracing t;
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "/static/.*";
+  o.capture_request_headers = std::vector<std::string>{"x-.*"};
+  o.sanitize_fields = std::vector<std::string>{"secret.*"};
+  ServerInstrumenter inst(o);
+  const std::string long_name = "x-" + std::string(1 << 20, 'n');
+  class Headers final : public HeaderReader {
+   public:
+    explicit Headers(const std::string& n) : n_(n) {}
+    void ForEach(Visitor visit, void* ctx) const noexcept override {
+      if (visit(ctx, "Host", "h")) visit(ctx, n_, "v");
+    }
+
+   private:
+    const std::string& n_;
+  } headers(long_name);
+  ServerRequestView v;
+  v.method = "GET";
+  v.headers = &headers;
+  const std::string excluded = "/static/" + pad;
+  v.target = excluded;
+  ServerSpan s1;
+  EXPECT_FALSE(s1.Start(inst, v));
+  const std::string traced = "/api/" + pad;
+  v.target = traced;
+  ServerSpan s2;
+  EXPECT_TRUE(s2.Start(inst, v));
+  s2.End({.status_code = 200});
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(StrAttr(spans[0], "url.path").size(), traced.size());
+  // The megabyte header name is not given to the regex (not captured).
+  EXPECT_FALSE(HasAttr(spans[0], "http.request.header." + long_name));
+  HeaderCapture sanitize({"x-.*"}, {"secret.*"}, "p.");
+  EXPECT_TRUE(sanitize.IsSensitive(long_name));
+  EXPECT_FALSE(sanitize.Matches(long_name));
+}
+
 TEST(HttpHeaders, GetJoinsRepeatedHeadersCaseInsensitively) {
   VectorHeaders h({{"Host", "x"}, {"TraceState", "a=1"}, {"tracestate", "b=2"}});
   std::string scratch;

@@ -216,8 +216,17 @@ UrlExcluder UrlExcluder::FromConfig(const std::optional<std::string>& code,
 
 bool UrlExcluder::Matches(std::string_view url) const noexcept {
   if (!regex_) return false;
+  // libstdc++'s matcher recurses about once per input byte it consumes (a few
+  // hundred bytes of stack each): a "/static/.*" entry on a megabyte-long URL
+  // would overflow the stack. Only a bounded prefix is searched, and then its
+  // end is not the end of the input ($ and a final \b do not match there).
+  auto flags = std::regex_constants::match_default;
+  if (url.size() > kMaxMatchBytes) {
+    url = url.substr(0, kMaxMatchBytes);
+    flags |= std::regex_constants::match_not_eol | std::regex_constants::match_not_eow;
+  }
   try {
-    return std::regex_search(url.begin(), url.end(), *regex_);
+    return std::regex_search(url.begin(), url.end(), *regex_, flags);
   } catch (...) {
     return false;  // e.g. regex_error(error_complexity) on a pathological input
   }
