@@ -37,8 +37,9 @@ http::ServerRequestView MakeView(const mg_connection* conn, const mg_request_inf
   http::ServerRequestView v;
   v.method = ri->request_method != nullptr ? ri->request_method : "";
   const char* path = ri->local_uri_raw != nullptr ? ri->local_uri_raw : ri->request_uri;
+  // civetweb keeps no raw request-target: path and query are given apart (the
+  // target stays empty), so excluded-URL patterns see "path?query".
   v.path = path != nullptr ? path : "";
-  v.target = v.path;
   v.query = ri->query_string != nullptr ? ri->query_string : "";
   v.scheme = ri->is_ssl ? "https" : "http";
   v.protocol_version = ri->http_version != nullptr ? ri->http_version : "";

@@ -133,6 +133,27 @@ TEST(CivetwebServer, RoutesStatusesExclusionAndPropagation) {
   EXPECT_EQ(t.Exactly(1).size(), 1u);
 }
 
+// The request-target given to the layer was the path alone, so excluded-URL
+// patterns never saw the query string.
+TEST(CivetwebServer, ExcludedUrlPatternsSeeTheQueryString) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.excluded_urls = R"([?&]probe=1(&|$),/users/7\?a=b$)";
+  Server s(o);
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/users/*", Hello, nullptr);
+  EXPECT_NE(s.Get("/users/1?probe=1").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/2?x=y&probe=1").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/7?a=b").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/3?probe=10").find("hello"), std::string::npos);  // traced
+  EXPECT_NE(s.Get("/users/7?a=bc").find("hello"), std::string::npos);      // traced
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(StrAttr(spans[0], "url.query"), "probe=10");
+  EXPECT_EQ(StrAttr(spans[1], "url.query"), "a=bc");
+  EXPECT_EQ(StrAttr(spans[1], "url.path"), "/users/7");
+}
+
 TEST(CivetwebServer, RequestsRejectedBeforeAnyCallbackMakeNoSpan) {
   // civetweb 1.15 answers 400 to an unknown method before begin_request or
   // end_request run, so no span can be made (documented in civetweb.h).
