@@ -232,8 +232,8 @@ using ServerResponseHook =
 // Settings shared by every server instrumentation (framework options derive
 // from this and add hooks typed for their request objects).
 struct ServerSettings {
-  // Null: the global provider (resolved at the first request made after a
-  // real provider has been installed).
+  // Null: the global provider, as it is when the request arrives (a global
+  // installed later, or replaced, is picked up).
   std::shared_ptr<TracerProvider> tracer_provider;
   // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
   // OTEL_CPP_EXCLUDED_URLS. An excluded request makes no span and runs no hook.
@@ -272,8 +272,12 @@ class ServerInstrumenter {
   ServerInstrumenter& operator=(const ServerInstrumenter&) = delete;
 
   bool IsExcluded(const ServerRequestView& req) const noexcept;
-  // The tracer and propagator spans use. Resolved at the first request (the
-  // global ones are re-read until a real provider is installed).
+  // The tracer and propagator spans use: options.tracer_provider's tracer, or
+  // the global provider's, and the global propagator (null while the global
+  // provider is the no-op one and no provider was given). Cached, and resolved
+  // again after the global provider or propagator was replaced (for example a
+  // TracingHandle destroyed and InstallTracing called again): one atomic
+  // generation compare per request.
   Tracer tracer() const noexcept;
   const TextMapPropagator* propagator() const noexcept;
   const ServerOptions& options() const noexcept { return options_; }
@@ -293,10 +297,20 @@ class ServerInstrumenter {
   UrlExcluder excluder_;
   HeaderCapture request_capture_;
   HeaderCapture response_capture_;
-  mutable std::mutex tracer_mu_;
-  mutable Tracer tracer_;
-  mutable std::shared_ptr<TextMapPropagator> propagator_;
-  mutable std::atomic<bool> tracer_fixed_{false};
+  friend class ServerSpan;
+  // What tracer() / propagator() return, as resolved at one GlobalsGeneration().
+  struct Resolved {
+    uint64_t generation = 0;
+    Tracer tracer;
+    std::shared_ptr<TextMapPropagator> propagator;  // null: do not extract
+  };
+  const Resolved& Resolve() const noexcept;
+  mutable std::mutex resolve_mu_;
+  mutable std::atomic<const Resolved*> resolved_{nullptr};
+  // Every snapshot stays alive with the instrumenter: a request on another
+  // thread may still be using an older one (they change only when the globals
+  // are replaced).
+  mutable std::vector<std::unique_ptr<const Resolved>> all_resolved_;
   mutable std::atomic<bool> hook_warned_{false};
 };
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "otelweb/diagnostics.h"
+#include "otelweb/otelweb.h"
 #include "otelweb/propagation.h"
 #include "support/http_test_support.h"
 
@@ -855,6 +856,46 @@ TEST(HttplibServer, GlobalProviderIsPickedUpEvenWhenInstalledAfterTheServer) {
   auto spans = t.Exactly(1);
   ASSERT_EQ(spans.size(), 1u);
   EXPECT_EQ(spans[0]->name(), "GET /g");
+}
+
+// The instrumenter kept the first real global provider it saw: after the
+// TracingHandle was destroyed and InstallTracing ran again, spans went to the
+// old, shut-down provider (silently lost).
+TEST(HttplibServer, ReinstalledGlobalTracingIsPickedUp) {
+  ServerOptions o;
+  o.excluded_urls = "";
+  TracedServer app(o);  // the global provider and propagator
+  app.Get("/g", Hello);
+  Running run(app);
+  auto cli = run.Client();
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    ASSERT_TRUE(cli.Get("/g"));
+    for (int i = 0; i < 500 && first->size() < 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  EXPECT_EQ(first->size(), 1u);
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  ASSERT_TRUE(cli.Get("/g", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}));
+  for (int i = 0; i < 500 && second->size() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  handle.Shutdown();
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(first->size(), 1u);
+  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(s->name(), "GET /g");
+  EXPECT_EQ(s->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(s->parent_span_id().ToHex(), "00f067aa0ba902b7");
 }
 
 TEST(HttplibServer, SampledOutRequestsStillRunHooksAndHandlers) {
