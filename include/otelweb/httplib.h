@@ -110,13 +110,24 @@ auto Route(std::string route, H handler) {
   }
 }
 
-// Instruments an existing server: installs its pre-routing handler and logger
-// (replacing any set before: pass those through SetPreRoutingHandler /
-// SetLogger below, which chain them). Calling it again keeps one set of hooks
-// and the most recent options. Routes registered directly with server.Get()
-// are traced with the method-only span name and no http.route; wrap handlers
-// with Route() or register them with the Get/Post/... helpers below.
-// A TracedServer passed here is re-instrumented through its own member.
+// Instruments an existing server: installs its pre-routing handler and logger.
+//
+// REPLACES, does not chain, a pre-routing handler or logger set earlier with
+// server.set_pre_routing_handler / server.set_logger: cpp-httplib 0.11.4 has
+// no getters, so they cannot be read back, and they stop running. Give yours to
+// SetPreRoutingHandler / SetLogger below instead (before or after Instrument),
+// which chain them. Likewise a later server.set_* call replaces ours: the
+// instrumentation notices it (requests that pass one of our hooks but not the
+// other) and logs one warning per server and hook; a replaced logger makes
+// spans end late without a status, a replaced pre-routing handler makes no
+// spans. The error, exception and post-routing handlers are not touched.
+//
+// Calling it again keeps one set of hooks and the most recent options (while
+// the server is not running it also sets our hooks again). Routes registered
+// directly with server.Get() are traced with the method-only span name and no
+// http.route; wrap handlers with Route() or register them with the
+// Get/Post/... helpers below. A TracedServer passed here is re-instrumented
+// through its own member.
 void Instrument(::httplib::Server& server, ServerOptions options = {});
 // Turns tracing off: the hooks pass through to the user's own callbacks.
 void Uninstrument(::httplib::Server& server);

@@ -124,6 +124,8 @@ struct ServerState {
   // lock or reference count on the request path).
   std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
   std::vector<std::unique_ptr<const UserCallbacks>> all_callbacks;
+  std::atomic<bool> logger_warned{false};
+  std::atomic<bool> pre_routing_warned{false};
   // Plain servers: the server whose hooks own this state (the registry key).
   // The state lives exactly as long as those hooks: it dies with the server
   // (or when the user replaces both hooks), and its entry goes with it.
@@ -188,6 +190,12 @@ struct ServerState {
                                                 ::httplib::Response& res) {
     Timestamp arrival = Now();
     ActiveRequest& a = t_active;
+    if (a.owner == this && a.state != ReqState::kNone) {
+      // The previous request on this thread passed our pre-routing handler but
+      // never reached our logger, which httplib calls on every path that
+      // writes a response: someone replaced it on the httplib::Server.
+      WarnLoggerReplaced();
+    }
     if (a.span.active()) a.span.End({});  // a request that never reached the logger
     a.state = ReqState::kSkipped;
     a.owner = this;
@@ -204,6 +212,15 @@ struct ServerState {
   void Logger(const ::httplib::Request& req, const ::httplib::Response& res) {
     ActiveRequest& a = t_active;
     bool mine = a.owner == this;
+    // Whatever happens below (a user logger may throw), the request is over.
+    struct Done {
+      ActiveRequest& a;
+      ~Done() {
+        if (a.span.active()) a.span.End({});
+        a.state = ReqState::kNone;
+        a.owner = nullptr;
+      }
+    } done{a};
     if (mine && a.state == ReqState::kTraced && a.span.active()) {
       UseMatchedRoute(req, a.span);
       if (res.content_provider_ && !res.content_provider_success_) {
@@ -221,6 +238,12 @@ struct ServerState {
       // The user's logger runs while the span is still current and open.
       CallUserLogger(req, res);
       a.span.End(rv, &view);
+    } else if ((!mine || a.state == ReqState::kNone) && res.status < 400) {
+      // Pre-routing never ran, yet this is no rejection (httplib answers those
+      // with 400, 414 or 416 before routing): someone replaced our pre-routing
+      // handler on the httplib::Server. No span: it would be a zero-length one.
+      WarnPreRoutingReplaced();
+      CallUserLogger(req, res);
     } else if (!mine || a.state == ReqState::kNone) {
       // Rejected before routing (bad request line, unknown method, URI too
       // long): pre-routing never ran for it.
@@ -233,8 +256,23 @@ struct ServerState {
     } else {
       CallUserLogger(req, res);
     }
-    a.state = ReqState::kNone;
-    a.owner = nullptr;
+  }
+
+  void WarnLoggerReplaced() noexcept {
+    LogOnce(logger_warned, LogLevel::kWarning,
+            "otelweb: a cpp-httplib server runs otelweb's pre-routing handler but not its "
+            "logger: the logger was replaced with httplib::Server::set_logger after "
+            "instrumentation. Spans now end late (at the next request on the same thread) "
+            "and without a status. Give your logger to otelweb::httplib::SetLogger (or "
+            "TracedServer::set_logger), which chains it (reported once)");
+  }
+  void WarnPreRoutingReplaced() noexcept {
+    LogOnce(pre_routing_warned, LogLevel::kWarning,
+            "otelweb: a cpp-httplib server runs otelweb's logger but not its pre-routing "
+            "handler: it was replaced with httplib::Server::set_pre_routing_handler after "
+            "instrumentation, and requests get no span. Give your handler to "
+            "otelweb::httplib::SetPreRoutingHandler (or TracedServer::set_pre_routing_handler), "
+            "which chains it (reported once)");
   }
 
   void CallUserLogger(const ::httplib::Request& req, const ::httplib::Response& res) {

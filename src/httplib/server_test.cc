@@ -728,6 +728,63 @@ TEST(HttplibServer, ServerAtADeadServersAddressStartsClean) {
   EXPECT_EQ(t.Exactly(6).size(), 6u);
 }
 
+// cpp-httplib 0.11.4 has no getters: a later set_logger / set_pre_routing_handler
+// on the httplib::Server silently replaced ours. Now each case is reported once.
+TEST(HttplibServer, ReplacedHooksAreReportedOnce) {
+  MemoryTracing t;
+  DiagCapture diag;
+  {
+    ::httplib::Server svr;
+    otelweb::httplib::Get(svr, "/a", Hello);
+    Instrument(svr, Opts(t));
+    std::atomic<int> theirs{0};
+    svr.set_logger([&](const ::httplib::Request&, const ::httplib::Response&) { ++theirs; });
+    Running run(svr);
+    auto cli = run.Client();
+    cli.set_keep_alive(true);  // one connection: one worker thread
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(cli.Get("/a")->status, 200);
+    EXPECT_EQ(theirs.load(), 4);
+    EXPECT_EQ(diag.Count("not its logger"), 1u);
+    EXPECT_EQ(diag.Count("not its pre-routing"), 0u);
+  }
+  {
+    ::httplib::Server svr;
+    otelweb::httplib::Get(svr, "/a", Hello);
+    Instrument(svr, Opts(t));
+    std::atomic<int> theirs{0};
+    svr.set_pre_routing_handler([&](const ::httplib::Request&, ::httplib::Response&) {
+      ++theirs;
+      return ::httplib::Server::HandlerResponse::Unhandled;
+    });
+    Running run(svr);
+    t.store->Reset();
+    auto cli = run.Client();
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(cli.Get("/a")->status, 200);
+    // A real rejection is still recorded as one.
+    EXPECT_NE(RawRequest(run.port(), "GARBAGE\r\n\r\n").find(" 400 "), std::string::npos);
+    EXPECT_EQ(theirs.load(), 3);
+    auto spans = t.Exactly(1);
+    ASSERT_EQ(spans.size(), 1u);  // no zero-length spans for the three requests
+    EXPECT_EQ(IntAttr(spans[0], "http.response.status_code"), 400);
+    EXPECT_EQ(diag.Count("not its pre-routing"), 1u);
+  }
+  // Chained through our helpers: no warning.
+  {
+    ::httplib::Server svr;
+    otelweb::httplib::Get(svr, "/a", Hello);
+    Instrument(svr, Opts(t));
+    SetLogger(svr, [](const ::httplib::Request&, const ::httplib::Response&) {});
+    SetPreRoutingHandler(svr, [](const ::httplib::Request&, ::httplib::Response&) {
+      return ::httplib::Server::HandlerResponse::Unhandled;
+    });
+    Running run(svr);
+    auto cli = run.Client();
+    cli.set_keep_alive(true);
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(cli.Get("/a")->status, 200);
+    EXPECT_EQ(diag.Count("not its"), 2u);  // only the two above
+  }
+}
+
 TEST(HttplibServer, KeepAliveRequestsEachGetTheirOwnSpan) {
   MemoryTracing t;
   TracedServer app(Opts(t));
