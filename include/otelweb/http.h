@@ -140,8 +140,11 @@ inline constexpr const char* kEnvCaptureSanitize =
 bool RemoveUrlCredentials(std::string_view url, std::string* out);
 
 // Redacts credentials and the values of secret query parameters
-// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names; exact,
-// case-sensitive names). Other parameters are kept byte for byte.
+// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names). A
+// parameter's name is form-decoded first, as Python's parse_qs does ('+' is a
+// space, "%XY" a byte: "Sig%6Eature" is "Signature"), then compared exactly and
+// case-sensitively, as opentelemetry-util-http does; names longer than 256
+// bytes never match. Other parameters are kept byte for byte.
 class UrlRedactor {
  public:
   UrlRedactor() = default;
@@ -246,7 +249,8 @@ struct ServerSettings {
   std::optional<std::vector<std::string>> capture_request_headers;
   std::optional<std::vector<std::string>> capture_response_headers;
   std::optional<std::vector<std::string>> sanitize_fields;
-  // More query parameters whose values are redacted (exact names).
+  // More query parameters whose values are redacted (exact, case-sensitive
+  // names, compared after form-decoding; see UrlRedactor).
   std::vector<std::string> secret_query_params;
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.

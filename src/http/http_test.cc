@@ -83,6 +83,20 @@ TEST(HttpRedaction, CredentialsAndSecretParameters) {
   EXPECT_FALSE(r.RedactQuery("sig=REDACTED", &out));
 }
 
+// Secret parameter names were compared as written: "Sig%6Eature" (which every
+// server decodes to "Signature") kept its value.
+TEST(HttpRedaction, SecretParameterNamesAreFormDecodedFirst) {
+  UrlRedactor r({"api key"});
+  EXPECT_EQ(r.Redact("/p?Sig%6Eature=s3cret&x=1"), "/p?Sig%6Eature=REDACTED&x=1");
+  EXPECT_EQ(r.Redact("/p?si%67=1&X%2dGoog-Signature=2&%41WSAccessKeyId=3"),
+            "/p?si%67=REDACTED&X%2dGoog-Signature=REDACTED&%41WSAccessKeyId=REDACTED");
+  EXPECT_EQ(r.Redact("/p?api+key=k&api%20key=k2"), "/p?api+key=REDACTED&api%20key=REDACTED");
+  // Malformed escapes stay literal; names stay case-sensitive (as Python's).
+  EXPECT_EQ(r.Redact("/p?sig%=1&sig%6=2&signature=3"), "/p?sig%=1&sig%6=2&signature=3");
+  EXPECT_TRUE(r.IsSecretParam("%73%69%67"));
+  EXPECT_FALSE(r.IsSecretParam(std::string(300, '%')));
+}
+
 TEST(HttpExcluder, EntriesInvalidRegexesAndTrailingCommas) {
   UrlExcluder none("");
   EXPECT_TRUE(none.empty());

@@ -494,10 +494,11 @@ TEST(HttplibServer, SecretQueryParametersAreRedacted) {
   TracedServer app(o);
   app.Get("/q", Hello);
   Running run(app);
-  ASSERT_TRUE(run.Client().Get("/q?sig=abc&color=blue&token=zzz&Signature=s"));
+  ASSERT_TRUE(run.Client().Get("/q?sig=abc&color=blue&token=zzz&Signature=s&Sig%6Eature=e"));
   auto spans = t.Exactly(1);
   ASSERT_EQ(spans.size(), 1u);
-  EXPECT_EQ(StrAttr(spans[0], "url.query"), "sig=REDACTED&color=blue&token=REDACTED&Signature=REDACTED");
+  EXPECT_EQ(StrAttr(spans[0], "url.query"),
+            "sig=REDACTED&color=blue&token=REDACTED&Signature=REDACTED&Sig%6Eature=REDACTED");
 }
 
 TEST(HttplibServer, HooksRunAndThrowingHooksAreReportedOnce) {
