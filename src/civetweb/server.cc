@@ -5,6 +5,7 @@
 #include <cstring>
 #include <list>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "otelweb/civetweb.h"
@@ -64,11 +65,18 @@ struct HandlerEntry {
   void* cbdata;
 };
 
-// mg_context -> State, read lock-free by the callbacks.
+// Running mg_context -> State, read lock-free by the callbacks. A context is
+// registered from its init_context callback (civetweb calls it inside
+// mg_start, before it starts the threads that serve requests) and removed
+// from exit_context (inside mg_stop, after they stopped), so only running
+// contexts take slots. Writers hold g_registry_mu.
 constexpr size_t kMaxContexts = 64;
 std::array<std::atomic<const mg_context*>, kMaxContexts> g_keys{};
 std::array<std::atomic<Instrumentation::State*>, kMaxContexts> g_vals{};
 std::mutex g_registry_mu;
+std::atomic<bool> g_full_warned{false};
+// The State whose Start() is running mg_start on this thread.
+thread_local Instrumentation::State* t_starting = nullptr;
 
 Instrumentation::State* Scan(const mg_context* ctx) noexcept {
   for (size_t i = 0; i < kMaxContexts; ++i) {
@@ -79,13 +87,40 @@ Instrumentation::State* Scan(const mg_context* ctx) noexcept {
   return nullptr;
 }
 
+// A context not found (more than kMaxContexts running) is not traced; no
+// lock is taken on the request path.
 Instrumentation::State* Lookup(const mg_connection* conn) noexcept {
   const mg_context* ctx = mg_get_context(conn);
   if (ctx == nullptr) return nullptr;
-  if (auto* s = Scan(ctx)) return s;
-  // Start() holds the mutex until the context is registered.
-  std::lock_guard<std::mutex> lock(g_registry_mu);
   return Scan(ctx);
+}
+
+void Register(const mg_context* ctx, Instrumentation::State* st) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  size_t free_slot = kMaxContexts;
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
+    if (k == ctx) return;
+    if (k == nullptr && free_slot == kMaxContexts) free_slot = i;
+  }
+  if (free_slot == kMaxContexts) {
+    LogOnce(g_full_warned, LogLevel::kWarning,
+            "otelweb: more than 64 civetweb contexts running at once; the others are not "
+            "traced (reported once)");
+    return;
+  }
+  g_vals[free_slot].store(st, std::memory_order_release);
+  g_keys[free_slot].store(ctx, std::memory_order_release);
+}
+
+void Unregister(const mg_context* ctx) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    if (g_keys[i].load(std::memory_order_relaxed) == ctx) {
+      g_keys[i].store(nullptr, std::memory_order_release);
+      g_vals[i].store(nullptr, std::memory_order_release);
+    }
+  }
 }
 
 }  // namespace
@@ -172,6 +207,19 @@ struct Instrumentation::State {
     a.traced = false;
   }
 
+  static void InitContext(const mg_context* ctx) {
+    State* st = t_starting;
+    if (st == nullptr) return;
+    Register(ctx, st);
+    if (st->user.init_context != nullptr) st->user.init_context(ctx);
+  }
+
+  static void ExitContext(const mg_context* ctx) {
+    State* st = Scan(ctx);
+    Unregister(ctx);
+    if (st != nullptr && st->user.exit_context != nullptr) st->user.exit_context(ctx);
+  }
+
   static int Handler(mg_connection* conn, void* cbdata) {
     auto* e = static_cast<HandlerEntry*>(cbdata);
     ActiveRequest& a = t_active;
@@ -207,18 +255,11 @@ mg_context* Instrumentation::Start(const mg_callbacks* callbacks, void* user_dat
   s_->user = cb;
   cb.begin_request = &State::BeginRequest;
   cb.end_request = &State::EndRequest;
-  std::lock_guard<std::mutex> lock(g_registry_mu);
+  cb.init_context = &State::InitContext;
+  cb.exit_context = &State::ExitContext;
+  State* previous = std::exchange(t_starting, s_.get());
   mg_context* ctx = mg_start(&cb, user_data, options);
-  if (ctx == nullptr) return nullptr;
-  for (size_t i = 0; i < kMaxContexts; ++i) {
-    const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
-    if (k == nullptr || k == ctx) {
-      g_vals[i].store(s_.get(), std::memory_order_release);
-      g_keys[i].store(ctx, std::memory_order_release);
-      return ctx;
-    }
-  }
-  Log(LogLevel::kWarning, "otelweb: too many civetweb contexts; this one is not traced");
+  t_starting = previous;
   return ctx;
 }
 
@@ -237,6 +278,13 @@ void Instrumentation::SetRequestHandler(mg_context* ctx, const char* uri,
 void Instrumentation::Instrument(ServerOptions options) { s_->Install(std::move(options)); }
 
 void Instrumentation::Uninstrument() { s_->active.store(nullptr, std::memory_order_release); }
+
+size_t detail::RegisteredContextCount() {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  size_t n = 0;
+  for (const auto& k : g_keys) n += k.load(std::memory_order_relaxed) != nullptr;
+  return n;
+}
 
 bool Instrumentation::IsInstrumented() const {
   return s_->active.load(std::memory_order_acquire) != nullptr;
