@@ -173,8 +173,9 @@ TEST(CivetwebServer, ContextSlotsAreFreedByMgStop) {
     tracing.SetRequestHandler(ctx, "/x", Hello, nullptr);
     mg_server_port ports[2];
     ASSERT_GT(mg_get_server_ports(ctx, 2, ports), 0);
-    std::string r = RawRequest(ports[0].port, "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-                               /*read_all=*/true);
+    std::string r =
+        RawRequest(ports[0].port, "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                   /*read_all=*/true);
     EXPECT_NE(r.find("hello"), std::string::npos);
     ASSERT_TRUE(t.WaitFor(size_t(i + 1)));
     mg_stop(ctx);

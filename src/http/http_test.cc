@@ -125,7 +125,7 @@ TEST(HttpExcluder, MegabyteUrlsAreMatchedOnABoundedPrefix) {
   cut_at_health.append(UrlExcluder::kMaxMatchBytes - cut_at_health.size() - 6, 'x');
   cut_at_health.append("health");
   ASSERT_EQ(cut_at_health.size(), UrlExcluder::kMaxMatchBytes);
-  EXPECT_TRUE(ex.Matches(cut_at_health));            // exactly at the limit: the real end
+  EXPECT_TRUE(ex.Matches(cut_at_health));             // exactly at the limit: the real end
   EXPECT_FALSE(ex.Matches(cut_at_health + "/more"));  // beyond it: not the end
   // ...and what lies only beyond the cut is not seen (the request is traced).
   EXPECT_FALSE(ex.Matches("http://h/" + pad + "/static/x"));

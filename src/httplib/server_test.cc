@@ -698,7 +698,7 @@ TEST(HttplibServer, ServerAtADeadServersAddressStartsClean) {
   std::atomic<int> stale_calls{0};
   std::atomic<int> own_calls{0};
   for (int i = 0; i < 6; ++i) {
-    auto* svr = new (storage) ::httplib::Server;  // always the same address
+    auto* svr = new (storage)::httplib::Server;  // always the same address
     current = i;
     EXPECT_FALSE(IsInstrumented(*svr)) << i;
     if (i % 2 == 0) {
@@ -943,7 +943,8 @@ TEST(HttplibServer, ReinstalledGlobalTracingIsPickedUp) {
   to.exporter = std::make_unique<InMemorySpanExporter>(second);
   to.simple_processor = true;
   auto handle = InstallTracing(std::move(to));
-  ASSERT_TRUE(cli.Get("/g", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}));
+  ASSERT_TRUE(
+      cli.Get("/g", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}));
   for (int i = 0; i < 500 && second->size() < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
