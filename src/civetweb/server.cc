@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <list>
+#include <map>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -74,6 +75,12 @@ constexpr size_t kMaxContexts = 64;
 std::array<std::atomic<const mg_context*>, kMaxContexts> g_keys{};
 std::array<std::atomic<Instrumentation::State*>, kMaxContexts> g_vals{};
 std::mutex g_registry_mu;
+// Every running context started through an Instrumentation, also those past
+// the fast table (for exit_context); under g_registry_mu.
+std::map<const mg_context*, Instrumentation::State*>& AllContexts() {
+  static auto* m = new std::map<const mg_context*, Instrumentation::State*>;
+  return *m;
+}
 std::atomic<bool> g_full_warned{false};
 // The State whose Start() is running mg_start on this thread.
 thread_local Instrumentation::State* t_starting = nullptr;
@@ -97,6 +104,10 @@ Instrumentation::State* Lookup(const mg_connection* conn) noexcept {
 
 void Register(const mg_context* ctx, Instrumentation::State* st) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mu);
+  try {
+    AllContexts()[ctx] = st;
+  } catch (...) {
+  }
   size_t free_slot = kMaxContexts;
   for (size_t i = 0; i < kMaxContexts; ++i) {
     const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
@@ -113,14 +124,22 @@ void Register(const mg_context* ctx, Instrumentation::State* st) noexcept {
   g_keys[free_slot].store(ctx, std::memory_order_release);
 }
 
-void Unregister(const mg_context* ctx) noexcept {
+// Returns the context's State (null if unknown).
+Instrumentation::State* Unregister(const mg_context* ctx) noexcept {
   std::lock_guard<std::mutex> lock(g_registry_mu);
+  Instrumentation::State* st = nullptr;
+  auto it = AllContexts().find(ctx);
+  if (it != AllContexts().end()) {
+    st = it->second;
+    AllContexts().erase(it);
+  }
   for (size_t i = 0; i < kMaxContexts; ++i) {
     if (g_keys[i].load(std::memory_order_relaxed) == ctx) {
       g_keys[i].store(nullptr, std::memory_order_release);
       g_vals[i].store(nullptr, std::memory_order_release);
     }
   }
+  return st;
 }
 
 }  // namespace
@@ -215,8 +234,7 @@ struct Instrumentation::State {
   }
 
   static void ExitContext(const mg_context* ctx) {
-    State* st = Scan(ctx);
-    Unregister(ctx);
+    State* st = Unregister(ctx);
     if (st != nullptr && st->user.exit_context != nullptr) st->user.exit_context(ctx);
   }
 
@@ -239,7 +257,12 @@ Instrumentation::Instrumentation(ServerOptions options) : s_(std::make_unique<St
 }
 
 Instrumentation::~Instrumentation() {
+  // Normally empty already (mg_stop ran exit_context); a context still running
+  // would call into a destroyed State, which the header forbids.
   std::lock_guard<std::mutex> lock(g_registry_mu);
+  for (auto it = AllContexts().begin(); it != AllContexts().end();) {
+    it = it->second == s_.get() ? AllContexts().erase(it) : std::next(it);
+  }
   for (size_t i = 0; i < kMaxContexts; ++i) {
     if (g_vals[i].load(std::memory_order_relaxed) == s_.get()) {
       g_keys[i].store(nullptr, std::memory_order_release);
