@@ -18,7 +18,8 @@
 // tracer). Views borrow everything they point at for the duration of the call
 // that receives them. A ServerSpan owns its span and (while active) a scope.
 // Thread-safety: ServerInstrumenter, UrlRedactor, UrlExcluder and HeaderCapture
-// are immutable after construction and safe to share between threads. A
+// are immutable after construction (ServerInstrumenter's cache of the resolved
+// tracer is internally synchronized) and safe to share between threads. A
 // ServerSpan belongs to one request and is used by one thread at a time; its
 // scope must be released on the thread that made it current.
 #pragma once

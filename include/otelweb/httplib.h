@@ -33,8 +33,10 @@
 // callbacks are immutable snapshots published through atomic pointers, and the
 // hooks read them with one acquire load per call (no lock). A replaced
 // snapshot is kept, unused, until the server is destroyed, because a worker may
-// still be running it. Registering routes follows httplib's rules (before
-// listen()).
+// still be running it. Exception: for a plain httplib::Server, the first of
+// these calls sets our hooks with httplib's own setters, which (like route
+// registration) belong before listen(); later calls never touch the
+// httplib::Server while it is running.
 #pragma once
 
 #include <httplib.h>
