@@ -3,7 +3,8 @@
 // a hand-written loop. This one is a minimal blocking HTTP/1.1 server on POSIX
 // sockets (one request per connection) so that it needs nothing but libc.
 //
-//   ./example_no_hooks_server [port] [max_requests]     (defaults: 8080, unlimited)
+//   ./example_no_hooks_server [port] [max_requests]     (defaults: 8080, unlimited;
+//                                                        port 0: any free port)
 //   curl localhost:8080/hello/world
 //
 // The three calls that matter are marked STEP 1..3.
@@ -103,6 +104,10 @@ int main(int argc, char** argv) {
   if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(lfd, 16) != 0) {
     std::perror("bind/listen");
     return 1;
+  }
+  socklen_t addr_len = sizeof(addr);
+  if (getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0) {
+    port = ntohs(addr.sin_port);  // the one the system chose for port 0
   }
   std::printf("listening on 127.0.0.1:%d\n", port);
   std::fflush(stdout);

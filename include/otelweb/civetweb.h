@@ -42,6 +42,11 @@ struct ServerOptions : http::ServerSettings {
   std::function<void(SpanRef, const mg_connection*, int status_code)> response_hook;
 };
 
+namespace detail {
+// Running contexts started through an Instrumentation (tests).
+size_t RegisteredContextCount();
+}  // namespace detail
+
 class Instrumentation {
  public:
   explicit Instrumentation(ServerOptions options = {});
@@ -49,9 +54,12 @@ class Instrumentation {
   Instrumentation(const Instrumentation&) = delete;
   Instrumentation& operator=(const Instrumentation&) = delete;
 
-  // mg_start with our begin_request/end_request installed; the caller's
-  // callbacks (may be null) are chained: theirs run after our span started
-  // and before it ends.
+  // mg_start with our begin_request/end_request/init_context/exit_context
+  // installed; the caller's callbacks (may be null) are chained: theirs run
+  // after our span started and before it ends. One Instrumentation may start
+  // several contexts, one after the other or at once; each is known (for
+  // tracing) from mg_start until mg_stop, up to 64 running at once (a warning
+  // then, and the others are served untraced).
   mg_context* Start(const mg_callbacks* callbacks, void* user_data, const char** options);
   // mg_set_request_handler with a wrapper that reports `route` (default: the
   // URI pattern) as http.route. A C++ exception thrown by the handler is

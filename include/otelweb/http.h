@@ -18,7 +18,8 @@
 // tracer). Views borrow everything they point at for the duration of the call
 // that receives them. A ServerSpan owns its span and (while active) a scope.
 // Thread-safety: ServerInstrumenter, UrlRedactor, UrlExcluder and HeaderCapture
-// are immutable after construction and safe to share between threads. A
+// are immutable after construction (ServerInstrumenter's cache of the resolved
+// tracer is internally synchronized) and safe to share between threads. A
 // ServerSpan belongs to one request and is used by one thread at a time; its
 // scope must be released on the thread that made it current.
 #pragma once
@@ -90,9 +91,13 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept;
 // '_') are compared without a regex. Values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie and of names matching a sanitize
 // pattern (case-insensitive search) become "[REDACTED]". An invalid pattern is
-// one warning and is skipped.
+// one warning and is skipped. Names longer than kMaxRegexNameBytes are not
+// given to regexes (the matcher's stack use grows with the input): they are
+// captured only through plain-name patterns, and count as sensitive when a
+// sanitize regex exists.
 class HeaderCapture {
  public:
+  static constexpr size_t kMaxRegexNameBytes = 256;
   HeaderCapture() = default;
   HeaderCapture(const std::vector<std::string>& patterns, const std::vector<std::string>& sanitize,
                 std::string_view attribute_prefix);
@@ -136,8 +141,11 @@ inline constexpr const char* kEnvCaptureSanitize =
 bool RemoveUrlCredentials(std::string_view url, std::string* out);
 
 // Redacts credentials and the values of secret query parameters
-// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names; exact,
-// case-sensitive names). Other parameters are kept byte for byte.
+// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names). A
+// parameter's name is form-decoded first, as Python's parse_qs does ('+' is a
+// space, "%XY" a byte: "Sig%6Eature" is "Signature"), then compared exactly and
+// case-sensitively, as opentelemetry-util-http does; names longer than 256
+// bytes never match. Other parameters are kept byte for byte.
 class UrlRedactor {
  public:
   UrlRedactor() = default;
@@ -162,8 +170,16 @@ class UrlRedactor {
 // syntax) in the string given to Matches. Empty entries are ignored (a
 // trailing comma excludes nothing); an invalid regex is one warning and is
 // skipped. Compiled once.
+// Long inputs: only the first kMaxMatchBytes bytes are searched, because
+// libstdc++'s regex matcher recurses about once per byte it consumes (some
+// 300 bytes of stack per byte in optimized builds; about 0.3 MB at the limit)
+// and a pattern like "/static/.*" on a huge URL would overflow the stack. For a
+// longer input the cut is not treated as its end: "$" and a final "" do not
+// match there, and a pattern that could only match beyond the cut does not
+// match (the request is traced).
 class UrlExcluder {
  public:
+  static constexpr size_t kMaxMatchBytes = 1024;
   UrlExcluder() = default;
   explicit UrlExcluder(std::string_view comma_separated_regexes);
   // The list from code when given, else OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS,
@@ -220,8 +236,8 @@ using ServerResponseHook =
 // Settings shared by every server instrumentation (framework options derive
 // from this and add hooks typed for their request objects).
 struct ServerSettings {
-  // Null: the global provider (resolved at the first request made after a
-  // real provider has been installed).
+  // Null: the global provider, as it is when the request arrives (a global
+  // installed later, or replaced, is picked up).
   std::shared_ptr<TracerProvider> tracer_provider;
   // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
   // OTEL_CPP_EXCLUDED_URLS. An excluded request makes no span and runs no hook.
@@ -234,7 +250,8 @@ struct ServerSettings {
   std::optional<std::vector<std::string>> capture_request_headers;
   std::optional<std::vector<std::string>> capture_response_headers;
   std::optional<std::vector<std::string>> sanitize_fields;
-  // More query parameters whose values are redacted (exact names).
+  // More query parameters whose values are redacted (exact, case-sensitive
+  // names, compared after form-decoding; see UrlRedactor).
   std::vector<std::string> secret_query_params;
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.
@@ -260,8 +277,12 @@ class ServerInstrumenter {
   ServerInstrumenter& operator=(const ServerInstrumenter&) = delete;
 
   bool IsExcluded(const ServerRequestView& req) const noexcept;
-  // The tracer and propagator spans use. Resolved at the first request (the
-  // global ones are re-read until a real provider is installed).
+  // The tracer and propagator spans use: options.tracer_provider's tracer, or
+  // the global provider's, and the global propagator (null while the global
+  // provider is the no-op one and no provider was given). Cached, and resolved
+  // again after the global provider or propagator was replaced (for example a
+  // TracingHandle destroyed and InstallTracing called again): one atomic
+  // generation compare per request.
   Tracer tracer() const noexcept;
   const TextMapPropagator* propagator() const noexcept;
   const ServerOptions& options() const noexcept { return options_; }
@@ -281,10 +302,20 @@ class ServerInstrumenter {
   UrlExcluder excluder_;
   HeaderCapture request_capture_;
   HeaderCapture response_capture_;
-  mutable std::mutex tracer_mu_;
-  mutable Tracer tracer_;
-  mutable std::shared_ptr<TextMapPropagator> propagator_;
-  mutable std::atomic<bool> tracer_fixed_{false};
+  friend class ServerSpan;
+  // What tracer() / propagator() return, as resolved at one GlobalsGeneration().
+  struct Resolved {
+    uint64_t generation = 0;
+    Tracer tracer;
+    std::shared_ptr<TextMapPropagator> propagator;  // null: do not extract
+  };
+  const Resolved& Resolve() const noexcept;
+  mutable std::mutex resolve_mu_;
+  mutable std::atomic<const Resolved*> resolved_{nullptr};
+  // Every snapshot stays alive with the instrumenter: a request on another
+  // thread may still be using an older one (they change only when the globals
+  // are replaced).
+  mutable std::vector<std::unique_ptr<const Resolved>> all_resolved_;
   mutable std::atomic<bool> hook_warned_{false};
 };
 

@@ -23,11 +23,20 @@
 // sets the status, runs the response hook and ends the span.
 //
 // Ownership: TracedServer owns its instrumentation state. For Instrument()ed
-// plain servers the state is owned by the hooks installed on the server and
-// lives as long as the server keeps them.
-// Thread-safety: Instrument/Uninstrument and the Set* helpers may be called at
-// any time from any thread (the hooks read one atomic pointer per request);
-// registering routes follows httplib's rules (before listen()).
+// plain servers the state (options, chained callbacks) is owned by the hooks
+// installed on the server and lives as long as the server keeps them: it is
+// destroyed with the server, and a server later constructed at the same
+// address starts uninstrumented, with none of the old callbacks.
+// Thread-safety: Instrument/Uninstrument, TracedServer::set_pre_routing_handler
+// / set_logger and the SetPreRoutingHandler / SetLogger helpers may be called at
+// any time from any thread, also while the server is serving: options and user
+// callbacks are immutable snapshots published through atomic pointers, and the
+// hooks read them with one acquire load per call (no lock). A replaced
+// snapshot is kept, unused, until the server is destroyed, because a worker may
+// still be running it. Exception: for a plain httplib::Server, the first of
+// these calls sets our hooks with httplib's own setters, which (like route
+// registration) belong before listen(); later calls never touch the
+// httplib::Server while it is running.
 #pragma once
 
 #include <httplib.h>
@@ -65,6 +74,9 @@ void RecordHandlerException() noexcept;
 // "/users/:id" -> "/users/([^/]+)" when the cpp-httplib in use has no native
 // path parameters (0.11.4); other patterns are returned unchanged.
 std::string TranslatePattern(const std::string& pattern);
+// Plain servers with instrumentation state (tests: the registry must not grow
+// with servers that are gone).
+size_t RegisteredServerCount();
 }  // namespace detail
 
 // Wraps a handler so that it reports `route` as http.route. Works with every
@@ -100,13 +112,24 @@ auto Route(std::string route, H handler) {
   }
 }
 
-// Instruments an existing server: installs its pre-routing handler and logger
-// (replacing any set before: pass those through SetPreRoutingHandler /
-// SetLogger below, which chain them). Calling it again keeps one set of hooks
-// and the most recent options. Routes registered directly with server.Get()
-// are traced with the method-only span name and no http.route; wrap handlers
-// with Route() or register them with the Get/Post/... helpers below.
-// A TracedServer passed here is re-instrumented through its own member.
+// Instruments an existing server: installs its pre-routing handler and logger.
+//
+// REPLACES, does not chain, a pre-routing handler or logger set earlier with
+// server.set_pre_routing_handler / server.set_logger: cpp-httplib 0.11.4 has
+// no getters, so they cannot be read back, and they stop running. Give yours to
+// SetPreRoutingHandler / SetLogger below instead (before or after Instrument),
+// which chain them. Likewise a later server.set_* call replaces ours: the
+// instrumentation notices it (requests that pass one of our hooks but not the
+// other) and logs one warning per server and hook; a replaced logger makes
+// spans end late without a status, a replaced pre-routing handler makes no
+// spans. The error, exception and post-routing handlers are not touched.
+//
+// Calling it again keeps one set of hooks and the most recent options (while
+// the server is not running it also sets our hooks again). Routes registered
+// directly with server.Get() are traced with the method-only span name and no
+// http.route; wrap handlers with Route() or register them with the
+// Get/Post/... helpers below. A TracedServer passed here is re-instrumented
+// through its own member.
 void Instrument(::httplib::Server& server, ServerOptions options = {});
 // Turns tracing off: the hooks pass through to the user's own callbacks.
 void Uninstrument(::httplib::Server& server);

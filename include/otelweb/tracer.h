@@ -138,6 +138,12 @@ class TracerProvider {
 // Instrumentations use it when not given a provider explicitly.
 std::shared_ptr<TracerProvider> GetTracerProvider() noexcept;
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider) noexcept;
+// A number that changes whenever the global tracer provider or the global
+// propagator is replaced (SetTracerProvider, SetTextMapPropagator, and so
+// InstallTracing and TracingHandle's shutdown). Instrumentations that cache
+// what they resolved from the globals compare it to know when to resolve
+// again. One atomic load; never 0.
+uint64_t GlobalsGeneration() noexcept;
 // Shorthand for GetTracerProvider()->GetTracer(...).
 Tracer GetTracer(std::string_view name, std::string_view version = {});
 

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <cstring>
 #include <list>
+#include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "otelweb/civetweb.h"
@@ -37,8 +39,9 @@ http::ServerRequestView MakeView(const mg_connection* conn, const mg_request_inf
   http::ServerRequestView v;
   v.method = ri->request_method != nullptr ? ri->request_method : "";
   const char* path = ri->local_uri_raw != nullptr ? ri->local_uri_raw : ri->request_uri;
+  // civetweb keeps no raw request-target: path and query are given apart (the
+  // target stays empty), so excluded-URL patterns see "path?query".
   v.path = path != nullptr ? path : "";
-  v.target = v.path;
   v.query = ri->query_string != nullptr ? ri->query_string : "";
   v.scheme = ri->is_ssl ? "https" : "http";
   v.protocol_version = ri->http_version != nullptr ? ri->http_version : "";
@@ -63,11 +66,24 @@ struct HandlerEntry {
   void* cbdata;
 };
 
-// mg_context -> State, read lock-free by the callbacks.
+// Running mg_context -> State, read lock-free by the callbacks. A context is
+// registered from its init_context callback (civetweb calls it inside
+// mg_start, before it starts the threads that serve requests) and removed
+// from exit_context (inside mg_stop, after they stopped), so only running
+// contexts take slots. Writers hold g_registry_mu.
 constexpr size_t kMaxContexts = 64;
 std::array<std::atomic<const mg_context*>, kMaxContexts> g_keys{};
 std::array<std::atomic<Instrumentation::State*>, kMaxContexts> g_vals{};
 std::mutex g_registry_mu;
+// Every running context started through an Instrumentation, also those past
+// the fast table (for exit_context); under g_registry_mu.
+std::map<const mg_context*, Instrumentation::State*>& AllContexts() {
+  static auto* m = new std::map<const mg_context*, Instrumentation::State*>;
+  return *m;
+}
+std::atomic<bool> g_full_warned{false};
+// The State whose Start() is running mg_start on this thread.
+thread_local Instrumentation::State* t_starting = nullptr;
 
 Instrumentation::State* Scan(const mg_context* ctx) noexcept {
   for (size_t i = 0; i < kMaxContexts; ++i) {
@@ -78,13 +94,52 @@ Instrumentation::State* Scan(const mg_context* ctx) noexcept {
   return nullptr;
 }
 
+// A context not found (more than kMaxContexts running) is not traced; no
+// lock is taken on the request path.
 Instrumentation::State* Lookup(const mg_connection* conn) noexcept {
   const mg_context* ctx = mg_get_context(conn);
   if (ctx == nullptr) return nullptr;
-  if (auto* s = Scan(ctx)) return s;
-  // Start() holds the mutex until the context is registered.
-  std::lock_guard<std::mutex> lock(g_registry_mu);
   return Scan(ctx);
+}
+
+void Register(const mg_context* ctx, Instrumentation::State* st) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  try {
+    AllContexts()[ctx] = st;
+  } catch (...) {
+  }
+  size_t free_slot = kMaxContexts;
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
+    if (k == ctx) return;
+    if (k == nullptr && free_slot == kMaxContexts) free_slot = i;
+  }
+  if (free_slot == kMaxContexts) {
+    LogOnce(g_full_warned, LogLevel::kWarning,
+            "otelweb: more than 64 civetweb contexts running at once; the others are not "
+            "traced (reported once)");
+    return;
+  }
+  g_vals[free_slot].store(st, std::memory_order_release);
+  g_keys[free_slot].store(ctx, std::memory_order_release);
+}
+
+// Returns the context's State (null if unknown).
+Instrumentation::State* Unregister(const mg_context* ctx) noexcept {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  Instrumentation::State* st = nullptr;
+  auto it = AllContexts().find(ctx);
+  if (it != AllContexts().end()) {
+    st = it->second;
+    AllContexts().erase(it);
+  }
+  for (size_t i = 0; i < kMaxContexts; ++i) {
+    if (g_keys[i].load(std::memory_order_relaxed) == ctx) {
+      g_keys[i].store(nullptr, std::memory_order_release);
+      g_vals[i].store(nullptr, std::memory_order_release);
+    }
+  }
+  return st;
 }
 
 }  // namespace
@@ -171,6 +226,18 @@ struct Instrumentation::State {
     a.traced = false;
   }
 
+  static void InitContext(const mg_context* ctx) {
+    State* st = t_starting;
+    if (st == nullptr) return;
+    Register(ctx, st);
+    if (st->user.init_context != nullptr) st->user.init_context(ctx);
+  }
+
+  static void ExitContext(const mg_context* ctx) {
+    State* st = Unregister(ctx);
+    if (st != nullptr && st->user.exit_context != nullptr) st->user.exit_context(ctx);
+  }
+
   static int Handler(mg_connection* conn, void* cbdata) {
     auto* e = static_cast<HandlerEntry*>(cbdata);
     ActiveRequest& a = t_active;
@@ -190,7 +257,12 @@ Instrumentation::Instrumentation(ServerOptions options) : s_(std::make_unique<St
 }
 
 Instrumentation::~Instrumentation() {
+  // Normally empty already (mg_stop ran exit_context); a context still running
+  // would call into a destroyed State, which the header forbids.
   std::lock_guard<std::mutex> lock(g_registry_mu);
+  for (auto it = AllContexts().begin(); it != AllContexts().end();) {
+    it = it->second == s_.get() ? AllContexts().erase(it) : std::next(it);
+  }
   for (size_t i = 0; i < kMaxContexts; ++i) {
     if (g_vals[i].load(std::memory_order_relaxed) == s_.get()) {
       g_keys[i].store(nullptr, std::memory_order_release);
@@ -206,18 +278,11 @@ mg_context* Instrumentation::Start(const mg_callbacks* callbacks, void* user_dat
   s_->user = cb;
   cb.begin_request = &State::BeginRequest;
   cb.end_request = &State::EndRequest;
-  std::lock_guard<std::mutex> lock(g_registry_mu);
+  cb.init_context = &State::InitContext;
+  cb.exit_context = &State::ExitContext;
+  State* previous = std::exchange(t_starting, s_.get());
   mg_context* ctx = mg_start(&cb, user_data, options);
-  if (ctx == nullptr) return nullptr;
-  for (size_t i = 0; i < kMaxContexts; ++i) {
-    const mg_context* k = g_keys[i].load(std::memory_order_relaxed);
-    if (k == nullptr || k == ctx) {
-      g_vals[i].store(s_.get(), std::memory_order_release);
-      g_keys[i].store(ctx, std::memory_order_release);
-      return ctx;
-    }
-  }
-  Log(LogLevel::kWarning, "otelweb: too many civetweb contexts; this one is not traced");
+  t_starting = previous;
   return ctx;
 }
 
@@ -236,6 +301,13 @@ void Instrumentation::SetRequestHandler(mg_context* ctx, const char* uri,
 void Instrumentation::Instrument(ServerOptions options) { s_->Install(std::move(options)); }
 
 void Instrumentation::Uninstrument() { s_->active.store(nullptr, std::memory_order_release); }
+
+size_t detail::RegisteredContextCount() {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  size_t n = 0;
+  for (const auto& k : g_keys) n += k.load(std::memory_order_relaxed) != nullptr;
+  return n;
+}
 
 bool Instrumentation::IsInstrumented() const {
   return s_->active.load(std::memory_order_acquire) != nullptr;

@@ -133,6 +133,59 @@ TEST(CivetwebServer, RoutesStatusesExclusionAndPropagation) {
   EXPECT_EQ(t.Exactly(1).size(), 1u);
 }
 
+// The request-target given to the layer was the path alone, so excluded-URL
+// patterns never saw the query string.
+TEST(CivetwebServer, ExcludedUrlPatternsSeeTheQueryString) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.excluded_urls = R"([?&]probe=1(&|$),/users/7\?a=b$)";
+  Server s(o);
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/users/*", Hello, nullptr);
+  EXPECT_NE(s.Get("/users/1?probe=1").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/2?x=y&probe=1").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/7?a=b").find("hello"), std::string::npos);
+  EXPECT_NE(s.Get("/users/3?probe=10").find("hello"), std::string::npos);  // traced
+  EXPECT_NE(s.Get("/users/7?a=bc").find("hello"), std::string::npos);      // traced
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(StrAttr(spans[0], "url.query"), "probe=10");
+  EXPECT_EQ(StrAttr(spans[1], "url.query"), "a=bc");
+  EXPECT_EQ(StrAttr(spans[1], "url.path"), "/users/7");
+}
+
+// Context slots were freed only when the Instrumentation was destroyed: every
+// mg_start took one for good (and past 64 every lookup took a global mutex).
+TEST(CivetwebServer, ContextSlotsAreFreedByMgStop) {
+  MemoryTracing t;
+  const size_t before = detail::RegisteredContextCount();
+  static std::atomic<int> user_init{0};
+  static std::atomic<int> user_exit{0};
+  mg_callbacks cb{};
+  cb.init_context = [](const mg_context*) { ++user_init; };
+  cb.exit_context = [](const mg_context*) { ++user_exit; };
+  Instrumentation tracing(Opts(t));
+  for (int i = 0; i < 3; ++i) {
+    const char* options[] = {"listening_ports", "127.0.0.1:0", "num_threads", "2", nullptr};
+    mg_context* ctx = tracing.Start(&cb, nullptr, options);
+    ASSERT_NE(ctx, nullptr);
+    EXPECT_EQ(detail::RegisteredContextCount(), before + 1);
+    tracing.SetRequestHandler(ctx, "/x", Hello, nullptr);
+    mg_server_port ports[2];
+    ASSERT_GT(mg_get_server_ports(ctx, 2, ports), 0);
+    std::string r =
+        RawRequest(ports[0].port, "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                   /*read_all=*/true);
+    EXPECT_NE(r.find("hello"), std::string::npos);
+    ASSERT_TRUE(t.WaitFor(size_t(i + 1)));
+    mg_stop(ctx);
+    EXPECT_EQ(detail::RegisteredContextCount(), before) << i;  // freed by mg_stop itself
+  }
+  EXPECT_EQ(user_init.load(), 3);
+  EXPECT_EQ(user_exit.load(), 3);
+  EXPECT_EQ(t.Exactly(3).size(), 3u);
+}
+
 TEST(CivetwebServer, RequestsRejectedBeforeAnyCallbackMakeNoSpan) {
   // civetweb 1.15 answers 400 to an unknown method before begin_request or
   // end_request run, so no span can be made (documented in civetweb.h).

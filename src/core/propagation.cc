@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/internal.h"
 #include "otelweb/config.h"
 #include "otelweb/diagnostics.h"
 
@@ -199,6 +200,7 @@ void SetTextMapPropagator(std::shared_ptr<TextMapPropagator> p) noexcept {
   std::shared_ptr<TextMapPropagator> old;
   std::lock_guard<std::mutex> lock(GP().mu);
   old = std::exchange(GP().p, std::move(p));
+  internal::BumpGlobalsGeneration();
 }
 
 }  // namespace otelweb

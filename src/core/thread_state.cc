@@ -64,21 +64,43 @@ Registry& Reg() {
 
 void OnForkChild() { g_fork_gen.fetch_add(1, std::memory_order_relaxed); }
 
+// Hands the calling thread's state back (pool and counters to the free lists).
+void ReleaseThreadState() noexcept {
+  ThreadState* s = t_state;
+  if (s == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(Reg().mu);
+    Reg().free_pools.push_back(s->pool);
+    Reg().free_counters.push_back(s->counters);
+  }
+  t_state = nullptr;
+  delete s;
+}
+
+// Set once t_owner's destructor ran: a thread_local destroyed after it (for
+// example an instrumentation's per-thread request that ends a pending span)
+// may create a new state, which t_owner can no longer hand back.
+thread_local bool t_owner_gone = false;
+
 struct ThreadStateOwner {
   bool armed = false;
   ~ThreadStateOwner() {
-    ThreadState* s = t_state;
-    if (s == nullptr) return;
-    {
-      std::lock_guard<std::mutex> lock(Reg().mu);
-      Reg().free_pools.push_back(s->pool);
-      Reg().free_counters.push_back(s->counters);
-    }
-    t_state = nullptr;
-    delete s;
+    ReleaseThreadState();
+    t_owner_gone = true;
   }
 };
 thread_local ThreadStateOwner t_owner;
+
+// Such a late state is handed back by a pthread key destructor, which glibc
+// runs after the thread_local destructors.
+pthread_key_t LateStateKey() {
+  static pthread_key_t key = [] {
+    pthread_key_t k;
+    pthread_key_create(&k, [](void*) { ReleaseThreadState(); });
+    return k;
+  }();
+  return key;
+}
 
 uint64_t SplitMix(uint64_t& x) {
   uint64_t z = (x += 0x9e3779b97f4a7c15ull);
@@ -129,7 +151,11 @@ ThreadState* CreateThreadState() noexcept {
   s->stack.emplace_back();
   Seed(*s);
   t_state = s;
-  t_owner.armed = true;  // touching it registers its destructor, which hands the state back
+  if (t_owner_gone) {
+    pthread_setspecific(LateStateKey(), s);  // the thread is exiting
+  } else {
+    t_owner.armed = true;  // touching it registers its destructor, which hands the state back
+  }
   return s;
 }
 

@@ -306,7 +306,19 @@ GlobalSlot& Global() {
   static GlobalSlot* g = new GlobalSlot;
   return *g;
 }
+
+std::atomic<uint64_t> g_globals_generation{1};
 }  // namespace
+
+namespace internal {
+void BumpGlobalsGeneration() noexcept {
+  g_globals_generation.fetch_add(1, std::memory_order_acq_rel);
+}
+}  // namespace internal
+
+uint64_t GlobalsGeneration() noexcept {
+  return g_globals_generation.load(std::memory_order_acquire);
+}
 
 std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
   GlobalSlot& g = Global();
@@ -321,6 +333,7 @@ void SetTracerProvider(std::shared_ptr<TracerProvider> provider) noexcept {
   {
     std::lock_guard<std::mutex> lock(g.mu);
     old = std::exchange(g.provider, std::move(provider));
+    internal::BumpGlobalsGeneration();
   }
 }
 

@@ -132,6 +132,9 @@ bool HeaderCapture::Matches(std::string_view name) const noexcept {
     if (HeaderNameEquals(name, l)) return true;
   }
   if (!regex_) return false;
+  // Bounded like UrlExcluder (stack use grows with the input): a longer name
+  // is captured only through a plain-name pattern.
+  if (name.size() > kMaxRegexNameBytes) return false;
   try {
     return std::regex_match(name.begin(), name.end(), *regex_);
   } catch (...) {
@@ -147,6 +150,7 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
     if (ContainsIgnoreCase(name, l)) return true;
   }
   if (!sanitize_regex_) return false;
+  if (name.size() > kMaxRegexNameBytes) return true;  // cannot check it: redact
   try {
     return std::regex_search(name.begin(), name.end(), *sanitize_regex_);
   } catch (...) {

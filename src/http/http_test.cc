@@ -83,6 +83,20 @@ TEST(HttpRedaction, CredentialsAndSecretParameters) {
   EXPECT_FALSE(r.RedactQuery("sig=REDACTED", &out));
 }
 
+// Secret parameter names were compared as written: "Sig%6Eature" (which every
+// server decodes to "Signature") kept its value.
+TEST(HttpRedaction, SecretParameterNamesAreFormDecodedFirst) {
+  UrlRedactor r({"api key"});
+  EXPECT_EQ(r.Redact("/p?Sig%6Eature=s3cret&x=1"), "/p?Sig%6Eature=REDACTED&x=1");
+  EXPECT_EQ(r.Redact("/p?si%67=1&X%2dGoog-Signature=2&%41WSAccessKeyId=3"),
+            "/p?si%67=REDACTED&X%2dGoog-Signature=REDACTED&%41WSAccessKeyId=REDACTED");
+  EXPECT_EQ(r.Redact("/p?api+key=k&api%20key=k2"), "/p?api+key=REDACTED&api%20key=REDACTED");
+  // Malformed escapes stay literal; names stay case-sensitive (as Python's).
+  EXPECT_EQ(r.Redact("/p?sig%=1&sig%6=2&signature=3"), "/p?sig%=1&sig%6=2&signature=3");
+  EXPECT_TRUE(r.IsSecretParam("%73%69%67"));
+  EXPECT_FALSE(r.IsSecretParam(std::string(300, '%')));
+}
+
 TEST(HttpExcluder, EntriesInvalidRegexesAndTrailingCommas) {
   UrlExcluder none("");
   EXPECT_TRUE(none.empty());
@@ -97,6 +111,64 @@ TEST(HttpExcluder, EntriesInvalidRegexesAndTrailingCommas) {
   EXPECT_TRUE(only_invalid.empty());
   UrlExcluder code = UrlExcluder::FromConfig(std::string("/a"), "NOPE");
   EXPECT_TRUE(code.Matches("/a"));
+}
+
+// libstdc++'s regex_search recursed once per byte: "/static/.*" on a 1 MB URL
+// overflowed the stack (a crash, not a failure, before the bound).
+TEST(HttpExcluder, MegabyteUrlsAreMatchedOnABoundedPrefix) {
+  const std::string pad(1 << 20, 'a');
+  UrlExcluder ex("/static/.*,health$");
+  EXPECT_TRUE(ex.Matches("http://h/static/" + pad));
+  EXPECT_FALSE(ex.Matches("http://h/api/" + pad));
+  // The cut is not the end of the URL: "$" does not match there...
+  std::string cut_at_health = "http://h/";
+  cut_at_health.append(UrlExcluder::kMaxMatchBytes - cut_at_health.size() - 6, 'x');
+  cut_at_health.append("health");
+  ASSERT_EQ(cut_at_health.size(), UrlExcluder::kMaxMatchBytes);
+  EXPECT_TRUE(ex.Matches(cut_at_health));             // exactly at the limit: the real end
+  EXPECT_FALSE(ex.Matches(cut_at_health + "/more"));  // beyond it: not the end
+  // ...and what lies only beyond the cut is not seen (the request is traced).
+  EXPECT_FALSE(ex.Matches("http://h/" + pad + "/static/x"));
+
+  // Through the layer: a SERVER request with a 1 MB target.
+  MemoryTracing t;
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "/static/.*";
+  o.capture_request_headers = std::vector<std::string>{"x-.*"};
+  o.sanitize_fields = std::vector<std::string>{"secret.*"};
+  ServerInstrumenter inst(o);
+  const std::string long_name = "x-" + std::string(1 << 20, 'n');
+  class Headers final : public HeaderReader {
+   public:
+    explicit Headers(const std::string& n) : n_(n) {}
+    void ForEach(Visitor visit, void* ctx) const noexcept override {
+      if (visit(ctx, "Host", "h")) visit(ctx, n_, "v");
+    }
+
+   private:
+    const std::string& n_;
+  } headers(long_name);
+  ServerRequestView v;
+  v.method = "GET";
+  v.headers = &headers;
+  const std::string excluded = "/static/" + pad;
+  v.target = excluded;
+  ServerSpan s1;
+  EXPECT_FALSE(s1.Start(inst, v));
+  const std::string traced = "/api/" + pad;
+  v.target = traced;
+  ServerSpan s2;
+  EXPECT_TRUE(s2.Start(inst, v));
+  s2.End({.status_code = 200});
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(StrAttr(spans[0], "url.path").size(), traced.size());
+  // The megabyte header name is not given to the regex (not captured).
+  EXPECT_FALSE(HasAttr(spans[0], "http.request.header." + long_name));
+  HeaderCapture sanitize({"x-.*"}, {"secret.*"}, "p.");
+  EXPECT_TRUE(sanitize.IsSensitive(long_name));
+  EXPECT_FALSE(sanitize.Matches(long_name));
 }
 
 TEST(HttpHeaders, GetJoinsRepeatedHeadersCaseInsensitively) {

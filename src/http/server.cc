@@ -103,28 +103,39 @@ ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view f
       "http.response.header.");
 }
 
-Tracer ServerInstrumenter::tracer() const noexcept {
-  if (tracer_fixed_.load(std::memory_order_acquire)) return tracer_;
+const ServerInstrumenter::Resolved& ServerInstrumenter::Resolve() const noexcept {
+  static const Resolved kNothing{};
+  // The generation is read before the globals: a snapshot is never tagged
+  // with a generation newer than what it holds.
+  const uint64_t gen = GlobalsGeneration();
+  const Resolved* r = resolved_.load(std::memory_order_acquire);
+  if (r != nullptr && r->generation == gen) return *r;
   try {
-    std::lock_guard<std::mutex> lock(tracer_mu_);
-    if (tracer_fixed_.load(std::memory_order_relaxed)) return tracer_;
+    std::lock_guard<std::mutex> lock(resolve_mu_);
+    r = resolved_.load(std::memory_order_relaxed);
+    if (r != nullptr && r->generation == gen) return *r;
+    auto next = std::make_unique<Resolved>();
+    next->generation = gen;
     std::shared_ptr<TracerProvider> p =
         options_.tracer_provider ? options_.tracer_provider : GetTracerProvider();
-    Tracer t = p->GetTracer(kServerScopeName, kVersion);
+    next->tracer = p->GetTracer(kServerScopeName, kVersion);
+    // With the no-op global provider every span is invalid: skip extraction.
     if (options_.tracer_provider || p != TracerProvider::NoOp()) {
-      tracer_ = t;
-      propagator_ = GetTextMapPropagator();
-      tracer_fixed_.store(true, std::memory_order_release);
+      next->propagator = GetTextMapPropagator();
     }
-    return t;
+    r = next.get();
+    all_resolved_.push_back(std::move(next));
+    resolved_.store(r, std::memory_order_release);
+    return *r;
   } catch (...) {
-    return Tracer();
+    return r != nullptr ? *r : kNothing;
   }
 }
 
+Tracer ServerInstrumenter::tracer() const noexcept { return Resolve().tracer; }
+
 const TextMapPropagator* ServerInstrumenter::propagator() const noexcept {
-  if (!tracer_fixed_.load(std::memory_order_acquire)) return nullptr;
-  return propagator_.get();
+  return Resolve().propagator.get();
 }
 
 bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept {
@@ -209,7 +220,8 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
     active_ = false;
   }
   if (inst.IsExcluded(req)) return false;
-  Tracer tracer = inst.tracer();
+  const ServerInstrumenter::Resolved& resolved = inst.Resolve();
+  Tracer tracer = resolved.tracer;
   inst_ = &inst;
   has_route_ = false;
   exception_ = false;
@@ -267,7 +279,7 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
     parent = base;
   } else {
     so.kind = SpanKind::kServer;
-    const TextMapPropagator* prop = inst.propagator();
+    const TextMapPropagator* prop = resolved.propagator.get();
     parent = prop != nullptr ? prop->Extract(headers, base) : base;
   }
   so.parent = &parent;

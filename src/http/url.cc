@@ -100,7 +100,49 @@ bool RemoveUrlCredentials(std::string_view url, std::string* out) {
   return true;
 }
 
+namespace {
+
+int HexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Form-decodes a query parameter name as Python's parse_qs does ('+' is a
+// space, "%XY" a byte, a malformed '%' stays). Returns false when the result
+// does not fit `buf`.
+bool DecodeParamName(std::string_view in, char* buf, size_t cap, size_t* len) noexcept {
+  size_t n = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < in.size()) {
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = static_cast<char>(hi * 16 + lo);
+        i += 2;
+      }
+    }
+    if (n == cap) return false;
+    buf[n++] = c;
+  }
+  *len = n;
+  return true;
+}
+
+}  // namespace
+
 bool UrlRedactor::IsSecretParam(std::string_view name) const noexcept {
+  // Names are compared after form-decoding ("Sig%6Eature" is "Signature").
+  char buf[256];
+  if (name.find_first_of("%+") != std::string_view::npos) {
+    size_t len = 0;
+    if (!DecodeParamName(name, buf, sizeof(buf), &len)) return false;
+    name = std::string_view(buf, len);
+  }
   for (std::string_view p : kDefaultSecretParams) {
     if (p == name) return true;
   }
@@ -216,8 +258,17 @@ UrlExcluder UrlExcluder::FromConfig(const std::optional<std::string>& code,
 
 bool UrlExcluder::Matches(std::string_view url) const noexcept {
   if (!regex_) return false;
+  // libstdc++'s matcher recurses about once per input byte it consumes (a few
+  // hundred bytes of stack each): a "/static/.*" entry on a megabyte-long URL
+  // would overflow the stack. Only a bounded prefix is searched, and then its
+  // end is not the end of the input ($ and a final \b do not match there).
+  auto flags = std::regex_constants::match_default;
+  if (url.size() > kMaxMatchBytes) {
+    url = url.substr(0, kMaxMatchBytes);
+    flags |= std::regex_constants::match_not_eol | std::regex_constants::match_not_eow;
+  }
   try {
-    return std::regex_search(url.begin(), url.end(), *regex_);
+    return std::regex_search(url.begin(), url.end(), *regex_, flags);
   } catch (...) {
     return false;  // e.g. regex_error(error_complexity) on a pathological input
   }

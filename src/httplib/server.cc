@@ -100,18 +100,63 @@ struct ActiveRequest {
 };
 thread_local ActiveRequest t_active;
 
+// Removes the registry entry of a plain server whose state is being destroyed.
+void ForgetServer(const ::httplib::Server* server) noexcept;
+
 }  // namespace
 
 namespace detail {
 
+// The user's chained callbacks: an immutable snapshot, replaced as a whole.
+struct UserCallbacks {
+  ::httplib::Server::HandlerWithResponse pre_routing;
+  ::httplib::Logger logger;
+};
+
 struct ServerState {
   std::atomic<const http::ServerInstrumenter*> active{nullptr};
+  // Read with one acquire load per hook call; never null.
+  std::atomic<const UserCallbacks*> callbacks;
   std::mutex mu;
-  // Every instrumenter ever installed stays alive with the state: a request
-  // that started under old options may still be using one.
+  // Every instrumenter and callback snapshot ever installed stays alive with
+  // the state: a worker may still be running one after it was replaced (they
+  // are replaced rarely, so keeping them costs little and needs no reader
+  // lock or reference count on the request path).
   std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
-  ::httplib::Server::HandlerWithResponse user_pre_routing;
-  ::httplib::Logger user_logger;
+  std::vector<std::unique_ptr<const UserCallbacks>> all_callbacks;
+  std::atomic<bool> logger_warned{false};
+  std::atomic<bool> pre_routing_warned{false};
+  // Plain servers: the server whose hooks own this state (the registry key).
+  // The state lives exactly as long as those hooks: it dies with the server
+  // (or when the user replaces both hooks), and its entry goes with it.
+  const ::httplib::Server* server = nullptr;
+
+  ServerState() {
+    all_callbacks.push_back(std::make_unique<const UserCallbacks>());
+    callbacks.store(all_callbacks.back().get(), std::memory_order_release);
+  }
+  ~ServerState() {
+    if (server != nullptr) ForgetServer(server);
+  }
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
+
+  // Publishes a copy of the current callbacks with `change` applied.
+  template <typename F>
+  void UpdateCallbacks(F change) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto next = std::make_unique<UserCallbacks>(*callbacks.load(std::memory_order_relaxed));
+    change(*next);
+    const UserCallbacks* p = next.get();
+    all_callbacks.push_back(std::move(next));
+    callbacks.store(p, std::memory_order_release);
+  }
+  void SetPreRouting(::httplib::Server::HandlerWithResponse h) {
+    UpdateCallbacks([&](UserCallbacks& c) { c.pre_routing = std::move(h); });
+  }
+  void SetLogger(::httplib::Logger l) {
+    UpdateCallbacks([&](UserCallbacks& c) { c.logger = std::move(l); });
+  }
 
   void Install(ServerOptions options) {
     http::ServerOptions o;
@@ -145,6 +190,12 @@ struct ServerState {
                                                 ::httplib::Response& res) {
     Timestamp arrival = Now();
     ActiveRequest& a = t_active;
+    if (a.owner == this && a.state != ReqState::kNone) {
+      // The previous request on this thread passed our pre-routing handler but
+      // never reached our logger, which httplib calls on every path that
+      // writes a response: someone replaced it on the httplib::Server.
+      WarnLoggerReplaced();
+    }
     if (a.span.active()) a.span.End({});  // a request that never reached the logger
     a.state = ReqState::kSkipped;
     a.owner = this;
@@ -153,13 +204,23 @@ struct ServerState {
       http::ServerRequestView view = MakeView(req, headers);
       if (a.span.Start(*inst, view, arrival)) a.state = ReqState::kTraced;
     }
-    if (user_pre_routing) return user_pre_routing(req, res);
+    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    if (cb->pre_routing) return cb->pre_routing(req, res);
     return ::httplib::Server::HandlerResponse::Unhandled;
   }
 
   void Logger(const ::httplib::Request& req, const ::httplib::Response& res) {
     ActiveRequest& a = t_active;
     bool mine = a.owner == this;
+    // Whatever happens below (a user logger may throw), the request is over.
+    struct Done {
+      ActiveRequest& a;
+      ~Done() {
+        if (a.span.active()) a.span.End({});
+        a.state = ReqState::kNone;
+        a.owner = nullptr;
+      }
+    } done{a};
     if (mine && a.state == ReqState::kTraced && a.span.active()) {
       UseMatchedRoute(req, a.span);
       if (res.content_provider_ && !res.content_provider_success_) {
@@ -177,6 +238,12 @@ struct ServerState {
       // The user's logger runs while the span is still current and open.
       CallUserLogger(req, res);
       a.span.End(rv, &view);
+    } else if ((!mine || a.state == ReqState::kNone) && res.status < 400) {
+      // Pre-routing never ran, yet this is no rejection (httplib answers those
+      // with 400, 414 or 416 before routing): someone replaced our pre-routing
+      // handler on the httplib::Server. No span: it would be a zero-length one.
+      WarnPreRoutingReplaced();
+      CallUserLogger(req, res);
     } else if (!mine || a.state == ReqState::kNone) {
       // Rejected before routing (bad request line, unknown method, URI too
       // long): pre-routing never ran for it.
@@ -189,12 +256,28 @@ struct ServerState {
     } else {
       CallUserLogger(req, res);
     }
-    a.state = ReqState::kNone;
-    a.owner = nullptr;
+  }
+
+  void WarnLoggerReplaced() noexcept {
+    LogOnce(logger_warned, LogLevel::kWarning,
+            "otelweb: a cpp-httplib server runs otelweb's pre-routing handler but not its "
+            "logger: the logger was replaced with httplib::Server::set_logger after "
+            "instrumentation. Spans now end late (at the next request on the same thread) "
+            "and without a status. Give your logger to otelweb::httplib::SetLogger (or "
+            "TracedServer::set_logger), which chains it (reported once)");
+  }
+  void WarnPreRoutingReplaced() noexcept {
+    LogOnce(pre_routing_warned, LogLevel::kWarning,
+            "otelweb: a cpp-httplib server runs otelweb's logger but not its pre-routing "
+            "handler: it was replaced with httplib::Server::set_pre_routing_handler after "
+            "instrumentation, and requests get no span. Give your handler to "
+            "otelweb::httplib::SetPreRoutingHandler (or TracedServer::set_pre_routing_handler), "
+            "which chains it (reported once)");
   }
 
   void CallUserLogger(const ::httplib::Request& req, const ::httplib::Response& res) {
-    if (user_logger) user_logger(req, res);
+    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    if (cb->logger) cb->logger(req, res);
   }
 };
 
@@ -248,28 +331,53 @@ void InstallHooks(::httplib::Server& server, const std::shared_ptr<detail::Serve
       [st](const ::httplib::Request& req, const ::httplib::Response& res) { st->Logger(req, res); });
 }
 
+// Plain servers -> their state. Weak: the state is owned by the hooks set on
+// the server, so a destroyed server's state (and its user callbacks, with
+// whatever they captured) is gone, and a new server at the same address starts
+// clean.
 struct Registry {
   std::mutex mu;
-  std::map<const ::httplib::Server*, std::shared_ptr<detail::ServerState>> states;
+  std::map<const ::httplib::Server*, std::weak_ptr<detail::ServerState>> states;
 };
 Registry& GetRegistry() {
   static Registry* r = new Registry;  // never destroyed: hooks may run during exit
   return *r;
 }
 
+void ForgetServer(const ::httplib::Server* server) noexcept {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.states.find(server);
+  // A newer state may already have taken the key over: only remove ours.
+  if (it != r.states.end() && it->second.expired()) r.states.erase(it);
+}
+
 std::shared_ptr<detail::ServerState> FindState(::httplib::Server& server) {
   Registry& r = GetRegistry();
   std::lock_guard<std::mutex> lock(r.mu);
   auto it = r.states.find(&server);
-  return it == r.states.end() ? nullptr : it->second;
+  return it == r.states.end() ? nullptr : it->second.lock();
 }
 
-std::shared_ptr<detail::ServerState> StateFor(::httplib::Server& server) {
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  auto& slot = r.states[&server];
-  if (!slot) slot = std::make_shared<detail::ServerState>();
-  return slot;
+// The server's state; a new one (with our hooks set on the server) when it
+// has none. *created tells which.
+std::shared_ptr<detail::ServerState> StateFor(::httplib::Server& server, bool* created = nullptr) {
+  std::shared_ptr<detail::ServerState> st;
+  {
+    Registry& r = GetRegistry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    std::weak_ptr<detail::ServerState>& slot = r.states[&server];
+    st = slot.lock();
+    if (created != nullptr) *created = !st;
+    if (st) return st;
+    st = std::make_shared<detail::ServerState>();
+    st->server = &server;
+    slot = st;
+  }
+  // Outside the registry lock: replacing the server's hooks may destroy an
+  // older state, whose destructor takes that lock.
+  InstallHooks(server, st);
+  return st;
 }
 
 }  // namespace
@@ -293,12 +401,12 @@ bool TracedServer::IsInstrumented() const {
 }
 
 TracedServer& TracedServer::set_pre_routing_handler(HandlerWithResponse handler) {
-  state_->user_pre_routing = std::move(handler);
+  state_->SetPreRouting(std::move(handler));
   return *this;
 }
 
 TracedServer& TracedServer::set_logger(::httplib::Logger logger) {
-  state_->user_logger = std::move(logger);
+  state_->SetLogger(std::move(logger));
   return *this;
 }
 
@@ -310,8 +418,12 @@ void Instrument(::httplib::Server& server, ServerOptions options) {
     traced->Instrument(std::move(options));
     return;
   }
-  std::shared_ptr<detail::ServerState> st = StateFor(server);
-  InstallHooks(server, st);
+  bool created = false;
+  std::shared_ptr<detail::ServerState> st = StateFor(server, &created);
+  // httplib reads its pre-routing handler and logger without a lock while it
+  // serves: set them again (in case the user replaced one of them directly)
+  // only while nothing is serving.
+  if (!created && !server.is_running()) InstallHooks(server, st);
   st->Install(std::move(options));
 }
 
@@ -335,7 +447,7 @@ void SetPreRoutingHandler(::httplib::Server& server,
     traced->set_pre_routing_handler(std::move(handler));
     return;
   }
-  StateFor(server)->user_pre_routing = std::move(handler);
+  StateFor(server)->SetPreRouting(std::move(handler));
 }
 
 void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
@@ -343,7 +455,16 @@ void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
     traced->set_logger(std::move(logger));
     return;
   }
-  StateFor(server)->user_logger = std::move(logger);
+  StateFor(server)->SetLogger(std::move(logger));
 }
+
+namespace detail {
+size_t RegisteredServerCount() {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return r.states.size();
+}
+
+}  // namespace detail
 
 }  // namespace otelweb::httplib

@@ -4,7 +4,8 @@
 // its parent.
 //
 // Usage: node httplib_server_interop.mjs <path to otelweb_httplib_interop_server>
-// Exit codes: 0 pass, 1 fail, 77 skipped (the npm packages are not installed).
+// Exit codes: 0 pass, 1 fail (also when the npm packages are missing and
+// cannot be installed: run scripts/setup, or npm install in tests/js).
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +28,9 @@ try {
   try {
     load();
   } catch (e) {
-    console.log(`SKIP: OpenTelemetry npm packages missing (${e.message}); run npm install in tests/js`);
-    process.exit(77);
+    console.error(`FAIL: OpenTelemetry npm packages missing and npm install did not provide them ` +
+                  `(${e.message}); run scripts/setup or npm install in tests/js`);
+    process.exit(1);
   }
 }
 
