@@ -505,6 +505,35 @@ TEST(Curl, MultiRemoveBeforeCompletionIsCancelled) {
   EXPECT_EQ(s->status(), StatusCode::kError);
 }
 
+TEST(Curl, AdoptedHandleKeepsOptionsSetBefore) {
+  DiagCapture diag;
+  Traced tr;
+  Peer peer;
+  curl_slist* user = curl_slist_append(nullptr, "X-User: raw");
+  CURL* raw = curl_easy_init();
+  std::string url = peer.Url("/ok");
+  (curl_easy_setopt)(raw, CURLOPT_URL, url.c_str());
+  (curl_easy_setopt)(raw, CURLOPT_HTTPHEADER, user);
+  (curl_easy_setopt)(raw, CURLOPT_TIMEOUT_MS, 3000L);
+  (curl_easy_setopt)(raw, CURLOPT_WRITEFUNCTION, &Discard);
+  Easy e(raw);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  // Headers set before adoption are not lost; ours are not added (unknown list).
+  EXPECT_EQ(peer.Header("X-User"), "raw");
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(StrAttr(s, "url.full"), url);
+  EXPECT_FALSE(HasAttr(s, "otelweb.curl.timeout_missing"));
+  EXPECT_EQ(diag.Count("adopted"), 1u);
+  // Setting the list through setopt makes it known: injection resumes.
+  e.setopt(CURLOPT_HTTPHEADER, user);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("X-User"), "raw");
+  EXPECT_NE(peer.Header("traceparent"), "<absent>");
+  curl_slist_free_all(user);
+}
+
 TEST(Curl, CodeNames) {
   EXPECT_EQ(CodeName(CURLE_OK), "CURLE_OK");
   EXPECT_EQ(CodeName(CURLE_SSL_CONNECT_ERROR), "CURLE_SSL_CONNECT_ERROR");
