@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib.h"
@@ -509,6 +510,39 @@ TEST(HttplibClient, NestedInTracedServerHandler) {
   EXPECT_EQ(client->parent_span_id(), server->span_id());
   EXPECT_EQ(client->trace_id(), server->trace_id());
   EXPECT_EQ(backend.Header("traceparent").substr(36, 16), client->span_id().ToHex());
+}
+
+// Several threads share one client: each request must carry its own span's
+// traceparent (the default-header swap is per call, under the client's lock).
+TEST(HttplibClient, ThreadsSharingOneClientSendTheirOwnContext) {
+  MemoryTracing t;
+  Peer peer;
+  auto cli = MakeClient(peer.port(), Opts(t));
+  cli->set_keep_alive(true);
+  std::atomic<int> mismatches{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      Span parent = t.provider->GetTracer("test").StartSpan("thread-" + std::to_string(i));
+      Scope scope = MakeCurrent(parent);
+      for (int j = 0; j < 10; ++j) {
+        auto r = cli->Get("/ok");
+        if (!r) {
+          ++failures;
+          continue;
+        }
+        std::string sent = r.get_request_header_value("traceparent");
+        if (sent.substr(3, 32) != parent.GetContext().trace_id().ToHex()) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
+  size_t clients = 0;
+  for (const SpanData* s : t.store->spans()) clients += s->kind() == SpanKind::kClient;
+  EXPECT_EQ(clients, 40u);
 }
 
 TEST(HttplibClient, ErrorNames) {
