@@ -282,6 +282,20 @@ TEST(Curl, ConnectionRefused) {
   EXPECT_FALSE(HasAttr(s, "http.response.status_code"));
 }
 
+// TLS to a server that speaks plain HTTP: the handshake fails.
+TEST(Curl, TlsHandshakeFailure) {
+  Traced tr;
+  Peer peer;
+  Easy e = Request("https://127.0.0.1:" + std::to_string(peer.port()) + "/ok", 3000);
+  CURLcode rc = e.perform();
+  EXPECT_EQ(rc, CURLE_SSL_CONNECT_ERROR);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), CodeName(rc));
+  EXPECT_EQ(IntAttr(s, "server.port"), peer.port());
+}
+
 TEST(Curl, Timeout) {
   Traced tr;
   Peer peer;

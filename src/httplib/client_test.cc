@@ -267,6 +267,23 @@ TEST(HttplibClient, ConnectionRefused) {
   EXPECT_EQ(IntAttr(s, "server.port"), port);
 }
 
+// TLS to a server that speaks plain HTTP: the handshake fails.
+TEST(HttplibClient, TlsHandshakeFailure) {
+  MemoryTracing t;
+  Peer peer;
+  TracedClient cli("https://127.0.0.1:" + std::to_string(peer.port()), Opts(t));
+  cli.set_connection_timeout(2);
+  cli.set_read_timeout(2);
+  auto r = cli.Get("/ok");
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.error(), ::httplib::Error::SSLConnection);
+  const SpanData* s = OnlyClientSpan(t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), "SSLConnection");
+  EXPECT_EQ(StrAttr(s, "url.full"), "https://127.0.0.1:" + std::to_string(peer.port()) + "/ok");
+}
+
 TEST(HttplibClient, ReadTimeout) {
   MemoryTracing t;
   Peer peer;
