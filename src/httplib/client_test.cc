@@ -419,6 +419,19 @@ TEST(HttplibClient, ThrowingHookIsReportedOnceAndRequestGoesOut) {
   EXPECT_EQ(n, 1u);
 }
 
+TEST(HttplibClient, GetParamsAreInUrlFull) {
+  MemoryTracing t;
+  Peer peer;
+  auto cli = MakeClient(peer.port(), Opts(t));
+  ::httplib::Params params{{"color", "blue"}, {"sig", "secret"}};
+  ASSERT_TRUE(cli->Get("/ok", params, ::httplib::Headers{{"X-H", "1"}}));
+  EXPECT_EQ(peer.Header("X-H"), "1");
+  const SpanData* s = OnlyClientSpan(t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(StrAttr(s, "url.full"),
+            "http://127.0.0.1:" + std::to_string(peer.port()) + "/ok?color=blue&sig=REDACTED");
+}
+
 TEST(HttplibClient, RedactsSecretQueryValues) {
   MemoryTracing t;
   Peer peer;
