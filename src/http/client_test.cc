@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "otelweb/http.h"
+#include "otelweb/exporters/in_memory.h"
+#include "otelweb/processor.h"
 #include "otelweb/propagation.h"
+#include "otelweb/sampler.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::http {
@@ -215,6 +218,37 @@ TEST(HttpClientSpan, NoProviderStillPropagatesTheParent) {
   s.Inject(setter);
   s.End({.status_code = 200});
   EXPECT_EQ(carrier["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+}
+
+// A sampled-out caller: no span is recorded, and the decision travels on
+// (flags 00) with a span id of ours, so the callee does not sample either.
+TEST(HttpClientSpan, SampledOutParentPropagatesTheDecision) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = ParentBasedSampler(AlwaysOnSampler());
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  ClientSettings cs;
+  cs.tracer_provider = provider;
+  cs.excluded_urls = "";
+  ClientInstrumenter inst(cs);
+  SpanContext remote;
+  ASSERT_TRUE(ParseTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", &remote));
+  Context parent = Context().WithSpanContext(remote);
+  Carrier carrier;
+  MapCarrier<Carrier> setter(carrier);
+  ClientSpan s;
+  ASSERT_TRUE(s.Start(inst, {.method = "GET", .url = "http://h/"}, &parent));
+  EXPECT_FALSE(s.span().IsRecording());
+  s.Inject(setter);
+  s.End({.status_code = 200});
+  provider->ForceFlush();
+  EXPECT_EQ(store->size(), 0u);
+  const std::string& tp = carrier["traceparent"];
+  ASSERT_EQ(tp.size(), 55u);
+  EXPECT_EQ(tp.substr(3, 32), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(tp.substr(53), "00");
 }
 
 }  // namespace
