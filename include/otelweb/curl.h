@@ -165,7 +165,7 @@ class Easy {
   std::string url_;
   std::string custom_method_;
   const curl_slist* headers_ = nullptr;
-  long timeout_ms_ = 0;  // 0: none set
+  long timeout_ms_ = 0;        // 0: none set
   bool headers_known_ = true;  // false for an adopted handle until HTTPHEADER is set
   bool timeout_known_ = true;  // false for an adopted handle until a timeout is set
   bool nobody_ = false;

@@ -495,7 +495,8 @@ class ClientSpan {
   // propagator. `skip(ctx, lowercase key)` returning true keeps a header the
   // user set; null: write every field.
   using SkipField = bool (*)(void* ctx, std::string_view key);
-  void Inject(TextMapSetter& carrier, SkipField skip = nullptr, void* skip_ctx = nullptr) const noexcept;
+  void Inject(TextMapSetter& carrier, SkipField skip = nullptr,
+              void* skip_ctx = nullptr) const noexcept;
   // The method the span was named after, e.g. when the library only knows the
   // real method after the request (libcurl): renames the span and fixes
   // http.request.method.

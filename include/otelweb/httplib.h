@@ -356,9 +356,9 @@ class TracedClient : public ::httplib::Client {
   // accepts a braced header list ({{"Accept", "text/plain"}}).
 #define OTELWEB_HTTPLIB_TRACED_VERB(VERB, NAME)                                                  \
   template <typename... A>                                                                       \
-    requires requires(::httplib::Client& c, const std::string& p, A&&... a) {                    \
-      c.VERB(p, std::forward<A>(a)...);                                                          \
-    }                                                                                            \
+  requires requires(::httplib::Client & c, const std::string& p, A&&... a) {                     \
+    c.VERB(p, std::forward<A>(a)...);                                                            \
+  }                                                                                              \
   ::httplib::Result VERB(const std::string& path, A&&... a) {                                    \
     detail::ClientCall call(*this, NAME, path, detail::FindHeaders(a...),                        \
                             detail::FindParams(a...));                                           \
@@ -374,8 +374,10 @@ class TracedClient : public ::httplib::Client {
     return r;                                                                                    \
   }                                                                                              \
   template <typename... A>                                                                       \
-    requires requires(::httplib::Client& c, const std::string& p, const ::httplib::Headers& h,   \
-                      A&&... a) { c.VERB(p, h, std::forward<A>(a)...); }                         \
+  requires requires(::httplib::Client & c, const std::string& p, const ::httplib::Headers& h,    \
+                    A&&... a) {                                                                  \
+    c.VERB(p, h, std::forward<A>(a)...);                                                         \
+  }                                                                                              \
   ::httplib::Result VERB(const std::string& path, const ::httplib::Headers& headers, A&&... a) { \
     detail::ClientCall call(*this, NAME, path, &headers);                                        \
     ::httplib::Result r = [&] {                                                                  \

@@ -28,7 +28,8 @@ struct State {
 
   explicit State(Options o) : options(std::move(o)), inst(options, "CURL", kScopeName) {
     if (options.default_timeout) {
-      default_timeout_ms = static_cast<long>(std::max<int64_t>(0, options.default_timeout->count()));
+      default_timeout_ms =
+          static_cast<long>(std::max<int64_t>(0, options.default_timeout->count()));
     } else if (auto v = config::GetInt("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS", 0, INT32_MAX)) {
       default_timeout_ms = static_cast<long>(*v);
     }
@@ -105,7 +106,8 @@ class SlistReader final : public http::HeaderReader {
       if (colon == std::string_view::npos || colon == 0) continue;
       std::string_view name = line.substr(0, colon);
       std::string_view value = line[colon] == ';' ? std::string_view() : line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
       if (line[colon] == ':' && value.empty()) continue;  // "Name:" removes a header
       if (!visit(ctx, name, value)) return;
     }
@@ -150,11 +152,16 @@ class SlistSetter final : public TextMapSetter {
 
 std::string_view ProtocolVersion(long v) noexcept {
   switch (v) {
-    case CURL_HTTP_VERSION_1_0: return "1.0";
-    case CURL_HTTP_VERSION_1_1: return "1.1";
-    case CURL_HTTP_VERSION_2_0: return "2";
-    case CURL_HTTP_VERSION_3: return "3";
-    default: return {};
+    case CURL_HTTP_VERSION_1_0:
+      return "1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "2";
+    case CURL_HTTP_VERSION_3:
+      return "3";
+    default:
+      return {};
   }
 }
 
@@ -188,7 +195,8 @@ bool IsInstrumented() noexcept { return g_enabled.load(std::memory_order_relaxed
 std::string_view CodeName(CURLcode code) noexcept {
   switch (code) {
 #define OTELWEB_CURLE(name) \
-  case name: return #name;
+  case name:                \
+    return #name;
     OTELWEB_CURLE(CURLE_OK)
     OTELWEB_CURLE(CURLE_UNSUPPORTED_PROTOCOL)
     OTELWEB_CURLE(CURLE_FAILED_INIT)
@@ -256,7 +264,8 @@ std::string_view CodeName(CURLcode code) noexcept {
     OTELWEB_CURLE(CURLE_SSL_CLIENTCERT)
     OTELWEB_CURLE(CURLE_UNRECOVERABLE_POLL)
 #undef OTELWEB_CURLE
-    default: break;
+    default:
+      break;
   }
   thread_local char buf[32];
   std::memcpy(buf, "CURLE_", 6);
@@ -291,10 +300,11 @@ void AddPhase(SpanRef span, Timestamp start, std::string_view event, std::string
 
 // Starts the span and prepares the handle (headers, timeout). Null: untraced.
 static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::string& url_set,
-                                                std::string_view method,
-                                                const curl_slist* user_headers, long timeout_ms,
-                                                bool headers_known, bool timeout_known,
-                                                const Context* parent, bool make_current) noexcept {
+                                                       std::string_view method,
+                                                       const curl_slist* user_headers,
+                                                       long timeout_ms, bool headers_known,
+                                                       bool timeout_known, const Context* parent,
+                                                       bool make_current) noexcept {
   if (h == nullptr || !g_enabled.load(std::memory_order_relaxed)) return nullptr;
   try {
     auto t = std::make_unique<detail::Transfer>();
@@ -375,7 +385,7 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
 // Reads the outcome, restores the handle and ends the span. `cancelled`: the
 // transfer was removed before completion (rc is then ignored).
 static void EndTransfer(CURL* h, detail::Transfer& t, const curl_slist* user_headers, CURLcode rc,
-                 bool cancelled) noexcept {
+                        bool cancelled) noexcept {
   if (t.swapped_headers) {
     (curl_easy_setopt)(h, CURLOPT_HTTPHEADER, user_headers);
     t.swapped_headers = false;
@@ -522,18 +532,54 @@ void Easy::reset() noexcept {
 void Easy::Record(CURLoption option, long n, const char* s, const curl_slist* list) noexcept {
   try {
     switch (option) {
-      case CURLOPT_URL: url_ = s != nullptr ? s : ""; break;
-      case CURLOPT_CUSTOMREQUEST: custom_method_ = s != nullptr ? s : ""; break;
-      case CURLOPT_HTTPHEADER: headers_ = list; headers_known_ = true; break;
-      case CURLOPT_TIMEOUT: timeout_ms_ = n > 0 ? n * 1000 : 0; timeout_known_ = true; break;
-      case CURLOPT_TIMEOUT_MS: timeout_ms_ = n > 0 ? n : 0; timeout_known_ = true; break;
-      case CURLOPT_NOBODY: nobody_ = n != 0; if (nobody_) { post_ = upload_ = false; } break;
-      case CURLOPT_POST: post_ = n != 0; if (post_) { nobody_ = upload_ = false; } break;
+      case CURLOPT_URL:
+        url_ = s != nullptr ? s : "";
+        break;
+      case CURLOPT_CUSTOMREQUEST:
+        custom_method_ = s != nullptr ? s : "";
+        break;
+      case CURLOPT_HTTPHEADER:
+        headers_ = list;
+        headers_known_ = true;
+        break;
+      case CURLOPT_TIMEOUT:
+        timeout_ms_ = n > 0 ? n * 1000 : 0;
+        timeout_known_ = true;
+        break;
+      case CURLOPT_TIMEOUT_MS:
+        timeout_ms_ = n > 0 ? n : 0;
+        timeout_known_ = true;
+        break;
+      case CURLOPT_NOBODY:
+        nobody_ = n != 0;
+        if (nobody_) {
+          post_ = upload_ = false;
+        }
+        break;
+      case CURLOPT_POST:
+        post_ = n != 0;
+        if (post_) {
+          nobody_ = upload_ = false;
+        }
+        break;
       case CURLOPT_POSTFIELDS:
-      case CURLOPT_COPYPOSTFIELDS: post_ = true; nobody_ = upload_ = false; break;
-      case CURLOPT_UPLOAD: upload_ = n != 0; if (upload_) { nobody_ = post_ = false; } break;
-      case CURLOPT_HTTPGET: if (n != 0) { nobody_ = post_ = upload_ = false; } break;
-      default: break;
+      case CURLOPT_COPYPOSTFIELDS:
+        post_ = true;
+        nobody_ = upload_ = false;
+        break;
+      case CURLOPT_UPLOAD:
+        upload_ = n != 0;
+        if (upload_) {
+          nobody_ = post_ = false;
+        }
+        break;
+      case CURLOPT_HTTPGET:
+        if (n != 0) {
+          nobody_ = post_ = upload_ = false;
+        }
+        break;
+      default:
+        break;
     }
   } catch (...) {
   }
@@ -568,9 +614,10 @@ CURLMcode Multi::add(Easy& e, const Context* parent) noexcept {
   } catch (...) {
     return CURLM_OUT_OF_MEMORY;
   }
-  e.transfer_ = BeginTransfer(e.h_, e.url_, MethodOf(e, e.custom_method_, e.nobody_, e.post_, e.upload_),
-                              e.headers_, e.timeout_ms_, e.headers_known_, e.timeout_known_, parent,
-                              /*make_current=*/false);
+  e.transfer_ =
+      BeginTransfer(e.h_, e.url_, MethodOf(e, e.custom_method_, e.nobody_, e.post_, e.upload_),
+                    e.headers_, e.timeout_ms_, e.headers_known_, e.timeout_known_, parent,
+                    /*make_current=*/false);
   CURLMcode rc = curl_multi_add_handle(m_, e.h_);
   if (rc != CURLM_OK) {
     if (e.transfer_) {

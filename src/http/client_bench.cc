@@ -72,8 +72,9 @@ void BM_HttpClientSpan(benchmark::State& st) {
     s.End(res);
     benchmark::DoNotOptimize(carrier.len_);
   }
-  st.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(otelweb_bench_allocs() - allocs_before), benchmark::Counter::kAvgIterations);
+  st.counters["allocs_per_op"] =
+      benchmark::Counter(static_cast<double>(otelweb_bench_allocs() - allocs_before),
+                         benchmark::Counter::kAvgIterations);
   parent.End();
   provider->Shutdown();
   SetTextMapPropagator(MakePropagators(""));

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "otelweb/http.h"
 #include "otelweb/exporters/in_memory.h"
+#include "otelweb/http.h"
 #include "otelweb/processor.h"
 #include "otelweb/propagation.h"
 #include "otelweb/sampler.h"
@@ -76,9 +76,12 @@ TEST(HttpClientSpan, LifecycleAttributesAndInjection) {
   {
     Scope scope = MakeCurrent(parent);
     ClientSpan s;
-    ASSERT_TRUE(s.Start(inst, {.method = "GET", .url = "http://user:pw@api.example.com:8080/v1?sig=x&a=b"}));
+    ASSERT_TRUE(s.Start(
+        inst, {.method = "GET", .url = "http://user:pw@api.example.com:8080/v1?sig=x&a=b"}));
     s.Inject(setter);
-    s.End({.status_code = 200, .protocol_version = "HTTP/1.1", .peer_address = "10.0.0.1",
+    s.End({.status_code = 200,
+           .protocol_version = "HTTP/1.1",
+           .peer_address = "10.0.0.1",
            .peer_port = 8080});
   }
   parent.End();
@@ -199,9 +202,11 @@ TEST(HttpClientSpan, CapturesRequestAndResponseHeaders) {
   s.End({.status_code = 200, .headers = &res});
   const SpanData* c = t.store->spans().at(0);
   EXPECT_EQ(ArrAttr(c, "http.request.header.x-req"), std::vector<std::string>{"a"});
-  EXPECT_EQ(ArrAttr(c, "http.request.header.authorization"), std::vector<std::string>{"[REDACTED]"});
+  EXPECT_EQ(ArrAttr(c, "http.request.header.authorization"),
+            std::vector<std::string>{"[REDACTED]"});
   EXPECT_FALSE(HasAttr(c, "http.request.header.x-other"));
-  EXPECT_EQ(ArrAttr(c, "http.response.header.content-type"), std::vector<std::string>{"text/plain"});
+  EXPECT_EQ(ArrAttr(c, "http.response.header.content-type"),
+            std::vector<std::string>{"text/plain"});
 }
 
 // Without a real provider the span is a no-op, but the caller's (remote)

@@ -7,9 +7,9 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <typeinfo>
 #include <new>
 #include <regex>
+#include <typeinfo>
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib.h"
@@ -126,20 +126,34 @@ std::shared_ptr<const detail::ClientState> MakeState(ClientOptions options) {
 std::string_view ErrorName(::httplib::Error error) noexcept {
   using E = ::httplib::Error;
   switch (error) {
-    case E::Success: return "Success";
-    case E::Unknown: return "Unknown";
-    case E::Connection: return "Connection";
-    case E::BindIPAddress: return "BindIPAddress";
-    case E::Read: return "Read";
-    case E::Write: return "Write";
-    case E::ExceedRedirectCount: return "ExceedRedirectCount";
-    case E::Canceled: return "Canceled";
-    case E::SSLConnection: return "SSLConnection";
-    case E::SSLLoadingCerts: return "SSLLoadingCerts";
-    case E::SSLServerVerification: return "SSLServerVerification";
-    case E::UnsupportedMultipartBoundaryChars: return "UnsupportedMultipartBoundaryChars";
-    case E::Compression: return "Compression";
-    case E::ConnectionTimeout: return "ConnectionTimeout";
+    case E::Success:
+      return "Success";
+    case E::Unknown:
+      return "Unknown";
+    case E::Connection:
+      return "Connection";
+    case E::BindIPAddress:
+      return "BindIPAddress";
+    case E::Read:
+      return "Read";
+    case E::Write:
+      return "Write";
+    case E::ExceedRedirectCount:
+      return "ExceedRedirectCount";
+    case E::Canceled:
+      return "Canceled";
+    case E::SSLConnection:
+      return "SSLConnection";
+    case E::SSLLoadingCerts:
+      return "SSLLoadingCerts";
+    case E::SSLServerVerification:
+      return "SSLServerVerification";
+    case E::UnsupportedMultipartBoundaryChars:
+      return "UnsupportedMultipartBoundaryChars";
+    case E::Compression:
+      return "Compression";
+    case E::ConnectionTimeout:
+      return "ConnectionTimeout";
   }
   return "Unknown";
 }
@@ -288,7 +302,8 @@ ClientCall::~ClientCall() {
 namespace {
 
 // "[scheme://]host[:port]" as httplib::Client parses it.
-bool SplitSchemeHostPort(const std::string& shp, std::string* scheme, std::string* host, int* port) {
+bool SplitSchemeHostPort(const std::string& shp, std::string* scheme, std::string* host,
+                         int* port) {
   static const std::regex re(R"((?:([a-z]+)://)?(?:\[([\d:]+)\]|([^:/?#]+))(?::(\d+))?)");
   std::smatch m;
   if (!std::regex_match(shp, m, re)) return false;
@@ -379,7 +394,8 @@ void TracedClient::set_default_headers(::httplib::Headers headers) {
   Client::set_default_headers(std::move(headers));
 }
 
-bool TracedClient::send(::httplib::Request& req, ::httplib::Response& res, ::httplib::Error& error) {
+bool TracedClient::send(::httplib::Request& req, ::httplib::Response& res,
+                        ::httplib::Error& error) {
   detail::ClientCall call(*this, req.method, req.path, &req.headers);
   bool ok = false;
   try {

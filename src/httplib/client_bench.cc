@@ -52,8 +52,9 @@ void BM_HttplibClientCall(benchmark::State& st) {
     otelweb::httplib::detail::ClientCall call(cli, "GET", path, nullptr);
     call.Finish(&res, ::httplib::Error::Success);
   }
-  st.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(otelweb_bench_allocs() - allocs_before), benchmark::Counter::kAvgIterations);
+  st.counters["allocs_per_op"] =
+      benchmark::Counter(static_cast<double>(otelweb_bench_allocs() - allocs_before),
+                         benchmark::Counter::kAvgIterations);
   parent.End();
   provider->Shutdown();
 }
