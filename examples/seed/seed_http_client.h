@@ -1,11 +1,12 @@
-// The seed app's outgoing call (what `requests.get(url, timeout=...)` was).
+// The seed app's outgoing call (what `requests.get(url, timeout=...)` was),
+// through otelweb's traced cpp-httplib client: a CLIENT span "GET" under the
+// request's span, and traceparent/tracestate/baggage sent to service B.
 #pragma once
 
 #include <chrono>
 #include <string>
 
-#include <httplib.h>
-#include <otelweb/otelweb.h>
+#include <otelweb/httplib.h>
 
 namespace seed {
 
@@ -15,56 +16,24 @@ struct FetchResult {
   std::string error;  // transport error (refused, timeout, ...), empty on success
 };
 
-namespace detail {
-class HeaderSetter final : public otelweb::TextMapSetter {
- public:
-  explicit HeaderSetter(httplib::Headers& h) : h_(h) {}
-  void Set(std::string_view key, std::string_view value) noexcept override {
-    try {
-      h_.erase(std::string(key));
-      h_.emplace(std::string(key), std::string(value));
-    } catch (...) {
-    }
-  }
-
- private:
-  httplib::Headers& h_;
-};
-}  // namespace detail
-
-// GET base_url + path with connect and read timeouts. A CLIENT span named
-// "GET" wraps the call and its context goes out in traceparent/tracestate/
-// baggage.
+// GET base_url + path with connect, read and write timeouts (never without:
+// a stuck backend would hold the request thread forever).
 inline FetchResult Fetch(const std::string& base_url, const std::string& path,
                          std::chrono::milliseconds timeout) {
   FetchResult out;
-  httplib::Client client(base_url);
+  otelweb::httplib::TracedClient client(base_url);  // was: httplib::Client
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-
-  auto span = otelweb::GetTracer("seed-app.client").StartSpan("GET", otelweb::SpanKind::kClient);
-  span.SetAttribute("http.request.method", "GET");
-  span.SetAttribute("url.full", base_url + path);
-  httplib::Headers headers;
-  {
-    detail::HeaderSetter setter(headers);
-    otelweb::GetTextMapPropagator()->Inject(span.AsContext(), setter);
-  }
-  httplib::Result r = client.Get(path.c_str(), headers);
+  httplib::Result r = client.Get(path);
   if (!r) {
-    out.error = httplib::to_string(r.error());
-    span.SetAttribute("error.type", out.error);
-    span.SetStatus(otelweb::StatusCode::kError, out.error);
+    out.error = "GET " + base_url + path + " failed: " +
+                std::string(otelweb::httplib::ErrorName(r.error())) +
+                (r.error() == httplib::Error::Read ? " (no answer within the timeout)" : "");
     return out;
   }
   out.status = r->status;
   out.body = r->body;
-  span.SetAttribute("http.response.status_code", static_cast<int64_t>(r->status));
-  if (r->status >= 400) {
-    span.SetAttribute("error.type", std::to_string(r->status));
-    span.SetStatus(otelweb::StatusCode::kError);
-  }
   return out;
 }
 
