@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -418,6 +419,8 @@ bool Install(Options options) {
     }
   }
   auto* cfg = new Config(std::move(options));
+  static auto* all_configs = new std::vector<std::unique_ptr<Config>>;  // kept: see g_config
+  all_configs->emplace_back(cfg);
   g_log_config.store(cfg, std::memory_order_release);
   g_config.store(cfg, std::memory_order_release);
   return sqlite3_auto_extension(AutoExtensionEntry()) == SQLITE_OK;

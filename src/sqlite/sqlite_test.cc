@@ -286,7 +286,10 @@ TEST_F(SqliteTest, ErrorInsideATriggerMarksTheStatement) {
   EXPECT_EQ(StrAttr(spans[1], "error.type"), "SQLITE_CONSTRAINT_UNIQUE");
 }
 
-TEST_F(SqliteTest, ManyThreadsOwnConnectionsAndOneSharedConnection) {
+// Named for scripts/test's ThreadSanitizer pass.
+using Concurrency = SqliteTest;
+
+TEST_F(Concurrency, SqliteManyThreadsOwnConnectionsAndOneSharedConnection) {
   std::string path = TempDbPath("threads");
   {
     sqlite3* db = Open(path);
