@@ -256,8 +256,8 @@ void SanitizeSql(std::string_view sql, std::string* out) {
 
 SqlInfo AnalyzeSql(std::string_view sql) {
   SqlInfo info;
-  std::vector<Token> toks;
-  toks.reserve(32);
+  thread_local std::vector<Token> toks;  // keeps its capacity: no allocation per statement
+  toks.clear();
   int depth = 0;
   size_t i = 0;
   while (toks.size() < kMaxTokens) {

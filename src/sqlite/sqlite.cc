@@ -95,6 +95,26 @@ struct OpenStatement {
   int64_t rows;
 };
 
+std::string SpanName(const internal::SqlInfo& info, std::string_view db_namespace) {
+  if (!info.operation.empty()) {
+    if (info.collection.empty()) return info.operation;
+    return info.operation + " " + info.collection;
+  }
+  if (!db_namespace.empty()) return std::string(db_namespace);
+  return "sqlite";
+}
+
+// What a statement's text gives its span, computed once per prepared
+// statement (a statement runs many times; tokenizing it each time cost more
+// than the span).
+struct StatementText {
+  sqlite3_stmt* stmt = nullptr;
+  std::string sql;  // to recognise a new statement at a reused address
+  Options::QueryText mode = Options::QueryText::kOff;
+  std::string name, operation, collection, query;
+};
+constexpr size_t kStatementCacheSize = 64;
+
 struct ConnState {
   sqlite3* db = nullptr;
   std::string db_namespace;
@@ -104,6 +124,34 @@ struct ConnState {
   TraceFn user_cb = nullptr;
   void* user_ctx = nullptr;
   std::vector<OpenStatement> open;
+  std::vector<StatementText> texts;  // at most kStatementCacheSize
+  size_t next_evict = 0;
+
+  const StatementText& TextFor(sqlite3_stmt* stmt, const char* sql, Options::QueryText mode) {
+    for (const StatementText& t : texts) {
+      if (t.stmt == stmt && t.mode == mode && t.sql == sql) return t;
+    }
+    StatementText* t;
+    if (texts.size() < kStatementCacheSize) {
+      t = &texts.emplace_back();
+    } else {
+      t = &texts[next_evict++ % kStatementCacheSize];
+    }
+    t->stmt = stmt;
+    t->sql = sql;
+    t->mode = mode;
+    internal::SqlInfo info = internal::AnalyzeSql(t->sql);
+    t->name = SpanName(info, db_namespace);
+    t->operation = std::move(info.operation);
+    t->collection = std::move(info.collection);
+    t->query.clear();
+    if (mode == Options::QueryText::kSanitized) {
+      internal::SanitizeSql(t->sql, &t->query);
+    } else if (mode == Options::QueryText::kRaw) {
+      t->query = t->sql;
+    }
+    return *t;
+  }
 };
 
 std::mutex& RegistryMutex() {
@@ -131,15 +179,6 @@ class DbLock {
  private:
   sqlite3_mutex* m_;
 };
-
-std::string SpanName(const internal::SqlInfo& info, std::string_view db_namespace) {
-  if (!info.operation.empty()) {
-    if (info.collection.empty()) return info.operation;
-    return info.operation + " " + info.collection;
-  }
-  if (!db_namespace.empty()) return std::string(db_namespace);
-  return "sqlite";
-}
 
 std::string_view ErrorDescription(std::string_view msg) {
   if (msg.starts_with("abort at ")) {
@@ -178,27 +217,18 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
   Tracer tracer = cfg->GetTracer();
   if (!tracer.Enabled()) return;
 
-  std::string_view text(sql);
-  internal::SqlInfo info = internal::AnalyzeSql(text);
-  thread_local std::string query;
-  query.clear();
-  const bool want_text = cfg->options.query_text != Options::QueryText::kOff;
-  if (cfg->options.query_text == Options::QueryText::kSanitized) {
-    internal::SanitizeSql(text, &query);
-  } else if (want_text) {
-    query.assign(text);
-  }
+  const StatementText& text = cs->TextFor(stmt, sql, cfg->options.query_text);
   KeyValue attrs[5];
   size_t n = 0;
   attrs[n++] = {"db.system.name", "sqlite"};
   if (!cs->db_namespace.empty()) attrs[n++] = {"db.namespace", cs->db_namespace};
-  if (!info.operation.empty()) attrs[n++] = {"db.operation.name", info.operation};
-  if (!info.collection.empty()) attrs[n++] = {"db.collection.name", info.collection};
-  if (want_text) attrs[n++] = {"db.query.text", query};
+  if (!text.operation.empty()) attrs[n++] = {"db.operation.name", text.operation};
+  if (!text.collection.empty()) attrs[n++] = {"db.collection.name", text.collection};
+  if (text.mode != Options::QueryText::kOff) attrs[n++] = {"db.query.text", text.query};
   SpanOptions so;
   so.kind = SpanKind::kClient;
   so.attributes = Attributes(attrs, n);
-  Span span = tracer.StartSpan(SpanName(info, cs->db_namespace), so);
+  Span span = tracer.StartSpan(text.name, so);
   if (cfg->options.statement_hook) {
     try {
       cfg->options.statement_hook(span.Ref(), stmt);

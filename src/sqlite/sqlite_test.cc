@@ -133,6 +133,29 @@ TEST_F(SqliteTest, MemoryDatabaseHasNoNamespaceAndEveryExecutionIsASpan) {
   }
 }
 
+TEST_F(SqliteTest, ReusedStatementAddressGetsItsOwnText) {
+  sqlite3* db = Open(":memory:");
+  ASSERT_EQ(Exec(db, "CREATE TABLE a (x); CREATE TABLE b (y)"), SQLITE_OK);
+  tracing_.store->Reset();
+  const char* sqls[] = {"SELECT x FROM a", "SELECT y FROM b", "SELECT x FROM a WHERE x = 1"};
+  for (int round = 0; round < 2; ++round) {
+    for (const char* sql : sqls) {
+      sqlite3_stmt* st = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+      ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+      sqlite3_finalize(st);  // the next prepare often gets the same address
+    }
+  }
+  sqlite3_close(db);
+  auto spans = Spans();
+  ASSERT_EQ(spans.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(spans[i]->name(), i % 3 == 1 ? "SELECT b" : "SELECT a") << i;
+  }
+  EXPECT_EQ(StrAttr(spans[2], "db.query.text"), "SELECT x FROM a WHERE x = ?");
+  EXPECT_EQ(StrAttr(spans[5], "db.query.text"), "SELECT x FROM a WHERE x = ?");
+}
+
 TEST_F(SqliteTest, SpanEndsOnResetOrFinalizeOfAPartlySteppedStatement) {
   sqlite3* db = Open(":memory:");
   ASSERT_EQ(Exec(db, "CREATE TABLE t (n); INSERT INTO t VALUES (1), (2), (3)"), SQLITE_OK);
