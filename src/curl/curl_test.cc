@@ -1,0 +1,515 @@
+// libcurl instrumentation on real sockets: a plain httplib::Server on
+// 127.0.0.1 (ephemeral port) records what it received; otelweb::curl::Easy and
+// Multi call it. Every transfer has a timeout except those testing the trap
+// (they go to a route that answers at once).
+#include "otelweb/curl.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <thread>
+
+#include "otelweb/diagnostics.h"
+#include "support/http_test_support.h"
+
+namespace otelweb::curl {
+namespace {
+
+using otelweb::testing::HasAttr;
+using otelweb::testing::IntAttr;
+using otelweb::testing::MemoryTracing;
+using otelweb::testing::StrAttr;
+
+class Peer {
+ public:
+  Peer() {
+    auto record = [this](const ::httplib::Request& req) {
+      std::lock_guard<std::mutex> l(mu_);
+      last_ = req.headers;
+      method_ = req.method;
+      ++count_;
+    };
+    svr_.Get("/ok", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_content("ok", "text/plain");
+    });
+    svr_.Get("/missing", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.status = 404;
+    });
+    svr_.Get("/boom", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.status = 500;
+    });
+    svr_.Get("/slow", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      res.set_content("late", "text/plain");
+    });
+    svr_.Get("/redirect", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_redirect("/ok");
+    });
+    auto any = [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_content(req.method, "text/plain");
+    };
+    svr_.Post("/any", any);
+    svr_.Delete("/any", any);
+    svr_.Put("/any", any);
+    svr_.Get("/any", any);
+    svr_.set_keep_alive_timeout(1);
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    t_ = std::thread([this] { svr_.listen_after_bind(); });
+    for (int i = 0; i < 500 && !svr_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  ~Peer() {
+    svr_.stop();
+    t_.join();
+  }
+  int port() const { return port_; }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::string Header(const std::string& name) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = last_.find(name);
+    return it == last_.end() ? "<absent>" : it->second;
+  }
+  size_t HeaderCount(const std::string& name) {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_.count(name);
+  }
+  std::string method() {
+    std::lock_guard<std::mutex> l(mu_);
+    return method_;
+  }
+  int count() {
+    std::lock_guard<std::mutex> l(mu_);
+    return count_;
+  }
+
+ private:
+  ::httplib::Server svr_;
+  int port_ = 0;
+  std::thread t_;
+  std::mutex mu_;
+  ::httplib::Headers last_;
+  std::string method_;
+  int count_ = 0;
+};
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+size_t Append(char* p, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, size * n);
+  return size * n;
+}
+
+// Instruments with an in-memory provider for one test.
+struct Traced {
+  MemoryTracing t;
+  explicit Traced(Options o = {}) {
+    o.tracer_provider = t.provider;
+    if (!o.excluded_urls) o.excluded_urls = "";
+    if (!o.default_timeout) o.default_timeout = std::chrono::milliseconds(0);
+    Instrument(std::move(o));
+  }
+  ~Traced() { Instrument(); }
+};
+
+Easy Request(const std::string& url, long timeout_ms = 5000) {
+  Easy e;
+  e.setopt(CURLOPT_URL, url);
+  e.setopt(CURLOPT_NOSIGNAL, 1L);
+  e.setopt(CURLOPT_WRITEFUNCTION, &Discard);
+  if (timeout_ms > 0) e.setopt(CURLOPT_TIMEOUT_MS, timeout_ms);
+  return e;
+}
+
+const SpanData* Only(const MemoryTracing& t) {
+  auto v = t.store->spans();
+  return v.size() == 1 ? v[0] : nullptr;
+}
+
+int ClosedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+class DiagCapture {
+ public:
+  DiagCapture() {
+    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> l(mu_);
+      messages_.emplace_back(m);
+    });
+  }
+  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
+  size_t Count(std::string_view needle) {
+    std::lock_guard<std::mutex> l(mu_);
+    size_t n = 0;
+    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
+  Traced tr;
+  Peer peer;
+  curl_slist* user = curl_slist_append(nullptr, "X-User: u");
+  user = curl_slist_append(user, "Accept: text/plain");
+  Easy e = Request(peer.Url("/ok?color=blue"));
+  std::string body;
+  e.setopt(CURLOPT_WRITEFUNCTION, &Append);
+  e.setopt(CURLOPT_WRITEDATA, &body);
+  e.setopt(CURLOPT_HTTPHEADER, user);
+  std::string parent_id, trace_id;
+  {
+    Span parent = tr.t.provider->GetTracer("test").StartSpan("parent");
+    parent_id = parent.GetContext().span_id().ToHex();
+    trace_id = parent.GetContext().trace_id().ToHex();
+    Scope scope = MakeCurrent(parent);
+    ASSERT_EQ(e.perform(), CURLE_OK);
+  }
+  EXPECT_EQ(body, "ok");
+  // The user's list is untouched.
+  size_t n = 0;
+  for (curl_slist* p = user; p != nullptr; p = p->next) ++n;
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(peer.Header("X-User"), "u");
+  EXPECT_EQ(peer.Header("Accept"), "text/plain");
+
+  const SpanData* s = nullptr;
+  for (const SpanData* x : tr.t.store->spans()) {
+    if (x->kind() == SpanKind::kClient) s = x;
+  }
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->name(), "GET");
+  EXPECT_EQ(s->scope().name, "otelweb.curl");
+  EXPECT_EQ(s->parent_span_id().ToHex(), parent_id);
+  EXPECT_EQ(s->trace_id().ToHex(), trace_id);
+  EXPECT_EQ(peer.Header("traceparent"), "00-" + trace_id + "-" + s->span_id().ToHex() + "-01");
+  EXPECT_EQ(StrAttr(s, "http.request.method"), "GET");
+  EXPECT_EQ(StrAttr(s, "server.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(s, "server.port"), peer.port());
+  EXPECT_EQ(StrAttr(s, "url.full"), peer.Url("/ok?color=blue"));
+  EXPECT_EQ(IntAttr(s, "http.response.status_code"), 200);
+  EXPECT_EQ(StrAttr(s, "network.protocol.version"), "1.1");
+  EXPECT_EQ(StrAttr(s, "network.peer.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(s, "network.peer.port"), peer.port());
+  EXPECT_EQ(s->status(), StatusCode::kUnset);
+  EXPECT_FALSE(HasAttr(s, "otelweb.curl.timeout_missing"));
+  EXPECT_GE(IntAttr(s, "curl.time.total_us"), IntAttr(s, "curl.time.first_byte_us"));
+  size_t idx = 0;
+  ASSERT_NE(otelweb::testing::EventNamed(s, "curl.first_byte", &idx), nullptr);
+  EXPECT_GE(s->event_time_ns(idx), s->start_ns());
+  EXPECT_LE(s->event_time_ns(idx), s->end_ns() + 1000000);
+
+  // The handle's header list is the user's again: an untraced request sends
+  // the user's headers and nothing of ours.
+  Uninstrument();
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("X-User"), "u");
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  curl_slist_free_all(user);
+}
+
+TEST(Curl, BaggageIsInjectedAndUserTraceparentWins) {
+  Traced tr;
+  Peer peer;
+  {
+    Scope scope(Context::Current().WithBaggage(Baggage().Set("user.id", "42")));
+    Easy e = Request(peer.Url("/ok"));
+    ASSERT_EQ(e.perform(), CURLE_OK);
+    EXPECT_EQ(peer.Header("baggage"), "user.id=42");
+  }
+  const std::string mine = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  curl_slist* user = curl_slist_append(nullptr, ("TraceParent: " + mine).c_str());
+  Easy e = Request(peer.Url("/ok"));
+  e.setopt(CURLOPT_HTTPHEADER, user);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
+  EXPECT_EQ(peer.Header("traceparent"), mine);
+  EXPECT_EQ(peer.Header("tracestate"), "<absent>");
+  EXPECT_EQ(tr.t.store->size(), 2u);
+  curl_slist_free_all(user);
+}
+
+TEST(Curl, ErrorStatusFrom400) {
+  Traced tr;
+  Peer peer;
+  Easy a = Request(peer.Url("/missing"));
+  ASSERT_EQ(a.perform(), CURLE_OK);
+  Easy b = Request(peer.Url("/boom"));
+  ASSERT_EQ(b.perform(), CURLE_OK);
+  auto spans = tr.t.store->spans();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(StrAttr(spans[0], "error.type"), "404");
+  EXPECT_EQ(spans[0]->status(), StatusCode::kError);
+  EXPECT_EQ(IntAttr(spans[1], "http.response.status_code"), 500);
+  EXPECT_EQ(StrAttr(spans[1], "error.type"), "500");
+}
+
+TEST(Curl, ConnectionRefused) {
+  Traced tr;
+  int port = ClosedPort();
+  Easy e = Request("http://127.0.0.1:" + std::to_string(port) + "/ok");
+  EXPECT_EQ(e.perform(), CURLE_COULDNT_CONNECT);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), "CURLE_COULDNT_CONNECT");
+  EXPECT_FALSE(s->status_description().empty());
+  EXPECT_FALSE(HasAttr(s, "http.response.status_code"));
+}
+
+TEST(Curl, Timeout) {
+  Traced tr;
+  Peer peer;
+  Easy e = Request(peer.Url("/slow"), 150);
+  EXPECT_EQ(e.perform(), CURLE_OPERATION_TIMEDOUT);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), "CURLE_OPERATION_TIMEDOUT");
+  EXPECT_LT(s->end_ns() - s->start_ns(), int64_t(700) * 1000 * 1000);
+}
+
+TEST(Curl, MissingTimeoutIsFlaggedWithOneWarningPerHost) {
+  DiagCapture diag;
+  Traced tr;
+  Peer peer;
+  for (int i = 0; i < 3; ++i) {
+    Easy e = Request(peer.Url("/ok"), /*timeout_ms=*/0);
+    ASSERT_EQ(e.perform(), CURLE_OK);
+  }
+  auto spans = tr.t.store->spans();
+  ASSERT_EQ(spans.size(), 3u);
+  for (const SpanData* s : spans) {
+    AttributeView v;
+    ASSERT_TRUE(s->FindAttribute("otelweb.curl.timeout_missing", &v));
+    EXPECT_TRUE(v.as_bool());
+  }
+  EXPECT_EQ(diag.Count("no timeout"), 1u);
+  EXPECT_EQ(diag.Count("'127.0.0.1'"), 1u);
+  // A request with a timeout is not flagged.
+  Easy ok = Request(peer.Url("/ok"), 2000);
+  ASSERT_EQ(ok.perform(), CURLE_OK);
+  EXPECT_FALSE(HasAttr(tr.t.store->spans().back(), "otelweb.curl.timeout_missing"));
+}
+
+TEST(Curl, DefaultTimeoutAppliesToRequestsWithout) {
+  DiagCapture diag;
+  Options o;
+  o.default_timeout = std::chrono::milliseconds(150);
+  Traced tr(std::move(o));
+  Peer peer;
+  Easy e = Request(peer.Url("/slow"), /*timeout_ms=*/0);
+  EXPECT_EQ(e.perform(), CURLE_OPERATION_TIMEDOUT);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(IntAttr(s, "otelweb.curl.default_timeout_ms"), 150);
+  EXPECT_FALSE(HasAttr(s, "otelweb.curl.timeout_missing"));
+  EXPECT_EQ(StrAttr(s, "error.type"), "CURLE_OPERATION_TIMEDOUT");
+  EXPECT_EQ(diag.Count("no timeout"), 0u);
+}
+
+TEST(Curl, DefaultTimeoutFromEnvironment) {
+  setenv("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS", "120", 1);
+  MemoryTracing t;
+  Options o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "";
+  Instrument(std::move(o));
+  unsetenv("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS");
+  Peer peer;
+  Easy e = Request(peer.Url("/slow"), 0);
+  EXPECT_EQ(e.perform(), CURLE_OPERATION_TIMEDOUT);
+  const SpanData* s = Only(t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(IntAttr(s, "otelweb.curl.default_timeout_ms"), 120);
+  Instrument();
+}
+
+TEST(Curl, MethodFromOptions) {
+  Traced tr;
+  Peer peer;
+  {
+    Easy e = Request(peer.Url("/any"));
+    e.setopt(CURLOPT_POSTFIELDS, "a=1");
+    ASSERT_EQ(e.perform(), CURLE_OK);
+    EXPECT_EQ(peer.method(), "POST");
+  }
+  {
+    Easy e = Request(peer.Url("/any"));
+    e.setopt(CURLOPT_CUSTOMREQUEST, "DELETE");
+    ASSERT_EQ(e.perform(), CURLE_OK);
+  }
+  {
+    Easy e = Request(peer.Url("/ok"));
+    e.setopt(CURLOPT_NOBODY, 1L);
+    ASSERT_EQ(e.perform(), CURLE_OK);
+  }
+  auto spans = tr.t.store->spans();
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0]->name(), "POST");
+  EXPECT_EQ(StrAttr(spans[0], "http.request.method"), "POST");
+  EXPECT_EQ(spans[1]->name(), "DELETE");
+  EXPECT_EQ(spans[2]->name(), "HEAD");
+}
+
+TEST(Curl, RedirectsAreOneSpanWithResendCount) {
+  Traced tr;
+  Peer peer;
+  Easy e = Request(peer.Url("/redirect"));
+  e.setopt(CURLOPT_FOLLOWLOCATION, 1L);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(IntAttr(s, "http.response.status_code"), 200);
+  EXPECT_EQ(IntAttr(s, "http.request.resend_count"), 1);
+  EXPECT_EQ(StrAttr(s, "url.full"), peer.Url("/redirect"));
+  // Our header went with the second hop too.
+  EXPECT_EQ(peer.Header("traceparent").substr(36, 16), s->span_id().ToHex());
+}
+
+TEST(Curl, ExcludedUrlsAndUninstrument) {
+  Options o;
+  o.excluded_urls = "/missing";
+  Traced tr(std::move(o));
+  Peer peer;
+  Easy a = Request(peer.Url("/missing"));
+  ASSERT_EQ(a.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  Uninstrument();
+  EXPECT_FALSE(IsInstrumented());
+  Easy b = Request(peer.Url("/ok"));
+  ASSERT_EQ(b.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  EXPECT_EQ(tr.t.store->size(), 0u);
+}
+
+TEST(Curl, HooksRunAndMaySetOptions) {
+  Options o;
+  int seen_rc = -1;
+  o.request_hook = [](SpanRef span, CURL* h) {
+    span.SetAttribute("hook.request", true);
+    (curl_easy_setopt)(h, CURLOPT_USERAGENT, "hooked-agent");
+  };
+  o.response_hook = [&](SpanRef span, CURL*, CURLcode rc) {
+    seen_rc = rc;
+    span.SetAttribute("hook.response", true);
+  };
+  Traced tr(std::move(o));
+  Peer peer;
+  Easy e = Request(peer.Url("/ok"));
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(seen_rc, CURLE_OK);
+  EXPECT_EQ(peer.Header("User-Agent"), "hooked-agent");
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(HasAttr(s, "hook.request"));
+  EXPECT_TRUE(HasAttr(s, "hook.response"));
+}
+
+TEST(Curl, MultiSpansEndWhenTransfersComplete) {
+  Traced tr;
+  Peer peer;
+  Easy ok = Request(peer.Url("/ok"));
+  Easy missing = Request(peer.Url("/missing"));
+  Multi multi;
+  std::string parent_id;
+  {
+    Span parent = tr.t.provider->GetTracer("test").StartSpan("parent");
+    parent_id = parent.GetContext().span_id().ToHex();
+    Scope scope = MakeCurrent(parent);
+    ASSERT_EQ(multi.add(ok), CURLM_OK);
+    ASSERT_EQ(multi.add(missing), CURLM_OK);
+  }
+  EXPECT_EQ(tr.t.store->size(), 1u);  // just the parent
+  int running = 1;
+  int done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done < 2 && std::chrono::steady_clock::now() < deadline) {
+    multi.perform(&running);
+    int left = 0;
+    while (CURLMsg* m = multi.info_read(&left)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      EXPECT_EQ(m->data.result, CURLE_OK);
+      ++done;
+      // The span ended before the message was handed out.
+      EXPECT_EQ(tr.t.store->size(), size_t(1 + done));
+    }
+    if (done < 2) multi.poll(50);
+  }
+  ASSERT_EQ(done, 2);
+  multi.remove(ok);
+  multi.remove(missing);
+  EXPECT_EQ(tr.t.store->size(), 3u);
+  std::vector<const SpanData*> clients;
+  for (const SpanData* s : tr.t.store->spans()) {
+    if (s->kind() == SpanKind::kClient) clients.push_back(s);
+  }
+  ASSERT_EQ(clients.size(), 2u);
+  int errors = 0;
+  for (const SpanData* s : clients) {
+    EXPECT_EQ(s->parent_span_id().ToHex(), parent_id);
+    if (s->status() == StatusCode::kError) {
+      ++errors;
+      EXPECT_EQ(StrAttr(s, "error.type"), "404");
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_NE(clients[0]->span_id(), clients[1]->span_id());
+}
+
+TEST(Curl, MultiRemoveBeforeCompletionIsCancelled) {
+  Traced tr;
+  Peer peer;
+  Easy slow = Request(peer.Url("/slow"));
+  {
+    Multi multi;
+    ASSERT_EQ(multi.add(slow), CURLM_OK);
+    int running = 0;
+    // Until the request reached the server.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (peer.count() == 0 && std::chrono::steady_clock::now() < deadline) {
+      multi.perform(&running);
+      multi.poll(20);
+    }
+    EXPECT_TRUE(slow.in_multi());
+  }  // the Multi's destructor removes it
+  EXPECT_FALSE(slow.in_multi());
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(StrAttr(s, "error.type"), "cancelled");
+  EXPECT_EQ(s->status(), StatusCode::kError);
+}
+
+TEST(Curl, CodeNames) {
+  EXPECT_EQ(CodeName(CURLE_OK), "CURLE_OK");
+  EXPECT_EQ(CodeName(CURLE_SSL_CONNECT_ERROR), "CURLE_SSL_CONNECT_ERROR");
+  EXPECT_EQ(CodeName(static_cast<CURLcode>(9999)), "CURLE_9999");
+}
+
+}  // namespace
+}  // namespace otelweb::curl

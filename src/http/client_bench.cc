@@ -1,0 +1,83 @@
+// Cost of the HTTP client layer per request, without sockets: ClientSpan
+// Start (CLIENT span, child of the current span, URL redaction check,
+// ~5 attributes), Inject (traceparent into a small carrier), End (status and
+// protocol attributes). Part of otelweb_bench when otelweb_http is built.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+
+#include "alloc_counter.h"
+#include "otelweb/http.h"
+#include "otelweb/processor.h"
+#include "otelweb/sampler.h"
+
+namespace {
+
+using namespace otelweb;
+
+class NoopExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan>) noexcept override { return ExportResult::kSuccess; }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return OperationResult::Ok();
+  }
+  std::string_view Name() const noexcept override { return "noop"; }
+};
+
+// Keeps the last injected value in a fixed buffer (no allocation).
+class FixedCarrier final : public TextMapSetter {
+ public:
+  void Set(std::string_view key, std::string_view value) noexcept override {
+    (void)key;
+    size_t n = value.size() < sizeof(buf_) ? value.size() : sizeof(buf_);
+    std::memcpy(buf_, value.data(), n);
+    len_ = n;
+  }
+  char buf_[128];
+  size_t len_ = 0;
+};
+
+void BM_HttpClientSpan(benchmark::State& st) {
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
+  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  SetTextMapPropagator(std::make_shared<W3CTraceContextPropagator>());
+  http::ClientSettings cs;
+  cs.tracer_provider = provider;
+  cs.excluded_urls = "";
+  cs.capture_request_headers = std::vector<std::string>{};
+  cs.capture_response_headers = std::vector<std::string>{};
+  http::ClientInstrumenter inst(cs, "BENCH");
+  http::ClientRequestView req;
+  req.method = "GET";
+  req.url = "http://backend.internal:5001/api/v1/users/12345/orders?page=2";
+  http::ClientResponseView res;
+  res.status_code = 200;
+  res.protocol_version = "1.1";
+  Span parent = provider->GetTracer("bench").StartSpan("parent", SpanKind::kServer);
+  Scope scope = MakeCurrent(parent);
+  FixedCarrier carrier;
+  for (int i = 0; i < 5000; ++i) {  // warm the record pool
+    http::ClientSpan s;
+    s.Start(inst, req);
+    s.Inject(carrier);
+    s.End(res);
+  }
+  uint64_t allocs_before = otelweb_bench_allocs();
+  for (auto _ : st) {
+    http::ClientSpan s;
+    s.Start(inst, req);
+    s.Inject(carrier);
+    s.End(res);
+    benchmark::DoNotOptimize(carrier.len_);
+  }
+  st.counters["allocs_per_op"] = benchmark::Counter(
+      static_cast<double>(otelweb_bench_allocs() - allocs_before), benchmark::Counter::kAvgIterations);
+  parent.End();
+  provider->Shutdown();
+  SetTextMapPropagator(MakePropagators(""));
+}
+BENCHMARK(BM_HttpClientSpan);
+
+}  // namespace
