@@ -147,14 +147,6 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string Upper(std::string_view w) {
-  std::string out(w);
-  for (char& ch : out) {
-    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 32);
-  }
-  return out;
-}
-
 std::string Unquote(const Token& t) {
   if (t.kind != Tok::kQuotedIdent || t.text.size() < 2) return std::string(t.text);
   const char q = t.text.front();
@@ -215,26 +207,8 @@ void SkipKeywords(const std::vector<Token>& toks, size_t* i, std::initializer_li
   }
 }
 
-// FROM <table> [[AS] alias] followed by a join or a comma means several
-// tables: no single collection.
-bool SingleTableAfterFrom(const std::vector<Token>& toks, size_t i, int depth, std::string* out) {
-  std::string name;
-  if (!ReadTableName(toks, &i, &name)) return false;
-  if (i < toks.size() && toks[i].kind == Tok::kPunct && toks[i].text == "(") return false;  // table function
-  if (i < toks.size() && IsKeyword(toks[i], "AS")) ++i;
-  if (i < toks.size() && IsName(toks[i]) && toks[i].depth == depth) ++i;  // alias
-  if (i < toks.size() && toks[i].depth == depth) {
-    const Token& t = toks[i];
-    if (t.kind == Tok::kPunct && t.text == ",") return false;
-    for (std::string_view j : {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL"}) {
-      if (IsKeyword(t, j)) return false;
-    }
-  }
-  *out = std::move(name);
-  return true;
-}
-
 constexpr size_t kMaxTokens = 512;
+constexpr size_t kMaxSummary = 255;  // db.query.summary's length limit
 
 }  // namespace
 
@@ -259,13 +233,13 @@ SqlInfo AnalyzeSql(std::string_view sql) {
   thread_local std::vector<Token> toks;  // keeps its capacity: no allocation per statement
   toks.clear();
   int depth = 0;
-  size_t i = 0;
+  size_t pos = 0;
   while (toks.size() < kMaxTokens) {
     size_t end = 0;
-    Tok k = Next(sql, i, &end);
+    Tok k = Next(sql, pos, &end);
     if (k == Tok::kEnd) break;
-    std::string_view text = sql.substr(i, end - i);
-    i = end;
+    std::string_view text = sql.substr(pos, end - pos);
+    pos = end;
     if (k == Tok::kSpace || k == Tok::kComment) continue;
     if (k == Tok::kPunct && text == ";" && depth == 0) break;
     if (k == Tok::kPunct && text == ")") depth = depth > 0 ? depth - 1 : 0;
@@ -274,53 +248,89 @@ SqlInfo AnalyzeSql(std::string_view sql) {
   }
   if (toks.empty() || toks[0].kind != Tok::kWord) return info;
 
-  size_t op_at = 0;
-  if (IsKeyword(toks[0], "WITH")) {
-    for (size_t j = 1; j < toks.size(); ++j) {
-      if (toks[j].depth != 0) continue;
-      for (std::string_view w : {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "VALUES"}) {
-        if (IsKeyword(toks[j], w)) {
-          op_at = j;
-          break;
+  std::string& summary = info.summary;
+  auto add = [&](std::string_view w) {
+    if (summary.size() + 1 + w.size() > kMaxSummary) return;
+    if (!summary.empty()) summary += ' ';
+    summary += w;
+  };
+  auto is_punct = [&](size_t i, std::string_view p) {
+    return i < toks.size() && toks[i].kind == Tok::kPunct && toks[i].text == p;
+  };
+  // A table name at toks[*i]: added. In a FROM clause, "name(" is a
+  // table-valued function (json_each(...)), not a table.
+  auto add_table = [&](size_t* i, bool in_from = false) {
+    std::string name;
+    size_t j = *i;
+    if (!ReadTableName(toks, &j, &name)) return false;
+    *i = j;
+    if (in_from && is_punct(j, "(")) return false;
+    add(name);
+    return true;
+  };
+
+  const Token& first = toks[0];
+  if (IsKeyword(first, "CREATE") || IsKeyword(first, "DROP") || IsKeyword(first, "ALTER")) {
+    info.operation = std::string(first.text);
+    add(first.text);
+    size_t i = 1;
+    SkipKeywords(toks, &i, {"TEMP", "TEMPORARY", "VIRTUAL", "UNIQUE"});
+    if (i < toks.size() && toks[i].kind == Tok::kWord) {
+      const Token& object = toks[i];
+      add(object.text);
+      ++i;
+      SkipKeywords(toks, &i, {"IF", "NOT", "EXISTS"});
+      if (IsKeyword(object, "TABLE") || IsKeyword(object, "VIEW")) {
+        add_table(&i);
+      } else if (IsKeyword(object, "INDEX")) {
+        std::string index_name;
+        ReadTableName(toks, &i, &index_name);
+        if (i < toks.size() && IsKeyword(toks[i], "ON")) {
+          ++i;
+          add_table(&i);
         }
       }
-      if (op_at != 0) break;
+    }
+    return info;  // the rest (column definitions, a trigger's body) adds nothing
+  }
+
+  for (size_t i = 0; i < toks.size(); ++i) {
+    const Token& t = toks[i];
+    if (t.kind != Tok::kWord) continue;
+    if (IsKeyword(t, "SELECT") || IsKeyword(t, "INSERT") || IsKeyword(t, "UPDATE") ||
+        IsKeyword(t, "DELETE") || IsKeyword(t, "REPLACE")) {
+      if (IsKeyword(t, "REPLACE") && is_punct(i + 1, "(")) continue;  // the replace() function
+      if (info.operation.empty()) info.operation = std::string(t.text);
+      add(t.text);
+      size_t j = i + 1;
+      if (j < toks.size() && IsKeyword(toks[j], "OR")) j += 2;  // INSERT OR IGNORE, UPDATE OR ABORT
+      if (IsKeyword(t, "INSERT") || IsKeyword(t, "REPLACE")) {
+        if (j < toks.size() && IsKeyword(toks[j], "INTO")) {
+          ++j;
+          add_table(&j);
+        }
+        i = j - 1;
+      } else if (IsKeyword(t, "UPDATE")) {
+        if (add_table(&j)) i = j - 1;
+      }
+      continue;
+    }
+    if (IsKeyword(t, "FROM") || IsKeyword(t, "JOIN")) {
+      size_t j = i + 1;
+      const int d = t.depth;
+      while (add_table(&j, true)) {
+        if (j < toks.size() && IsKeyword(toks[j], "AS")) ++j;
+        if (j < toks.size() && toks[j].depth == d && IsName(toks[j])) ++j;  // alias
+        if (!(is_punct(j, ",") && toks[j].depth == d)) break;
+        ++j;
+      }
+      i = j - 1;
+      continue;
     }
   }
-  info.operation = Upper(toks[op_at].text);
-  const std::string& op = info.operation;
-  size_t j = op_at + 1;
-  std::string table;
-  if (op == "SELECT") {
-    for (; j < toks.size(); ++j) {
-      if (toks[j].depth == 0 && IsKeyword(toks[j], "FROM")) {
-        if (SingleTableAfterFrom(toks, j + 1, 0, &table)) info.collection = table;
-        break;
-      }
-    }
-  } else if (op == "INSERT" || op == "REPLACE") {
-    for (; j < toks.size(); ++j) {
-      if (toks[j].depth == 0 && IsKeyword(toks[j], "INTO")) {
-        ++j;
-        if (ReadTableName(toks, &j, &table)) info.collection = table;
-        break;
-      }
-    }
-  } else if (op == "UPDATE") {
-    if (j < toks.size() && IsKeyword(toks[j], "OR")) j += 2;
-    if (ReadTableName(toks, &j, &table)) info.collection = table;
-  } else if (op == "DELETE") {
-    if (j < toks.size() && IsKeyword(toks[j], "FROM")) {
-      ++j;
-      if (ReadTableName(toks, &j, &table)) info.collection = table;
-    }
-  } else if (op == "CREATE" || op == "DROP" || op == "ALTER") {
-    SkipKeywords(toks, &j, {"TEMP", "TEMPORARY", "VIRTUAL"});
-    if (j < toks.size() && IsKeyword(toks[j], "TABLE")) {
-      ++j;
-      SkipKeywords(toks, &j, {"IF", "NOT", "EXISTS"});
-      if (ReadTableName(toks, &j, &table)) info.collection = table;
-    }
+  if (info.operation.empty()) {  // PRAGMA, BEGIN, COMMIT, VACUUM, ATTACH, ...
+    info.operation = std::string(first.text);
+    summary = std::string(first.text);
   }
   return info;
 }

@@ -12,15 +12,21 @@
 namespace otelweb::sqlite::internal {
 
 struct SqlInfo {
-  std::string operation;   // first keyword, upper-cased (for WITH: the main statement's)
-  std::string collection;  // the one table the statement works on, else empty
+  // The first operation keyword as written (SELECT, insert, ...; for other
+  // statements their first keyword: PRAGMA, BEGIN, ...).
+  std::string operation;
+  // db.query.summary, per the database semantic conventions: the operations
+  // and the tables they name, in order, as written ("SELECT items",
+  // "INSERT archive SELECT items", "SELECT orders customers"), at most 255
+  // bytes. DDL: "CREATE TABLE items", "DROP INDEX".
+  std::string summary;
 };
 
 // Appends `sql` to `out` with every literal (strings, numbers, blobs)
 // replaced by '?'. Identifiers, keywords, parameters and comments are kept.
 void SanitizeSql(std::string_view sql, std::string* out);
 
-// Operation and table of `sql` (a single statement; text after the first
+// Operation and summary of `sql` (one statement; text after the first
 // top-level ';' is ignored).
 SqlInfo AnalyzeSql(std::string_view sql);
 

@@ -31,40 +31,43 @@ TEST(SanitizeSql, KeepsIdentifiersParametersAndComments) {
   EXPECT_EQ(Sanitized(""), "");
 }
 
-TEST(AnalyzeSql, OperationAndTable) {
+TEST(AnalyzeSql, OperationAndSummary) {
   struct Case {
     const char* sql;
     const char* op;
-    const char* table;
+    const char* summary;
   } cases[] = {
-      {"SELECT id, name FROM items ORDER BY id", "SELECT", "items"},
-      {"select * from \"My Table\" where x = 1", "SELECT", "My Table"},
-      {"SELECT * FROM main.items", "SELECT", "main.items"},
-      {"SELECT * FROM items i WHERE i.id = 1", "SELECT", "items"},
-      {"SELECT * FROM items AS i", "SELECT", "items"},
-      {"SELECT * FROM a JOIN b ON a.id = b.id", "SELECT", ""},
-      {"SELECT * FROM a, b", "SELECT", ""},
-      {"SELECT * FROM a LEFT JOIN b USING (id)", "SELECT", ""},
-      {"SELECT (SELECT max(x) FROM other) FROM items", "SELECT", "items"},
-      {"SELECT * FROM (SELECT 1)", "SELECT", ""},
-      {"SELECT 1", "SELECT", ""},
-      {"SELECT * FROM json_each('[1]')", "SELECT", ""},
-      {"INSERT INTO items (name) VALUES (?)", "INSERT", "items"},
-      {"INSERT OR REPLACE INTO [items] VALUES (1)", "INSERT", "items"},
-      {"REPLACE INTO items VALUES (1)", "REPLACE", "items"},
-      {"UPDATE items SET name = 'x'", "UPDATE", "items"},
-      {"UPDATE OR IGNORE items SET name = 'x'", "UPDATE", "items"},
-      {"DELETE FROM items WHERE id = 3", "DELETE", "items"},
-      {"CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY)", "CREATE", "items"},
-      {"CREATE TEMP TABLE t (x)", "CREATE", "t"},
-      {"CREATE INDEX ix ON items(name)", "CREATE", ""},
-      {"DROP TABLE IF EXISTS items", "DROP", "items"},
-      {"ALTER TABLE items ADD COLUMN x", "ALTER", "items"},
-      {"WITH c(n) AS (SELECT 1 FROM other) SELECT n FROM c", "SELECT", "c"},
-      {"WITH c AS (SELECT 1) INSERT INTO items SELECT * FROM c", "INSERT", "items"},
-      {"/* leading */ -- and another\n  pragma user_version", "PRAGMA", ""},
-      {"BEGIN", "BEGIN", ""},
-      {"SELECT 1; DROP TABLE x", "SELECT", ""},
+      {"SELECT id, name FROM items ORDER BY id", "SELECT", "SELECT items"},
+      {"select * from \"My Table\" where x = 1", "select", "select My Table"},
+      {"SELECT * FROM main.items", "SELECT", "SELECT main.items"},
+      {"SELECT * FROM items i WHERE i.id = 1", "SELECT", "SELECT items"},
+      {"SELECT * FROM items AS i", "SELECT", "SELECT items"},
+      {"SELECT * FROM a JOIN b ON a.id = b.id", "SELECT", "SELECT a b"},
+      {"SELECT * FROM a x, b y WHERE x.id = y.id", "SELECT", "SELECT a b"},
+      {"SELECT * FROM a LEFT JOIN b USING (id)", "SELECT", "SELECT a b"},
+      {"SELECT (SELECT max(x) FROM other) FROM items", "SELECT", "SELECT SELECT other items"},
+      {"SELECT * FROM (SELECT 1 FROM t)", "SELECT", "SELECT SELECT t"},
+      {"SELECT 1", "SELECT", "SELECT"},
+      {"SELECT * FROM json_each('[1]')", "SELECT", "SELECT"},
+      {"SELECT replace(name, 'a', 'b') FROM items", "SELECT", "SELECT items"},
+      {"INSERT INTO items (name) VALUES (?)", "INSERT", "INSERT items"},
+      {"INSERT OR REPLACE INTO [items] VALUES (1)", "INSERT", "INSERT items"},
+      {"INSERT INTO archive SELECT * FROM items WHERE old", "INSERT", "INSERT archive SELECT items"},
+      {"REPLACE INTO items VALUES (1)", "REPLACE", "REPLACE items"},
+      {"UPDATE items SET name = 'x'", "UPDATE", "UPDATE items"},
+      {"UPDATE OR IGNORE items SET n = (SELECT max(n) FROM t)", "UPDATE", "UPDATE items SELECT t"},
+      {"DELETE FROM items WHERE id = 3", "DELETE", "DELETE items"},
+      {"INSERT INTO t VALUES (1) ON CONFLICT DO UPDATE SET n = n + 1", "INSERT", "INSERT t UPDATE"},
+      {"CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY)", "CREATE", "CREATE TABLE items"},
+      {"CREATE TEMP TABLE t (x)", "CREATE", "CREATE TABLE t"},
+      {"CREATE UNIQUE INDEX IF NOT EXISTS ix ON items(name)", "CREATE", "CREATE INDEX items"},
+      {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM u; END", "CREATE", "CREATE TRIGGER"},
+      {"DROP TABLE IF EXISTS items", "DROP", "DROP TABLE items"},
+      {"ALTER TABLE items ADD COLUMN x", "ALTER", "ALTER TABLE items"},
+      {"WITH c(n) AS (SELECT 1 FROM other) SELECT n FROM c", "SELECT", "SELECT other SELECT c"},
+      {"/* leading */ -- and another\n  pragma user_version", "pragma", "pragma"},
+      {"BEGIN", "BEGIN", "BEGIN"},
+      {"SELECT 1; DROP TABLE x", "SELECT", "SELECT"},
       {"", "", ""},
       {"(SELECT 1)", "", ""},
       {"  ", "", ""},
@@ -72,8 +75,16 @@ TEST(AnalyzeSql, OperationAndTable) {
   for (const Case& c : cases) {
     SqlInfo info = AnalyzeSql(c.sql);
     EXPECT_EQ(info.operation, c.op) << c.sql;
-    EXPECT_EQ(info.collection, c.table) << c.sql;
+    EXPECT_EQ(info.summary, c.summary) << c.sql;
   }
+}
+
+TEST(AnalyzeSql, SummaryIsBounded) {
+  std::string sql = "SELECT * FROM t0";
+  for (int i = 1; i < 200; ++i) sql += " JOIN table_number_" + std::to_string(i) + " USING (id)";
+  SqlInfo info = AnalyzeSql(sql);
+  EXPECT_LE(info.summary.size(), 255u);
+  EXPECT_TRUE(info.summary.starts_with("SELECT t0 table_number_1 table_number_2"));
 }
 
 TEST(SqliteCodeName, Names) {

@@ -95,11 +95,9 @@ struct OpenStatement {
   int64_t rows;
 };
 
+// {db.query.summary}, else the namespace, else the system (semantic conventions).
 std::string SpanName(const internal::SqlInfo& info, std::string_view db_namespace) {
-  if (!info.operation.empty()) {
-    if (info.collection.empty()) return info.operation;
-    return info.operation + " " + info.collection;
-  }
+  if (!info.summary.empty()) return info.summary;
   if (!db_namespace.empty()) return std::string(db_namespace);
   return "sqlite";
 }
@@ -111,7 +109,7 @@ struct StatementText {
   sqlite3_stmt* stmt = nullptr;
   std::string sql;  // to recognise a new statement at a reused address
   Options::QueryText mode = Options::QueryText::kOff;
-  std::string name, operation, collection, query;
+  std::string name, operation, summary, query;
 };
 constexpr size_t kStatementCacheSize = 64;
 
@@ -143,7 +141,7 @@ struct ConnState {
     internal::SqlInfo info = internal::AnalyzeSql(t->sql);
     t->name = SpanName(info, db_namespace);
     t->operation = std::move(info.operation);
-    t->collection = std::move(info.collection);
+    t->summary = std::move(info.summary);
     t->query.clear();
     if (mode == Options::QueryText::kSanitized) {
       internal::SanitizeSql(t->sql, &t->query);
@@ -223,7 +221,7 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
   attrs[n++] = {"db.system.name", "sqlite"};
   if (!cs->db_namespace.empty()) attrs[n++] = {"db.namespace", cs->db_namespace};
   if (!text.operation.empty()) attrs[n++] = {"db.operation.name", text.operation};
-  if (!text.collection.empty()) attrs[n++] = {"db.collection.name", text.collection};
+  if (!text.summary.empty()) attrs[n++] = {"db.query.summary", text.summary};
   if (text.mode != Options::QueryText::kOff) attrs[n++] = {"db.query.text", text.query};
   SpanOptions so;
   so.kind = SpanKind::kClient;
@@ -377,7 +375,7 @@ void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noe
     size_t n = 0;
     attrs[n++] = {"db.system.name", "sqlite"};
     if (!info.operation.empty()) attrs[n++] = {"db.operation.name", info.operation};
-    if (!info.collection.empty()) attrs[n++] = {"db.collection.name", info.collection};
+    if (!info.summary.empty()) attrs[n++] = {"db.query.summary", info.summary};
     if (want_text) attrs[n++] = {"db.query.text", query};
     SpanOptions so;
     so.kind = SpanKind::kClient;
