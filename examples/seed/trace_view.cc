@@ -3,7 +3,8 @@
 // tree per trace, across services.
 //
 //   seed_trace_view FILE...           print the trees
-//   seed_trace_view --check FILE...   also verify what the seed demo must show
+//   seed_trace_view --check FILE...   also verify what the seed demo must show (the
+//                                     cross-service call, its failure path, SQL, user.id)
 //                                     (exit 1 with the reasons if not)
 #include <algorithm>
 #include <cstdint>
@@ -367,7 +368,7 @@ int main(int argc, char** argv) {
 
   // What the seed demo must show.
   std::vector<std::string> failures;
-  bool fetch_ok = false, items_ok = false, hello_ok = false;
+  bool fetch_ok = false, items_ok = false, hello_ok = false, fetch_error_ok = false;
   for (const auto& [trace, list] : roots) {
     for (const SpanRec* r : list) {
       if (r->kind != 2 || r->service != "seed-app") continue;
@@ -379,6 +380,13 @@ int main(int argc, char** argv) {
         if (remote != nullptr && services[trace].size() == 2 && remote->trace_id == r->trace_id &&
             client->trace_id == r->trace_id) {
           fetch_ok = true;
+        }
+      }
+      if (r->name == "GET /fetch-external" && r->Attr("http.response.status_code") == "500" &&
+          r->status == 2) {
+        const SpanRec* client = Child(r, 3, "GET");
+        if (client != nullptr && client->status == 2 && !client->Attr("error.type").empty()) {
+          fetch_error_ok = true;
         }
       }
       if (r->name == "GET /items" && r->Attr("http.response.status_code") == "200") {
@@ -394,10 +402,13 @@ int main(int argc, char** argv) {
         "no trace GET /fetch-external (seed-app SERVER) -> CLIENT -> GET /delay/<s> (seed-backend SERVER) "
         "with one trace id and two services");
   }
+  if (!fetch_error_ok) {
+    failures.push_back("no failed GET /fetch-external (500, ERROR) with an ERROR client span and error.type");
+  }
   if (!items_ok) failures.push_back("no trace GET /items -> SELECT items (sqlite) and serialize items");
   for (const std::string& f : failures) std::printf("CHECK FAILED: %s\n", f.c_str());
   if (!failures.empty()) return 1;
   std::printf("CHECK OK: GET /fetch-external -> CLIENT GET -> seed-backend GET /delay/:seconds in one trace; "
-              "GET /items -> SELECT items; user.id on every request span\n");
+              "GET /items -> SELECT items; the timed-out call is ERROR on both spans; user.id on every request span\n");
   return 0;
 }
