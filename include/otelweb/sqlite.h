@@ -99,7 +99,8 @@ bool IsInstalled();
 bool ErrorDetailsAvailable();
 
 // Attaches to a connection opened before Install() (or keeps attached).
-// Fails (false) if the connection has active statements.
+// Statements already running when it is called get no span. False if SQLite
+// refused (db null, or out of memory).
 bool Instrument(sqlite3* db);
 // Detaches from one connection: ends its spans in flight, gives the trace
 // slot back to the callback set with SetTraceCallback (if any).

@@ -439,6 +439,23 @@ TEST_F(SqliteTest, ConnectionOpenedBeforeInstallAndUninstall) {
   sqlite3_close(db);
 }
 
+TEST_F(SqliteTest, InstrumentWhileAStatementIsRunning) {
+  Uninstall();
+  sqlite3* db = Open(":memory:");
+  Reinstall({});
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT 1 UNION ALL SELECT 2", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_TRUE(Instrument(db));
+  EXPECT_TRUE(IsInstrumented(db));
+  sqlite3_finalize(st);  // started before: no span, and no stray end
+  EXPECT_EQ(tracing_.store->size(), 0u);
+  ASSERT_EQ(Exec(db, "SELECT 1"), SQLITE_OK);
+  EXPECT_EQ(tracing_.store->size(), 1u);
+  EXPECT_EQ(sqlite3_close(db), SQLITE_OK);
+  EXPECT_FALSE(Instrument(nullptr));
+}
+
 TEST_F(SqliteTest, Options) {
   std::vector<std::string> logged;
   std::atomic<int> hooks{0};
