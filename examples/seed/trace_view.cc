@@ -6,6 +6,7 @@
 //   seed_trace_view --check FILE...   also verify what the seed demo must show (the
 //                                     cross-service call, its failure path, SQL, user.id)
 //                                     (exit 1 with the reasons if not)
+//   --expect SERVICE=N                with --check: exactly N SERVER spans from SERVICE
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -326,10 +327,20 @@ const SpanRec* Child(const SpanRec* s, int kind, std::string_view name_prefix, s
 
 int main(int argc, char** argv) {
   bool check = false;
+  std::map<std::string, int> expected_server_spans;  // --expect SERVICE=N (with --check)
   std::vector<std::unique_ptr<SpanRec>> spans;
   for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--check") {
+    std::string_view arg(argv[i]);
+    if (arg == "--check") {
       check = true;
+    } else if (arg == "--expect" && i + 1 < argc) {
+      std::string_view e(argv[++i]);
+      size_t eq = e.find('=');
+      if (eq == std::string_view::npos) {
+        std::fprintf(stderr, "seed_trace_view: --expect SERVICE=N\n");
+        return 2;
+      }
+      expected_server_spans[std::string(e.substr(0, eq))] = std::atoi(std::string(e.substr(eq + 1)).c_str());
     } else if (!Load(argv[i], &spans)) {
       return 2;
     }
@@ -406,6 +417,13 @@ int main(int argc, char** argv) {
     failures.push_back("no failed GET /fetch-external (500, ERROR) with an ERROR client span and error.type");
   }
   if (!items_ok) failures.push_back("no trace GET /items -> SELECT items (sqlite) and serialize items");
+  for (const auto& [service, n] : expected_server_spans) {  // nothing lost on shutdown
+    int got = 0;
+    for (auto& sp : spans) got += sp->service == service && sp->kind == 2;
+    if (got != n) {
+      failures.push_back(service + ": " + std::to_string(got) + " SERVER spans, expected " + std::to_string(n));
+    }
+  }
   for (const std::string& f : failures) std::printf("CHECK FAILED: %s\n", f.c_str());
   if (!failures.empty()) return 1;
   std::printf("CHECK OK: GET /fetch-external -> CLIENT GET -> seed-backend GET /delay/:seconds in one trace; "
