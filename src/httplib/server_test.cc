@@ -216,10 +216,15 @@ TEST(HttplibServer, UnknownMethodAndMalformedRequestsAreRecordedAsRejected) {
   TracedServer app(Opts(t));
   app.Get("/x", Hello);
   Running run(app);
+  // Each span is recorded by the logger after the response was written, so
+  // the client can be faster than it: wait for one before sending the next
+  // (the spans are sorted by time below).
   std::string r1 = RawRequest(run.port(), "FOO /x?sig=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_NE(r1.find(" 400 "), std::string::npos) << r1;
+  ASSERT_TRUE(t.WaitFor(1));
   std::string r2 = RawRequest(run.port(), "GARBAGE\r\n\r\n");
   EXPECT_NE(r2.find(" 400 "), std::string::npos) << r2;
+  ASSERT_TRUE(t.WaitFor(2));
   std::string r3 =
       RawRequest(run.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_NE(r3.find(" 414 "), std::string::npos) << r3.substr(0, 40);
