@@ -315,7 +315,7 @@ SqlInfo AnalyzeSql(std::string_view sql) {
       }
       continue;
     }
-    if (IsKeyword(t, "FROM") || IsKeyword(t, "JOIN")) {
+    if ((IsKeyword(t, "FROM") || IsKeyword(t, "JOIN")) && !info.operation.empty()) {
       size_t j = i + 1;
       const int d = t.depth;
       while (add_table(&j, true)) {
@@ -328,7 +328,7 @@ SqlInfo AnalyzeSql(std::string_view sql) {
       continue;
     }
   }
-  if (info.operation.empty()) {  // PRAGMA, BEGIN, COMMIT, VACUUM, ATTACH, ...
+  if (info.operation.empty() && first.text.size() <= kMaxSummary) {  // PRAGMA, BEGIN, VACUUM, ...
     info.operation = std::string(first.text);
     summary = std::string(first.text);
   }

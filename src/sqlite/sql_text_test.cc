@@ -71,12 +71,19 @@ TEST(AnalyzeSql, OperationAndSummary) {
       {"", "", ""},
       {"(SELECT 1)", "", ""},
       {"  ", "", ""},
+      {"FROM x SELECT 1", "SELECT", "SELECT"},  // tables count only after an operation
   };
   for (const Case& c : cases) {
     SqlInfo info = AnalyzeSql(c.sql);
     EXPECT_EQ(info.operation, c.op) << c.sql;
     EXPECT_EQ(info.summary, c.summary) << c.sql;
   }
+}
+
+TEST(AnalyzeSql, OverlongFirstWordIsNoOperation) {
+  SqlInfo info = AnalyzeSql(std::string(300, 'x'));
+  EXPECT_EQ(info.operation, "");
+  EXPECT_EQ(info.summary, "");
 }
 
 TEST(AnalyzeSql, SummaryIsBounded) {
