@@ -107,8 +107,10 @@ class Easy {
   // CURLE_FAILED_INIT).
   Easy() noexcept;
   // Takes ownership of an existing handle. Options set on it before are not
-  // known to the instrumentation (set URL, headers, method and timeout again
-  // through setopt if they matter).
+  // known to the instrumentation, so until CURLOPT_HTTPHEADER is set through
+  // setopt no headers are injected (a header list set before would be lost),
+  // and until a timeout is set through setopt the timeout trap is not checked
+  // (one set before would be overridden). Set them again through setopt.
   explicit Easy(CURL* adopt) noexcept;
   ~Easy();
   Easy(Easy&& other) noexcept;
@@ -164,6 +166,8 @@ class Easy {
   std::string custom_method_;
   const curl_slist* headers_ = nullptr;
   long timeout_ms_ = 0;  // 0: none set
+  bool headers_known_ = true;  // false for an adopted handle until HTTPHEADER is set
+  bool timeout_known_ = true;  // false for an adopted handle until a timeout is set
   bool nobody_ = false;
   bool post_ = false;
   bool upload_ = false;

@@ -284,8 +284,10 @@ struct ClientState;
 // headers in; Finish / the destructor restore them and end the span.
 class ClientCall {
  public:
+  // `query`: the Params of a Get(path, params, ...) call (appended to the
+  // path for url.full, as httplib does); ignored for other methods.
   ClientCall(TracedClient& client, std::string_view method, const std::string& path,
-             const ::httplib::Headers* headers) noexcept;
+             const ::httplib::Headers* headers, const ::httplib::Params* query = nullptr) noexcept;
   ~ClientCall();
   ClientCall(const ClientCall&) = delete;
   ClientCall& operator=(const ClientCall&) = delete;
@@ -302,6 +304,17 @@ class ClientCall {
 
 template <typename T>
 inline constexpr bool kIsHeaders = std::is_same_v<std::decay_t<T>, ::httplib::Headers>;
+template <typename T>
+inline constexpr bool kIsParams = std::is_same_v<std::decay_t<T>, ::httplib::Params>;
+inline const ::httplib::Params* FindParams() noexcept { return nullptr; }
+template <typename T, typename... R>
+const ::httplib::Params* FindParams(const T& first, const R&... rest) noexcept {
+  if constexpr (kIsParams<T>) {
+    return &first;
+  } else {
+    return FindParams(rest...);
+  }
+}
 inline const ::httplib::Headers* FindHeaders() noexcept { return nullptr; }
 template <typename T, typename... R>
 const ::httplib::Headers* FindHeaders(const T& first, const R&... rest) noexcept {
@@ -347,7 +360,8 @@ class TracedClient : public ::httplib::Client {
       c.VERB(p, std::forward<A>(a)...);                                                          \
     }                                                                                            \
   ::httplib::Result VERB(const std::string& path, A&&... a) {                                    \
-    detail::ClientCall call(*this, NAME, path, detail::FindHeaders(a...));                       \
+    detail::ClientCall call(*this, NAME, path, detail::FindHeaders(a...),                        \
+                            detail::FindParams(a...));                                           \
     ::httplib::Result r = [&] {                                                                  \
       try {                                                                                      \
         return Client::VERB(path, std::forward<A>(a)...);                                        \

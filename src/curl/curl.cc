@@ -293,6 +293,7 @@ void AddPhase(SpanRef span, Timestamp start, std::string_view event, std::string
 static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::string& url_set,
                                                 std::string_view method,
                                                 const curl_slist* user_headers, long timeout_ms,
+                                                bool headers_known, bool timeout_known,
                                                 const Context* parent, bool make_current) noexcept {
   if (h == nullptr || !g_enabled.load(std::memory_order_relaxed)) return nullptr;
   try {
@@ -317,7 +318,15 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
     SpanRef span = t->span.span();
     if (st.options.request_hook) st.inst.RunHook([&] { st.options.request_hook(span, h); });
 
-    // Headers: a copy of the user's list plus our fields.
+    // Headers: a copy of the user's list plus our fields (not for an adopted
+    // handle whose list is unknown: setting ours would lose it).
+    if (!headers_known) {
+      static std::atomic<bool> warned{false};
+      LogOnce(warned, LogLevel::kWarning,
+              "otelweb: a libcurl handle adopted by otelweb::curl::Easy has no CURLOPT_HTTPHEADER "
+              "set through Easy::setopt; no trace context is injected into its requests "
+              "(reported once)");
+    }
     curl_slist* copy = nullptr;
     for (const curl_slist* p = user_headers; p != nullptr; p = p->next) {
       curl_slist* l = curl_slist_append(copy, p->data);
@@ -337,12 +346,12 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
     for (const curl_slist* p = copy; p != nullptr; p = p->next) ++after_count;
     (void)before;
     t->injected = copy;
-    if (after_count != before_count) {
+    if (headers_known && after_count != before_count) {
       if ((curl_easy_setopt)(h, CURLOPT_HTTPHEADER, copy) == CURLE_OK) t->swapped_headers = true;
     }
 
     // The timeout trap.
-    if (timeout_ms <= 0) {
+    if (timeout_known && timeout_ms <= 0) {
       std::string_view scheme, host;
       int port = 0;
       if (!http::ParseUrlAuthority(url, &scheme, &host, &port)) host = url;
@@ -446,7 +455,7 @@ static void EndTransfer(CURL* h, detail::Transfer& t, const curl_slist* user_hea
 // Easy
 
 Easy::Easy() noexcept : h_(curl_easy_init()) {}
-Easy::Easy(CURL* adopt) noexcept : h_(adopt) {}
+Easy::Easy(CURL* adopt) noexcept : h_(adopt), headers_known_(false), timeout_known_(false) {}
 
 Easy::~Easy() {
   if (multi_ != nullptr) multi_->remove(*this);
@@ -459,6 +468,8 @@ Easy::Easy(Easy&& o) noexcept
       custom_method_(std::move(o.custom_method_)),
       headers_(o.headers_),
       timeout_ms_(o.timeout_ms_),
+      headers_known_(o.headers_known_),
+      timeout_known_(o.timeout_known_),
       nobody_(o.nobody_),
       post_(o.post_),
       upload_(o.upload_),
@@ -478,6 +489,8 @@ Easy& Easy::operator=(Easy&& o) noexcept {
   custom_method_ = std::move(o.custom_method_);
   headers_ = o.headers_;
   timeout_ms_ = o.timeout_ms_;
+  headers_known_ = o.headers_known_;
+  timeout_known_ = o.timeout_known_;
   nobody_ = o.nobody_;
   post_ = o.post_;
   upload_ = o.upload_;
@@ -502,6 +515,7 @@ void Easy::reset() noexcept {
   custom_method_.clear();
   headers_ = nullptr;
   timeout_ms_ = 0;
+  headers_known_ = timeout_known_ = true;
   nobody_ = post_ = upload_ = false;
 }
 
@@ -510,9 +524,9 @@ void Easy::Record(CURLoption option, long n, const char* s, const curl_slist* li
     switch (option) {
       case CURLOPT_URL: url_ = s != nullptr ? s : ""; break;
       case CURLOPT_CUSTOMREQUEST: custom_method_ = s != nullptr ? s : ""; break;
-      case CURLOPT_HTTPHEADER: headers_ = list; break;
-      case CURLOPT_TIMEOUT: timeout_ms_ = n > 0 ? n * 1000 : 0; break;
-      case CURLOPT_TIMEOUT_MS: timeout_ms_ = n > 0 ? n : 0; break;
+      case CURLOPT_HTTPHEADER: headers_ = list; headers_known_ = true; break;
+      case CURLOPT_TIMEOUT: timeout_ms_ = n > 0 ? n * 1000 : 0; timeout_known_ = true; break;
+      case CURLOPT_TIMEOUT_MS: timeout_ms_ = n > 0 ? n : 0; timeout_known_ = true; break;
       case CURLOPT_NOBODY: nobody_ = n != 0; if (nobody_) { post_ = upload_ = false; } break;
       case CURLOPT_POST: post_ = n != 0; if (post_) { nobody_ = upload_ = false; } break;
       case CURLOPT_POSTFIELDS:
@@ -530,7 +544,7 @@ CURLcode Easy::perform() noexcept {
   if (multi_ != nullptr) return curl_easy_perform(h_);  // libcurl refuses; no span
   std::unique_ptr<detail::Transfer> t =
       BeginTransfer(h_, url_, MethodOf(*this, custom_method_, nobody_, post_, upload_), headers_,
-                    timeout_ms_, nullptr, /*make_current=*/true);
+                    timeout_ms_, headers_known_, timeout_known_, nullptr, /*make_current=*/true);
   CURLcode rc = curl_easy_perform(h_);
   if (t) EndTransfer(h_, *t, headers_, rc, false);
   return rc;
@@ -555,7 +569,8 @@ CURLMcode Multi::add(Easy& e, const Context* parent) noexcept {
     return CURLM_OUT_OF_MEMORY;
   }
   e.transfer_ = BeginTransfer(e.h_, e.url_, MethodOf(e, e.custom_method_, e.nobody_, e.post_, e.upload_),
-                              e.headers_, e.timeout_ms_, parent, /*make_current=*/false);
+                              e.headers_, e.timeout_ms_, e.headers_known_, e.timeout_known_, parent,
+                              /*make_current=*/false);
   CURLMcode rc = curl_multi_add_handle(m_, e.h_);
   if (rc != CURLM_OK) {
     if (e.transfer_) {

@@ -282,6 +282,20 @@ TEST(Curl, ConnectionRefused) {
   EXPECT_FALSE(HasAttr(s, "http.response.status_code"));
 }
 
+// TLS to a server that speaks plain HTTP: the handshake fails.
+TEST(Curl, TlsHandshakeFailure) {
+  Traced tr;
+  Peer peer;
+  Easy e = Request("https://127.0.0.1:" + std::to_string(peer.port()) + "/ok", 3000);
+  CURLcode rc = e.perform();
+  EXPECT_EQ(rc, CURLE_SSL_CONNECT_ERROR);
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), CodeName(rc));
+  EXPECT_EQ(IntAttr(s, "server.port"), peer.port());
+}
+
 TEST(Curl, Timeout) {
   Traced tr;
   Peer peer;
@@ -503,6 +517,35 @@ TEST(Curl, MultiRemoveBeforeCompletionIsCancelled) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(StrAttr(s, "error.type"), "cancelled");
   EXPECT_EQ(s->status(), StatusCode::kError);
+}
+
+TEST(Curl, AdoptedHandleKeepsOptionsSetBefore) {
+  DiagCapture diag;
+  Traced tr;
+  Peer peer;
+  curl_slist* user = curl_slist_append(nullptr, "X-User: raw");
+  CURL* raw = curl_easy_init();
+  std::string url = peer.Url("/ok");
+  (curl_easy_setopt)(raw, CURLOPT_URL, url.c_str());
+  (curl_easy_setopt)(raw, CURLOPT_HTTPHEADER, user);
+  (curl_easy_setopt)(raw, CURLOPT_TIMEOUT_MS, 3000L);
+  (curl_easy_setopt)(raw, CURLOPT_WRITEFUNCTION, &Discard);
+  Easy e(raw);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  // Headers set before adoption are not lost; ours are not added (unknown list).
+  EXPECT_EQ(peer.Header("X-User"), "raw");
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  const SpanData* s = Only(tr.t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(StrAttr(s, "url.full"), url);
+  EXPECT_FALSE(HasAttr(s, "otelweb.curl.timeout_missing"));
+  EXPECT_EQ(diag.Count("adopted"), 1u);
+  // Setting the list through setopt makes it known: injection resumes.
+  e.setopt(CURLOPT_HTTPHEADER, user);
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("X-User"), "raw");
+  EXPECT_NE(peer.Header("traceparent"), "<absent>");
+  curl_slist_free_all(user);
 }
 
 TEST(Curl, CodeNames) {

@@ -182,7 +182,9 @@ bool ClientSpan::Start(const ClientInstrumenter& inst, const ClientRequestView& 
   so.start_time = start_;
   so.attributes = Attributes(attrs, n);
   span_ = inst.tracer().StartSpan(SpanNameMethod(method), so);
-  context_ = span_.AsContext(*parent);
+  // A no-op tracer (no provider installed yet, or shut down) makes invalid
+  // spans: the parent's context then travels on unchanged.
+  context_ = span_.GetContext().IsValid() ? span_.AsContext(*parent) : *parent;
   active_ = true;
   if (req.headers != nullptr && span_.IsRecording()) {
     inst.request_capture().Capture(*req.headers, span_.Ref());

@@ -173,14 +173,19 @@ struct ClientCall::Impl {
 static_assert(sizeof(ClientCall::Impl) <= 512, "grow ClientCall::buf_");
 
 ClientCall::ClientCall(TracedClient& client, std::string_view method, const std::string& path,
-                       const ::httplib::Headers* headers) noexcept {
+                       const ::httplib::Headers* headers, const ::httplib::Params* query) noexcept {
   if (!g_clients_enabled.load(std::memory_order_relaxed)) return;
   try {
     impl_ = new (buf_) Impl(client, method, headers);
     impl_->state = client.state_;
     if (!impl_->state) return;
     impl_->url.reserve(client.base_url_.size() + path.size());
-    impl_->url.append(client.base_url_).append(path);
+    impl_->url.append(client.base_url_);
+    if (query != nullptr && !query->empty() && method == "GET") {
+      impl_->url.append(::httplib::append_query_params(path, *query));
+    } else {
+      impl_->url.append(path);
+    }
     http::ClientRequestView view;
     view.method = method;
     view.url = impl_->url;

@@ -5,6 +5,8 @@
 // request adds on top of this is the network round trip.
 #include <benchmark/benchmark.h>
 
+#include <thread>
+
 #include "alloc_counter.h"
 #include "otelweb/httplib.h"
 #include "otelweb/processor.h"
@@ -56,5 +58,57 @@ void BM_HttplibClientCall(benchmark::State& st) {
   provider->Shutdown();
 }
 BENCHMARK(BM_HttplibClientCall);
+
+}  // namespace
+
+namespace {
+
+// A round trip on loopback with keep-alive, plain httplib::Client against
+// TracedClient (arg 1), to put the instrumentation next to the cheapest real
+// request there is. The server is a plain httplib::Server on 127.0.0.1.
+void BM_HttplibClientLoopback(benchmark::State& st) {
+  const bool traced = st.range(0) != 0;
+  ::httplib::Server svr;
+  svr.Get("/hello", [](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content("hello", "text/plain");
+  });
+  svr.set_keep_alive_max_count(1000000);
+  svr.set_tcp_nodelay(true);
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread th([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 500 && !svr.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
+  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  otelweb::httplib::ClientOptions co;
+  co.tracer_provider = provider;
+  co.excluded_urls = "";
+  std::unique_ptr<::httplib::Client> plain;
+  std::unique_ptr<otelweb::httplib::TracedClient> traced_cli;
+  if (traced) {
+    traced_cli = std::make_unique<otelweb::httplib::TracedClient>("127.0.0.1", port, co);
+    traced_cli->set_keep_alive(true);
+    traced_cli->set_tcp_nodelay(true);
+  } else {
+    plain = std::make_unique<::httplib::Client>("127.0.0.1", port);
+    plain->set_keep_alive(true);
+    plain->set_tcp_nodelay(true);
+  }
+  int failures = 0;
+  for (auto _ : st) {
+    auto r = traced ? traced_cli->Get("/hello") : plain->Get("/hello");
+    if (!r) ++failures;
+  }
+  st.counters["failures"] = failures;
+  traced_cli.reset();
+  plain.reset();
+  svr.stop();
+  th.join();
+  provider->Shutdown();
+}
+BENCHMARK(BM_HttplibClientLoopback)->Arg(0)->Arg(1)->UseRealTime();
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib.h"
@@ -266,6 +267,23 @@ TEST(HttplibClient, ConnectionRefused) {
   EXPECT_EQ(IntAttr(s, "server.port"), port);
 }
 
+// TLS to a server that speaks plain HTTP: the handshake fails.
+TEST(HttplibClient, TlsHandshakeFailure) {
+  MemoryTracing t;
+  Peer peer;
+  TracedClient cli("https://127.0.0.1:" + std::to_string(peer.port()), Opts(t));
+  cli.set_connection_timeout(2);
+  cli.set_read_timeout(2);
+  auto r = cli.Get("/ok");
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.error(), ::httplib::Error::SSLConnection);
+  const SpanData* s = OnlyClientSpan(t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(s, "error.type"), "SSLConnection");
+  EXPECT_EQ(StrAttr(s, "url.full"), "https://127.0.0.1:" + std::to_string(peer.port()) + "/ok");
+}
+
 TEST(HttplibClient, ReadTimeout) {
   MemoryTracing t;
   Peer peer;
@@ -401,6 +419,19 @@ TEST(HttplibClient, ThrowingHookIsReportedOnceAndRequestGoesOut) {
   EXPECT_EQ(n, 1u);
 }
 
+TEST(HttplibClient, GetParamsAreInUrlFull) {
+  MemoryTracing t;
+  Peer peer;
+  auto cli = MakeClient(peer.port(), Opts(t));
+  ::httplib::Params params{{"color", "blue"}, {"sig", "secret"}};
+  ASSERT_TRUE(cli->Get("/ok", params, ::httplib::Headers{{"X-H", "1"}}));
+  EXPECT_EQ(peer.Header("X-H"), "1");
+  const SpanData* s = OnlyClientSpan(t);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(StrAttr(s, "url.full"),
+            "http://127.0.0.1:" + std::to_string(peer.port()) + "/ok?color=blue&sig=REDACTED");
+}
+
 TEST(HttplibClient, RedactsSecretQueryValues) {
   MemoryTracing t;
   Peer peer;
@@ -509,6 +540,39 @@ TEST(HttplibClient, NestedInTracedServerHandler) {
   EXPECT_EQ(client->parent_span_id(), server->span_id());
   EXPECT_EQ(client->trace_id(), server->trace_id());
   EXPECT_EQ(backend.Header("traceparent").substr(36, 16), client->span_id().ToHex());
+}
+
+// Several threads share one client: each request must carry its own span's
+// traceparent (the default-header swap is per call, under the client's lock).
+TEST(HttplibClient, ThreadsSharingOneClientSendTheirOwnContext) {
+  MemoryTracing t;
+  Peer peer;
+  auto cli = MakeClient(peer.port(), Opts(t));
+  cli->set_keep_alive(true);
+  std::atomic<int> mismatches{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      Span parent = t.provider->GetTracer("test").StartSpan("thread-" + std::to_string(i));
+      Scope scope = MakeCurrent(parent);
+      for (int j = 0; j < 10; ++j) {
+        auto r = cli->Get("/ok");
+        if (!r) {
+          ++failures;
+          continue;
+        }
+        std::string sent = r.get_request_header_value("traceparent");
+        if (sent.substr(3, 32) != parent.GetContext().trace_id().ToHex()) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
+  size_t clients = 0;
+  for (const SpanData* s : t.store->spans()) clients += s->kind() == SpanKind::kClient;
+  EXPECT_EQ(clients, 40u);
 }
 
 TEST(HttplibClient, ErrorNames) {

@@ -1,0 +1,74 @@
+// A libcurl GET on loopback with a reused handle (keep-alive), plain
+// curl_easy_perform against otelweb::curl::Easy::perform (arg 1), to put the
+// instrumentation next to the cheapest real request there is. The server is a
+// plain httplib::Server on 127.0.0.1 (otelweb_bench links otelweb_httplib).
+#include <benchmark/benchmark.h>
+
+#if __has_include(<httplib.h>)
+#include <httplib.h>
+
+#include <thread>
+
+#include "otelweb/curl.h"
+#include "otelweb/processor.h"
+#include "otelweb/sampler.h"
+
+namespace {
+
+using namespace otelweb;
+
+class NoopExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan>) noexcept override { return ExportResult::kSuccess; }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return OperationResult::Ok();
+  }
+  std::string_view Name() const noexcept override { return "noop"; }
+};
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+void BM_CurlEasyLoopback(benchmark::State& st) {
+  const bool traced = st.range(0) != 0;
+  ::httplib::Server svr;
+  svr.Get("/hello", [](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content("hello", "text/plain");
+  });
+  svr.set_keep_alive_max_count(1000000);
+  svr.set_tcp_nodelay(true);
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread th([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 500 && !svr.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
+  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  curl::Options co;
+  co.tracer_provider = provider;
+  co.excluded_urls = "";
+  curl::Instrument(co);
+  if (!traced) curl::Uninstrument();
+  curl::Easy e;
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hello";
+  e.setopt(CURLOPT_URL, url);
+  e.setopt(CURLOPT_TIMEOUT_MS, 5000L);
+  e.setopt(CURLOPT_NOSIGNAL, 1L);
+  e.setopt(CURLOPT_TCP_NODELAY, 1L);
+  e.setopt(CURLOPT_WRITEFUNCTION, &Discard);
+  int failures = 0;
+  for (auto _ : st) {
+    if (e.perform() != CURLE_OK) ++failures;
+  }
+  st.counters["failures"] = failures;
+  curl::Instrument();
+  svr.stop();
+  th.join();
+  provider->Shutdown();
+}
+BENCHMARK(BM_CurlEasyLoopback)->Arg(0)->Arg(1)->UseRealTime();
+
+}  // namespace
+
+#endif  // __has_include(<httplib.h>)
