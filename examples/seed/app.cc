@@ -15,16 +15,15 @@
 // (http://127.0.0.1:$BACKEND_PORT, BACKEND_PORT 5001), SEED_DB (seed.db),
 // FETCH_TIMEOUT_MS (2000), SEED_SPANS_FILE (see seed_common.h).
 // PORT=0 picks a free port; the line "seed-app listening on <port>" says which.
+#include <otelweb/httplib.h>
+#include <otelweb/otelweb.h>
+#include <otelweb/sqlite.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <otelweb/httplib.h>
-#include <otelweb/otelweb.h>
-#include <otelweb/sqlite.h>
 
 #include "seed_common.h"
 #include "seed_http_client.h"
@@ -47,11 +46,12 @@ bool InitDb(const std::string& path) {
     return false;
   }
   char* err = nullptr;
-  int rc = sqlite3_exec(db,
-                        "CREATE TABLE IF NOT EXISTS items ("
-                        "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-                        "INSERT OR IGNORE INTO items (name) VALUES ('apple'), ('banana'), ('cherry');",
-                        nullptr, nullptr, &err);
+  int rc =
+      sqlite3_exec(db,
+                   "CREATE TABLE IF NOT EXISTS items ("
+                   "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+                   "INSERT OR IGNORE INTO items (name) VALUES ('apple'), ('banana'), ('cherry');",
+                   nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
     std::fprintf(stderr, "init_db: %s\n", err != nullptr ? err : "?");
     span.SetStatus(otelweb::StatusCode::kError, err != nullptr ? err : "init_db failed");
@@ -72,8 +72,8 @@ bool LoadItems(const std::string& path, std::vector<Item>* items, std::string* e
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db, "SELECT id, name FROM items ORDER BY id", -1, &st, nullptr);
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    items->push_back({sqlite3_column_int64(st, 0),
-                      reinterpret_cast<const char*>(sqlite3_column_text(st, 1))});
+    items->push_back(
+        {sqlite3_column_int64(st, 0), reinterpret_cast<const char*>(sqlite3_column_text(st, 1))});
     rc = SQLITE_OK;
   }
   bool ok = rc == SQLITE_DONE;
@@ -96,7 +96,8 @@ int main() {
   const std::string host = seed::Env("HOST", "127.0.0.1");
   const int port = seed::EnvInt("PORT", 5000);
   const std::string backend =
-      seed::Env("BACKEND_URL", ("http://127.0.0.1:" + std::to_string(seed::EnvInt("BACKEND_PORT", 5001))).c_str());
+      seed::Env("BACKEND_URL",
+                ("http://127.0.0.1:" + std::to_string(seed::EnvInt("BACKEND_PORT", 5001))).c_str());
   const std::string db_path = seed::Env("SEED_DB", "seed.db");
   const int timeout_ms = seed::EnvInt("FETCH_TIMEOUT_MS", 2000);
   if (!InitDb(db_path)) return 1;
@@ -137,9 +138,11 @@ int main() {
     res.set_content(body, "application/json");
   });
 
-  app.Get("/fetch-external", [&backend, timeout_ms](const httplib::Request& req, httplib::Response& res) {
+  app.Get("/fetch-external", [&backend, timeout_ms](const httplib::Request& req,
+                                                    httplib::Response& res) {
     std::string delay = req.has_param("delay") ? req.get_param_value("delay") : "1";
-    seed::FetchResult r = seed::Fetch(backend, "/delay/" + delay, std::chrono::milliseconds(timeout_ms));
+    seed::FetchResult r =
+        seed::Fetch(backend, "/delay/" + delay, std::chrono::milliseconds(timeout_ms));
     if (!r.error.empty()) {
       res.status = 500;
       res.set_content("{\"error\": \"" + seed::JsonEscape(r.error) + "\"}", "application/json");

@@ -9,14 +9,14 @@
 // continues here through the traceparent header. Environment: HOST
 // (127.0.0.1), BACKEND_PORT (5001; 0 = any free port, announced as
 // "seed-backend listening on <port>"), SEED_SPANS_FILE (see seed_common.h).
+#include <otelweb/httplib.h>
+#include <otelweb/otelweb.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
-
-#include <otelweb/httplib.h>
-#include <otelweb/otelweb.h>
 
 #include "seed_common.h"
 
@@ -44,13 +44,15 @@ int main() {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     std::string headers;
     for (const auto& [k, v] : req.headers) {
-      if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+      if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT")
+        continue;
       if (!headers.empty()) headers += ", ";
       headers += "\"" + seed::JsonEscape(k) + "\": \"" + seed::JsonEscape(v) + "\"";
     }
     std::string body = "{\"args\": {}, \"headers\": {" + headers + "}, \"origin\": \"" +
                        seed::JsonEscape(req.remote_addr) + "\", \"url\": \"http://" +
-                       seed::JsonEscape(req.get_header_value("Host")) + seed::JsonEscape(req.path) + "\"}";
+                       seed::JsonEscape(req.get_header_value("Host")) + seed::JsonEscape(req.path) +
+                       "\"}";
     res.set_content(body, "application/json");
   });
 

@@ -1,6 +1,9 @@
 // Small helpers shared by the two seed services (not part of otelweb).
 #pragma once
 
+#include <httplib.h>
+#include <otelweb/exporters/console.h>
+#include <otelweb/otelweb.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -8,10 +11,6 @@
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
-#include <otelweb/exporters/console.h>
-#include <otelweb/otelweb.h>
 
 namespace seed {
 
@@ -110,11 +109,21 @@ inline std::string JsonEscape(std::string_view s) {
   out.reserve(s.size() + 2);
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];

@@ -3,10 +3,10 @@
 // request's span, and traceparent/tracestate/baggage sent to service B.
 #pragma once
 
+#include <otelweb/httplib.h>
+
 #include <chrono>
 #include <string>
-
-#include <otelweb/httplib.h>
 
 namespace seed {
 
@@ -27,8 +27,8 @@ inline FetchResult Fetch(const std::string& base_url, const std::string& path,
   client.set_write_timeout(timeout);
   httplib::Result r = client.Get(path);
   if (!r) {
-    out.error = "GET " + base_url + path + " failed: " +
-                std::string(otelweb::httplib::ErrorName(r.error())) +
+    out.error = "GET " + base_url + path +
+                " failed: " + std::string(otelweb::httplib::ErrorName(r.error())) +
                 (r.error() == httplib::Error::Read ? " (no answer within the timeout)" : "");
     return out;
   }

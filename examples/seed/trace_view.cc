@@ -50,7 +50,8 @@ class Parser {
 
  private:
   void Ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
   }
   bool Lit(std::string_view w) {
     if (s_.substr(i_, w.size()) != w) return false;
@@ -70,11 +71,21 @@ class Parser {
       if (i_ >= s_.size()) return false;
       char e = s_[i_++];
       switch (e) {
-        case 'n': out->push_back('\n'); break;
-        case 't': out->push_back('\t'); break;
-        case 'r': out->push_back('\r'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
         case 'u': {
           if (i_ + 4 > s_.size()) return false;
           unsigned cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
@@ -101,7 +112,8 @@ class Parser {
           }
           break;
         }
-        default: out->push_back(e);
+        default:
+          out->push_back(e);
       }
     }
     return false;
@@ -176,7 +188,9 @@ class Parser {
       ok = true;
     } else {
       size_t start = i_;
-      while (i_ < s_.size() && std::string_view("+-0123456789.eE").find(s_[i_]) != std::string_view::npos) ++i_;
+      while (i_ < s_.size() &&
+             std::string_view("+-0123456789.eE").find(s_[i_]) != std::string_view::npos)
+        ++i_;
       out->type = Json::kNumber;
       out->str = std::string(s_.substr(start, i_ - start));
       ok = i_ > start;
@@ -252,7 +266,8 @@ bool Load(const char* path, std::vector<std::unique_ptr<SpanRec>>* spans) {
     if (rss == nullptr) continue;
     for (const Json& rs : rss->items) {
       std::string service = "?";
-      if (const Json* res = rs.Get("resource")) service = Attrs(res->Get("attributes"))["service.name"];
+      if (const Json* res = rs.Get("resource"))
+        service = Attrs(res->Get("attributes"))["service.name"];
       const Json* sss = rs.Get("scopeSpans");
       if (sss == nullptr) continue;
       for (const Json& ss : sss->items) {
@@ -282,7 +297,8 @@ bool Load(const char* path, std::vector<std::unique_ptr<SpanRec>>* spans) {
 }
 
 const char* KindName(int k) {
-  static const char* kNames[] = {"UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"};
+  static const char* kNames[] = {"UNSPECIFIED", "INTERNAL", "SERVER",
+                                 "CLIENT",      "PRODUCER", "CONSUMER"};
   return k >= 0 && k <= 5 ? kNames[k] : "?";
 }
 
@@ -300,9 +316,12 @@ std::string Duration(uint64_t ns) {
 
 void Print(const SpanRec* s, const std::string& prefix, bool last, bool root) {
   std::string line = root ? "" : prefix + (last ? "`- " : "|- ");
-  line += s->name + "  [" + s->service + "] " + KindName(s->kind) + " " + Duration(s->end - s->start);
-  if (s->status == 2) line += " ERROR" + (s->status_message.empty() ? "" : " (" + s->status_message + ")");
-  for (const char* key : {"http.response.status_code", "user.id", "db.query.text", "error.type", "items.count"}) {
+  line +=
+      s->name + "  [" + s->service + "] " + KindName(s->kind) + " " + Duration(s->end - s->start);
+  if (s->status == 2)
+    line += " ERROR" + (s->status_message.empty() ? "" : " (" + s->status_message + ")");
+  for (const char* key :
+       {"http.response.status_code", "user.id", "db.query.text", "error.type", "items.count"}) {
     auto it = s->attrs.find(key);
     if (it != s->attrs.end()) line += std::string(" ") + key + "=" + it->second;
   }
@@ -313,7 +332,8 @@ void Print(const SpanRec* s, const std::string& prefix, bool last, bool root) {
   }
 }
 
-const SpanRec* Child(const SpanRec* s, int kind, std::string_view name_prefix, std::string_view service = {}) {
+const SpanRec* Child(const SpanRec* s, int kind, std::string_view name_prefix,
+                     std::string_view service = {}) {
   for (const SpanRec* c : s->children) {
     if (c->kind == kind && std::string_view(c->name).starts_with(name_prefix) &&
         (service.empty() || c->service == service)) {
@@ -340,7 +360,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "seed_trace_view: --expect SERVICE=N\n");
         return 2;
       }
-      expected_server_spans[std::string(e.substr(0, eq))] = std::atoi(std::string(e.substr(eq + 1)).c_str());
+      expected_server_spans[std::string(e.substr(0, eq))] =
+          std::atoi(std::string(e.substr(eq + 1)).c_str());
     } else if (!Load(argv[i], &spans)) {
       return 2;
     }
@@ -403,30 +424,38 @@ int main(int argc, char** argv) {
       if (r->name == "GET /items" && r->Attr("http.response.status_code") == "200") {
         const SpanRec* select = Child(r, 3, "SELECT items");
         const SpanRec* work = Child(r, 1, "serialize items");
-        if (select != nullptr && select->Attr("db.system.name") == "sqlite" && work != nullptr) items_ok = true;
+        if (select != nullptr && select->Attr("db.system.name") == "sqlite" && work != nullptr)
+          items_ok = true;
       }
     }
   }
   if (!hello_ok) failures.push_back("no trace with a SERVER span GET / answering 200");
   if (!fetch_ok) {
     failures.push_back(
-        "no trace GET /fetch-external (seed-app SERVER) -> CLIENT -> GET /delay/<s> (seed-backend SERVER) "
+        "no trace GET /fetch-external (seed-app SERVER) -> CLIENT -> GET /delay/<s> (seed-backend "
+        "SERVER) "
         "with one trace id and two services");
   }
   if (!fetch_error_ok) {
-    failures.push_back("no failed GET /fetch-external (500, ERROR) with an ERROR client span and error.type");
+    failures.push_back(
+        "no failed GET /fetch-external (500, ERROR) with an ERROR client span and error.type");
   }
-  if (!items_ok) failures.push_back("no trace GET /items -> SELECT items (sqlite) and serialize items");
+  if (!items_ok)
+    failures.push_back("no trace GET /items -> SELECT items (sqlite) and serialize items");
   for (const auto& [service, n] : expected_server_spans) {  // nothing lost on shutdown
     int got = 0;
     for (auto& sp : spans) got += sp->service == service && sp->kind == 2;
     if (got != n) {
-      failures.push_back(service + ": " + std::to_string(got) + " SERVER spans, expected " + std::to_string(n));
+      failures.push_back(service + ": " + std::to_string(got) + " SERVER spans, expected " +
+                         std::to_string(n));
     }
   }
   for (const std::string& f : failures) std::printf("CHECK FAILED: %s\n", f.c_str());
   if (!failures.empty()) return 1;
-  std::printf("CHECK OK: GET /fetch-external -> CLIENT GET -> seed-backend GET /delay/:seconds in one trace; "
-              "GET /items -> SELECT items; the timed-out call is ERROR on both spans; user.id on every request span\n");
+  std::printf(
+      "CHECK OK: GET /fetch-external -> CLIENT GET -> seed-backend GET /delay/:seconds in one "
+      "trace; "
+      "GET /items -> SELECT items; the timed-out call is ERROR on both spans; user.id on every "
+      "request span\n");
   return 0;
 }

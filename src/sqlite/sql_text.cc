@@ -11,14 +11,27 @@ namespace otelweb::sqlite::internal {
 
 namespace {
 
-enum class Tok : uint8_t { kEnd, kSpace, kComment, kWord, kQuotedIdent, kString, kNumber, kBlob, kParam, kPunct };
+enum class Tok : uint8_t {
+  kEnd,
+  kSpace,
+  kComment,
+  kWord,
+  kQuotedIdent,
+  kString,
+  kNumber,
+  kBlob,
+  kParam,
+  kPunct
+};
 
 bool IsIdentStart(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 bool IsIdentChar(unsigned char c) { return IsIdentStart(c) || (c >= '0' && c <= '9') || c == '$'; }
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Reads one token starting at s[i]; returns its kind and sets *end.
 Tok Next(std::string_view s, size_t i, size_t* end) {
@@ -120,7 +133,8 @@ Tok Next(std::string_view s, size_t i, size_t* end) {
     *end = j;
     return Tok::kParam;
   }
-  if ((c == ':' || c == '@' || c == '$') && i + 1 < n && IsIdentChar(static_cast<unsigned char>(s[i + 1]))) {
+  if ((c == ':' || c == '@' || c == '$') && i + 1 < n &&
+      IsIdentChar(static_cast<unsigned char>(s[i + 1]))) {
     size_t j = i + 1;
     while (j < n && (IsIdentChar(static_cast<unsigned char>(s[j])) || s[j] == ':')) ++j;
     *end = j;
@@ -159,14 +173,17 @@ std::string Unquote(const Token& t) {
   return out;
 }
 
-bool IsKeyword(const Token& t, std::string_view kw) { return t.kind == Tok::kWord && EqualsNoCase(t.text, kw); }
+bool IsKeyword(const Token& t, std::string_view kw) {
+  return t.kind == Tok::kWord && EqualsNoCase(t.text, kw);
+}
 
 // Words that cannot be a table name where one is expected.
 bool IsReservedAfterTable(const Token& t) {
   static constexpr std::string_view kWords[] = {
-      "WHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "WINDOW", "UNION", "EXCEPT", "INTERSECT",
-      "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "OUTER", "ON", "USING",
-      "SET", "VALUES", "DEFAULT", "SELECT", "RETURNING", "INDEXED", "NOT", "AS"};
+      "WHERE",   "GROUP",     "ORDER",     "LIMIT",   "HAVING", "WINDOW", "UNION",
+      "EXCEPT",  "INTERSECT", "JOIN",      "INNER",   "LEFT",   "RIGHT",  "FULL",
+      "CROSS",   "NATURAL",   "OUTER",     "ON",      "USING",  "SET",    "VALUES",
+      "DEFAULT", "SELECT",    "RETURNING", "INDEXED", "NOT",    "AS"};
   if (t.kind != Tok::kWord) return false;
   for (std::string_view w : kWords) {
     if (EqualsNoCase(t.text, w)) return true;
@@ -193,7 +210,8 @@ bool ReadTableName(const std::vector<Token>& toks, size_t* i, std::string* out) 
   return true;
 }
 
-void SkipKeywords(const std::vector<Token>& toks, size_t* i, std::initializer_list<std::string_view> kws) {
+void SkipKeywords(const std::vector<Token>& toks, size_t* i,
+                  std::initializer_list<std::string_view> kws) {
   bool progressed = true;
   while (progressed && *i < toks.size()) {
     progressed = false;
@@ -341,26 +359,40 @@ std::string SqliteCodeName(int code) {
     const char* name;
   };
   static constexpr Named kExtended[] = {
-      {261, "SQLITE_BUSY_RECOVERY"},          {517, "SQLITE_BUSY_SNAPSHOT"},
-      {773, "SQLITE_BUSY_TIMEOUT"},           {262, "SQLITE_LOCKED_SHAREDCACHE"},
-      {518, "SQLITE_LOCKED_VTAB"},            {275, "SQLITE_CONSTRAINT_CHECK"},
-      {531, "SQLITE_CONSTRAINT_COMMITHOOK"},  {787, "SQLITE_CONSTRAINT_FOREIGNKEY"},
-      {1043, "SQLITE_CONSTRAINT_FUNCTION"},   {1299, "SQLITE_CONSTRAINT_NOTNULL"},
-      {1555, "SQLITE_CONSTRAINT_PRIMARYKEY"}, {1811, "SQLITE_CONSTRAINT_TRIGGER"},
-      {2067, "SQLITE_CONSTRAINT_UNIQUE"},     {2323, "SQLITE_CONSTRAINT_VTAB"},
-      {2579, "SQLITE_CONSTRAINT_ROWID"},      {2835, "SQLITE_CONSTRAINT_PINNED"},
-      {3091, "SQLITE_CONSTRAINT_DATATYPE"},   {264, "SQLITE_READONLY_RECOVERY"},
-      {520, "SQLITE_READONLY_CANTLOCK"},      {776, "SQLITE_READONLY_ROLLBACK"},
-      {1032, "SQLITE_READONLY_DBMOVED"},      {513, "SQLITE_ERROR_RETRY"},
-      {257, "SQLITE_ERROR_MISSING_COLLSEQ"},  {1038, "SQLITE_CANTOPEN_CONVPATH"},
+      {261, "SQLITE_BUSY_RECOVERY"},
+      {517, "SQLITE_BUSY_SNAPSHOT"},
+      {773, "SQLITE_BUSY_TIMEOUT"},
+      {262, "SQLITE_LOCKED_SHAREDCACHE"},
+      {518, "SQLITE_LOCKED_VTAB"},
+      {275, "SQLITE_CONSTRAINT_CHECK"},
+      {531, "SQLITE_CONSTRAINT_COMMITHOOK"},
+      {787, "SQLITE_CONSTRAINT_FOREIGNKEY"},
+      {1043, "SQLITE_CONSTRAINT_FUNCTION"},
+      {1299, "SQLITE_CONSTRAINT_NOTNULL"},
+      {1555, "SQLITE_CONSTRAINT_PRIMARYKEY"},
+      {1811, "SQLITE_CONSTRAINT_TRIGGER"},
+      {2067, "SQLITE_CONSTRAINT_UNIQUE"},
+      {2323, "SQLITE_CONSTRAINT_VTAB"},
+      {2579, "SQLITE_CONSTRAINT_ROWID"},
+      {2835, "SQLITE_CONSTRAINT_PINNED"},
+      {3091, "SQLITE_CONSTRAINT_DATATYPE"},
+      {264, "SQLITE_READONLY_RECOVERY"},
+      {520, "SQLITE_READONLY_CANTLOCK"},
+      {776, "SQLITE_READONLY_ROLLBACK"},
+      {1032, "SQLITE_READONLY_DBMOVED"},
+      {513, "SQLITE_ERROR_RETRY"},
+      {257, "SQLITE_ERROR_MISSING_COLLSEQ"},
+      {1038, "SQLITE_CANTOPEN_CONVPATH"},
   };
   static constexpr const char* kPrimary[] = {
-      "SQLITE_OK",       "SQLITE_ERROR",    "SQLITE_INTERNAL", "SQLITE_PERM",     "SQLITE_ABORT",
-      "SQLITE_BUSY",     "SQLITE_LOCKED",   "SQLITE_NOMEM",    "SQLITE_READONLY", "SQLITE_INTERRUPT",
-      "SQLITE_IOERR",    "SQLITE_CORRUPT",  "SQLITE_NOTFOUND", "SQLITE_FULL",     "SQLITE_CANTOPEN",
-      "SQLITE_PROTOCOL", "SQLITE_EMPTY",    "SQLITE_SCHEMA",   "SQLITE_TOOBIG",   "SQLITE_CONSTRAINT",
-      "SQLITE_MISMATCH", "SQLITE_MISUSE",   "SQLITE_NOLFS",    "SQLITE_AUTH",     "SQLITE_FORMAT",
-      "SQLITE_RANGE",    "SQLITE_NOTADB",   "SQLITE_NOTICE",   "SQLITE_WARNING"};
+      "SQLITE_OK",       "SQLITE_ERROR",     "SQLITE_INTERNAL", "SQLITE_PERM",
+      "SQLITE_ABORT",    "SQLITE_BUSY",      "SQLITE_LOCKED",   "SQLITE_NOMEM",
+      "SQLITE_READONLY", "SQLITE_INTERRUPT", "SQLITE_IOERR",    "SQLITE_CORRUPT",
+      "SQLITE_NOTFOUND", "SQLITE_FULL",      "SQLITE_CANTOPEN", "SQLITE_PROTOCOL",
+      "SQLITE_EMPTY",    "SQLITE_SCHEMA",    "SQLITE_TOOBIG",   "SQLITE_CONSTRAINT",
+      "SQLITE_MISMATCH", "SQLITE_MISUSE",    "SQLITE_NOLFS",    "SQLITE_AUTH",
+      "SQLITE_FORMAT",   "SQLITE_RANGE",     "SQLITE_NOTADB",   "SQLITE_NOTICE",
+      "SQLITE_WARNING"};
   for (const Named& n : kExtended) {
     if (n.code == code) return n.name;
   }

@@ -21,11 +21,13 @@ TEST(SanitizeSql, ReplacesLiterals) {
 }
 
 TEST(SanitizeSql, KeepsIdentifiersParametersAndComments) {
-  EXPECT_EQ(Sanitized("SELECT \"col 1\", [x'y], `z`, t1.c2 FROM t2 WHERE a = ? AND b = :b AND c = @c "
-                      "AND d = $d AND e = ?3"),
-            "SELECT \"col 1\", [x'y], `z`, t1.c2 FROM t2 WHERE a = ? AND b = :b AND c = @c AND d = $d "
-            "AND e = ?3");
-  EXPECT_EQ(Sanitized("-- it's a comment\nSELECT /* 'x' */ 1"), "-- it's a comment\nSELECT /* 'x' */ ?");
+  EXPECT_EQ(
+      Sanitized("SELECT \"col 1\", [x'y], `z`, t1.c2 FROM t2 WHERE a = ? AND b = :b AND c = @c "
+                "AND d = $d AND e = ?3"),
+      "SELECT \"col 1\", [x'y], `z`, t1.c2 FROM t2 WHERE a = ? AND b = :b AND c = @c AND d = $d "
+      "AND e = ?3");
+  EXPECT_EQ(Sanitized("-- it's a comment\nSELECT /* 'x' */ 1"),
+            "-- it's a comment\nSELECT /* 'x' */ ?");
   EXPECT_EQ(Sanitized("SELECT x FROM t WHERE y='unterminated"), "SELECT x FROM t WHERE y=?");
   EXPECT_EQ(Sanitized("SELECT abc123, _x9 FROM t"), "SELECT abc123, _x9 FROM t");
   EXPECT_EQ(Sanitized(""), "");
@@ -52,7 +54,8 @@ TEST(AnalyzeSql, OperationAndSummary) {
       {"SELECT replace(name, 'a', 'b') FROM items", "SELECT", "SELECT items"},
       {"INSERT INTO items (name) VALUES (?)", "INSERT", "INSERT items"},
       {"INSERT OR REPLACE INTO [items] VALUES (1)", "INSERT", "INSERT items"},
-      {"INSERT INTO archive SELECT * FROM items WHERE old", "INSERT", "INSERT archive SELECT items"},
+      {"INSERT INTO archive SELECT * FROM items WHERE old", "INSERT",
+       "INSERT archive SELECT items"},
       {"REPLACE INTO items VALUES (1)", "REPLACE", "REPLACE items"},
       {"UPDATE items SET name = 'x'", "UPDATE", "UPDATE items"},
       {"UPDATE OR IGNORE items SET n = (SELECT max(n) FROM t)", "UPDATE", "UPDATE items SELECT t"},

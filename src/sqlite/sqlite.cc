@@ -389,7 +389,8 @@ void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noe
 
 void OnLog(void*, int code, const char* message) noexcept {
   if (message == nullptr) message = "";
-  if (const Config* lc = g_log_config.load(std::memory_order_acquire); lc && lc->options.log_callback) {
+  if (const Config* lc = g_log_config.load(std::memory_order_acquire);
+      lc && lc->options.log_callback) {
     try {
       lc->options.log_callback(code, message);
     } catch (...) {

@@ -50,8 +50,9 @@ void RunPointQuery(benchmark::State& st, bool traced) {
   uint64_t allocs_before = otelweb_bench_allocs();
   int i = 0;
   for (auto _ : st) once(i++);
-  st.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(otelweb_bench_allocs() - allocs_before), benchmark::Counter::kAvgIterations);
+  st.counters["allocs_per_op"] =
+      benchmark::Counter(static_cast<double>(otelweb_bench_allocs() - allocs_before),
+                         benchmark::Counter::kAvgIterations);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   sqlite::Uninstall();

@@ -69,7 +69,9 @@ class SqliteTest : public ::testing::Test {
     if (path != ":memory:") files_.push_back(path);
     return db;
   }
-  static int Exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+  static int Exec(sqlite3* db, const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  }
   std::vector<const SpanData*> Spans() const { return tracing_.store->spans(); }
 
   MemoryTracing tracing_;
@@ -82,7 +84,8 @@ TEST_F(SqliteTest, OneClientSpanPerStatementOnAFile) {
   ASSERT_EQ(Exec(db, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)"), SQLITE_OK);
   ASSERT_EQ(Exec(db, "INSERT INTO items (name) VALUES ('apple'), ('pear')"), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, name FROM items WHERE id > ? ORDER BY id", -1, &st, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, name FROM items WHERE id > ? ORDER BY id", -1, &st,
+                               nullptr),
             SQLITE_OK);
   sqlite3_bind_int(st, 1, 0);
   int rows = 0;
@@ -110,7 +113,8 @@ TEST_F(SqliteTest, OneClientSpanPerStatementOnAFile) {
   EXPECT_EQ(StrAttr(spans[1], "db.operation.name"), "INSERT");
   EXPECT_EQ(StrAttr(spans[1], "db.query.summary"), "INSERT items");
   EXPECT_EQ(StrAttr(spans[1], "db.query.text"), "INSERT INTO items (name) VALUES (?), (?)");
-  EXPECT_EQ(StrAttr(spans[2], "db.query.text"), "SELECT id, name FROM items WHERE id > ? ORDER BY id");
+  EXPECT_EQ(StrAttr(spans[2], "db.query.text"),
+            "SELECT id, name FROM items WHERE id > ? ORDER BY id");
   EXPECT_FALSE(HasAttr(spans[2], "db.response.returned_rows"));  // count_rows is off
 }
 
@@ -227,7 +231,8 @@ TEST_F(SqliteTest, ConstraintViolationIsAnErrorWithSqlitesName) {
 TEST_F(SqliteTest, RuntimeErrorWhileStepping) {
   sqlite3* db = Open(":memory:");
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT abs(-9223372036854775807 - 1)", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT abs(-9223372036854775807 - 1)", -1, &st, nullptr),
+            SQLITE_OK);
   EXPECT_EQ(sqlite3_step(st), SQLITE_ERROR);
   sqlite3_finalize(st);
   sqlite3_close(db);
@@ -317,7 +322,8 @@ TEST_F(Concurrency, SqliteManyThreadsOwnConnectionsAndOneSharedConnection) {
   std::string path = TempDbPath("threads");
   {
     sqlite3* db = Open(path);
-    ASSERT_EQ(Exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t (thread INTEGER, i INTEGER)"), SQLITE_OK);
+    ASSERT_EQ(Exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t (thread INTEGER, i INTEGER)"),
+              SQLITE_OK);
     sqlite3_close(db);
   }
   tracing_.store->Reset();
@@ -378,8 +384,9 @@ TEST_F(SqliteTest, UserTraceCallbackIsChained) {
   // A plain sqlite3_trace_v2 call: this binary is linked with the wrap, so it
   // chains too.
   std::map<unsigned, int> counts2;
-  ASSERT_EQ(sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE, CountingCallback, &counts2),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE, CountingCallback, &counts2),
+      SQLITE_OK);
   ASSERT_EQ(Exec(db, "SELECT 3"), SQLITE_OK);
   EXPECT_EQ(counts2[SQLITE_TRACE_PROFILE], 1);
   EXPECT_EQ(counts[SQLITE_TRACE_STMT], 2);  // replaced, as sqlite3_trace_v2 does
@@ -391,7 +398,8 @@ TEST_F(SqliteTest, UserTraceCallbackIsChained) {
   EXPECT_EQ(tracing_.store->size(), 4u);
   ASSERT_TRUE(IsInstrumented(db));
   // Uninstrument gives the slot back to the user's callback.
-  ASSERT_EQ(SetTraceCallback(db, SQLITE_TRACE_STMT | SQLITE_TRACE_CLOSE, CountingCallback, &counts), SQLITE_OK);
+  ASSERT_EQ(SetTraceCallback(db, SQLITE_TRACE_STMT | SQLITE_TRACE_CLOSE, CountingCallback, &counts),
+            SQLITE_OK);
   Uninstrument(db);
   EXPECT_FALSE(IsInstrumented(db));
   ASSERT_EQ(Exec(db, "SELECT 5"), SQLITE_OK);
