@@ -141,6 +141,12 @@ int main() {
   app.Get("/fetch-external", [&backend, timeout_ms](const httplib::Request& req,
                                                     httplib::Response& res) {
     std::string delay = req.has_param("delay") ? req.get_param_value("delay") : "1";
+    if (delay.empty() || delay.size() > 8 ||
+        delay.find_first_not_of("0123456789.") != std::string::npos) {
+      res.status = 400;  // it goes into the backend's path: numbers only
+      res.set_content("{\"error\": \"delay must be a number of seconds\"}", "application/json");
+      return;
+    }
     seed::FetchResult r =
         seed::Fetch(backend, "/delay/" + delay, std::chrono::milliseconds(timeout_ms));
     if (!r.error.empty()) {
