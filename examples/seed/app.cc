@@ -1,0 +1,176 @@
+// The seed app, service A: the C++ port of the Flask app otelweb grew from.
+//
+//   GET /                -> "Hello, World!"
+//   GET /items           -> the `items` table (SQLite, created on start) as JSON
+//   GET /fetch-external  -> calls service B's /delay/<seconds> with a timeout and
+//                           returns its JSON, or 500 with the error
+//
+// Tracing: InstallTracing (service.name "seed-app"; every OTEL_* variable
+// applies), TracedServer for the SERVER spans, otelweb::sqlite for the SQL
+// spans, a traced HTTP client for the outgoing call (trace context goes to B
+// in the traceparent header). A before-request step puts user.id on the
+// request's span; /items wraps its JSON building in a manual child span.
+//
+// Environment: HOST (127.0.0.1), PORT (5000), BACKEND_URL
+// (http://127.0.0.1:$BACKEND_PORT, BACKEND_PORT 5001), SEED_DB (seed.db),
+// FETCH_TIMEOUT_MS (2000), SEED_SPANS_FILE (see seed_common.h).
+// PORT=0 picks a free port; the line "seed-app listening on <port>" says which.
+#include <otelweb/httplib.h>
+#include <otelweb/otelweb.h>
+#include <otelweb/sqlite.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "seed_common.h"
+#include "seed_http_client.h"
+
+namespace {
+
+struct Item {
+  int64_t id;
+  std::string name;
+};
+
+// Creates the items table and its first rows (once per database file).
+bool InitDb(const std::string& path) {
+  auto span = otelweb::GetTracer("seed-app").StartSpan("init_db");
+  otelweb::Scope scope = otelweb::MakeCurrent(span);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return false;
+  }
+  char* err = nullptr;
+  int rc =
+      sqlite3_exec(db,
+                   "CREATE TABLE IF NOT EXISTS items ("
+                   "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+                   "INSERT OR IGNORE INTO items (name) VALUES ('apple'), ('banana'), ('cherry');",
+                   nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::fprintf(stderr, "init_db: %s\n", err != nullptr ? err : "?");
+    span.SetStatus(otelweb::StatusCode::kError, err != nullptr ? err : "init_db failed");
+  }
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return rc == SQLITE_OK;
+}
+
+// One connection per request, as the Flask app did with sqlite3.connect().
+bool LoadItems(const std::string& path, std::vector<Item>* items, std::string* error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    *error = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return false;
+  }
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT id, name FROM items ORDER BY id", -1, &st, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    items->push_back(
+        {sqlite3_column_int64(st, 0), reinterpret_cast<const char*>(sqlite3_column_text(st, 1))});
+    rc = SQLITE_OK;
+  }
+  bool ok = rc == SQLITE_DONE;
+  if (!ok) *error = sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return ok;
+}
+
+}  // namespace
+
+int main() {
+  seed::BlockStopSignals();
+  auto tracing = otelweb::InstallTracing({.service_name = "seed-app"});
+  seed::SpansFile spans_file(tracing);
+  otelweb::sqlite::Options sql_options;
+  sql_options.trace_connection_open = true;  // the seed's "database connection" span
+  otelweb::sqlite::Install(sql_options);     // before the first sqlite3_open
+
+  const std::string host = seed::Env("HOST", "127.0.0.1");
+  const int port = seed::EnvInt("PORT", 5000);
+  const std::string backend =
+      seed::Env("BACKEND_URL",
+                ("http://127.0.0.1:" + std::to_string(seed::EnvInt("BACKEND_PORT", 5001))).c_str());
+  const std::string db_path = seed::Env("SEED_DB", "seed.db");
+  const int timeout_ms = seed::EnvInt("FETCH_TIMEOUT_MS", 2000);
+  if (!InitDb(db_path)) return 1;
+
+  otelweb::httplib::TracedServer app;
+
+  // The before-request step: runs after the instrumentation started the
+  // request's span, so the span is current here.
+  app.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    std::string user = req.get_header_value("X-User-ID");
+    otelweb::GetCurrentSpan().SetAttribute("user.id", user.empty() ? "anonymous" : user);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  app.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("Hello, World!", "text/plain");
+  });
+
+  app.Get("/items", [&db_path](const httplib::Request&, httplib::Response& res) {
+    std::vector<Item> items;
+    std::string error;
+    if (!LoadItems(db_path, &items, &error)) {
+      res.status = 500;
+      res.set_content("{\"error\": \"" + seed::JsonEscape(error) + "\"}", "application/json");
+      return;
+    }
+    // A block of work of our own, as a child span of the request.
+    auto span = otelweb::GetTracer("seed-app").StartSpan("serialize items");
+    span.SetAttribute("items.count", static_cast<int64_t>(items.size()));
+    std::string body = "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) body += ", ";
+      body += "{\"id\": " + std::to_string(items[i].id) + ", \"name\": \"" +
+              seed::JsonEscape(items[i].name) + "\"}";
+    }
+    body += "]";
+    span.End();
+    res.set_content(body, "application/json");
+  });
+
+  app.Get("/fetch-external", [&backend, timeout_ms](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    std::string delay = req.has_param("delay") ? req.get_param_value("delay") : "1";
+    if (delay.empty() || delay.size() > 8 ||
+        delay.find_first_not_of("0123456789.") != std::string::npos) {
+      res.status = 400;  // it goes into the backend's path: numbers only
+      res.set_content("{\"error\": \"delay must be a number of seconds\"}", "application/json");
+      return;
+    }
+    seed::FetchResult r =
+        seed::Fetch(backend, "/delay/" + delay, std::chrono::milliseconds(timeout_ms));
+    if (!r.error.empty()) {
+      res.status = 500;
+      res.set_content("{\"error\": \"" + seed::JsonEscape(r.error) + "\"}", "application/json");
+      return;
+    }
+    if (r.status != 200) {
+      res.status = 500;
+      res.set_content("{\"error\": \"backend answered " + std::to_string(r.status) + "\"}",
+                      "application/json");
+      return;
+    }
+    res.set_content(r.body, "application/json");
+  });
+
+  seed::StopOnSignal stop(app);
+  int bound = port == 0 ? app.bind_to_any_port(host) : (app.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    std::fprintf(stderr, "seed-app: cannot listen on %s:%d\n", host.c_str(), port);
+    return 1;
+  }
+  std::fprintf(stderr, "seed-app listening on %d (backend %s)\n", bound, backend.c_str());
+  app.listen_after_bind();
+  std::fprintf(stderr, "seed-app stopped\n");
+  return 0;  // `tracing` flushes and shuts down here
+}

@@ -1,0 +1,140 @@
+// Small helpers shared by the two seed services (not part of otelweb).
+#pragma once
+
+#include <httplib.h>
+#include <otelweb/exporters/console.h>
+#include <otelweb/otelweb.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace seed {
+
+inline std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : fallback;
+}
+
+inline int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n < 0 || n > 65535) {
+    std::fprintf(stderr, "%s=%s is not a port number; using %d\n", name, v, fallback);
+    return fallback;
+  }
+  return static_cast<int>(n);
+}
+
+// With SEED_SPANS_FILE set, every span is also written there as one OTLP/JSON
+// line (besides whatever OTEL_TRACES_EXPORTER says): scripts/demo joins the
+// two services' files into one trace tree, the end-to-end test checks them.
+class SpansFile {
+ public:
+  explicit SpansFile(otelweb::TracingHandle& tracing) : tracing_(tracing) {
+    std::string path = Env("SEED_SPANS_FILE", "");
+    if (path.empty() || !tracing.shared_provider()) return;
+    f_ = std::fopen(path.c_str(), "a");
+    if (f_ == nullptr) {
+      std::perror(path.c_str());
+      return;
+    }
+    otelweb::ConsoleExporterOptions o;
+    o.format = otelweb::ConsoleExporterOptions::Format::kJsonLines;
+    o.out = f_;
+    tracing.provider().AddProcessor(std::make_unique<otelweb::SimpleSpanProcessor>(
+        std::make_unique<otelweb::ConsoleSpanExporter>(o)));
+  }
+  // Shuts tracing down first (flushing into the file), then closes it.
+  ~SpansFile() {
+    if (f_ == nullptr) return;
+    tracing_.Shutdown();
+    std::fclose(f_);
+  }
+  SpansFile(const SpansFile&) = delete;
+  SpansFile& operator=(const SpansFile&) = delete;
+
+ private:
+  otelweb::TracingHandle& tracing_;
+  FILE* f_ = nullptr;
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread and in the threads it
+// starts afterwards: call first thing in main(), before tracing starts its
+// export thread, so that only StopOnSignal's thread receives them.
+inline void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Blocks SIGINT/SIGTERM in every thread and stops `server` when one arrives,
+// so that main() returns normally and tracing flushes on the way out.
+// Construct before the server starts its threads.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(httplib::Server& server) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    t_ = std::thread([set, &server] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (sig != 0) server.stop();
+    });
+  }
+  ~StopOnSignal() {
+    // Wake the waiter if the server stopped for another reason.
+    pthread_kill(t_.native_handle(), SIGTERM);
+    t_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  std::thread t_;
+};
+
+inline std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace seed

@@ -1,0 +1,514 @@
+// SQLite instrumentation: sqlite3_auto_extension + sqlite3_trace_v2, errors
+// from SQLITE_CONFIG_LOG (see include/otelweb/sqlite.h).
+//
+// Locking: per-connection state is touched only with the connection's mutex
+// held (SQLite holds it while calling the trace callback; the public per-db
+// functions take it with sqlite3_db_mutex). In SQLITE_OPEN_NOMUTEX mode there
+// is no mutex and the application already guarantees one thread at a time per
+// connection. Lock order: connection mutex, then the registry mutex.
+#include "otelweb/sqlite.h"
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "otelweb/context.h"
+#include "otelweb/diagnostics.h"
+#include "sqlite/sql_text.h"
+
+// Present (non-null) when the program is linked with
+// -Wl,--wrap=sqlite3_trace_v2: then it is SQLite's own function, and a plain
+// sqlite3_trace_v2 reference would be our wrapper.
+extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, void*, void*, void*),
+                                       void*) __attribute__((weak));
+
+namespace otelweb::sqlite {
+
+namespace {
+
+using TraceFn = int (*)(unsigned, void*, void*, void*);
+constexpr std::string_view kScopeName = "otelweb.sqlite";
+
+int RealTraceV2(sqlite3* db, unsigned mask, TraceFn cb, void* ctx) {
+  if (&__real_sqlite3_trace_v2 != nullptr) return __real_sqlite3_trace_v2(db, mask, cb, ctx);
+  return sqlite3_trace_v2(db, mask, cb, ctx);
+}
+
+struct Config {
+  explicit Config(Options o) : options(std::move(o)) {}
+  Options options;
+
+  Tracer GetTracer() const noexcept {
+    if (fixed.load(std::memory_order_acquire)) return tracer;
+    try {
+      std::lock_guard<std::mutex> lock(mu);
+      if (fixed.load(std::memory_order_relaxed)) return tracer;
+      std::shared_ptr<TracerProvider> p =
+          options.tracer_provider ? options.tracer_provider : GetTracerProvider();
+      Tracer t = p->GetTracer(kScopeName, kVersion);
+      if (options.tracer_provider || p != TracerProvider::NoOp()) {
+        tracer = t;
+        fixed.store(true, std::memory_order_release);
+      }
+      return t;
+    } catch (...) {
+      return Tracer();
+    }
+  }
+
+  mutable std::mutex mu;
+  mutable std::atomic<bool> fixed{false};
+  mutable Tracer tracer;
+};
+
+// Configs are never freed: a trace callback on another thread may still be
+// reading the previous one (a few hundred bytes per Install call).
+std::atomic<Config*> g_config{nullptr};
+std::atomic<Config*> g_log_config{nullptr};  // kept across Uninstall, for log_callback
+std::mutex g_install_mu;
+std::atomic<bool> g_log_ours{false};
+bool g_log_attempted = false;  // under g_install_mu
+std::atomic<uint64_t> g_error_seq{0};
+std::atomic<bool> g_warned_log{false};
+std::atomic<bool> g_warned_hook{false};
+std::atomic<bool> g_warned_log_cb{false};
+
+// The last error SQLite logged on this thread. SQLite logs a failing
+// statement's error on the stepping thread right before the PROFILE event.
+struct PendingError {
+  uint64_t seq = 0;
+  int code = 0;
+  bool consumed = true;
+  char message[512] = {};
+};
+thread_local PendingError t_error;
+
+struct OpenStatement {
+  sqlite3_stmt* stmt;
+  Span span;
+  uint64_t start_seq;
+  int64_t rows;
+};
+
+// {db.query.summary}, else the namespace, else the system (semantic conventions).
+std::string SpanName(const internal::SqlInfo& info, std::string_view db_namespace) {
+  if (!info.summary.empty()) return info.summary;
+  if (!db_namespace.empty()) return std::string(db_namespace);
+  return "sqlite";
+}
+
+// What a statement's text gives its span, computed once per prepared
+// statement (a statement runs many times; tokenizing it each time cost more
+// than the span).
+struct StatementText {
+  sqlite3_stmt* stmt = nullptr;
+  std::string sql;  // to recognise a new statement at a reused address
+  Options::QueryText mode = Options::QueryText::kOff;
+  std::string name, operation, summary, query;
+};
+constexpr size_t kStatementCacheSize = 64;
+
+struct ConnState {
+  sqlite3* db = nullptr;
+  std::string db_namespace;
+  bool detached = false;
+  bool count_rows = false;
+  unsigned user_mask = 0;
+  TraceFn user_cb = nullptr;
+  void* user_ctx = nullptr;
+  std::vector<OpenStatement> open;
+  std::vector<StatementText> texts;  // at most kStatementCacheSize
+  size_t next_evict = 0;
+
+  const StatementText& TextFor(sqlite3_stmt* stmt, const char* sql, Options::QueryText mode) {
+    for (const StatementText& t : texts) {
+      if (t.stmt == stmt && t.mode == mode && t.sql == sql) return t;
+    }
+    StatementText* t;
+    if (texts.size() < kStatementCacheSize) {
+      t = &texts.emplace_back();
+    } else {
+      t = &texts[next_evict++ % kStatementCacheSize];
+    }
+    t->stmt = stmt;
+    t->sql = sql;
+    t->mode = mode;
+    internal::SqlInfo info = internal::AnalyzeSql(t->sql);
+    t->name = SpanName(info, db_namespace);
+    t->operation = std::move(info.operation);
+    t->summary = std::move(info.summary);
+    t->query.clear();
+    if (mode == Options::QueryText::kSanitized) {
+      internal::SanitizeSql(t->sql, &t->query);
+    } else if (mode == Options::QueryText::kRaw) {
+      t->query = t->sql;
+    }
+    return *t;
+  }
+};
+
+std::mutex& RegistryMutex() {
+  static auto* m = new std::mutex;
+  return *m;
+}
+std::unordered_map<sqlite3*, ConnState*>& Registry() {
+  static auto* r = new std::unordered_map<sqlite3*, ConnState*>;
+  return *r;
+}
+
+ConnState* Lookup(sqlite3* db) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  auto it = Registry().find(db);
+  return it == Registry().end() ? nullptr : it->second;
+}
+
+class DbLock {
+ public:
+  explicit DbLock(sqlite3* db) : m_(sqlite3_db_mutex(db)) { sqlite3_mutex_enter(m_); }
+  ~DbLock() { sqlite3_mutex_leave(m_); }
+  DbLock(const DbLock&) = delete;
+  DbLock& operator=(const DbLock&) = delete;
+
+ private:
+  sqlite3_mutex* m_;
+};
+
+std::string_view ErrorDescription(std::string_view msg) {
+  if (msg.starts_with("abort at ")) {
+    size_t p = msg.rfind("]: ");
+    if (p != std::string_view::npos) return msg.substr(p + 3);
+  } else if (msg.starts_with("statement aborts at ")) {
+    size_t p = msg.rfind("] ");
+    if (p != std::string_view::npos) return msg.substr(p + 2);
+  }
+  return msg;
+}
+
+void MarkError(SpanRef span, int code, std::string_view description) noexcept {
+  try {
+    std::string name = internal::SqliteCodeName(code);
+    span.SetAttribute("error.type", name);
+    span.SetAttribute("db.response.status_code", std::to_string(code));
+    span.SetStatus(StatusCode::kError, description);
+  } catch (...) {
+  }
+}
+
+void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, const char* x) {
+  const char* sql = sqlite3_sql(stmt);
+  // A trigger sub-program reports "-- TRIGGER name" (and its own statements)
+  // for the same sqlite3_stmt: only the top-level text is the statement's.
+  if (sql == nullptr || x != sql) return;
+  for (size_t i = 0; i < cs->open.size(); ++i) {
+    if (cs->open[i].stmt == stmt) {  // a stale span (its end was never reported)
+      cs->open[i] = std::move(cs->open.back());
+      cs->open.pop_back();
+      break;
+    }
+  }
+  if (Context::Current().instrumentation_suppressed()) return;
+  Tracer tracer = cfg->GetTracer();
+  if (!tracer.Enabled()) return;
+
+  const StatementText& text = cs->TextFor(stmt, sql, cfg->options.query_text);
+  KeyValue attrs[5];
+  size_t n = 0;
+  attrs[n++] = {"db.system.name", "sqlite"};
+  if (!cs->db_namespace.empty()) attrs[n++] = {"db.namespace", cs->db_namespace};
+  if (!text.operation.empty()) attrs[n++] = {"db.operation.name", text.operation};
+  if (!text.summary.empty()) attrs[n++] = {"db.query.summary", text.summary};
+  if (text.mode != Options::QueryText::kOff) attrs[n++] = {"db.query.text", text.query};
+  SpanOptions so;
+  so.kind = SpanKind::kClient;
+  so.attributes = Attributes(attrs, n);
+  Span span = tracer.StartSpan(text.name, so);
+  if (cfg->options.statement_hook) {
+    try {
+      cfg->options.statement_hook(span.Ref(), stmt);
+    } catch (...) {
+      LogOnce(g_warned_hook, LogLevel::kWarning,
+              "otelweb::sqlite statement_hook threw an exception (ignored; reported once)");
+    }
+  }
+  cs->open.push_back({stmt, std::move(span), g_error_seq.load(std::memory_order_relaxed), 0});
+}
+
+void OnStatementEnd(ConnState* cs, sqlite3_stmt* stmt) {
+  for (size_t i = 0; i < cs->open.size(); ++i) {
+    if (cs->open[i].stmt != stmt) continue;
+    OpenStatement o = std::move(cs->open[i]);
+    if (i + 1 != cs->open.size()) cs->open[i] = std::move(cs->open.back());
+    cs->open.pop_back();
+    PendingError& e = t_error;
+    if (!e.consumed && e.seq > o.start_seq) {
+      e.consumed = true;
+      MarkError(o.span, e.code, ErrorDescription(e.message));
+    }
+    if (cs->count_rows) o.span.SetAttribute("db.response.returned_rows", o.rows);
+    o.span.End();
+    return;
+  }
+}
+
+int OnTrace(unsigned type, void* ctx, void* p, void* x) noexcept {
+  auto* cs = static_cast<ConnState*>(ctx);
+  if (!cs->detached) {
+    try {
+      switch (type) {
+        case SQLITE_TRACE_STMT:
+          if (const Config* cfg = g_config.load(std::memory_order_acquire)) {
+            OnStatementStart(cs, cfg, static_cast<sqlite3_stmt*>(p), static_cast<const char*>(x));
+          }
+          break;
+        case SQLITE_TRACE_PROFILE:
+          if (!cs->open.empty()) OnStatementEnd(cs, static_cast<sqlite3_stmt*>(p));
+          break;
+        case SQLITE_TRACE_ROW:
+          for (OpenStatement& o : cs->open) {
+            if (o.stmt == p) ++o.rows;
+          }
+          break;
+        case SQLITE_TRACE_CLOSE:
+          cs->open.clear();  // ends what is left
+          break;
+        default:
+          break;
+      }
+    } catch (...) {
+    }
+  }
+  if (cs->user_cb != nullptr && (cs->user_mask & type) != 0) {
+    return cs->user_cb(type, cs->user_ctx, p, x);
+  }
+  return 0;
+}
+
+int ApplyMask(ConnState* cs) {
+  unsigned mask = SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE;
+  if (cs->count_rows) mask |= SQLITE_TRACE_ROW;
+  if (cs->user_cb != nullptr) mask |= cs->user_mask;
+  return RealTraceV2(cs->db, mask, OnTrace, cs);
+}
+
+// The connection owns its state through a function registration: SQLite
+// calls this destructor when the connection closes (or when the registration
+// fails), whatever happened to the trace callback meanwhile.
+void DestroyState(void* p) {
+  auto* cs = static_cast<ConnState*>(p);
+  {
+    std::lock_guard<std::mutex> lock(RegistryMutex());
+    auto it = Registry().find(cs->db);
+    if (it != Registry().end() && it->second == cs) Registry().erase(it);
+  }
+  delete cs;
+}
+
+void NullFunction(sqlite3_context* ctx, int, sqlite3_value**) { sqlite3_result_null(ctx); }
+
+std::string Basename(const char* path) {
+  if (path == nullptr) return {};
+  std::string_view p(path);
+  size_t slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+bool Attach(sqlite3* db, const Config* cfg) {
+  DbLock lock(db);
+  ConnState* cs = Lookup(db);
+  if (cs == nullptr) {
+    cs = new ConnState;
+    cs->db = db;
+    cs->db_namespace = Basename(sqlite3_db_filename(db, "main"));
+    {
+      std::lock_guard<std::mutex> reg(RegistryMutex());
+      Registry()[db] = cs;
+    }
+    int rc = sqlite3_create_function_v2(db, "otelweb_sqlite_connection", 0, SQLITE_UTF8, cs,
+                                        NullFunction, nullptr, nullptr, DestroyState);
+    if (rc != SQLITE_OK) return false;  // SQLite called DestroyState already
+  }
+  cs->detached = false;
+  cs->count_rows = cfg != nullptr && cfg->options.count_rows;
+  return ApplyMask(cs) == SQLITE_OK;
+}
+
+void EmitConnectSpan(const Config* cfg, sqlite3* db) noexcept {
+  try {
+    if (Context::Current().instrumentation_suppressed()) return;
+    std::string ns = Basename(sqlite3_db_filename(db, "main"));
+    KeyValue attrs[2];
+    size_t n = 0;
+    attrs[n++] = {"db.system.name", "sqlite"};
+    if (!ns.empty()) attrs[n++] = {"db.namespace", ns};
+    SpanOptions so;
+    so.kind = SpanKind::kClient;
+    so.attributes = Attributes(attrs, n);
+    Span span = cfg->GetTracer().StartSpan(ns.empty() ? "connect" : "connect " + ns, so);
+    span.End();
+  } catch (...) {
+  }
+}
+
+// A statement that failed to prepare: SQLite logs "<message> in \"<sql>\"".
+void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noexcept {
+  try {
+    size_t in = msg.find(" in \"");
+    if (in == std::string_view::npos || msg.size() < in + 6 || msg.back() != '"') return;
+    if (Context::Current().instrumentation_suppressed()) return;
+    Tracer tracer = cfg->GetTracer();
+    if (!tracer.Enabled()) return;
+    std::string_view sql = msg.substr(in + 5, msg.size() - in - 6);
+    internal::SqlInfo info = internal::AnalyzeSql(sql);
+    std::string query;
+    const bool want_text = cfg->options.query_text != Options::QueryText::kOff;
+    if (cfg->options.query_text == Options::QueryText::kSanitized) {
+      internal::SanitizeSql(sql, &query);
+    } else if (want_text) {
+      query.assign(sql);
+    }
+    KeyValue attrs[4];
+    size_t n = 0;
+    attrs[n++] = {"db.system.name", "sqlite"};
+    if (!info.operation.empty()) attrs[n++] = {"db.operation.name", info.operation};
+    if (!info.summary.empty()) attrs[n++] = {"db.query.summary", info.summary};
+    if (want_text) attrs[n++] = {"db.query.text", query};
+    SpanOptions so;
+    so.kind = SpanKind::kClient;
+    so.attributes = Attributes(attrs, n);
+    Span span = tracer.StartSpan(SpanName(info, {}), so);
+    MarkError(span, code, msg.substr(0, in));
+    span.End();
+  } catch (...) {
+  }
+}
+
+void OnLog(void*, int code, const char* message) noexcept {
+  if (message == nullptr) message = "";
+  if (const Config* lc = g_log_config.load(std::memory_order_acquire);
+      lc && lc->options.log_callback) {
+    try {
+      lc->options.log_callback(code, message);
+    } catch (...) {
+      LogOnce(g_warned_log_cb, LogLevel::kWarning,
+              "otelweb::sqlite log_callback threw an exception (ignored; reported once)");
+    }
+  }
+  const int primary = code & 0xff;
+  if (primary == SQLITE_OK || primary == SQLITE_NOTICE || primary == SQLITE_WARNING ||
+      primary == SQLITE_SCHEMA || primary == SQLITE_ROW || primary == SQLITE_DONE) {
+    return;
+  }
+  std::string_view msg(message);
+  PendingError& e = t_error;
+  e.seq = g_error_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+  e.code = code;
+  size_t len = std::min(msg.size(), sizeof(e.message) - 1);
+  std::memcpy(e.message, msg.data(), len);
+  e.message[len] = '\0';
+  const bool runtime = msg.starts_with("abort at ") || msg.starts_with("statement aborts at ");
+  e.consumed = !runtime && msg.find(" in \"") != std::string_view::npos && msg.ends_with('"');
+  if (e.consumed) {  // a prepare error: it belongs to no running statement
+    const Config* cfg = g_config.load(std::memory_order_acquire);
+    if (cfg != nullptr && cfg->options.trace_prepare_errors) EmitPrepareErrorSpan(cfg, code, msg);
+  }
+}
+
+extern "C" int OtelwebSqliteAutoExtension(sqlite3* db, const char**, const sqlite3_api_routines*) {
+  const Config* cfg = g_config.load(std::memory_order_acquire);
+  if (cfg == nullptr) return SQLITE_OK;
+  Attach(db, cfg);
+  if (cfg->options.trace_connection_open) EmitConnectSpan(cfg, db);
+  return SQLITE_OK;  // never fail the application's open
+}
+
+void (*AutoExtensionEntry())(void) {
+  return reinterpret_cast<void (*)(void)>(&OtelwebSqliteAutoExtension);
+}
+
+}  // namespace
+
+bool Install(Options options) {
+  std::lock_guard<std::mutex> lock(g_install_mu);
+  if (!g_log_attempted || !g_log_ours.load()) {
+    g_log_attempted = true;
+    // Only possible before SQLite initializes (sqlite3_auto_extension below
+    // initializes it).
+    int rc = sqlite3_config(SQLITE_CONFIG_LOG, &OnLog, nullptr);
+    g_log_ours.store(rc == SQLITE_OK);
+    if (rc != SQLITE_OK) {
+      LogOnce(g_warned_log, LogLevel::kWarning,
+              "otelweb::sqlite::Install was called after SQLite initialized (a database was "
+              "opened earlier): failed statements are not marked as errors on their spans; call "
+              "Install before the first sqlite3_open");
+    }
+  }
+  auto* cfg = new Config(std::move(options));
+  static auto* all_configs = new std::vector<std::unique_ptr<Config>>;  // kept: see g_config
+  all_configs->emplace_back(cfg);
+  g_log_config.store(cfg, std::memory_order_release);
+  g_config.store(cfg, std::memory_order_release);
+  return sqlite3_auto_extension(AutoExtensionEntry()) == SQLITE_OK;
+}
+
+void Uninstall() {
+  std::lock_guard<std::mutex> lock(g_install_mu);
+  sqlite3_cancel_auto_extension(AutoExtensionEntry());
+  g_config.store(nullptr, std::memory_order_release);
+}
+
+bool IsInstalled() { return g_config.load(std::memory_order_acquire) != nullptr; }
+
+bool ErrorDetailsAvailable() { return g_log_ours.load(); }
+
+bool Instrument(sqlite3* db) {
+  if (db == nullptr) return false;
+  return Attach(db, g_config.load(std::memory_order_acquire));
+}
+
+void Uninstrument(sqlite3* db) {
+  if (db == nullptr) return;
+  DbLock lock(db);
+  ConnState* cs = Lookup(db);
+  if (cs == nullptr || cs->detached) return;
+  cs->open.clear();
+  cs->detached = true;
+  if (cs->user_cb != nullptr) {
+    RealTraceV2(db, cs->user_mask, cs->user_cb, cs->user_ctx);
+  } else {
+    RealTraceV2(db, 0, nullptr, nullptr);
+  }
+}
+
+bool IsInstrumented(sqlite3* db) {
+  if (db == nullptr) return false;
+  DbLock lock(db);
+  ConnState* cs = Lookup(db);
+  return cs != nullptr && !cs->detached;
+}
+
+int SetTraceCallback(sqlite3* db, unsigned mask, TraceFn callback, void* context) {
+  if (db == nullptr) return RealTraceV2(db, mask, callback, context);
+  DbLock lock(db);
+  ConnState* cs = Lookup(db);
+  if (cs == nullptr) return RealTraceV2(db, mask, callback, context);
+  const bool none = mask == 0 || callback == nullptr;
+  cs->user_mask = none ? 0 : mask;
+  cs->user_cb = none ? nullptr : callback;
+  cs->user_ctx = none ? nullptr : context;
+  if (cs->detached) return RealTraceV2(db, mask, callback, context);
+  return ApplyMask(cs);
+}
+
+}  // namespace otelweb::sqlite
+
+// The target of -Wl,--wrap=sqlite3_trace_v2: the application's own calls.
+extern "C" int __wrap_sqlite3_trace_v2(sqlite3* db, unsigned mask,
+                                       int (*callback)(unsigned, void*, void*, void*),
+                                       void* context) {
+  return otelweb::sqlite::SetTraceCallback(db, mask, callback, context);
+}
