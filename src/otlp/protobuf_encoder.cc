@@ -224,7 +224,7 @@ struct ProtobufEncoder::Impl {
       b.End(lk, 2);
     }
     OptUint(Tag(14, kVarint), s.dropped_links());
-    if (s.status() != StatusCode::kUnset || !s.status_description().empty()) {
+    {  // always present, as in the JSON rendering
       size_t st = b.Begin(Tag(15, kLen), 1);
       OptString(Tag(2, kLen), s.status_description());
       OptUint(Tag(3, kVarint), static_cast<uint32_t>(s.status()));
