@@ -3,6 +3,7 @@
 #include "receiver.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
@@ -229,9 +230,56 @@ class TraceServiceImpl final : public pbc::TraceService::Service {
   std::shared_ptr<Receiver::State> s_;
 };
 
+// Counting-only gRPC service (keep_requests = false): spans are counted in the
+// raw bytes, so the receiver's parsing does not dominate throughput figures.
+class RawTraceService final : public grpc::CallbackGenericService {
+ public:
+  explicit RawTraceService(std::shared_ptr<Receiver::State> s) : s_(std::move(s)) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor(std::shared_ptr<Receiver::State> s, bool ok) : s_(std::move(s)) {
+        if (!ok) {
+          Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+          return;
+        }
+        StartRead(&req_);
+      }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"));
+          return;
+        }
+        std::vector<grpc::Slice> slices;
+        std::string bytes;
+        if (req_.Dump(&slices).ok()) {
+          for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+        }
+        {
+          std::lock_guard<std::mutex> lock(s_->mu);
+          ++s_->attempts;
+        }
+        s_->Accept(Request(), CountSpans(bytes));
+        StartWriteAndFinish(&resp_, grpc::WriteOptions(), grpc::Status::OK);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      std::shared_ptr<Receiver::State> s_;
+      grpc::ByteBuffer req_;
+      grpc::ByteBuffer resp_{nullptr, 0};
+    };
+    return new Reactor(s_, ctx->method() == "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+  }
+
+ private:
+  std::shared_ptr<Receiver::State> s_;
+};
+
 struct Servers {
   std::unique_ptr<httplib::Server> http;
   std::thread http_thread;
+  std::unique_ptr<RawTraceService> raw;
   std::unique_ptr<TraceServiceImpl> service;
   std::unique_ptr<grpc::Server> grpc;
 };
@@ -334,7 +382,12 @@ Receiver::Receiver(ReceiverOptions options) : options_(std::move(options)), s_(s
     creds = grpc::InsecureServerCredentials();
   }
   b.AddListeningPort("127.0.0.1:" + std::to_string(options_.grpc_port), creds, &grpc_port_);
-  b.RegisterService(sv->service.get());
+  if (options_.keep_requests) {
+    b.RegisterService(sv->service.get());
+  } else {
+    sv->raw = std::make_unique<RawTraceService>(s_);
+    b.RegisterCallbackGenericService(sv->raw.get());
+  }
   b.SetMaxReceiveMessageSize(64 << 20);
   sv->grpc = b.BuildAndStart();
   std::lock_guard<std::mutex> lock(g_servers_mu);
