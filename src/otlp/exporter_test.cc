@@ -2,8 +2,14 @@
 // transport with and without gzip, headers, retries, Retry-After and
 // RetryInfo, non-retryable errors, partial success, collector down or late,
 // slow collector and shutdown deadlines, TLS and mutual TLS, InstallTracing.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdlib>
@@ -391,6 +397,120 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
 
 INSTANTIATE_TEST_SUITE_P(Otlp, Tls, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf),
                          [](const auto& i) { return std::string(i.param == Protocol::kGrpc ? "Grpc" : "Http"); });
+
+// A TCP relay on 127.0.0.1 that counts the bytes the client sends: proof of
+// compression on the wire, whatever the receiving library hides.
+class CountingRelay {
+ public:
+  explicit CountingRelay(int target_port) : target_(target_port) {
+    lfd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(lfd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~CountingRelay() {
+    stop_ = true;
+    thread_.join();
+    ::close(lfd_);
+  }
+  int port() const { return port_; }
+  uint64_t upstream_bytes() const { return up_.load(); }
+
+ private:
+  void Run() {
+    std::vector<std::pair<int, int>> pairs;  // client, server
+    while (!stop_) {
+      std::vector<pollfd> fds{{lfd_, POLLIN, 0}};
+      for (auto& [c, sv] : pairs) {
+        fds.push_back({c, POLLIN, 0});
+        fds.push_back({sv, POLLIN, 0});
+      }
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        int c = ::accept(lfd_, nullptr, nullptr);
+        int sv = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(uint16_t(target_));
+        if (::connect(sv, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+          pairs.emplace_back(c, sv);
+        } else {
+          ::close(c);
+          ::close(sv);
+        }
+      }
+      char buf[65536];
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        for (int dir = 0; dir < 2; ++dir) {
+          if (!(fds[1 + 2 * i + dir].revents & (POLLIN | POLLHUP))) continue;
+          int from = dir == 0 ? pairs[i].first : pairs[i].second;
+          int to = dir == 0 ? pairs[i].second : pairs[i].first;
+          ssize_t n = ::read(from, buf, sizeof buf);
+          if (n <= 0) {
+            ::shutdown(to, SHUT_WR);
+            continue;
+          }
+          if (dir == 0) up_ += uint64_t(n);
+          for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(to, buf + off, size_t(n - off));
+            if (w <= 0) break;
+            off += w;
+          }
+        }
+      }
+    }
+    for (auto& [c, sv] : pairs) {
+      ::close(c);
+      ::close(sv);
+    }
+  }
+  int target_;
+  int lfd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> up_{0};
+  std::thread thread_;
+};
+
+class Wire : public ::testing::TestWithParam<Protocol> {};
+
+TEST_P(Wire, GzipShrinksTheBytesOnTheWire) {
+  Receiver rx;
+  uint64_t bytes[2] = {0, 0};
+  for (int gz = 0; gz < 2; ++gz) {
+    bool grpc = GetParam() == Protocol::kGrpc;
+    CountingRelay relay(grpc ? rx.grpc_port() : rx.http_port());
+    auto o = For(rx, GetParam(), gz == 1);
+    o.endpoint = grpc ? "http://127.0.0.1:" + std::to_string(relay.port())
+                      : "http://127.0.0.1:" + std::to_string(relay.port()) + "/v1/traces";
+    uint64_t before = rx.spans();
+    {
+      Pipeline p(o);
+      for (int i = 0; i < 5; ++i) {
+        Span s = p.tracer.StartSpan("compressible");
+        s.SetAttribute("payload", std::string(20000, 'a' + char(i)));
+      }
+      ASSERT_TRUE(rx.WaitForSpans(before + 5, 10s));
+    }
+    bytes[gz] = relay.upstream_bytes();
+  }
+  EXPECT_GT(bytes[0], 100000u);
+  EXPECT_LT(bytes[1] * 5, bytes[0]) << "plain " << bytes[0] << " gzip " << bytes[1];
+}
+
+INSTANTIATE_TEST_SUITE_P(Otlp, Wire, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson),
+                         [](const auto& i) {
+                           return std::string(i.param == Protocol::kGrpc           ? "Grpc"
+                                              : i.param == Protocol::kHttpProtobuf ? "HttpProtobuf"
+                                                                                   : "HttpJson");
+                         });
 
 // Environment-only configuration through the exporter (not just ResolveOptions).
 TEST(OtlpEnv, EnvironmentConfiguresTheExporterEndToEnd) {
