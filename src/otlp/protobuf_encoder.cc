@@ -50,6 +50,14 @@ struct Peek : SpanData {
     const auto& v = s.*attrs;
     Lines(v.data(), v.size() * sizeof(v[0]));
   }
+  static const std::vector<otelweb::internal::AttrSlot>& SlotsOf(const SpanData& s) noexcept {
+    constexpr auto attrs = &Peek::attrs_;
+    return s.*attrs;
+  }
+  static const char* ArenaOf(const SpanData& s) noexcept {
+    constexpr auto arena = &Peek::arena_;
+    return (s.*arena).data();
+  }
   static void Bytes(const SpanData& s) noexcept {
     constexpr auto arena = &Peek::arena_;
     const otelweb::internal::Arena& a = s.*arena;
@@ -146,6 +154,56 @@ struct ProtobufEncoder::Impl {
     b.End(any, 1);
   }
 
+  // One scalar attribute with sizes computed up front and written in one go.
+  // False (nothing written) when a string needs UTF-8 repair.
+  [[gnu::always_inline]] bool ScalarKeyValue(uint32_t tag, const otelweb::internal::AttrSlot& a, const char* base) {
+    std::string_view key(base + a.key_off, a.key_len);
+    if (!Ascii(key)) return false;
+    std::string_view str;
+    size_t any_len;
+    switch (a.type) {
+      case AttributeType::kBool: any_len = 2; break;
+      case AttributeType::kInt: any_len = 1 + internal::VarintSize(static_cast<uint64_t>(a.v.i)); break;
+      case AttributeType::kDouble: any_len = 9; break;
+      default:
+        str = std::string_view(base + a.v.r.off, a.v.r.len);
+        if (!Ascii(str)) return false;
+        any_len = 1 + internal::VarintSize(str.size()) + str.size();
+    }
+    size_t kv_len = 1 + internal::VarintSize(key.size()) + key.size() + 1 + internal::VarintSize(any_len) + any_len;
+    char* p = b.Tail(kv_len + 16);
+    p = WireBuffer::PutVarint(p, tag);
+    p = WireBuffer::PutVarint(p, kv_len);
+    *p++ = static_cast<char>(Tag(1, kLen));
+    p = WireBuffer::PutVarint(p, key.size());
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
+    *p++ = static_cast<char>(Tag(2, kLen));
+    p = WireBuffer::PutVarint(p, any_len);
+    switch (a.type) {
+      case AttributeType::kBool:
+        *p++ = static_cast<char>(Tag(2, kVarint));
+        *p++ = a.v.b ? 1 : 0;
+        break;
+      case AttributeType::kInt:
+        *p++ = static_cast<char>(Tag(3, kVarint));
+        p = WireBuffer::PutVarint(p, static_cast<uint64_t>(a.v.i));
+        break;
+      case AttributeType::kDouble:
+        *p++ = static_cast<char>(Tag(4, kFixed64));
+        std::memcpy(p, &a.v.d, 8);
+        p += 8;
+        break;
+      default:
+        *p++ = static_cast<char>(Tag(1, kLen));
+        p = WireBuffer::PutVarint(p, str.size());
+        if (!str.empty()) std::memcpy(p, str.data(), str.size());
+        p += str.size();
+    }
+    b.Commit(p);
+    return true;
+  }
+
   void KeyValueView(uint32_t tag, const AttributeView& v) {
     size_t kv = b.Begin(tag, 1);
     String(Tag(1, kLen), v.key());
@@ -195,7 +253,20 @@ struct ProtobufEncoder::Impl {
     b.Fixed64(static_cast<uint64_t>(s.start_ns()));
     b.Varint(Tag(8, kFixed64));
     b.Fixed64(static_cast<uint64_t>(s.end_ns()));
-    for (size_t i = 0, n = s.attribute_count(); i < n; ++i) KeyValueView(Tag(9, kLen), s.attribute(i));
+    {
+      // Scalars straight from the span's attribute slots (the hot case);
+      // arrays through the public view.
+      const auto& slots = Peek::SlotsOf(s);
+      const char* base = Peek::ArenaOf(s);
+      for (size_t i = 0, n = slots.size(); i < n; ++i) {
+        const otelweb::internal::AttrSlot& a = slots[i];
+        if (a.type >= AttributeType::kBoolArray || a.type == AttributeType::kNone) {
+          KeyValueView(Tag(9, kLen), s.attribute(i));
+          continue;
+        }
+        if (!ScalarKeyValue(Tag(9, kLen), a, base)) KeyValueView(Tag(9, kLen), s.attribute(i));
+      }
+    }
     OptUint(Tag(10, kVarint), s.dropped_attributes());
     for (size_t e = 0, n = s.event_count(); e < n; ++e) {
       size_t ev = b.Begin(Tag(11, kLen), 2);

@@ -110,6 +110,22 @@ class WireBuffer {
     *p = static_cast<char>(len);
   }
 
+  // Raw writing: Tail(k) reserves k bytes and returns where to write;
+  // Commit(end) sets the size to `end` (which must lie within the reserve).
+  [[gnu::always_inline]] char* Tail(size_t k) {
+    Reserve(k);
+    return s_.data() + n_;
+  }
+  [[gnu::always_inline]] void Commit(const char* end) { n_ = static_cast<size_t>(end - s_.data()); }
+  [[gnu::always_inline]] static char* PutVarint(char* p, uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    return p;
+  }
+
   // The finished bytes (valid until the next Clear / write).
   const std::string& Finish() {
     s_.resize(n_);
