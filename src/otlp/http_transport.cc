@@ -144,10 +144,17 @@ class HttpTransport final : public Transport {
     }
     if (code != CURLE_OK) {
       // Connection refused, reset, DNS, TLS handshake, timeout: transient.
-      r.kind = code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_CERTPROBLEM || code == CURLE_URL_MALFORMAT ||
-                       code == CURLE_UNSUPPORTED_PROTOCOL
-                   ? SendResult::Kind::kFatal
-                   : SendResult::Kind::kRetryable;
+      // Configuration and certificate problems do not heal by retrying.
+      switch (code) {
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CIPHER:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_COULDNT_RESOLVE_PROXY: r.kind = SendResult::Kind::kFatal; break;
+        default: r.kind = SendResult::Kind::kRetryable;
+      }
       r.error = std::string("HTTP request to ") + o_.url + " failed: " + curl_easy_strerror(code);
       return r;
     }
