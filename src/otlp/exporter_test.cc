@@ -256,10 +256,15 @@ TEST_P(Down, CollectorDownShutdownMeetsItsDeadlineAndSpanEndIsNotBlocked) {
   bo.schedule_delay = 10ms;
   bo.max_export_batch_size = 512;
   Pipeline p(o, /*batch=*/true, bo);
-  // Span end stays fast while the exporter retries against nothing.
+  uint64_t dropped_before = GetSdkCounters().spans_dropped_queue_full;
+  // Span end stays fast while the exporter retries against nothing, and
+  // memory stays bounded: what does not fit in the queue is dropped and counted.
   auto t0 = Clock::now();
   for (int i = 0; i < 5000; ++i) p.tracer.StartSpan("s").End();
   EXPECT_LT(Clock::now() - t0, 5s);
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 5000; ++i) p.tracer.StartSpan("s").End();
+  EXPECT_GE(GetSdkCounters().spans_dropped_queue_full - dropped_before, 5000u);
   std::this_thread::sleep_for(300ms);  // the worker is now inside a retrying export
   t0 = Clock::now();
   p.provider->Shutdown(1s);
