@@ -3,56 +3,15 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <regex>
 
 #include "otelweb/exporters/otlp.h"
 #include "otlp/otlp_test_util.h"
+#include "receiver.h"
 
 namespace otelweb::otlp {
 namespace {
 
 namespace pb = ::opentelemetry::proto;
-
-std::string Base64(const std::string& bin) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bin.size(); i += 3) {
-    uint32_t v = uint8_t(bin[i]) << 16 | uint8_t(bin[i + 1]) << 8 | uint8_t(bin[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
-  }
-  if (i + 1 == bin.size()) {
-    uint32_t v = uint8_t(bin[i]) << 16;
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bin.size()) {
-    uint32_t v = uint8_t(bin[i]) << 16 | uint8_t(bin[i + 1]) << 8;
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    out += k[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-// OTLP/JSON -> proto3 JSON: ids are hex in OTLP/JSON, base64 in proto3 JSON.
-std::string HexIdsToBase64(const std::string& json) {
-  static const std::regex id("\"(traceId|spanId|parentSpanId)\":\"([0-9a-f]*)\"");
-  std::string out;
-  auto begin = std::sregex_iterator(json.begin(), json.end(), id);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
-    out.append(json, last, size_t(m.position(0)) - last);
-    std::string hex = m[2].str(), bin;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) bin += char(std::stoi(hex.substr(i, 2), nullptr, 16));
-    out += "\"" + m[1].str() + "\":\"" + Base64(bin) + "\"";
-    last = size_t(m.position(0) + m.length(0));
-  }
-  out.append(json, last);
-  return out;
-}
 
 TEST(OtlpJson, ParsesAsTheSameRequestAsProtobuf) {
   testing::SpanSource a("svc-a"), b("svc-b");
@@ -77,7 +36,7 @@ TEST(OtlpJson, ParsesAsTheSameRequestAsProtobuf) {
   EXPECT_NE(json.find("\"parentSpanId\":\"1112131415161718\""), std::string::npos);
 
   pb::collector::trace::v1::ExportTraceServiceRequest req;
-  auto st = google::protobuf::util::JsonStringToMessage(HexIdsToBase64(json), &req);
+  auto st = google::protobuf::util::JsonStringToMessage(testing::OtlpJsonToProto3Json(json), &req);
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(req.resource_spans_size(), 2);
   testing::ExpectRequestsMatch({req}, all);
