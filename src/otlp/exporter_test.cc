@@ -130,6 +130,21 @@ TEST_P(Transports, RetryableFailuresThenSuccessDeliverEachSpanOnce) {
   EXPECT_EQ(c.spans_dropped, 0u);
 }
 
+TEST_P(Transports, SlowAnswersWithinTheTimeoutAreWaitedFor) {
+  Receiver rx;
+  rx.SetDelay(300ms);
+  auto o = For(rx, GetParam().protocol, GetParam().gzip);
+  o.timeout = 10s;
+  Pipeline p(o);
+  p.tracer.StartSpan("slow-1").End();
+  p.tracer.StartSpan("slow-2").End();
+  EXPECT_EQ(rx.spans(), 2u);
+  EXPECT_EQ(rx.attempts(), 2u);
+  auto c = p.exporter->counters();
+  EXPECT_EQ(c.retries, 0u);
+  EXPECT_EQ(c.spans_exported, 2u);
+}
+
 TEST_P(Transports, NonRetryableErrorDropsAndCounts) {
   Receiver rx;
   Fault f;
