@@ -405,7 +405,7 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
   ro.client_ca_file = F("ca.pem");
   Receiver rx(ro);
   testing::ScopedEnv env;
-  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", GetParam() == Protocol::kGrpc ? "grpc" : "http/protobuf");
+  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", std::string(ProtocolName(GetParam())));
   env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", GetParam() == Protocol::kGrpc ? rx.grpc_endpoint() : rx.http_url());
   env.Set("OTEL_EXPORTER_OTLP_CERTIFICATE", F("ca.pem"));
   env.Set("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", F("client.pem"));
@@ -417,8 +417,12 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
   ASSERT_TRUE(rx.WaitForSpans(1, 10s));
 }
 
-INSTANTIATE_TEST_SUITE_P(Otlp, Tls, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf),
-                         [](const auto& i) { return std::string(i.param == Protocol::kGrpc ? "Grpc" : "Http"); });
+INSTANTIATE_TEST_SUITE_P(Otlp, Tls, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson),
+                         [](const auto& i) {
+                           return std::string(i.param == Protocol::kGrpc           ? "Grpc"
+                                              : i.param == Protocol::kHttpProtobuf ? "Http"
+                                                                                   : "HttpJson");
+                         });
 
 // A TCP relay on 127.0.0.1 that counts the bytes the client sends: proof of
 // compression on the wire, whatever the receiving library hides.
