@@ -306,7 +306,7 @@ TEST_P(Down, CollectorUpLateGetsEverySpanOnce) {
   bo.schedule_delay = 10ms;
   Pipeline p(o, true, bo);
   for (int i = 0; i < 100; ++i) p.tracer.StartSpan("late-" + std::to_string(i)).End();
-  std::this_thread::sleep_for(700ms);
+  std::this_thread::sleep_for(2500ms);  // several failed attempts (and gRPC reconnect backoffs)
   ReceiverOptions ro;
   ro.http_port = hport;
   ro.grpc_port = gport;

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
@@ -66,6 +67,13 @@ class GrpcTransport final : public Transport {
   GrpcTransport(const ResolvedOtlpOptions& o, std::shared_ptr<grpc::ChannelCredentials> creds) : o_(o) {
     grpc::ChannelArguments args;
     args.SetUserAgentPrefix("OTel-OTLP-Exporter-Cpp-otelweb/" + std::string(kVersion));
+    // The channel's own reconnect backoff (default: up to 120 s) must not
+    // outlast ours, or a collector that comes back is seen late.
+    int initial = int(std::clamp<int64_t>(o.initial_backoff.count(), 10, 1000));
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, int(std::clamp<int64_t>(o.max_backoff.count(), initial, 30000)));
+    args.SetMaxSendMessageSize(-1);
     channel_ = grpc::CreateCustomChannel(o.grpc_target, creds, args);
     stub_ = std::make_unique<grpc::GenericStub>(channel_);
     for (const auto& [k, v] : o.headers) {
