@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 static double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 int main(int argc, char** argv) {
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
 
   otlp::OtlpExporterOptions eo;
   eo.read_environment = false;
-  eo.protocol = proto == "grpc" ? otlp::Protocol::kGrpc
+  eo.protocol = proto == "grpc"        ? otlp::Protocol::kGrpc
                 : proto == "http/json" ? otlp::Protocol::kHttpJson
                                        : otlp::Protocol::kHttpProtobuf;
   eo.endpoint = eo.protocol == otlp::Protocol::kGrpc ? rx.grpc_endpoint() : rx.http_url();
@@ -85,11 +86,13 @@ int main(int argc, char** argv) {
   provider.Shutdown(std::chrono::seconds(10));
   auto c = ex->counters();
   auto pc = b->counters();
-  std::printf("%s%s: %.0f spans/s exported (%llu spans in %.2f s), %llu dropped (queue full), %llu requests, "
-              "%.2f us CPU per exported span (all threads, receiver included)\n",
-              proto.c_str(), gzip ? "+gzip" : "", double(at_end) / elapsed, (unsigned long long)at_end, elapsed,
-              (unsigned long long)pc.dropped_queue_full, (unsigned long long)c.requests,
-              at_end ? cpu * 1e6 / double(at_end) : 0.0);
+  std::printf(
+      "%s%s: %.0f spans/s exported (%llu spans in %.2f s), %llu dropped (queue full), %llu "
+      "requests, "
+      "%.2f us CPU per exported span (all threads, receiver included)\n",
+      proto.c_str(), gzip ? "+gzip" : "", double(at_end) / elapsed, (unsigned long long)at_end,
+      elapsed, (unsigned long long)pc.dropped_queue_full, (unsigned long long)c.requests,
+      at_end ? cpu * 1e6 / double(at_end) : 0.0);
   (void)started;
   return 0;
 }

@@ -57,13 +57,18 @@ std::string Dbl(double d) {
 void Value(std::string& o, const AttributeView& v) {
   auto scalar = [&](AttributeType t, uint32_t i) {
     switch (t) {
-      case AttributeType::kBool: case AttributeType::kBoolArray:
-        o += std::string("{\"b\":") + ((t == AttributeType::kBool ? v.as_bool() : v.bool_at(i)) ? "true" : "false") + "}";
+      case AttributeType::kBool:
+      case AttributeType::kBoolArray:
+        o += std::string("{\"b\":") +
+             ((t == AttributeType::kBool ? v.as_bool() : v.bool_at(i)) ? "true" : "false") + "}";
         break;
-      case AttributeType::kInt: case AttributeType::kIntArray:
-        o += "{\"i\":\"" + std::to_string(t == AttributeType::kInt ? v.as_int() : v.int_at(i)) + "\"}";
+      case AttributeType::kInt:
+      case AttributeType::kIntArray:
+        o += "{\"i\":\"" + std::to_string(t == AttributeType::kInt ? v.as_int() : v.int_at(i)) +
+             "\"}";
         break;
-      case AttributeType::kDouble: case AttributeType::kDoubleArray:
+      case AttributeType::kDouble:
+      case AttributeType::kDoubleArray:
         o += "{\"d\":" + Dbl(t == AttributeType::kDouble ? v.as_double() : v.double_at(i)) + "}";
         break;
       default:
@@ -100,15 +105,17 @@ uint32_t Flags(uint8_t w3c, bool remote) { return w3c | 0x100u | (remote ? 0x200
 
 std::string Expect(const SpanData& s) {
   std::string o = "{\"traceId\":\"" + Hex(s.trace_id().bytes().data(), 16) + "\",\"spanId\":\"" +
-                   Hex(s.span_id().bytes().data(), 8) + "\",\"parentSpanId\":\"" +
-                   (s.parent_span_id().IsValid() ? Hex(s.parent_span_id().bytes().data(), 8) : "") + "\"";
+                  Hex(s.span_id().bytes().data(), 8) + "\",\"parentSpanId\":\"" +
+                  (s.parent_span_id().IsValid() ? Hex(s.parent_span_id().bytes().data(), 8) : "") +
+                  "\"";
   o += ",\"traceState\":";
   Str(o, s.context().trace_state().header());
   o += ",\"flags\":" + std::to_string(Flags(s.context().flags().value, s.parent_is_remote()));
   o += ",\"name\":";
   Str(o, s.name());
   o += ",\"kind\":" + std::to_string(int(s.kind()));
-  o += ",\"start\":\"" + std::to_string(s.start_ns()) + "\",\"end\":\"" + std::to_string(s.end_ns()) + "\"";
+  o += ",\"start\":\"" + std::to_string(s.start_ns()) + "\",\"end\":\"" +
+       std::to_string(s.end_ns()) + "\"";
   o += ",\"attributes\":";
   Attrs(o, s.attribute_count(), [&](size_t i) { return s.attribute(i); });
   o += ",\"droppedAttributesCount\":" + std::to_string(s.dropped_attributes());
@@ -153,7 +160,8 @@ std::string Expect(const SpanData& s) {
     o += "{\"key\":";
     Str(o, kv.key);
     o += ",\"value\":";
-    if (kv.value.type == AttributeType::kInt) o += "{\"i\":\"" + std::to_string(kv.value.i) + "\"}";
+    if (kv.value.type == AttributeType::kInt)
+      o += "{\"i\":\"" + std::to_string(kv.value.i) + "\"}";
     else {
       o += "{\"s\":";
       Str(o, kv.value.s);
@@ -169,17 +177,19 @@ std::string Expect(const SpanData& s) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: %s <grpc|http/protobuf|http/json> <endpoint> <gzip 0|1>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <grpc|http/protobuf|http/json> <endpoint> <gzip 0|1>\n",
+                 argv[0]);
     return 2;
   }
   otlp::OtlpExporterOptions eo;
   eo.read_environment = false;
   std::string proto = argv[1];
-  eo.protocol = proto == "grpc" ? otlp::Protocol::kGrpc
+  eo.protocol = proto == "grpc"        ? otlp::Protocol::kGrpc
                 : proto == "http/json" ? otlp::Protocol::kHttpJson
                                        : otlp::Protocol::kHttpProtobuf;
   eo.endpoint = argv[2];
-  eo.compression = std::strcmp(argv[3], "1") == 0 ? otlp::Compression::kGzip : otlp::Compression::kNone;
+  eo.compression =
+      std::strcmp(argv[3], "1") == 0 ? otlp::Compression::kGzip : otlp::Compression::kNone;
   eo.timeout = std::chrono::seconds(10);
   auto exporter = std::make_unique<otlp::OtlpSpanExporter>(eo);
   otlp::OtlpSpanExporter* ex = exporter.get();
@@ -192,7 +202,8 @@ int main(int argc, char** argv) {
   po.resource = Resource({{"service.name", OwnedValue(AttributeValue("interop-svc"))},
                           {"process.pid", OwnedValue(AttributeValue(int64_t{4242}))}},
                          "https://opentelemetry.io/schemas/1.26.0");
-  po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  po.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
   po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(exporter)));
   TracerProvider provider(std::move(po));
   Tracer t = provider.GetTracer("interop-scope", "9.8.7", "https://example.com/scope-schema");
@@ -203,8 +214,8 @@ int main(int argc, char** argv) {
                        SpanId::FromWord(0x1112131415161718), TraceFlags{1}, true,
                        TraceState::FromHeader("vendor=abc,other=x1"));
     Context ctx = Context().WithSpanContext(parent);
-    SpanContext linked(TraceId::FromWords(0xaaaa, 0xbbbb), SpanId::FromWord(0xcccc), TraceFlags{0}, true,
-                       TraceState::FromHeader("l=1"));
+    SpanContext linked(TraceId::FromWords(0xaaaa, 0xbbbb), SpanId::FromWord(0xcccc), TraceFlags{0},
+                       true, TraceState::FromHeader("l=1"));
     KeyValue link_attrs[] = {{"link.kind", "follows"}, {"link.n", 3}};
     Link links[] = {{linked, link_attrs}};
     SpanOptions so;
@@ -225,7 +236,8 @@ int main(int argc, char** argv) {
     static const bool bools[] = {true, false};
     s.SetAttribute("bools", std::span<const bool>(bools));
     s.SetAttribute("dropped", "by the limit");
-    KeyValue ev[] = {{"exception.type", "std::runtime_error"}, {"exception.message", "boom \"quoted\""}};
+    KeyValue ev[] = {{"exception.type", "std::runtime_error"},
+                     {"exception.message", "boom \"quoted\""}};
     s.AddEvent("exception", ev);
     s.AddEvent("e2");
     s.AddEvent("e3");
@@ -250,6 +262,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   provider.Shutdown(std::chrono::seconds(15));
   auto c = ex->counters();
-  std::fprintf(stderr, "exported=%" PRIu64 " dropped=%" PRIu64 "\n", c.spans_exported, c.spans_dropped);
+  std::fprintf(stderr, "exported=%" PRIu64 " dropped=%" PRIu64 "\n", c.spans_exported,
+               c.spans_dropped);
   return c.spans_exported == store->size() ? 0 : 1;
 }

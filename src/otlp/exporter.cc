@@ -105,7 +105,9 @@ struct OtlpSpanExporter::Impl {
 
   bool Gzip(std::string_view in) {
     if (!z_ready) {
-      if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+      if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+          Z_OK)
+        return false;
       z_ready = true;
     } else if (deflateReset(&z) != Z_OK) {
       return false;
@@ -121,7 +123,8 @@ struct OtlpSpanExporter::Impl {
   }
 
   std::chrono::milliseconds Backoff(uint32_t retry) {
-    double base = double(o.initial_backoff.count()) * std::pow(o.backoff_multiplier, double(retry - 1));
+    double base =
+        double(o.initial_backoff.count()) * std::pow(o.backoff_multiplier, double(retry - 1));
     base = std::min(base, double(o.max_backoff.count()));
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
     return std::chrono::milliseconds(int64_t(base * jitter(rng)));
@@ -130,8 +133,8 @@ struct OtlpSpanExporter::Impl {
   void Fail(size_t n, const std::string& why) {
     dropped += n;
     ++failed;
-    Log(LogLevel::kError, "OTLP exporter (" + std::string(ProtocolName(o.protocol)) + "): dropped " +
-                              std::to_string(n) + " spans: " + why);
+    Log(LogLevel::kError, "OTLP exporter (" + std::string(ProtocolName(o.protocol)) +
+                              "): dropped " + std::to_string(n) + " spans: " + why);
   }
 
   ExportResult Export(std::span<EndedSpan> batch) {
@@ -183,14 +186,15 @@ struct OtlpSpanExporter::Impl {
       if (r.kind == SendResult::Kind::kOk) {
         int64_t rej = 0;
         std::string msg;
-        bool partial = o.protocol == Protocol::kHttpJson ? PartialFromJson(r.response, &rej, &msg)
-                                                         : PartialFromProtobuf(r.response, &rej, &msg);
+        bool partial = o.protocol == Protocol::kHttpJson
+                           ? PartialFromJson(r.response, &rej, &msg)
+                           : PartialFromProtobuf(r.response, &rej, &msg);
         if (partial && (rej > 0 || !msg.empty())) {
           rej = std::clamp<int64_t>(rej, 0, int64_t(batch.size()));
           rejected += uint64_t(rej);
-          Log(LogLevel::kWarning, "OTLP receiver accepted the batch partially: " + std::to_string(rej) +
-                                      " of " + std::to_string(batch.size()) + " spans rejected" +
-                                      (msg.empty() ? "" : ": " + msg));
+          Log(LogLevel::kWarning, "OTLP receiver accepted the batch partially: " +
+                                      std::to_string(rej) + " of " + std::to_string(batch.size()) +
+                                      " spans rejected" + (msg.empty() ? "" : ": " + msg));
         }
         exported += batch.size() - uint64_t(rej);
         return ExportResult::kSuccess;
@@ -214,8 +218,8 @@ struct OtlpSpanExporter::Impl {
       }
       auto wait = r.retry_after ? *r.retry_after : Backoff(attempt);
       if (Clock::now() + wait >= deadline) {
-        Fail(batch.size(), r.error + " (the next attempt would pass the " + std::to_string(o.timeout.count()) +
-                               " ms export timeout)");
+        Fail(batch.size(), r.error + " (the next attempt would pass the " +
+                               std::to_string(o.timeout.count()) + " ms export timeout)");
         return ExportResult::kFailure;
       }
       std::unique_lock<std::mutex> lock(mu);
@@ -232,8 +236,9 @@ OtlpSpanExporter::OtlpSpanExporter(OtlpExporterOptions options) : impl_(new Impl
   impl_->o = ResolveOptions(options);
   std::string error;
   try {
-    impl_->transport = impl_->o.protocol == Protocol::kGrpc ? internal::MakeGrpcTransport(impl_->o, &error)
-                                                            : internal::MakeHttpTransport(impl_->o, &error);
+    impl_->transport = impl_->o.protocol == Protocol::kGrpc
+                           ? internal::MakeGrpcTransport(impl_->o, &error)
+                           : internal::MakeHttpTransport(impl_->o, &error);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -259,7 +264,8 @@ ExportResult OtlpSpanExporter::Export(std::span<EndedSpan> batch) noexcept {
 OperationResult OtlpSpanExporter::ForceFlush(std::chrono::milliseconds timeout) noexcept {
   // Export is synchronous: nothing is buffered here. Wait for a running export.
   std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->busy; })) return OperationResult::Timeout();
+  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->busy; }))
+    return OperationResult::Timeout();
   return OperationResult::Ok();
 }
 
@@ -272,7 +278,8 @@ OperationResult OtlpSpanExporter::Shutdown(std::chrono::milliseconds timeout) no
   }
   if (impl_->transport) impl_->transport->Cancel();
   std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->busy; })) return OperationResult::Timeout();
+  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->busy; }))
+    return OperationResult::Timeout();
   lock.unlock();
   if (impl_->transport) impl_->transport->Close();  // no export runs or will run
   return OperationResult::Ok();
@@ -280,9 +287,12 @@ OperationResult OtlpSpanExporter::Shutdown(std::chrono::milliseconds timeout) no
 
 std::string_view OtlpSpanExporter::Name() const noexcept {
   switch (impl_->o.protocol) {
-    case Protocol::kGrpc: return "otlp-grpc";
-    case Protocol::kHttpProtobuf: return "otlp-http-protobuf";
-    case Protocol::kHttpJson: return "otlp-http-json";
+    case Protocol::kGrpc:
+      return "otlp-grpc";
+    case Protocol::kHttpProtobuf:
+      return "otlp-http-protobuf";
+    case Protocol::kHttpJson:
+      return "otlp-http-json";
   }
   return "otlp";
 }

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <atomic>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -54,11 +53,13 @@ struct Pipeline {
   explicit Pipeline(OtlpExporterOptions o, bool batch = false, BatchOptions bo = {}) {
     TracerProviderOptions po;
     po.sampler = AlwaysOnSampler();
-    po.resource = Resource(std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue("pipeline"))}},
-                           "https://opentelemetry.io/schemas/1.26.0");
+    po.resource = Resource(
+        std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue("pipeline"))}},
+        "https://opentelemetry.io/schemas/1.26.0");
     auto e = std::make_unique<OtlpSpanExporter>(std::move(o));
     exporter = e.get();
-    po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    po.processors.push_back(
+        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
     if (batch) {
       po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), bo));
     } else {
@@ -105,10 +106,12 @@ TEST_P(Transports, EveryFieldArrivesWithHeaders) {
     EXPECT_EQ(key->second, "secret value");
     if (GetParam().protocol != Protocol::kGrpc) {
       EXPECT_EQ(s.gzip, GetParam().gzip);
-      EXPECT_EQ(s.content_type,
-                GetParam().protocol == Protocol::kHttpJson ? "application/json" : "application/x-protobuf");
+      EXPECT_EQ(s.content_type, GetParam().protocol == Protocol::kHttpJson
+                                    ? "application/json"
+                                    : "application/x-protobuf");
       EXPECT_NE(s.headers.find("user-agent")->second.find("otelweb"), std::string::npos);
-    }  // gRPC: grpc-encoding is not visible to the server handler; gzip is checked in the JS interop test
+    }  // gRPC: grpc-encoding is not visible to the server handler; gzip is checked in the JS
+       // interop test
   }
   auto c = p.exporter->counters();
   EXPECT_EQ(c.spans_exported, 3u);
@@ -193,12 +196,12 @@ TEST_P(Transports, RetriesStopAtTheExportTimeout) {
   EXPECT_EQ(p.exporter->counters().spans_dropped, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Otlp, Transports,
-                         ::testing::Values(Param{Protocol::kGrpc, false}, Param{Protocol::kGrpc, true},
-                                           Param{Protocol::kHttpProtobuf, false},
-                                           Param{Protocol::kHttpProtobuf, true}, Param{Protocol::kHttpJson, false},
-                                           Param{Protocol::kHttpJson, true}),
-                         ParamName);
+INSTANTIATE_TEST_SUITE_P(
+    Otlp, Transports,
+    ::testing::Values(Param{Protocol::kGrpc, false}, Param{Protocol::kGrpc, true},
+                      Param{Protocol::kHttpProtobuf, false}, Param{Protocol::kHttpProtobuf, true},
+                      Param{Protocol::kHttpJson, false}, Param{Protocol::kHttpJson, true}),
+    ParamName);
 
 TEST(OtlpHttp, RetryAfterIsHonoured) {
   Receiver rx;
@@ -261,8 +264,9 @@ TEST_P(Down, CollectorDownShutdownMeetsItsDeadlineAndSpanEndIsNotBlocked) {
   OtlpExporterOptions o;
   o.read_environment = false;
   o.protocol = GetParam();
-  o.endpoint = GetParam() == Protocol::kGrpc ? "http://127.0.0.1:" + std::to_string(port)
-                                             : "http://127.0.0.1:" + std::to_string(port) + "/v1/traces";
+  o.endpoint = GetParam() == Protocol::kGrpc
+                   ? "http://127.0.0.1:" + std::to_string(port)
+                   : "http://127.0.0.1:" + std::to_string(port) + "/v1/traces";
   o.timeout = 30s;
   o.initial_backoff = 100ms;
   o.max_attempts = 1000;
@@ -285,7 +289,8 @@ TEST_P(Down, CollectorDownShutdownMeetsItsDeadlineAndSpanEndIsNotBlocked) {
   p.provider->Shutdown(1s);
   EXPECT_LT(Clock::now() - t0, 3s);  // 1 s deadline (+ slack for loaded machines)
   // The interrupted export may return just after Shutdown stopped waiting.
-  for (int i = 0; i < 200 && p.exporter->counters().spans_dropped == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && p.exporter->counters().spans_dropped == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   auto c = p.exporter->counters();
   EXPECT_GE(c.spans_dropped, 1u);
   EXPECT_EQ(c.spans_exported, 0u);
@@ -296,8 +301,9 @@ TEST_P(Down, CollectorUpLateGetsEverySpanOnce) {
   OtlpExporterOptions o;
   o.read_environment = false;
   o.protocol = GetParam();
-  o.endpoint = GetParam() == Protocol::kGrpc ? "http://127.0.0.1:" + std::to_string(gport)
-                                             : "http://127.0.0.1:" + std::to_string(hport) + "/v1/traces";
+  o.endpoint = GetParam() == Protocol::kGrpc
+                   ? "http://127.0.0.1:" + std::to_string(gport)
+                   : "http://127.0.0.1:" + std::to_string(hport) + "/v1/traces";
   o.timeout = 20s;
   o.initial_backoff = 100ms;
   o.max_backoff = 300ms;
@@ -332,12 +338,15 @@ TEST_P(Down, SlowCollectorShutdownInterruptsTheExport) {
   EXPECT_LT(Clock::now() - t0, 3s);
   // The interrupted export returns right after (it may finish after Shutdown
   // gave up waiting for it).
-  for (int i = 0; i < 200 && p.exporter->counters().spans_dropped == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && p.exporter->counters().spans_dropped == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(p.exporter->counters().spans_dropped, 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Otlp, Down, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf),
-                         [](const auto& i) { return std::string(i.param == Protocol::kGrpc ? "Grpc" : "Http"); });
+                         [](const auto& i) {
+                           return std::string(i.param == Protocol::kGrpc ? "Grpc" : "Http");
+                         });
 
 // TLS and mutual TLS with a CA made for the test.
 class Tls : public ::testing::TestWithParam<Protocol> {
@@ -406,7 +415,8 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
   Receiver rx(ro);
   testing::ScopedEnv env;
   env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", std::string(ProtocolName(GetParam())));
-  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", GetParam() == Protocol::kGrpc ? rx.grpc_endpoint() : rx.http_url());
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+          GetParam() == Protocol::kGrpc ? rx.grpc_endpoint() : rx.http_url());
   env.Set("OTEL_EXPORTER_OTLP_CERTIFICATE", F("ca.pem"));
   env.Set("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", F("client.pem"));
   env.Set("OTEL_EXPORTER_OTLP_CLIENT_KEY", F("client-key.pem"));
@@ -417,7 +427,9 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
   ASSERT_TRUE(rx.WaitForSpans(1, 10s));
 }
 
-INSTANTIATE_TEST_SUITE_P(Otlp, Tls, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson),
+INSTANTIATE_TEST_SUITE_P(Otlp, Tls,
+                         ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf,
+                                           Protocol::kHttpJson),
                          [](const auto& i) {
                            return std::string(i.param == Protocol::kGrpc           ? "Grpc"
                                               : i.param == Protocol::kHttpProtobuf ? "Http"
@@ -532,7 +544,9 @@ TEST_P(Wire, GzipShrinksTheBytesOnTheWire) {
   EXPECT_LT(bytes[1] * 5, bytes[0]) << "plain " << bytes[0] << " gzip " << bytes[1];
 }
 
-INSTANTIATE_TEST_SUITE_P(Otlp, Wire, ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson),
+INSTANTIATE_TEST_SUITE_P(Otlp, Wire,
+                         ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf,
+                                           Protocol::kHttpJson),
                          [](const auto& i) {
                            return std::string(i.param == Protocol::kGrpc           ? "Grpc"
                                               : i.param == Protocol::kHttpProtobuf ? "HttpProtobuf"
@@ -547,7 +561,8 @@ TEST(OtlpEnv, EnvironmentConfiguresTheExporterEndToEnd) {
     env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", proto);
     bool grpc = std::string(proto) == "grpc";
     // gRPC: scheme-less endpoint + insecure; HTTP: base URL + /v1/traces.
-    env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", grpc ? "127.0.0.1:" + std::to_string(rx.grpc_port()) : rx.http_base());
+    env.Set("OTEL_EXPORTER_OTLP_ENDPOINT",
+            grpc ? "127.0.0.1:" + std::to_string(rx.grpc_port()) : rx.http_base());
     env.Set("OTEL_EXPORTER_OTLP_INSECURE", "true");
     env.Set("OTEL_EXPORTER_OTLP_HEADERS", "x-from-env=a%2Cb");
     env.Set("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");

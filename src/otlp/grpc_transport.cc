@@ -32,12 +32,16 @@ std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_byte
     WireReader a(any);
     std::string_view type_url, value;
     while (a.Next(&f, &t)) {
-      if (f == 1 && t == 2) a.ReadBytes(&type_url);
-      else if (f == 2 && t == 2) a.ReadBytes(&value);
-      else if (!a.Skip(t)) break;
+      if (f == 1 && t == 2)
+        a.ReadBytes(&type_url);
+      else if (f == 2 && t == 2)
+        a.ReadBytes(&value);
+      else if (!a.Skip(t))
+        break;
     }
     std::string_view want = "google.rpc.RetryInfo";
-    if (type_url.size() < want.size() || type_url.substr(type_url.size() - want.size()) != want) continue;
+    if (type_url.size() < want.size() || type_url.substr(type_url.size() - want.size()) != want)
+      continue;
     WireReader ri(value);  // RetryInfo { Duration retry_delay = 1; }
     while (ri.Next(&f, &t)) {
       if (f != 1 || t != 2) {
@@ -50,8 +54,10 @@ std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_byte
       uint64_t secs = 0, nanos = 0, v;
       while (d.Next(&f, &t)) {
         if (t == 0 && d.ReadVarint(&v)) {
-          if (f == 1) secs = v;
-          else if (f == 2) nanos = v;
+          if (f == 1)
+            secs = v;
+          else if (f == 2)
+            nanos = v;
         } else if (!d.Skip(t)) {
           break;
         }
@@ -64,7 +70,8 @@ std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_byte
 
 class GrpcTransport final : public Transport {
  public:
-  GrpcTransport(const ResolvedOtlpOptions& o, std::shared_ptr<grpc::ChannelCredentials> creds) : o_(o) {
+  GrpcTransport(const ResolvedOtlpOptions& o, std::shared_ptr<grpc::ChannelCredentials> creds)
+      : o_(o) {
     grpc::ChannelArguments args;
     args.SetUserAgentPrefix("OTel-OTLP-Exporter-Cpp-otelweb/" + std::string(kVersion));
     // The channel's own reconnect backoff (default: up to 120 s) must not
@@ -72,7 +79,8 @@ class GrpcTransport final : public Transport {
     int initial = int(std::clamp<int64_t>(o.initial_backoff.count(), 10, 1000));
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, int(std::clamp<int64_t>(o.max_backoff.count(), initial, 30000)));
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                int(std::clamp<int64_t>(o.max_backoff.count(), initial, 30000)));
     args.SetMaxSendMessageSize(-1);
     channel_ = grpc::CreateCustomChannel(o.grpc_target, creds, args);
     stub_ = std::make_unique<grpc::GenericStub>(channel_);
@@ -105,12 +113,13 @@ class GrpcTransport final : public Transport {
       grpc::ByteBuffer response;
       grpc::Status status;
       bool done = false;
-      stub_->UnaryCall(&ctx, kMethod, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-        std::lock_guard<std::mutex> lock(mu_);
-        status = std::move(s);
-        done = true;
-        cv_.notify_all();
-      });
+      stub_->UnaryCall(&ctx, kMethod, grpc::StubOptions(), &request, &response,
+                       [&](grpc::Status s) {
+                         std::lock_guard<std::mutex> lock(mu_);
+                         status = std::move(s);
+                         done = true;
+                         cv_.notify_all();
+                       });
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return done; });
@@ -124,7 +133,8 @@ class GrpcTransport final : public Transport {
         r.kind = SendResult::Kind::kOk;
         std::vector<grpc::Slice> slices;
         if (response.Dump(&slices).ok()) {
-          for (const auto& s : slices) r.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+          for (const auto& s : slices)
+            r.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
         }
         return r;
       }
@@ -135,12 +145,15 @@ class GrpcTransport final : public Transport {
         case grpc::StatusCode::ABORTED:
         case grpc::StatusCode::OUT_OF_RANGE:
         case grpc::StatusCode::UNAVAILABLE:
-        case grpc::StatusCode::DATA_LOSS: r.kind = SendResult::Kind::kRetryable; break;
+        case grpc::StatusCode::DATA_LOSS:
+          r.kind = SendResult::Kind::kRetryable;
+          break;
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
           // Retryable only when the server says when (the spec's rule).
           r.kind = r.retry_after ? SendResult::Kind::kRetryable : SendResult::Kind::kFatal;
           break;
-        default: r.kind = SendResult::Kind::kFatal;
+        default:
+          r.kind = SendResult::Kind::kFatal;
       }
       r.error = "gRPC Export to " + o_.grpc_target + " failed: code " +
                 std::to_string(int(status.error_code())) + " " + status.error_message();
@@ -188,7 +201,8 @@ std::unique_ptr<Transport> MakeGrpcTransport(const ResolvedOtlpOptions& o, std::
       *error = "cannot read TLS file " + o.client_key_file;
       return nullptr;
     }
-    if (!o.client_certificate_file.empty() && !ReadFile(o.client_certificate_file, &ssl.pem_cert_chain)) {
+    if (!o.client_certificate_file.empty() &&
+        !ReadFile(o.client_certificate_file, &ssl.pem_cert_chain)) {
       *error = "cannot read TLS file " + o.client_certificate_file;
       return nullptr;
     }

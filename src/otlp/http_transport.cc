@@ -64,7 +64,8 @@ class HttpTransport final : public Transport {
     // No "Expect: 100-continue" round trip for large bodies.
     base_headers_ = curl_slist_append(base_headers_, "Expect:");
     gzip_headers_ = nullptr;
-    for (curl_slist* s = base_headers_; s; s = s->next) gzip_headers_ = curl_slist_append(gzip_headers_, s->data);
+    for (curl_slist* s = base_headers_; s; s = s->next)
+      gzip_headers_ = curl_slist_append(gzip_headers_, s->data);
     gzip_headers_ = curl_slist_append(gzip_headers_, "Content-Encoding: gzip");
   }
   ~HttpTransport() override {
@@ -86,7 +87,8 @@ class HttpTransport final : public Transport {
       r.error = "exporter shut down";
       return r;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       r.kind = SendResult::Kind::kRetryable;
       r.error = "export timeout reached";
@@ -107,11 +109,13 @@ class HttpTransport final : public Transport {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpTransport::OnHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-    if (!o_.certificate_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o_.certificate_file.c_str());
+    if (!o_.certificate_file.empty())
+      curl_easy_setopt(e, CURLOPT_CAINFO, o_.certificate_file.c_str());
     if (!o_.client_certificate_file.empty()) {
       curl_easy_setopt(e, CURLOPT_SSLCERT, o_.client_certificate_file.c_str());
     }
-    if (!o_.client_key_file.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, o_.client_key_file.c_str());
+    if (!o_.client_key_file.empty())
+      curl_easy_setopt(e, CURLOPT_SSLKEY, o_.client_key_file.c_str());
 
     curl_multi_add_handle(multi_, e);
     CURLcode code = CURLE_OK;
@@ -152,8 +156,11 @@ class HttpTransport final : public Transport {
         case CURLE_SSL_CIPHER:
         case CURLE_URL_MALFORMAT:
         case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_COULDNT_RESOLVE_PROXY: r.kind = SendResult::Kind::kFatal; break;
-        default: r.kind = SendResult::Kind::kRetryable;
+        case CURLE_COULDNT_RESOLVE_PROXY:
+          r.kind = SendResult::Kind::kFatal;
+          break;
+        default:
+          r.kind = SendResult::Kind::kRetryable;
       }
       r.error = std::string("HTTP request to ") + o_.url + " failed: " + curl_easy_strerror(code);
       return r;
@@ -165,8 +172,9 @@ class HttpTransport final : public Transport {
       r.kind = SendResult::Kind::kOk;
       return r;
     }
-    r.kind = (status == 429 || status == 502 || status == 503 || status == 504) ? SendResult::Kind::kRetryable
-                                                                                : SendResult::Kind::kFatal;
+    r.kind = (status == 429 || status == 502 || status == 503 || status == 504)
+                 ? SendResult::Kind::kRetryable
+                 : SendResult::Kind::kFatal;
     r.retry_after = retry_after_;
     r.error = "HTTP " + std::to_string(status) + " from " + o_.url;
     if (!r.response.empty() && o_.protocol == Protocol::kHttpJson) {
@@ -184,7 +192,8 @@ class HttpTransport final : public Transport {
   static size_t OnBody(char* p, size_t size, size_t n, void* self) {
     auto* t = static_cast<HttpTransport*>(self);
     size_t len = size * n;
-    if (t->response_.size() < 65536) t->response_.append(p, std::min(len, 65536 - t->response_.size()));
+    if (t->response_.size() < 65536)
+      t->response_.append(p, std::min(len, 65536 - t->response_.size()));
     return len;
   }
   static size_t OnHeader(char* p, size_t size, size_t n, void* self) {
@@ -197,7 +206,8 @@ class HttpTransport final : public Transport {
       while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
       size_t b = v.find_first_not_of(' ');
       v = b == std::string::npos ? "" : v.substr(b);
-      if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (!v.empty() &&
+          std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         if (v.size() < 9) t->retry_after_ = std::chrono::seconds(std::stol(v));
       } else if (!v.empty()) {
         time_t when = curl_getdate(v.c_str(), nullptr);  // an HTTP date
@@ -224,7 +234,8 @@ class HttpTransport final : public Transport {
 }  // namespace
 
 std::unique_ptr<Transport> MakeHttpTransport(const ResolvedOtlpOptions& o, std::string* error) {
-  for (const std::string* f : {&o.certificate_file, &o.client_certificate_file, &o.client_key_file}) {
+  for (const std::string* f :
+       {&o.certificate_file, &o.client_certificate_file, &o.client_key_file}) {
     std::string tmp;
     if (!f->empty() && !ReadFile(*f, &tmp)) {
       *error = "cannot read TLS file " + *f;

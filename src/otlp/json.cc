@@ -9,9 +9,12 @@ std::string EncodeJson(std::span<const SpanData* const> spans) { return SpansToO
 
 std::string_view ProtocolName(Protocol p) noexcept {
   switch (p) {
-    case Protocol::kGrpc: return "grpc";
-    case Protocol::kHttpProtobuf: return "http/protobuf";
-    case Protocol::kHttpJson: return "http/json";
+    case Protocol::kGrpc:
+      return "grpc";
+    case Protocol::kHttpProtobuf:
+      return "http/protobuf";
+    case Protocol::kHttpJson:
+      return "http/json";
   }
   return "?";
 }

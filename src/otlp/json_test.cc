@@ -3,7 +3,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-
 #include "otelweb/exporters/otlp.h"
 #include "otlp/otlp_test_util.h"
 #include "receiver.h"

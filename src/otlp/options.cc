@@ -29,10 +29,14 @@ std::optional<config::Found> Env(const OtlpExporterOptions& o, const std::string
 
 bool ParseProtocol(std::string_view v, Protocol* out) {
   std::string l = Lower(config::Trim(v));
-  if (l == "grpc") *out = Protocol::kGrpc;
-  else if (l == "http/protobuf") *out = Protocol::kHttpProtobuf;
-  else if (l == "http/json") *out = Protocol::kHttpJson;
-  else return false;
+  if (l == "grpc")
+    *out = Protocol::kGrpc;
+  else if (l == "http/protobuf")
+    *out = Protocol::kHttpProtobuf;
+  else if (l == "http/json")
+    *out = Protocol::kHttpJson;
+  else
+    return false;
   return true;
 }
 
@@ -54,7 +58,8 @@ void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r
     rest.remove_prefix(7);
   }
   size_t slash = rest.find('/');
-  if (slash != std::string_view::npos) rest = rest.substr(0, slash);  // the path is not used by gRPC
+  if (slash != std::string_view::npos)
+    rest = rest.substr(0, slash);  // the path is not used by gRPC
   r->grpc_target = std::string(rest);
   r->use_tls = tls;
 }
@@ -108,7 +113,8 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   if (o.insecure) {
     insecure = *o.insecure;
   } else if (auto e = Env(o, "INSECURE")) {
-    if (!config::ParseBool(e->value, &insecure)) config::WarnInvalid(e->name, e->value, "true or false");
+    if (!config::ParseBool(e->value, &insecure))
+      config::WarnInvalid(e->name, e->value, "true or false");
   }
 
   // Endpoint.
@@ -131,8 +137,9 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   if (http) {
     if (!endpoint.empty() && !HasHttpScheme(endpoint)) {
       if (source == "code") {
-        Log(LogLevel::kWarning, "OTLP exporter: endpoint '" + endpoint +
-                                    "' is not an http:// or https:// URL; using http://localhost:4318/v1/traces");
+        Log(LogLevel::kWarning,
+            "OTLP exporter: endpoint '" + endpoint +
+                "' is not an http:// or https:// URL; using http://localhost:4318/v1/traces");
       } else {
         config::WarnInvalid(source, endpoint, "an http:// or https:// URL");
       }
@@ -187,15 +194,20 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
     r.compression = *o.compression;
   } else if (auto e = Env(o, "COMPRESSION")) {
     std::string l = Lower(e->value);
-    if (l == "gzip") r.compression = Compression::kGzip;
-    else if (l == "none") r.compression = Compression::kNone;
-    else config::WarnInvalid(e->name, e->value, "gzip or none");
+    if (l == "gzip")
+      r.compression = Compression::kGzip;
+    else if (l == "none")
+      r.compression = Compression::kNone;
+    else
+      config::WarnInvalid(e->name, e->value, "gzip or none");
   }
 
   // TLS files.
   auto file = [&](const std::optional<std::string>& code, const char* suffix, std::string* out) {
-    if (code) *out = *code;
-    else if (auto e = Env(o, suffix)) *out = e->value;
+    if (code)
+      *out = *code;
+    else if (auto e = Env(o, suffix))
+      *out = e->value;
   };
   file(o.certificate_file, "CERTIFICATE", &r.certificate_file);
   file(o.client_key_file, "CLIENT_KEY", &r.client_key_file);

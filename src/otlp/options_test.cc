@@ -91,7 +91,8 @@ TEST(OtlpOptions, HeadersArePercentDecodedPerSignalFirst) {
   auto r = ResolveOptions({});
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0].first, "general");
-  env.Set("OTEL_EXPORTER_OTLP_TRACES_HEADERS", " api-key = secret%20value%2C1 ,x-tenant=a%3Db, broken, =novalue,bad=%zz");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+          " api-key = secret%20value%2C1 ,x-tenant=a%3Db, broken, =novalue,bad=%zz");
   r = ResolveOptions({});
   ASSERT_EQ(r.headers.size(), 2u);
   EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>("api-key", "secret value,1")));

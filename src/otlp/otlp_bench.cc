@@ -20,7 +20,8 @@ void BM_OtlpEncode_10Attrs(benchmark::State& st) {
   TracerProviderOptions o;
   o.sampler = AlwaysOnSampler();
   o.resource = Resource::Create({});
-  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
   TracerProvider provider(std::move(o));
   Tracer tracer = provider.GetTracer("bench", "1.0");
   constexpr int kBatch = 512;
@@ -40,8 +41,8 @@ void BM_OtlpEncode_10Attrs(benchmark::State& st) {
   }
   uint64_t allocs = otelweb_bench_allocs() - a0;
   st.SetItemsProcessed(int64_t(st.iterations()) * kBatch);
-  st.counters["ns_per_span"] = benchmark::Counter(double(st.iterations()) * kBatch,
-                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["ns_per_span"] = benchmark::Counter(
+      double(st.iterations()) * kBatch, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   st.counters["allocs_per_span"] = double(allocs) / (double(st.iterations()) * kBatch);
   st.counters["bytes_per_span"] = double(bytes) / kBatch;
 }

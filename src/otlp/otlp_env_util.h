@@ -17,8 +17,8 @@ namespace otelweb::otlp::testing {
 class ScopedEnv {
  public:
   ScopedEnv() {
-    for (const char* base : {"ENDPOINT", "PROTOCOL", "HEADERS", "TIMEOUT", "COMPRESSION", "INSECURE",
-                             "CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"}) {
+    for (const char* base : {"ENDPOINT", "PROTOCOL", "HEADERS", "TIMEOUT", "COMPRESSION",
+                             "INSECURE", "CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"}) {
       Clear(std::string("OTEL_EXPORTER_OTLP_") + base);
       Clear(std::string("OTEL_EXPORTER_OTLP_TRACES_") + base);
     }
@@ -26,8 +26,10 @@ class ScopedEnv {
   }
   ~ScopedEnv() {
     for (auto& [k, v] : saved_) {
-      if (v) ::setenv(k.c_str(), v->c_str(), 1);
-      else ::unsetenv(k.c_str());
+      if (v)
+        ::setenv(k.c_str(), v->c_str(), 1);
+      else
+        ::unsetenv(k.c_str());
     }
   }
   void Set(const std::string& name, const std::string& value) {

@@ -25,7 +25,9 @@ inline std::string Clean(std::string_view s) {
   return out;
 }
 
-inline std::string Bytes(const uint8_t* p, size_t n) { return std::string(reinterpret_cast<const char*>(p), n); }
+inline std::string Bytes(const uint8_t* p, size_t n) {
+  return std::string(reinterpret_cast<const char*>(p), n);
+}
 
 inline uint32_t Flags(uint8_t w3c, bool remote) { return w3c | 0x100u | (remote ? 0x200u : 0u); }
 
@@ -38,11 +40,13 @@ struct SpanSource {
     TracerProviderOptions o;
     o.sampler = AlwaysOnSampler();
     o.limits = limits;
-    o.resource = Resource(std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue(service))},
-                                                     {"host.arch", OwnedValue(AttributeValue("amd64"))},
-                                                     {"process.pid", OwnedValue(AttributeValue(int64_t{4242}))}},
-                          "https://opentelemetry.io/schemas/1.26.0");
-    o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    o.resource = Resource(
+        std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue(service))},
+                                   {"host.arch", OwnedValue(AttributeValue("amd64"))},
+                                   {"process.pid", OwnedValue(AttributeValue(int64_t{4242}))}},
+        "https://opentelemetry.io/schemas/1.26.0");
+    o.processors.push_back(
+        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
     provider = std::make_unique<TracerProvider>(std::move(o));
   }
 };
@@ -51,11 +55,12 @@ struct SpanSource {
 // attributes of every type, events, links with trace state and flags, status,
 // and (with small limits) dropped counts.
 inline void MakeRichSpan(Tracer& tracer, std::string_view name = "GET /items/{id}") {
-  SpanContext parent(TraceId::FromWords(0x0102030405060708, 0x090a0b0c0d0e0f10), SpanId::FromWord(0x1112131415161718),
-                     TraceFlags{1}, /*remote=*/true, TraceState::FromHeader("vendor=abc,other=x1"));
+  SpanContext parent(TraceId::FromWords(0x0102030405060708, 0x090a0b0c0d0e0f10),
+                     SpanId::FromWord(0x1112131415161718), TraceFlags{1}, /*remote=*/true,
+                     TraceState::FromHeader("vendor=abc,other=x1"));
   Context ctx = Context().WithSpanContext(parent);
-  SpanContext linked(TraceId::FromWords(0xaaaa, 0xbbbb), SpanId::FromWord(0xcccc), TraceFlags{0}, true,
-                     TraceState::FromHeader("l=1"));
+  SpanContext linked(TraceId::FromWords(0xaaaa, 0xbbbb), SpanId::FromWord(0xcccc), TraceFlags{0},
+                     true, TraceState::FromHeader("l=1"));
   KeyValue link_attrs[] = {{"link.kind", "follows"}, {"link.n", 3}};
   Link links[] = {{linked, link_attrs}};
   SpanOptions so;
@@ -86,9 +91,18 @@ inline void MakeRichSpan(Tracer& tracer, std::string_view name = "GET /items/{id
 
 inline void ExpectValue(const pb::common::v1::AnyValue& a, const AttributeView& v) {
   switch (v.type()) {
-    case AttributeType::kBool: ASSERT_TRUE(a.has_bool_value()); EXPECT_EQ(a.bool_value(), v.as_bool()); break;
-    case AttributeType::kInt: ASSERT_TRUE(a.has_int_value()); EXPECT_EQ(a.int_value(), v.as_int()); break;
-    case AttributeType::kDouble: ASSERT_TRUE(a.has_double_value()); EXPECT_EQ(a.double_value(), v.as_double()); break;
+    case AttributeType::kBool:
+      ASSERT_TRUE(a.has_bool_value());
+      EXPECT_EQ(a.bool_value(), v.as_bool());
+      break;
+    case AttributeType::kInt:
+      ASSERT_TRUE(a.has_int_value());
+      EXPECT_EQ(a.int_value(), v.as_int());
+      break;
+    case AttributeType::kDouble:
+      ASSERT_TRUE(a.has_double_value());
+      EXPECT_EQ(a.double_value(), v.as_double());
+      break;
     case AttributeType::kString:
       ASSERT_TRUE(a.has_string_value());
       EXPECT_EQ(a.string_value(), Clean(v.as_string()));
@@ -99,11 +113,20 @@ inline void ExpectValue(const pb::common::v1::AnyValue& a, const AttributeView& 
       for (uint32_t i = 0; i < v.array_size(); ++i) {
         const auto& e = a.array_value().values(int(i));
         switch (v.type()) {
-          case AttributeType::kBoolArray: EXPECT_EQ(e.bool_value(), v.bool_at(i)); break;
-          case AttributeType::kIntArray: EXPECT_EQ(e.int_value(), v.int_at(i)); break;
-          case AttributeType::kDoubleArray: EXPECT_EQ(e.double_value(), v.double_at(i)); break;
-          case AttributeType::kStringArray: EXPECT_EQ(e.string_value(), Clean(v.string_at(i))); break;
-          default: ADD_FAILURE();
+          case AttributeType::kBoolArray:
+            EXPECT_EQ(e.bool_value(), v.bool_at(i));
+            break;
+          case AttributeType::kIntArray:
+            EXPECT_EQ(e.int_value(), v.int_at(i));
+            break;
+          case AttributeType::kDoubleArray:
+            EXPECT_EQ(e.double_value(), v.double_at(i));
+            break;
+          case AttributeType::kStringArray:
+            EXPECT_EQ(e.string_value(), Clean(v.string_at(i)));
+            break;
+          default:
+            ADD_FAILURE();
         }
       }
     }
@@ -111,7 +134,8 @@ inline void ExpectValue(const pb::common::v1::AnyValue& a, const AttributeView& 
 }
 
 template <typename Get>
-void ExpectAttributes(const google::protobuf::RepeatedPtrField<pb::common::v1::KeyValue>& kvs, size_t n, Get get) {
+void ExpectAttributes(const google::protobuf::RepeatedPtrField<pb::common::v1::KeyValue>& kvs,
+                      size_t n, Get get) {
   ASSERT_EQ(size_t(kvs.size()), n);
   for (size_t i = 0; i < n; ++i) {
     AttributeView v = get(i);
@@ -127,11 +151,20 @@ inline void ExpectResource(const pb::resource::v1::Resource& r, const Resource& 
     const OwnedKeyValue& w = want.attributes()[i];
     EXPECT_EQ(kv.key(), w.key);
     switch (w.value.type) {
-      case AttributeType::kString: EXPECT_EQ(kv.value().string_value(), w.value.s); break;
-      case AttributeType::kInt: EXPECT_EQ(kv.value().int_value(), w.value.i); break;
-      case AttributeType::kBool: EXPECT_EQ(kv.value().bool_value(), w.value.b); break;
-      case AttributeType::kDouble: EXPECT_EQ(kv.value().double_value(), w.value.d); break;
-      default: break;
+      case AttributeType::kString:
+        EXPECT_EQ(kv.value().string_value(), w.value.s);
+        break;
+      case AttributeType::kInt:
+        EXPECT_EQ(kv.value().int_value(), w.value.i);
+        break;
+      case AttributeType::kBool:
+        EXPECT_EQ(kv.value().bool_value(), w.value.b);
+        break;
+      case AttributeType::kDouble:
+        EXPECT_EQ(kv.value().double_value(), w.value.d);
+        break;
+      default:
+        break;
     }
   }
   EXPECT_EQ(r.dropped_attributes_count(), 0u);
@@ -158,7 +191,8 @@ inline void ExpectSpan(const pb::trace::v1::Span& p, const SpanData& s) {
     const auto& pe = p.events(int(e));
     EXPECT_EQ(pe.time_unix_nano(), uint64_t(s.event_time_ns(e)));
     EXPECT_EQ(pe.name(), Clean(s.event_name(e)));
-    ExpectAttributes(pe.attributes(), s.event_attribute_count(e), [&](size_t j) { return s.event_attribute(e, j); });
+    ExpectAttributes(pe.attributes(), s.event_attribute_count(e),
+                     [&](size_t j) { return s.event_attribute(e, j); });
     EXPECT_EQ(pe.dropped_attributes_count(), s.event_dropped_attributes(e));
   }
   EXPECT_EQ(p.dropped_events_count(), s.dropped_events());
@@ -169,7 +203,8 @@ inline void ExpectSpan(const pb::trace::v1::Span& p, const SpanData& s) {
     EXPECT_EQ(pl.trace_id(), Bytes(lc.trace_id().bytes().data(), 16));
     EXPECT_EQ(pl.span_id(), Bytes(lc.span_id().bytes().data(), 8));
     EXPECT_EQ(pl.trace_state(), std::string(lc.trace_state().header()));
-    ExpectAttributes(pl.attributes(), s.link_attribute_count(l), [&](size_t j) { return s.link_attribute(l, j); });
+    ExpectAttributes(pl.attributes(), s.link_attribute_count(l),
+                     [&](size_t j) { return s.link_attribute(l, j); });
     EXPECT_EQ(pl.dropped_attributes_count(), s.link_dropped_attributes(l));
     EXPECT_EQ(pl.flags(), Flags(lc.flags().value, lc.is_remote()));
   }
@@ -180,8 +215,9 @@ inline void ExpectSpan(const pb::trace::v1::Span& p, const SpanData& s) {
 
 // Every span of `want` appears exactly once in the requests, under its own
 // resource and scope, with every field equal.
-inline void ExpectRequestsMatch(const std::vector<pb::collector::trace::v1::ExportTraceServiceRequest>& reqs,
-                                const std::vector<const SpanData*>& want) {
+inline void ExpectRequestsMatch(
+    const std::vector<pb::collector::trace::v1::ExportTraceServiceRequest>& reqs,
+    const std::vector<const SpanData*>& want) {
   std::map<std::string, const SpanData*> by_id;
   for (const SpanData* s : want) by_id[Bytes(s->span_id().bytes().data(), 8)] = s;
   std::map<std::string, int> seen;

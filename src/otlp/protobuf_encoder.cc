@@ -34,7 +34,9 @@ constexpr uint32_t Tag(uint32_t field, uint32_t type) { return (field << 3) | ty
 
 // OTLP span flags: W3C flags in the low byte, bit 8 "is-remote is known",
 // bit 9 "is remote".
-inline uint32_t OtlpFlags(uint8_t w3c, bool remote) { return w3c | 0x100u | (remote ? 0x200u : 0u); }
+inline uint32_t OtlpFlags(uint8_t w3c, bool remote) {
+  return w3c | 0x100u | (remote ? 0x200u : 0u);
+}
 
 // Prefetching of span records. Pointers to protected members taken in a
 // derived class are the one legal way to read SpanData's storage addresses
@@ -130,21 +132,39 @@ struct ProtobufEncoder::Impl {
   void ValueView(uint32_t tag, const AttributeView& v) {
     size_t any = b.Begin(tag, 1);
     switch (v.type()) {
-      case AttributeType::kBool: AnyBool(v.as_bool()); break;
-      case AttributeType::kInt: AnyInt(v.as_int()); break;
-      case AttributeType::kDouble: AnyDouble(v.as_double()); break;
-      case AttributeType::kString: AnyString(v.as_string()); break;
-      case AttributeType::kNone: break;
+      case AttributeType::kBool:
+        AnyBool(v.as_bool());
+        break;
+      case AttributeType::kInt:
+        AnyInt(v.as_int());
+        break;
+      case AttributeType::kDouble:
+        AnyDouble(v.as_double());
+        break;
+      case AttributeType::kString:
+        AnyString(v.as_string());
+        break;
+      case AttributeType::kNone:
+        break;
       default: {
         size_t arr = b.Begin(Tag(5, kLen), 1);
         for (uint32_t i = 0; i < v.array_size(); ++i) {
           size_t el = b.Begin(Tag(1, kLen), 1);
           switch (v.type()) {
-            case AttributeType::kBoolArray: AnyBool(v.bool_at(i)); break;
-            case AttributeType::kIntArray: AnyInt(v.int_at(i)); break;
-            case AttributeType::kDoubleArray: AnyDouble(v.double_at(i)); break;
-            case AttributeType::kStringArray: AnyString(v.string_at(i)); break;
-            default: break;
+            case AttributeType::kBoolArray:
+              AnyBool(v.bool_at(i));
+              break;
+            case AttributeType::kIntArray:
+              AnyInt(v.int_at(i));
+              break;
+            case AttributeType::kDoubleArray:
+              AnyDouble(v.double_at(i));
+              break;
+            case AttributeType::kStringArray:
+              AnyString(v.string_at(i));
+              break;
+            default:
+              break;
           }
           b.End(el, 1);
         }
@@ -156,21 +176,29 @@ struct ProtobufEncoder::Impl {
 
   // One scalar attribute with sizes computed up front and written in one go.
   // False (nothing written) when a string needs UTF-8 repair.
-  [[gnu::always_inline]] bool ScalarKeyValue(uint32_t tag, const otelweb::internal::AttrSlot& a, const char* base) {
+  [[gnu::always_inline]] bool ScalarKeyValue(uint32_t tag, const otelweb::internal::AttrSlot& a,
+                                             const char* base) {
     std::string_view key(base + a.key_off, a.key_len);
     if (!Ascii(key)) return false;
     std::string_view str;
     size_t any_len;
     switch (a.type) {
-      case AttributeType::kBool: any_len = 2; break;
-      case AttributeType::kInt: any_len = 1 + internal::VarintSize(static_cast<uint64_t>(a.v.i)); break;
-      case AttributeType::kDouble: any_len = 9; break;
+      case AttributeType::kBool:
+        any_len = 2;
+        break;
+      case AttributeType::kInt:
+        any_len = 1 + internal::VarintSize(static_cast<uint64_t>(a.v.i));
+        break;
+      case AttributeType::kDouble:
+        any_len = 9;
+        break;
       default:
         str = std::string_view(base + a.v.r.off, a.v.r.len);
         if (!Ascii(str)) return false;
         any_len = 1 + internal::VarintSize(str.size()) + str.size();
     }
-    size_t kv_len = 1 + internal::VarintSize(key.size()) + key.size() + 1 + internal::VarintSize(any_len) + any_len;
+    size_t kv_len = 1 + internal::VarintSize(key.size()) + key.size() + 1 +
+                    internal::VarintSize(any_len) + any_len;
     char* p = b.Tail(kv_len + 16);
     p = WireBuffer::PutVarint(p, tag);
     p = WireBuffer::PutVarint(p, kv_len);
@@ -217,11 +245,20 @@ struct ProtobufEncoder::Impl {
     const OwnedValue& v = kv.value;
     size_t any = b.Begin(Tag(2, kLen), 1);
     switch (v.type) {
-      case AttributeType::kBool: AnyBool(v.b); break;
-      case AttributeType::kInt: AnyInt(v.i); break;
-      case AttributeType::kDouble: AnyDouble(v.d); break;
-      case AttributeType::kString: AnyString(v.s); break;
-      case AttributeType::kNone: break;
+      case AttributeType::kBool:
+        AnyBool(v.b);
+        break;
+      case AttributeType::kInt:
+        AnyInt(v.i);
+        break;
+      case AttributeType::kDouble:
+        AnyDouble(v.d);
+        break;
+      case AttributeType::kString:
+        AnyString(v.s);
+        break;
+      case AttributeType::kNone:
+        break;
       default: {
         size_t arr = b.Begin(Tag(5, kLen), 1);
         auto el = [&](auto&& write) {
@@ -245,7 +282,8 @@ struct ProtobufEncoder::Impl {
     b.LenField(Tag(1, kLen), s.trace_id().bytes().data(), 16);
     b.LenField(Tag(2, kLen), s.span_id().bytes().data(), 8);
     OptString(Tag(3, kLen), s.context().trace_state().header());
-    if (s.parent_span_id().IsValid()) b.LenField(Tag(4, kLen), s.parent_span_id().bytes().data(), 8);
+    if (s.parent_span_id().IsValid())
+      b.LenField(Tag(4, kLen), s.parent_span_id().bytes().data(), 8);
     String(Tag(5, kLen), s.name());
     b.Varint(Tag(6, kVarint));
     b.Varint(static_cast<uint32_t>(s.kind()));

@@ -31,7 +31,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // `body` is the encoded request (already gzipped for HTTP when `gzip`).
-  virtual SendResult Send(std::string_view body, bool gzip, Clock::time_point deadline) noexcept = 0;
+  virtual SendResult Send(std::string_view body, bool gzip,
+                          Clock::time_point deadline) noexcept = 0;
   virtual void Cancel() noexcept = 0;
   // Closes connections; called after Cancel once no Send runs.
   virtual void Close() noexcept {}

@@ -140,7 +140,8 @@ class WireBuffer {
 // Reads a protobuf message field by field.
 class WireReader {
  public:
-  explicit WireReader(std::string_view data) noexcept : p_(data.data()), end_(data.data() + data.size()) {}
+  explicit WireReader(std::string_view data) noexcept
+      : p_(data.data()), end_(data.data() + data.size()) {}
   // Next field: false at the end or on malformed input (then ok() is false).
   bool Next(uint32_t* field, uint32_t* type) noexcept {
     if (p_ >= end_) return false;
@@ -174,11 +175,16 @@ class WireReader {
     uint64_t v;
     std::string_view s;
     switch (type) {
-      case 0: return ReadVarint(&v);
-      case 1: return Advance(8);
-      case 2: return ReadBytes(&s);
-      case 5: return Advance(4);
-      default: return Fail();
+      case 0:
+        return ReadVarint(&v);
+      case 1:
+        return Advance(8);
+      case 2:
+        return ReadBytes(&s);
+      case 5:
+        return Advance(4);
+      default:
+        return Fail();
     }
   }
   bool ok() const noexcept { return ok_; }

@@ -132,11 +132,12 @@ std::string EncodeJson(std::span<const SpanData* const> spans);
 
 // What an exporter did, since it was created.
 struct OtlpExporterCounters {
-  uint64_t spans_exported = 0;   // accepted by the receiver (minus partial rejections)
-  uint64_t spans_rejected = 0;   // reported rejected by a partial_success answer
-  uint64_t spans_dropped = 0;    // batches that failed for good (not retryable, out of time, shut down)
-  uint64_t requests = 0;         // attempts sent (including retries)
-  uint64_t retries = 0;          // attempts that were retries
+  uint64_t spans_exported = 0;  // accepted by the receiver (minus partial rejections)
+  uint64_t spans_rejected = 0;  // reported rejected by a partial_success answer
+  uint64_t spans_dropped =
+      0;                  // batches that failed for good (not retryable, out of time, shut down)
+  uint64_t requests = 0;  // attempts sent (including retries)
+  uint64_t retries = 0;   // attempts that were retries
   uint64_t batches_failed = 0;
 };
 

@@ -2,22 +2,21 @@
 // generated from our trace_service.proto) for OTLP/gRPC.
 #include "receiver.h"
 
+#include <arpa/inet.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <optional>
-#include <cstring>
 #include <thread>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -33,12 +32,14 @@ std::string Base64(const std::string& bin) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < bin.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(bin[i])) << 16 | uint32_t(uint8_t(bin[i + 1])) << 8 | uint8_t(bin[i + 2]);
+    uint32_t v =
+        uint32_t(uint8_t(bin[i])) << 16 | uint32_t(uint8_t(bin[i + 1])) << 8 | uint8_t(bin[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
   }
   size_t rest = bin.size() - i;
   if (rest > 0) {
-    uint32_t v = uint32_t(uint8_t(bin[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(bin[i + 1])) << 8 : 0);
+    uint32_t v =
+        uint32_t(uint8_t(bin[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(bin[i + 1])) << 8 : 0);
     out += k[(v >> 18) & 63];
     out += k[(v >> 12) & 63];
     out += rest == 2 ? k[(v >> 6) & 63] : '=';
@@ -107,7 +108,8 @@ uint64_t CountSpans(std::string_view b) {
     return false;
   };
   // Walks length-delimited field `want` at each level of `path`.
-  std::function<uint64_t(std::string_view, int)> walk = [&](std::string_view s, int depth) -> uint64_t {
+  std::function<uint64_t(std::string_view, int)> walk = [&](std::string_view s,
+                                                            int depth) -> uint64_t {
     static const uint32_t path[] = {1, 2, 2};  // resource_spans, scope_spans, spans
     uint64_t n = 0;
     while (!s.empty()) {
@@ -218,7 +220,8 @@ class TraceServiceImpl final : public pbc::TraceService::Service {
     sr.gzip = enc != sr.headers.end() && enc->second == "gzip";
     if (auto f = s_->Take(std::move(sr))) {
       if (f->retry_info_ms >= 0) {
-        return grpc::Status(grpc::StatusCode(f->grpc_code), "injected", StatusWithRetryInfo(f->grpc_code, f->retry_info_ms));
+        return grpc::Status(grpc::StatusCode(f->grpc_code), "injected",
+                            StatusWithRetryInfo(f->grpc_code, f->retry_info_ms));
       }
       return grpc::Status(grpc::StatusCode(f->grpc_code), "injected failure");
     }
@@ -264,7 +267,8 @@ class RawTraceService final : public grpc::CallbackGenericService {
         std::vector<grpc::Slice> slices;
         std::string bytes;
         if (req_.Dump(&slices).ok()) {
-          for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+          for (const auto& sl : slices)
+            bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
         }
         {
           std::lock_guard<std::mutex> lock(s_->mu);
@@ -280,7 +284,8 @@ class RawTraceService final : public grpc::CallbackGenericService {
       grpc::ByteBuffer req_;
       grpc::ByteBuffer resp_{nullptr, 0};
     };
-    return new Reactor(s_, ctx->method() == "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+    return new Reactor(
+        s_, ctx->method() == "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
   }
 
  private:
@@ -299,7 +304,8 @@ struct Servers {
 static std::mutex g_servers_mu;
 static std::map<Receiver::State*, std::unique_ptr<Servers>> g_servers;
 
-Receiver::Receiver(ReceiverOptions options) : options_(std::move(options)), s_(std::make_shared<State>()) {
+Receiver::Receiver(ReceiverOptions options)
+    : options_(std::move(options)), s_(std::make_shared<State>()) {
   s_->keep = options_.keep_requests;
   auto sv = std::make_unique<Servers>();
   // OTLP/HTTP.
@@ -376,16 +382,18 @@ Receiver::Receiver(ReceiverOptions options) : options_(std::move(options)), s_(s
   httplib::Server* hs = sv->http.get();
   sv->http_thread = std::thread([hs] { hs->listen_after_bind(); });
   // stop() is a no-op until the server runs: wait for it (bounded).
-  for (int i = 0; i < 5000 && !hs->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 5000 && !hs->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   // OTLP/gRPC.
   sv->service = std::make_unique<TraceServiceImpl>(s_);
   grpc::ServerBuilder b;
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls()) {
-    grpc::SslServerCredentialsOptions ssl(options_.client_ca_file.empty()
-                                              ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    grpc::SslServerCredentialsOptions ssl(
+        options_.client_ca_file.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     ssl.pem_root_certs = options_.client_ca_file.empty() ? "" : ReadAll(options_.client_ca_file);
     ssl.pem_key_cert_pairs.push_back({ReadAll(options_.key_file), ReadAll(options_.cert_file)});
     creds = grpc::SslServerCredentials(ssl);
@@ -481,19 +489,24 @@ int FreePort() {
 }
 
 bool MakeTestPki(const std::string& dir) {
-  std::string script =
-      "set -e; cd '" + dir + "'; "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj '/CN=otelweb test CA' "
-      ">/dev/null 2>&1; "
-      "openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj '/CN=localhost' "
-      ">/dev/null 2>&1; "
-      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > server.ext; "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server.pem -days 2 "
-      "-extfile server.ext >/dev/null 2>&1; "
-      "openssl req -newkey rsa:2048 -nodes -keyout client-key.pem -out client.csr -subj '/CN=otelweb client' "
-      ">/dev/null 2>&1; "
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out client.pem -days 2 "
-      ">/dev/null 2>&1";
+  std::string script = "set -e; cd '" + dir +
+                       "'; "
+                       "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem "
+                       "-days 2 -subj '/CN=otelweb test CA' "
+                       ">/dev/null 2>&1; "
+                       "openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr "
+                       "-subj '/CN=localhost' "
+                       ">/dev/null 2>&1; "
+                       "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > server.ext; "
+                       "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem "
+                       "-CAcreateserial -out server.pem -days 2 "
+                       "-extfile server.ext >/dev/null 2>&1; "
+                       "openssl req -newkey rsa:2048 -nodes -keyout client-key.pem -out client.csr "
+                       "-subj '/CN=otelweb client' "
+                       ">/dev/null 2>&1; "
+                       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem "
+                       "-CAcreateserial -out client.pem -days 2 "
+                       ">/dev/null 2>&1";
   std::string cmd = "timeout 60 bash -c \"" + script + "\"";  // the script has no double quote
   return std::system(cmd.c_str()) == 0;
 }

@@ -39,8 +39,8 @@ int FreePort();
 // What the receiver answers to the next requests instead of success.
 struct Fault {
   int http_status = 503;
-  int grpc_code = 14;       // UNAVAILABLE
-  std::string retry_after;  // HTTP Retry-After value, "" for none
+  int grpc_code = 14;          // UNAVAILABLE
+  std::string retry_after;     // HTTP Retry-After value, "" for none
   int64_t retry_info_ms = -1;  // gRPC RetryInfo delay, < 0 for none
 };
 
