@@ -417,8 +417,10 @@ TEST_P(Tls, TlsFilesFromTheEnvironment) {
   Receiver rx(ro);
   testing::ScopedEnv env;
   env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", std::string(ProtocolName(GetParam())));
-  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-          GetParam() == Protocol::kGrpc ? rx.grpc_endpoint() : rx.http_url());
+  // gRPC: a scheme-less endpoint means TLS (OTEL_EXPORTER_OTLP_INSECURE unset).
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", GetParam() == Protocol::kGrpc
+                                                    ? "127.0.0.1:" + std::to_string(rx.grpc_port())
+                                                    : rx.http_url());
   env.Set("OTEL_EXPORTER_OTLP_CERTIFICATE", F("ca.pem"));
   env.Set("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", F("client.pem"));
   env.Set("OTEL_EXPORTER_OTLP_CLIENT_KEY", F("client-key.pem"));
