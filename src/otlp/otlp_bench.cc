@@ -48,5 +48,29 @@ void BM_OtlpEncode_10Attrs(benchmark::State& st) {
 }
 BENCHMARK(BM_OtlpEncode_10Attrs);
 
+// The same batch as OTLP/JSON (the console exporter's renderer).
+void BM_OtlpJson_10Attrs(benchmark::State& st) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.resource = Resource::Create({});
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(o));
+  Tracer tracer = provider.GetTracer("bench", "1.0");
+  constexpr int kBatch = 512;
+  for (int i = 0; i < kBatch; ++i) {
+    Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
+    SetTenAttributes(s);
+  }
+  std::vector<const SpanData*> spans = store->spans();
+  for (auto _ : st) {
+    std::string out = otlp::EncodeJson(spans);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetItemsProcessed(int64_t(st.iterations()) * kBatch);
+}
+BENCHMARK(BM_OtlpJson_10Attrs);
+
 }  // namespace
 }  // namespace otelweb::bench
