@@ -1,0 +1,167 @@
+// OTLP exporter configuration: code, OTEL_EXPORTER_OTLP_TRACES_*,
+// OTEL_EXPORTER_OTLP_*, defaults; invalid values warn once and default.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "otelweb/diagnostics.h"
+#include "otelweb/exporters/otlp.h"
+#include "otlp/otlp_env_util.h"
+
+namespace otelweb::otlp {
+namespace {
+
+using testing::ScopedEnv;
+using testing::Warnings;
+
+TEST(OtlpOptions, SpecDefaults) {
+  ScopedEnv env;
+  auto r = ResolveOptions({});
+  EXPECT_EQ(r.protocol, Protocol::kHttpProtobuf);
+  EXPECT_EQ(r.url, "http://localhost:4318/v1/traces");
+  EXPECT_EQ(r.timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(r.compression, Compression::kNone);
+  EXPECT_TRUE(r.headers.empty());
+  OtlpExporterOptions g;
+  g.protocol = Protocol::kGrpc;
+  r = ResolveOptions(g);
+  EXPECT_EQ(r.grpc_target, "localhost:4317");
+  EXPECT_FALSE(r.use_tls);  // http:// default
+}
+
+TEST(OtlpOptions, GeneralEndpointIsABaseUrlTracesEndpointIsUsedAsIs) {
+  ScopedEnv env;
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+  EXPECT_EQ(ResolveOptions({}).url, "http://collector:4318/v1/traces");
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/base/");
+  auto r = ResolveOptions({});
+  EXPECT_EQ(r.url, "https://collector:4318/base/v1/traces");
+  EXPECT_TRUE(r.use_tls);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:9999/custom/path");
+  EXPECT_EQ(ResolveOptions({}).url, "http://traces:9999/custom/path");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:9999");
+  EXPECT_EQ(ResolveOptions({}).url, "http://traces:9999/");  // no path: the root
+  OtlpExporterOptions code;
+  code.endpoint = "http://code:1/x";
+  EXPECT_EQ(ResolveOptions(code).url, "http://code:1/x");  // code beats environment
+}
+
+TEST(OtlpOptions, GrpcEndpointSchemeAndInsecure) {
+  ScopedEnv env;
+  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317");  // no scheme: TLS unless insecure
+  auto r = ResolveOptions({});
+  EXPECT_EQ(r.protocol, Protocol::kGrpc);
+  EXPECT_EQ(r.grpc_target, "collector:4317");
+  EXPECT_TRUE(r.use_tls);
+  env.Set("OTEL_EXPORTER_OTLP_INSECURE", "true");
+  EXPECT_FALSE(ResolveOptions({}).use_tls);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false");  // per-signal wins
+  EXPECT_TRUE(ResolveOptions({}).use_tls);
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317/ignored/path");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "true");  // the scheme decides
+  r = ResolveOptions({});
+  EXPECT_TRUE(r.use_tls);
+  EXPECT_EQ(r.grpc_target, "collector:4317");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false");
+  r = ResolveOptions({});
+  EXPECT_FALSE(r.use_tls);
+  EXPECT_EQ(r.grpc_target, "traces:4317");
+}
+
+TEST(OtlpOptions, ProtocolPerSignalFirstInvalidWarnsAndDefaults) {
+  ScopedEnv env;
+  Warnings w;
+  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json");
+  EXPECT_EQ(ResolveOptions({}).protocol, Protocol::kHttpJson);
+  EXPECT_EQ(w.count(), 0u);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift");
+  EXPECT_EQ(ResolveOptions({}).protocol, Protocol::kHttpProtobuf);
+  EXPECT_EQ(w.count(), 1u);
+  EXPECT_NE(w.text().find("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), std::string::npos);
+}
+
+TEST(OtlpOptions, HeadersArePercentDecodedPerSignalFirst) {
+  ScopedEnv env;
+  Warnings w;
+  env.Set("OTEL_EXPORTER_OTLP_HEADERS", "general=1");
+  auto r = ResolveOptions({});
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "general");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+          " api-key = secret%20value%2C1 ,x-tenant=a%3Db, broken, =novalue,bad=%zz");
+  r = ResolveOptions({});
+  ASSERT_EQ(r.headers.size(), 2u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>("api-key", "secret value,1")));
+  EXPECT_EQ(r.headers[1], (std::pair<std::string, std::string>("x-tenant", "a=b")));
+  EXPECT_EQ(w.count(), 1u);  // one warning listing the three bad entries
+  EXPECT_NE(w.text().find("broken"), std::string::npos);
+}
+
+TEST(OtlpOptions, TimeoutInMillisecondsInvalidWarnsAndDefaults) {
+  ScopedEnv env;
+  Warnings w;
+  env.Set("OTEL_EXPORTER_OTLP_TIMEOUT", "2500");
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(2500));
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "750");
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(750));
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10s");
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(w.count(), 1u);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "-5");
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(w.count(), 2u);
+}
+
+TEST(OtlpOptions, CompressionGzipNoneInvalid) {
+  ScopedEnv env;
+  Warnings w;
+  env.Set("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
+  EXPECT_EQ(ResolveOptions({}).compression, Compression::kGzip);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");  // accepted (Python rejects it)
+  EXPECT_EQ(ResolveOptions({}).compression, Compression::kNone);
+  EXPECT_EQ(w.count(), 0u);
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd");
+  EXPECT_EQ(ResolveOptions({}).compression, Compression::kNone);
+  EXPECT_EQ(w.count(), 1u);
+}
+
+TEST(OtlpOptions, CertificateFilesPerSignalFirst) {
+  ScopedEnv env;
+  env.Set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/general/ca.pem");
+  env.Set("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/general/key.pem");
+  env.Set("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/general/cert.pem");
+  env.Set("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/traces/key.pem");
+  auto r = ResolveOptions({});
+  EXPECT_EQ(r.certificate_file, "/general/ca.pem");
+  EXPECT_EQ(r.client_key_file, "/traces/key.pem");
+  EXPECT_EQ(r.client_certificate_file, "/general/cert.pem");
+  OtlpExporterOptions code;
+  code.certificate_file = "/code/ca.pem";
+  EXPECT_EQ(ResolveOptions(code).certificate_file, "/code/ca.pem");
+}
+
+TEST(OtlpOptions, ReadEnvironmentFalseIgnoresVariables) {
+  ScopedEnv env;
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+  OtlpExporterOptions o;
+  o.read_environment = false;
+  auto r = ResolveOptions(o);
+  EXPECT_EQ(r.protocol, Protocol::kHttpProtobuf);
+  EXPECT_EQ(r.url, "http://localhost:4318/v1/traces");
+}
+
+TEST(OtlpOptions, ParseHeadersDirect) {
+  std::vector<std::string> errors;
+  auto h = ParseHeaders("a=1,,b=%41%42,c", &errors);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].second, "AB");
+  EXPECT_EQ(errors.size(), 1u);
+}
+
+}  // namespace
+}  // namespace otelweb::otlp

@@ -1,0 +1,76 @@
+// BM_OtlpEncode_10Attrs (shared/BENCHMARKS.md): encode a batch of 512 ended
+// spans with the ten attributes to OTLP protobuf bytes. Time and heap
+// allocations are reported per span (items = spans).
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <vector>
+
+#include "alloc_counter.h"
+#include "bench_common.h"
+#include "otelweb/exporters/in_memory.h"
+#include "otelweb/exporters/otlp.h"
+#include "otelweb/otelweb.h"
+
+namespace otelweb::bench {
+namespace {
+
+void BM_OtlpEncode_10Attrs(benchmark::State& st) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.resource = Resource::Create({});
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(o));
+  Tracer tracer = provider.GetTracer("bench", "1.0");
+  constexpr int kBatch = 512;
+  for (int i = 0; i < kBatch; ++i) {
+    Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
+    SetTenAttributes(s);
+  }
+  std::vector<const SpanData*> spans = store->spans();
+  otlp::ProtobufEncoder enc;
+  enc.Encode(spans);  // warm the buffer
+  uint64_t a0 = otelweb_bench_allocs();
+  size_t bytes = 0;
+  for (auto _ : st) {
+    const std::string& out = enc.Encode(spans);
+    bytes = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  uint64_t allocs = otelweb_bench_allocs() - a0;
+  st.SetItemsProcessed(int64_t(st.iterations()) * kBatch);
+  st.counters["ns_per_span"] = benchmark::Counter(
+      double(st.iterations()) * kBatch, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["allocs_per_span"] = double(allocs) / (double(st.iterations()) * kBatch);
+  st.counters["bytes_per_span"] = double(bytes) / kBatch;
+}
+BENCHMARK(BM_OtlpEncode_10Attrs);
+
+// The same batch as OTLP/JSON (the console exporter's renderer).
+void BM_OtlpJson_10Attrs(benchmark::State& st) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.resource = Resource::Create({});
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(o));
+  Tracer tracer = provider.GetTracer("bench", "1.0");
+  constexpr int kBatch = 512;
+  for (int i = 0; i < kBatch; ++i) {
+    Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
+    SetTenAttributes(s);
+  }
+  std::vector<const SpanData*> spans = store->spans();
+  for (auto _ : st) {
+    std::string out = otlp::EncodeJson(spans);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetItemsProcessed(int64_t(st.iterations()) * kBatch);
+}
+BENCHMARK(BM_OtlpJson_10Attrs);
+
+}  // namespace
+}  // namespace otelweb::bench

@@ -1,0 +1,119 @@
+// The hand-written protobuf encoder, checked by parsing its bytes with
+// libprotobuf (classes generated from our .proto files) field by field.
+#include <gtest/gtest.h>
+
+#include "otelweb/exporters/otlp.h"
+#include "otlp/otlp_test_util.h"
+
+namespace otelweb::otlp {
+namespace {
+
+using testing::SpanSource;
+namespace pb = ::opentelemetry::proto;
+
+pb::collector::trace::v1::ExportTraceServiceRequest Parse(const std::string& bytes) {
+  pb::collector::trace::v1::ExportTraceServiceRequest req;
+  EXPECT_TRUE(req.ParseFromString(bytes)) << "libprotobuf rejected our bytes";
+  return req;
+}
+
+TEST(ProtobufEncoder, EmptyBatchIsAnEmptyRequest) {
+  ProtobufEncoder enc;
+  EXPECT_EQ(enc.Encode(std::span<const SpanData* const>()), "");
+}
+
+TEST(ProtobufEncoder, EveryFieldOfARichSpan) {
+  SpanLimitsOptions limits;
+  limits.attribute_count = 11;  // 12 set: one dropped
+  limits.event_count = 2;
+  SpanSource src("svc", limits);
+  Tracer t = src.provider->GetTracer("scope-a", "1.0", "https://example.com/scope-schema");
+  testing::MakeRichSpan(t);
+  {
+    Span s = t.StartSpan("events");
+    for (int i = 0; i < 4; ++i) s.AddEvent("e");  // two dropped
+    s.SetStatus(StatusCode::kOk);
+  }
+  {
+    Span root = t.StartSpan("root", SpanKind::kClient);
+    Scope sc = MakeCurrent(root);
+    Span child = t.StartSpan("child", SpanKind::kConsumer);  // local parent
+  }
+  auto spans = src.store->spans();
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(spans[0]->dropped_attributes(), 1u);
+  EXPECT_EQ(spans[1]->dropped_events(), 2u);
+  ProtobufEncoder enc;
+  auto req = Parse(enc.Encode(spans));
+  ASSERT_EQ(req.resource_spans_size(), 1);
+  ASSERT_EQ(req.resource_spans(0).scope_spans_size(), 1);
+  ASSERT_EQ(req.resource_spans(0).scope_spans(0).spans_size(), 4);
+  testing::ExpectRequestsMatch({req}, spans);
+  // Order is kept, and the remote-parent bits are what the spec says.
+  const auto& ps = req.resource_spans(0).scope_spans(0).spans();
+  EXPECT_EQ(ps[0].name(), "GET /items/{id}");
+  EXPECT_EQ(ps[0].flags(), 0x301u);
+  EXPECT_EQ(ps[0].trace_state(), "vendor=abc,other=x1");
+  EXPECT_EQ(ps[0].links(0).flags(), 0x300u);
+  EXPECT_EQ(ps[3].name(), "root");
+  EXPECT_EQ(ps[2].flags(), 0x101u);  // child: local parent
+  // Invalid UTF-8 was repaired, so libprotobuf accepted the strings.
+  bool found = false;
+  for (const auto& kv : ps[0].attributes()) {
+    if (kv.key() == "bad.utf8") {
+      found = true;
+      EXPECT_EQ(kv.value().string_value(), "ok\xEF\xBF\xBD\xEF\xBF\xBD end");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ProtobufEncoder, GroupsByResourceThenScope) {
+  SpanSource a("svc-a"), b("svc-b");
+  Tracer a1 = a.provider->GetTracer("one", "1");
+  Tracer a2 = a.provider->GetTracer("two", "2");
+  Tracer b1 = b.provider->GetTracer("one", "1");
+  std::vector<const SpanData*> all;
+  // Interleaved: a1, b1, a2, a1, b1.
+  a1.StartSpan("a1-x").End();
+  b1.StartSpan("b1-x").End();
+  a2.StartSpan("a2-x").End();
+  a1.StartSpan("a1-y").End();
+  b1.StartSpan("b1-y").End();
+  auto sa = a.store->spans();
+  auto sb = b.store->spans();
+  all = {sa[0], sb[0], sa[1], sa[2], sb[1]};
+  ProtobufEncoder enc;
+  auto req = Parse(enc.Encode(all));
+  ASSERT_EQ(req.resource_spans_size(), 2);
+  EXPECT_EQ(req.resource_spans(0).resource().attributes(0).value().string_value(), "svc-a");
+  EXPECT_EQ(req.resource_spans(1).resource().attributes(0).value().string_value(), "svc-b");
+  ASSERT_EQ(req.resource_spans(0).scope_spans_size(), 2);
+  EXPECT_EQ(req.resource_spans(0).scope_spans(0).scope().name(), "one");
+  ASSERT_EQ(req.resource_spans(0).scope_spans(0).spans_size(), 2);
+  EXPECT_EQ(req.resource_spans(0).scope_spans(0).spans(0).name(), "a1-x");
+  EXPECT_EQ(req.resource_spans(0).scope_spans(0).spans(1).name(), "a1-y");
+  EXPECT_EQ(req.resource_spans(0).scope_spans(1).scope().name(), "two");
+  EXPECT_EQ(req.resource_spans(1).scope_spans(0).spans_size(), 2);
+  testing::ExpectRequestsMatch({req}, all);
+}
+
+TEST(ProtobufEncoder, BufferIsReusedAcrossBatches) {
+  SpanSource src;
+  Tracer t = src.provider->GetTracer("s");
+  for (int i = 0; i < 64; ++i) testing::MakeRichSpan(t, "span-" + std::to_string(i));
+  auto spans = src.store->spans();
+  ProtobufEncoder enc;
+  std::string first = enc.Encode(spans);
+  const char* data = enc.Encode(spans).data();
+  EXPECT_EQ(enc.Encode(spans), first);
+  EXPECT_EQ(enc.Encode(spans).data(), data);  // same storage
+  auto req = Parse(first);
+  testing::ExpectRequestsMatch({req}, spans);
+  // A smaller batch after a bigger one.
+  auto req2 = Parse(enc.Encode(std::span<const SpanData* const>(spans.data(), 1)));
+  testing::ExpectRequestsMatch({req2}, {spans[0]});
+}
+
+}  // namespace
+}  // namespace otelweb::otlp

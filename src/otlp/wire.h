@@ -1,0 +1,208 @@
+// Protobuf wire-format primitives for the OTLP encoder, and a minimal reader
+// for the few messages the exporter reads back (ExportTraceServiceResponse,
+// google.rpc.Status / RetryInfo).
+//
+// Ownership: WireBuffer owns a std::string it reuses between messages.
+// Thread-safety: none (one per encoder).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace otelweb::otlp::internal {
+
+inline size_t VarintSize(uint64_t v) noexcept {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+class WireBuffer {
+ public:
+  void Clear() noexcept { n_ = 0; }
+  size_t size() const noexcept { return n_; }
+
+  [[gnu::always_inline]] void Reserve(size_t k) {
+    if (__builtin_expect(n_ + k > s_.size(), 0)) Grow(n_ + k);
+  }
+  [[gnu::noinline]] void Grow(size_t need) { s_.resize(std::max(need, s_.size() * 2 + 1024)); }
+  [[gnu::always_inline]] void Varint(uint64_t v) {
+    Reserve(10);
+    char* p = s_.data() + n_;
+    if (v < 0x80) {
+      *p = static_cast<char>(v);
+      ++n_;
+      return;
+    }
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    n_ = static_cast<size_t>(p - s_.data());
+  }
+  [[gnu::always_inline]] void Fixed64(uint64_t v) {
+    Reserve(8);
+    std::memcpy(s_.data() + n_, &v, 8);  // little-endian hosts only (x86-64, aarch64)
+    n_ += 8;
+  }
+  [[gnu::always_inline]] void Fixed32(uint32_t v) {
+    Reserve(4);
+    std::memcpy(s_.data() + n_, &v, 4);
+    n_ += 4;
+  }
+  void Raw(const void* p, size_t len) {
+    Reserve(len);
+    if (len != 0) std::memcpy(s_.data() + n_, p, len);
+    n_ += len;
+  }
+  [[gnu::always_inline]] void LenField(uint32_t tag, const void* p, size_t len) {
+    Reserve(len + 16);
+    char* w = s_.data() + n_;
+    // Tags and short lengths are single bytes almost always.
+    if (tag < 0x80 && len < 0x80) {
+      w[0] = static_cast<char>(tag);
+      w[1] = static_cast<char>(len);
+      if (len != 0) std::memcpy(w + 2, p, len);
+      n_ += 2 + len;
+      return;
+    }
+    Varint(tag);
+    Varint(len);
+    Raw(p, len);
+  }
+
+  // Starts a length-delimited field: writes the tag and leaves `reserved`
+  // bytes for the length. Returns the offset End() needs.
+  [[gnu::always_inline]] size_t Begin(uint32_t tag, size_t reserved) {
+    Varint(tag);
+    Reserve(reserved);
+    size_t at = n_;
+    n_ += reserved;
+    return at;
+  }
+  // Writes the length of the field started at `at`, moving the body if the
+  // length needs another number of bytes than was reserved.
+  [[gnu::always_inline]] void End(size_t at, size_t reserved) {
+    size_t body = at + reserved;
+    size_t len = n_ - body;
+    if (reserved == 1 && len < 0x80) {
+      s_[at] = static_cast<char>(len);
+      return;
+    }
+    size_t vs = VarintSize(len);
+    if (vs != reserved) {
+      if (vs > reserved) Reserve(vs - reserved);
+      std::memmove(s_.data() + at + vs, s_.data() + body, len);
+      n_ = at + vs + len;
+    }
+    char* p = s_.data() + at;
+    while (len >= 0x80) {
+      *p++ = static_cast<char>(len | 0x80);
+      len >>= 7;
+    }
+    *p = static_cast<char>(len);
+  }
+
+  // Raw writing: Tail(k) reserves k bytes and returns where to write;
+  // Commit(end) sets the size to `end` (which must lie within the reserve).
+  [[gnu::always_inline]] char* Tail(size_t k) {
+    Reserve(k);
+    return s_.data() + n_;
+  }
+  [[gnu::always_inline]] void Commit(const char* end) { n_ = static_cast<size_t>(end - s_.data()); }
+  [[gnu::always_inline]] static char* PutVarint(char* p, uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    return p;
+  }
+
+  // The finished bytes (valid until the next Clear / write).
+  const std::string& Finish() {
+    s_.resize(n_);
+    return s_;
+  }
+
+ private:
+  std::string s_;
+  size_t n_ = 0;
+};
+
+// Reads a protobuf message field by field.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view data) noexcept
+      : p_(data.data()), end_(data.data() + data.size()) {}
+  // Next field: false at the end or on malformed input (then ok() is false).
+  bool Next(uint32_t* field, uint32_t* type) noexcept {
+    if (p_ >= end_) return false;
+    uint64_t tag;
+    if (!ReadVarint(&tag)) return Fail();
+    *field = static_cast<uint32_t>(tag >> 3);
+    *type = static_cast<uint32_t>(tag & 7);
+    return true;
+  }
+  bool ReadVarint(uint64_t* v) noexcept {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      uint8_t c = static_cast<uint8_t>(*p_++);
+      r |= uint64_t(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) {
+        *v = r;
+        return true;
+      }
+    }
+    return Fail();
+  }
+  bool ReadBytes(std::string_view* out) noexcept {
+    uint64_t len;
+    if (!ReadVarint(&len) || len > uint64_t(end_ - p_)) return Fail();
+    *out = std::string_view(p_, len);
+    p_ += len;
+    return true;
+  }
+  // Skips a field of the given wire type.
+  bool Skip(uint32_t type) noexcept {
+    uint64_t v;
+    std::string_view s;
+    switch (type) {
+      case 0:
+        return ReadVarint(&v);
+      case 1:
+        return Advance(8);
+      case 2:
+        return ReadBytes(&s);
+      case 5:
+        return Advance(4);
+      default:
+        return Fail();
+    }
+  }
+  bool ok() const noexcept { return ok_; }
+
+ private:
+  bool Advance(size_t n) noexcept {
+    if (size_t(end_ - p_) < n) return Fail();
+    p_ += n;
+    return true;
+  }
+  bool Fail() noexcept {
+    ok_ = false;
+    p_ = end_;
+    return false;
+  }
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+}  // namespace otelweb::otlp::internal
