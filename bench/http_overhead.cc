@@ -5,16 +5,18 @@
 // processor's worker; wrk runs in a child process and is not counted).
 //
 //   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH] [--pin 1]
-//                         [--only plain|traced]
+//                         [--only plain|traced] [--otlp grpc|http/protobuf|none]
 //
 // --pin 1 puts the server (all its threads) on CPU 0 and wrk on CPU 1: on a
 // 2-vCPU VM the CPU cost per request otherwise swings by 2x from round to
 // round with how the scheduler mixes the two.
 //
 // Rounds alternate plain / traced so that drifting machine load hits both.
-// Traced = TracedServer + BatchSpanProcessor (default options) + an exporter
-// that reads every span (name, attributes) and drops it, since no OTLP
-// receiver is part of this program. Prints one line per round and the
+// Traced = TracedServer + BatchSpanProcessor (default options) + the OTLP
+// exporter (gRPC by default) sending to an OTLP receiver that runs in a child
+// process (pinned with wrk, so neither is counted). --otlp none replaces the
+// exporter by one that reads every span and drops it, to separate the
+// instrumentation's cost from the export's. Prints one line per round and the
 // median ratio. Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
 #include <sched.h>
@@ -33,6 +35,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#ifdef OTELWEB_HAVE_OTLP
+#include "otelweb/exporters/otlp.h"
+#include "receiver.h"
+#endif
 
 #include "otelweb/httplib.h"
 #include "otelweb/processor.h"
@@ -62,6 +69,44 @@ class ReadingExporter final : public otelweb::SpanExporter {
 };
 
 bool g_pin = false;  // server on CPU 0, wrk on CPU 1
+
+#ifdef OTELWEB_HAVE_OTLP
+// Forks a process running an OTLP receiver; returns the endpoint for
+// `protocol` and keeps a pipe whose closing (this process exiting) stops it.
+std::string StartReceiverProcess(const std::string& protocol) {
+  int to_parent[2], from_parent[2];
+  if (pipe(to_parent) != 0 || pipe(from_parent) != 0) return {};
+  pid_t pid = fork();
+  if (pid < 0) return {};
+  if (pid == 0) {
+    close(to_parent[0]);
+    close(from_parent[1]);
+    if (g_pin) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(1, &set);
+      sched_setaffinity(0, sizeof(set), &set);
+    }
+    otelweb::otlp::testing::ReceiverOptions ro;
+    ro.keep_requests = false;
+    otelweb::otlp::testing::Receiver rx(ro);
+    std::string ep = protocol == "grpc" ? rx.grpc_endpoint() : rx.http_url();
+    ep += '\n';
+    if (write(to_parent[1], ep.data(), ep.size()) < 0) _exit(1);
+    char c;
+    while (read(from_parent[0], &c, 1) > 0) {
+    }
+    _exit(0);  // the parent is gone
+  }
+  close(to_parent[1]);
+  close(from_parent[0]);  // from_parent[1] stays open for this process's life
+  std::string ep;
+  char c;
+  while (read(to_parent[0], &c, 1) == 1 && c != '\n') ep += c;
+  close(to_parent[0]);
+  return ep;
+}
+#endif
 
 double CpuSeconds() {
   rusage ru{};
@@ -145,6 +190,7 @@ int main(int argc, char** argv) {
   int seconds = 5, rounds = 3, connections = 4;
   std::string wrk = "/usr/bin/wrk";
   std::string only;  // "plain" or "traced": one kind only (for profiling)
+  std::string otlp = "grpc";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
@@ -153,7 +199,29 @@ int main(int argc, char** argv) {
     else if (a == "--wrk") wrk = argv[i + 1];
     else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--otlp") otlp = argv[i + 1];
   }
+#ifndef OTELWEB_HAVE_OTLP
+  otlp = "none";
+#endif
+  std::unique_ptr<otelweb::SpanExporter> exporter;
+  if (otlp == "none") {
+    exporter = std::make_unique<ReadingExporter>();
+  } else {
+#ifdef OTELWEB_HAVE_OTLP
+    std::string ep = StartReceiverProcess(otlp);
+    if (ep.empty()) {
+      std::fprintf(stderr, "could not start the OTLP receiver\n");
+      return 1;
+    }
+    otelweb::otlp::OtlpExporterOptions eo;
+    eo.read_environment = false;
+    eo.protocol = otlp == "grpc" ? otelweb::otlp::Protocol::kGrpc : otelweb::otlp::Protocol::kHttpProtobuf;
+    eo.endpoint = ep;
+    exporter = std::make_unique<otelweb::otlp::OtlpSpanExporter>(eo);
+#endif
+  }
+  std::printf("exporter: %s\n", otlp == "none" ? "reading no-op" : ("OTLP " + otlp).c_str());
   if (g_pin) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -167,8 +235,9 @@ int main(int argc, char** argv) {
 
   otelweb::TracerProviderOptions po;
   po.sampler = otelweb::AlwaysOnSampler();
-  po.processors.push_back(std::make_unique<otelweb::BatchSpanProcessor>(
-      std::make_unique<ReadingExporter>()));
+  auto batch = std::make_unique<otelweb::BatchSpanProcessor>(std::move(exporter));
+  otelweb::BatchSpanProcessor* bsp = batch.get();
+  po.processors.push_back(std::move(batch));
   auto provider = std::make_shared<otelweb::TracerProvider>(std::move(po));
 
   std::vector<double> plain_us, traced_us, ratios;
@@ -217,10 +286,13 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
+  otelweb::ProcessorCounters c = bsp->counters();
   std::printf("median: plain %.2f us/req, traced %.2f us/req, ratio %.3f (goal <= 1.03); "
-              "spans exported %llu\n",
+              "spans exported %llu, dropped %llu, failed %llu\n",
               median(plain_us), median(traced_us), median(ratios),
-              static_cast<unsigned long long>(ReadingExporter::spans_.load()));
+              static_cast<unsigned long long>(c.exported),
+              static_cast<unsigned long long>(c.dropped_queue_full),
+              static_cast<unsigned long long>(c.export_failed));
   provider->Shutdown();
   return 0;
 }

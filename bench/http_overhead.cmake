@@ -3,4 +3,8 @@ if(TARGET otelweb_httplib)
   add_executable(otelweb_http_overhead ${CMAKE_CURRENT_SOURCE_DIR}/http_overhead.cc)
   target_link_libraries(otelweb_http_overhead PRIVATE otelweb_httplib otelweb_core Threads::Threads
                         otelweb_warnings)
+  if(TARGET otelweb_otlp_testing)
+    target_link_libraries(otelweb_http_overhead PRIVATE otelweb_otlp otelweb_otlp_testing)
+    target_compile_definitions(otelweb_http_overhead PRIVATE OTELWEB_HAVE_OTLP=1)
+  endif()
 endif()
