@@ -608,12 +608,34 @@ TEST(OtlpEnv, InstallTracingUsesOtlpWhenAskedOrWhenAnEndpointIsSet) {
 
 TEST(OtlpExporter, AfterShutdownExportFailsAtOnce) {
   Receiver rx;
-  OtlpSpanExporter e(For(rx, Protocol::kHttpProtobuf));
-  EXPECT_EQ(e.Shutdown(1s), OperationResult::Ok());
-  EXPECT_EQ(e.Shutdown(1s), OperationResult::AlreadyShutDown());
-  std::span<EndedSpan> none;
-  EXPECT_EQ(e.Export(none), ExportResult::kSuccess);
+  Pipeline p(For(rx, Protocol::kHttpProtobuf));
+  EXPECT_EQ(p.exporter->Shutdown(1s), OperationResult::Ok());
+  EXPECT_EQ(p.exporter->Shutdown(1s), OperationResult::AlreadyShutDown());
+  const auto t0 = std::chrono::steady_clock::now();
+  p.tracer.StartSpan("after shutdown").End();  // a real, non-empty batch
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(p.exporter->counters().spans_dropped, 1u);
   EXPECT_EQ(rx.attempts(), 0u);
+}
+
+TEST(OtlpExporter, HeadersGrpcCannotCarryAreSkippedNotFatal) {
+  // grpc++ aborts the process on invalid metadata; such headers must be
+  // dropped (with a warning naming the key, never the value) before a call.
+  Receiver rx;
+  testing::Warnings w;
+  OtlpExporterOptions o = For(rx, Protocol::kGrpc);
+  o.headers = Headers{{"Bad Key", "v"}, {"x-accent", "caf\xc3\xa9-secret1"}, {"x-newline", "a\nsecret2"},
+                      {"X-Good", "kept"}};
+  Pipeline p(o);
+  p.tracer.StartSpan("headers").End();
+  ASSERT_TRUE(rx.WaitForSpans(1, 10s));
+  EXPECT_EQ(p.exporter->counters().spans_dropped, 0u);
+  auto seen = rx.seen();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().headers.count("x-good"), 1u);
+  EXPECT_EQ(seen.back().headers.count("x-accent"), 0u);
+  EXPECT_EQ(w.text().find("secret"), std::string::npos) << w.text();
+  EXPECT_NE(w.text().find("x-accent"), std::string::npos) << w.text();
 }
 
 TEST(OtlpExporter, UnreadableTlsFileIsReportedAndSpansDropped) {

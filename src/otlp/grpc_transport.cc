@@ -62,7 +62,12 @@ std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_byte
           break;
         }
       }
-      return std::chrono::milliseconds(int64_t(secs) * 1000 + int64_t(nanos) / 1000000);
+      // A server's value, so bounded: at most a day (the export timeout cuts it
+      // shorter anyway), never negative, no overflow.
+      constexpr uint64_t kMaxSecs = 24 * 3600;
+      const uint64_t s = std::min<uint64_t>(secs, kMaxSecs);
+      const uint64_t n = std::min<uint64_t>(nanos, 999999999);
+      return std::chrono::milliseconds(int64_t(s) * 1000 + int64_t(n) / 1000000);
     }
   }
   return std::nullopt;

@@ -162,7 +162,7 @@ class HttpTransport final : public Transport {
         default:
           r.kind = SendResult::Kind::kRetryable;
       }
-      r.error = std::string("HTTP request to ") + o_.url + " failed: " + curl_easy_strerror(code);
+      r.error = "HTTP request to " + UrlForLog(o_.url) + " failed: " + curl_easy_strerror(code);
       return r;
     }
     long status = 0;
@@ -176,7 +176,7 @@ class HttpTransport final : public Transport {
                  ? SendResult::Kind::kRetryable
                  : SendResult::Kind::kFatal;
     r.retry_after = retry_after_;
-    r.error = "HTTP " + std::to_string(status) + " from " + o_.url;
+    r.error = "HTTP " + std::to_string(status) + " from " + UrlForLog(o_.url);
     if (!r.response.empty() && o_.protocol == Protocol::kHttpJson) {
       r.error += ": " + r.response.substr(0, 200);
     }

@@ -6,8 +6,31 @@
 #include "otelweb/config.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/exporters/otlp.h"
+#include "transport.h"
 
 namespace otelweb::otlp {
+
+namespace internal {
+// A URL for a message: no user:password@ and no query (either may hold secrets).
+std::string UrlForLog(std::string_view url) {
+  std::string_view u = url.substr(0, url.find_first_of("?#"));
+  size_t scheme = u.find("://");
+  size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t at = u.find('@', host);
+  size_t slash = u.find('/', host);
+  std::string r;
+  if (at != std::string_view::npos && (slash == std::string_view::npos || at < slash)) {
+    r = std::string(u.substr(0, host)) + "REDACTED@" + std::string(u.substr(at + 1));
+  } else {
+    r = std::string(u);
+  }
+  if (u.size() < url.size()) r += "?...";
+  return r;
+}
+
+}  // namespace internal
+
+using internal::UrlForLog;
 
 namespace {
 
@@ -56,6 +79,13 @@ void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r
   } else if (l.rfind("http://", 0) == 0) {
     tls = false;
     rest.remove_prefix(7);
+  } else if (endpoint.find(':') != std::string_view::npos &&
+             (endpoint.find("://") != std::string_view::npos || l.rfind("dns:", 0) == 0 ||
+              l.rfind("unix:", 0) == 0 || l.rfind("ipv4:", 0) == 0 || l.rfind("ipv6:", 0) == 0)) {
+    // A gRPC target URI (dns:///host:port, unix:/path, ...): given to gRPC as is.
+    r->grpc_target = std::string(endpoint);
+    r->use_tls = tls;
+    return;
   }
   size_t slash = rest.find('/');
   if (slash != std::string_view::npos)
@@ -64,11 +94,46 @@ void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r
   r->use_tls = tls;
 }
 
+
+// A header key shown in a message: printable ASCII only, at most 64 bytes.
+std::string SafeKey(std::string_view key) {
+  std::string r;
+  for (char c : key.substr(0, 64)) r += (c > 0x20 && c < 0x7f) ? c : '?';
+  return r;
+}
+
+// HTTP token characters (RFC 9110); gRPC metadata keys are a subset once
+// lowercased ([0-9a-z_.-]).
+bool IsHeaderKey(std::string_view k, bool grpc) {
+  if (k.empty()) return false;
+  for (char c : k) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum || c == '-' || c == '_' || c == '.') continue;
+    if (!grpc && std::string_view("!#$%&'*+^`|~").find(c) != std::string_view::npos) continue;
+    return false;
+  }
+  return true;
+}
+
+// Header values: visible ASCII, space and tab (no CR, LF or NUL, which would
+// inject headers over HTTP or make grpc++ abort the call). gRPC "-bin" keys
+// carry binary values and are exempt there.
+bool IsHeaderValue(std::string_view key, std::string_view v, bool grpc) {
+  if (grpc && key.size() > 4 && key.substr(key.size() - 4) == "-bin") return true;
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\t' && !grpc) continue;
+    if (c < 0x20 || c == 0x7f || (grpc && c > 0x7e)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
   Headers out;
   size_t pos = 0;
+  size_t index = 0;
   while (pos <= text.size()) {
     size_t comma = text.find(',', pos);
     if (comma == std::string_view::npos) comma = text.size();
@@ -77,17 +142,24 @@ Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
     if (item.empty()) continue;
     size_t eq = item.find('=');
     std::string key, value;
+    // Messages name the entry by position and key only: values are often
+    // credentials (Authorization=Bearer ...) and must never reach a log.
+    ++index;
     if (eq == std::string_view::npos) {
-      if (errors) errors->push_back("'" + std::string(item) + "' has no '='");
+      if (errors) errors->push_back("entry " + std::to_string(index) + " has no '='");
       continue;
     }
-    if (!config::PercentDecode(config::Trim(item.substr(0, eq)), &key) ||
+    const std::string_view raw_key = config::Trim(item.substr(0, eq));
+    if (!config::PercentDecode(raw_key, &key) ||
         !config::PercentDecode(config::Trim(item.substr(eq + 1)), &value)) {
-      if (errors) errors->push_back("'" + std::string(item) + "' has a bad percent escape");
+      if (errors) {
+        errors->push_back("entry " + std::to_string(index) + " ('" + SafeKey(raw_key) +
+                          "') has a bad percent escape");
+      }
       continue;
     }
     if (key.empty()) {
-      if (errors) errors->push_back("'" + std::string(item) + "' has an empty key");
+      if (errors) errors->push_back("entry " + std::to_string(index) + " has an empty key");
       continue;
     }
     out.emplace_back(std::move(key), std::move(value));
@@ -138,10 +210,10 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
     if (!endpoint.empty() && !HasHttpScheme(endpoint)) {
       if (source == "code") {
         Log(LogLevel::kWarning,
-            "OTLP exporter: endpoint '" + endpoint +
+            "OTLP exporter: endpoint '" + UrlForLog(endpoint) +
                 "' is not an http:// or https:// URL; using http://localhost:4318/v1/traces");
       } else {
-        config::WarnInvalid(source, endpoint, "an http:// or https:// URL");
+        config::WarnInvalid(source, UrlForLog(endpoint), "an http:// or https:// URL");
       }
       endpoint.clear();
     }
@@ -177,15 +249,41 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
     }
   }
 
-  // Timeout (milliseconds).
+  {
+    // Headers a transport cannot send as given are dropped here, named by
+    // key only: a bad value must neither crash grpc++ (it aborts on invalid
+    // metadata) nor inject lines into an HTTP request.
+    const bool grpc = r.protocol == Protocol::kGrpc;
+    Headers ok;
+    for (auto& [k, v] : r.headers) {
+      std::string key = grpc ? Lower(k) : k;
+      if (!IsHeaderKey(key, grpc)) {
+        Log(LogLevel::kWarning, "OTLP exporter: header '" + SafeKey(k) + "' skipped: not a valid " +
+                                    (grpc ? "gRPC metadata" : "HTTP header") + " name");
+      } else if (!IsHeaderValue(key, v, grpc)) {
+        Log(LogLevel::kWarning, "OTLP exporter: header '" + SafeKey(k) +
+                                    "' skipped: its value has control or non-ASCII characters");
+      } else {
+        ok.emplace_back(std::move(key), std::move(v));
+      }
+    }
+    r.headers = std::move(ok);
+  }
+
+  // Timeout (milliseconds). Zero or less would drop every batch unsent.
   if (o.timeout) {
-    r.timeout = *o.timeout;
+    if (o.timeout->count() > 0) {
+      r.timeout = *o.timeout;
+    } else {
+      Log(LogLevel::kWarning, "OTLP exporter: timeout must be positive; using " +
+                                  std::to_string(r.timeout.count()) + " ms");
+    }
   } else if (auto e = Env(o, "TIMEOUT")) {
     int64_t ms;
-    if (config::ParseInt(e->value, &ms) && ms >= 0 && ms <= (int64_t{1} << 40)) {
+    if (config::ParseInt(e->value, &ms) && ms > 0 && ms <= (int64_t{1} << 40)) {
       r.timeout = std::chrono::milliseconds(ms);
     } else {
-      config::WarnInvalid(e->name, e->value, "a non-negative number of milliseconds");
+      config::WarnInvalid(e->name, e->value, "a positive number of milliseconds");
     }
   }
 

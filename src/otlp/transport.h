@@ -45,4 +45,8 @@ std::unique_ptr<Transport> MakeGrpcTransport(const ResolvedOtlpOptions& o, std::
 // Reads a whole (small) file; false when it cannot be read.
 bool ReadFile(const std::string& path, std::string* out);
 
+// `url` for a log message: without user:password@ and without the query,
+// either of which may hold a secret.
+std::string UrlForLog(std::string_view url);
+
 }  // namespace otelweb::otlp::internal
