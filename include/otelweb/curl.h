@@ -129,10 +129,21 @@ class Easy {
   CURLcode setopt(CURLoption option, T value) noexcept {
     if (h_ == nullptr) return CURLE_FAILED_INIT;
     if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+      if (option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB) {  // *_LARGE options
+        return (curl_easy_setopt)(h_, option, static_cast<curl_off_t>(value));
+      }
       CURLcode rc = (curl_easy_setopt)(h_, option, static_cast<long>(value));
       if (rc == CURLE_OK) Record(option, static_cast<long>(value), nullptr, nullptr);
       return rc;
     } else if constexpr (std::is_same_v<std::decay_t<T>, std::string>) {
+      if (option == CURLOPT_POSTFIELDS) {
+        // libcurl keeps the pointer it is given for POSTFIELDS, and `value` is
+        // this function's copy: hand libcurl its own copy instead.
+        CURLcode rc = (curl_easy_setopt)(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(value.size()));
+        if (rc == CURLE_OK) rc = (curl_easy_setopt)(h_, CURLOPT_COPYPOSTFIELDS, value.c_str());
+        if (rc == CURLE_OK) Record(CURLOPT_POSTFIELDS, 0, nullptr, nullptr);
+        return rc;
+      }
       return setopt(option, value.c_str());
     } else if constexpr (std::is_same_v<std::decay_t<T>, curl_slist*> ||
                          std::is_same_v<std::decay_t<T>, const curl_slist*>) {

@@ -326,7 +326,6 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
     view.native = h;
     if (!t->span.Start(st.inst, view, parent, make_current)) return nullptr;
     SpanRef span = t->span.span();
-    if (st.options.request_hook) st.inst.RunHook([&] { st.options.request_hook(span, h); });
 
     // Headers: a copy of the user's list plus our fields (not for an adopted
     // handle whose list is unknown: setting ours would lose it).
@@ -364,7 +363,7 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
     if (timeout_known && timeout_ms <= 0) {
       std::string_view scheme, host;
       int port = 0;
-      if (!http::ParseUrlAuthority(url, &scheme, &host, &port)) host = url;
+      if (!http::ParseUrlAuthority(url, &scheme, &host, &port)) host = "(unparsed URL)";
       if (st.default_timeout_ms > 0) {
         if ((curl_easy_setopt)(h, CURLOPT_TIMEOUT_MS, st.default_timeout_ms) == CURLE_OK) {
           t->applied_timeout = true;
@@ -376,6 +375,8 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
         st.WarnNoTimeout(host);
       }
     }
+    // The hook runs last, so options it sets (a timeout, headers) win.
+    if (st.options.request_hook) st.inst.RunHook([&] { st.options.request_hook(span, h); });
     return t;
   } catch (...) {
     return nullptr;
@@ -633,11 +634,13 @@ CURLMcode Multi::add(Easy& e, const Context* parent) noexcept {
 
 CURLMcode Multi::remove(Easy& e) noexcept {
   if (e.multi_ != this) return CURLM_BAD_EASY_HANDLE;
+  // Detach first: ending the span restores the user's header list and
+  // timeout, which must not happen to a handle still attached mid-transfer.
+  CURLMcode rc = curl_multi_remove_handle(m_, e.h_);
   if (e.transfer_) {
     EndTransfer(e.h_, *e.transfer_, e.headers_, CURLE_OK, /*cancelled=*/true);
     e.transfer_.reset();
   }
-  CURLMcode rc = curl_multi_remove_handle(m_, e.h_);
   easies_.erase(e.h_);
   e.multi_ = nullptr;
   return rc;

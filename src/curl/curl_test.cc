@@ -60,6 +60,10 @@ class Peer {
       res.set_content(req.method, "text/plain");
     };
     svr_.Post("/any", any);
+    svr_.Post("/echo", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_content(req.body, "application/octet-stream");
+    });
     svr_.Delete("/any", any);
     svr_.Put("/any", any);
     svr_.Get("/any", any);
@@ -389,6 +393,36 @@ TEST(Curl, MethodFromOptions) {
   EXPECT_EQ(StrAttr(spans[0], "http.request.method"), "POST");
   EXPECT_EQ(spans[1]->name(), "DELETE");
   EXPECT_EQ(spans[2]->name(), "HEAD");
+}
+
+TEST(Curl, PostFieldsFromATemporaryStringAreCopied) {
+  // libcurl keeps the POSTFIELDS pointer; Easy::setopt's std::string overload
+  // must not hand it a pointer into a string that dies before perform().
+  Traced tr;
+  Peer peer;
+  Easy e = Request(peer.Url("/echo"));
+  std::string got;
+  e.setopt(CURLOPT_WRITEFUNCTION, &Append);
+  e.setopt(CURLOPT_WRITEDATA, &got);
+  e.setopt(CURLOPT_POSTFIELDS, std::string("payload=") + std::string(5000, 'x') + std::string(1, '\0') + "end");
+  std::string clobber(6000, 'y');  // likely to reuse the freed buffer
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  EXPECT_EQ(got, std::string("payload=") + std::string(5000, 'x') + std::string(1, '\0') + "end");
+  EXPECT_EQ(peer.method(), "POST");
+  ASSERT_NE(Only(tr.t), nullptr);
+  EXPECT_EQ(Only(tr.t)->name(), "POST");
+}
+
+TEST(Curl, ATimeoutSetByTheRequestHookWins) {
+  Options o;
+  o.default_timeout = std::chrono::milliseconds(5000);
+  o.request_hook = [](SpanRef, CURL* h) { curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 100L); };
+  Traced tr(std::move(o));
+  Peer peer;
+  Easy e = Request(peer.Url("/slow"), /*timeout_ms=*/0);  // 800 ms answer
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(e.perform(), CURLE_OPERATION_TIMEDOUT);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(700));
 }
 
 TEST(Curl, RedirectsAreOneSpanWithResendCount) {

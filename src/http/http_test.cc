@@ -80,6 +80,10 @@ TEST(HttpRedaction, CredentialsAndSecretParameters) {
   EXPECT_FALSE(RemoveUrlCredentials("/relative@x", &out));
   EXPECT_TRUE(RemoveUrlCredentials("ftp://only-user@h/", &out));
   EXPECT_EQ(out, "ftp://REDACTED:REDACTED@h/");
+  // libcurl takes URLs without a scheme: their credentials go too.
+  EXPECT_TRUE(RemoveUrlCredentials("user:pw@host:8080/p?q@x", &out));
+  EXPECT_EQ(out, "REDACTED:REDACTED@host:8080/p?q@x");
+  EXPECT_FALSE(RemoveUrlCredentials("host/p@x", &out));  // '@' only after the authority
   EXPECT_FALSE(r.RedactQuery("sig=REDACTED", &out));
 }
 

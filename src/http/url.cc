@@ -78,14 +78,17 @@ bool ParseHostPort(std::string_view hp, std::string_view* host, int* port) noexc
 
 bool RemoveUrlCredentials(std::string_view url, std::string* out) {
   size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
-  for (size_t i = 0; i < scheme_end; ++i) {
+  bool has_scheme = scheme_end != std::string_view::npos && scheme_end != 0;
+  for (size_t i = 0; has_scheme && i < scheme_end; ++i) {
     char c = url[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
+    if (!ok) has_scheme = false;
   }
-  size_t auth_begin = scheme_end + 3;
+  // Without a scheme (libcurl accepts "user:pw@host/path"), the authority
+  // starts the string, unless it is a bare path.
+  if (!has_scheme && (url.empty() || url[0] == '/')) return false;
+  size_t auth_begin = has_scheme ? scheme_end + 3 : 0;
   size_t auth_end = url.find_first_of("/?#", auth_begin);
   if (auth_end == std::string_view::npos) auth_end = url.size();
   std::string_view authority = url.substr(auth_begin, auth_end - auth_begin);

@@ -178,19 +178,51 @@ class DbLock {
   sqlite3_mutex* m_;
 };
 
+// The status description of a failed statement: SQLite's message without the
+// statement text. The log line embeds the SQL (with its literals), so only a
+// part we can cut out with certainty is used; anything else gives an empty
+// result and the caller falls back to sqlite3_errstr (never raw SQL).
+//   "abort at <pc> in [<sql>]: <message>"          (3.40, VDBE aborts)
+//   "statement aborts at <pc>: [<sql>] <message>"   (3.40, step errors)
+//   "statement aborts at <pc>: <message>; [<sql>]"  (later releases)
+// SQLite formats log lines into a 210-byte buffer: a longer line lost its
+// end, and with it the part after the SQL, so it is not used at all.
 std::string_view ErrorDescription(std::string_view msg) {
+  constexpr size_t kMaybeTruncated = 200;
   if (msg.starts_with("abort at ")) {
+    size_t open = msg.find(" in [");
     size_t p = msg.rfind("]: ");
-    if (p != std::string_view::npos) return msg.substr(p + 3);
+    if (msg.size() < kMaybeTruncated && open != std::string_view::npos && p != std::string_view::npos &&
+        p > open) {
+      return msg.substr(p + 3);
+    }
   } else if (msg.starts_with("statement aborts at ")) {
-    size_t p = msg.rfind("] ");
-    if (p != std::string_view::npos) return msg.substr(p + 2);
+    size_t colon = msg.find(": ");
+    if (colon == std::string_view::npos) return {};
+    if (msg.substr(colon + 2).starts_with("[")) {
+      size_t p = msg.rfind("] ");
+      if (msg.size() < kMaybeTruncated && p != std::string_view::npos && p > colon) return msg.substr(p + 2);
+    } else {
+      size_t open = msg.find("; [");
+      if (open != std::string_view::npos && open > colon && msg.ends_with(']')) {
+        return msg.substr(colon + 2, open - colon - 2);
+      }
+    }
   }
-  return msg;
+  return {};
+}
+
+// A prepare error's message ("near \"'x'\": syntax error") may quote a
+// token of the statement: kept only when raw query text is allowed or when it
+// quotes nothing.
+std::string_view PrepareErrorDescription(std::string_view message, bool raw_allowed) {
+  if (raw_allowed || message.find_first_of("'\"") == std::string_view::npos) return message;
+  return {};
 }
 
 void MarkError(SpanRef span, int code, std::string_view description) noexcept {
   try {
+    if (description.empty()) description = sqlite3_errstr(code);
     std::string name = internal::SqliteCodeName(code);
     span.SetAttribute("error.type", name);
     span.SetAttribute("db.response.status_code", std::to_string(code));
@@ -381,7 +413,8 @@ void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noe
     so.kind = SpanKind::kClient;
     so.attributes = Attributes(attrs, n);
     Span span = tracer.StartSpan(SpanName(info, {}), so);
-    MarkError(span, code, msg.substr(0, in));
+    MarkError(span, code,
+              PrepareErrorDescription(msg.substr(0, in), cfg->options.query_text == Options::QueryText::kRaw));
     span.End();
   } catch (...) {
   }

@@ -228,6 +228,31 @@ TEST_F(SqliteTest, ConstraintViolationIsAnErrorWithSqlitesName) {
   EXPECT_FALSE(HasAttr(spans[4], "error.type"));
 }
 
+TEST_F(SqliteTest, ErrorDescriptionsNeverCarryTheStatementsLiterals) {
+  // SQLite's error log line embeds the statement; a long one is cut at 210
+  // bytes. Neither a runtime nor a prepare error may put literals in the span.
+  sqlite3* db = Open(":memory:");
+  const std::string secret(300, 'S');
+  const std::string long_sql = "SELECT abs(-9223372036854775807 - 1), '" + secret + "-hunter2'";
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, long_sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_ERROR);
+  sqlite3_finalize(st);
+  EXPECT_NE(sqlite3_prepare_v2(db, "SELECT 1 WHERE 'x' = 'hunter2", -1, &st, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_prepare_v2(db, "SELECT \"hunter2\" FROM nowhere_table", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto spans = Spans();
+  ASSERT_EQ(spans.size(), 3u);
+  for (const SpanData* sp : spans) {
+    EXPECT_EQ(sp->status(), StatusCode::kError);
+    EXPECT_FALSE(sp->status_description().empty());
+    EXPECT_EQ(std::string(sp->status_description()).find("hunter2"), std::string::npos)
+        << sp->status_description();
+    EXPECT_EQ(std::string(sp->status_description()).find("SSSS"), std::string::npos)
+        << sp->status_description();
+  }
+}
+
 TEST_F(SqliteTest, RuntimeErrorWhileStepping) {
   sqlite3* db = Open(":memory:");
   sqlite3_stmt* st = nullptr;
