@@ -230,17 +230,58 @@ constexpr size_t kMaxSummary = 255;  // db.query.summary's length limit
 
 }  // namespace
 
+namespace {
+
+// After these, a double-quoted token is a value: SQLite (with its default
+// DQS setting) reads "alice" in `name = "alice"` as a string literal when no
+// column has that name, so the sanitizer treats it as one.
+bool ValueFollows(Tok kind, std::string_view t) {
+  if (kind == Tok::kPunct) {
+    for (std::string_view op : {"=", "==", "!=", "<>", "<", ">", "<=", ">=", "||", "+", "-", "*", "/", "%"}) {
+      if (t == op) return true;
+    }
+    return false;
+  }
+  if (kind != Tok::kWord) return false;
+  for (std::string_view w : {"like", "glob", "regexp", "match", "is", "then", "else", "when", "between"}) {
+    if (EqualsNoCase(t, w)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void SanitizeSql(std::string_view sql, std::string* out) {
   out->reserve(out->size() + sql.size());
   size_t i = 0;
+  Tok prev_kind = Tok::kEnd;
+  std::string_view prev;
+  int depth = 0;
+  int list_depth = -1;  // inside VALUES (...) or IN (...): every token is a value
+  bool list_opens = false;
   for (;;) {
     size_t end = 0;
     Tok k = Next(sql, i, &end);
     if (k == Tok::kEnd) break;
-    if (k == Tok::kString || k == Tok::kNumber || k == Tok::kBlob) {
+    std::string_view text = sql.substr(i, end - i);
+    const bool dq = k == Tok::kQuotedIdent && !text.empty() && text[0] == '"';
+    if (k == Tok::kString || k == Tok::kNumber || k == Tok::kBlob ||
+        (dq && (ValueFollows(prev_kind, prev) || (list_depth >= 0 && depth >= list_depth)))) {
       out->push_back('?');
     } else {
-      out->append(sql.substr(i, end - i));
+      out->append(text);
+    }
+    if (k == Tok::kPunct && text == "(") {
+      ++depth;
+      if (list_opens && list_depth < 0) list_depth = depth;
+    } else if (k == Tok::kPunct && text == ")") {
+      if (depth == list_depth) list_depth = -1;
+      depth = depth > 0 ? depth - 1 : 0;
+    }
+    if (k != Tok::kSpace && k != Tok::kComment) {
+      list_opens = k == Tok::kWord && (EqualsNoCase(text, "values") || EqualsNoCase(text, "in"));
+      prev_kind = k;
+      prev = text;
     }
     i = end;
   }

@@ -20,6 +20,16 @@ TEST(SanitizeSql, ReplacesLiterals) {
   EXPECT_EQ(Sanitized("SELECT 1.5e-3, 2E+4"), "SELECT ?, ?");
 }
 
+TEST(SanitizeSql, DoubleQuotedValuesAreLiteralsToo) {
+  // SQLite reads "alice" as a string when no column has that name (DQS).
+  EXPECT_EQ(Sanitized("SELECT \"name\" FROM users WHERE \"name\" = \"alice\" OR pw LIKE \"s3cret%\""),
+            "SELECT \"name\" FROM users WHERE \"name\" = ? OR pw LIKE ?");
+  EXPECT_EQ(Sanitized("INSERT INTO t (\"a\", \"b\") VALUES (\"x\", lower(\"y\")), (\"z\", 1)"),
+            "INSERT INTO t (\"a\", \"b\") VALUES (?, lower(?)), (\"z\", ?)");
+  EXPECT_EQ(Sanitized("SELECT * FROM t WHERE c IN (\"p\", \"q\") AND \"d\" > 0"),
+            "SELECT * FROM t WHERE c IN (?, ?) AND \"d\" > ?");
+}
+
 TEST(SanitizeSql, KeepsIdentifiersParametersAndComments) {
   EXPECT_EQ(
       Sanitized("SELECT \"col 1\", [x'y], `z`, t1.c2 FROM t2 WHERE a = ? AND b = :b AND c = @c "
