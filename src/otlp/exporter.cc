@@ -130,11 +130,36 @@ struct OtlpSpanExporter::Impl {
     return std::chrono::milliseconds(int64_t(base * jitter(rng)));
   }
 
+  // One error line per failed batch would flood the log while a collector is
+  // down: the first failure is logged, then at most one line per
+  // kFailLogInterval summing up the batches dropped since (counters hold all).
+  static constexpr std::chrono::seconds kFailLogInterval{30};
+  std::mutex fail_mu;
+  Clock::time_point last_fail_log{};
+  uint64_t unlogged_batches = 0, unlogged_spans = 0;
+
   void Fail(size_t n, const std::string& why) {
     dropped += n;
     ++failed;
-    Log(LogLevel::kError, "OTLP exporter (" + std::string(ProtocolName(o.protocol)) +
-                              "): dropped " + std::to_string(n) + " spans: " + why);
+    std::string line;
+    {
+      std::lock_guard<std::mutex> lock(fail_mu);
+      const auto now = Clock::now();
+      if (last_fail_log != Clock::time_point{} && now - last_fail_log < kFailLogInterval) {
+        ++unlogged_batches;
+        unlogged_spans += n;
+        return;
+      }
+      line = "OTLP exporter (" + std::string(ProtocolName(o.protocol)) + "): dropped " +
+             std::to_string(n) + " spans: " + why;
+      if (unlogged_batches != 0) {
+        line += " (and " + std::to_string(unlogged_spans) + " spans in " + std::to_string(unlogged_batches) +
+                " other batches since the last message)";
+      }
+      last_fail_log = now;
+      unlogged_batches = unlogged_spans = 0;
+    }
+    Log(LogLevel::kError, line);
   }
 
   ExportResult Export(std::span<EndedSpan> batch) {

@@ -618,6 +618,23 @@ TEST(OtlpExporter, AfterShutdownExportFailsAtOnce) {
   EXPECT_EQ(rx.attempts(), 0u);
 }
 
+TEST(OtlpExporter, FailuresAreLoggedOnceThenSummarised) {
+  // A collector that is down must not produce one error line per batch.
+  testing::Warnings w;
+  OtlpExporterOptions o;
+  o.read_environment = false;
+  o.protocol = Protocol::kHttpProtobuf;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(testing::FreePort()) + "/v1/traces";
+  o.max_attempts = 1;
+  o.timeout = 2000ms;
+  Pipeline p(o);
+  for (int i = 0; i < 5; ++i) p.tracer.StartSpan("lost").End();
+  EXPECT_EQ(p.exporter->counters().spans_dropped, 5u);
+  size_t lines = 0;
+  for (size_t at = 0; (at = w.text().find("OTLP exporter (", at)) != std::string::npos; ++at) ++lines;
+  EXPECT_EQ(lines, 1u) << w.text();  // (the processor adds its own single warning)
+}
+
 TEST(OtlpExporter, HeadersGrpcCannotCarryAreSkippedNotFatal) {
   // grpc++ aborts the process on invalid metadata; such headers must be
   // dropped (with a warning naming the key, never the value) before a call.
