@@ -6,6 +6,8 @@
 #include <otelweb/otelweb.h>
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -86,14 +88,21 @@ class StopOnSignal {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    t_ = std::thread([set, &server] {
+    t_ = std::thread([this, set, &server] {
       int sig = 0;
       sigwait(&set, &sig);
-      if (sig != 0) server.stop();
+      if (sig == 0 || done_.load()) return;
+      // A signal right after start can come before listen() marks the server
+      // running, when stop() would do nothing: wait for it (bounded).
+      for (int i = 0; i < 5000 && !server.is_running() && !done_.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      server.stop();
     });
   }
   ~StopOnSignal() {
     // Wake the waiter if the server stopped for another reason.
+    done_.store(true);
     pthread_kill(t_.native_handle(), SIGTERM);
     t_.join();
   }
@@ -101,6 +110,7 @@ class StopOnSignal {
   StopOnSignal& operator=(const StopOnSignal&) = delete;
 
  private:
+  std::atomic<bool> done_{false};
   std::thread t_;
 };
 
