@@ -55,10 +55,26 @@ function anyFromPb(v) {
     default: return { unset: true };
   }
 }
+// OTLP/JSON rules checked strictly (JSON.parse alone would accept numbers):
+// 64-bit integers are decimal strings, ids lowercase hex of the right length.
+const jsonInt64 = (x, what) => {
+  if (x === undefined) return '0';
+  if (typeof x !== 'string' || !/^-?[0-9]+$/.test(x)) {
+    throw new Error(`OTLP/JSON: ${what} must be a decimal string, got ${JSON.stringify(x)}`);
+  }
+  return x;
+};
+const jsonId = (x, len, what) => {
+  if (x === undefined || x === '') return '';
+  if (typeof x !== 'string' || x.length !== len || !/^[0-9a-f]+$/.test(x)) {
+    throw new Error(`OTLP/JSON: ${what} must be ${len} lowercase hex digits, got ${JSON.stringify(x)}`);
+  }
+  return x;
+};
 function anyFromJson(v) {
   if ('stringValue' in v) return { s: v.stringValue };
   if ('boolValue' in v) return { b: v.boolValue };
-  if ('intValue' in v) return { i: String(v.intValue) };
+  if ('intValue' in v) return { i: jsonInt64(v.intValue, 'intValue') };
   if ('doubleValue' in v) return { d: Number(v.doubleValue) };
   if ('arrayValue' in v) return { a: (v.arrayValue.values || []).map(anyFromJson) };
   return { unset: true };
@@ -66,15 +82,15 @@ function anyFromJson(v) {
 
 function flatten(req, json) {
   const any = json ? anyFromJson : anyFromPb;
-  const id = json ? (x) => x || '' : hex;
-  const t = json ? (x) => String(x ?? '0') : str64;
+  const id = json ? (x, len) => jsonId(x, len, `a ${len / 2}-byte id`) : (x) => hex(x);
+  const t = json ? (x) => jsonInt64(x, 'a time') : str64;
   const attrs = (l) => (l || []).map((kv) => ({ key: kv.key, value: any(kv.value || {}) }));
   const out = [];
   for (const rs of req.resourceSpans || []) {
     for (const ss of rs.scopeSpans || []) {
       for (const s of ss.spans || []) {
         out.push({
-          traceId: id(s.traceId), spanId: id(s.spanId), parentSpanId: id(s.parentSpanId),
+          traceId: id(s.traceId, 32), spanId: id(s.spanId, 16), parentSpanId: id(s.parentSpanId, 16),
           traceState: s.traceState || '', flags: s.flags || 0, name: s.name, kind: s.kind || 0,
           start: t(s.startTimeUnixNano), end: t(s.endTimeUnixNano),
           attributes: attrs(s.attributes), droppedAttributesCount: s.droppedAttributesCount || 0,
@@ -84,7 +100,7 @@ function flatten(req, json) {
           })),
           droppedEventsCount: s.droppedEventsCount || 0,
           links: (s.links || []).map((l) => ({
-            traceId: id(l.traceId), spanId: id(l.spanId), traceState: l.traceState || '',
+            traceId: id(l.traceId, 32), spanId: id(l.spanId, 16), traceState: l.traceState || '',
             attributes: attrs(l.attributes), droppedAttributesCount: l.droppedAttributesCount || 0,
             flags: l.flags || 0,
           })),
