@@ -4,6 +4,8 @@
 // slow collector and shutdown deadlines, TLS and mutual TLS, InstallTracing.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <ctime>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -219,6 +221,50 @@ TEST(OtlpHttp, RetryAfterIsHonoured) {
   EXPECT_GE(took, 900ms);  // waited for Retry-After, not the 1 ms backoff
   EXPECT_EQ(rx.attempts(), 2u);
   EXPECT_EQ(rx.spans(), 1u);
+}
+
+TEST(OtlpHttp, RetryAfterAsAnHttpDate) {
+  // Retry-After may be an HTTP-date; one 2 s ahead makes the exporter wait
+  // about that long (at least 1 s: the header has whole-second precision).
+  Receiver rx;
+  Fault f;
+  f.http_status = 503;
+  char date[64];
+  std::time_t when = std::time(nullptr) + 2;
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  std::strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  f.retry_after = date;
+  rx.FailNext(1, f);
+  auto o = For(rx, Protocol::kHttpProtobuf);
+  o.initial_backoff = 1ms;
+  o.max_backoff = 1ms;
+  Pipeline p(o);
+  auto t0 = Clock::now();
+  p.tracer.StartSpan("x").End();
+  auto took = Clock::now() - t0;
+  EXPECT_GE(took, 900ms) << f.retry_after;
+  EXPECT_LT(took, 3500ms) << f.retry_after;
+  EXPECT_EQ(rx.attempts(), 2u);
+  EXPECT_EQ(rx.spans(), 1u);
+}
+
+TEST(OtlpHttp, TooManyRequestsWithoutRetryAfterBacksOff) {
+  Receiver rx;
+  Fault f;
+  f.http_status = 429;
+  rx.FailNext(2, f);
+  auto o = For(rx, Protocol::kHttpProtobuf);
+  o.initial_backoff = 50ms;
+  o.max_backoff = 200ms;
+  Pipeline p(o);
+  auto t0 = Clock::now();
+  p.tracer.StartSpan("x").End();
+  auto took = Clock::now() - t0;
+  EXPECT_GE(took, 40ms);  // two backoffs of at least half of 50 ms (jitter 0.5-1.5)
+  EXPECT_EQ(rx.attempts(), 3u);
+  EXPECT_EQ(rx.spans(), 1u);
+  EXPECT_EQ(p.exporter->counters().spans_dropped, 0u);
 }
 
 TEST(OtlpHttp, RetryAfterBeyondTheDeadlineGivesUpAtOnce) {
