@@ -1,9 +1,30 @@
-// Shared pieces of the benchmarks: the ten attributes of the contract.
+// Shared pieces of the benchmarks: the contract's no-op exporter and its ten
+// attributes. Used by bench/*.cc and every src/<component>/*_bench.cc.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "otelweb/exporter.h"
 #include "otelweb/span.h"
 
 namespace otelweb::bench {
+
+// The contract's "no-op exporter": counts the spans it is given, nothing else
+// (the processor still recycles the records). Thread-safe.
+class NoopExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
+    count.fetch_add(batch.size(), std::memory_order_relaxed);
+    return ExportResult::kSuccess;
+  }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  std::string_view Name() const noexcept override { return "noop"; }
+  std::atomic<uint64_t> count{0};
+};
 
 // The ten attributes of shared/BENCHMARKS.md, set after start.
 inline void SetTenAttributes(SpanRef& s) {

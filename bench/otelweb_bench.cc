@@ -20,16 +20,7 @@ namespace otelweb::bench {
 namespace {
 
 // Counts spans and does nothing else; the processor still recycles records.
-class NoopExporter final : public SpanExporter {
- public:
-  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
-    count.fetch_add(batch.size(), std::memory_order_relaxed);
-    return ExportResult::kSuccess;
-  }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
-  std::string_view Name() const noexcept override { return "noop"; }
-  std::atomic<uint64_t> count{0};
-};
+using bench::NoopExporter;
 
 enum class Proc { kSimple, kBatch };
 

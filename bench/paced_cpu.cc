@@ -22,16 +22,7 @@ using namespace otelweb;
 
 namespace {
 
-class NoopExporter final : public SpanExporter {
- public:
-  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
-    count.fetch_add(batch.size(), std::memory_order_relaxed);
-    return ExportResult::kSuccess;
-  }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
-  std::string_view Name() const noexcept override { return "noop"; }
-  std::atomic<uint64_t> count{0};
-};
+using bench::NoopExporter;
 
 double CpuSeconds() {
   rusage ru;

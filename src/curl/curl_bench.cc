@@ -12,19 +12,13 @@
 #include "otelweb/curl.h"
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
+#include "bench_common.h"
 
 namespace {
 
 using namespace otelweb;
 
-class NoopExporter final : public SpanExporter {
- public:
-  ExportResult Export(std::span<EndedSpan>) noexcept override { return ExportResult::kSuccess; }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
-    return OperationResult::Ok();
-  }
-  std::string_view Name() const noexcept override { return "noop"; }
-};
+using bench::NoopExporter;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 

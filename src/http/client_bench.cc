@@ -10,19 +10,13 @@
 #include "otelweb/http.h"
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
+#include "bench_common.h"
 
 namespace {
 
 using namespace otelweb;
 
-class NoopExporter final : public SpanExporter {
- public:
-  ExportResult Export(std::span<EndedSpan>) noexcept override { return ExportResult::kSuccess; }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
-    return OperationResult::Ok();
-  }
-  std::string_view Name() const noexcept override { return "noop"; }
-};
+using bench::NoopExporter;
 
 // Keeps the last injected value in a fixed buffer (no allocation).
 class FixedCarrier final : public TextMapSetter {

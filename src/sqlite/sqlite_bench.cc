@@ -9,19 +9,13 @@
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
 #include "otelweb/sqlite.h"
+#include "bench_common.h"
 
 namespace {
 
 using namespace otelweb;
 
-class NoopExporter final : public SpanExporter {
- public:
-  ExportResult Export(std::span<EndedSpan>) noexcept override { return ExportResult::kSuccess; }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
-    return OperationResult::Ok();
-  }
-  std::string_view Name() const noexcept override { return "noop"; }
-};
+using bench::NoopExporter;
 
 void RunPointQuery(benchmark::State& st, bool traced) {
   TracerProviderOptions o;
