@@ -6,10 +6,9 @@
 //
 // Usage: node clients_interop.mjs <path to otelweb_clients_interop_client>
 // Exit codes: 0 pass, 1 fail (including when the npm packages cannot be installed).
-import { spawn, spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { loadOrInstall } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 let api, base, node, instr, httpInstr;
@@ -20,20 +19,7 @@ const load = () => {
   instr = require('@opentelemetry/instrumentation');
   httpInstr = require('@opentelemetry/instrumentation-http');
 };
-try {
-  load();
-} catch {
-  // First run: install the pinned packages (package.json), without a lock file.
-  spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund'],
-    { cwd: dirname(fileURLToPath(import.meta.url)), stdio: 'inherit', timeout: 180000 });
-  try {
-    load();
-  } catch (e) {
-    console.error(`FAIL: OpenTelemetry npm packages missing and npm install did not provide them ` +
-                  `(${e.message}); run scripts/setup or npm install in tests/js`);
-    process.exit(1);
-  }
-}
+loadOrInstall(load);
 
 const fail = (msg) => {
   console.error(`FAIL: ${msg}`);

@@ -6,11 +6,10 @@
 // Usage: node httplib_server_interop.mjs <path to otelweb_httplib_interop_server>
 // Exit codes: 0 pass, 1 fail (also when the npm packages are missing and
 // cannot be installed: run scripts/setup, or npm install in tests/js).
-import { spawn, spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { loadOrInstall } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 let api, base, node;
@@ -19,20 +18,7 @@ const load = () => {
   base = require('@opentelemetry/sdk-trace-base');
   node = require('@opentelemetry/sdk-trace-node');
 };
-try {
-  load();
-} catch {
-  // First run: install the pinned packages (package.json), without a lock file.
-  spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund'],
-    { cwd: dirname(fileURLToPath(import.meta.url)), stdio: 'inherit', timeout: 180000 });
-  try {
-    load();
-  } catch (e) {
-    console.error(`FAIL: OpenTelemetry npm packages missing and npm install did not provide them ` +
-                  `(${e.message}); run scripts/setup or npm install in tests/js`);
-    process.exit(1);
-  }
-}
+loadOrInstall(load);
 
 const fail = (msg) => {
   console.error(`FAIL: ${msg}`);

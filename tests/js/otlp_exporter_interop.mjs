@@ -7,13 +7,13 @@
 //
 // Usage: node otlp_exporter_interop.mjs <path to otelweb_otlp_interop_client>
 // Exit codes: 0 pass, 1 fail (including when the npm packages cannot be installed).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { loadOrInstall } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 let grpc, root;
@@ -22,19 +22,7 @@ const load = () => {
   const main = require.resolve('@opentelemetry/otlp-transformer');  // .../build/src/index.js
   root = require(join(dirname(main), 'generated', 'root.js'));
 };
-try {
-  load();
-} catch {
-  spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund'],
-    { cwd: dirname(fileURLToPath(import.meta.url)), stdio: 'inherit', timeout: 180000 });
-  try {
-    load();
-  } catch (e) {
-    console.error(`FAIL: npm packages missing and npm install did not provide them (${e.message}); ` +
-                  `run scripts/setup or npm install in tests/js`);
-    process.exit(1);
-  }
-}
+loadOrInstall(load);
 setTimeout(() => { console.error('FAIL: timed out after 120 s'); process.exit(1); }, 120000).unref();
 
 const pb = root.opentelemetry.proto;
