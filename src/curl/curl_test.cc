@@ -16,6 +16,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "support/http_test_support.h"
+#include "support/peer_server.h"
 
 namespace otelweb::curl {
 namespace {
@@ -25,90 +26,7 @@ using otelweb::testing::IntAttr;
 using otelweb::testing::MemoryTracing;
 using otelweb::testing::StrAttr;
 
-class Peer {
- public:
-  Peer() {
-    auto record = [this](const ::httplib::Request& req) {
-      std::lock_guard<std::mutex> l(mu_);
-      last_ = req.headers;
-      method_ = req.method;
-      ++count_;
-    };
-    svr_.Get("/ok", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_content("ok", "text/plain");
-    });
-    svr_.Get("/missing", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.status = 404;
-    });
-    svr_.Get("/boom", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.status = 500;
-    });
-    svr_.Get("/slow", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      std::this_thread::sleep_for(std::chrono::milliseconds(800));
-      res.set_content("late", "text/plain");
-    });
-    svr_.Get("/redirect", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_redirect("/ok");
-    });
-    auto any = [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_content(req.method, "text/plain");
-    };
-    svr_.Post("/any", any);
-    svr_.Post("/echo", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_content(req.body, "application/octet-stream");
-    });
-    svr_.Delete("/any", any);
-    svr_.Put("/any", any);
-    svr_.Get("/any", any);
-    svr_.set_keep_alive_timeout(1);
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    t_ = std::thread([this] { svr_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !svr_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  ~Peer() {
-    svr_.stop();
-    t_.join();
-  }
-  int port() const { return port_; }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  std::string Header(const std::string& name) {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = last_.find(name);
-    return it == last_.end() ? "<absent>" : it->second;
-  }
-  size_t HeaderCount(const std::string& name) {
-    std::lock_guard<std::mutex> l(mu_);
-    return last_.count(name);
-  }
-  std::string method() {
-    std::lock_guard<std::mutex> l(mu_);
-    return method_;
-  }
-  int count() {
-    std::lock_guard<std::mutex> l(mu_);
-    return count_;
-  }
-
- private:
-  ::httplib::Server svr_;
-  int port_ = 0;
-  std::thread t_;
-  std::mutex mu_;
-  ::httplib::Headers last_;
-  std::string method_;
-  int count_ = 0;
-};
+using Peer = otelweb::testing::PeerServer;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 size_t Append(char* p, size_t size, size_t n, void* out) {

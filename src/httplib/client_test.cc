@@ -15,6 +15,7 @@
 #include "otelweb/httplib.h"
 #include "otelweb/propagation.h"
 #include "support/http_test_support.h"
+#include "support/peer_server.h"
 
 namespace otelweb::httplib {
 namespace {
@@ -24,77 +25,7 @@ using otelweb::testing::IntAttr;
 using otelweb::testing::MemoryTracing;
 using otelweb::testing::StrAttr;
 
-// A plain server that records the headers of the last request.
-class Peer {
- public:
-  Peer() {
-    auto record = [this](const ::httplib::Request& req) {
-      std::lock_guard<std::mutex> l(mu_);
-      last_ = req.headers;
-      ++count_;
-    };
-    svr_.Get("/ok", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_content("ok", "text/plain");
-    });
-    svr_.Get("/missing", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.status = 404;
-    });
-    svr_.Get("/boom", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.status = 500;
-    });
-    svr_.Get("/slow", [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      std::this_thread::sleep_for(std::chrono::milliseconds(800));
-      res.set_content("late", "text/plain");
-    });
-    auto any = [record](const ::httplib::Request& req, ::httplib::Response& res) {
-      record(req);
-      res.set_content(req.method, "text/plain");
-    };
-    svr_.Post("/any", any);
-    svr_.Put("/any", any);
-    svr_.Patch("/any", any);
-    svr_.Delete("/any", any);
-    svr_.Options("/any", any);
-    svr_.Get("/any", any);
-    svr_.set_keep_alive_timeout(1);
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    t_ = std::thread([this] { svr_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !svr_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  ~Peer() {
-    svr_.stop();
-    t_.join();
-  }
-  int port() const { return port_; }
-  ::httplib::Headers last() {
-    std::lock_guard<std::mutex> l(mu_);
-    return last_;
-  }
-  int count() {
-    std::lock_guard<std::mutex> l(mu_);
-    return count_;
-  }
-  std::string Header(const std::string& name) {
-    auto h = last();
-    auto it = h.find(name);
-    return it == h.end() ? "<absent>" : it->second;
-  }
-  size_t HeaderCount(const std::string& name) { return last().count(name); }
-
- private:
-  ::httplib::Server svr_;
-  int port_ = 0;
-  std::thread t_;
-  std::mutex mu_;
-  ::httplib::Headers last_;
-  int count_ = 0;
-};
+using Peer = otelweb::testing::PeerServer;
 
 ClientOptions Opts(const MemoryTracing& t) {
   ClientOptions o;
