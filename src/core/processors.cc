@@ -199,7 +199,10 @@ struct BatchSpanProcessor::State {
   }
 
   uint64_t Size() const noexcept {
-    return tail.load(std::memory_order_acquire) - head.load(std::memory_order_acquire);
+    // head is read second and may have passed the tail read first: clamp.
+    const uint64_t t = tail.load(std::memory_order_acquire);
+    const uint64_t h = head.load(std::memory_order_acquire);
+    return t > h ? t - h : 0;
   }
 
   // Worker only: takes up to max published records.
@@ -365,7 +368,12 @@ void BatchSpanProcessor::OnEnd(EndedSpan span) noexcept {
   uint64_t pos = s.tail.load(std::memory_order_relaxed);
   State::Slot* slot;
   for (;;) {
-    if (pos - s.head.load(std::memory_order_acquire) >= max_q) goto full;
+    // Signed: `pos` may be stale (this thread was preempted while others
+    // moved tail and the worker moved head past it); unsigned, that
+    // difference wraps and looked like a full queue, dropping a span.
+    if (static_cast<int64_t>(pos - s.head.load(std::memory_order_acquire)) >= static_cast<int64_t>(max_q)) {
+      goto full;
+    }
     slot = &s.slots[pos & s.mask];
     {
       uint64_t seq = slot->seq.load(std::memory_order_acquire);
@@ -396,7 +404,8 @@ void BatchSpanProcessor::OnEnd(EndedSpan span) noexcept {
   }
   slot->rec = r;
   slot->seq.store(pos + 1, std::memory_order_release);
-  if (pos + 1 - s.head.load(std::memory_order_relaxed) >= s.opt.max_export_batch_size &&
+  if (static_cast<int64_t>(pos + 1 - s.head.load(std::memory_order_relaxed)) >=
+          static_cast<int64_t>(s.opt.max_export_batch_size) &&
       !s.wake_pending.load(std::memory_order_relaxed) &&
       !s.wake_pending.exchange(true, std::memory_order_relaxed)) {
     s.Wake();
