@@ -13,6 +13,7 @@
 #include "otelweb/propagation.h"
 #include "otelweb/sampler.h"
 #include "support/http_test_support.h"
+#include "support/vector_headers.h"
 
 namespace otelweb::http {
 namespace {
@@ -23,18 +24,7 @@ using otelweb::testing::IntAttr;
 using otelweb::testing::MemoryTracing;
 using otelweb::testing::StrAttr;
 
-class Headers final : public HeaderReader {
- public:
-  explicit Headers(std::vector<std::pair<std::string, std::string>> h) : h_(std::move(h)) {}
-  void ForEach(Visitor visit, void* ctx) const noexcept override {
-    for (const auto& [k, v] : h_) {
-      if (!visit(ctx, k, v)) return;
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> h_;
-};
+using Headers = otelweb::testing::VectorHeaders;
 
 using Carrier = std::map<std::string, std::string, std::less<>>;
 

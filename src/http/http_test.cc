@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/http_test_support.h"
+#include "support/vector_headers.h"
 
 namespace otelweb::http {
 namespace {
@@ -17,18 +18,7 @@ using otelweb::testing::IntAttr;
 using otelweb::testing::MemoryTracing;
 using otelweb::testing::StrAttr;
 
-class VectorHeaders final : public HeaderReader {
- public:
-  explicit VectorHeaders(std::vector<std::pair<std::string, std::string>> h) : h_(std::move(h)) {}
-  void ForEach(Visitor visit, void* ctx) const noexcept override {
-    for (const auto& [k, v] : h_) {
-      if (!visit(ctx, k, v)) return;
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> h_;
-};
+using VectorHeaders = otelweb::testing::VectorHeaders;
 
 TEST(HttpMethods, KnownMethodsAndOther) {
   EXPECT_EQ(NormalizeMethod("GET"), "GET");
