@@ -5,11 +5,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "otelweb/exporter.h"
+#include "otelweb/processor.h"
+#include "otelweb/sampler.h"
 #include "otelweb/span.h"
+#include "otelweb/tracer.h"
 
 namespace otelweb::bench {
 
@@ -25,6 +29,15 @@ class NoopExporter final : public SpanExporter {
   std::string_view Name() const noexcept override { return "noop"; }
   std::atomic<uint64_t> count{0};
 };
+
+// An always-on provider whose batch processor (default options) feeds a
+// NoopExporter: what the instrumentation benchmarks trace into.
+inline std::shared_ptr<TracerProvider> NoopBatchProvider() {
+  TracerProviderOptions o;
+  o.sampler = AlwaysOnSampler();
+  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
+  return std::make_shared<TracerProvider>(std::move(o));
+}
 
 // The ten attributes of shared/BENCHMARKS.md, set after start.
 inline void SetTenAttributes(SpanRef& s) {

@@ -13,32 +13,20 @@
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
 #include "bench_common.h"
+#include "loopback_server.h"
 
 namespace {
 
 using namespace otelweb;
 
-using bench::NoopExporter;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 void BM_CurlEasyLoopback(benchmark::State& st) {
   const bool traced = st.range(0) != 0;
-  ::httplib::Server svr;
-  svr.Get("/hello", [](const ::httplib::Request&, ::httplib::Response& res) {
-    res.set_content("hello", "text/plain");
-  });
-  svr.set_keep_alive_max_count(1000000);
-  svr.set_tcp_nodelay(true);
-  int port = svr.bind_to_any_port("127.0.0.1");
-  std::thread th([&] { svr.listen_after_bind(); });
-  for (int i = 0; i < 500 && !svr.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  bench::LoopbackHelloServer server;
+  const int port = server.port();
+  auto provider = bench::NoopBatchProvider();
   curl::Options co;
   co.tracer_provider = provider;
   co.excluded_urls = "";
@@ -57,8 +45,6 @@ void BM_CurlEasyLoopback(benchmark::State& st) {
   }
   st.counters["failures"] = failures;
   curl::Instrument();
-  svr.stop();
-  th.join();
   provider->Shutdown();
 }
 BENCHMARK(BM_CurlEasyLoopback)->Arg(0)->Arg(1)->UseRealTime();

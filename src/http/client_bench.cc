@@ -16,7 +16,6 @@ namespace {
 
 using namespace otelweb;
 
-using bench::NoopExporter;
 
 // Keeps the last injected value in a fixed buffer (no allocation).
 class FixedCarrier final : public TextMapSetter {
@@ -32,10 +31,7 @@ class FixedCarrier final : public TextMapSetter {
 };
 
 void BM_HttpClientSpan(benchmark::State& st) {
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  auto provider = bench::NoopBatchProvider();
   SetTextMapPropagator(std::make_shared<W3CTraceContextPropagator>());
   http::ClientSettings cs;
   cs.tracer_provider = provider;

@@ -16,7 +16,6 @@ namespace {
 
 using namespace otelweb;
 
-using bench::NoopExporter;
 
 class BenchHeaders final : public http::HeaderReader {
  public:
@@ -33,10 +32,7 @@ class BenchHeaders final : public http::HeaderReader {
 };
 
 void BM_HttpServerSpan(benchmark::State& st) {
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  auto provider = bench::NoopBatchProvider();
   http::ServerOptions so;
   so.tracer_provider = provider;
   so.excluded_urls = "";

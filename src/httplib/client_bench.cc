@@ -12,18 +12,15 @@
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
 #include "bench_common.h"
+#include "loopback_server.h"
 
 namespace {
 
 using namespace otelweb;
 
-using bench::NoopExporter;
 
 void BM_HttplibClientCall(benchmark::State& st) {
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  auto provider = bench::NoopBatchProvider();
   otelweb::httplib::ClientOptions co;
   co.tracer_provider = provider;
   co.excluded_urls = "";
@@ -63,21 +60,9 @@ namespace {
 // request there is. The server is a plain httplib::Server on 127.0.0.1.
 void BM_HttplibClientLoopback(benchmark::State& st) {
   const bool traced = st.range(0) != 0;
-  ::httplib::Server svr;
-  svr.Get("/hello", [](const ::httplib::Request&, ::httplib::Response& res) {
-    res.set_content("hello", "text/plain");
-  });
-  svr.set_keep_alive_max_count(1000000);
-  svr.set_tcp_nodelay(true);
-  int port = svr.bind_to_any_port("127.0.0.1");
-  std::thread th([&] { svr.listen_after_bind(); });
-  for (int i = 0; i < 500 && !svr.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  bench::LoopbackHelloServer server;
+  const int port = server.port();
+  auto provider = bench::NoopBatchProvider();
   otelweb::httplib::ClientOptions co;
   co.tracer_provider = provider;
   co.excluded_urls = "";
@@ -100,8 +85,6 @@ void BM_HttplibClientLoopback(benchmark::State& st) {
   st.counters["failures"] = failures;
   traced_cli.reset();
   plain.reset();
-  svr.stop();
-  th.join();
   provider->Shutdown();
 }
 BENCHMARK(BM_HttplibClientLoopback)->Arg(0)->Arg(1)->UseRealTime();

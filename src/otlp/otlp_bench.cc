@@ -15,21 +15,34 @@
 namespace otelweb::bench {
 namespace {
 
-void BM_OtlpEncode_10Attrs(benchmark::State& st) {
-  auto store = std::make_shared<InMemorySpanStore>();
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.resource = Resource::Create({});
-  o.processors.push_back(
-      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
-  TracerProvider provider(std::move(o));
-  Tracer tracer = provider.GetTracer("bench", "1.0");
-  constexpr int kBatch = 512;
-  for (int i = 0; i < kBatch; ++i) {
-    Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
-    SetTenAttributes(s);
+constexpr int kBatch = 512;
+
+// kBatch ended server spans with the contract's ten attributes, kept by an
+// in-memory store (the records live as long as this object).
+struct TenAttributeBatch {
+  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
+  std::unique_ptr<TracerProvider> provider;
+  std::vector<const SpanData*> spans;
+
+  TenAttributeBatch() {
+    TracerProviderOptions o;
+    o.sampler = AlwaysOnSampler();
+    o.resource = Resource::Create({});
+    o.processors.push_back(
+        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    provider = std::make_unique<TracerProvider>(std::move(o));
+    Tracer tracer = provider->GetTracer("bench", "1.0");
+    for (int i = 0; i < kBatch; ++i) {
+      Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
+      SetTenAttributes(s);
+    }
+    spans = store->spans();
   }
-  std::vector<const SpanData*> spans = store->spans();
+};
+
+void BM_OtlpEncode_10Attrs(benchmark::State& st) {
+  TenAttributeBatch batch;
+  const std::vector<const SpanData*>& spans = batch.spans;
   otlp::ProtobufEncoder enc;
   enc.Encode(spans);  // warm the buffer
   uint64_t a0 = otelweb_bench_allocs();
@@ -50,20 +63,8 @@ BENCHMARK(BM_OtlpEncode_10Attrs);
 
 // The same batch as OTLP/JSON (the console exporter's renderer).
 void BM_OtlpJson_10Attrs(benchmark::State& st) {
-  auto store = std::make_shared<InMemorySpanStore>();
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.resource = Resource::Create({});
-  o.processors.push_back(
-      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
-  TracerProvider provider(std::move(o));
-  Tracer tracer = provider.GetTracer("bench", "1.0");
-  constexpr int kBatch = 512;
-  for (int i = 0; i < kBatch; ++i) {
-    Span s = tracer.StartSpan("GET /api/v1/users/{id}/orders", SpanKind::kServer);
-    SetTenAttributes(s);
-  }
-  std::vector<const SpanData*> spans = store->spans();
+  TenAttributeBatch batch;
+  const std::vector<const SpanData*>& spans = batch.spans;
   for (auto _ : st) {
     std::string out = otlp::EncodeJson(spans);
     benchmark::DoNotOptimize(out.data());

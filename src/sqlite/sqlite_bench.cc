@@ -15,13 +15,9 @@ namespace {
 
 using namespace otelweb;
 
-using bench::NoopExporter;
 
 void RunPointQuery(benchmark::State& st, bool traced) {
-  TracerProviderOptions o;
-  o.sampler = AlwaysOnSampler();
-  o.processors.push_back(std::make_unique<BatchSpanProcessor>(std::make_unique<NoopExporter>()));
-  auto provider = std::make_shared<TracerProvider>(std::move(o));
+  auto provider = bench::NoopBatchProvider();
   sqlite::Options so;
   so.tracer_provider = provider;
   sqlite::Install(so);
