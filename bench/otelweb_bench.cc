@@ -13,6 +13,7 @@
 
 #include "alloc_counter.h"
 #include "bench_common.h"
+#include "fixed_iterations.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb::bench {
@@ -84,10 +85,10 @@ static void BM_SpanNoAttrs_Simple(benchmark::State& st) { SpanCase(st, Proc::kSi
 static void BM_Span10Attrs_Simple(benchmark::State& st) { SpanCase(st, Proc::kSimple, true); }
 static void BM_SpanNoAttrs_Batch(benchmark::State& st) { SpanCase(st, Proc::kBatch, false); }
 static void BM_Span10Attrs_Batch(benchmark::State& st) { SpanCase(st, Proc::kBatch, true); }
-BENCHMARK(BM_SpanNoAttrs_Simple);
-BENCHMARK(BM_Span10Attrs_Simple);
-BENCHMARK(BM_SpanNoAttrs_Batch);
-BENCHMARK(BM_Span10Attrs_Batch);
+OTELWEB_BENCHMARK(BM_SpanNoAttrs_Simple);
+OTELWEB_BENCHMARK(BM_Span10Attrs_Simple);
+OTELWEB_BENCHMARK(BM_SpanNoAttrs_Batch);
+OTELWEB_BENCHMARK(BM_Span10Attrs_Batch);
 
 static void BM_SpanNonRecording(benchmark::State& st) {
   auto provider = MakeProvider(Proc::kSimple, AlwaysOffSampler());
@@ -100,7 +101,7 @@ static void BM_SpanNonRecording(benchmark::State& st) {
     s.End();
   }
 }
-BENCHMARK(BM_SpanNonRecording);
+OTELWEB_BENCHMARK(BM_SpanNonRecording);
 
 static void BM_ChildSpan_WithScope(benchmark::State& st) {
   auto provider = MakeProvider(Proc::kSimple);
@@ -117,7 +118,7 @@ static void BM_ChildSpan_WithScope(benchmark::State& st) {
     }
   }
 }
-BENCHMARK(BM_ChildSpan_WithScope);
+OTELWEB_BENCHMARK(BM_ChildSpan_WithScope);
 
 static void BM_TraceparentExtract(benchmark::State& st) {
   std::map<std::string, std::string> headers{
@@ -133,7 +134,7 @@ static void BM_TraceparentExtract(benchmark::State& st) {
     benchmark::DoNotOptimize(c);
   }
 }
-BENCHMARK(BM_TraceparentExtract);
+OTELWEB_BENCHMARK(BM_TraceparentExtract);
 
 static void BM_TraceparentInject(benchmark::State& st) {
   auto provider = MakeProvider(Proc::kSimple);
@@ -150,7 +151,7 @@ static void BM_TraceparentInject(benchmark::State& st) {
     benchmark::DoNotOptimize(headers);
   }
 }
-BENCHMARK(BM_TraceparentInject);
+OTELWEB_BENCHMARK(BM_TraceparentInject);
 
 static void BM_ServerRequestPattern(benchmark::State& st) {
   auto provider = MakeProvider(Proc::kSimple);
@@ -174,7 +175,7 @@ static void BM_ServerRequestPattern(benchmark::State& st) {
     server.End();
   }
 }
-BENCHMARK(BM_ServerRequestPattern);
+OTELWEB_BENCHMARK(BM_ServerRequestPattern);
 
 // Two threads flood one batch processor; reports what was offered, exported
 // and dropped per second of real time.

@@ -11,6 +11,7 @@
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
 #include "bench_common.h"
+#include "fixed_iterations.h"
 
 namespace {
 
@@ -69,6 +70,6 @@ void BM_HttpClientSpan(benchmark::State& st) {
   provider->Shutdown();
   SetTextMapPropagator(MakePropagators(""));
 }
-BENCHMARK(BM_HttpClientSpan);
+OTELWEB_BENCHMARK(BM_HttpClientSpan);
 
 }  // namespace

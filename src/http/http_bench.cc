@@ -11,6 +11,7 @@
 #include "otelweb/processor.h"
 #include "otelweb/sampler.h"
 #include "bench_common.h"
+#include "fixed_iterations.h"
 
 namespace {
 
@@ -65,6 +66,6 @@ void BM_HttpServerSpan(benchmark::State& st) {
       static_cast<double>(otelweb_bench_allocs() - allocs_before), benchmark::Counter::kAvgIterations);
   provider->Shutdown();
 }
-BENCHMARK(BM_HttpServerSpan);
+OTELWEB_BENCHMARK(BM_HttpServerSpan);
 
 }  // namespace

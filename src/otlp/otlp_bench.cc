@@ -8,6 +8,7 @@
 
 #include "alloc_counter.h"
 #include "bench_common.h"
+#include "fixed_iterations.h"
 #include "otelweb/exporters/in_memory.h"
 #include "otelweb/exporters/otlp.h"
 #include "otelweb/otelweb.h"
@@ -59,7 +60,7 @@ void BM_OtlpEncode_10Attrs(benchmark::State& st) {
   st.counters["allocs_per_span"] = double(allocs) / (double(st.iterations()) * kBatch);
   st.counters["bytes_per_span"] = double(bytes) / kBatch;
 }
-BENCHMARK(BM_OtlpEncode_10Attrs);
+OTELWEB_BENCHMARK(BM_OtlpEncode_10Attrs);
 
 // The same batch as OTLP/JSON (the console exporter's renderer).
 void BM_OtlpJson_10Attrs(benchmark::State& st) {
