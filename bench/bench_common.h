@@ -9,11 +9,12 @@
 #include <span>
 #include <string_view>
 
-#include "otelweb/exporter.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
-#include "otelweb/span.h"
-#include "otelweb/tracer.h"
+#include "otelweb/trace/span_exporter.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::bench {
 

@@ -37,15 +37,18 @@
 #include <vector>
 
 #ifdef OTELWEB_HAVE_OTLP
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "receiver.h"
 #endif
 
-#include "otelweb/httplib.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
-#include "otelweb/span_data.h"
-#include "otelweb/tracer.h"
+#include "otelweb/httplib/server.h"
+
+#include "otelweb/httplib/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/span_data.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "bench_common.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otelweb/otelweb.h"
 #include "receiver.h"
 

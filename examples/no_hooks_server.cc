@@ -21,7 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include <otelweb/http.h>
+#include <otelweb/http/server.h>
+
+#include <otelweb/http/client.h>
 #include <otelweb/otelweb.h>
 
 namespace {

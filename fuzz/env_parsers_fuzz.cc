@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "otelweb/span_context.h"
+#include "otelweb/trace/span_context.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -9,11 +9,13 @@
 #include <cstdlib>
 #include <string>
 
-#include "otelweb/curl.h"
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/httplib.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
+#include "otelweb/curl/curl.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
 
 namespace {
 

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <thread>
 
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/httplib.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
 
 int main() {
   auto store = std::make_shared<otelweb::InMemorySpanStore>();

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/otlp/exporter.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/utf8.h"
+#include "core/utf8.h"
 
 using namespace otelweb;
 

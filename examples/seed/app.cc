@@ -15,9 +15,10 @@
 // (http://127.0.0.1:$BACKEND_PORT, BACKEND_PORT 5001), SEED_DB (seed.db),
 // FETCH_TIMEOUT_MS (2000), SEED_SPANS_FILE (see seed_common.h).
 // PORT=0 picks a free port; the line "seed-app listening on <port>" says which.
-#include <otelweb/httplib.h>
+#include <otelweb/httplib/server.h>
+#include <otelweb/httplib/client.h>
 #include <otelweb/otelweb.h>
-#include <otelweb/sqlite.h>
+#include <otelweb/sqlite/sqlite.h>
 #include <sqlite3.h>
 
 #include <chrono>

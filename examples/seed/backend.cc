@@ -9,7 +9,8 @@
 // continues here through the traceparent header. Environment: HOST
 // (127.0.0.1), BACKEND_PORT (5001; 0 = any free port, announced as
 // "seed-backend listening on <port>"), SEED_SPANS_FILE (see seed_common.h).
-#include <otelweb/httplib.h>
+#include <otelweb/httplib/server.h>
+#include <otelweb/httplib/client.h>
 #include <otelweb/otelweb.h>
 
 #include <chrono>

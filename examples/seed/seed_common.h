@@ -2,7 +2,7 @@
 #pragma once
 
 #include <httplib.h>
-#include <otelweb/exporters/console.h>
+#include <otelweb/trace/console_exporter.h>
 #include <otelweb/otelweb.h>
 #include <signal.h>
 

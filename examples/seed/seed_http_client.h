@@ -3,7 +3,9 @@
 // request's span, and traceparent/tracestate/baggage sent to service B.
 #pragma once
 
-#include <otelweb/httplib.h>
+#include <otelweb/httplib/server.h>
+
+#include <otelweb/httplib/client.h>
 
 #include <chrono>
 #include <string>

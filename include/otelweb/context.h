@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #include "otelweb/baggage.h"
-#include "otelweb/span_context.h"
+#include "otelweb/trace/span_context.h"
 
 namespace otelweb {
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
@@ -35,5 +36,18 @@ inline void LogOnce(std::atomic<bool>& flag, LogLevel level, std::string_view me
     Log(level, message);
   }
 }
+
+// Process-wide counters of the SDK itself (all providers together).
+struct SdkCounters {
+  uint64_t spans_started = 0;        // recording spans
+  uint64_t spans_non_recording = 0;  // sampled out
+  uint64_t spans_ended = 0;
+  uint64_t spans_dropped_queue_full = 0;
+  uint64_t spans_dropped_after_shutdown = 0;
+  uint64_t spans_exported = 0;
+  uint64_t spans_export_failed = 0;
+  uint64_t export_calls_failed = 0;
+};
+SdkCounters GetSdkCounters() noexcept;
 
 }  // namespace otelweb

@@ -27,12 +27,13 @@
 #include "otelweb/common.h"
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/processor.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"
-#include "otelweb/sampler.h"
-#include "otelweb/span.h"
-#include "otelweb/tracer.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb {
 

@@ -1,19 +1,10 @@
-// The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG.
-//
-// Values: always_on, always_off, traceidratio, parentbased_always_on (the
-// default), parentbased_always_off, parentbased_traceidratio. An unknown or
-// unsupported name (jaeger_remote, parentbased_jaeger_remote, xray) is one
-// warning and the default. The ratio argument must be a number in [0, 1];
-// missing or invalid: one warning and 1.0.
-// Thread-safety: reads the environment; call at set-up.
+// Deprecated include path, kept for one release (otelweb 0.2 removes it).
+// Include <otelweb/trace/sampler.h> instead.
+// Define OTELWEB_WARN_DEPRECATED_HEADERS to get a compiler warning here.
 #pragma once
 
-#include <memory>
+#ifdef OTELWEB_WARN_DEPRECATED_HEADERS
+#warning "<otelweb/sampler_env.h> is deprecated: include <otelweb/trace/sampler.h>"
+#endif
 
-#include "otelweb/sampler.h"
-
-namespace otelweb {
-
-std::shared_ptr<Sampler> SamplerFromEnv();
-
-}  // namespace otelweb
+#include "otelweb/trace/sampler.h"

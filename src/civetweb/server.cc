@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "otelweb/civetweb.h"
+#include "otelweb/civetweb/server.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb::civetweb {

@@ -1,6 +1,6 @@
 // civetweb instrumentation on real sockets: the HTTP layer driven by a second
 // framework.
-#include "otelweb/civetweb.h"
+#include "otelweb/civetweb/server.h"
 
 #include <gtest/gtest.h>
 

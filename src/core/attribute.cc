@@ -4,7 +4,7 @@
 #include <string>
 
 #include "otelweb/attribute.h"
-#include "otelweb/span.h"
+#include "otelweb/trace/span.h"
 
 namespace otelweb {
 

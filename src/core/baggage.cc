@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 
 namespace otelweb {
 

@@ -1,5 +1,5 @@
 // Reading OTEL_* variables (see docs/configuration.md).
-#include "otelweb/config.h"
+#include "core/config.h"
 
 #include <cerrno>
 #include <cmath>

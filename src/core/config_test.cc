@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/sampler_env.h"
+#include "otelweb/trace/sampler.h"
 
 namespace otelweb {
 namespace {

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <string>
 
-#include "otelweb/exporters/console.h"
+#include "otelweb/trace/console_exporter.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/utf8.h"
+#include "core/utf8.h"
 
 namespace otelweb {
 namespace {

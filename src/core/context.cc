@@ -4,7 +4,7 @@
 #include "core/internal.h"
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/span.h"
+#include "otelweb/trace/span.h"
 
 namespace otelweb {
 

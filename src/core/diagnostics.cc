@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 
 namespace otelweb {
 

@@ -1,5 +1,5 @@
 // In-memory exporter: keeps ended spans for tests.
-#include "otelweb/exporters/in_memory.h"
+#include "otelweb/testing/in_memory_exporter.h"
 
 namespace otelweb {
 

@@ -2,9 +2,9 @@
 #include <map>
 #include <mutex>
 
-#include "otelweb/config.h"
-#include "otelweb/exporters/console.h"
-#include "otelweb/exporters/in_memory.h"
+#include "core/config.h"
+#include "otelweb/trace/console_exporter.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/otelweb.h"
 
 // Defined by the OTLP library (otelweb_otlp), which also forces the linker

@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "otelweb/context.h"
-#include "otelweb/processor.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
 #include "otelweb/resource.h"
-#include "otelweb/sampler.h"
-#include "otelweb/span.h"
-#include "otelweb/span_data.h"
-#include "otelweb/tracer.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/span_data.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::internal {
 

@@ -1,10 +1,11 @@
 // Span limits and batch processor options: code > environment > default.
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/processor.h"
-#include "otelweb/tracer.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb {
 

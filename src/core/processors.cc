@@ -14,7 +14,8 @@
 
 #include "core/internal.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/processor.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
 
 namespace otelweb {
 

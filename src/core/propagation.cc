@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "core/internal.h"
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "otelweb/common.h"
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb {

@@ -3,10 +3,9 @@
 #include <cstdio>
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/sampler.h"
-#include "otelweb/sampler_env.h"
+#include "otelweb/trace/sampler.h"
 
 namespace otelweb {
 

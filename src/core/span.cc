@@ -8,8 +8,8 @@
 
 #include "core/internal.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/span.h"
-#include "otelweb/span_data.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/span_data.h"
 
 namespace otelweb {
 namespace internal {

@@ -1,5 +1,5 @@
 // Trace and span ids, and W3C tracestate.
-#include "otelweb/span_context.h"
+#include "otelweb/trace/span_context.h"
 
 #include <atomic>
 #include <new>

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "otelweb/exporters/in_memory.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb {

@@ -6,8 +6,8 @@
 
 #include "core/internal.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/sampler_env.h"
-#include "otelweb/tracer.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb {
 

@@ -1,6 +1,6 @@
 // libcurl instrumentation: Easy (traced perform) and Multi (span per transfer,
 // ended on CURLMSG_DONE). Injected headers go on a copy of the user's list.
-#include "otelweb/curl.h"
+#include "otelweb/curl/curl.h"
 
 #include <atomic>
 #include <charconv>
@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb::curl {

@@ -9,9 +9,10 @@
 
 #include <thread>
 
-#include "otelweb/curl.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
+#include "otelweb/curl/curl.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
 #include "bench_common.h"
 #include "loopback_server.h"
 

@@ -2,7 +2,7 @@
 // 127.0.0.1 (ephemeral port) records what it received; otelweb::curl::Easy and
 // Multi call it. Every transfer has a timeout except those testing the trap
 // (they go to a route that answers at once).
-#include "otelweb/curl.h"
+#include "otelweb/curl/curl.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -5,7 +5,8 @@
 #include <string>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/http.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
 
 namespace otelweb::http {
 

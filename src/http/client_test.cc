@@ -7,11 +7,13 @@
 #include <utility>
 #include <vector>
 
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/http.h"
-#include "otelweb/processor.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
 #include "otelweb/propagation.h"
-#include "otelweb/sampler.h"
+#include "otelweb/trace/sampler.h"
 #include "support/http_test_support.h"
 #include "support/vector_headers.h"
 

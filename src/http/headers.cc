@@ -2,9 +2,10 @@
 #include <string>
 #include <vector>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/http.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
 
 namespace otelweb::http {
 

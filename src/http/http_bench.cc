@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "alloc_counter.h"
-#include "otelweb/http.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
 #include "bench_common.h"
 #include "fixed_iterations.h"
 

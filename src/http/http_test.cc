@@ -1,5 +1,6 @@
 // The framework-neutral layer on its own: helpers and the ServerSpan driver.
-#include "otelweb/http.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
 
 #include <gtest/gtest.h>
 

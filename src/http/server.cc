@@ -7,9 +7,10 @@
 
 #include <cxxabi.h>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/http.h"
+#include "otelweb/http/server.h"
+#include "otelweb/http/client.h"
 
 namespace otelweb::http {
 

@@ -1,42 +1,19 @@
-// Methods, status mapping, host parsing, URL redaction and excluded URLs.
+// Host parsing, URL redaction and excluded URLs (otelweb/http/url.h).
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/http.h"
+#include "otelweb/http/url.h"
 
 namespace otelweb::http {
 
 namespace {
-
-constexpr std::string_view kKnownMethods[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
-                                              "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"};
-constexpr std::string_view kOther = "_OTHER";
 
 constexpr std::string_view kDefaultSecretParams[] = {"AWSAccessKeyId", "Signature", "sig",
                                                      "X-Goog-Signature"};
 constexpr std::string_view kRedacted = "REDACTED";
 
 }  // namespace
-
-std::string_view NormalizeMethod(std::string_view method) noexcept {
-  for (std::string_view m : kKnownMethods) {
-    if (m == method) return m;
-  }
-  return kOther;
-}
-
-bool IsKnownMethod(std::string_view method) noexcept { return NormalizeMethod(method) != kOther; }
-
-StatusCode ServerStatusFor(int status_code) noexcept {
-  if (status_code < 100 || status_code >= 500) return StatusCode::kError;
-  return StatusCode::kUnset;
-}
-
-StatusCode ClientStatusFor(int status_code) noexcept {
-  if (status_code < 100 || status_code >= 400) return StatusCode::kError;
-  return StatusCode::kUnset;
-}
 
 bool ParseHostPort(std::string_view hp, std::string_view* host, int* port) noexcept {
   hp = config::Trim(hp);

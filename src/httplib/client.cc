@@ -12,7 +12,8 @@
 #include <typeinfo>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
 
 namespace otelweb::httplib {
 

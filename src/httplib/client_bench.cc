@@ -8,9 +8,11 @@
 #include <thread>
 
 #include "alloc_counter.h"
-#include "otelweb/httplib.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
 #include "bench_common.h"
 #include "loopback_server.h"
 

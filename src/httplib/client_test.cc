@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
 #include "otelweb/propagation.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
 
 namespace otelweb::httplib {
 

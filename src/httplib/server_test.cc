@@ -1,6 +1,7 @@
 // cpp-httplib server instrumentation on real sockets (127.0.0.1, ephemeral
 // ports) with real httplib clients.
-#include "otelweb/httplib.h"
+#include "otelweb/httplib/server.h"
+#include "otelweb/httplib/client.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otlp/transport.h"
 #include "otlp/wire.h"
 

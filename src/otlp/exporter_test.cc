@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otlp/otlp_env_util.h"
 #include "otlp/otlp_test_util.h"
 #include "receiver.h"

@@ -1,7 +1,7 @@
 // OTLP/JSON: the console exporter's renderer (core) is the one implementation,
 // so the JSON-lines console output and the OTLP/HTTP JSON body never differ.
-#include "otelweb/exporters/console.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/trace/console_exporter.h"
+#include "otelweb/otlp/exporter.h"
 
 namespace otelweb::otlp {
 

@@ -3,7 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otlp/otlp_test_util.h"
 #include "receiver.h"
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 
-#include "otelweb/config.h"
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "transport.h"
 
 namespace otelweb::otlp {

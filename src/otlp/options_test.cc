@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otlp/otlp_env_util.h"
 #include "otlp/transport.h"
 

@@ -9,8 +9,8 @@
 #include "alloc_counter.h"
 #include "bench_common.h"
 #include "fixed_iterations.h"
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/otlp/exporter.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb::bench {

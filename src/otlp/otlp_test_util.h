@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "otelweb/exporters/in_memory.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/utf8.h"
+#include "core/utf8.h"
 
 namespace otelweb::otlp::testing {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otelweb/resource.h"
-#include "otelweb/tracer.h"
-#include "otelweb/utf8.h"
+#include "otelweb/trace/tracer_provider.h"
+#include "core/utf8.h"
 #include "otlp/wire.h"
 
 namespace otelweb::otlp {

@@ -2,7 +2,7 @@
 // libprotobuf (classes generated from our .proto files) field by field.
 #include <gtest/gtest.h>
 
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otlp/otlp_test_util.h"
 
 namespace otelweb::otlp {

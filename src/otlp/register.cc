@@ -1,5 +1,5 @@
 // Registration of the "otlp" exporter with InstallTracing.
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb::otlp {

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "otelweb/exporters/otlp.h"
+#include "otelweb/otlp/exporter.h"
 
 namespace otelweb::otlp::internal {
 

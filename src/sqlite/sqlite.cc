@@ -6,7 +6,7 @@
 // functions take it with sqlite3_db_mutex). In SQLITE_OPEN_NOMUTEX mode there
 // is no mutex and the application already guarantees one thread at a time per
 // connection. Lock order: connection mutex, then the registry mutex.
-#include "otelweb/sqlite.h"
+#include "otelweb/sqlite/sqlite.h"
 
 #include <atomic>
 #include <cstring>

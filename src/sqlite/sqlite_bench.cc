@@ -6,9 +6,10 @@
 #include <memory>
 
 #include "alloc_counter.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
-#include "otelweb/sqlite.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/sqlite/sqlite.h"
 #include "bench_common.h"
 
 namespace {

@@ -2,7 +2,7 @@
 // This binary is linked with -Wl,--wrap=sqlite3_trace_v2, so plain
 // sqlite3_trace_v2 calls below take the chaining route; the tests that need
 // SQLite's own function call __real_sqlite3_trace_v2.
-#include "otelweb/sqlite.h"
+#include "otelweb/sqlite/sqlite.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -17,11 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "otelweb/exporters/in_memory.h"
-#include "otelweb/processor.h"
-#include "otelweb/sampler.h"
-#include "otelweb/span_data.h"
-#include "otelweb/tracer.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/span_data.h"
+#include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::testing {
 

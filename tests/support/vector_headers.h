@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "otelweb/http.h"
+#include "otelweb/http/server.h"
+
+#include "otelweb/http/client.h"
 
 namespace otelweb::testing {
 

@@ -1,0 +1,82 @@
+// civetweb server instrumentation (library otelweb_civetweb): the same HTTP
+// layer as the cpp-httplib integration, driven by civetweb's begin_request /
+// end_request callbacks, which run on the worker thread that serves the
+// request.
+//
+//   otelweb::civetweb::ServerOptions options;       // all optional
+//   options.excluded_urls = "/health";
+//   otelweb::civetweb::Instrumentation tracing(options);
+//   mg_callbacks callbacks{};                      // your own callbacks, if any
+//   mg_context* ctx = tracing.Start(&callbacks, user_data, options);
+//   tracing.SetRequestHandler(ctx, "/users/*", handler, cbdata);  // http.route = "/users/*"
+//   ...
+//   mg_stop(ctx);                                 // before `tracing` is destroyed
+//
+// Span start: begin_request (after the request headers are read). Span end:
+// end_request, after civetweb has sent the response, with its status code
+// (404 for unmatched paths, 405 and others from civetweb itself). The route is
+// the URI pattern of the handler registered through SetRequestHandler.
+// Requests civetweb rejects before calling begin_request (an unknown method,
+// a malformed request line) reach none of its callbacks and make no span.
+// Response headers are not captured (civetweb gives handlers a raw stream and
+// keeps no structured copy of what they wrote).
+//
+// Ownership: Instrumentation owns its state and the handler wrappers; it must
+// outlive the mg_context it started (call mg_stop first).
+// Thread-safety: Instrument/Uninstrument may be called at any time; Start and
+// SetRequestHandler follow civetweb's own rules.
+#pragma once
+
+#include <civetweb.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "otelweb/http/server.h"
+
+#include "otelweb/http/client.h"
+
+namespace otelweb::civetweb {
+
+struct ServerOptions : http::ServerSettings {
+  std::function<void(SpanRef, const mg_connection*)> request_hook;
+  std::function<void(SpanRef, const mg_connection*, int status_code)> response_hook;
+};
+
+namespace detail {
+// Running contexts started through an Instrumentation (tests).
+size_t RegisteredContextCount();
+}  // namespace detail
+
+class Instrumentation {
+ public:
+  explicit Instrumentation(ServerOptions options = {});
+  ~Instrumentation();
+  Instrumentation(const Instrumentation&) = delete;
+  Instrumentation& operator=(const Instrumentation&) = delete;
+
+  // mg_start with our begin_request/end_request/init_context/exit_context
+  // installed; the caller's callbacks (may be null) are chained: theirs run
+  // after our span started and before it ends. One Instrumentation may start
+  // several contexts, one after the other or at once; each is known (for
+  // tracing) from mg_start until mg_stop, up to 64 running at once (a warning
+  // then, and the others are served untraced).
+  mg_context* Start(const mg_callbacks* callbacks, void* user_data, const char** options);
+  // mg_set_request_handler with a wrapper that reports `route` (default: the
+  // URI pattern) as http.route. A C++ exception thrown by the handler is
+  // recorded and answered with a 500 (it must not cross civetweb's C frames).
+  void SetRequestHandler(mg_context* ctx, const char* uri, mg_request_handler handler,
+                         void* cbdata, std::string route = {});
+
+  void Instrument(ServerOptions options);
+  void Uninstrument();
+  bool IsInstrumented() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace otelweb::civetweb

@@ -1,0 +1,185 @@
+// HTTP client instrumentation kit (library otelweb_http).
+//
+// What client instrumentations (cpp-httplib Client, libcurl) share: the CLIENT
+// span named "{method}" (child of the current span), stable HTTP client
+// semconv attributes, injection through the global propagator, status mapping
+// (Error from 400 on and for transport errors), excluded URLs, header capture.
+//
+//   otelweb::http::ClientInstrumenter inst(settings, "CURL", "otelweb.curl");
+//   otelweb::http::ClientSpan span;
+//   if (span.Start(inst, {.method = "GET", .url = url})) {
+//     span.Inject(carrier);                     // traceparent, tracestate, baggage
+//   }
+//   ...send, receive...
+//   span.End({.status_code = 200, .protocol_version = "1.1"});
+//
+// Ownership and thread-safety: as for the server side (the instrumenter is
+// immutable and shared; a ClientSpan is one request's, used by one thread at a
+// time; its optional scope must be released on the thread that made it).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otelweb/common.h"
+#include "otelweb/http/attributes.h"
+#include "otelweb/http/headers.h"
+#include "otelweb/http/url.h"
+#include "otelweb/propagation.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/tracer_provider.h"
+
+namespace otelweb::http {
+
+// Default instrumentation scope name of client spans.
+inline constexpr std::string_view kClientScopeName = "otelweb.http.client";
+
+// What an adapter knows about an outgoing request before sending it.
+struct ClientRequestView {
+  std::string_view method;
+  // The absolute URL as the application gave it ("http://h:8080/p?q"),
+  // unredacted: exclusion matches against it; url.full gets the redacted form.
+  std::string_view url;
+  // When empty, taken from `url` (the port then defaults from the scheme).
+  std::string_view server_address;
+  int server_port = 0;
+  // Request headers for capture (may be null).
+  const HeaderReader* headers = nullptr;
+  // The library's own request object, for hooks.
+  const void* native = nullptr;
+};
+
+struct ClientResponseView {
+  // 0 when no response arrived.
+  int status_code = 0;
+  // "1.1", "2" or "HTTP/1.1" (the prefix is removed).
+  std::string_view protocol_version;
+  // A transport failure: a short, low-cardinality identifier of the error
+  // ("Connection", "CURLE_OPERATION_TIMEDOUT"); it becomes error.type and the
+  // span status Error with error_message as description. Empty: no failure.
+  std::string_view error_type;
+  std::string_view error_message;
+  std::string_view peer_address;
+  int peer_port = 0;
+  const HeaderReader* headers = nullptr;
+  const void* native = nullptr;
+};
+
+// Settings shared by every client instrumentation (library options derive
+// from this and add hooks typed for their own objects).
+struct ClientSettings {
+  // Null: the global provider (resolved at the first request made after a
+  // real provider has been installed).
+  std::shared_ptr<TracerProvider> tracer_provider;
+  // Comma-separated regexes searched in the full URL; nullopt:
+  // OTEL_CPP_<LIBRARY>_EXCLUDED_URLS, else OTEL_CPP_EXCLUDED_URLS. An excluded
+  // request makes no span, runs no hook and gets no headers injected.
+  std::optional<std::string> excluded_urls;
+  // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_*
+  // and ..._SANITIZE_FIELDS variables.
+  std::optional<std::vector<std::string>> capture_request_headers;
+  std::optional<std::vector<std::string>> capture_response_headers;
+  std::optional<std::vector<std::string>> sanitize_fields;
+  // More query parameters whose values are redacted in url.full (exact names).
+  std::vector<std::string> secret_query_params;
+};
+
+// The compiled form of ClientSettings (regexes compiled, environment read).
+// Build it once and share it between requests and threads.
+class ClientInstrumenter {
+ public:
+  // `library` names the OTEL_CPP_<LIBRARY>_EXCLUDED_URLS variable
+  // ("HTTPLIB_CLIENT", "CURL"); `scope_name` is the instrumentation scope.
+  explicit ClientInstrumenter(ClientSettings settings = {}, std::string_view library = {},
+                              std::string_view scope_name = kClientScopeName);
+  ClientInstrumenter(const ClientInstrumenter&) = delete;
+  ClientInstrumenter& operator=(const ClientInstrumenter&) = delete;
+
+  bool IsExcluded(std::string_view url) const noexcept { return excluder_.Matches(url); }
+  Tracer tracer() const noexcept;
+  // The global propagator as it was when the instrumenter was first used with
+  // a real provider; null until then (ClientSpan::Inject then reads the
+  // global one per call).
+  const TextMapPropagator* propagator() const noexcept;
+  const ClientSettings& settings() const noexcept { return settings_; }
+  const UrlRedactor& redactor() const noexcept { return redactor_; }
+  const UrlExcluder& excluder() const noexcept { return excluder_; }
+  const HeaderCapture& request_capture() const noexcept { return request_capture_; }
+  const HeaderCapture& response_capture() const noexcept { return response_capture_; }
+
+  // Runs a user hook, catching and reporting (once) what it throws.
+  template <typename F>
+  void RunHook(F&& f) const noexcept {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      ReportHookFailure(e.what());
+    } catch (...) {
+      ReportHookFailure("a non-std exception");
+    }
+  }
+
+ private:
+  void ReportHookFailure(const char* what) const noexcept;
+  ClientSettings settings_;
+  std::string scope_name_;
+  UrlRedactor redactor_;
+  UrlExcluder excluder_;
+  HeaderCapture request_capture_;
+  HeaderCapture response_capture_;
+  mutable std::mutex tracer_mu_;
+  mutable Tracer tracer_;
+  mutable std::shared_ptr<TextMapPropagator> propagator_;
+  mutable std::atomic<bool> tracer_fixed_{false};
+  mutable std::atomic<bool> hook_warned_{false};
+};
+
+// One outgoing request's CLIENT span.
+class ClientSpan {
+ public:
+  ClientSpan() noexcept = default;
+  ~ClientSpan();
+  ClientSpan(const ClientSpan&) = delete;
+  ClientSpan& operator=(const ClientSpan&) = delete;
+
+  // Starts the span as a child of `parent` (null: the calling thread's current
+  // context). Returns false, doing nothing, when the URL is excluded or the
+  // parent context has instrumentation suppressed. make_current: push a scope
+  // on this thread until End (synchronous clients).
+  bool Start(const ClientInstrumenter& inst, const ClientRequestView& req,
+             const Context* parent = nullptr, bool make_current = false) noexcept;
+  // Writes this span's context (traceparent, tracestate, baggage) through the
+  // propagator. `skip(ctx, lowercase key)` returning true keeps a header the
+  // user set; null: write every field.
+  using SkipField = bool (*)(void* ctx, std::string_view key);
+  void Inject(TextMapSetter& carrier, SkipField skip = nullptr,
+              void* skip_ctx = nullptr) const noexcept;
+  // The method the span was named after, e.g. when the library only knows the
+  // real method after the request (libcurl): renames the span and fixes
+  // http.request.method.
+  void SetMethod(std::string_view method) noexcept;
+  // Sets the response attributes and status and ends the span.
+  void End(const ClientResponseView& res, Timestamp end_time = {}) noexcept;
+
+  bool active() const noexcept { return active_; }
+  SpanRef span() const noexcept { return span_.Ref(); }
+  // The context the request runs in (parent + this span).
+  const Context& context() const noexcept { return context_; }
+  Timestamp start_time() const noexcept { return start_; }
+
+ private:
+  const ClientInstrumenter* inst_ = nullptr;
+  Span span_;
+  Context context_;
+  Timestamp start_{};
+  alignas(Scope) unsigned char scope_buf_[sizeof(Scope)];
+  bool scope_live_ = false;
+  bool active_ = false;
+};
+
+}  // namespace otelweb::http

@@ -1,0 +1,233 @@
+// The framework-neutral HTTP layer (library otelweb_http): what WSGI middleware
+// and opentelemetry-util-http are to Flask. Framework adapters (cpp-httplib,
+// civetweb, a hand-written socket loop) describe a request with a
+// ServerRequestView and drive a ServerSpan; client instrumentations reuse the
+// URL redaction, method normalising, header capture and URL exclusion helpers.
+//
+//   otelweb::http::ServerOptions options;
+//   options.excluded_urls = "/health";
+//   otelweb::http::ServerInstrumenter inst(options, "MYSERVER");
+//   ...per request, on the thread that runs the handler:
+//   otelweb::http::ServerSpan span;
+//   span.Start(inst, view, arrival_time);     // extract, SERVER span, made current
+//   span.SetRoute("/users/{id}");             // when the router knows it
+//   ...handler...
+//   span.End({.status_code = 200});           // after the response is written
+//
+// Ownership: a ServerInstrumenter owns its compiled settings (regexes, hooks,
+// tracer). Views borrow everything they point at for the duration of the call
+// that receives them. A ServerSpan owns its span and (while active) a scope.
+// Thread-safety: ServerInstrumenter, UrlRedactor, UrlExcluder and HeaderCapture
+// are immutable after construction (ServerInstrumenter's cache of the resolved
+// tracer is internally synchronized) and safe to share between threads. A
+// ServerSpan belongs to one request and is used by one thread at a time; its
+// scope must be released on the thread that made it current.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otelweb/common.h"
+#include "otelweb/http/attributes.h"
+#include "otelweb/http/headers.h"
+#include "otelweb/http/url.h"
+#include "otelweb/propagation.h"
+#include "otelweb/trace/span.h"
+#include "otelweb/trace/tracer_provider.h"
+
+namespace otelweb::http {
+
+// Instrumentation scope name of the server spans.
+inline constexpr std::string_view kServerScopeName = "otelweb.http.server";
+
+
+// What an adapter knows about one request. Every field is optional except
+// method and target/path; string views must stay valid for the call.
+struct ServerRequestView {
+  std::string_view method;
+  // The raw request-target, query included ("/users/7?x=1").
+  std::string_view target;
+  // The path and query; when empty they are taken from `target`.
+  std::string_view path;
+  std::string_view query;
+  std::string_view scheme = "http";
+  // The Host header; when empty it is read from `headers`.
+  std::string_view host;
+  // "1.1", "2" or "HTTP/1.1" (the prefix is removed).
+  std::string_view protocol_version;
+  std::string_view peer_address;
+  int peer_port = 0;
+  std::string_view local_address;
+  int local_port = 0;
+  // Request headers (propagation, user agent, host, capture). May be null.
+  const HeaderReader* headers = nullptr;
+  // The framework's own request object, for hooks (e.g. const httplib::Request*).
+  const void* native = nullptr;
+};
+
+struct ServerResponseView {
+  // 0 when no response was sent.
+  int status_code = 0;
+  const HeaderReader* headers = nullptr;
+  // The framework's own response object, for hooks.
+  const void* native = nullptr;
+};
+
+using ServerRequestHook = std::function<void(SpanRef, const ServerRequestView&)>;
+using ServerResponseHook =
+    std::function<void(SpanRef, const ServerRequestView&, const ServerResponseView&)>;
+
+// Settings shared by every server instrumentation (framework options derive
+// from this and add hooks typed for their request objects).
+struct ServerSettings {
+  // Null: the global provider, as it is when the request arrives (a global
+  // installed later, or replaced, is picked up).
+  std::shared_ptr<TracerProvider> tracer_provider;
+  // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
+  // OTEL_CPP_EXCLUDED_URLS. An excluded request makes no span and runs no hook.
+  std::optional<std::string> excluded_urls;
+  // Match excluded_urls against the path only (default: the full URL
+  // "scheme://host/path?query", as Flask does).
+  bool exclude_by_path = false;
+  // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*
+  // variables.
+  std::optional<std::vector<std::string>> capture_request_headers;
+  std::optional<std::vector<std::string>> capture_response_headers;
+  std::optional<std::vector<std::string>> sanitize_fields;
+  // More query parameters whose values are redacted (exact, case-sensitive
+  // names, compared after form-decoding; see UrlRedactor).
+  std::vector<std::string> secret_query_params;
+  // Make a span for requests the framework rejects before routing (malformed
+  // request line, unknown method, URI too long) when the adapter can see them.
+  bool trace_rejected_requests = true;
+};
+
+struct ServerOptions : ServerSettings {
+  // Called after the span starts (even if not recording) and after its
+  // standard attributes are set. A throwing hook is caught and reported once.
+  ServerRequestHook request_hook;
+  // Called before the span ends, after the response attributes are set.
+  ServerResponseHook response_hook;
+};
+
+// The compiled form of ServerOptions. Build it once per instrumented server
+// (construction compiles the regexes and reads the environment); then share it.
+class ServerInstrumenter {
+ public:
+  // `framework` names the OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS variable
+  // ("HTTPLIB", "CIVETWEB"); empty: only OTEL_CPP_EXCLUDED_URLS.
+  explicit ServerInstrumenter(ServerOptions options = {}, std::string_view framework = {});
+  ServerInstrumenter(const ServerInstrumenter&) = delete;
+  ServerInstrumenter& operator=(const ServerInstrumenter&) = delete;
+
+  bool IsExcluded(const ServerRequestView& req) const noexcept;
+  // The tracer and propagator spans use: options.tracer_provider's tracer, or
+  // the global provider's, and the global propagator (null while the global
+  // provider is the no-op one and no provider was given). Cached, and resolved
+  // again after the global provider or propagator was replaced (for example a
+  // TracingHandle destroyed and InstallTracing called again): one atomic
+  // generation compare per request.
+  Tracer tracer() const noexcept;
+  const TextMapPropagator* propagator() const noexcept;
+  const ServerOptions& options() const noexcept { return options_; }
+  const UrlRedactor& redactor() const noexcept { return redactor_; }
+  const UrlExcluder& excluder() const noexcept { return excluder_; }
+  const HeaderCapture& request_capture() const noexcept { return request_capture_; }
+  const HeaderCapture& response_capture() const noexcept { return response_capture_; }
+
+  // Used by ServerSpan: run a hook, catching and reporting (once) what it throws.
+  void RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept;
+  void RunResponseHook(SpanRef span, const ServerRequestView& req,
+                       const ServerResponseView& res) const noexcept;
+
+ private:
+  ServerOptions options_;
+  UrlRedactor redactor_;
+  UrlExcluder excluder_;
+  HeaderCapture request_capture_;
+  HeaderCapture response_capture_;
+  friend class ServerSpan;
+  // What tracer() / propagator() return, as resolved at one GlobalsGeneration().
+  struct Resolved {
+    uint64_t generation = 0;
+    Tracer tracer;
+    std::shared_ptr<TextMapPropagator> propagator;  // null: do not extract
+  };
+  const Resolved& Resolve() const noexcept;
+  mutable std::mutex resolve_mu_;
+  mutable std::atomic<const Resolved*> resolved_{nullptr};
+  // Every snapshot stays alive with the instrumenter: a request on another
+  // thread may still be using an older one (they change only when the globals
+  // are replaced).
+  mutable std::vector<std::unique_ptr<const Resolved>> all_resolved_;
+  mutable std::atomic<bool> hook_warned_{false};
+};
+
+// One server request's span: Start extracts the remote context with the
+// global propagator (only when no span is current; otherwise the span is an
+// INTERNAL child of the current one, as in Flask), starts the span named
+// "{method}", sets the semconv attributes and makes it current. SetRoute
+// renames it "{method} {route}". End sets the response attributes and status,
+// runs the response hook, releases the scope and ends the span. A ServerSpan
+// destroyed while active ends its span (status Unset, no response attributes).
+class ServerSpan {
+ public:
+  ServerSpan() noexcept = default;
+  ~ServerSpan();
+  ServerSpan(const ServerSpan&) = delete;
+  ServerSpan& operator=(const ServerSpan&) = delete;
+
+  // arrival: when the request arrived (zero: now). make_current: push a scope
+  // on this thread (pass false for asynchronous servers and use Activate()).
+  // Returns false, and does nothing else, when the URL is excluded.
+  bool Start(const ServerInstrumenter& inst, const ServerRequestView& req, Timestamp arrival = {},
+             bool make_current = true) noexcept;
+  // The route template (low cardinality: "/users/:id", "/users/(\d+)").
+  void SetRoute(std::string_view route) noexcept;
+  // Adds the `exception` event; the span ends with status Error and error.type
+  // set to the exception type. Call from the adapter's catch block.
+  void RecordException(const std::exception& e) noexcept;
+  void RecordException(std::string_view type, std::string_view message) noexcept;
+  void RecordCurrentException() noexcept;
+  // `req` is given to the response hook (may be null: an empty view is given).
+  void End(const ServerResponseView& res, const ServerRequestView* req = nullptr,
+           Timestamp end_time = {}) noexcept;
+
+  // Make the span current on the calling thread / release that scope.
+  void Activate() noexcept;
+  void Deactivate() noexcept;
+
+  bool active() const noexcept { return active_; }
+  bool has_route() const noexcept { return has_route_; }
+  SpanRef span() const noexcept { return span_.Ref(); }
+  // The context the request runs in (extracted baggage + this span), for
+  // hand-off to other threads.
+  const Context& context() const noexcept { return context_; }
+
+ private:
+  const ServerInstrumenter* inst_ = nullptr;
+  Span span_;
+  Context context_;
+  alignas(Scope) unsigned char scope_buf_[sizeof(Scope)];
+  bool scope_live_ = false;
+  bool active_ = false;
+  bool has_route_ = false;
+  bool exception_ = false;
+  std::string_view method_;  // normalized, static storage
+  std::string error_type_;
+};
+
+// Builds the attribute list of a server request into caller storage and runs
+// the whole ServerSpan lifecycle for a request the framework rejected before
+// routing (zero duration, named by the method). Returns false when excluded.
+bool RecordRejectedRequest(const ServerInstrumenter& inst, const ServerRequestView& req,
+                           int status_code) noexcept;
+
+}  // namespace otelweb::http

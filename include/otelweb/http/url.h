@@ -1,0 +1,83 @@
+// URLs for HTTP instrumentations (library otelweb_http): authority parsing,
+// redaction of credentials and secret query values (url.full, url.query), and
+// the excluded-URL filter (OTEL_CPP_[<FRAMEWORK>_]EXCLUDED_URLS).
+// Ownership: UrlRedactor and UrlExcluder own their settings. Thread-safety:
+// both are immutable after construction and safe to share between threads.
+#pragma once
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otelweb::http {
+
+// Splits "host", "host:port", "[v6]" or "[v6]:port". *port is 0 when absent.
+// Returns false (outputs untouched) for an empty or malformed value.
+bool ParseHostPort(std::string_view hostport, std::string_view* host, int* port) noexcept;
+
+// Splits an absolute URL into scheme, host and port (port from the scheme when
+// absent: 80 for http/ws, 443 for https/wss, else 0). Returns false for a URL
+// without "scheme://host".
+bool ParseUrlAuthority(std::string_view url, std::string_view* scheme, std::string_view* host,
+                       int* port) noexcept;
+
+// Replaces the user-info of an absolute URL ("scheme://user:pw@host/...") with
+// "REDACTED:REDACTED". Returns false (out untouched) when there is none.
+bool RemoveUrlCredentials(std::string_view url, std::string* out);
+
+// Redacts credentials and the values of secret query parameters
+// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names). A
+// parameter's name is form-decoded first, as Python's parse_qs does ('+' is a
+// space, "%XY" a byte: "Sig%6Eature" is "Signature"), then compared exactly and
+// case-sensitively, as opentelemetry-util-http does; names longer than 256
+// bytes never match. Other parameters are kept byte for byte.
+class UrlRedactor {
+ public:
+  UrlRedactor() = default;
+  explicit UrlRedactor(std::vector<std::string> extra_params) : extra_(std::move(extra_params)) {}
+  bool IsSecretParam(std::string_view name) const noexcept;
+  // A query string without the '?'. Returns false (out untouched) when nothing
+  // needed redacting, so callers keep using the original without a copy.
+  bool RedactQuery(std::string_view query, std::string* out) const;
+  // A full URL or a request target ("/p?q"): credentials and query.
+  bool RedactUrl(std::string_view url, std::string* out) const;
+  // Convenience: the redacted copy (or the input).
+  std::string Redact(std::string_view url) const;
+
+ private:
+  std::vector<std::string> extra_;
+};
+
+// Excluded URLs.
+
+// Comma-separated regexes, each searched (unanchored, case-sensitive, ECMAScript
+// syntax) in the string given to Matches. Empty entries are ignored (a
+// trailing comma excludes nothing); an invalid regex is one warning and is
+// skipped. Compiled once.
+// Long inputs: only the first kMaxMatchBytes bytes are searched, because
+// libstdc++'s regex matcher recurses about once per byte it consumes (some
+// 300 bytes of stack per byte in optimized builds; about 0.3 MB at the limit)
+// and a pattern like "/static/.*" on a huge URL would overflow the stack. For a
+// longer input the cut is not treated as its end: "$" and a final "" do not
+// match there, and a pattern that could only match beyond the cut does not
+// match (the request is traced).
+class UrlExcluder {
+ public:
+  static constexpr size_t kMaxMatchBytes = 1024;
+  UrlExcluder() = default;
+  explicit UrlExcluder(std::string_view comma_separated_regexes);
+  // The list from code when given, else OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS,
+  // else OTEL_CPP_EXCLUDED_URLS (each used when set and not blank).
+  static UrlExcluder FromConfig(const std::optional<std::string>& code, std::string_view framework);
+  bool empty() const noexcept { return !regex_; }
+  bool Matches(std::string_view url) const noexcept;
+  const std::string& source() const noexcept { return source_; }
+
+ private:
+  std::optional<std::regex> regex_;
+  std::string source_;  // the valid entries joined with '|'
+};
+
+}  // namespace otelweb::http

@@ -1,0 +1,50 @@
+// SpanProcessor: what happens to a span when it starts and ends (OpenTelemetry
+// specification, SDK "Span processor"), and the counters processors keep.
+//
+// Ownership: the TracerProvider owns its processors (std::unique_ptr); a
+// processor owns its exporter.
+// Thread-safety: OnStart/OnEnd are called concurrently from every thread that
+// ends spans; ForceFlush/Shutdown may be called from any thread, concurrently
+// with OnEnd. Both built-in processors are fully thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "otelweb/common.h"
+#include "otelweb/context.h"
+#include "otelweb/trace/span_data.h"
+
+namespace otelweb {
+
+class SpanProcessor {
+ public:
+  virtual ~SpanProcessor() = default;
+  // Called on the starting thread right after a recording span starts. Only
+  // called when WantsOnStart() is true (so the common case costs nothing).
+  virtual void OnStart(const SpanData& span, const Context& parent) noexcept {
+    (void)span;
+    (void)parent;
+  }
+  virtual bool WantsOnStart() const noexcept { return false; }
+  // Receives one reference to every ended recording span (sampled or not;
+  // processors that export should skip `!span->context().sampled()`).
+  virtual void OnEnd(EndedSpan span) noexcept = 0;
+  virtual OperationResult ForceFlush(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept = 0;
+  // Flushes what is queued, shuts the exporter down, and makes later OnEnd
+  // calls cheap no-ops. A second call returns AlreadyShutDown.
+  virtual OperationResult Shutdown(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept = 0;
+};
+
+// Counters kept by the export processors, read at any time (relaxed reads; a
+// snapshot taken while spans flow is approximate by a few spans).
+struct ProcessorCounters {
+  uint64_t exported = 0;               // spans handed to a successful Export
+  uint64_t export_failed = 0;          // spans in batches whose Export failed
+  uint64_t dropped_queue_full = 0;     // batch only: queue at capacity
+  uint64_t dropped_after_shutdown = 0; // ended after Shutdown began
+  uint64_t dropped_not_sampled = 0;    // record-only spans (never exported)
+  uint64_t export_calls = 0;
+};
+
+}  // namespace otelweb
