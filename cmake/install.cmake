@@ -1,7 +1,8 @@
 # Installation: public headers, every component library, a CMake package
 # (find_package(otelweb [COMPONENTS ...]) with targets otelweb::<component>) and
 # pkg-config files (otelweb-<component>.pc for each component, otelweb.pc for
-# the umbrella: core, plus the OTLP exporters when they are built).
+# the umbrella component `otelweb` (src/otelweb, target otelweb::otelweb):
+# Install/InstallTracing with core and, when built, the OTLP library).
 #
 # Nothing here needs editing when a component is added: the libraries come
 # from OTELWEB_INSTALL_TARGETS (filled by otelweb_add_component), and each
@@ -201,9 +202,14 @@ foreach(t IN LISTS OTELWEB_INSTALL_TARGETS)
     string(APPEND _config_deps "if(NOT otelweb_${dep}_FOUND)\n  set(otelweb_${c}_FOUND FALSE)\nendif()\n")
   endforeach()
 
-  # otelweb-<name>.pc
-  set(PC_NAME otelweb-${c})
-  set(PC_DESCRIPTION "otelweb ${c} (${PROJECT_DESCRIPTION})")
+  # otelweb-<name>.pc; the umbrella component's is otelweb.pc.
+  if(c STREQUAL "otelweb")
+    set(PC_NAME otelweb)
+    set(PC_DESCRIPTION "${PROJECT_DESCRIPTION} (everything: Install/InstallTracing, core, OTLP)")
+  else()
+    set(PC_NAME otelweb-${c})
+    set(PC_DESCRIPTION "otelweb ${c} (${PROJECT_DESCRIPTION})")
+  endif()
   set(_req "")
   foreach(dep IN LISTS _w_components)
     list(APPEND _req otelweb-${dep})
@@ -222,37 +228,10 @@ foreach(t IN LISTS OTELWEB_INSTALL_TARGETS)
   if(c STREQUAL "core")
     string(APPEND PC_CFLAGS " -std=c++20")
   endif()
-  configure_file(${PROJECT_SOURCE_DIR}/cmake/otelweb.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/otelweb-${c}.pc
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/otelweb.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${PC_NAME}.pc
                  @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/otelweb-${c}.pc DESTINATION ${_pcdir})
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${PC_NAME}.pc DESTINATION ${_pcdir})
 endforeach()
-
-# The umbrella: the INTERFACE target `otelweb` (otelweb::otelweb) when the
-# build defines one, else the core alone.
-set(_umbrella_components core)
-if(TARGET otelweb)
-  list(APPEND _export_targets otelweb)
-  _otelweb_link_items(otelweb _umbrella_items)
-  set(_umbrella_components "")
-  foreach(i IN LISTS _umbrella_items)
-    if(i IN_LIST OTELWEB_INSTALL_TARGETS)
-      string(REGEX REPLACE "^otelweb_" "" _c ${i})
-      list(APPEND _umbrella_components ${_c})
-    endif()
-  endforeach()
-  string(APPEND _config_deps "\n# otelweb (umbrella)\nset(otelweb_otelweb_FOUND TRUE)\n")
-  foreach(c IN LISTS _umbrella_components)
-    string(APPEND _config_deps "if(NOT otelweb_${c}_FOUND)\n  set(otelweb_otelweb_FOUND FALSE)\nendif()\n")
-  endforeach()
-endif()
-set(PC_NAME otelweb)
-set(PC_DESCRIPTION "${PROJECT_DESCRIPTION}")
-list(TRANSFORM _umbrella_components PREPEND otelweb- OUTPUT_VARIABLE _req)
-list(JOIN _req " " PC_REQUIRES)
-set(PC_LIBS "")
-set(PC_CFLAGS "")
-configure_file(${PROJECT_SOURCE_DIR}/cmake/otelweb.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/otelweb.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/otelweb.pc DESTINATION ${_pcdir})
 
 list(REMOVE_DUPLICATES _export_targets)
 install(TARGETS ${_export_targets} EXPORT otelwebTargets

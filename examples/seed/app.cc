@@ -88,7 +88,11 @@ bool LoadItems(const std::string& path, std::vector<Item>* items, std::string* e
 
 int main() {
   seed::BlockStopSignals();
-  auto tracing = otelweb::InstallTracing({.service_name = "seed-app"});
+  // The console exporter (OTEL_TRACES_EXPORTER=console, the default) shows
+  // this app's own key, user.id, after the HTTP and database keys.
+  otelweb::ConsoleSpanExporterOptions console;
+  console.highlight_keys.push_back("user.id");
+  auto tracing = otelweb::InstallTracing({.service_name = "seed-app", .console = console});
   seed::SpansFile spans_file(tracing);
   otelweb::sqlite::Options sql_options;
   sql_options.trace_connection_open = true;  // the seed's "database connection" span

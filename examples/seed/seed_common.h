@@ -2,8 +2,8 @@
 #pragma once
 
 #include <httplib.h>
-#include <otelweb/trace/console_exporter.h>
 #include <otelweb/otelweb.h>
+#include <otelweb/otlp/file_exporter.h>
 #include <signal.h>
 
 #include <atomic>
@@ -33,37 +33,29 @@ inline int EnvInt(const char* name, int fallback) {
   return static_cast<int>(n);
 }
 
-// With SEED_SPANS_FILE set, every span is also written there as one OTLP/JSON
-// line (besides whatever OTEL_TRACES_EXPORTER says): scripts/demo joins the
-// two services' files into one trace tree, the end-to-end test checks them.
+// With SEED_SPANS_FILE set, every span is also written there by the OTLP file
+// exporter, one OTLP/JSON TracesData per line (besides whatever
+// OTEL_TRACES_EXPORTER says): scripts/demo joins the two services' files into
+// one trace tree, the end-to-end test checks them.
 class SpansFile {
  public:
   explicit SpansFile(otelweb::TracingHandle& tracing) : tracing_(tracing) {
     std::string path = Env("SEED_SPANS_FILE", "");
     if (path.empty() || !tracing.shared_provider()) return;
-    f_ = std::fopen(path.c_str(), "a");
-    if (f_ == nullptr) {
-      std::perror(path.c_str());
-      return;
-    }
-    otelweb::ConsoleExporterOptions o;
-    o.format = otelweb::ConsoleExporterOptions::Format::kJsonLines;
-    o.out = f_;
+    active_ = true;
     tracing.provider().AddProcessor(std::make_unique<otelweb::SimpleSpanProcessor>(
-        std::make_unique<otelweb::ConsoleSpanExporter>(o)));
+        std::make_unique<otelweb::otlp::OtlpFileExporter>(otelweb::otlp::OtlpFileExporterOptions{.path = path})));
   }
-  // Shuts tracing down first (flushing into the file), then closes it.
+  // Shuts tracing down (flushing into the file, which the exporter closes).
   ~SpansFile() {
-    if (f_ == nullptr) return;
-    tracing_.Shutdown();
-    std::fclose(f_);
+    if (active_) (void)tracing_.Shutdown();
   }
   SpansFile(const SpansFile&) = delete;
   SpansFile& operator=(const SpansFile&) = delete;
 
  private:
   otelweb::TracingHandle& tracing_;
-  FILE* f_ = nullptr;
+  bool active_ = false;
 };
 
 // Blocks SIGINT and SIGTERM in the calling thread and in the threads it

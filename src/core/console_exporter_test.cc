@@ -1,14 +1,15 @@
-// Console exporter: the trace tree and the OTLP/JSON lines.
+// Console exporter: the trace tree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <vector>
 #include <string>
 
 #include "otelweb/trace/console_exporter.h"
-#include "otelweb/otelweb.h"
+#include "otelweb/trace/sampler.h"
+#include "otelweb/trace/simple_span_processor.h"
+#include "otelweb/trace/tracer_provider.h"
 #include "core/utf8.h"
 
 namespace otelweb {
@@ -28,9 +29,7 @@ struct Console {
   FILE* file = std::tmpfile();
   std::unique_ptr<TracerProvider> provider;
   Tracer tracer;
-  explicit Console(ConsoleExporterOptions::Format format) {
-    ConsoleExporterOptions o;
-    o.format = format;
+  explicit Console(ConsoleSpanExporterOptions o = {}) {
     o.out = file;
     o.color = false;
     TracerProviderOptions po;
@@ -48,7 +47,7 @@ struct Console {
 };
 
 TEST(ConsoleTree, ChildrenPrintUnderTheirParentOnceTheRootEnds) {
-  Console c(ConsoleExporterOptions::Format::kTree);
+  Console c;
   {
     Span root = c.tracer.StartSpan("GET /items", SpanKind::kServer);
     root.SetAttribute("http.route", "/items");
@@ -82,7 +81,7 @@ TEST(ConsoleTree, ChildrenPrintUnderTheirParentOnceTheRootEnds) {
 }
 
 TEST(ConsoleTree, OrphansPrintAtFlush) {
-  Console c(ConsoleExporterOptions::Format::kTree);
+  Console c;
   Span root = c.tracer.StartSpan("never-ends-in-time");
   Scope s(root.AsContext());
   c.tracer.StartSpan("orphan-child").End();
@@ -91,60 +90,42 @@ TEST(ConsoleTree, OrphansPrintAtFlush) {
   EXPECT_NE(out.find("parent not seen"), std::string::npos);
 }
 
-TEST(ConsoleJson, OneOtlpJsonObjectPerLineWithEveryField) {
-  Console c(ConsoleExporterOptions::Format::kJsonLines);
-  Span other = c.tracer.StartSpan("other");
-  SpanContext other_ctx = other.GetContext();
-  Context parent = other.AsContext();
-  other.End();
+TEST(ConsoleTree, HighlightKeysComeFirstAndAreConfigurable) {
   {
-    SpanOptions so;
-    so.kind = SpanKind::kClient;
-    so.parent = &parent;
-    Span s = c.tracer.StartSpan("json \"quoted\"\n", so);
-    s.SetAttribute("int", int64_t{-5});
-    s.SetAttribute("big", int64_t{9007199254740993});
-    s.SetAttribute("dbl", 1.5);
-    s.SetAttribute("bad.utf8", "a\xff\xfe" "b");
-    s.SetAttribute("arr", {"x", "y"});
-    s.AddEvent("ev");
-    s.AddLink(other_ctx);
-    s.SetStatus(StatusCode::kError, "why");
+    // Default: HTTP and database keys first; an application key is one of the
+    // others, after them.
+    Console c;
+    {
+      Span s = c.tracer.StartSpan("GET /", SpanKind::kServer);
+      s.SetAttribute("user.id", "alice");
+      s.SetAttribute("http.response.status_code", int64_t{200});
+    }
+    std::string out = c.Output();
+    size_t status = out.find("http.response.status_code=200");
+    size_t user = out.find("user.id=\"alice\"");
+    ASSERT_NE(status, std::string::npos) << out;
+    ASSERT_NE(user, std::string::npos) << out;
+    EXPECT_LT(status, user);
   }
-  std::string out = c.Output();
-  std::istringstream lines(out);
-  std::string line, last;
-  int n = 0;
-  while (std::getline(lines, line)) {
-    ++n;
-    last = line;
-    EXPECT_TRUE(IsValidUtf8(line));
+  {
+    // The application's own list: user.id first, HTTP keys not highlighted.
+    ConsoleSpanExporterOptions o;
+    o.highlight_keys = {"user.id"};
+    Console c(o);
+    {
+      Span s = c.tracer.StartSpan("GET /", SpanKind::kServer);
+      s.SetAttribute("http.response.status_code", int64_t{200});
+      s.SetAttribute("user.id", "alice");
+    }
+    std::string out = c.Output();
+    size_t status = out.find("http.response.status_code=200");
+    size_t user = out.find("user.id=\"alice\"");
+    ASSERT_NE(status, std::string::npos) << out;
+    ASSERT_NE(user, std::string::npos) << out;
+    EXPECT_LT(user, status);
   }
-  ASSERT_EQ(n, 2);
-  for (const char* field :
-       {"\"resourceSpans\"", "\"scopeSpans\"", "\"scope\":{\"name\":\"console\",\"version\":\"9.9\"}",
-        "\"traceId\":\"", "\"spanId\":\"", "\"parentSpanId\"", "\"kind\":3", "\"startTimeUnixNano\":\"",
-        "\"intValue\":\"-5\"", "\"intValue\":\"9007199254740993\"", "\"doubleValue\":1.5",
-        "\"arrayValue\":{\"values\":[{\"stringValue\":\"x\"},{\"stringValue\":\"y\"}]}",
-        "\"stringValue\":\"a\xEF\xBF\xBD\xEF\xBF\xBD" "b\"", "\"name\":\"json \\\"quoted\\\"\\n\"",
-        "\"events\":[{\"timeUnixNano\":\"", "\"links\":[{\"traceId\":\"", "\"status\":{\"message\":\"why\",\"code\":2}",
-        "\"droppedAttributesCount\":0", "\"key\":\"service.name\""}) {
-    EXPECT_NE(last.find(field), std::string::npos) << "missing " << field << " in\n" << last;
-  }
-  // A root span has no parentSpanId.
-  std::istringstream again(out);
-  std::getline(again, line);
-  EXPECT_EQ(line.find("\"parentSpanId\""), std::string::npos);
-  // Independent check: node's JSON parser accepts every line, when node is here.
-  if (std::system("node --version > /dev/null 2>&1") == 0) {
-    std::string path = testing::TempDir() + "/otlp_lines.json";
-    std::ofstream(path) << out;
-    std::string cmd = "node -e \"const fs=require('fs');for(const l of fs.readFileSync('" + path +
-                      "','utf8').trim().split('\\n')){const o=JSON.parse(l);"
-                      "if(!o.resourceSpans[0].scopeSpans[0].spans[0].traceId.match(/^[0-9a-f]{32}$/))"
-                      "process.exit(3)}\"";
-    EXPECT_EQ(std::system(cmd.c_str()), 0);
-  }
+  const std::vector<std::string> defaults = ConsoleSpanExporterOptions::DefaultHighlightKeys();
+  EXPECT_EQ(std::count(defaults.begin(), defaults.end(), "user.id"), 0);
 }
 
 TEST(Utf8, ValidationAndRepair) {

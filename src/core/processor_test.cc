@@ -256,30 +256,6 @@ TEST(Provider, SpanOutlivingItsProviderIsHarmless) {
   EXPECT_FALSE(t.StartSpan("later").IsRecording());
 }
 
-TEST(Provider, InstallTracingGivesAWorkingGlobalAndFlushesOnScopeExit) {
-  auto store = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions o;
-    o.service_name = "install-test";
-    o.exporter = std::make_unique<InMemorySpanExporter>(store);
-    o.sampler = AlwaysOnSampler();
-    auto tracing = InstallTracing(std::move(o));
-    auto span = GetTracer("app").StartSpan("work");
-    span.End();
-    EXPECT_EQ(store->size(), 0u);  // batched, not yet exported
-  }
-  ASSERT_EQ(store->size(), 1u);
-  EXPECT_EQ(store->spans()[0]->resource().service_name(), "install-test");
-  EXPECT_FALSE(GetTracer("app").StartSpan("after").IsRecording());
-}
-
-TEST(Provider, SdkDisabledGivesNoOpSpans) {
-  setenv("OTEL_SDK_DISABLED", "true", 1);
-  auto tracing = InstallTracing();
-  unsetenv("OTEL_SDK_DISABLED");
-  EXPECT_FALSE(GetTracer("app").StartSpan("x").IsRecording());
-}
-
 // --- Concurrency (also run under ThreadSanitizer) ---------------------------
 
 TEST(Concurrency, ManyThreadsNestSpansWhileFlushing) {

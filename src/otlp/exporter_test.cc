@@ -1,7 +1,7 @@
 // OtlpSpanExporter against the real test receiver on 127.0.0.1: every
 // transport with and without gzip, headers, retries, Retry-After and
 // RetryInfo, non-retryable errors, partial success, collector down or late,
-// slow collector and shutdown deadlines, TLS and mutual TLS, InstallTracing.
+// slow collector and shutdown deadlines, TLS and mutual TLS.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
@@ -628,28 +628,6 @@ TEST(OtlpEnv, EnvironmentConfiguresTheExporterEndToEnd) {
       EXPECT_TRUE(seen.gzip) << proto;
     }
   }
-}
-
-TEST(OtlpEnv, InstallTracingUsesOtlpWhenAskedOrWhenAnEndpointIsSet) {
-  Receiver rx;
-  {
-    testing::ScopedEnv env;
-    env.Set("OTEL_TRACES_EXPORTER", "otlp");
-    env.Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", rx.http_url());
-    auto h = InstallTracing({.service_name = "install-test"});
-    GetTracer("install").StartSpan("via-install").End();
-  }  // handle flushes
-  ASSERT_TRUE(rx.WaitForSpans(1, 10s));
-  {
-    testing::ScopedEnv env;  // no OTEL_TRACES_EXPORTER: an endpoint is enough
-    env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", rx.http_base());
-    auto h = InstallTracing({.service_name = "install-test"});
-    GetTracer("install").StartSpan("via-endpoint").End();
-  }
-  ASSERT_TRUE(rx.WaitForSpans(2, 10s));
-  auto reqs = rx.requests();
-  EXPECT_EQ(reqs.back().resource_spans(0).scope_spans(0).spans(0).name(), "via-endpoint");
-  EXPECT_EQ(reqs.back().resource_spans(0).resource().attributes_size() > 0, true);
 }
 
 TEST(OtlpExporter, AfterShutdownExportFailsAtOnce) {

@@ -130,6 +130,18 @@ bool IsHeaderValue(std::string_view key, std::string_view v, bool grpc) {
 
 }  // namespace
 
+std::string_view ProtocolName(Protocol p) noexcept {
+  switch (p) {
+    case Protocol::kGrpc:
+      return "grpc";
+    case Protocol::kHttpProtobuf:
+      return "http/protobuf";
+    case Protocol::kHttpJson:
+      return "http/json";
+  }
+  return "?";
+}
+
 Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
   Headers out;
   size_t pos = 0;

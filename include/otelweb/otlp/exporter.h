@@ -126,9 +126,11 @@ class ProtobufEncoder {
   std::unique_ptr<Impl> impl_;
 };
 
-// OTLP/JSON (the spec's JSON mapping) of an ExportTraceServiceRequest. The
-// same renderer as the console exporter's JSON-lines mode.
+// OTLP/JSON (the spec's JSON mapping) of an ExportTraceServiceRequest, which
+// has the same JSON form as a TracesData (the OTLP file exporter's lines).
+// Takes the same input as ProtobufEncoder::Encode; grouped the same way.
 std::string EncodeJson(std::span<const SpanData* const> spans);
+std::string EncodeJson(std::span<const EndedSpan> spans);
 
 // What an exporter did, since it was created.
 struct OtlpExporterCounters {
@@ -160,9 +162,5 @@ class OtlpSpanExporter final : public SpanExporter {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// Registers the "otlp" exporter factory with InstallTracing (done
-// automatically when this library is linked; see otelweb_register_builtin_exporters).
-void RegisterExporter();
 
 }  // namespace otelweb::otlp

@@ -1,5 +1,8 @@
-// Console exporter: prints spans for people (a trace tree per trace, with a
-// waterfall of durations) or for machines (one OTLP/JSON line per span).
+// Console exporter: prints spans for people, as a trace tree per trace with a
+// waterfall of durations and the span's most telling attributes first. For a
+// machine-readable stream use the OTLP file exporter
+// (otelweb::otlp::OtlpFileExporter, <otelweb/otlp/file_exporter.h>;
+// OTEL_TRACES_EXPORTER=otlp/stdout), which writes OTLP/JSON lines.
 //
 // Ownership: the exporter writes to a FILE* it does not own (stdout by
 // default); the caller keeps that stream open until Shutdown.
@@ -12,26 +15,35 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "otelweb/trace/span_exporter.h"
 
 namespace otelweb {
 
-struct ConsoleExporterOptions {
-  enum class Format { kTree, kJsonLines };
-  Format format = Format::kTree;
+struct ConsoleSpanExporterOptions {
+  // The HTTP and database semantic-convention keys shown by default.
+  static std::vector<std::string> DefaultHighlightKeys();
+
   FILE* out = nullptr;  // nullptr: stdout
   // Tree mode holds a trace's spans until its local root ends (or ForceFlush /
   // Shutdown), so children print under their parent. At most this many spans
   // are held; past it the oldest traces print as they are.
   size_t max_buffered_spans = 10000;
-  // Colours and box-drawing characters (tree mode); default: when `out` is a terminal.
+  // Colours and box-drawing characters; default: when `out` is a terminal.
   std::optional<bool> color;
+  // Attribute keys printed first on a span's line, in this order (when the
+  // span has them); up to four other attributes follow. An application adds
+  // its own keys, e.g. DefaultHighlightKeys() plus "user.id".
+  std::vector<std::string> highlight_keys = DefaultHighlightKeys();
 };
+
+// The earlier name, kept for one release.
+using ConsoleExporterOptions [[deprecated("use ConsoleSpanExporterOptions")]] = ConsoleSpanExporterOptions;
 
 class ConsoleSpanExporter final : public SpanExporter {
  public:
-  explicit ConsoleSpanExporter(ConsoleExporterOptions options = {});
+  explicit ConsoleSpanExporter(ConsoleSpanExporterOptions options = {});
   ~ConsoleSpanExporter() override;
   ExportResult Export(std::span<EndedSpan> batch) noexcept override;
   OperationResult ForceFlush(std::chrono::milliseconds timeout) noexcept override;
@@ -42,10 +54,5 @@ class ConsoleSpanExporter final : public SpanExporter {
   struct State;
   std::unique_ptr<State> s_;
 };
-
-// Renders spans as OTLP/JSON (one ExportTraceServiceRequest object holding
-// them). Strings are made valid UTF-8 here. Shared with the OTLP/JSON
-// transport so both print the same bytes.
-std::string SpansToOtlpJson(std::span<const SpanData* const> spans);
 
 }  // namespace otelweb

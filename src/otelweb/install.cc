@@ -1,0 +1,191 @@
+// Install / InstallTracing: the one-call setup (umbrella library).
+#include <map>
+#include <mutex>
+
+#include "core/config.h"
+#include "otelweb/otelweb.h"
+#include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/trace/console_exporter.h"
+#ifdef OTELWEB_HAVE_OTLP
+#include "otelweb/otlp/exporter.h"
+#include "otelweb/otlp/file_exporter.h"
+#endif
+
+namespace otelweb {
+
+namespace {
+
+struct FactoryRegistry {
+  std::mutex mu;
+  std::map<std::string, ExporterFactory, std::less<>> factories;
+};
+
+FactoryRegistry& Factories() {
+  static FactoryRegistry* r = new FactoryRegistry;
+  return *r;
+}
+
+constexpr const char* kKnown = "otlp, otlp/stdout, console, memory, none";
+
+// The built-in exporters by name; nullptr for an unknown name.
+std::unique_ptr<SpanExporter> MakeBuiltin(const std::string& name, const TracesOptions& options) {
+  if (name == "console") return std::make_unique<ConsoleSpanExporter>(options.console);
+  if (name == "memory") {
+    return std::make_unique<InMemorySpanExporter>(std::make_shared<InMemorySpanStore>());
+  }
+#ifdef OTELWEB_HAVE_OTLP
+  if (name == "otlp") return std::make_unique<otlp::OtlpSpanExporter>();
+  if (name == "otlp/stdout") return std::make_unique<otlp::OtlpFileExporter>();
+#else
+  if (name == "otlp" || name == "otlp/stdout") {
+    Log(LogLevel::kWarning, "OTEL_TRACES_EXPORTER=" + name +
+                                " but otelweb was built without its OTLP library (zlib, libcurl, gRPC or "
+                                "protobuf were missing): install them and rebuild otelweb; using the console "
+                                "exporter");
+    return std::make_unique<ConsoleSpanExporter>(options.console);
+  }
+#endif
+  Log(LogLevel::kWarning, "unknown exporter '" + name + "' in OTEL_TRACES_EXPORTER (known: " + kKnown +
+                              ", and names given to RegisterExporterFactory); ignored");
+  return nullptr;
+}
+
+std::unique_ptr<SpanExporter> MakeNamed(const std::string& name, const TracesOptions& options) {
+  ExporterFactory f;
+  {
+    std::lock_guard<std::mutex> lock(Factories().mu);
+    auto it = Factories().factories.find(name);
+    if (it != Factories().factories.end()) f = it->second;
+  }
+  try {
+    if (!f) return MakeBuiltin(name, options);
+    return f();
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "exporter '" + name + "' could not be created: " + e.what() +
+                              "; its spans are dropped");
+  } catch (...) {
+    Log(LogLevel::kError, "exporter '" + name + "' could not be created; its spans are dropped");
+  }
+  return nullptr;
+}
+
+std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resource resource) {
+  TracerProviderOptions po;
+  po.resource = std::move(resource);
+  po.sampler = options.sampler;
+  po.limits = options.limits;
+
+  std::vector<std::unique_ptr<SpanExporter>> exporters;
+  if (options.exporter) {
+    exporters.push_back(std::move(options.exporter));
+  } else {
+    std::string names = options.exporter_name;
+    if (names.empty()) names = config::GetString("OTEL_TRACES_EXPORTER").value_or("");
+    if (names.empty()) {
+      // Not configured: OTLP when an endpoint is configured, else the terminal.
+      bool endpoint = config::GetString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").has_value() ||
+                      config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
+      names = endpoint ? "otlp" : "console";
+    }
+    for (const std::string& n : config::SplitList(names)) {
+      if (n == "none") continue;
+      if (auto e = MakeNamed(n, options)) exporters.push_back(std::move(e));
+    }
+  }
+  for (auto& e : exporters) {
+    if (options.simple_processor) {
+      po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::move(e)));
+    } else {
+      po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), options.batch));
+    }
+  }
+  return std::make_shared<TracerProvider>(std::move(po));
+}
+
+}  // namespace
+
+void RegisterExporterFactory(std::string name, ExporterFactory factory) {
+  std::lock_guard<std::mutex> lock(Factories().mu);
+  Factories().factories[std::move(name)] = std::move(factory);
+}
+
+namespace otlp {
+void RegisterExporter() {}
+}  // namespace otlp
+
+TracingHandle& TracingHandle::operator=(TracingHandle&& o) noexcept {
+  if (this != &o) {
+    (void)Shutdown();
+    provider_ = std::move(o.provider_);
+    timeout_ = o.timeout_;
+  }
+  return *this;
+}
+
+TracingHandle::~TracingHandle() { (void)Shutdown(); }
+
+OperationResult TracingHandle::Shutdown() noexcept {
+  if (!provider_) return OperationResult::AlreadyShutDown();
+  std::shared_ptr<TracerProvider> p = std::move(provider_);
+  if (GetTracerProvider() == p) SetTracerProvider(nullptr);
+  if (p == TracerProvider::NoOp()) return OperationResult::Ok();
+  auto deadline = std::chrono::steady_clock::now() + timeout_;
+  OperationResult r = p->ForceFlush(timeout_);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return r.Merge(p->Shutdown(std::max(left, std::chrono::milliseconds(0))));
+}
+
+OperationResult Telemetry::Shutdown() noexcept {
+  // Later signals (metrics, logs) shut down before traces, so that what they
+  // record while stopping can still refer to spans.
+  return traces_.Shutdown();
+}
+
+Telemetry Install(InstallOptions options) {
+  Telemetry telemetry;
+  TracingHandle& traces = telemetry.traces_;
+  traces.timeout_ = options.shutdown_timeout;
+
+  std::string propagators = options.propagators;
+  if (propagators.empty()) propagators = config::GetString("OTEL_PROPAGATORS").value_or("");
+  SetTextMapPropagator(MakePropagators(propagators));
+
+  bool disabled = options.disabled.value_or(config::GetBool("OTEL_SDK_DISABLED").value_or(false));
+  if (disabled) {
+    traces.provider_ = TracerProvider::NoOp();
+    SetTracerProvider(traces.provider_);
+    return telemetry;
+  }
+
+  std::vector<OwnedKeyValue> attrs = options.resource_attributes;
+  if (!options.service_name.empty()) {
+    OwnedKeyValue kv;
+    kv.key = "service.name";
+    kv.value = OwnedValue(AttributeValue(options.service_name));
+    attrs.push_back(std::move(kv));
+  }
+  Resource resource = Resource::Create(attrs);
+
+  traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
+  SetTracerProvider(traces.provider_);
+  return telemetry;
+}
+
+TracingHandle InstallTracing(TracingOptions options) {
+  InstallOptions io;
+  io.service_name = std::move(options.service_name);
+  io.resource_attributes = std::move(options.resource_attributes);
+  io.propagators = std::move(options.propagators);
+  io.disabled = options.disabled;
+  io.shutdown_timeout = options.shutdown_timeout;
+  io.traces.sampler = std::move(options.sampler);
+  io.traces.exporter_name = std::move(options.exporter_name);
+  io.traces.exporter = std::move(options.exporter);
+  io.traces.simple_processor = options.simple_processor;
+  io.traces.batch = options.batch;
+  io.traces.limits = options.limits;
+  io.traces.console = std::move(options.console);
+  return Install(std::move(io)).ReleaseTraces();
+}
+
+}  // namespace otelweb
