@@ -69,7 +69,8 @@ class Resource {
 };
 
 // Parses an OTEL_RESOURCE_ATTRIBUTES-style list "k1=v1,k2=v2": entries split
-// on ',', key and value trimmed, value percent-decoded. Entries without '=',
+// on ',', key and value trimmed, then both percent-decoded (config::ParseKeyValueList,
+// the same parser as OTEL_EXPORTER_OTLP_HEADERS). Entries without '=',
 // with an empty key or with a bad percent escape are skipped and reported in
 // *errors (if given). Exposed for tests and fuzzing.
 std::vector<OwnedKeyValue> ParseResourceAttributes(std::string_view text,

@@ -109,6 +109,41 @@ std::vector<std::string> SplitList(std::string_view text) {
   return out;
 }
 
+std::string KeyForMessage(std::string_view key) {
+  std::string r;
+  for (char c : key.substr(0, 64)) r += (c > 0x20 && c < 0x7f) ? c : '?';
+  return r;
+}
+
+std::vector<KeyValueEntry> ParseKeyValueList(std::string_view text, std::vector<std::string>* errors) {
+  std::vector<KeyValueEntry> out;
+  size_t index = 0;
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view item = Trim(text.substr(0, comma));
+    if (!item.empty()) {
+      ++index;
+      const std::string entry = "entry " + std::to_string(index);
+      size_t eq = item.find('=');
+      std::string_view raw_key = eq == std::string_view::npos ? item : Trim(item.substr(0, eq));
+      KeyValueEntry kv;
+      if (eq == std::string_view::npos) {
+        // No '=': the whole entry may be a secret ("Authorization: Bearer ..."), name none of it.
+        if (errors) errors->push_back(entry + " has no '='");
+      } else if (raw_key.empty()) {
+        if (errors) errors->push_back(entry + " has an empty key");
+      } else if (!PercentDecode(raw_key, &kv.key) || !PercentDecode(Trim(item.substr(eq + 1)), &kv.value)) {
+        if (errors) errors->push_back(entry + " ('" + KeyForMessage(raw_key) + "') has a malformed percent escape");
+      } else {
+        out.push_back(std::move(kv));
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::optional<std::string> GetString(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr) return std::nullopt;

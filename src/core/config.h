@@ -38,6 +38,24 @@ struct Found {
 std::optional<Found> GetFirst(std::initializer_list<const char*> names);
 // Splits a comma-separated list, trimming each item and dropping empty ones.
 std::vector<std::string> SplitList(std::string_view text);
+// One key=value list parser for every variable of that form
+// (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS): entries are
+// split on ',' (a ',' inside a key or value is written %2C), each entry on its
+// first '=', key and value trimmed, then both percent-decoded. Empty entries
+// are ignored. An entry without '=', with an empty key or with a malformed
+// percent escape is skipped and described in *errors (when given) by its
+// position and its key only: values are often credentials and never appear
+// in a message.
+struct KeyValueEntry {
+  std::string key;
+  std::string value;
+};
+std::vector<KeyValueEntry> ParseKeyValueList(std::string_view text,
+                                             std::vector<std::string>* errors = nullptr);
+// A key as shown in a message: printable ASCII only ('?' for the rest), at
+// most 64 bytes.
+std::string KeyForMessage(std::string_view key);
+
 // Reports an invalid value the same way the getters do.
 void WarnInvalid(std::string_view name, std::string_view value, std::string_view expected);
 

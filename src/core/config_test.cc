@@ -81,6 +81,53 @@ TEST(ConfigGetters, InvalidValuesWarnOnceAndFallBack) {
   EXPECT_EQ(env.WarningsMentioning("OTELWEB_TEST_BLANK"), 0u);  // blank is "not set", not invalid
 }
 
+TEST(KeyValueList, SplitsTrimsAndPercentDecodesKeysAndValues) {
+  std::vector<std::string> errors;
+  auto kv = config::ParseKeyValueList(" a = 1 ,,b%2Ec=x%3Dy%2Cz, sp%20ace=%20v ,e=", &errors);
+  ASSERT_EQ(kv.size(), 4u);
+  EXPECT_EQ(kv[0].key, "a");
+  EXPECT_EQ(kv[0].value, "1");
+  EXPECT_EQ(kv[1].key, "b.c");  // keys are decoded like values
+  EXPECT_EQ(kv[1].value, "x=y,z");
+  EXPECT_EQ(kv[2].key, "sp ace");
+  EXPECT_EQ(kv[2].value, " v");  // trimmed before decoding
+  EXPECT_EQ(kv[3].key, "e");
+  EXPECT_EQ(kv[3].value, "");
+  EXPECT_TRUE(errors.empty());
+  // Only the first '=' splits.
+  kv = config::ParseKeyValueList("k=a=b");
+  ASSERT_EQ(kv.size(), 1u);
+  EXPECT_EQ(kv[0].value, "a=b");
+}
+
+TEST(KeyValueList, BadEntriesAreSkippedAndDescribedWithoutTheirValues) {
+  std::vector<std::string> errors;
+  auto kv = config::ParseKeyValueList(
+      "Authorization: Bearer secret1,token=secret2%zz,=secret3,bad%4=secret4,ok=v,k\x01ey%=secret5", &errors);
+  ASSERT_EQ(kv.size(), 1u);
+  EXPECT_EQ(kv[0].key, "ok");
+  ASSERT_EQ(errors.size(), 5u);
+  for (const auto& e : errors) EXPECT_EQ(e.find("secret"), std::string::npos) << e;
+  EXPECT_EQ(errors[0], "entry 1 has no '='");
+  EXPECT_NE(errors[1].find("entry 2 ('token')"), std::string::npos) << errors[1];
+  EXPECT_EQ(errors[2], "entry 3 has an empty key");
+  EXPECT_NE(errors[3].find("('bad%4')"), std::string::npos) << errors[3];
+  EXPECT_NE(errors[4].find("entry 6"), std::string::npos) << errors[4];
+  EXPECT_TRUE(config::ParseKeyValueList("").empty());
+  EXPECT_TRUE(config::ParseKeyValueList(" , ,").empty());
+}
+
+TEST(KeyValueList, ResourceAttributesUseIt) {
+  std::vector<std::string> errors;
+  auto attrs = ParseResourceAttributes("team%2Eid=a%2Cb,=x,novalue", &errors);
+  ASSERT_EQ(attrs.size(), 1u);
+  EXPECT_EQ(attrs[0].key, "team.id");
+  EXPECT_EQ(attrs[0].value.s, "a,b");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "entry 2 has an empty key");
+  EXPECT_EQ(errors[1], "entry 3 has no '='");
+}
+
 TEST(ResourceEnv, PrecedenceAndDecoding) {
   Env env;
   env.Set("OTEL_RESOURCE_ATTRIBUTES",

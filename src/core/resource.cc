@@ -129,25 +129,7 @@ Resource Resource::Default() {
 
 std::vector<OwnedKeyValue> ParseResourceAttributes(std::string_view text, std::vector<std::string>* errors) {
   std::vector<OwnedKeyValue> out;
-  std::string_view rest = text;
-  while (true) {
-    size_t comma = rest.find(',');
-    std::string_view item = config::Trim(rest.substr(0, comma));
-    if (!item.empty()) {
-      size_t eq = item.find('=');
-      std::string_view key = eq == std::string_view::npos ? std::string_view() : config::Trim(item.substr(0, eq));
-      std::string value;
-      if (eq == std::string_view::npos || key.empty()) {
-        if (errors) errors->push_back("entry '" + std::string(item) + "' is not key=value");
-      } else if (!config::PercentDecode(config::Trim(item.substr(eq + 1)), &value)) {
-        if (errors) errors->push_back("entry '" + std::string(key) + "' has a malformed percent escape");
-      } else {
-        out.push_back(KV(std::string(key), value));
-      }
-    }
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
+  for (auto& e : config::ParseKeyValueList(text, errors)) out.push_back(KV(std::move(e.key), e.value));
   return out;
 }
 

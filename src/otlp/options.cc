@@ -95,13 +95,6 @@ void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r
 }
 
 
-// A header key shown in a message: printable ASCII only, at most 64 bytes.
-std::string SafeKey(std::string_view key) {
-  std::string r;
-  for (char c : key.substr(0, 64)) r += (c > 0x20 && c < 0x7f) ? c : '?';
-  return r;
-}
-
 // HTTP token characters (RFC 9110); gRPC metadata keys are a subset once
 // lowercased ([0-9a-z_.-]).
 bool IsHeaderKey(std::string_view k, bool grpc) {
@@ -144,38 +137,7 @@ std::string_view ProtocolName(Protocol p) noexcept {
 
 Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
   Headers out;
-  size_t pos = 0;
-  size_t index = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = config::Trim(text.substr(pos, comma - pos));
-    pos = comma + 1;
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    std::string key, value;
-    // Messages name the entry by position and key only: values are often
-    // credentials (Authorization=Bearer ...) and must never reach a log.
-    ++index;
-    if (eq == std::string_view::npos) {
-      if (errors) errors->push_back("entry " + std::to_string(index) + " has no '='");
-      continue;
-    }
-    const std::string_view raw_key = config::Trim(item.substr(0, eq));
-    if (!config::PercentDecode(raw_key, &key) ||
-        !config::PercentDecode(config::Trim(item.substr(eq + 1)), &value)) {
-      if (errors) {
-        errors->push_back("entry " + std::to_string(index) + " ('" + SafeKey(raw_key) +
-                          "') has a bad percent escape");
-      }
-      continue;
-    }
-    if (key.empty()) {
-      if (errors) errors->push_back("entry " + std::to_string(index) + " has an empty key");
-      continue;
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
+  for (auto& e : config::ParseKeyValueList(text, errors)) out.emplace_back(std::move(e.key), std::move(e.value));
   return out;
 }
 
@@ -270,10 +232,10 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
     for (auto& [k, v] : r.headers) {
       std::string key = grpc ? Lower(k) : k;
       if (!IsHeaderKey(key, grpc)) {
-        Log(LogLevel::kWarning, "OTLP exporter: header '" + SafeKey(k) + "' skipped: not a valid " +
+        Log(LogLevel::kWarning, "OTLP exporter: header '" + config::KeyForMessage(k) + "' skipped: not a valid " +
                                     (grpc ? "gRPC metadata" : "HTTP header") + " name");
       } else if (!IsHeaderValue(key, v, grpc)) {
-        Log(LogLevel::kWarning, "OTLP exporter: header '" + SafeKey(k) +
+        Log(LogLevel::kWarning, "OTLP exporter: header '" + config::KeyForMessage(k) +
                                     "' skipped: its value has control or non-ASCII characters");
       } else {
         ok.emplace_back(std::move(key), std::move(v));

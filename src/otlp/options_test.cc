@@ -7,6 +7,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otlp/exporter.h"
+#include "otelweb/resource.h"
 #include "otlp/otlp_env_util.h"
 #include "otlp/transport.h"
 
@@ -216,6 +217,18 @@ TEST(OtlpOptions, ReadEnvironmentFalseIgnoresVariables) {
   auto r = ResolveOptions(o);
   EXPECT_EQ(r.protocol, Protocol::kHttpProtobuf);
   EXPECT_EQ(r.url, "http://localhost:4318/v1/traces");
+}
+
+TEST(OtlpOptions, HeadersUseTheSharedKeyValueParser) {
+  // Keys are percent-decoded like values (config::ParseKeyValueList), and the
+  // messages are the same as for OTEL_RESOURCE_ATTRIBUTES.
+  std::vector<std::string> errors, resource_errors;
+  auto h = ParseHeaders("x%2Dtenant=a%2Cb,=secret,nope", &errors);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].first, "x-tenant");
+  EXPECT_EQ(h[0].second, "a,b");
+  (void)otelweb::ParseResourceAttributes("x%2Dtenant=a%2Cb,=secret,nope", &resource_errors);
+  EXPECT_EQ(errors, resource_errors);
 }
 
 TEST(OtlpOptions, ParseHeadersDirect) {
