@@ -16,8 +16,6 @@ namespace otelweb::otlp::internal {
 
 namespace {
 
-constexpr char kMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-
 // google.rpc.Status (grpc-status-details-bin) -> RetryInfo.retry_delay.
 std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_bytes) {
   WireReader st(status_bytes);
@@ -76,7 +74,7 @@ std::optional<std::chrono::milliseconds> RetryDelay(std::string_view status_byte
 class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ResolvedOtlpOptions& o, std::shared_ptr<grpc::ChannelCredentials> creds)
-      : o_(o) {
+      : o_(o), method_(SignalGrpcMethod(o.signal)) {
     grpc::ChannelArguments args;
     args.SetUserAgentPrefix("OTel-OTLP-Exporter-Cpp-otelweb/" + std::string(kVersion));
     // The channel's own reconnect backoff (default: up to 120 s) must not
@@ -118,7 +116,7 @@ class GrpcTransport final : public Transport {
       grpc::ByteBuffer response;
       grpc::Status status;
       bool done = false;
-      stub_->UnaryCall(&ctx, kMethod, grpc::StubOptions(), &request, &response,
+      stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
                        [&](grpc::Status s) {
                          std::lock_guard<std::mutex> lock(mu_);
                          status = std::move(s);
@@ -183,6 +181,7 @@ class GrpcTransport final : public Transport {
 
  private:
   ResolvedOtlpOptions o_;
+  std::string method_;  // the signal's Export method
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::vector<std::pair<std::string, std::string>> metadata_;

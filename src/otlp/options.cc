@@ -1,5 +1,6 @@
-// OTLP exporter options: code, then OTEL_EXPORTER_OTLP_TRACES_*, then
-// OTEL_EXPORTER_OTLP_*, then the specification's defaults.
+// OTLP exporter options for one signal: code, then
+// OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*, then OTEL_EXPORTER_OTLP_*, then
+// the specification's defaults.
 #include <algorithm>
 #include <string>
 
@@ -42,12 +43,25 @@ std::string Lower(std::string_view s) {
   return r;
 }
 
+std::string Upper(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+  return r;
+}
+
+// OTEL_EXPORTER_OTLP_<SIGNAL>_<suffix>.
+std::string SignalVar(Signal signal, std::string_view suffix) {
+  return "OTEL_EXPORTER_OTLP_" + Upper(SignalName(signal)) + "_" + std::string(suffix);
+}
+
 // The per-signal variable, else the general one.
-std::optional<config::Found> Env(const OtlpExporterOptions& o, const std::string& suffix) {
+std::optional<config::Found> Env(const OtlpExporterOptions& o, Signal signal, const std::string& suffix) {
   if (!o.read_environment) return std::nullopt;
-  std::string traces = "OTEL_EXPORTER_OTLP_TRACES_" + suffix;
+  std::string specific = SignalVar(signal, suffix);
   std::string general = "OTEL_EXPORTER_OTLP_" + suffix;
-  return config::GetFirst({traces.c_str(), general.c_str()});
+  return config::GetFirst({specific.c_str(), general.c_str()});
 }
 
 bool ParseProtocol(std::string_view v, Protocol* out) {
@@ -123,6 +137,42 @@ bool IsHeaderValue(std::string_view key, std::string_view v, bool grpc) {
 
 }  // namespace
 
+std::string_view SignalName(Signal s) noexcept {
+  switch (s) {
+    case Signal::kTraces:
+      return "traces";
+    case Signal::kMetrics:
+      return "metrics";
+    case Signal::kLogs:
+      return "logs";
+  }
+  return "?";
+}
+
+std::string_view SignalHttpPath(Signal s) noexcept {
+  switch (s) {
+    case Signal::kTraces:
+      return "v1/traces";
+    case Signal::kMetrics:
+      return "v1/metrics";
+    case Signal::kLogs:
+      return "v1/logs";
+  }
+  return "?";
+}
+
+std::string_view SignalGrpcMethod(Signal s) noexcept {
+  switch (s) {
+    case Signal::kTraces:
+      return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    case Signal::kMetrics:
+      return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    case Signal::kLogs:
+      return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+  }
+  return "?";
+}
+
 std::string_view ProtocolName(Protocol p) noexcept {
   switch (p) {
     case Protocol::kGrpc:
@@ -141,13 +191,15 @@ Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
   return out;
 }
 
-ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
+ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o, Signal signal) {
   ResolvedOtlpOptions r;
+  r.signal = signal;
+  const std::string default_url = "http://localhost:4318/" + std::string(SignalHttpPath(signal));
 
   // Protocol.
   if (o.protocol) {
     r.protocol = *o.protocol;
-  } else if (auto e = Env(o, "PROTOCOL")) {
+  } else if (auto e = Env(o, signal, "PROTOCOL")) {
     if (!ParseProtocol(e->value, &r.protocol)) {
       config::WarnInvalid(e->name, e->value, "grpc, http/protobuf or http/json");
       r.protocol = Protocol::kHttpProtobuf;
@@ -158,7 +210,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   bool insecure = false;
   if (o.insecure) {
     insecure = *o.insecure;
-  } else if (auto e = Env(o, "INSECURE")) {
+  } else if (auto e = Env(o, signal, "INSECURE")) {
     if (!config::ParseBool(e->value, &insecure))
       config::WarnInvalid(e->name, e->value, "true or false");
   }
@@ -171,9 +223,10 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   if (o.endpoint && !o.endpoint->empty()) {
     endpoint = *o.endpoint;
   } else if (o.read_environment) {
-    if (auto v = config::GetString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
+    const std::string specific = SignalVar(signal, "ENDPOINT");
+    if (auto v = config::GetString(specific.c_str())) {
       endpoint = *v;  // used as is
-      source = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+      source = specific;
     } else if (auto g = config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT")) {
       endpoint = *g;  // a base URL: the signal's path is appended (HTTP)
       append_path = true;
@@ -185,18 +238,18 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
       if (source == "code") {
         Log(LogLevel::kWarning,
             "OTLP exporter: endpoint '" + UrlForLog(endpoint) +
-                "' is not an http:// or https:// URL; using http://localhost:4318/v1/traces");
+                "' is not an http:// or https:// URL; using " + default_url);
       } else {
         config::WarnInvalid(source, UrlForLog(endpoint), "an http:// or https:// URL");
       }
       endpoint.clear();
     }
     if (endpoint.empty()) {
-      r.url = "http://localhost:4318/v1/traces";
+      r.url = default_url;
     } else if (append_path) {
       r.url = endpoint;
       if (r.url.back() != '/') r.url += '/';
-      r.url += "v1/traces";
+      r.url += SignalHttpPath(signal);
     } else {
       // A signal URL without a path means the root path.
       r.url = endpoint;
@@ -213,7 +266,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   // Headers.
   if (o.headers) {
     r.headers = *o.headers;
-  } else if (auto e = Env(o, "HEADERS")) {
+  } else if (auto e = Env(o, signal, "HEADERS")) {
     std::vector<std::string> errors;
     r.headers = ParseHeaders(e->value, &errors);
     if (!errors.empty()) {
@@ -252,7 +305,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
       Log(LogLevel::kWarning, "OTLP exporter: timeout must be positive; using " +
                                   std::to_string(r.timeout.count()) + " ms");
     }
-  } else if (auto e = Env(o, "TIMEOUT")) {
+  } else if (auto e = Env(o, signal, "TIMEOUT")) {
     int64_t ms;
     if (config::ParseInt(e->value, &ms) && ms > 0 && ms <= (int64_t{1} << 40)) {
       r.timeout = std::chrono::milliseconds(ms);
@@ -264,7 +317,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   // Compression.
   if (o.compression) {
     r.compression = *o.compression;
-  } else if (auto e = Env(o, "COMPRESSION")) {
+  } else if (auto e = Env(o, signal, "COMPRESSION")) {
     std::string l = Lower(e->value);
     if (l == "gzip")
       r.compression = Compression::kGzip;
@@ -278,7 +331,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o) {
   auto file = [&](const std::optional<std::string>& code, const char* suffix, std::string* out) {
     if (code)
       *out = *code;
-    else if (auto e = Env(o, suffix))
+    else if (auto e = Env(o, signal, suffix))
       *out = e->value;
   };
   file(o.certificate_file, "CERTIFICATE", &r.certificate_file);

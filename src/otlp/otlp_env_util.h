@@ -12,7 +12,7 @@
 
 namespace otelweb::otlp::testing {
 
-// Clears every OTEL_EXPORTER_OTLP_* / OTEL_TRACES_EXPORTER variable for the
+// Clears every OTEL_EXPORTER_OTLP_[SIGNAL_]* / OTEL_TRACES_EXPORTER variable for the
 // test, and restores the previous values afterwards.
 class ScopedEnv {
  public:
@@ -20,7 +20,9 @@ class ScopedEnv {
     for (const char* base : {"ENDPOINT", "PROTOCOL", "HEADERS", "TIMEOUT", "COMPRESSION",
                              "INSECURE", "CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"}) {
       Clear(std::string("OTEL_EXPORTER_OTLP_") + base);
-      Clear(std::string("OTEL_EXPORTER_OTLP_TRACES_") + base);
+      for (const char* signal : {"TRACES_", "METRICS_", "LOGS_"}) {
+        Clear(std::string("OTEL_EXPORTER_OTLP_") + signal + base);
+      }
     }
     Clear("OTEL_TRACES_EXPORTER");
   }

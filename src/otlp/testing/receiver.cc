@@ -208,6 +208,13 @@ struct Receiver::State {
   }
 };
 
+constexpr char kTraceMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+bool IsOtherSignalMethod(std::string_view m) {
+  return m == "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export" ||
+         m == "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+}
+
 class TraceServiceImpl final : public pbc::TraceService::Service {
  public:
   explicit TraceServiceImpl(std::shared_ptr<Receiver::State> s) : s_(std::move(s)) {}
@@ -215,6 +222,7 @@ class TraceServiceImpl final : public pbc::TraceService::Service {
                       pbc::ExportTraceServiceResponse* resp) override {
     SeenRequest sr;
     sr.transport = "grpc";
+    sr.path = kTraceMethod;
     for (const auto& [k, v] : ctx->client_metadata()) {
       sr.headers.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
     }
@@ -248,14 +256,20 @@ class TraceServiceImpl final : public pbc::TraceService::Service {
 
 // Counting-only gRPC service (keep_requests = false): spans are counted in the
 // raw bytes, so the receiver's parsing does not dominate throughput figures.
+// Also every metrics and logs export (recorded in `seen`, answered with an
+// empty response), in both modes; then registered beside TraceServiceImpl,
+// which takes the trace method.
 class RawTraceService final : public grpc::CallbackGenericService {
  public:
-  explicit RawTraceService(std::shared_ptr<Receiver::State> s) : s_(std::move(s)) {}
+  RawTraceService(std::shared_ptr<Receiver::State> s, bool traces) : s_(std::move(s)), traces_(traces) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    enum class What { kNone, kTraces, kOther };
     class Reactor final : public grpc::ServerGenericBidiReactor {
      public:
-      Reactor(std::shared_ptr<Receiver::State> s, bool ok) : s_(std::move(s)) {
-        if (!ok) {
+      Reactor(std::shared_ptr<Receiver::State> s, What what, std::string method,
+              std::multimap<std::string, std::string> headers)
+          : s_(std::move(s)), what_(what), method_(std::move(method)), headers_(std::move(headers)) {
+        if (what_ == What::kNone) {
           Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
           return;
         }
@@ -272,6 +286,19 @@ class RawTraceService final : public grpc::CallbackGenericService {
           for (const auto& sl : slices)
             bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
         }
+        if (what_ == What::kOther) {
+          SeenRequest sr;
+          sr.transport = "grpc";
+          sr.path = method_;
+          sr.body = std::move(bytes);
+          sr.headers = std::move(headers_);
+          if (auto f = s_->Take(std::move(sr))) {
+            Finish(grpc::Status(grpc::StatusCode(f->grpc_code), "injected failure"));
+            return;
+          }
+          StartWriteAndFinish(&resp_, grpc::WriteOptions(), grpc::Status::OK);
+          return;
+        }
         {
           std::lock_guard<std::mutex> lock(s_->mu);
           ++s_->attempts;
@@ -283,15 +310,25 @@ class RawTraceService final : public grpc::CallbackGenericService {
 
      private:
       std::shared_ptr<Receiver::State> s_;
+      What what_;
+      std::string method_;
+      std::multimap<std::string, std::string> headers_;
       grpc::ByteBuffer req_;
       grpc::ByteBuffer resp_{nullptr, 0};
     };
-    return new Reactor(
-        s_, ctx->method() == "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+    What what = What::kNone;
+    if (traces_ && ctx->method() == kTraceMethod) what = What::kTraces;
+    if (IsOtherSignalMethod(ctx->method())) what = What::kOther;
+    std::multimap<std::string, std::string> headers;
+    for (const auto& [k, v] : ctx->client_metadata()) {
+      headers.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+    }
+    return new Reactor(s_, what, ctx->method(), std::move(headers));
   }
 
  private:
   std::shared_ptr<Receiver::State> s_;
+  bool traces_;
 };
 
 struct Servers {
@@ -322,9 +359,33 @@ Receiver::Receiver(ReceiverOptions options)
   sv->http->set_tcp_nodelay(
       true);  // else Nagle + delayed ACK stall every answer with a body by 40 ms
   auto s = s_;
+  // Metrics and logs: recorded and answered with an empty (successful) response.
+  for (const char* path : {"/v1/metrics", "/v1/logs"}) {
+    sv->http->Post(path, [s](const httplib::Request& req, httplib::Response& res) {
+      SeenRequest sr;
+      sr.transport = "http";
+      sr.path = req.path;
+      sr.content_type = req.get_header_value("Content-Type");
+      sr.gzip = req.get_header_value("Content-Encoding") == "gzip";
+      sr.body = req.body;
+      for (const auto& [k, v] : req.headers) {
+        std::string key = k;
+        for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+        sr.headers.emplace(key, v);
+      }
+      bool json = sr.content_type == "application/json";
+      if (auto f = s->Take(std::move(sr))) {
+        res.status = f->http_status;
+        if (!f->retry_after.empty()) res.set_header("Retry-After", f->retry_after);
+        return;
+      }
+      res.set_content(json ? "{}" : "", json ? "application/json" : "application/x-protobuf");
+    });
+  }
   sv->http->Post("/v1/traces", [s](const httplib::Request& req, httplib::Response& res) {
     SeenRequest sr;
     sr.transport = "http";
+    sr.path = req.path;
     sr.content_type = req.get_header_value("Content-Type");
     sr.gzip = req.get_header_value("Content-Encoding") == "gzip";
     for (const auto& [k, v] : req.headers) {
@@ -416,12 +477,9 @@ Receiver::Receiver(ReceiverOptions options)
     creds = grpc::InsecureServerCredentials();
   }
   b.AddListeningPort("127.0.0.1:" + std::to_string(options_.grpc_port), creds, &grpc_port_);
-  if (options_.keep_requests) {
-    b.RegisterService(sv->service.get());
-  } else {
-    sv->raw = std::make_unique<RawTraceService>(s_);
-    b.RegisterCallbackGenericService(sv->raw.get());
-  }
+  if (options_.keep_requests) b.RegisterService(sv->service.get());
+  sv->raw = std::make_unique<RawTraceService>(s_, /*traces=*/!options_.keep_requests);
+  b.RegisterCallbackGenericService(sv->raw.get());
   b.SetMaxReceiveMessageSize(64 << 20);
   sv->grpc = b.BuildAndStart();
   std::lock_guard<std::mutex> lock(g_servers_mu);

@@ -1,7 +1,9 @@
 // A real OTLP trace receiver for tests and benchmarks: OTLP/gRPC and OTLP/HTTP
 // (protobuf and JSON, gzip or not) on 127.0.0.1 ephemeral ports, optionally
 // with TLS or mutual TLS, able to inject failures (HTTP status, gRPC code,
-// Retry-After, RetryInfo) and delays.
+// Retry-After, RetryInfo) and delays. Metrics and logs exports (HTTP
+// /v1/metrics and /v1/logs, the gRPC MetricsService and LogsService Export
+// methods) are accepted and recorded in seen() with their bytes, unparsed.
 //
 // Ownership: owns its servers and their threads; the destructor stops them.
 // Thread-safety: every method may be called from any thread.
@@ -46,6 +48,12 @@ struct Fault {
 
 struct SeenRequest {
   std::string transport;  // "grpc", "http"
+  // The HTTP path ("/v1/traces", "/v1/metrics", "/v1/logs") or the gRPC
+  // method ("/opentelemetry.proto.collector.trace.v1.TraceService/Export", ...).
+  std::string path;
+  // The request body of a metrics or logs export (accepted, not parsed: the
+  // receiver has no metrics/logs protos yet). Empty for traces.
+  std::string body;
   std::string content_type;
   bool gzip = false;
   std::multimap<std::string, std::string> headers;  // lowercased keys

@@ -1,0 +1,103 @@
+// The signal-neutral half of every OTLP exporter: sends an already-encoded
+// export request (ExportTraceServiceRequest, ExportMetricsServiceRequest or
+// ExportLogsServiceRequest bytes, protobuf or JSON as the options say) for one
+// Signal over gRPC or HTTP, with gzip, one deadline per request covering every
+// attempt, retry with exponential backoff and jitter (or the server's
+// Retry-After / RetryInfo), partial-success answers, counters and
+// rate-limited failure messages. OtlpSpanExporter uses it today; the metrics
+// and logs exporters encode their data and call the same Send.
+//
+// Ownership: owns the transport (a libcurl handle or a gRPC channel) and its
+// compression buffer.
+// Thread-safety: Send is called by one thread at a time (the exporter's
+// Export); Shutdown, ForceFlush and counters() may be called from any thread,
+// also while Send runs (Shutdown interrupts a send that is waiting or
+// retrying).
+#pragma once
+
+#include <zlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "otelweb/otlp/exporter.h"
+#include "otlp/transport.h"
+
+namespace otelweb::otlp::internal {
+
+// Counts in the signal's items (spans, metric data points, log records).
+struct ExportClientCounters {
+  uint64_t items_exported = 0;  // accepted by the receiver (minus partial rejections)
+  uint64_t items_rejected = 0;  // reported rejected by a partial_success answer
+  uint64_t items_dropped = 0;   // in requests that failed for good, or refused after shutdown
+  uint64_t requests = 0;        // attempts sent (including retries)
+  uint64_t retries = 0;
+  uint64_t batches_failed = 0;
+};
+
+class ExportClient {
+ public:
+  // Builds the transport for options.protocol; a transport that cannot be
+  // built (e.g. unreadable TLS files) is reported once, and every Send then
+  // fails with that reason.
+  explicit ExportClient(ResolvedOtlpOptions options);
+  ~ExportClient();
+  ExportClient(const ExportClient&) = delete;
+  ExportClient& operator=(const ExportClient&) = delete;
+
+  // False after Shutdown: the caller's `items` are counted dropped, and it
+  // need not encode them.
+  bool Accepting(size_t items) noexcept;
+  // Sends `body` (the encoded request, not compressed) holding `items` items.
+  ExportResult Send(std::string_view body, size_t items) noexcept;
+  // Counts `items` dropped for `why` (e.g. an exception while encoding) and
+  // reports it like a failed send.
+  void Fail(size_t items, const std::string& why) noexcept;
+
+  // Waits for a running Send (nothing is buffered here).
+  OperationResult ForceFlush(std::chrono::milliseconds timeout) noexcept;
+  // Interrupts a running Send (its items are dropped and counted) and waits
+  // for it up to `timeout`; afterwards Send fails at once.
+  OperationResult Shutdown(std::chrono::milliseconds timeout) noexcept;
+
+  ExportClientCounters counters() const noexcept;
+  const ResolvedOtlpOptions& options() const noexcept { return o_; }
+
+ private:
+  ExportResult SendLocked(std::string_view body, size_t items);
+  bool Gzip(std::string_view in);
+  std::chrono::milliseconds Backoff(uint32_t retry);
+
+  ResolvedOtlpOptions o_;
+  std::string_view noun_;  // "spans", "data points", "log records"
+  std::unique_ptr<Transport> transport_;
+  std::string init_error_;
+  std::string gz_;
+  z_stream z_{};
+  bool z_ready_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool shut_down_ = false;
+  bool busy_ = false;
+
+  std::atomic<uint64_t> exported_{0}, rejected_{0}, dropped_{0}, requests_{0}, retries_{0}, failed_{0};
+
+  // One error line per failed request would flood the log while a collector
+  // is down: the first failure is logged, then at most one line per
+  // kFailLogInterval summing up what was dropped since (counters hold all).
+  static constexpr std::chrono::seconds kFailLogInterval{30};
+  std::mutex fail_mu_;
+  Clock::time_point last_fail_log_{};
+  uint64_t unlogged_batches_ = 0, unlogged_items_ = 0;
+};
+
+}  // namespace otelweb::otlp::internal
