@@ -80,7 +80,7 @@ struct TracesOptions {
   std::unique_ptr<SpanExporter> exporter{};  // takes precedence over exporter_name
   // Batch (the default) or simple processing for each exporter.
   bool simple_processor = false;
-  BatchOptions batch{};
+  BatchSpanProcessorOptions batch{};
   SpanLimitsOptions limits{};
   // For the "console" exporter when it is chosen by name (e.g. an
   // application's own keys in highlight_keys).
@@ -108,7 +108,7 @@ struct TracingOptions {
   std::string exporter_name{};
   std::unique_ptr<SpanExporter> exporter{};
   bool simple_processor = false;
-  BatchOptions batch{};
+  BatchSpanProcessorOptions batch{};
   SpanLimitsOptions limits{};
   std::string propagators{};
   std::optional<bool> disabled{};

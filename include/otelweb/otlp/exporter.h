@@ -29,6 +29,16 @@
 
 namespace otelweb::otlp {
 
+// The signal an OTLP export carries. Each has its own variables
+// (OTEL_EXPORTER_OTLP_TRACES_*, ..._METRICS_*, ..._LOGS_*), HTTP path
+// (v1/traces, v1/metrics, v1/logs) and gRPC method
+// (opentelemetry.proto.collector.{trace,metrics,logs}.v1.*Service/Export);
+// everything else (transports, retry, compression, TLS) is shared.
+enum class Signal : uint8_t { kTraces, kMetrics, kLogs };
+std::string_view SignalName(Signal s) noexcept;      // "traces", "metrics", "logs"
+std::string_view SignalHttpPath(Signal s) noexcept;  // "v1/traces", "v1/metrics", "v1/logs"
+std::string_view SignalGrpcMethod(Signal s) noexcept;  // "/opentelemetry.proto.collector.trace.v1.TraceService/Export", ...
+
 enum class Protocol : uint8_t { kGrpc, kHttpProtobuf, kHttpJson };
 enum class Compression : uint8_t { kNone, kGzip };
 
@@ -36,17 +46,18 @@ std::string_view ProtocolName(Protocol p) noexcept;  // "grpc", "http/protobuf",
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-// Code options. Every unset field falls back to the environment variable named
-// beside it (the OTEL_EXPORTER_OTLP_TRACES_* variable first, then the general
-// OTEL_EXPORTER_OTLP_* one), then to the default. An environment value that
+// Code options, the same for every signal. Every unset field falls back to the
+// environment variable named beside it (the signal's variable first, e.g.
+// OTEL_EXPORTER_OTLP_TRACES_*, then the general OTEL_EXPORTER_OTLP_* one), then
+// to the default. An environment value that
 // does not parse gives one warning (through otelweb diagnostics) and the
 // default.
 struct OtlpExporterOptions {
-  // ..._ENDPOINT. For HTTP the code value and the TRACES variable are the full
-  // URL, used as is; the general variable is a base URL to which "v1/traces"
-  // is appended. For gRPC only scheme, host and port are used; "host:port"
+  // ..._ENDPOINT. For HTTP the code value and the signal's variable are the
+  // full URL, used as is; the general variable is a base URL to which the
+  // signal's path ("v1/traces", "v1/metrics", "v1/logs") is appended. For gRPC only scheme, host and port are used; "host:port"
   // without a scheme is accepted (TLS unless `insecure`). Default
-  // http://localhost:4318 (HTTP) or http://localhost:4317 (gRPC).
+  // http://localhost:4318/v1/<signal> (HTTP) or http://localhost:4317 (gRPC).
   std::optional<std::string> endpoint;
   // ..._PROTOCOL: "grpc", "http/protobuf" (default, as the spec says), "http/json".
   std::optional<Protocol> protocol;
@@ -83,6 +94,7 @@ struct OtlpExporterOptions {
 
 // The options after code, environment and defaults are combined.
 struct ResolvedOtlpOptions {
+  Signal signal = Signal::kTraces;
   Protocol protocol = Protocol::kHttpProtobuf;
   // HTTP: the URL that is POSTed to. gRPC: the endpoint as configured.
   std::string url;
@@ -99,9 +111,10 @@ struct ResolvedOtlpOptions {
   double backoff_multiplier = 1.5;
 };
 
-// Resolves options (reads the environment unless options.read_environment is
-// false). Never throws on bad input: warnings and defaults.
-ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& options);
+// Resolves options for `signal` (reads the signal's and the general
+// environment variables unless options.read_environment is false). Never
+// throws on bad input: warnings and defaults.
+ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& options, Signal signal = Signal::kTraces);
 
 // Parses an OTEL_EXPORTER_OTLP_HEADERS value. Entries are split on ',', keys
 // and values trimmed and percent-decoded. Entries without '=', with an empty

@@ -15,14 +15,17 @@
 
 namespace otelweb {
 
-// Options of the batch processor. Unset fields come from the OTEL_BSP_*
+// Options of the batch span processor. Unset fields come from the OTEL_BSP_*
 // environment variables, else the specification's defaults.
-struct BatchOptions {
+struct BatchSpanProcessorOptions {
   std::optional<uint32_t> max_queue_size;                      // 2048
   std::optional<std::chrono::milliseconds> schedule_delay;     // 5000 ms
   std::optional<uint32_t> max_export_batch_size;               // 512 (capped at the queue size)
   std::optional<std::chrono::milliseconds> export_timeout;     // 30000 ms
 };
+// The earlier name (deprecated; kept for one release, without a compiler
+// warning so that -Werror builds keep compiling).
+using BatchOptions = BatchSpanProcessorOptions;
 
 // The resolved values a BatchSpanProcessor runs with.
 struct ResolvedBatchOptions {
@@ -32,7 +35,7 @@ struct ResolvedBatchOptions {
   std::chrono::milliseconds export_timeout{30000};
 };
 // Code > environment > default, with one warning per invalid variable.
-ResolvedBatchOptions ResolveBatchOptions(const BatchOptions& options);
+ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& options);
 
 // Queues ended spans and exports them in batches from one worker thread.
 // The ending thread never locks or allocates: it claims a slot in a bounded
@@ -41,9 +44,21 @@ ResolvedBatchOptions ResolveBatchOptions(const BatchOptions& options);
 // worker wakes when a batch is full (one futex wake per batch, not per span)
 // or when the schedule delay passes, and hands spans back to the pools of the
 // threads that made them.
+//
+// Metrics and logs (intended shape, not factored yet): what is
+// signal-neutral here is the worker's scheduling — sleep until the schedule
+// delay passes, a batch is full, ForceFlush asks (with a deadline) or Shutdown
+// asks (drain within its deadline, then detach) — and the export-call
+// accounting. The plan is an internal `BatchWorker<Item>` owning the thread,
+// the wake-up word and the flush/shutdown handshakes, with the ring and its
+// OnEnd kept per signal: OnEnd's instruction count is the contract
+// (BM_SpanNoAttrs_Simple and friends), and the ring's slot layout is span
+// specific (pooled SpanRecord handles). A log record processor will take the
+// same worker with its own ring; a periodic metric reader needs only the
+// scheduling half (interval + flush + shutdown deadline).
 class BatchSpanProcessor final : public SpanProcessor {
  public:
-  explicit BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchOptions options = {});
+  explicit BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchSpanProcessorOptions options = {});
   ~BatchSpanProcessor() override;  // shuts down (with the export timeout) if not done
   void OnEnd(EndedSpan span) noexcept override;
   OperationResult ForceFlush(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept override;

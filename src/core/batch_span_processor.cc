@@ -1,4 +1,5 @@
-// Simple and batch span processors.
+// BatchSpanProcessor: a bounded lock-free queue filled by OnEnd and drained
+// by one worker thread; and its options (code > environment > default).
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -13,134 +14,53 @@
 #include <vector>
 
 #include "core/internal.h"
+#include "core/span_processor_util.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/trace/simple_span_processor.h"
+#include "core/config.h"
 #include "otelweb/trace/batch_span_processor.h"
 
 namespace otelweb {
 
 using internal::SpanRecord;
+using internal::processor::Add;
+using internal::processor::CountExport;
+using internal::processor::SafeExport;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-void Add(std::atomic<uint64_t>& c, uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
-
-// Calls Export, turning an exception into a failure.
-ExportResult SafeExport(SpanExporter& e, std::span<EndedSpan> batch) noexcept {
-  static std::atomic<bool> warned{false};
-  try {
-    return e.Export(batch);
-  } catch (...) {
-    LogOnce(warned, LogLevel::kError, "a span exporter threw from Export; the batch counts as failed");
-    return ExportResult::kFailure;
-  }
-}
-
-void CountExport(ExportResult r, size_t n, std::atomic<uint64_t>& exported, std::atomic<uint64_t>& failed,
-                 std::atomic<bool>& warned, std::string_view exporter_name) {
-  auto& g = internal::Globals();
-  if (r == ExportResult::kSuccess) {
-    Add(exported, n);
-    Add(g.exported, n);
-  } else {
-    Add(failed, n);
-    Add(g.export_failed, n);
-    Add(g.export_calls_failed, 1);
-    if (!warned.load(std::memory_order_relaxed) && !warned.exchange(true)) {
-      Log(LogLevel::kWarning, "exporter '" + std::string(exporter_name) +
-                                  "' failed to export a batch of " + std::to_string(n) +
-                                  " spans (later failures are counted, not logged)");
-    }
-  }
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------------------
-// Simple
-
-struct SimpleSpanProcessor::State {
-  std::unique_ptr<SpanExporter> exporter;
-  std::mutex mu;
-  std::atomic<bool> shut_down{false};
-  std::atomic<bool> warned_fail{false};
-  std::atomic<uint64_t> exported{0}, failed{0}, after_shutdown{0}, not_sampled{0}, calls{0};
-  // Successful exports not yet added to the process-wide counter (folded in
-  // by GetSdkCounters through the registry below).
-  std::atomic<uint64_t> global_share_exported{0};
-};
-
-SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) : s_(new State) {
-  s_->exporter = std::move(exporter);
-  internal::RegisterExportedShard(&s_->global_share_exported);
-}
-
-SimpleSpanProcessor::~SimpleSpanProcessor() {
-  if (!s_->shut_down.load()) Shutdown();
-  internal::UnregisterExportedShard(&s_->global_share_exported);
-}
-
-void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
-  if (!span->context().sampled()) {
-    Add(s_->not_sampled, 1);
-    return;
-  }
-  if (s_->shut_down.load(std::memory_order_relaxed) || !s_->exporter) {
-    Add(s_->after_shutdown, 1);
-    Add(internal::Globals().dropped_after_shutdown, 1);
-    return;
-  }
-  std::lock_guard<std::mutex> lock(s_->mu);
-  // Counters are written under the mutex only: plain load+store, no locked
-  // instruction on the hot path.
-  auto bump = [](std::atomic<uint64_t>& c) {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& o) {
+  ResolvedBatchOptions r;
+  auto positive = [](const char* name, int64_t max) -> std::optional<int64_t> {
+    return config::GetInt(name, 1, max);
   };
-  bump(s_->calls);
-  ExportResult r = SafeExport(*s_->exporter, std::span<EndedSpan>(&span, 1));
-  if (r == ExportResult::kSuccess) {
-    bump(s_->exported);
-    bump(s_->global_share_exported);
-  } else {
-    CountExport(r, 1, s_->exported, s_->failed, s_->warned_fail, s_->exporter->Name());
+  if (o.max_queue_size && *o.max_queue_size > 0) {
+    r.max_queue_size = *o.max_queue_size;
+  } else if (auto v = positive("OTEL_BSP_MAX_QUEUE_SIZE", 1 << 26)) {
+    r.max_queue_size = static_cast<uint32_t>(*v);
   }
-}
-
-OperationResult SimpleSpanProcessor::ForceFlush(std::chrono::milliseconds timeout) noexcept {
-  if (s_->shut_down.load()) return OperationResult::AlreadyShutDown();
-  if (!s_->exporter) return OperationResult::Ok();
-  try {
-    return s_->exporter->ForceFlush(timeout);
-  } catch (...) {
-    return OperationResult::Failure();
+  if (o.schedule_delay && o.schedule_delay->count() > 0) {
+    r.schedule_delay = *o.schedule_delay;
+  } else if (auto v = positive("OTEL_BSP_SCHEDULE_DELAY", int64_t{1} << 40)) {
+    r.schedule_delay = std::chrono::milliseconds(*v);
   }
-}
-
-OperationResult SimpleSpanProcessor::Shutdown(std::chrono::milliseconds timeout) noexcept {
-  if (s_->shut_down.exchange(true)) return OperationResult::AlreadyShutDown();
-  if (!s_->exporter) return OperationResult::Ok();
-  // Wait for an export in progress, then shut the exporter down.
-  std::lock_guard<std::mutex> lock(s_->mu);
-  try {
-    return s_->exporter->Shutdown(timeout);
-  } catch (...) {
-    return OperationResult::Failure();
+  if (o.max_export_batch_size && *o.max_export_batch_size > 0) {
+    r.max_export_batch_size = *o.max_export_batch_size;
+  } else if (auto v = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1 << 26)) {
+    r.max_export_batch_size = static_cast<uint32_t>(*v);
   }
+  if (o.export_timeout && o.export_timeout->count() > 0) {
+    r.export_timeout = *o.export_timeout;
+  } else if (auto v = positive("OTEL_BSP_EXPORT_TIMEOUT", int64_t{1} << 40)) {
+    r.export_timeout = std::chrono::milliseconds(*v);
+  }
+  if (r.max_export_batch_size > r.max_queue_size) {
+    Log(LogLevel::kWarning, "batch size " + std::to_string(r.max_export_batch_size) +
+                                " is larger than the queue size " + std::to_string(r.max_queue_size) +
+                                "; using the queue size");
+    r.max_export_batch_size = r.max_queue_size;
+  }
+  return r;
 }
 
-ProcessorCounters SimpleSpanProcessor::counters() const noexcept {
-  ProcessorCounters c;
-  c.exported = s_->exported.load();
-  c.export_failed = s_->failed.load();
-  c.dropped_after_shutdown = s_->after_shutdown.load();
-  c.dropped_not_sampled = s_->not_sampled.load();
-  c.export_calls = s_->calls.load();
-  return c;
-}
-
-// ---------------------------------------------------------------------------
-// Batch
 
 namespace {
 
@@ -319,7 +239,7 @@ struct BatchSpanProcessor::State {
   }
 };
 
-BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchOptions options)
+BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchSpanProcessorOptions options)
     : s_(std::make_shared<State>()) {
   s_->opt = ResolveBatchOptions(options);
   s_->exporter = std::move(exporter);
