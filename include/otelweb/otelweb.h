@@ -43,7 +43,7 @@ struct TracingOptions {
   std::vector<OwnedKeyValue> resource_attributes;  // merged over OTEL_RESOURCE_ATTRIBUTES
   std::shared_ptr<Sampler> sampler;        // else OTEL_TRACES_SAMPLER[_ARG]
   // Exporter names as in OTEL_TRACES_EXPORTER ("console", "otlp", "none",
-  // "memory", comma-separated for several); empty: OTEL_TRACES_EXPORTER;
+  // comma-separated for several); empty: OTEL_TRACES_EXPORTER;
   // when that is unset too: "otlp" if OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is
   // set, else "console" (the spec's default is otlp; a library that prints
   // to the terminal until told where the collector is is friendlier, and
@@ -82,7 +82,7 @@ class TracingHandle {
 TracingHandle InstallTracing(TracingOptions options = {});
 
 // Exporter factories by name, consulted for OTEL_TRACES_EXPORTER. Core
-// registers "console", "none" and "memory"; the OTLP library registers "otlp"
+// registers "console" and "none"; the OTLP library registers "otlp"
 // (call otelweb::otlp::RegisterExporter(), or link otelweb::otelweb which does).
 using ExporterFactory = std::function<std::unique_ptr<SpanExporter>()>;
 void RegisterExporterFactory(std::string name, ExporterFactory factory);

@@ -4,7 +4,6 @@
 
 #include "core/config.h"
 #include "otelweb/trace/console_exporter.h"
-#include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/otelweb.h"
 
 // Defined by the OTLP library (otelweb_otlp), which also forces the linker
@@ -25,9 +24,6 @@ FactoryRegistry& Factories() {
   static FactoryRegistry* r = [] {
     auto* reg = new FactoryRegistry;
     reg->factories["console"] = [] { return std::make_unique<ConsoleSpanExporter>(); };
-    reg->factories["memory"] = [] {
-      return std::make_unique<InMemorySpanExporter>(std::make_shared<InMemorySpanStore>());
-    };
     return reg;
   }();
   return *r;
@@ -48,7 +44,7 @@ std::unique_ptr<SpanExporter> MakeNamed(const std::string& name) {
       return std::make_unique<ConsoleSpanExporter>();
     }
     Log(LogLevel::kWarning, "unknown exporter '" + name +
-                                "' in OTEL_TRACES_EXPORTER (known: otlp, console, none, memory); ignored");
+                                "' in OTEL_TRACES_EXPORTER (known: otlp, console, none); ignored");
     return nullptr;
   }
   try {
