@@ -88,22 +88,29 @@ class Borrowed {
  private:
   AttributeValue Value(const OwnedValue& v) {
     switch (v.type) {
-      case AttributeType::kBool: return AttributeValue(v.b);
-      case AttributeType::kInt: return AttributeValue(v.i);
-      case AttributeType::kDouble: return AttributeValue(v.d);
-      case AttributeType::kString: return AttributeValue(std::string_view(v.s));
+      case AttributeType::kBool:
+        return AttributeValue(v.b);
+      case AttributeType::kInt:
+        return AttributeValue(v.i);
+      case AttributeType::kDouble:
+        return AttributeValue(v.d);
+      case AttributeType::kString:
+        return AttributeValue(std::string_view(v.s));
       case AttributeType::kBoolArray: {
         auto& b = bools_.emplace_back(std::make_unique<bool[]>(v.bools.size()));
         for (size_t i = 0; i < v.bools.size(); ++i) b[i] = v.bools[i];
         return AttributeValue(std::span<const bool>(b.get(), v.bools.size()));
       }
-      case AttributeType::kIntArray: return AttributeValue(std::span<const int64_t>(v.ints));
-      case AttributeType::kDoubleArray: return AttributeValue(std::span<const double>(v.doubles));
+      case AttributeType::kIntArray:
+        return AttributeValue(std::span<const int64_t>(v.ints));
+      case AttributeType::kDoubleArray:
+        return AttributeValue(std::span<const double>(v.doubles));
       case AttributeType::kStringArray: {
         auto& s = strings_.emplace_back(v.strings.begin(), v.strings.end());
         return AttributeValue(std::span<const std::string_view>(s));
       }
-      case AttributeType::kNone: break;
+      case AttributeType::kNone:
+        break;
     }
     return AttributeValue();
   }

@@ -200,10 +200,12 @@ SpanStub RichStub() {
   stub.span_id = SpanId::FromWord(0x1112131415161718);
   stub.start_time = At(1'700'000'000'000'000'000);
   stub.end_time = At(1'700'000'000'250'000'000);
-  stub.attributes = {{"http.request.method", OwnedValue(AttributeValue("GET"))},
-                     {"http.response.status_code", OwnedValue(AttributeValue(503))},
-                     {"tags", OwnedValue(AttributeValue({std::string_view("a"), std::string_view("b")}))}};
-  stub.events = {{"exception", At(1'700'000'000'100'000'000),
+  stub.attributes = {
+      {"http.request.method", OwnedValue(AttributeValue("GET"))},
+      {"http.response.status_code", OwnedValue(AttributeValue(503))},
+      {"tags", OwnedValue(AttributeValue({std::string_view("a"), std::string_view("b")}))}};
+  stub.events = {{"exception",
+                  At(1'700'000'000'100'000'000),
                   {{"exception.message", OwnedValue(AttributeValue("boom"))}}}};
   stub.links = {{SpanContext(TraceId::FromWords(1, 2), SpanId::FromWord(3), TraceFlags{1}, true),
                  {{"link.kind", OwnedValue(AttributeValue("follows"))}}}};

@@ -25,6 +25,8 @@ namespace otelweb::testing {
 class ScopedEnv {
  public:
   ScopedEnv() = default;
+  // Sets one variable.
+  ScopedEnv(std::string_view name, std::string_view value) { Set(name, value); }
   // Sets each name to its value.
   ScopedEnv(std::initializer_list<std::pair<std::string_view, std::string_view>> vars);
   ~ScopedEnv();  // Restore()

@@ -6,8 +6,8 @@
 //   otelweb::testing::SpanStub stub;
 //   stub.name = "GET /items/{id}";
 //   stub.kind = otelweb::SpanKind::kServer;
-//   stub.attributes = {{"http.request.method", otelweb::OwnedValue(otelweb::AttributeValue("GET"))}};
-//   std::vector<otelweb::EndedSpan> batch;
+//   stub.attributes = {{"http.request.method",
+//   otelweb::OwnedValue(otelweb::AttributeValue("GET"))}}; std::vector<otelweb::EndedSpan> batch;
 //   batch.push_back(stub.Build());
 //   exporter.Export(batch);
 //

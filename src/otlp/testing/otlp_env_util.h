@@ -1,80 +1,30 @@
-// Test helpers: environment variables set for one test and restored, and a
-// diagnostics sink that collects warnings.
+// Test fixtures of the OTLP tests, on otelweb::testing: an environment with
+// every OTLP exporter variable cleared, and a capture of warnings.
 #pragma once
 
-#include <cstdlib>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include "otelweb/diagnostics.h"
+#include "otelweb/testing/diagnostics_capture.h"
+#include "otelweb/testing/scoped_env.h"
 
 namespace otelweb::otlp::testing {
 
-// Clears every OTEL_EXPORTER_OTLP_* / OTEL_TRACES_EXPORTER variable for the
-// test, and restores the previous values afterwards.
-class ScopedEnv {
+// otelweb::testing::ScopedEnv that starts with every OTEL_EXPORTER_OTLP_*
+// variable and OTEL_TRACES_EXPORTER unset (restored afterwards).
+class ScopedEnv : public otelweb::testing::ScopedEnv {
  public:
   ScopedEnv() {
-    for (const char* base : {"ENDPOINT", "PROTOCOL", "HEADERS", "TIMEOUT", "COMPRESSION",
-                             "INSECURE", "CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"}) {
-      Clear(std::string("OTEL_EXPORTER_OTLP_") + base);
-      Clear(std::string("OTEL_EXPORTER_OTLP_TRACES_") + base);
-    }
-    Clear("OTEL_TRACES_EXPORTER");
+    UnsetPrefix("OTEL_EXPORTER_OTLP_");
+    Unset("OTEL_TRACES_EXPORTER");
   }
-  ~ScopedEnv() {
-    for (auto& [k, v] : saved_) {
-      if (v)
-        ::setenv(k.c_str(), v->c_str(), 1);
-      else
-        ::unsetenv(k.c_str());
-    }
-  }
-  void Set(const std::string& name, const std::string& value) {
-    Save(name);
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  void Clear(const std::string& name) {
-    Save(name);
-    ::unsetenv(name.c_str());
-  }
-
- private:
-  void Save(const std::string& name) {
-    if (saved_.count(name)) return;
-    const char* v = std::getenv(name.c_str());
-    saved_[name] = v ? std::optional<std::string>(v) : std::nullopt;
-  }
-  std::map<std::string, std::optional<std::string>> saved_;
 };
 
-// Collects warnings and errors while alive.
-class Warnings {
+// Warnings and errors reported while alive.
+class Warnings : public otelweb::testing::DiagnosticsCapture {
  public:
-  Warnings() {
-    SetDiagnosticsSink([this](LogLevel l, std::string_view m) {
-      if (l < LogLevel::kWarning) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      ++n_;
-      text_.append(m).append("\n");
-    });
-  }
-  ~Warnings() { SetDiagnosticsSink(nullptr); }
-  size_t count() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return n_;
-  }
-  std::string text() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return text_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  size_t n_ = 0;
-  std::string text_;
+  Warnings() : DiagnosticsCapture(LogLevel::kWarning) {}
+  size_t count() const { return size(); }
 };
 
 }  // namespace otelweb::otlp::testing
