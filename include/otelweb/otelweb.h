@@ -39,9 +39,9 @@ namespace otelweb {
 
 struct TracingOptions {
   // Code beats environment beats defaults, field by field.
-  std::string service_name;                // else OTEL_SERVICE_NAME, else unknown_service:<exe>
-  std::vector<OwnedKeyValue> resource_attributes;  // merged over OTEL_RESOURCE_ATTRIBUTES
-  std::shared_ptr<Sampler> sampler;        // else OTEL_TRACES_SAMPLER[_ARG]
+  std::string service_name{};              // else OTEL_SERVICE_NAME, else unknown_service:<exe>
+  std::vector<OwnedKeyValue> resource_attributes{};  // merged over OTEL_RESOURCE_ATTRIBUTES
+  std::shared_ptr<Sampler> sampler{};      // else OTEL_TRACES_SAMPLER[_ARG]
   // Exporter names as in OTEL_TRACES_EXPORTER ("console", "otlp", "none",
   // comma-separated for several); empty: OTEL_TRACES_EXPORTER;
   // when that is unset too: "otlp" if OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is
@@ -49,14 +49,14 @@ struct TracingOptions {
   // to the terminal until told where the collector is is friendlier, and
   // never sends data to a port nobody configured). Ignored when `exporter`
   // is given.
-  std::string exporter_name;
-  std::unique_ptr<SpanExporter> exporter;  // takes precedence over exporter_name
+  std::string exporter_name{};
+  std::unique_ptr<SpanExporter> exporter{};  // takes precedence over exporter_name
   // Batch (the default) or simple processing for the exporter above.
   bool simple_processor = false;
-  BatchOptions batch;
-  SpanLimitsOptions limits;
-  std::string propagators;                 // else OTEL_PROPAGATORS, else tracecontext,baggage
-  std::optional<bool> disabled;            // else OTEL_SDK_DISABLED
+  BatchOptions batch{};
+  SpanLimitsOptions limits{};
+  std::string propagators{};               // else OTEL_PROPAGATORS, else tracecontext,baggage
+  std::optional<bool> disabled{};          // else OTEL_SDK_DISABLED
   std::chrono::milliseconds shutdown_timeout{5000};
 };
 

@@ -26,7 +26,7 @@ struct ConsoleExporterOptions {
   // are held; past it the oldest traces print as they are.
   size_t max_buffered_spans = 10000;
   // Colours and box-drawing characters (tree mode); default: when `out` is a terminal.
-  std::optional<bool> color;
+  std::optional<bool> color{};
 };
 
 class ConsoleSpanExporter final : public SpanExporter {
