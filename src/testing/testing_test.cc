@@ -287,10 +287,7 @@ TEST(SpanStub, FeedsAnExporterWithoutAProvider) {
   FILE* out = open_memstream(&buf, &len);
   ASSERT_NE(out, nullptr);
   {
-    ConsoleExporterOptions o;
-    o.out = out;
-    o.color = false;
-    ConsoleSpanExporter exporter(o);
+    ConsoleSpanExporter exporter({.out = out, .color = false});
     std::vector<EndedSpan> batch;
     batch.push_back(child.Build());
     batch.push_back(root.Build());
