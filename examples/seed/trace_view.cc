@@ -1,6 +1,6 @@
 // seed_trace_view: joins the OTLP/JSON span lines written by several services
-// (SEED_SPANS_FILE, one ExportTraceServiceRequest per line) and prints one
-// tree per trace, across services.
+// (SEED_SPANS_FILE, one ExportTraceServiceRequest per line, read with
+// nlohmann-json) and prints one tree per trace, across services.
 //
 //   seed_trace_view FILE...           print the trees
 //   seed_trace_view --check FILE...   also verify what the seed demo must show (the
@@ -18,191 +18,35 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace {
 
-// ---- a small JSON reader (enough for OTLP/JSON) ----
-struct Json {
-  enum Type { kNull, kBool, kNumber, kString, kArray, kObject } type = kNull;
-  std::string str;  // string value, or the number's text, or "true"/"false"
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+using nlohmann::json;
 
-  const Json* Get(std::string_view key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-  std::string Str(std::string_view key) const {
-    const Json* v = Get(key);
-    return v != nullptr ? v->str : std::string();
-  }
-};
+// A scalar as text: strings as they are, numbers and booleans as JSON writes
+// them (OTLP/JSON carries 64-bit integers as strings, other numbers bare);
+// null, objects and arrays as "".
+std::string Text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  return {};
+}
 
-class Parser {
- public:
-  explicit Parser(std::string_view s) : s_(s) {}
-  bool Parse(Json* out) {
-    if (!Value(out)) return false;
-    Ws();
-    return i_ == s_.size();
-  }
+// The member `key` of an object as text ("" when absent).
+std::string Str(const json& obj, const char* key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(key);
+  return it == obj.end() ? std::string() : Text(*it);
+}
 
- private:
-  void Ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
-      ++i_;
-  }
-  bool Lit(std::string_view w) {
-    if (s_.substr(i_, w.size()) != w) return false;
-    i_ += w.size();
-    return true;
-  }
-  bool String(std::string* out) {
-    if (i_ >= s_.size() || s_[i_] != '"') return false;
-    ++i_;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (c != '\\') {
-        out->push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) return false;
-      char e = s_[i_++];
-      switch (e) {
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'u': {
-          if (i_ + 4 > s_.size()) return false;
-          unsigned cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
-          i_ += 4;
-          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u" && i_ + 6 <= s_.size()) {
-            unsigned lo = std::stoul(std::string(s_.substr(i_ + 2, 4)), nullptr, 16);
-            i_ += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          if (cp < 0x80) {
-            out->push_back(static_cast<char>(cp));
-          } else if (cp < 0x800) {
-            out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else if (cp < 0x10000) {
-            out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
-            out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-            out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          }
-          break;
-        }
-        default:
-          out->push_back(e);
-      }
-    }
-    return false;
-  }
-  bool Value(Json* out) {
-    if (++depth_ > 64) return false;
-    Ws();
-    bool ok = false;
-    if (i_ >= s_.size()) {
-      ok = false;
-    } else if (s_[i_] == '{') {
-      out->type = Json::kObject;
-      ++i_;
-      Ws();
-      if (i_ < s_.size() && s_[i_] == '}') {
-        ++i_;
-        ok = true;
-      } else {
-        for (;;) {
-          Ws();
-          std::string key;
-          Json v;
-          if (!String(&key)) break;
-          Ws();
-          if (i_ >= s_.size() || s_[i_++] != ':') break;
-          if (!Value(&v)) break;
-          out->members.emplace_back(std::move(key), std::move(v));
-          Ws();
-          if (i_ < s_.size() && s_[i_] == ',') {
-            ++i_;
-            continue;
-          }
-          if (i_ < s_.size() && s_[i_] == '}') {
-            ++i_;
-            ok = true;
-          }
-          break;
-        }
-      }
-    } else if (s_[i_] == '[') {
-      out->type = Json::kArray;
-      ++i_;
-      Ws();
-      if (i_ < s_.size() && s_[i_] == ']') {
-        ++i_;
-        ok = true;
-      } else {
-        for (;;) {
-          Json v;
-          if (!Value(&v)) break;
-          out->items.push_back(std::move(v));
-          Ws();
-          if (i_ < s_.size() && s_[i_] == ',') {
-            ++i_;
-            continue;
-          }
-          if (i_ < s_.size() && s_[i_] == ']') {
-            ++i_;
-            ok = true;
-          }
-          break;
-        }
-      }
-    } else if (s_[i_] == '"') {
-      out->type = Json::kString;
-      ok = String(&out->str);
-    } else if (Lit("true") || Lit("false")) {
-      out->type = Json::kBool;
-      out->str = s_[i_ - 1] == 'e' && s_[i_ - 2] == 'u' ? "true" : "false";
-      ok = true;
-    } else if (Lit("null")) {
-      ok = true;
-    } else {
-      size_t start = i_;
-      while (i_ < s_.size() &&
-             std::string_view("+-0123456789.eE").find(s_[i_]) != std::string_view::npos)
-        ++i_;
-      out->type = Json::kNumber;
-      out->str = std::string(s_.substr(start, i_ - start));
-      ok = i_ > start;
-    }
-    --depth_;
-    return ok;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-  int depth_ = 0;
-};
+// The member `key` of an object if it is an array, else an empty array.
+const json& List(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  if (!obj.is_object()) return kEmpty;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_array() ? *it : kEmpty;
+}
 
 // ---- spans ----
 struct SpanRec {
@@ -219,29 +63,29 @@ struct SpanRec {
   }
 };
 
-std::string AttrText(const Json& value) {
-  for (const auto& [k, v] : value.members) {
-    if (k == "arrayValue") {
-      std::string out = "[";
-      if (const Json* vals = v.Get("values")) {
-        for (size_t i = 0; i < vals->items.size(); ++i) {
-          if (i != 0) out += ",";
-          out += AttrText(vals->items[i]);
-        }
-      }
-      return out + "]";
+// An AnyValue ({"stringValue": ...}, {"intValue": ...}, {"arrayValue":
+// {"values": [...]}}, ...) as text; arrays as [a,b].
+std::string AttrText(const json& value) {
+  if (!value.is_object() || value.empty()) return {};
+  auto arr = value.find("arrayValue");
+  if (arr != value.end()) {
+    std::string out = "[";
+    const json& vals = List(*arr, "values");
+    for (size_t i = 0; i < vals.size(); ++i) {
+      if (i != 0) out += ",";
+      out += AttrText(vals[i]);
     }
-    return v.str;
+    return out + "]";
   }
-  return {};
+  return Text(value.begin().value());
 }
 
-std::map<std::string, std::string> Attrs(const Json* list) {
+std::map<std::string, std::string> Attrs(const json& list) {
   std::map<std::string, std::string> out;
-  if (list == nullptr) return out;
-  for (const Json& kv : list->items) {
-    const Json* v = kv.Get("value");
-    out[kv.Str("key")] = v != nullptr ? AttrText(*v) : "";
+  if (!list.is_array()) return out;
+  for (const json& kv : list) {
+    auto v = kv.is_object() ? kv.find("value") : kv.end();
+    out[Str(kv, "key")] = v != kv.end() ? AttrText(*v) : "";
   }
   return out;
 }
@@ -257,36 +101,30 @@ bool Load(const char* path, std::vector<std::unique_ptr<SpanRec>>* spans) {
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty()) continue;
-    Json doc;
-    if (!Parser(line).Parse(&doc)) {
+    json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
       std::fprintf(stderr, "seed_trace_view: %s:%d is not JSON\n", path, lineno);
       return false;
     }
-    const Json* rss = doc.Get("resourceSpans");
-    if (rss == nullptr) continue;
-    for (const Json& rs : rss->items) {
+    for (const json& rs : List(doc, "resourceSpans")) {
       std::string service = "?";
-      if (const Json* res = rs.Get("resource"))
-        service = Attrs(res->Get("attributes"))["service.name"];
-      const Json* sss = rs.Get("scopeSpans");
-      if (sss == nullptr) continue;
-      for (const Json& ss : sss->items) {
-        const Json* list = ss.Get("spans");
-        if (list == nullptr) continue;
-        for (const Json& s : list->items) {
+      if (rs.contains("resource")) service = Attrs(List(rs["resource"], "attributes"))["service.name"];
+      for (const json& ss : List(rs, "scopeSpans")) {
+        for (const json& s : List(ss, "spans")) {
           auto r = std::make_unique<SpanRec>();
           r->service = service;
-          r->trace_id = s.Str("traceId");
-          r->span_id = s.Str("spanId");
-          r->parent_id = s.Str("parentSpanId");
-          r->name = s.Str("name");
-          r->kind = std::atoi(s.Str("kind").c_str());
-          r->start = std::strtoull(s.Str("startTimeUnixNano").c_str(), nullptr, 10);
-          r->end = std::strtoull(s.Str("endTimeUnixNano").c_str(), nullptr, 10);
-          r->attrs = Attrs(s.Get("attributes"));
-          if (const Json* st = s.Get("status")) {
-            r->status = std::atoi(st->Str("code").c_str());
-            r->status_message = st->Str("message");
+          r->trace_id = Str(s, "traceId");
+          r->span_id = Str(s, "spanId");
+          r->parent_id = Str(s, "parentSpanId");
+          r->name = Str(s, "name");
+          r->kind = std::atoi(Str(s, "kind").c_str());
+          r->start = std::strtoull(Str(s, "startTimeUnixNano").c_str(), nullptr, 10);
+          r->end = std::strtoull(Str(s, "endTimeUnixNano").c_str(), nullptr, 10);
+          r->attrs = Attrs(s.is_object() && s.contains("attributes") ? s["attributes"] : json());
+          if (s.is_object() && s.contains("status")) {
+            const json& st = s["status"];
+            r->status = std::atoi(Str(st, "code").c_str());
+            r->status_message = Str(st, "message");
           }
           spans->push_back(std::move(r));
         }

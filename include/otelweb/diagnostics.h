@@ -20,6 +20,10 @@ using DiagnosticsSink = std::function<void(LogLevel, std::string_view message)>;
 
 // Replaces the sink (nullptr restores the default stderr sink).
 void SetDiagnosticsSink(DiagnosticsSink sink);
+// Replaces the sink and returns the one it replaced (empty: the default
+// stderr sink), so that a temporary sink can put the previous one back
+// (otelweb::testing::DiagnosticsCapture does).
+DiagnosticsSink ExchangeDiagnosticsSink(DiagnosticsSink sink);
 // Messages below this level are discarded before reaching the sink.
 void SetLogLevel(LogLevel level) noexcept;
 LogLevel GetLogLevel() noexcept;

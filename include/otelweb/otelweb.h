@@ -62,7 +62,6 @@ namespace otelweb {
 //   "otlp/stdout"  the OTLP file exporter on standard output: one OTLP/JSON
 //                  TracesData per line (otelweb::otlp::OtlpFileExporter)
 //   "console"      trace trees for people on standard output
-//   "memory"       an in-memory store (tests)
 //   "none"         no exporter
 // plus names registered with RegisterExporterFactory. Each exporter gets its
 // own batch span processor (or a simple one with `simple_processor`).

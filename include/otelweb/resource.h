@@ -34,8 +34,8 @@ struct OwnedValue {
 };
 
 struct OwnedKeyValue {
-  std::string key;
-  OwnedValue value;
+  std::string key{};
+  OwnedValue value{};
 };
 
 class Resource {

@@ -9,43 +9,24 @@
 #include <vector>
 
 #include "core/config.h"
-#include "otelweb/trace/batch_span_processor.h"
-#include "otelweb/trace/span_limits.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/resource.h"
+#include "otelweb/testing/diagnostics_capture.h"
+#include "otelweb/testing/scoped_env.h"
+#include "otelweb/trace/batch_span_processor.h"
+#include "otelweb/trace/span_limits.h"
 #include "otelweb/trace/sampler.h"
 
 namespace otelweb {
 namespace {
 
-// Sets variables for one test and restores them; captures warnings.
-class Env {
+// Sets variables for one test and restores them; captures the SDK's messages.
+class Env : public testing::ScopedEnv {
  public:
-  Env() {
-    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(mu_);
-      warnings_.emplace_back(m);
-    });
-  }
-  ~Env() {
-    for (auto& n : names_) unsetenv(n.c_str());
-    SetDiagnosticsSink(nullptr);
-  }
-  void Set(const std::string& name, const std::string& value) {
-    setenv(name.c_str(), value.c_str(), 1);
-    names_.push_back(name);
-  }
-  size_t WarningsMentioning(std::string_view s) {
-    std::lock_guard<std::mutex> l(mu_);
-    size_t n = 0;
-    for (auto& w : warnings_) n += w.find(s) != std::string::npos;
-    return n;
-  }
+  size_t WarningsMentioning(std::string_view s) { return diag_.Count(s); }
 
  private:
-  std::vector<std::string> names_;
-  std::mutex mu_;
-  std::vector<std::string> warnings_;
+  testing::DiagnosticsCapture diag_;
 };
 
 TEST(ConfigParsers, Basics) {

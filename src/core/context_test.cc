@@ -6,36 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "otelweb/testing/diagnostics_capture.h"
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb {
 namespace {
-
-struct Captured {
-  std::mutex mu;
-  std::vector<std::string> messages;
-};
-
-class DiagCapture {
- public:
-  DiagCapture() {
-    SetDiagnosticsSink([c = c_](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(c->mu);
-      c->messages.emplace_back(m);
-    });
-  }
-  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
-  size_t Count(std::string_view needle) {
-    std::lock_guard<std::mutex> l(c_->mu);
-    size_t n = 0;
-    for (auto& m : c_->messages) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::shared_ptr<Captured> c_ = std::make_shared<Captured>();
-};
 
 struct Fixture {
   std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
@@ -127,7 +103,7 @@ TEST(Context, RemoteParentFromSpanContext) {
 
 TEST(Context, OutOfOrderDetachIsReportedAndRepaired) {
   Fixture f;
-  DiagCapture diag;
+  testing::DiagnosticsCapture diag;
   Span a = f.tracer.StartSpan("a");
   Span b = f.tracer.StartSpan("b");
   auto* sa = new Scope(a.AsContext());
@@ -141,7 +117,7 @@ TEST(Context, OutOfOrderDetachIsReportedAndRepaired) {
 
 TEST(Context, ScopeDestroyedOnAnotherThreadIsIgnored) {
   Fixture f;
-  DiagCapture diag;
+  testing::DiagnosticsCapture diag;
   Span a = f.tracer.StartSpan("a");
   bool still_current = false;
   // On a thread of its own so the scope left on its stack dies with it.

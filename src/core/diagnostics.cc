@@ -58,6 +58,12 @@ void SetDiagnosticsSink(DiagnosticsSink sink) {
   D().sink = std::move(sink);
 }
 
+DiagnosticsSink ExchangeDiagnosticsSink(DiagnosticsSink sink) {
+  std::lock_guard<std::mutex> lock(D().mu);
+  std::swap(D().sink, sink);
+  return sink;
+}
+
 void SetLogLevel(LogLevel level) noexcept { g_level.store(static_cast<int>(level)); }
 LogLevel GetLogLevel() noexcept { return Level(); }
 

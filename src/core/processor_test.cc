@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "otelweb/testing/diagnostics_capture.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/scoped_env.h"
 #include "otelweb/otelweb.h"
 
 namespace otelweb {
@@ -122,10 +124,7 @@ TEST(BatchProcessor, ShutdownDrainsAndLaterSpansAreNoOps) {
 }
 
 TEST(BatchProcessor, QueueFullDropsAreCountedAndWarnedOnce) {
-  std::atomic<int> warnings{0};
-  SetDiagnosticsSink([&](LogLevel, std::string_view m) {
-    if (m.find("queue is full") != std::string_view::npos) warnings++;
-  });
+  testing::DiagnosticsCapture diag;
   BatchOptions opt;
   opt.max_queue_size = 16;
   opt.max_export_batch_size = 16;
@@ -136,13 +135,12 @@ TEST(BatchProcessor, QueueFullDropsAreCountedAndWarnedOnce) {
   ProcessorCounters c = f.batch->counters();
   EXPECT_GE(c.dropped_queue_full, 100u - 32u);
   EXPECT_LE(c.dropped_queue_full, 100u - 16u);
-  EXPECT_EQ(warnings.load(), 1);
+  EXPECT_EQ(diag.Count("queue is full"), 1u);
   EXPECT_GE(GetSdkCounters().spans_dropped_queue_full, c.dropped_queue_full);
   auto t0 = std::chrono::steady_clock::now();
   OperationResult r = f.provider->Shutdown(300ms);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   (void)r;
-  SetDiagnosticsSink(nullptr);
 }
 
 TEST(BatchProcessor, ShutdownWithAStuckExporterReturnsWithinItsDeadline) {
@@ -169,13 +167,11 @@ TEST(BatchProcessor, FailedExportsAreCounted) {
 }
 
 TEST(BatchProcessor, OptionsComeFromTheEnvironmentWhenNotInCode) {
-  setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100", 1);
-  setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10", 1);
+  testing::ScopedEnv env{{"OTEL_BSP_MAX_QUEUE_SIZE", "100"}, {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10"}};
   BatchOptions code;
   code.schedule_delay = 123ms;
   ResolvedBatchOptions r = ResolveBatchOptions(code);
-  unsetenv("OTEL_BSP_MAX_QUEUE_SIZE");
-  unsetenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+  env.Restore();
   EXPECT_EQ(r.max_queue_size, 100u);
   EXPECT_EQ(r.max_export_batch_size, 10u);
   EXPECT_EQ(r.schedule_delay, 123ms);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/diagnostics_capture.h"
 
 namespace otelweb {
 namespace {
@@ -172,14 +173,9 @@ TEST(Baggage, PropagatorInjectsAndExtracts) {
 }
 
 TEST(Composite, RunsEachPartAndTheEnvironmentNamesThem) {
-  std::vector<std::string> warnings;
-  std::mutex mu;
-  SetDiagnosticsSink([&](LogLevel, std::string_view m) {
-    std::lock_guard<std::mutex> l(mu);
-    warnings.emplace_back(m);
-  });
+  testing::DiagnosticsCapture diag;
   auto p = MakePropagators("tracecontext, baggage, b3, xray");
-  SetDiagnosticsSink(nullptr);
+  std::vector<std::string> warnings = diag.messages();
   EXPECT_EQ(warnings.size(), 2u);
   auto fields = p->Fields();
   EXPECT_EQ(fields.size(), 3u);

@@ -73,26 +73,7 @@ int ClosedPort() {
   return port;
 }
 
-class DiagCapture {
- public:
-  DiagCapture() {
-    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
-  size_t Count(std::string_view needle) {
-    std::lock_guard<std::mutex> l(mu_);
-    size_t n = 0;
-    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
-};
+using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
   Traced tr;
@@ -270,13 +251,13 @@ TEST(Curl, DefaultTimeoutAppliesToRequestsWithout) {
 }
 
 TEST(Curl, DefaultTimeoutFromEnvironment) {
-  setenv("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS", "120", 1);
+  otelweb::testing::ScopedEnv env("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS", "120");
   MemoryTracing t;
   Options o;
   o.tracer_provider = t.provider;
   o.excluded_urls = "";
   Instrument(std::move(o));
-  unsetenv("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS");
+  env.Restore();
   Peer peer;
   Easy e = Request(peer.Url("/slow"), 0);
   EXPECT_EQ(e.perform(), CURLE_OPERATION_TIMEDOUT);

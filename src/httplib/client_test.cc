@@ -250,11 +250,11 @@ TEST(HttplibClient, ExcludedUrlMakesNoSpanAndInjectsNothing) {
 TEST(HttplibClient, ExcludedUrlsFromEnvironment) {
   MemoryTracing t;
   Peer peer;
-  setenv("OTEL_CPP_HTTPLIB_CLIENT_EXCLUDED_URLS", "/ok", 1);
+  otelweb::testing::ScopedEnv env("OTEL_CPP_HTTPLIB_CLIENT_EXCLUDED_URLS", "/ok");
   ClientOptions o;
   o.tracer_provider = t.provider;
   auto cli = MakeClient(peer.port(), std::move(o));
-  unsetenv("OTEL_CPP_HTTPLIB_CLIENT_EXCLUDED_URLS");
+  env.Restore();
   ASSERT_TRUE(cli->Get("/ok"));
   ASSERT_TRUE(cli->Get("/missing"));
   EXPECT_EQ(t.store->size(), 1u);
@@ -332,18 +332,13 @@ TEST(HttplibClient, HooksSeeRequestAndResponse) {
 TEST(HttplibClient, ThrowingHookIsReportedOnceAndRequestGoesOut) {
   MemoryTracing t;
   Peer peer;
-  std::vector<std::string> messages;
-  std::mutex mu;
-  SetDiagnosticsSink([&](LogLevel, std::string_view m) {
-    std::lock_guard<std::mutex> l(mu);
-    messages.emplace_back(m);
-  });
+  otelweb::testing::DiagnosticsCapture diag;
   ClientOptions o = Opts(t);
   o.request_hook = [](SpanRef, const ClientRequestInfo&) { throw std::runtime_error("hook bug"); };
   auto cli = MakeClient(peer.port(), std::move(o));
   ASSERT_TRUE(cli->Get("/ok"));
   ASSERT_TRUE(cli->Get("/ok"));
-  SetDiagnosticsSink(nullptr);
+  std::vector<std::string> messages = diag.messages();
   EXPECT_EQ(peer.count(), 2);
   EXPECT_EQ(t.store->size(), 2u);
   size_t n = 0;

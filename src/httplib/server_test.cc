@@ -56,51 +56,10 @@ class Running {
 };
 
 // Restores an environment variable on scope exit.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    had_ = getenv(name) != nullptr;
-    setenv(name, value, 1);
-  }
-  ~EnvVar() {
-    if (had_) {
-      setenv(name_, old_.c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using EnvVar = otelweb::testing::ScopedEnv;
 
 // Collects diagnostics messages.
-class DiagCapture {
- public:
-  DiagCapture() {
-    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
-  std::vector<std::string> messages() {
-    std::lock_guard<std::mutex> l(mu_);
-    return messages_;
-  }
-  size_t Count(std::string_view needle) {
-    size_t n = 0;
-    for (const auto& m : messages()) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
-};
+using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 ServerOptions Opts(const MemoryTracing& t) {
   ServerOptions o;
@@ -915,7 +874,7 @@ TEST(HttplibServer, AbortedStreamingEndsTheSpanWithAnError) {
 }
 
 TEST(HttplibServer, GlobalProviderIsPickedUpEvenWhenInstalledAfterTheServer) {
-  MemoryTracing t;
+  MemoryTracing t(otelweb::testing::MemoryTracingOptions{.set_global = false});
   ServerOptions o = Opts(t);
   o.tracer_provider = nullptr;  // use the global one
   TracedServer app(o);          // built before any provider is installed

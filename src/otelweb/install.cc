@@ -4,7 +4,6 @@
 
 #include "core/config.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/trace/console_exporter.h"
 #ifdef OTELWEB_HAVE_OTLP
 #include "otelweb/otlp/exporter.h"
@@ -25,14 +24,11 @@ FactoryRegistry& Factories() {
   return *r;
 }
 
-constexpr const char* kKnown = "otlp, otlp/stdout, console, memory, none";
+constexpr const char* kKnown = "otlp, otlp/stdout, console, none";
 
 // The built-in exporters by name; nullptr for an unknown name.
 std::unique_ptr<SpanExporter> MakeBuiltin(const std::string& name, const TracesOptions& options) {
   if (name == "console") return std::make_unique<ConsoleSpanExporter>(options.console);
-  if (name == "memory") {
-    return std::make_unique<InMemorySpanExporter>(std::make_shared<InMemorySpanStore>());
-  }
 #ifdef OTELWEB_HAVE_OTLP
   if (name == "otlp") return std::make_unique<otlp::OtlpSpanExporter>();
   if (name == "otlp/stdout") return std::make_unique<otlp::OtlpFileExporter>();

@@ -12,7 +12,7 @@
 
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
-#include "otlp/otlp_env_util.h"
+#include "otlp/testing/otlp_env_util.h"
 #if __has_include("receiver.h")  // the OTLP test receiver (cpp-httplib, gRPC)
 #include "receiver.h"
 #define OTELWEB_HAVE_RECEIVER 1

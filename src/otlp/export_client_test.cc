@@ -8,7 +8,7 @@
 #include <string>
 
 #include "otelweb/otlp/exporter.h"
-#include "otlp/otlp_env_util.h"
+#include "otlp/testing/otlp_env_util.h"
 #include "receiver.h"
 
 namespace otelweb::otlp {

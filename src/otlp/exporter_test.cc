@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "otelweb/otlp/exporter.h"
-#include "otlp/otlp_env_util.h"
-#include "otlp/otlp_test_util.h"
+#include "otlp/testing/otlp_env_util.h"
+#include "otlp/testing/otlp_test_util.h"
 #include "receiver.h"
 
 namespace otelweb::otlp {

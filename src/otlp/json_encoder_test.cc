@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "otelweb/otlp/exporter.h"
-#include "otlp/otlp_test_util.h"
+#include "otlp/testing/otlp_test_util.h"
 #include "receiver.h"
 
 namespace otelweb::otlp {

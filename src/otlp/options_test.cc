@@ -8,7 +8,7 @@
 #include "otelweb/diagnostics.h"
 #include "otelweb/otlp/exporter.h"
 #include "otelweb/resource.h"
-#include "otlp/otlp_env_util.h"
+#include "otlp/testing/otlp_env_util.h"
 #include "otlp/transport.h"
 
 namespace otelweb::otlp {

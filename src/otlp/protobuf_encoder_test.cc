@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "otelweb/otlp/exporter.h"
-#include "otlp/otlp_test_util.h"
+#include "otelweb/testing/span_stub.h"
+#include "otlp/testing/otlp_test_util.h"
 
 namespace otelweb::otlp {
 namespace {
@@ -20,6 +21,44 @@ pb::collector::trace::v1::ExportTraceServiceRequest Parse(const std::string& byt
 TEST(ProtobufEncoder, EmptyBatchIsAnEmptyRequest) {
   ProtobufEncoder enc;
   EXPECT_EQ(enc.Encode(std::span<const SpanData* const>()), "");
+}
+
+// What an exporter author does: encode spans built from stubs, no provider.
+TEST(ProtobufEncoder, SpanStubsEncodeWithoutAProvider) {
+  otelweb::testing::SpanStub server;
+  server.name = "GET /items/{id}";
+  server.kind = SpanKind::kServer;
+  server.trace_id = TraceId::FromWords(0x0102030405060708, 0x090a0b0c0d0e0f10);
+  server.span_id = SpanId::FromWord(0x1112131415161718);
+  server.start_time = Timestamp(std::chrono::nanoseconds(1'000'000'000));
+  server.end_time = Timestamp(std::chrono::nanoseconds(3'000'000'000));
+  server.attributes = {{"http.response.status_code", OwnedValue(AttributeValue(500))}};
+  server.events = {{"exception", Timestamp(std::chrono::nanoseconds(2'000'000'000)),
+                    {{"exception.type", OwnedValue(AttributeValue("std::runtime_error"))}}}};
+  server.status = StatusCode::kError;
+  server.status_description = "boom";
+  server.resource = Resource({{"service.name", OwnedValue(AttributeValue("stub-a"))}});
+  server.scope = {"lib.a", "1.0", ""};
+  otelweb::testing::SpanStub other;
+  other.name = "other";
+  other.resource = Resource({{"service.name", OwnedValue(AttributeValue("stub-b"))}});
+  std::vector<EndedSpan> ended;
+  ended.push_back(server.Build());
+  ended.push_back(other.Build());
+  std::vector<const SpanData*> spans{ended[0].get(), ended[1].get()};
+  auto req = Parse(ProtobufEncoder().Encode(spans));
+  ASSERT_EQ(req.resource_spans_size(), 2);  // one per resource
+  testing::ExpectRequestsMatch({req}, spans);
+  const auto& rs = req.resource_spans(0);
+  EXPECT_EQ(rs.resource().attributes(0).value().string_value(), "stub-a");
+  EXPECT_EQ(rs.scope_spans(0).scope().name(), "lib.a");
+  const auto& p = rs.scope_spans(0).spans(0);
+  EXPECT_EQ(p.trace_id(), std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
+  EXPECT_EQ(p.start_time_unix_nano(), 1'000'000'000u);
+  EXPECT_EQ(p.end_time_unix_nano(), 3'000'000'000u);
+  EXPECT_EQ(p.events(0).time_unix_nano(), 2'000'000'000u);
+  EXPECT_EQ(int(p.status().code()), 2);  // STATUS_CODE_ERROR
+  EXPECT_EQ(p.status().message(), "boom");
 }
 
 TEST(ProtobufEncoder, EveryFieldOfARichSpan) {

@@ -78,7 +78,7 @@ struct Options : http::ClientSettings {
   // Given (as CURLOPT_TIMEOUT_MS) to traced requests that have no timeout.
   // nullopt: OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS when set, else none (such
   // requests are only flagged). Zero: none.
-  std::optional<std::chrono::milliseconds> default_timeout;
+  std::optional<std::chrono::milliseconds> default_timeout{};
   // Flag requests without a timeout (attribute and one warning per host).
   bool flag_missing_timeout = true;
   // Phase timings as events and attributes.

@@ -75,18 +75,18 @@ struct ClientResponseView {
 struct ClientSettings {
   // Null: the global provider (resolved at the first request made after a
   // real provider has been installed).
-  std::shared_ptr<TracerProvider> tracer_provider;
+  std::shared_ptr<TracerProvider> tracer_provider{};
   // Comma-separated regexes searched in the full URL; nullopt:
   // OTEL_CPP_<LIBRARY>_EXCLUDED_URLS, else OTEL_CPP_EXCLUDED_URLS. An excluded
   // request makes no span, runs no hook and gets no headers injected.
-  std::optional<std::string> excluded_urls;
+  std::optional<std::string> excluded_urls{};
   // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_*
   // and ..._SANITIZE_FIELDS variables.
-  std::optional<std::vector<std::string>> capture_request_headers;
-  std::optional<std::vector<std::string>> capture_response_headers;
-  std::optional<std::vector<std::string>> sanitize_fields;
+  std::optional<std::vector<std::string>> capture_request_headers{};
+  std::optional<std::vector<std::string>> capture_response_headers{};
+  std::optional<std::vector<std::string>> sanitize_fields{};
   // More query parameters whose values are redacted in url.full (exact names).
-  std::vector<std::string> secret_query_params;
+  std::vector<std::string> secret_query_params{};
 };
 
 // The compiled form of ClientSettings (regexes compiled, environment read).

@@ -89,21 +89,21 @@ using ServerResponseHook =
 struct ServerSettings {
   // Null: the global provider, as it is when the request arrives (a global
   // installed later, or replaced, is picked up).
-  std::shared_ptr<TracerProvider> tracer_provider;
+  std::shared_ptr<TracerProvider> tracer_provider{};
   // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
   // OTEL_CPP_EXCLUDED_URLS. An excluded request makes no span and runs no hook.
-  std::optional<std::string> excluded_urls;
+  std::optional<std::string> excluded_urls{};
   // Match excluded_urls against the path only (default: the full URL
   // "scheme://host/path?query", as Flask does).
   bool exclude_by_path = false;
   // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*
   // variables.
-  std::optional<std::vector<std::string>> capture_request_headers;
-  std::optional<std::vector<std::string>> capture_response_headers;
-  std::optional<std::vector<std::string>> sanitize_fields;
+  std::optional<std::vector<std::string>> capture_request_headers{};
+  std::optional<std::vector<std::string>> capture_response_headers{};
+  std::optional<std::vector<std::string>> sanitize_fields{};
   // More query parameters whose values are redacted (exact, case-sensitive
   // names, compared after form-decoding; see UrlRedactor).
-  std::vector<std::string> secret_query_params;
+  std::vector<std::string> secret_query_params{};
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.
   bool trace_rejected_requests = true;
@@ -112,9 +112,9 @@ struct ServerSettings {
 struct ServerOptions : ServerSettings {
   // Called after the span starts (even if not recording) and after its
   // standard attributes are set. A throwing hook is caught and reported once.
-  ServerRequestHook request_hook;
+  ServerRequestHook request_hook{};
   // Called before the span ends, after the response attributes are set.
-  ServerResponseHook response_hook;
+  ServerResponseHook response_hook{};
 };
 
 // The compiled form of ServerOptions. Build it once per instrumented server

@@ -60,7 +60,7 @@ struct ClientOptions : http::ClientSettings {
   // (`error` then says why).
   std::function<void(SpanRef, const ClientRequestInfo&, const ::httplib::Response* response,
                      ::httplib::Error error)>
-      response_hook;
+      response_hook{};
 };
 
 // The name used for error.type of a transport error ("Connection", ...).

@@ -61,7 +61,7 @@ struct ServerOptions : http::ServerSettings {
   std::function<void(SpanRef, const ::httplib::Request&)> request_hook;
   // Before the span ends (the response has been written already).
   std::function<void(SpanRef, const ::httplib::Request&, const ::httplib::Response&)>
-      response_hook;
+      response_hook{};
 };
 
 namespace detail {

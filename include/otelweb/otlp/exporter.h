@@ -58,26 +58,26 @@ struct OtlpExporterOptions {
   // signal's path ("v1/traces", "v1/metrics", "v1/logs") is appended. For gRPC only scheme, host and port are used; "host:port"
   // without a scheme is accepted (TLS unless `insecure`). Default
   // http://localhost:4318/v1/<signal> (HTTP) or http://localhost:4317 (gRPC).
-  std::optional<std::string> endpoint;
+  std::optional<std::string> endpoint{};
   // ..._PROTOCOL: "grpc", "http/protobuf" (default, as the spec says), "http/json".
-  std::optional<Protocol> protocol;
+  std::optional<Protocol> protocol{};
   // ..._HEADERS: "k1=v1,k2=v2", values percent-decoded. Sent with every
   // request (HTTP headers or gRPC metadata; keys are lowercased for gRPC).
-  std::optional<Headers> headers;
+  std::optional<Headers> headers{};
   // ..._TIMEOUT in milliseconds (default 10000): one deadline per batch,
   // covering every attempt and backoff.
-  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout{};
   // ..._COMPRESSION: "gzip" or "none" (default).
-  std::optional<Compression> compression;
+  std::optional<Compression> compression{};
   // ..._INSECURE: for a gRPC endpoint without scheme, plaintext instead of TLS
   // (default false). A scheme in the endpoint always decides.
-  std::optional<bool> insecure;
+  std::optional<bool> insecure{};
   // ..._CERTIFICATE, ..._CLIENT_KEY, ..._CLIENT_CERTIFICATE: PEM file paths
   // (trusted CA; client key and certificate for mutual TLS). Default: the
   // system's trusted roots, no client certificate.
-  std::optional<std::string> certificate_file;
-  std::optional<std::string> client_key_file;
-  std::optional<std::string> client_certificate_file;
+  std::optional<std::string> certificate_file{};
+  std::optional<std::string> client_key_file{};
+  std::optional<std::string> client_certificate_file{};
 
   // Retry (not configurable from the environment; the spec names no
   // variables). Attempt n waits min(initial * multiplier^(n-1), max) scaled by

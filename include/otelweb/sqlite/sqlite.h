@@ -60,7 +60,7 @@ namespace otelweb::sqlite {
 
 struct Options {
   // Default: the global provider (otelweb::InstallTracing).
-  std::shared_ptr<TracerProvider> tracer_provider;
+  std::shared_ptr<TracerProvider> tracer_provider{};
 
   // db.query.text: literals replaced by '?' (the default), the statement text
   // as written (it may hold personal data: opt-in only), or not recorded.

@@ -7,8 +7,8 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
-#include <memory>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <vector>

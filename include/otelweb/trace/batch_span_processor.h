@@ -18,10 +18,10 @@ namespace otelweb {
 // Options of the batch span processor. Unset fields come from the OTEL_BSP_*
 // environment variables, else the specification's defaults.
 struct BatchSpanProcessorOptions {
-  std::optional<uint32_t> max_queue_size;                      // 2048
-  std::optional<std::chrono::milliseconds> schedule_delay;     // 5000 ms
-  std::optional<uint32_t> max_export_batch_size;               // 512 (capped at the queue size)
-  std::optional<std::chrono::milliseconds> export_timeout;     // 30000 ms
+  std::optional<uint32_t> max_queue_size{};                    // 2048
+  std::optional<std::chrono::milliseconds> schedule_delay{};   // 5000 ms
+  std::optional<uint32_t> max_export_batch_size{};             // 512 (capped at the queue size)
+  std::optional<std::chrono::milliseconds> export_timeout{};   // 30000 ms
 };
 // The earlier name (deprecated; kept for one release, without a compiler
 // warning so that -Werror builds keep compiling).

@@ -31,7 +31,7 @@ struct ConsoleSpanExporterOptions {
   // are held; past it the oldest traces print as they are.
   size_t max_buffered_spans = 10000;
   // Colours and box-drawing characters; default: when `out` is a terminal.
-  std::optional<bool> color;
+  std::optional<bool> color{};
   // Attribute keys printed first on a span's line, in this order (when the
   // span has them); up to four other attributes follow. An application adds
   // its own keys, e.g. DefaultHighlightKeys() plus "user.id".

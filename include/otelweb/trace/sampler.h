@@ -39,7 +39,7 @@ struct SamplingResult {
   // caller has copied them (i.e. storage owned by the sampler or static).
   Attributes attributes{};
   // When set, the new span's trace state; otherwise the parent's is kept.
-  std::optional<TraceState> trace_state;
+  std::optional<TraceState> trace_state{};
 };
 
 class Sampler {
@@ -66,10 +66,10 @@ std::shared_ptr<Sampler> AlwaysOffSampler();
 std::shared_ptr<Sampler> TraceIdRatioSampler(double ratio);
 
 struct ParentBasedOptions {
-  std::shared_ptr<Sampler> remote_parent_sampled;      // default AlwaysOn
-  std::shared_ptr<Sampler> remote_parent_not_sampled;  // default AlwaysOff
-  std::shared_ptr<Sampler> local_parent_sampled;       // default AlwaysOn
-  std::shared_ptr<Sampler> local_parent_not_sampled;   // default AlwaysOff
+  std::shared_ptr<Sampler> remote_parent_sampled{};    // default AlwaysOn
+  std::shared_ptr<Sampler> remote_parent_not_sampled{};  // default AlwaysOff
+  std::shared_ptr<Sampler> local_parent_sampled{};     // default AlwaysOn
+  std::shared_ptr<Sampler> local_parent_not_sampled{};   // default AlwaysOff
 };
 // Follows the parent's sampled flag; `root` decides for spans with no parent.
 std::shared_ptr<Sampler> ParentBasedSampler(std::shared_ptr<Sampler> root,

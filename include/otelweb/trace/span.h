@@ -40,7 +40,7 @@ enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 std::string_view StatusCodeName(StatusCode c) noexcept;
 
 struct Link {
-  SpanContext context;
+  SpanContext context{};
   Attributes attributes{};
 };
 

@@ -16,12 +16,12 @@ namespace otelweb {
 // environment (OTEL_SPAN_*, OTEL_EVENT_*, OTEL_LINK_*, OTEL_ATTRIBUTE_*), else
 // the spec's defaults: 128 for counts, no value-length limit.
 struct SpanLimitsOptions {
-  std::optional<uint32_t> attribute_count;
-  std::optional<uint32_t> attribute_value_length;  // bytes; UINT32_MAX = unlimited
-  std::optional<uint32_t> event_count;
-  std::optional<uint32_t> link_count;
-  std::optional<uint32_t> attributes_per_event;
-  std::optional<uint32_t> attributes_per_link;
+  std::optional<uint32_t> attribute_count{};
+  std::optional<uint32_t> attribute_value_length{};  // bytes; UINT32_MAX = unlimited
+  std::optional<uint32_t> event_count{};
+  std::optional<uint32_t> link_count{};
+  std::optional<uint32_t> attributes_per_event{};
+  std::optional<uint32_t> attributes_per_link{};
 };
 
 struct SpanLimits {

@@ -16,9 +16,9 @@
 namespace otelweb {
 
 struct InstrumentationScope {
-  std::string name;
-  std::string version;
-  std::string schema_url;
+  std::string name{};
+  std::string version{};
+  std::string schema_url{};
 };
 
 class TracerProvider;

@@ -29,13 +29,13 @@ namespace otelweb {
 
 struct TracerProviderOptions {
   // Default: Resource::Create() (environment and detected attributes).
-  std::optional<Resource> resource;
+  std::optional<Resource> resource{};
   // Default: from OTEL_TRACES_SAMPLER[_ARG], else parentbased_always_on.
-  std::shared_ptr<Sampler> sampler;
+  std::shared_ptr<Sampler> sampler{};
   // Default: the built-in random generator.
-  std::shared_ptr<IdGenerator> id_generator;
-  SpanLimitsOptions limits;
-  std::vector<std::unique_ptr<SpanProcessor>> processors;
+  std::shared_ptr<IdGenerator> id_generator{};
+  SpanLimitsOptions limits{};
+  std::vector<std::unique_ptr<SpanProcessor>> processors{};
 };
 
 class TracerProvider {

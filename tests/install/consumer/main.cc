@@ -1,14 +1,37 @@
-// A program built against an installed otelweb: one span through the
-// in-memory exporter, one through the OTLP file exporter (the umbrella brings
-// the OTLP library). Exit code 0 only if exactly those spans came out.
-#include <otelweb/exporters/in_memory.h>
+// A program built against an installed otelweb, with the include paths and
+// the one-line setup the docs show, under -Wall -Wextra -Werror. Exit code 0
+// only if each way of recording spans gave exactly the expected span: the
+// one-line setup, an in-memory exporter, otelweb::testing, and Install with
+// the OTLP file exporter (the umbrella brings the OTLP library).
 #include <otelweb/otelweb.h>
 #include <otelweb/otlp/file_exporter.h>
+#include <otelweb/testing/in_memory_exporter.h>
+#include <otelweb/testing/memory_tracing.h>
+#include <otelweb/testing/span_readers.h>
+#include <otelweb/trace/sampler.h>
+#include <otelweb/trace/tracer_provider.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
+#ifdef CONSUMER_OLD_PATHS
+int OldPathsCompile();
+#endif
+
+static int Fail(const char* what) {
+  std::fprintf(stderr, "consumer: %s\n", what);
+  return 1;
+}
+
 int main() {
+  // The documented one-line setup, designated initializers and all.
+  {
+    auto tracing = otelweb::InstallTracing({.service_name = "consumer", .exporter_name = "none"});
+    if (!otelweb::GetTracer("consumer").StartSpan("one-liner").IsRecording())
+      return Fail("the one-line setup gave a non-recording span");
+  }
+  // InstallTracing with an in-memory exporter.
   auto store = std::make_shared<otelweb::InMemorySpanStore>();
   {
     otelweb::TracingOptions o;
@@ -19,9 +42,17 @@ int main() {
     otelweb::GetTracer("consumer").StartSpan("installed").End();
   }
   auto spans = store->spans();
-  if (spans.size() != 1 || spans[0]->name() != "installed") {
-    std::fprintf(stderr, "expected one span named 'installed', got %zu\n", spans.size());
-    return 1;
+  if (spans.size() != 1 || spans[0]->name() != "installed")
+    return Fail("expected one span 'installed'");
+  if (spans[0]->resource().service_name() != "consumer") return Fail("service.name not set");
+  // otelweb::testing, as users' tests use it.
+  {
+    otelweb::testing::MemoryTracing t;
+    auto span = otelweb::GetTracer("consumer").StartSpan("tested");
+    span.SetAttribute("answer", 42);
+    span.End();
+    if (t.spans().size() != 1 || otelweb::testing::IntAttr(t.spans()[0], "answer") != 42)
+      return Fail("MemoryTracing did not record the span");
   }
   // Install (every signal) with the OTLP file exporter writing to a temporary file.
   FILE* f = std::tmpfile();
@@ -42,6 +73,9 @@ int main() {
     std::fprintf(stderr, "expected one OTLP/JSON line with the span, got: %s\n", line.c_str());
     return 1;
   }
+#ifdef CONSUMER_OLD_PATHS
+  if (OldPathsCompile() != 0) return Fail("old include paths");
+#endif
   std::puts("consumer: ok");
   return 0;
 }

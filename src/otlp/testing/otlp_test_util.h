@@ -1,4 +1,4 @@
-// Test helpers: spans with every OTLP feature, and a field-by-field
+// Test helpers of the OTLP tests: spans with every OTLP feature, and a field-by-field
 // comparison of a parsed ExportTraceServiceRequest (libprotobuf, generated from
 // our .proto files) against the span data it was encoded from.
 #pragma once
@@ -12,6 +12,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/memory_tracing.h"
 #include "otelweb/otelweb.h"
 #include "core/utf8.h"
 
@@ -31,24 +32,19 @@ inline std::string Bytes(const uint8_t* p, size_t n) {
 
 inline uint32_t Flags(uint8_t w3c, bool remote) { return w3c | 0x100u | (remote ? 0x200u : 0u); }
 
-// A provider writing to an in-memory store, with a fixed resource.
-struct SpanSource {
-  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
-  std::unique_ptr<TracerProvider> provider;
-
-  explicit SpanSource(std::string service = "svc", SpanLimitsOptions limits = {}) {
-    TracerProviderOptions o;
-    o.sampler = AlwaysOnSampler();
-    o.limits = limits;
-    o.resource = Resource(
-        std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue(service))},
-                                   {"host.arch", OwnedValue(AttributeValue("amd64"))},
-                                   {"process.pid", OwnedValue(AttributeValue(int64_t{4242}))}},
-        "https://opentelemetry.io/schemas/1.26.0");
-    o.processors.push_back(
-        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
-    provider = std::make_unique<TracerProvider>(std::move(o));
-  }
+// A provider writing to an in-memory store, with a fixed resource (not the
+// global provider).
+struct SpanSource : otelweb::testing::MemoryTracing {
+  explicit SpanSource(std::string service = "svc", SpanLimitsOptions limits = {})
+      : MemoryTracing(otelweb::testing::MemoryTracingOptions{
+            .set_global = false,
+            .sampler = AlwaysOnSampler(),
+            .resource = Resource(
+                std::vector<OwnedKeyValue>{{"service.name", OwnedValue(AttributeValue(service))},
+                                           {"host.arch", OwnedValue(AttributeValue("amd64"))},
+                                           {"process.pid", OwnedValue(AttributeValue(int64_t{4242}))}},
+                "https://opentelemetry.io/schemas/1.26.0"),
+            .limits = limits}) {}
 };
 
 // Ends one span with every feature OTLP carries: remote parent, trace state,
