@@ -4,15 +4,19 @@
 // ServerRequestView and drive a ServerSpan; client instrumentations reuse the
 // URL redaction, method normalising, header capture and URL exclusion helpers.
 //
-//   otelweb::http::ServerOptions options;
+//   otelweb::http::ServerOptions options;   // or WithNativeHooks<Req, Res>(settings, ...)
 //   options.excluded_urls = "/health";
-//   otelweb::http::ServerInstrumenter inst(options, "MYSERVER");
+//   otelweb::http::ServerInstrumenter inst(options, "MYSERVER", "otelweb.myserver.server");
 //   ...per request, on the thread that runs the handler:
 //   otelweb::http::ServerSpan span;
 //   span.Start(inst, view, arrival_time);     // extract, SERVER span, made current
 //   span.SetRoute("/users/{id}");             // when the router knows it
 //   ...handler...
 //   span.End({.status_code = 200});           // after the response is written
+//
+// Tracer resolution, hook guarding and snapshot publishing come from the
+// instrumentation kit (otelweb/instrumentation.h); the span attributes from the
+// pure builders of otelweb/http/attributes.h.
 //
 // Ownership: a ServerInstrumenter owns its compiled settings (regexes, hooks,
 // tracer). Views borrow everything they point at for the duration of the call
