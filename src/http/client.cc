@@ -2,6 +2,7 @@
 // request's CLIENT span).
 #include <string>
 
+#include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/client.h"
 #include "otelweb/semconv.h"
@@ -37,14 +38,8 @@ ClientInstrumenter::ClientInstrumenter(ClientSettings settings, std::string_view
       redactor_(settings_.secret_query_params),
       excluder_(UrlExcluder::FromConfig(settings_.excluded_urls, library)),
       tracer_(scope_name, kVersion, settings_.tracer_provider) {
-  std::vector<std::string> sanitize =
-      PatternsFromConfig(settings_.sanitize_fields, kEnvCaptureSanitize);
-  request_capture_ =
-      HeaderCapture(PatternsFromConfig(settings_.capture_request_headers, kEnvCaptureClientRequest),
-                    sanitize, semconv::kHttpRequestHeaderPrefix);
-  response_capture_ = HeaderCapture(
-      PatternsFromConfig(settings_.capture_response_headers, kEnvCaptureClientResponse), sanitize,
-      semconv::kHttpResponseHeaderPrefix);
+  internal::SetUpHeaderCapture(settings_, kEnvCaptureClientRequest, kEnvCaptureClientResponse,
+                               &request_capture_, &response_capture_);
 }
 
 // ---------------------------------------------------------------------------

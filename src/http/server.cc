@@ -3,6 +3,7 @@
 #include <string>
 #include <typeinfo>
 
+#include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
@@ -58,14 +59,8 @@ ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view f
       redactor_(options_.secret_query_params),
       excluder_(UrlExcluder::FromConfig(options_.excluded_urls, framework)),
       tracer_(scope_name, kVersion, options_.tracer_provider) {
-  std::vector<std::string> sanitize =
-      PatternsFromConfig(options_.sanitize_fields, kEnvCaptureSanitize);
-  request_capture_ =
-      HeaderCapture(PatternsFromConfig(options_.capture_request_headers, kEnvCaptureServerRequest),
-                    sanitize, semconv::kHttpRequestHeaderPrefix);
-  response_capture_ = HeaderCapture(
-      PatternsFromConfig(options_.capture_response_headers, kEnvCaptureServerResponse), sanitize,
-      semconv::kHttpResponseHeaderPrefix);
+  internal::SetUpHeaderCapture(options_, kEnvCaptureServerRequest, kEnvCaptureServerResponse,
+                               &request_capture_, &response_capture_);
 }
 
 bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept {
