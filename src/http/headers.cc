@@ -3,9 +3,11 @@
 #include <vector>
 
 #include "core/config.h"
+#include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
 #include "otelweb/http/client.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb::http {
 
@@ -200,5 +202,20 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
     // Out of memory while capturing: the headers are simply not recorded.
   }
 }
+
+namespace internal {
+
+void SetUpHeaderCapture(const Settings& settings, const char* request_env,
+                        const char* response_env, HeaderCapture* request,
+                        HeaderCapture* response) {
+  std::vector<std::string> sanitize =
+      PatternsFromConfig(settings.sanitize_fields, kEnvCaptureSanitize);
+  *request = HeaderCapture(PatternsFromConfig(settings.capture_request_headers, request_env),
+                           sanitize, semconv::kHttpRequestHeaderPrefix);
+  *response = HeaderCapture(PatternsFromConfig(settings.capture_response_headers, response_env),
+                            sanitize, semconv::kHttpResponseHeaderPrefix);
+}
+
+}  // namespace internal
 
 }  // namespace otelweb::http
