@@ -1,0 +1,242 @@
+// libmicrohttpd instrumentation: the URI-log callback notes the arrival, the
+// wrapped access handler starts the span and makes it current around each
+// call, the request-completed callback ends it.
+#include "otelweb/microhttpd/server.h"
+
+#include <netdb.h>
+
+#include <list>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace otelweb::microhttpd {
+namespace {
+
+using UriLogCallback = void* (*)(void* cls, const char* uri, MHD_Connection* connection);
+
+// What one StartDaemon call gives MHD as the closure of every callback.
+struct Daemon {
+  const http::ServerInstrumenter* inst;
+  bool https;
+  MHD_AccessHandlerCallback handler;
+  void* handler_cls;
+  MHD_OptionItem user_uri_log{}, user_completed{};  // the app's own, chained
+};
+
+// One request, from the URI-log callback to the completion notice: MHD's
+// per-request context pointer. Recycled through a per-thread free list, so
+// requests in steady state allocate nothing for tracing.
+struct Request {
+  const Daemon* daemon = nullptr;
+  MHD_Connection* connection = nullptr;
+  Timestamp arrival;
+  std::string target;            // the raw request-target (MHD decodes its own copy)
+  void* user_context = nullptr;  // the con_cls the app's handler sees
+  bool started = false;
+  http::ServerSpan span;
+};
+
+thread_local std::vector<std::unique_ptr<Request>> t_free;
+thread_local Request* t_current = nullptr;  // the request whose handler runs on this thread
+
+Request* Acquire() noexcept {
+  if (t_free.empty()) return new (std::nothrow) Request;
+  Request* r = t_free.back().release();
+  t_free.pop_back();
+  return r;
+}
+
+void Release(Request* r) noexcept {
+  r->started = false;
+  r->user_context = nullptr;
+  try {
+    if (t_free.size() < 256) return t_free.emplace_back(r), void();
+  } catch (...) {
+  }
+  delete r;
+}
+
+// MHD's request headers (the propagation carrier) or a response's headers.
+template <typename Source>
+class Headers final : public http::HeaderReader {
+ public:
+  explicit Headers(Source* s) noexcept : s_(s) {}
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    std::pair<Visitor, void*> v{visit, ctx};
+    MHD_KeyValueIterator each = [](void* cls, MHD_ValueKind, const char* k, const char* val) {
+      auto* p = static_cast<std::pair<Visitor, void*>*>(cls);
+      return p->first(p->second, k, val != nullptr ? val : "") ? MHD_YES : MHD_NO;
+    };
+    if constexpr (std::is_same_v<Source, MHD_Connection>) {
+      MHD_get_connection_values(s_, MHD_HEADER_KIND, each, &v);
+    } else {
+      MHD_get_response_headers(s_, each, &v);
+    }
+  }
+
+ private:
+  Source* s_;
+};
+
+void* UriLog(void* cls, const char* uri, MHD_Connection* c) {
+  auto* d = static_cast<const Daemon*>(cls);
+  Request* r = Acquire();
+  if (r == nullptr) return nullptr;  // out of memory: served untraced
+  r->daemon = d;
+  r->arrival = Now();
+  try {
+    r->target.assign(uri);
+  } catch (...) {
+    r->target.clear();
+  }
+  if (auto f = reinterpret_cast<UriLogCallback>(d->user_uri_log.value)) {
+    r->user_context = f(d->user_uri_log.ptr_value, uri, c);
+  }
+  return r;
+}
+
+void StartSpan(Request& r, MHD_Connection* c, const char* method, const char* version) {
+  r.started = true;
+  r.connection = c;
+  Headers<MHD_Connection> headers(c);
+  char peer[NI_MAXHOST];
+  http::ServerRequestView v{.method = method, .target = r.target};
+  v.scheme = r.daemon->https ? "https" : "http";
+  v.protocol_version = version;
+  if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+    const sockaddr* sa = ci->client_addr;  // sin_port and sin6_port share their offset
+    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (getnameinfo(sa, len, peer, sizeof(peer), nullptr, 0, NI_NUMERICHOST) == 0) {
+      v.peer_address = peer;
+      v.peer_port = ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
+    }
+  }
+  if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON)) {
+    if (auto* di = MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT))
+      v.local_port = di->port;
+  }
+  v.headers = &headers;
+  v.native = c;
+  r.span.Start(*r.daemon->inst, v, r.arrival, /*make_current=*/false);
+}
+
+MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* method,
+                  const char* version, const char* data, size_t* size, void** con_cls) {
+  auto* d = static_cast<const Daemon*>(cls);
+  auto* r = static_cast<Request*>(*con_cls);
+  if (r == nullptr) return d->handler(d->handler_cls, c, url, method, version, data, size, con_cls);
+  if (!r->started) StartSpan(*r, c, method, version);
+  r->span.Activate();  // current during this call only, on this thread
+  Request* outer = std::exchange(t_current, r);
+  MHD_Result result;
+  try {
+    result = d->handler(d->handler_cls, c, url, method, version, data, size, &r->user_context);
+  } catch (...) {  // must not cross MHD's C frames: recorded, answered with a 500
+    r->span.RecordCurrentException();
+    MHD_Response* res = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+    result = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, res);
+    MHD_destroy_response(res);
+  }
+  t_current = outer;
+  r->span.Deactivate();
+  return result;
+}
+
+constexpr const char* kTermination[] = {
+    "", "connection_error", "timeout", "daemon_shutdown", "read_error", "client_abort"};
+
+void Completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode toe) {
+  auto* d = static_cast<const Daemon*>(cls);
+  auto* r = static_cast<Request*>(*con_cls);
+  if (auto f = reinterpret_cast<MHD_RequestCompletedCallback>(d->user_completed.value)) {
+    f(d->user_completed.ptr_value, c, r != nullptr ? &r->user_context : con_cls, toe);
+  }
+  if (r == nullptr) return;
+  *con_cls = nullptr;
+  if (r->span.active()) {
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
+      r->span.span().SetAttribute("error.type", kTermination[toe]);
+      r->span.span().SetStatus(StatusCode::kError, "request not completed");
+    }
+    http::ServerResponseView res{.native = c};
+    if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)) {
+      res.status_code = static_cast<int>(ci->http_status);
+    }
+    http::ServerRequestView req{.native = c};
+    r->span.End(res, &req);
+  }
+  Release(r);
+}
+
+}  // namespace
+
+struct Instrumentation::State {
+  std::unique_ptr<http::ServerInstrumenter> inst;
+  std::mutex mu;
+  std::list<Daemon> daemons;  // stable addresses: MHD holds them as closures
+};
+
+Instrumentation::Instrumentation(ServerOptions options) : s_(std::make_unique<State>()) {
+  http::ServerOptions o;
+  static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
+  if (auto hook = std::move(options.request_hook)) {
+    o.request_hook = [hook](SpanRef s, const http::ServerRequestView& v) {
+      hook(s, static_cast<MHD_Connection*>(const_cast<void*>(v.native)));
+    };
+  }
+  if (auto hook = std::move(options.response_hook)) {
+    o.response_hook = [hook](SpanRef s, const http::ServerRequestView& v,
+                             const http::ServerResponseView& res) {
+      hook(s, static_cast<MHD_Connection*>(const_cast<void*>(v.native)),
+           static_cast<unsigned int>(res.status_code));
+    };
+  }
+  s_->inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "MICROHTTPD");
+}
+
+Instrumentation::~Instrumentation() = default;
+
+MHD_Daemon* Instrumentation::StartDaemon(unsigned int flags, uint16_t port,
+                                         MHD_AcceptPolicyCallback apc, void* apc_cls,
+                                         MHD_AccessHandlerCallback handler, void* handler_cls,
+                                         const MHD_OptionItem* options) {
+  Daemon* d;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    d = &s_->daemons.emplace_back(
+        Daemon{s_->inst.get(), (flags & MHD_USE_TLS) != 0, handler, handler_cls});
+  }
+  std::vector<MHD_OptionItem> rest;
+  for (const MHD_OptionItem* o = options; o != nullptr && o->option != MHD_OPTION_END; ++o) {
+    if (o->option == MHD_OPTION_URI_LOG_CALLBACK) {
+      d->user_uri_log = *o;
+    } else if (o->option == MHD_OPTION_NOTIFY_COMPLETED) {
+      d->user_completed = *o;
+    } else {
+      rest.push_back(*o);
+    }
+  }
+  rest.push_back({MHD_OPTION_END, 0, nullptr});
+  return MHD_start_daemon(flags, port, apc, apc_cls, &Access, d, MHD_OPTION_URI_LOG_CALLBACK,
+                          &UriLog, d, MHD_OPTION_NOTIFY_COMPLETED, &Completed, d, MHD_OPTION_ARRAY,
+                          rest.data(), MHD_OPTION_END);
+}
+
+void SetRoute(MHD_Connection* connection, std::string_view route) noexcept {
+  Request* r = t_current;
+  if (r != nullptr && r->connection == connection) r->span.SetRoute(route);
+}
+
+MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
+                         MHD_Response* response) noexcept {
+  Request* r = t_current;
+  if (r != nullptr && r->connection == connection && response != nullptr) {
+    r->daemon->inst->response_capture().Capture(Headers<MHD_Response>(response), r->span.span());
+  }
+  return MHD_queue_response(connection, status_code, response);
+}
+
+}  // namespace otelweb::microhttpd
