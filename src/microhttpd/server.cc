@@ -8,14 +8,10 @@
 #include <list>
 #include <mutex>
 #include <string>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace otelweb::microhttpd {
 namespace {
-
-using UriLogCallback = void* (*)(void* cls, const char* uri, MHD_Connection* connection);
 
 // What one StartDaemon call gives MHD as the closure of every callback.
 struct Daemon {
@@ -31,81 +27,66 @@ struct Daemon {
 // requests in steady state allocate nothing for tracing.
 struct Request {
   const Daemon* daemon = nullptr;
-  MHD_Connection* connection = nullptr;
+  MHD_Connection* connection = nullptr;  // set when the span was started (or excluded)
   Timestamp arrival;
   std::string target;            // the raw request-target (MHD decodes its own copy)
   void* user_context = nullptr;  // the con_cls the app's handler sees
-  bool started = false;
   http::ServerSpan span;
+  std::unique_ptr<Request> next;  // in the free list
 };
+constexpr const char* kTermination[] = {
+    "", "connection_error", "timeout", "daemon_shutdown", "read_error", "client_abort"};
 
-thread_local std::vector<std::unique_ptr<Request>> t_free;
-thread_local Request* t_current = nullptr;  // the request whose handler runs on this thread
-
-Request* Acquire() noexcept {
-  if (t_free.empty()) return new (std::nothrow) Request;
-  Request* r = t_free.back().release();
-  t_free.pop_back();
-  return r;
-}
-
-void Release(Request* r) noexcept {
-  r->started = false;
-  r->user_context = nullptr;
-  try {
-    if (t_free.size() < 256) return t_free.emplace_back(r), void();
-  } catch (...) {
-  }
-  delete r;
-}
+thread_local std::unique_ptr<Request> t_free;  // a chain through Request::next
+thread_local Request* t_current = nullptr;     // the request whose handler runs on this thread
 
 // MHD's request headers (the propagation carrier) or a response's headers.
-template <typename Source>
 class Headers final : public http::HeaderReader {
  public:
-  explicit Headers(Source* s) noexcept : s_(s) {}
+  Headers(MHD_Connection* c, MHD_Response* r) noexcept : c_(c), r_(r) {}
   void ForEach(Visitor visit, void* ctx) const noexcept override {
     std::pair<Visitor, void*> v{visit, ctx};
     MHD_KeyValueIterator each = [](void* cls, MHD_ValueKind, const char* k, const char* val) {
       auto* p = static_cast<std::pair<Visitor, void*>*>(cls);
       return p->first(p->second, k, val != nullptr ? val : "") ? MHD_YES : MHD_NO;
     };
-    if constexpr (std::is_same_v<Source, MHD_Connection>) {
-      MHD_get_connection_values(s_, MHD_HEADER_KIND, each, &v);
-    } else {
-      MHD_get_response_headers(s_, each, &v);
-    }
+    c_ != nullptr ? MHD_get_connection_values(c_, MHD_HEADER_KIND, each, &v)
+                  : MHD_get_response_headers(r_, each, &v);
   }
 
  private:
-  Source* s_;
+  MHD_Connection* c_;
+  MHD_Response* r_;
 };
 
 void* UriLog(void* cls, const char* uri, MHD_Connection* c) {
   auto* d = static_cast<const Daemon*>(cls);
-  Request* r = Acquire();
+  Request* r = t_free ? t_free.release() : new (std::nothrow) Request;
   if (r == nullptr) return nullptr;  // out of memory: served untraced
+  t_free = std::move(r->next);
   r->daemon = d;
+  r->connection = nullptr;
   r->arrival = Now();
   try {
     r->target.assign(uri);
   } catch (...) {
     r->target.clear();
   }
-  if (auto f = reinterpret_cast<UriLogCallback>(d->user_uri_log.value)) {
-    r->user_context = f(d->user_uri_log.ptr_value, uri, c);
-  }
+  auto f = reinterpret_cast<void* (*)(void*, const char*, MHD_Connection*)>(d->user_uri_log.value);
+  r->user_context = f != nullptr ? f(d->user_uri_log.ptr_value, uri, c) : nullptr;
   return r;
 }
 
 void StartSpan(Request& r, MHD_Connection* c, const char* method, const char* version) {
-  r.started = true;
   r.connection = c;
-  Headers<MHD_Connection> headers(c);
+  Headers headers(c, nullptr);
   char peer[NI_MAXHOST];
-  http::ServerRequestView v{.method = method, .target = r.target};
-  v.scheme = r.daemon->https ? "https" : "http";
-  v.protocol_version = version;
+  http::ServerRequestView v{.method = method,
+                            .target = r.target,
+                            .scheme = r.daemon->https ? "https" : "http",
+                            .protocol_version = version,
+                            .headers = &headers,
+                            .native = c};
   if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
     const sockaddr* sa = ci->client_addr;  // sin_port and sin6_port share their offset
     socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -114,12 +95,6 @@ void StartSpan(Request& r, MHD_Connection* c, const char* method, const char* ve
       v.peer_port = ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
     }
   }
-  if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON)) {
-    if (auto* di = MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT))
-      v.local_port = di->port;
-  }
-  v.headers = &headers;
-  v.native = c;
   r.span.Start(*r.daemon->inst, v, r.arrival, /*make_current=*/false);
 }
 
@@ -128,7 +103,7 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   auto* d = static_cast<const Daemon*>(cls);
   auto* r = static_cast<Request*>(*con_cls);
   if (r == nullptr) return d->handler(d->handler_cls, c, url, method, version, data, size, con_cls);
-  if (!r->started) StartSpan(*r, c, method, version);
+  if (r->connection == nullptr) StartSpan(*r, c, method, version);
   r->span.Activate();  // current during this call only, on this thread
   Request* outer = std::exchange(t_current, r);
   MHD_Result result;
@@ -145,9 +120,6 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   return result;
 }
 
-constexpr const char* kTermination[] = {
-    "", "connection_error", "timeout", "daemon_shutdown", "read_error", "client_abort"};
-
 void Completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode toe) {
   auto* d = static_cast<const Daemon*>(cls);
   auto* r = static_cast<Request*>(*con_cls);
@@ -156,19 +128,17 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminat
   }
   if (r == nullptr) return;
   *con_cls = nullptr;
-  if (r->span.active()) {
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
-      r->span.span().SetAttribute("error.type", kTermination[toe]);
-      r->span.span().SetStatus(StatusCode::kError, "request not completed");
-    }
-    http::ServerResponseView res{.native = c};
-    if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)) {
-      res.status_code = static_cast<int>(ci->http_status);
-    }
-    http::ServerRequestView req{.native = c};
-    r->span.End(res, &req);
+  if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
+    r->span.span().SetAttribute("error.type", kTermination[toe]);  // no-op when not active
+    r->span.span().SetStatus(StatusCode::kError, "request not completed");
   }
-  Release(r);
+  auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+  http::ServerResponseView res{.status_code = ci != nullptr ? int(ci->http_status) : 0,
+                               .native = c};
+  http::ServerRequestView req{.native = c};
+  r->span.End(res, &req);       // no-op when not active (excluded, or never started)
+  r->next = std::move(t_free);  // back to this thread's free list
+  t_free.reset(r);
 }
 
 }  // namespace
@@ -203,26 +173,18 @@ MHD_Daemon* Instrumentation::StartDaemon(unsigned int flags, uint16_t port,
                                          MHD_AcceptPolicyCallback apc, void* apc_cls,
                                          MHD_AccessHandlerCallback handler, void* handler_cls,
                                          const MHD_OptionItem* options) {
-  Daemon* d;
-  {
-    std::lock_guard<std::mutex> lock(s_->mu);
-    d = &s_->daemons.emplace_back(
-        Daemon{s_->inst.get(), (flags & MHD_USE_TLS) != 0, handler, handler_cls});
-  }
-  std::vector<MHD_OptionItem> rest;
+  std::lock_guard<std::mutex> lock(s_->mu);
+  Daemon* d = &s_->daemons.emplace_back(
+      Daemon{s_->inst.get(), (flags & MHD_USE_TLS) != 0, handler, handler_cls});
   for (const MHD_OptionItem* o = options; o != nullptr && o->option != MHD_OPTION_END; ++o) {
-    if (o->option == MHD_OPTION_URI_LOG_CALLBACK) {
-      d->user_uri_log = *o;
-    } else if (o->option == MHD_OPTION_NOTIFY_COMPLETED) {
-      d->user_completed = *o;
-    } else {
-      rest.push_back(*o);
-    }
+    if (o->option == MHD_OPTION_URI_LOG_CALLBACK) d->user_uri_log = *o;
+    if (o->option == MHD_OPTION_NOTIFY_COMPLETED) d->user_completed = *o;
   }
-  rest.push_back({MHD_OPTION_END, 0, nullptr});
-  return MHD_start_daemon(flags, port, apc, apc_cls, &Access, d, MHD_OPTION_URI_LOG_CALLBACK,
-                          &UriLog, d, MHD_OPTION_NOTIFY_COMPLETED, &Completed, d, MHD_OPTION_ARRAY,
-                          rest.data(), MHD_OPTION_END);
+  static const MHD_OptionItem kNone[] = {{MHD_OPTION_END, 0, nullptr}};
+  // Ours come after the app's options, so they are the ones MHD keeps.
+  return MHD_start_daemon(flags, port, apc, apc_cls, &Access, d, MHD_OPTION_ARRAY,
+                          options != nullptr ? options : kNone, MHD_OPTION_URI_LOG_CALLBACK,
+                          &UriLog, d, MHD_OPTION_NOTIFY_COMPLETED, &Completed, d, MHD_OPTION_END);
 }
 
 void SetRoute(MHD_Connection* connection, std::string_view route) noexcept {
@@ -234,7 +196,7 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
                          MHD_Response* response) noexcept {
   Request* r = t_current;
   if (r != nullptr && r->connection == connection && response != nullptr) {
-    r->daemon->inst->response_capture().Capture(Headers<MHD_Response>(response), r->span.span());
+    r->daemon->inst->response_capture().Capture(Headers(nullptr, response), r->span.span());
   }
   return MHD_queue_response(connection, status_code, response);
 }
