@@ -84,6 +84,8 @@ MHD_Result Answer(void* cls, MHD_Connection* c, const char* url, const char* met
     return Reply(c, MHD_HTTP_OK, "hello");
   }
   if (path == "/health" || path == "/bad") return Reply(c, MHD_HTTP_OK, "ok");
+  if (path == "/whoami")
+    return Reply(c, MHD_HTTP_OK, GetCurrentSpan().GetContext().span_id().ToHex());
   if (path == "/throw") {
     SetRoute(c, "/throw");
     throw std::runtime_error("mhd boom");
@@ -289,6 +291,37 @@ TEST_P(MicrohttpdServer, StreamingResponseSpanCoversTheBody) {
   EXPECT_GE(spans[0]->end_ns() - spans[0]->start_ns(), 150'000'000);
   EXPECT_EQ(spans[0]->status(), StatusCode::kUnset);
   EXPECT_EQ(IntAttr(spans[0], "http.response.status_code"), 200);
+}
+
+// Requests on one kept-alive connection, and many connections at once: each
+// request its own span, current in its own handler only.
+TEST_P(MicrohttpdServer, KeepAliveAndConcurrentRequestsEachGetTheirOwnSpan) {
+  MemoryTracing t;
+  Server s(Opts(t), GetParam());
+  ASSERT_NE(s.daemon, nullptr);
+  std::mutex mu;
+  std::set<std::string> answered;
+  auto client = [&](int n) {
+    ::httplib::Client cli = s.Client();
+    cli.set_keep_alive(true);
+    for (int i = 0; i < n; ++i) {
+      auto r = cli.Get("/whoami");
+      if (!r || r->status != 200) continue;
+      std::lock_guard<std::mutex> l(mu);
+      answered.insert(r->body);
+    }
+  };
+  client(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) threads.emplace_back(client, 10);
+  for (auto& th : threads) th.join();
+  auto spans = t.Exactly(63);
+  ASSERT_EQ(spans.size(), 63u);
+  std::set<std::string> exported;
+  for (const SpanData* sp : spans) exported.insert(sp->span_id().ToHex());
+  EXPECT_EQ(answered.size(), 63u);
+  EXPECT_EQ(exported, answered);
+  EXPECT_EQ(s.log.span_current_in_completed.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, MicrohttpdServer,
