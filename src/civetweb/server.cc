@@ -11,6 +11,7 @@
 
 #include "otelweb/civetweb/server.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/instrumentation.h"
 
 namespace otelweb::civetweb {
 
@@ -145,33 +146,20 @@ Instrumentation::State* Unregister(const mg_context* ctx) noexcept {
 }  // namespace
 
 struct Instrumentation::State {
-  std::atomic<const http::ServerInstrumenter*> active{nullptr};
-  std::mutex mu;
-  std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
+  // Every instrumenter ever published stays alive with the State (a worker
+  // may still use one after it was replaced); null: uninstrumented.
+  instrumentation::Published<http::ServerInstrumenter> active;
+  std::mutex mu;  // handlers
   std::list<HandlerEntry> handlers;  // stable addresses: given to civetweb as cbdata
   mg_callbacks user{};
   std::vector<const mg_context*> contexts;
 
   void Install(ServerOptions options) {
-    http::ServerOptions o;
-    static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
-    if (options.request_hook) {
-      o.request_hook = [h = std::move(options.request_hook)](SpanRef s,
-                                                             const http::ServerRequestView& v) {
-        h(s, static_cast<const mg_connection*>(v.native));
-      };
-    }
-    if (options.response_hook) {
-      o.response_hook = [h = std::move(options.response_hook)](SpanRef s,
-                                                               const http::ServerRequestView& v,
-                                                               const http::ServerResponseView& r) {
-        h(s, static_cast<const mg_connection*>(v.native), r.status_code);
-      };
-    }
-    auto inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "CIVETWEB");
-    std::lock_guard<std::mutex> lock(mu);
-    active.store(inst.get(), std::memory_order_release);
-    all.push_back(std::move(inst));
+    active.Publish(std::make_unique<http::ServerInstrumenter>(
+        http::WithNativeHooks<mg_connection, void>(
+            std::move(static_cast<http::ServerSettings&>(options)), std::move(options.request_hook),
+            std::move(options.response_hook)),
+        "CIVETWEB", kScopeName));
   }
 
   static int BeginRequest(mg_connection* conn) {
@@ -182,7 +170,7 @@ struct Instrumentation::State {
     if (a.span.active()) a.span.End({});
     a.owner = st;
     a.traced = false;
-    if (const http::ServerInstrumenter* inst = st->active.load(std::memory_order_acquire)) {
+    if (const http::ServerInstrumenter* inst = st->active.Get()) {
       const mg_request_info* ri = mg_get_request_info(conn);
       if (ri != nullptr) {
         ConnHeaders headers(ri);
@@ -208,12 +196,14 @@ struct Instrumentation::State {
         http::ServerRequestView view = MakeView(conn, ri, headers);
         a.span.End(rv, &view);
       } else {
-        a.span.End(rv);
+        http::ServerRequestView view;  // the hooks still get the connection
+        view.native = conn;
+        a.span.End(rv, &view);
       }
     } else if (a.owner != st) {
       // civetweb rejected the request before begin_request (e.g. an unknown
       // method): a zero-length span with the status, as for cpp-httplib.
-      if (const http::ServerInstrumenter* inst = st->active.load(std::memory_order_acquire)) {
+      if (const http::ServerInstrumenter* inst = st->active.Get()) {
         const mg_request_info* ri = mg_get_request_info(conn);
         if (ri != nullptr) {
           ConnHeaders headers(ri);
@@ -300,7 +290,7 @@ void Instrumentation::SetRequestHandler(mg_context* ctx, const char* uri,
 
 void Instrumentation::Instrument(ServerOptions options) { s_->Install(std::move(options)); }
 
-void Instrumentation::Uninstrument() { s_->active.store(nullptr, std::memory_order_release); }
+void Instrumentation::Uninstrument() { s_->active.Withdraw(); }
 
 size_t detail::RegisteredContextCount() {
   std::lock_guard<std::mutex> lock(g_registry_mu);
@@ -310,7 +300,7 @@ size_t detail::RegisteredContextCount() {
 }
 
 bool Instrumentation::IsInstrumented() const {
-  return s_->active.load(std::memory_order_acquire) != nullptr;
+  return s_->active.Get() != nullptr;
 }
 
 }  // namespace otelweb::civetweb

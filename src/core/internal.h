@@ -246,5 +246,9 @@ size_t Utf8Prefix(std::string_view s, size_t n) noexcept;
 // Called, with the global's mutex held, after a global provider or
 // propagator was replaced (see GlobalsGeneration()).
 void BumpGlobalsGeneration() noexcept;
+// True when the global provider is unset (or the no-op one) because a real
+// provider was removed from it, and that provider has been shut down or
+// destroyed since: the signature of a dropped TracingHandle.
+bool GlobalProviderDroppedAndShutDown() noexcept;
 
 }  // namespace otelweb::internal

@@ -1,5 +1,4 @@
 // Span handles, attribute storage and the read-only SpanData view.
-#include <cxxabi.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +7,7 @@
 
 #include "core/internal.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/instrumentation.h"
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/span_data.h"
 
@@ -270,16 +270,6 @@ void SpanRef::UpdateNameImpl(std::string_view name) noexcept {
   r->name_len_ = static_cast<uint32_t>(name.size());
 }
 
-namespace {
-std::string Demangle(const char* mangled) {
-  int status = 0;
-  char* d = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  std::string out = (status == 0 && d != nullptr) ? d : mangled;
-  std::free(d);
-  return out;
-}
-}  // namespace
-
 void SpanRef::RecordException(std::string_view type, std::string_view message,
                               Attributes extra) noexcept {
   if (!IsRecording()) return;
@@ -296,12 +286,9 @@ void SpanRef::RecordException(std::string_view type, std::string_view message,
 
 void SpanRef::RecordException(const std::exception& e, Attributes extra) noexcept {
   if (!IsRecording()) return;
-  try {
-    std::string type = Demangle(typeid(e).name());
-    RecordException(type, e.what(), extra);
-  } catch (...) {
-    RecordException("std::exception", e.what(), extra);
-  }
+  std::string type = instrumentation::TypeName(typeid(e));
+  RecordException(type.empty() ? std::string_view("std::exception") : std::string_view(type),
+                  e.what(), extra);
 }
 
 void SpanRef::RecordCurrentException(Attributes extra) noexcept {
@@ -313,13 +300,7 @@ void SpanRef::RecordCurrentException(Attributes extra) noexcept {
   } catch (const std::exception& e) {
     RecordException(e, extra);
   } catch (...) {
-    const std::type_info* ti = abi::__cxa_current_exception_type();
-    std::string type;
-    try {
-      type = ti ? Demangle(ti->name()) : "unknown";
-    } catch (...) {
-    }
-    RecordException(type, "", extra);
+    RecordException(instrumentation::CurrentExceptionTypeName(), "", extra);
   }
 }
 

@@ -301,6 +301,10 @@ namespace {
 struct GlobalSlot {
   std::mutex mu;
   std::shared_ptr<TracerProvider> provider;
+  // The last real provider that was replaced by nothing (or the no-op one);
+  // see internal::GlobalProviderDroppedAndShutDown.
+  std::weak_ptr<TracerProvider> dropped;
+  bool has_dropped = false;
 };
 GlobalSlot& Global() {
   static GlobalSlot* g = new GlobalSlot;
@@ -333,9 +337,28 @@ void SetTracerProvider(std::shared_ptr<TracerProvider> provider) noexcept {
   {
     std::lock_guard<std::mutex> lock(g.mu);
     old = std::exchange(g.provider, std::move(provider));
+    const bool now_real = g.provider && g.provider != TracerProvider::NoOp();
+    if (now_real) {
+      g.dropped.reset();
+      g.has_dropped = false;
+    } else if (old && old != TracerProvider::NoOp()) {
+      g.dropped = old;
+      g.has_dropped = true;
+    }
     internal::BumpGlobalsGeneration();
   }
 }
+
+namespace internal {
+bool GlobalProviderDroppedAndShutDown() noexcept {
+  GlobalSlot& g = Global();
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (g.provider && g.provider != TracerProvider::NoOp()) return false;
+  if (!g.has_dropped) return false;
+  std::shared_ptr<TracerProvider> p = g.dropped.lock();
+  return !p || p->IsShutDown();
+}
+}  // namespace internal
 
 Tracer GetTracer(std::string_view name, std::string_view version) {
   return GetTracerProvider()->GetTracer(name, version);

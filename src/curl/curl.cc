@@ -11,12 +11,12 @@
 
 #include "core/config.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb::curl {
 
 namespace {
 
-constexpr char kScopeName[] = "otelweb.curl";
 constexpr size_t kMaxWarnedHosts = 256;
 
 struct State {
@@ -422,7 +422,7 @@ static void EndTransfer(CURL* h, detail::Transfer& t, const curl_slist* user_hea
     }
     long redirects = 0;
     if (curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects) == CURLE_OK && redirects > 0) {
-      span.SetAttribute("http.request.resend_count", static_cast<int64_t>(redirects));
+      span.SetAttribute(semconv::kHttpRequestResendCount, static_cast<int64_t>(redirects));
     }
     if (st.options.record_phases) {
       Timestamp start = t.span.start_time();

@@ -204,7 +204,9 @@ TEST(HttpClientSpan, CapturesRequestAndResponseHeaders) {
 // Without a real provider the span is a no-op, but the caller's (remote)
 // context still travels on.
 TEST(HttpClientSpan, NoProviderStillPropagatesTheParent) {
-  ClientInstrumenter inst(ClientSettings{.excluded_urls = ""});
+  ClientSettings no_exclusions;
+  no_exclusions.excluded_urls = "";
+  ClientInstrumenter inst(no_exclusions);
   SpanContext remote;
   ASSERT_TRUE(ParseTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", &remote));
   Context parent = Context().WithSpanContext(remote);

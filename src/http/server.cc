@@ -1,16 +1,12 @@
 // ServerInstrumenter (compiled options) and ServerSpan (one request's span).
-#include <charconv>
 #include <cstring>
-#include <new>
 #include <string>
 #include <typeinfo>
 
-#include <cxxabi.h>
-
-#include "core/config.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
-#include "otelweb/http/client.h"
+#include "otelweb/instrumentation.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb::http {
 
@@ -23,14 +19,6 @@ class EmptyHeaders final : public HeaderReader {
 };
 const EmptyHeaders kNoHeaders;
 
-std::string_view StripHttpPrefix(std::string_view v) noexcept {
-  if (v.size() > 5 && (v[0] == 'H' || v[0] == 'h') && (v.substr(1, 4) == "TTP/" ||
-                                                       v.substr(1, 4) == "ttp/")) {
-    return v.substr(5);
-  }
-  return v;
-}
-
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
   size_t hash = target.find('#');
   if (hash != std::string_view::npos) target = target.substr(0, hash);
@@ -42,15 +30,6 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
     *path = target.substr(0, q);
     *query = target.substr(q + 1);
   }
-}
-
-std::string DemangledTypeName(const std::type_info* ti) {
-  if (ti == nullptr) return "unknown";
-  int status = 0;
-  char* d = abi::__cxa_demangle(ti->name(), nullptr, nullptr, &status);
-  std::string r = (status == 0 && d != nullptr) ? std::string(d) : std::string(ti->name());
-  std::free(d);
-  return r;
 }
 
 // A small stack buffer for "{method} {route}" names.
@@ -81,62 +60,25 @@ class NameBuf {
   std::string_view view_;
 };
 
-std::string_view SpanNameMethod(std::string_view normalized) noexcept {
-  return normalized == "_OTHER" ? std::string_view("HTTP") : normalized;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // ServerInstrumenter
 
-ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view framework)
+ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view framework,
+                                       std::string_view scope_name)
     : options_(std::move(options)),
       redactor_(options_.secret_query_params),
-      excluder_(UrlExcluder::FromConfig(options_.excluded_urls, framework)) {
+      excluder_(UrlExcluder::FromConfig(options_.excluded_urls, framework)),
+      tracer_(scope_name, kVersion, options_.tracer_provider) {
   std::vector<std::string> sanitize =
       PatternsFromConfig(options_.sanitize_fields, kEnvCaptureSanitize);
   request_capture_ =
       HeaderCapture(PatternsFromConfig(options_.capture_request_headers, kEnvCaptureServerRequest),
-                    sanitize, "http.request.header.");
+                    sanitize, semconv::kHttpRequestHeaderPrefix);
   response_capture_ = HeaderCapture(
       PatternsFromConfig(options_.capture_response_headers, kEnvCaptureServerResponse), sanitize,
-      "http.response.header.");
-}
-
-const ServerInstrumenter::Resolved& ServerInstrumenter::Resolve() const noexcept {
-  static const Resolved kNothing{};
-  // The generation is read before the globals: a snapshot is never tagged
-  // with a generation newer than what it holds.
-  const uint64_t gen = GlobalsGeneration();
-  const Resolved* r = resolved_.load(std::memory_order_acquire);
-  if (r != nullptr && r->generation == gen) return *r;
-  try {
-    std::lock_guard<std::mutex> lock(resolve_mu_);
-    r = resolved_.load(std::memory_order_relaxed);
-    if (r != nullptr && r->generation == gen) return *r;
-    auto next = std::make_unique<Resolved>();
-    next->generation = gen;
-    std::shared_ptr<TracerProvider> p =
-        options_.tracer_provider ? options_.tracer_provider : GetTracerProvider();
-    next->tracer = p->GetTracer(kServerScopeName, kVersion);
-    // With the no-op global provider every span is invalid: skip extraction.
-    if (options_.tracer_provider || p != TracerProvider::NoOp()) {
-      next->propagator = GetTextMapPropagator();
-    }
-    r = next.get();
-    all_resolved_.push_back(std::move(next));
-    resolved_.store(r, std::memory_order_release);
-    return *r;
-  } catch (...) {
-    return r != nullptr ? *r : kNothing;
-  }
-}
-
-Tracer ServerInstrumenter::tracer() const noexcept { return Resolve().tracer; }
-
-const TextMapPropagator* ServerInstrumenter::propagator() const noexcept {
-  return Resolve().propagator.get();
+      semconv::kHttpResponseHeaderPrefix);
 }
 
 bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept {
@@ -167,39 +109,15 @@ bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept
 
 void ServerInstrumenter::RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept {
   if (!options_.request_hook) return;
-  try {
-    options_.request_hook(span, req);
-  } catch (const std::exception& e) {
-    if (!hook_warned_.load(std::memory_order_relaxed)) {
-      try {
-        LogOnce(hook_warned_, LogLevel::kWarning,
-                std::string("otelweb: a request hook threw (reported once): ") + e.what());
-      } catch (...) {
-      }
-    }
-  } catch (...) {
-    LogOnce(hook_warned_, LogLevel::kWarning,
-            "otelweb: a request hook threw a non-std exception (reported once)");
-  }
+  instrumentation::RunGuarded(hook_warned_, "an HTTP server request hook",
+                              [&] { options_.request_hook(span, req); });
 }
 
 void ServerInstrumenter::RunResponseHook(SpanRef span, const ServerRequestView& req,
                                          const ServerResponseView& res) const noexcept {
   if (!options_.response_hook) return;
-  try {
-    options_.response_hook(span, req, res);
-  } catch (const std::exception& e) {
-    if (!hook_warned_.load(std::memory_order_relaxed)) {
-      try {
-        LogOnce(hook_warned_, LogLevel::kWarning,
-                std::string("otelweb: a response hook threw (reported once): ") + e.what());
-      } catch (...) {
-      }
-    }
-  } catch (...) {
-    LogOnce(hook_warned_, LogLevel::kWarning,
-            "otelweb: a response hook threw a non-std exception (reported once)");
-  }
+  instrumentation::RunGuarded(hook_warned_, "an HTTP server response hook",
+                              [&] { options_.response_hook(span, req, res); });
 }
 
 // ---------------------------------------------------------------------------
@@ -221,58 +139,22 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
     active_ = false;
   }
   if (inst.IsExcluded(req)) return false;
-  const ServerInstrumenter::Resolved& resolved = inst.Resolve();
-  Tracer tracer = resolved.tracer;
+  const instrumentation::InstrumentationTracer& kit = inst.instrumentation_tracer();
+  const instrumentation::ResolvedTracer& resolved = kit.Resolve();
   inst_ = &inst;
   has_route_ = false;
   exception_ = false;
   error_type_.clear();
-  method_ = NormalizeMethod(req.method);
 
   const HeaderReader& headers = req.headers != nullptr ? *req.headers : kNoHeaders;
-  std::string_view path = req.path;
-  std::string_view query = req.query;
-  if (path.empty()) SplitTarget(req.target, &path, &query);
-
-  std::string host_scratch;
-  std::string ua_scratch;
-  std::string_view host = req.host.empty() ? headers.Get("host", host_scratch) : req.host;
-  std::string_view server_address;
-  int server_port = 0;
-  if (ParseHostPort(host, &server_address, &server_port)) {
-    if (server_port == 0) server_port = req.scheme == "https" ? 443 : 80;
-  } else {
-    server_address = {};
-    server_port = req.local_port;
-  }
-  std::string_view user_agent = headers.Get("user-agent", ua_scratch);
-  std::string redacted_query;
-  if (!query.empty() && inst.redactor().RedactQuery(query, &redacted_query)) {
-    query = redacted_query;
-  }
-  std::string_view version = StripHttpPrefix(req.protocol_version);
-
-  KeyValue attrs[16];
-  size_t n = 0;
-  attrs[n++] = {"http.request.method", method_};
-  if (method_ == "_OTHER") attrs[n++] = {"http.request.method_original", req.method};
-  if (!path.empty()) attrs[n++] = {"url.path", path};
-  if (!query.empty()) attrs[n++] = {"url.query", query};
-  attrs[n++] = {"url.scheme", req.scheme.empty() ? std::string_view("http") : req.scheme};
-  if (!server_address.empty()) attrs[n++] = {"server.address", server_address};
-  if (server_port > 0) attrs[n++] = {"server.port", server_port};
-  if (!req.peer_address.empty()) {
-    attrs[n++] = {"client.address", req.peer_address};
-    attrs[n++] = {"network.peer.address", req.peer_address};
-  }
-  if (req.peer_port > 0) attrs[n++] = {"network.peer.port", req.peer_port};
-  if (!version.empty()) attrs[n++] = {"network.protocol.version", version};
-  if (!user_agent.empty()) attrs[n++] = {"user_agent.original", user_agent};
+  AttributeScratch scratch;
+  ServerRequestAttributeList attrs;
+  method_ = ServerRequestAttributes(req, inst.redactor(), scratch, attrs);
 
   Context base = Context::Current();
   SpanOptions so;
   so.start_time = arrival;
-  so.attributes = Attributes(attrs, n);
+  so.attributes = attrs.attributes();
   Context parent;
   if (base.span_context().IsValid() && !base.span_context().is_remote()) {
     // Already inside a span (e.g. an outer middleware): a child, as Flask does.
@@ -280,11 +162,12 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
     parent = base;
   } else {
     so.kind = SpanKind::kServer;
-    const TextMapPropagator* prop = resolved.propagator.get();
+    // With the no-op global provider every span is invalid: skip extraction.
+    const TextMapPropagator* prop = resolved.live ? resolved.propagator.get() : nullptr;
     parent = prop != nullptr ? prop->Extract(headers, base) : base;
   }
   so.parent = &parent;
-  span_ = tracer.StartSpan(SpanNameMethod(method_), so);
+  span_ = kit.StartSpan(resolved, SpanNameMethod(method_), so);
   context_ = span_.AsContext(parent);
   active_ = true;
 
@@ -298,7 +181,7 @@ void ServerSpan::SetRoute(std::string_view route) noexcept {
   if (!active_ || route.empty()) return;
   has_route_ = true;
   if (!span_.IsRecording()) return;
-  span_.SetAttribute("http.route", route);
+  span_.SetAttribute(semconv::kHttpRoute, route);
   NameBuf name(SpanNameMethod(method_), route);
   span_.UpdateName(name.view());
 }
@@ -308,7 +191,7 @@ void ServerSpan::RecordException(const std::exception& e) noexcept {
   exception_ = true;
   span_.RecordException(e);
   try {
-    error_type_ = DemangledTypeName(&typeid(e));
+    error_type_ = instrumentation::TypeName(typeid(e));
     if (span_.IsRecording()) {
       std::string desc = error_type_ + ": " + e.what();
       span_.SetStatus(StatusCode::kError, desc);
@@ -340,11 +223,8 @@ void ServerSpan::RecordCurrentException() noexcept {
   } catch (const std::exception& e) {
     RecordException(e);
   } catch (...) {
-    try {
-      RecordException(DemangledTypeName(abi::__cxa_current_exception_type()), "");
-    } catch (...) {
-      RecordException("unknown", "");
-    }
+    std::string type = instrumentation::CurrentExceptionTypeName();
+    RecordException(type.empty() ? std::string_view("unknown") : std::string_view(type), "");
   }
 }
 
@@ -352,15 +232,12 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
                      Timestamp end_time) noexcept {
   if (!active_) return;
   if (span_.IsRecording()) {
-    if (res.status_code > 0) span_.SetAttribute("http.response.status_code", res.status_code);
-    if (exception_) {
-      if (!error_type_.empty()) span_.SetAttribute("error.type", error_type_);
-    } else if (res.status_code > 0 && ServerStatusFor(res.status_code) == StatusCode::kError) {
-      char buf[16];
-      auto r = std::to_chars(buf, buf + sizeof(buf), res.status_code);
-      span_.SetAttribute("error.type", std::string_view(buf, size_t(r.ptr - buf)));
-      span_.SetStatus(StatusCode::kError);
-    }
+    AttributeScratch scratch;
+    ResponseAttributeList attrs;
+    StatusCode status =
+        ServerResponseAttributes(res.status_code, exception_, error_type_, scratch, attrs);
+    span_.SetAttributes(attrs.attributes());
+    if (status == StatusCode::kError) span_.SetStatus(StatusCode::kError);
     if (res.headers != nullptr) inst_->response_capture().Capture(*res.headers, span_.Ref());
   }
   static const ServerRequestView kEmptyRequest{};
@@ -372,16 +249,11 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
 }
 
 void ServerSpan::Activate() noexcept {
-  if (!active_ || scope_live_) return;
-  new (scope_buf_) Scope(context_);
-  scope_live_ = true;
+  if (!active_ || scope_) return;
+  scope_.emplace(context_);
 }
 
-void ServerSpan::Deactivate() noexcept {
-  if (!scope_live_) return;
-  std::launder(reinterpret_cast<Scope*>(scope_buf_))->~Scope();
-  scope_live_ = false;
-}
+void ServerSpan::Deactivate() noexcept { scope_.reset(); }
 
 bool RecordRejectedRequest(const ServerInstrumenter& inst, const ServerRequestView& req,
                            int status_code) noexcept {

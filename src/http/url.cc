@@ -50,6 +50,46 @@ bool ParseHostPort(std::string_view hp, std::string_view* host, int* port) noexc
   return true;
 }
 
+namespace {
+
+int DefaultPort(std::string_view scheme) noexcept {
+  if (scheme == "http" || scheme == "HTTP" || scheme == "ws") return 80;
+  if (scheme == "https" || scheme == "HTTPS" || scheme == "wss") return 443;
+  return 0;
+}
+
+}  // namespace
+
+bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
+                         std::string_view* scheme, std::string_view* host, int* port) noexcept {
+  std::string_view sch = default_scheme;
+  std::string_view rest = text;
+  size_t sep = text.find("://");
+  if (sep != std::string_view::npos) {
+    if (sep == 0) return false;
+    sch = text.substr(0, sep);
+    rest = text.substr(sep + 3);
+  }
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string_view h;
+  int p = 0;
+  if (!ParseHostPort(authority, &h, &p)) return false;
+  if (p == 0) p = DefaultPort(sch);
+  *scheme = sch;
+  *host = h;
+  *port = p;
+  return true;
+}
+
+bool ParseUrlAuthority(std::string_view url, std::string_view* scheme, std::string_view* host,
+                       int* port) noexcept {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  return SplitSchemeHostPort(url, {}, scheme, host, port);
+}
+
 // ---------------------------------------------------------------------------
 // Redaction
 

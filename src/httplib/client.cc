@@ -3,17 +3,13 @@
 // "user defaults + injected context" for the duration of the call (httplib
 // adds default headers only for names the request does not set, so the
 // caller's own headers win).
-#include <cxxabi.h>
-
 #include <atomic>
-#include <cstdlib>
 #include <new>
-#include <regex>
-#include <typeinfo>
+#include <optional>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib/server.h"
 #include "otelweb/httplib/client.h"
+#include "otelweb/instrumentation.h"
 
 namespace otelweb::httplib {
 
@@ -22,7 +18,7 @@ struct ClientState {
   ClientOptions options;
   http::ClientInstrumenter inst;
   explicit ClientState(ClientOptions o)
-      : options(std::move(o)), inst(options, "HTTPLIB_CLIENT", "otelweb.httplib.client") {}
+      : options(std::move(o)), inst(options, "HTTPLIB_CLIENT", kClientScopeName) {}
 };
 }  // namespace detail
 
@@ -105,21 +101,18 @@ bool SkipUserField(void* ctx, std::string_view key) {
   return false;
 }
 
+// Clients made without options share one state (compiled once: regexes,
+// environment). Its tracer follows the global provider (re-install aware), so
+// sharing it is harmless.
 const std::shared_ptr<const detail::ClientState>& DefaultState() {
   static const std::shared_ptr<const detail::ClientState> state =
       std::make_shared<const detail::ClientState>(ClientOptions{});
   return state;
 }
 
-bool IsDefault(const ClientOptions& o) {
-  return !o.tracer_provider && !o.excluded_urls && !o.capture_request_headers &&
-         !o.capture_response_headers && !o.sanitize_fields && o.secret_query_params.empty() &&
-         !o.request_hook && !o.response_hook;
-}
-
-std::shared_ptr<const detail::ClientState> MakeState(ClientOptions options) {
-  if (IsDefault(options)) return DefaultState();
-  return std::make_shared<const detail::ClientState>(std::move(options));
+std::shared_ptr<const detail::ClientState> MakeState(std::optional<ClientOptions> options) {
+  if (!options) return DefaultState();
+  return std::make_shared<const detail::ClientState>(std::move(*options));
 }
 
 }  // namespace
@@ -275,17 +268,8 @@ void ClientCall::Abort() noexcept {
   SpanRef span = impl_->span.span();
   span.RecordCurrentException();
   http::ClientResponseView res;
-  std::string type = "exception";
-  try {
-    if (const std::type_info* ti = abi::__cxa_current_exception_type()) {
-      int status = 0;
-      char* d = abi::__cxa_demangle(ti->name(), nullptr, nullptr, &status);
-      type = (status == 0 && d != nullptr) ? d : ti->name();
-      std::free(d);
-    }
-  } catch (...) {
-  }
-  res.error_type = type;
+  std::string type = instrumentation::CurrentExceptionTypeName();
+  res.error_type = type.empty() ? std::string_view("exception") : std::string_view(type);
   impl_->span.End(res);
 }
 
@@ -302,23 +286,25 @@ ClientCall::~ClientCall() {
 
 namespace {
 
-// "[scheme://]host[:port]" as httplib::Client parses it.
-bool SplitSchemeHostPort(const std::string& shp, std::string* scheme, std::string* host,
-                         int* port) {
-  static const std::regex re(R"((?:([a-z]+)://)?(?:\[([\d:]+)\]|([^:/?#]+))(?::(\d+))?)");
-  std::smatch m;
-  if (!std::regex_match(shp, m, re)) return false;
-  *scheme = m[1].matched ? m[1].str() : "http";
-  *host = m[2].matched ? m[2].str() : m[3].str();
-  int def = *scheme == "https" ? 443 : 80;
-  *port = m[4].matched ? std::atoi(m[4].str().c_str()) : def;
-  return true;
+// "[scheme://]host[:port]" as httplib::Client takes it.
+void SplitClientTarget(const std::string& shp, std::string* scheme, std::string* host, int* port) {
+  std::string_view s, h;
+  int p = 0;
+  if (http::SplitSchemeHostPort(shp, "http", &s, &h, &p)) {
+    *scheme = std::string(s);
+    *host = std::string(h);
+    *port = p != 0 ? p : 80;
+  } else {
+    *scheme = "http";
+    *host = shp;
+    *port = 80;
+  }
 }
 
 }  // namespace
 
 void TracedClient::Init(const std::string& scheme, const std::string& host, int port,
-                        ClientOptions options) {
+                        std::optional<ClientOptions> options) {
   host_ = host;
   port_ = port;
   base_url_ = scheme + "://";
@@ -336,33 +322,42 @@ TracedClient::TracedClient(const std::string& scheme_host_port, ClientOptions op
     : Client(scheme_host_port) {
   std::string scheme, host;
   int port = 0;
-  if (!SplitSchemeHostPort(scheme_host_port, &scheme, &host, &port)) {
-    scheme = "http";
-    host = scheme_host_port;
-    port = 80;
-  }
+  SplitClientTarget(scheme_host_port, &scheme, &host, &port);
   Init(scheme, host, port, std::move(options));
 }
 
-TracedClient::TracedClient(const std::string& scheme_host_port)
-    : TracedClient(scheme_host_port, ClientOptions{}) {}
+TracedClient::TracedClient(const std::string& scheme_host_port) : Client(scheme_host_port) {
+  std::string scheme, host;
+  int port = 0;
+  SplitClientTarget(scheme_host_port, &scheme, &host, &port);
+  Init(scheme, host, port, std::nullopt);
+}
 
 TracedClient::TracedClient(const std::string& scheme_host_port, const std::string& cert,
                            const std::string& key, ClientOptions options)
     : Client(scheme_host_port, cert, key) {
   std::string scheme, host;
   int port = 0;
-  if (!SplitSchemeHostPort(scheme_host_port, &scheme, &host, &port)) {
-    scheme = "http";
-    host = scheme_host_port;
-    port = 80;
-  }
+  SplitClientTarget(scheme_host_port, &scheme, &host, &port);
   Init(scheme, host, port, std::move(options));
+}
+
+TracedClient::TracedClient(const std::string& scheme_host_port, const std::string& cert,
+                           const std::string& key)
+    : Client(scheme_host_port, cert, key) {
+  std::string scheme, host;
+  int port = 0;
+  SplitClientTarget(scheme_host_port, &scheme, &host, &port);
+  Init(scheme, host, port, std::nullopt);
 }
 
 TracedClient::TracedClient(const std::string& host, int port, ClientOptions options)
     : Client(host, port) {
   Init("http", host, port, std::move(options));
+}
+
+TracedClient::TracedClient(const std::string& host, int port) : Client(host, port) {
+  Init("http", host, port, std::nullopt);
 }
 
 TracedClient::TracedClient(const std::string& host, int port, const std::string& cert,
@@ -371,7 +366,19 @@ TracedClient::TracedClient(const std::string& host, int port, const std::string&
   Init("http", host, port, std::move(options));
 }
 
+TracedClient::TracedClient(const std::string& host, int port, const std::string& cert,
+                           const std::string& key)
+    : Client(host, port, cert, key) {
+  Init("http", host, port, std::nullopt);
+}
+
 TracedClient::~TracedClient() = default;
+
+void TracedClient::Instrument() {
+  auto st = MakeState(std::nullopt);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  state_ = std::move(st);
+}
 
 void TracedClient::Instrument(ClientOptions options) {
   auto st = MakeState(std::move(options));

@@ -7,7 +7,8 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib/server.h"
-#include "otelweb/httplib/client.h"
+#include "otelweb/instrumentation.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb::httplib {
 
@@ -115,16 +116,11 @@ struct UserCallbacks {
 };
 
 struct ServerState {
-  std::atomic<const http::ServerInstrumenter*> active{nullptr};
-  // Read with one acquire load per hook call; never null.
-  std::atomic<const UserCallbacks*> callbacks;
-  std::mutex mu;
-  // Every instrumenter and callback snapshot ever installed stays alive with
-  // the state: a worker may still be running one after it was replaced (they
-  // are replaced rarely, so keeping them costs little and needs no reader
-  // lock or reference count on the request path).
-  std::vector<std::unique_ptr<http::ServerInstrumenter>> all;
-  std::vector<std::unique_ptr<const UserCallbacks>> all_callbacks;
+  // Read with one acquire load per hook call; every snapshot ever published
+  // stays alive with the state (a worker may still be running one after it
+  // was replaced). Null instrumenter: uninstrumented.
+  instrumentation::Published<http::ServerInstrumenter> active;
+  instrumentation::Published<UserCallbacks> callbacks;  // never null
   std::atomic<bool> logger_warned{false};
   std::atomic<bool> pre_routing_warned{false};
   // Plain servers: the server whose hooks own this state (the registry key).
@@ -132,59 +128,30 @@ struct ServerState {
   // (or when the user replaces both hooks), and its entry goes with it.
   const ::httplib::Server* server = nullptr;
 
-  ServerState() {
-    all_callbacks.push_back(std::make_unique<const UserCallbacks>());
-    callbacks.store(all_callbacks.back().get(), std::memory_order_release);
-  }
+  ServerState() { callbacks.Publish(std::make_unique<UserCallbacks>()); }
   ~ServerState() {
     if (server != nullptr) ForgetServer(server);
   }
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
 
-  // Publishes a copy of the current callbacks with `change` applied.
-  template <typename F>
-  void UpdateCallbacks(F change) {
-    std::lock_guard<std::mutex> lock(mu);
-    auto next = std::make_unique<UserCallbacks>(*callbacks.load(std::memory_order_relaxed));
-    change(*next);
-    const UserCallbacks* p = next.get();
-    all_callbacks.push_back(std::move(next));
-    callbacks.store(p, std::memory_order_release);
-  }
   void SetPreRouting(::httplib::Server::HandlerWithResponse h) {
-    UpdateCallbacks([&](UserCallbacks& c) { c.pre_routing = std::move(h); });
+    callbacks.Update([&](UserCallbacks& c) { c.pre_routing = std::move(h); });
   }
   void SetLogger(::httplib::Logger l) {
-    UpdateCallbacks([&](UserCallbacks& c) { c.logger = std::move(l); });
+    callbacks.Update([&](UserCallbacks& c) { c.logger = std::move(l); });
   }
 
   void Install(ServerOptions options) {
-    http::ServerOptions o;
-    static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
-    if (options.request_hook) {
-      o.request_hook = [h = std::move(options.request_hook)](SpanRef s,
-                                                             const http::ServerRequestView& v) {
-        if (v.native != nullptr) h(s, *static_cast<const ::httplib::Request*>(v.native));
-      };
-    }
-    if (options.response_hook) {
-      o.response_hook = [h = std::move(options.response_hook)](
-                            SpanRef s, const http::ServerRequestView& v,
-                            const http::ServerResponseView& r) {
-        if (v.native != nullptr && r.native != nullptr) {
-          h(s, *static_cast<const ::httplib::Request*>(v.native),
-            *static_cast<const ::httplib::Response*>(r.native));
-        }
-      };
-    }
-    auto inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "HTTPLIB");
-    std::lock_guard<std::mutex> lock(mu);
-    if (active.load(std::memory_order_relaxed) != nullptr) {
+    auto inst = std::make_unique<http::ServerInstrumenter>(
+        http::WithNativeHooks<::httplib::Request, ::httplib::Response>(
+            std::move(static_cast<http::ServerSettings&>(options)), std::move(options.request_hook),
+            std::move(options.response_hook)),
+        "HTTPLIB", kServerScopeName);
+    if (active.Get() != nullptr) {
       Log(LogLevel::kDebug, "otelweb: cpp-httplib server instrumented again; the new options win");
     }
-    active.store(inst.get(), std::memory_order_release);
-    all.push_back(std::move(inst));
+    active.Publish(std::move(inst));
   }
 
   ::httplib::Server::HandlerResponse PreRouting(const ::httplib::Request& req,
@@ -200,12 +167,12 @@ struct ServerState {
     if (a.span.active()) a.span.End({});  // a request that never reached the logger
     a.state = ReqState::kSkipped;
     a.owner = this;
-    if (const http::ServerInstrumenter* inst = active.load(std::memory_order_acquire)) {
+    if (const http::ServerInstrumenter* inst = active.Get()) {
       HeadersReader headers(req.headers);
       http::ServerRequestView view = MakeView(req, headers);
       if (a.span.Start(*inst, view, arrival)) a.state = ReqState::kTraced;
     }
-    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    const UserCallbacks* cb = callbacks.Get();
     if (cb->pre_routing) return cb->pre_routing(req, res);
     return ::httplib::Server::HandlerResponse::Unhandled;
   }
@@ -226,7 +193,7 @@ struct ServerState {
       UseMatchedRoute(req, a.span);
       if (res.content_provider_ && !res.content_provider_success_) {
         // The client went away (or the provider failed) while streaming.
-        a.span.span().SetAttribute("error.type", "response_aborted");
+        a.span.span().SetAttribute(semconv::kErrorType, "response_aborted");
         a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
       }
       HeadersReader req_headers(req.headers);
@@ -248,7 +215,7 @@ struct ServerState {
     } else if (!mine || a.state == ReqState::kNone) {
       // Rejected before routing (bad request line, unknown method, URI too
       // long): pre-routing never ran for it.
-      if (const http::ServerInstrumenter* inst = active.load(std::memory_order_acquire)) {
+      if (const http::ServerInstrumenter* inst = active.Get()) {
         HeadersReader req_headers(req.headers);
         http::ServerRequestView view = MakeView(req, req_headers);
         http::RecordRejectedRequest(*inst, view, res.status);
@@ -277,7 +244,7 @@ struct ServerState {
   }
 
   void CallUserLogger(const ::httplib::Request& req, const ::httplib::Response& res) {
-    const UserCallbacks* cb = callbacks.load(std::memory_order_acquire);
+    const UserCallbacks* cb = callbacks.Get();
     if (cb->logger) cb->logger(req, res);
   }
 };
@@ -395,10 +362,10 @@ TracedServer::~TracedServer() = default;
 
 void TracedServer::Instrument(ServerOptions options) { state_->Install(std::move(options)); }
 
-void TracedServer::Uninstrument() { state_->active.store(nullptr, std::memory_order_release); }
+void TracedServer::Uninstrument() { state_->active.Withdraw(); }
 
 bool TracedServer::IsInstrumented() const {
-  return state_->active.load(std::memory_order_acquire) != nullptr;
+  return state_->active.Get() != nullptr;
 }
 
 TracedServer& TracedServer::set_pre_routing_handler(HandlerWithResponse handler) {
@@ -433,13 +400,13 @@ void Uninstrument(::httplib::Server& server) {
     traced->Uninstrument();
     return;
   }
-  if (auto st = FindState(server)) st->active.store(nullptr, std::memory_order_release);
+  if (auto st = FindState(server)) st->active.Withdraw();
 }
 
 bool IsInstrumented(::httplib::Server& server) {
   if (auto* traced = dynamic_cast<TracedServer*>(&server)) return traced->IsInstrumented();
   auto st = FindState(server);
-  return st && st->active.load(std::memory_order_acquire) != nullptr;
+  return st && st->active.Get() != nullptr;
 }
 
 void SetPreRoutingHandler(::httplib::Server& server,

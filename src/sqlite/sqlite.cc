@@ -19,6 +19,8 @@
 
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/instrumentation.h"
+#include "otelweb/semconv.h"
 #include "sqlite/sql_text.h"
 
 // Present (non-null) when the program is linked with
@@ -32,7 +34,6 @@ namespace otelweb::sqlite {
 namespace {
 
 using TraceFn = int (*)(unsigned, void*, void*, void*);
-constexpr std::string_view kScopeName = "otelweb.sqlite";
 
 int RealTraceV2(sqlite3* db, unsigned mask, TraceFn cb, void* ctx) {
   if (&__real_sqlite3_trace_v2 != nullptr) return __real_sqlite3_trace_v2(db, mask, cb, ctx);
@@ -40,36 +41,21 @@ int RealTraceV2(sqlite3* db, unsigned mask, TraceFn cb, void* ctx) {
 }
 
 struct Config {
-  explicit Config(Options o) : options(std::move(o)) {}
+  explicit Config(Options o)
+      : options(std::move(o)), tracer(kScopeName, kVersion, options.tracer_provider) {}
   Options options;
-
-  Tracer GetTracer() const noexcept {
-    if (fixed.load(std::memory_order_acquire)) return tracer;
-    try {
-      std::lock_guard<std::mutex> lock(mu);
-      if (fixed.load(std::memory_order_relaxed)) return tracer;
-      std::shared_ptr<TracerProvider> p =
-          options.tracer_provider ? options.tracer_provider : GetTracerProvider();
-      Tracer t = p->GetTracer(kScopeName, kVersion);
-      if (options.tracer_provider || p != TracerProvider::NoOp()) {
-        tracer = t;
-        fixed.store(true, std::memory_order_release);
-      }
-      return t;
-    } catch (...) {
-      return Tracer();
-    }
-  }
-
-  mutable std::mutex mu;
-  mutable std::atomic<bool> fixed{false};
-  mutable Tracer tracer;
+  // The explicit provider's tracer, else the global one's, followed across
+  // re-installs of the global provider.
+  instrumentation::InstrumentationTracer tracer;
 };
 
-// Configs are never freed: a trace callback on another thread may still be
-// reading the previous one (a few hundred bytes per Install call).
-std::atomic<Config*> g_config{nullptr};
-std::atomic<Config*> g_log_config{nullptr};  // kept across Uninstall, for log_callback
+// Configs are kept (never freed): a trace callback on another thread may still
+// be reading the previous one (a few hundred bytes per Install call).
+instrumentation::Published<Config>& Configs() {
+  static auto* c = new instrumentation::Published<Config>;  // hooks may run during exit
+  return *c;
+}
+std::atomic<const Config*> g_log_config{nullptr};  // kept across Uninstall, for log_callback
 std::mutex g_install_mu;
 std::atomic<bool> g_log_ours{false};
 bool g_log_attempted = false;  // under g_install_mu
@@ -224,8 +210,8 @@ void MarkError(SpanRef span, int code, std::string_view description) noexcept {
   try {
     if (description.empty()) description = sqlite3_errstr(code);
     std::string name = internal::SqliteCodeName(code);
-    span.SetAttribute("error.type", name);
-    span.SetAttribute("db.response.status_code", std::to_string(code));
+    span.SetAttribute(semconv::kErrorType, name);
+    span.SetAttribute(semconv::kDbResponseStatusCode, std::to_string(code));
     span.SetStatus(StatusCode::kError, description);
   } catch (...) {
   }
@@ -244,28 +230,24 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
     }
   }
   if (Context::Current().instrumentation_suppressed()) return;
-  Tracer tracer = cfg->GetTracer();
-  if (!tracer.Enabled()) return;
+  const instrumentation::ResolvedTracer& resolved = cfg->tracer.Resolve();
+  if (!resolved.live) return;  // no provider: skip the statement text work
 
   const StatementText& text = cs->TextFor(stmt, sql, cfg->options.query_text);
-  KeyValue attrs[5];
-  size_t n = 0;
-  attrs[n++] = {"db.system.name", "sqlite"};
-  if (!cs->db_namespace.empty()) attrs[n++] = {"db.namespace", cs->db_namespace};
-  if (!text.operation.empty()) attrs[n++] = {"db.operation.name", text.operation};
-  if (!text.summary.empty()) attrs[n++] = {"db.query.summary", text.summary};
-  if (text.mode != Options::QueryText::kOff) attrs[n++] = {"db.query.text", text.query};
+  instrumentation::AttrList<5> attrs;
+  attrs.Add(semconv::kDbSystemName, semconv::kDbSystemNameSqlite);
+  attrs.AddIfNotEmpty(semconv::kDbNamespace, cs->db_namespace);
+  attrs.AddIfNotEmpty(semconv::kDbOperationName, text.operation);
+  attrs.AddIfNotEmpty(semconv::kDbQuerySummary, text.summary);
+  if (text.mode != Options::QueryText::kOff) attrs.Add(semconv::kDbQueryText, text.query);
   SpanOptions so;
   so.kind = SpanKind::kClient;
-  so.attributes = Attributes(attrs, n);
-  Span span = tracer.StartSpan(text.name, so);
+  so.attributes = attrs.attributes();
+  Span span = cfg->tracer.StartSpan(resolved, text.name, so);
+  if (!span.GetContext().IsValid()) return;  // provider shut down (reported by the kit)
   if (cfg->options.statement_hook) {
-    try {
-      cfg->options.statement_hook(span.Ref(), stmt);
-    } catch (...) {
-      LogOnce(g_warned_hook, LogLevel::kWarning,
-              "otelweb::sqlite statement_hook threw an exception (ignored; reported once)");
-    }
+    instrumentation::RunGuarded(g_warned_hook, "otelweb::sqlite statement_hook",
+                                [&] { cfg->options.statement_hook(span.Ref(), stmt); });
   }
   cs->open.push_back({stmt, std::move(span), g_error_seq.load(std::memory_order_relaxed), 0});
 }
@@ -281,7 +263,7 @@ void OnStatementEnd(ConnState* cs, sqlite3_stmt* stmt) {
       e.consumed = true;
       MarkError(o.span, e.code, ErrorDescription(e.message));
     }
-    if (cs->count_rows) o.span.SetAttribute("db.response.returned_rows", o.rows);
+    if (cs->count_rows) o.span.SetAttribute(semconv::kDbResponseReturnedRows, o.rows);
     o.span.End();
     return;
   }
@@ -293,7 +275,7 @@ int OnTrace(unsigned type, void* ctx, void* p, void* x) noexcept {
     try {
       switch (type) {
         case SQLITE_TRACE_STMT:
-          if (const Config* cfg = g_config.load(std::memory_order_acquire)) {
+          if (const Config* cfg = Configs().Get()) {
             OnStatementStart(cs, cfg, static_cast<sqlite3_stmt*>(p), static_cast<const char*>(x));
           }
           break;
@@ -373,14 +355,13 @@ void EmitConnectSpan(const Config* cfg, sqlite3* db) noexcept {
   try {
     if (Context::Current().instrumentation_suppressed()) return;
     std::string ns = Basename(sqlite3_db_filename(db, "main"));
-    KeyValue attrs[2];
-    size_t n = 0;
-    attrs[n++] = {"db.system.name", "sqlite"};
-    if (!ns.empty()) attrs[n++] = {"db.namespace", ns};
+    instrumentation::AttrList<2> attrs;
+    attrs.Add(semconv::kDbSystemName, semconv::kDbSystemNameSqlite);
+    attrs.AddIfNotEmpty(semconv::kDbNamespace, ns);
     SpanOptions so;
     so.kind = SpanKind::kClient;
-    so.attributes = Attributes(attrs, n);
-    Span span = cfg->GetTracer().StartSpan(ns.empty() ? "connect" : "connect " + ns, so);
+    so.attributes = attrs.attributes();
+    Span span = cfg->tracer.StartSpan(ns.empty() ? "connect" : "connect " + ns, so);
     span.End();
   } catch (...) {
   }
@@ -392,8 +373,8 @@ void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noe
     size_t in = msg.find(" in \"");
     if (in == std::string_view::npos || msg.size() < in + 6 || msg.back() != '"') return;
     if (Context::Current().instrumentation_suppressed()) return;
-    Tracer tracer = cfg->GetTracer();
-    if (!tracer.Enabled()) return;
+    const instrumentation::ResolvedTracer& resolved = cfg->tracer.Resolve();
+    if (!resolved.live) return;
     std::string_view sql = msg.substr(in + 5, msg.size() - in - 6);
     internal::SqlInfo info = internal::AnalyzeSql(sql);
     std::string query;
@@ -403,16 +384,15 @@ void EmitPrepareErrorSpan(const Config* cfg, int code, std::string_view msg) noe
     } else if (want_text) {
       query.assign(sql);
     }
-    KeyValue attrs[4];
-    size_t n = 0;
-    attrs[n++] = {"db.system.name", "sqlite"};
-    if (!info.operation.empty()) attrs[n++] = {"db.operation.name", info.operation};
-    if (!info.summary.empty()) attrs[n++] = {"db.query.summary", info.summary};
-    if (want_text) attrs[n++] = {"db.query.text", query};
+    instrumentation::AttrList<4> attrs;
+    attrs.Add(semconv::kDbSystemName, semconv::kDbSystemNameSqlite);
+    attrs.AddIfNotEmpty(semconv::kDbOperationName, info.operation);
+    attrs.AddIfNotEmpty(semconv::kDbQuerySummary, info.summary);
+    if (want_text) attrs.Add(semconv::kDbQueryText, query);
     SpanOptions so;
     so.kind = SpanKind::kClient;
-    so.attributes = Attributes(attrs, n);
-    Span span = tracer.StartSpan(SpanName(info, {}), so);
+    so.attributes = attrs.attributes();
+    Span span = cfg->tracer.StartSpan(resolved, SpanName(info, {}), so);
     MarkError(span, code,
               PrepareErrorDescription(msg.substr(0, in), cfg->options.query_text == Options::QueryText::kRaw));
     span.End();
@@ -424,12 +404,8 @@ void OnLog(void*, int code, const char* message) noexcept {
   if (message == nullptr) message = "";
   if (const Config* lc = g_log_config.load(std::memory_order_acquire);
       lc && lc->options.log_callback) {
-    try {
-      lc->options.log_callback(code, message);
-    } catch (...) {
-      LogOnce(g_warned_log_cb, LogLevel::kWarning,
-              "otelweb::sqlite log_callback threw an exception (ignored; reported once)");
-    }
+    instrumentation::RunGuarded(g_warned_log_cb, "otelweb::sqlite log_callback",
+                                [&] { lc->options.log_callback(code, message); });
   }
   const int primary = code & 0xff;
   if (primary == SQLITE_OK || primary == SQLITE_NOTICE || primary == SQLITE_WARNING ||
@@ -446,13 +422,13 @@ void OnLog(void*, int code, const char* message) noexcept {
   const bool runtime = msg.starts_with("abort at ") || msg.starts_with("statement aborts at ");
   e.consumed = !runtime && msg.find(" in \"") != std::string_view::npos && msg.ends_with('"');
   if (e.consumed) {  // a prepare error: it belongs to no running statement
-    const Config* cfg = g_config.load(std::memory_order_acquire);
+    const Config* cfg = Configs().Get();
     if (cfg != nullptr && cfg->options.trace_prepare_errors) EmitPrepareErrorSpan(cfg, code, msg);
   }
 }
 
 extern "C" int OtelwebSqliteAutoExtension(sqlite3* db, const char**, const sqlite3_api_routines*) {
-  const Config* cfg = g_config.load(std::memory_order_acquire);
+  const Config* cfg = Configs().Get();
   if (cfg == nullptr) return SQLITE_OK;
   Attach(db, cfg);
   if (cfg->options.trace_connection_open) EmitConnectSpan(cfg, db);
@@ -480,27 +456,24 @@ bool Install(Options options) {
               "Install before the first sqlite3_open");
     }
   }
-  auto* cfg = new Config(std::move(options));
-  static auto* all_configs = new std::vector<std::unique_ptr<Config>>;  // kept: see g_config
-  all_configs->emplace_back(cfg);
+  const Config* cfg = Configs().Publish(std::make_unique<Config>(std::move(options)));
   g_log_config.store(cfg, std::memory_order_release);
-  g_config.store(cfg, std::memory_order_release);
   return sqlite3_auto_extension(AutoExtensionEntry()) == SQLITE_OK;
 }
 
 void Uninstall() {
   std::lock_guard<std::mutex> lock(g_install_mu);
   sqlite3_cancel_auto_extension(AutoExtensionEntry());
-  g_config.store(nullptr, std::memory_order_release);
+  Configs().Withdraw();
 }
 
-bool IsInstalled() { return g_config.load(std::memory_order_acquire) != nullptr; }
+bool IsInstalled() { return Configs().Get() != nullptr; }
 
 bool ErrorDetailsAvailable() { return g_log_ours.load(); }
 
 bool Instrument(sqlite3* db) {
   if (db == nullptr) return false;
-  return Attach(db, g_config.load(std::memory_order_acquire));
+  return Attach(db, Configs().Get());
 }
 
 void Uninstrument(sqlite3* db) {

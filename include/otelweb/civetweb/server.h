@@ -39,6 +39,9 @@
 
 namespace otelweb::civetweb {
 
+// Instrumentation scope name of the server spans.
+inline constexpr std::string_view kScopeName = "otelweb.civetweb.server";
+
 struct ServerOptions : http::ServerSettings {
   std::function<void(SpanRef, const mg_connection*)> request_hook;
   std::function<void(SpanRef, const mg_connection*, int status_code)> response_hook;

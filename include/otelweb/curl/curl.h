@@ -68,6 +68,9 @@
 
 namespace otelweb::curl {
 
+// Instrumentation scope name of the CLIENT spans.
+inline constexpr std::string_view kScopeName = "otelweb.curl";
+
 struct Options : http::ClientSettings {
   // After the span started (even when not recording) and before the transfer
   // starts; it may set options on the handle. Throwing is caught and reported

@@ -20,7 +20,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +28,9 @@
 #include "otelweb/common.h"
 #include "otelweb/http/attributes.h"
 #include "otelweb/http/headers.h"
+#include "otelweb/http/settings.h"
 #include "otelweb/http/url.h"
+#include "otelweb/instrumentation.h"
 #include "otelweb/propagation.h"
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/tracer_provider.h"
@@ -70,24 +71,10 @@ struct ClientResponseView {
   const void* native = nullptr;
 };
 
-// Settings shared by every client instrumentation (library options derive
-// from this and add hooks typed for their own objects).
-struct ClientSettings {
-  // Null: the global provider (resolved at the first request made after a
-  // real provider has been installed).
-  std::shared_ptr<TracerProvider> tracer_provider;
-  // Comma-separated regexes searched in the full URL; nullopt:
-  // OTEL_CPP_<LIBRARY>_EXCLUDED_URLS, else OTEL_CPP_EXCLUDED_URLS. An excluded
-  // request makes no span, runs no hook and gets no headers injected.
-  std::optional<std::string> excluded_urls;
-  // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_*
-  // and ..._SANITIZE_FIELDS variables.
-  std::optional<std::vector<std::string>> capture_request_headers;
-  std::optional<std::vector<std::string>> capture_response_headers;
-  std::optional<std::vector<std::string>> sanitize_fields;
-  // More query parameters whose values are redacted in url.full (exact names).
-  std::vector<std::string> secret_query_params;
-};
+// Settings of every client instrumentation (otelweb/http/settings.h; the
+// capture variables are the ..._CLIENT_REQUEST / _CLIENT_RESPONSE ones).
+// Library options derive from this and add hooks typed for their own objects.
+struct ClientSettings : Settings {};
 
 // The compiled form of ClientSettings (regexes compiled, environment read).
 // Build it once and share it between requests and threads.
@@ -101,11 +88,15 @@ class ClientInstrumenter {
   ClientInstrumenter& operator=(const ClientInstrumenter&) = delete;
 
   bool IsExcluded(std::string_view url) const noexcept { return excluder_.Matches(url); }
-  Tracer tracer() const noexcept;
-  // The global propagator as it was when the instrumenter was first used with
-  // a real provider; null until then (ClientSpan::Inject then reads the
-  // global one per call).
-  const TextMapPropagator* propagator() const noexcept;
+  // The tracer and propagator: settings.tracer_provider's tracer, else the
+  // global provider's, and the global propagator, resolved again whenever the
+  // globals are replaced (InstallTracing called again): see
+  // instrumentation::InstrumentationTracer.
+  Tracer tracer() const noexcept { return tracer_.tracer(); }
+  const TextMapPropagator* propagator() const noexcept { return tracer_.propagator(); }
+  const instrumentation::InstrumentationTracer& instrumentation_tracer() const noexcept {
+    return tracer_;
+  }
   const ClientSettings& settings() const noexcept { return settings_; }
   const UrlRedactor& redactor() const noexcept { return redactor_; }
   const UrlExcluder& excluder() const noexcept { return excluder_; }
@@ -115,27 +106,16 @@ class ClientInstrumenter {
   // Runs a user hook, catching and reporting (once) what it throws.
   template <typename F>
   void RunHook(F&& f) const noexcept {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      ReportHookFailure(e.what());
-    } catch (...) {
-      ReportHookFailure("a non-std exception");
-    }
+    instrumentation::RunGuarded(hook_warned_, "an HTTP client hook", std::forward<F>(f));
   }
 
  private:
-  void ReportHookFailure(const char* what) const noexcept;
   ClientSettings settings_;
-  std::string scope_name_;
   UrlRedactor redactor_;
   UrlExcluder excluder_;
   HeaderCapture request_capture_;
   HeaderCapture response_capture_;
-  mutable std::mutex tracer_mu_;
-  mutable Tracer tracer_;
-  mutable std::shared_ptr<TextMapPropagator> propagator_;
-  mutable std::atomic<bool> tracer_fixed_{false};
+  instrumentation::InstrumentationTracer tracer_;
   mutable std::atomic<bool> hook_warned_{false};
 };
 
@@ -174,11 +154,11 @@ class ClientSpan {
 
  private:
   const ClientInstrumenter* inst_ = nullptr;
+  const instrumentation::ResolvedTracer* resolved_ = nullptr;  // the instrumenter's
   Span span_;
   Context context_;
   Timestamp start_{};
-  alignas(Scope) unsigned char scope_buf_[sizeof(Scope)];
-  bool scope_live_ = false;
+  std::optional<Scope> scope_;
   bool active_ = false;
 };
 

@@ -28,23 +28,27 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "otelweb/common.h"
 #include "otelweb/http/attributes.h"
 #include "otelweb/http/headers.h"
+#include "otelweb/http/settings.h"
 #include "otelweb/http/url.h"
+#include "otelweb/instrumentation.h"
 #include "otelweb/propagation.h"
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::http {
 
-// Instrumentation scope name of the server spans.
+// Instrumentation scope name of server spans when the adapter gives none
+// (framework adapters give their own: otelweb::httplib::kServerScopeName ...).
 inline constexpr std::string_view kServerScopeName = "otelweb.http.server";
 
 
@@ -84,26 +88,12 @@ using ServerRequestHook = std::function<void(SpanRef, const ServerRequestView&)>
 using ServerResponseHook =
     std::function<void(SpanRef, const ServerRequestView&, const ServerResponseView&)>;
 
-// Settings shared by every server instrumentation (framework options derive
-// from this and add hooks typed for their request objects).
-struct ServerSettings {
-  // Null: the global provider, as it is when the request arrives (a global
-  // installed later, or replaced, is picked up).
-  std::shared_ptr<TracerProvider> tracer_provider;
-  // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
-  // OTEL_CPP_EXCLUDED_URLS. An excluded request makes no span and runs no hook.
-  std::optional<std::string> excluded_urls;
+// Settings of every server instrumentation: the shared ones
+// (otelweb/http/settings.h) plus the server-only ones.
+struct ServerSettings : Settings {
   // Match excluded_urls against the path only (default: the full URL
   // "scheme://host/path?query", as Flask does).
   bool exclude_by_path = false;
-  // Header capture; nullopt: the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*
-  // variables.
-  std::optional<std::vector<std::string>> capture_request_headers;
-  std::optional<std::vector<std::string>> capture_response_headers;
-  std::optional<std::vector<std::string>> sanitize_fields;
-  // More query parameters whose values are redacted (exact, case-sensitive
-  // names, compared after form-decoding; see UrlRedactor).
-  std::vector<std::string> secret_query_params;
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.
   bool trace_rejected_requests = true;
@@ -122,8 +112,10 @@ struct ServerOptions : ServerSettings {
 class ServerInstrumenter {
  public:
   // `framework` names the OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS variable
-  // ("HTTPLIB", "CIVETWEB"); empty: only OTEL_CPP_EXCLUDED_URLS.
-  explicit ServerInstrumenter(ServerOptions options = {}, std::string_view framework = {});
+  // ("HTTPLIB", "CIVETWEB"); empty: only OTEL_CPP_EXCLUDED_URLS. `scope_name`
+  // is the instrumentation scope of the spans ("otelweb.httplib.server").
+  explicit ServerInstrumenter(ServerOptions options = {}, std::string_view framework = {},
+                              std::string_view scope_name = kServerScopeName);
   ServerInstrumenter(const ServerInstrumenter&) = delete;
   ServerInstrumenter& operator=(const ServerInstrumenter&) = delete;
 
@@ -134,8 +126,14 @@ class ServerInstrumenter {
   // again after the global provider or propagator was replaced (for example a
   // TracingHandle destroyed and InstallTracing called again): one atomic
   // generation compare per request.
-  Tracer tracer() const noexcept;
-  const TextMapPropagator* propagator() const noexcept;
+  Tracer tracer() const noexcept { return tracer_.tracer(); }
+  const TextMapPropagator* propagator() const noexcept {
+    const instrumentation::ResolvedTracer& r = tracer_.Resolve();
+    return r.live ? r.propagator.get() : nullptr;
+  }
+  const instrumentation::InstrumentationTracer& instrumentation_tracer() const noexcept {
+    return tracer_;
+  }
   const ServerOptions& options() const noexcept { return options_; }
   const UrlRedactor& redactor() const noexcept { return redactor_; }
   const UrlExcluder& excluder() const noexcept { return excluder_; }
@@ -153,20 +151,7 @@ class ServerInstrumenter {
   UrlExcluder excluder_;
   HeaderCapture request_capture_;
   HeaderCapture response_capture_;
-  friend class ServerSpan;
-  // What tracer() / propagator() return, as resolved at one GlobalsGeneration().
-  struct Resolved {
-    uint64_t generation = 0;
-    Tracer tracer;
-    std::shared_ptr<TextMapPropagator> propagator;  // null: do not extract
-  };
-  const Resolved& Resolve() const noexcept;
-  mutable std::mutex resolve_mu_;
-  mutable std::atomic<const Resolved*> resolved_{nullptr};
-  // Every snapshot stays alive with the instrumenter: a request on another
-  // thread may still be using an older one (they change only when the globals
-  // are replaced).
-  mutable std::vector<std::unique_ptr<const Resolved>> all_resolved_;
+  instrumentation::InstrumentationTracer tracer_;
   mutable std::atomic<bool> hook_warned_{false};
 };
 
@@ -215,8 +200,7 @@ class ServerSpan {
   const ServerInstrumenter* inst_ = nullptr;
   Span span_;
   Context context_;
-  alignas(Scope) unsigned char scope_buf_[sizeof(Scope)];
-  bool scope_live_ = false;
+  std::optional<Scope> scope_;
   bool active_ = false;
   bool has_route_ = false;
   bool exception_ = false;
@@ -229,5 +213,44 @@ class ServerSpan {
 // routing (zero duration, named by the method). Returns false when excluded.
 bool RecordRejectedRequest(const ServerInstrumenter& inst, const ServerRequestView& req,
                            int status_code) noexcept;
+
+// Hooks typed for a framework's own objects, as neutral ServerOptions hooks.
+// The adapter sets ServerRequestView::native to a `const Req*` and
+// ServerResponseView::native to a `const Res*`; this is the one place that
+// turns them back into typed references, so adapters write no casts.
+//   request_hook(SpanRef, const Req&)  or  (SpanRef, const Req*)
+//   response_hook(SpanRef, const Req&, const Res&)  or  (SpanRef, const Req*, int status_code)
+// A hook is not called when the native object it needs is missing (null).
+template <typename Req, typename Res, typename RequestHook, typename ResponseHook>
+ServerOptions WithNativeHooks(ServerSettings settings, RequestHook request_hook,
+                              ResponseHook response_hook) {
+  ServerOptions o;
+  static_cast<ServerSettings&>(o) = std::move(settings);
+  if (request_hook) {
+    o.request_hook = [h = std::move(request_hook)](SpanRef s, const ServerRequestView& v) {
+      const Req* req = static_cast<const Req*>(v.native);
+      if (req == nullptr) return;
+      if constexpr (std::is_invocable_v<const RequestHook&, SpanRef, const Req&>) {
+        h(s, *req);
+      } else {
+        h(s, req);
+      }
+    };
+  }
+  if (response_hook) {
+    o.response_hook = [h = std::move(response_hook)](SpanRef s, const ServerRequestView& v,
+                                                      const ServerResponseView& r) {
+      const Req* req = static_cast<const Req*>(v.native);
+      if (req == nullptr) return;
+      if constexpr (std::is_invocable_v<const ResponseHook&, SpanRef, const Req*, int>) {
+        h(s, req, r.status_code);
+      } else {
+        const Res* res = static_cast<const Res*>(r.native);
+        if (res != nullptr) h(s, *req, *res);
+      }
+    };
+  }
+  return o;
+}
 
 }  // namespace otelweb::http

@@ -17,6 +17,15 @@ namespace otelweb::http {
 // Returns false (outputs untouched) for an empty or malformed value.
 bool ParseHostPort(std::string_view hostport, std::string_view* host, int* port) noexcept;
 
+// The one "[scheme://][user@]host[:port][/...]" splitter every HTTP
+// instrumentation uses: the scheme is `default_scheme` when absent; the port
+// comes from the scheme when absent (80 for http/ws, 443 for https/wss, else
+// 0); user-info and anything from the first '/', '?' or '#' are skipped.
+// Returns false (outputs untouched) when no valid host[:port] is found. The
+// views point into `text` (or `default_scheme`).
+bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
+                         std::string_view* scheme, std::string_view* host, int* port) noexcept;
+
 // Splits an absolute URL into scheme, host and port (port from the scheme when
 // absent: 80 for http/ws, 443 for https/wss, else 0). Returns false for a URL
 // without "scheme://host".

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -42,6 +43,9 @@
 #include "otelweb/trace/span.h"
 
 namespace otelweb::httplib {
+
+// Instrumentation scope name of the client spans.
+inline constexpr std::string_view kClientScopeName = "otelweb.httplib.client";
 
 // What the hooks learn about a request.
 struct ClientRequestInfo {
@@ -125,19 +129,27 @@ const ::httplib::Headers* FindHeaders(const T& first, const R&... rest) noexcept
 // httplib::Client's, with options last.
 class TracedClient : public ::httplib::Client {
  public:
+  // Without options: the default options, compiled once and shared by every
+  // such client.
   explicit TracedClient(const std::string& scheme_host_port, ClientOptions options);
   explicit TracedClient(const std::string& scheme_host_port);
   TracedClient(const std::string& scheme_host_port, const std::string& client_cert_path,
-               const std::string& client_key_path, ClientOptions options = {});
-  TracedClient(const std::string& host, int port, ClientOptions options = {});
+               const std::string& client_key_path);
+  TracedClient(const std::string& scheme_host_port, const std::string& client_cert_path,
+               const std::string& client_key_path, ClientOptions options);
+  TracedClient(const std::string& host, int port);
+  TracedClient(const std::string& host, int port, ClientOptions options);
   TracedClient(const std::string& host, int port, const std::string& client_cert_path,
-               const std::string& client_key_path, ClientOptions options = {});
+               const std::string& client_key_path);
+  TracedClient(const std::string& host, int port, const std::string& client_cert_path,
+               const std::string& client_key_path, ClientOptions options);
   ~TracedClient();
   TracedClient(const TracedClient&) = delete;
   TracedClient& operator=(const TracedClient&) = delete;
 
   // Re-instruments with new options / turns this client's tracing off.
-  void Instrument(ClientOptions options = {});
+  void Instrument();  // the default options
+  void Instrument(ClientOptions options);
   void Uninstrument();
   bool IsInstrumented() const;
 
@@ -201,7 +213,8 @@ class TracedClient : public ::httplib::Client {
 
  private:
   friend class detail::ClientCall;
-  void Init(const std::string& scheme, const std::string& host, int port, ClientOptions options);
+  void Init(const std::string& scheme, const std::string& host, int port,
+            std::optional<ClientOptions> options);
   std::shared_ptr<const detail::ClientState> state_;  // null: uninstrumented
   ::httplib::Headers base_headers_;
   std::string base_url_;

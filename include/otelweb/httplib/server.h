@@ -53,6 +53,9 @@
 
 namespace otelweb::httplib {
 
+// Instrumentation scope name of the server spans.
+inline constexpr std::string_view kServerScopeName = "otelweb.httplib.server";
+
 // Options for cpp-httplib servers: the common settings plus hooks that receive
 // httplib's own request and response objects.
 struct ServerOptions : http::ServerSettings {

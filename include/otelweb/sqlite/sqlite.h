@@ -52,11 +52,15 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::sqlite {
+
+// Instrumentation scope name of the SQLite spans.
+inline constexpr std::string_view kScopeName = "otelweb.sqlite";
 
 struct Options {
   // Default: the global provider (otelweb::InstallTracing).

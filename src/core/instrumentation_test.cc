@@ -1,0 +1,265 @@
+// The instrumentation kit (otelweb/instrumentation.h).
+#include "otelweb/instrumentation.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "otelweb/otelweb.h"
+#include "otelweb/testing/in_memory_exporter.h"
+
+namespace otelweb::instrumentation {
+namespace {
+
+// Collects warnings while alive.
+class Diagnostics {
+ public:
+  Diagnostics() {
+    SetDiagnosticsSink([this](LogLevel level, std::string_view m) {
+      if (level < LogLevel::kWarning) return;
+      std::lock_guard<std::mutex> lock(mu_);
+      messages_.emplace_back(m);
+    });
+  }
+  ~Diagnostics() { SetDiagnosticsSink(nullptr); }
+  std::vector<std::string> messages() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
+  size_t Count(std::string_view needle) {
+    size_t n = 0;
+    for (const std::string& m : messages()) n += m.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+struct Memory {
+  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
+  std::shared_ptr<TracerProvider> provider;
+  Memory() {
+    TracerProviderOptions o;
+    o.sampler = AlwaysOnSampler();
+    o.processors.push_back(
+        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    provider = std::make_shared<TracerProvider>(std::move(o));
+  }
+};
+
+// Restores the global provider and propagator after a test.
+struct GlobalsGuard {
+  std::shared_ptr<TextMapPropagator> propagator = GetTextMapPropagator();
+  ~GlobalsGuard() {
+    SetTracerProvider(nullptr);
+    SetTextMapPropagator(propagator);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Published
+
+TEST(Published, KeepsEveryValueAliveAndPublishesTheLatest) {
+  Published<std::string> p;
+  EXPECT_EQ(p.Get(), nullptr);
+  const std::string* a = p.Publish(std::make_unique<std::string>("a"));
+  EXPECT_EQ(p.Get(), a);
+  const std::string* b = p.Update([](std::string& s) { s += "b"; });
+  EXPECT_EQ(*p.Get(), "ab");
+  EXPECT_EQ(*a, "a");  // an old snapshot stays valid
+  p.Withdraw();
+  EXPECT_EQ(p.Get(), nullptr);
+  EXPECT_EQ(*b, "ab");
+  EXPECT_EQ(p.history_size(), 2u);
+  // Update without a current value starts from a default value.
+  p.Update([](std::string& s) { s = "c"; });
+  EXPECT_EQ(*p.Get(), "c");
+  // PublishUnless keeps what is good enough.
+  const std::string* kept = p.PublishUnless([](const std::string& s) { return s == "c"; },
+                                            [] { return std::make_unique<std::string>("d"); });
+  EXPECT_EQ(*kept, "c");
+  EXPECT_EQ(p.history_size(), 3u);
+}
+
+// ---------------------------------------------------------------------------
+// Hooks and exception names
+
+struct CustomError {};
+
+TEST(ExceptionNames, DemangledTypes) {
+  EXPECT_EQ(TypeName(typeid(std::runtime_error)), "std::runtime_error");
+  try {
+    throw CustomError{};
+  } catch (...) {
+    EXPECT_EQ(CurrentExceptionTypeName(), "otelweb::instrumentation::(anonymous namespace)::CustomError");
+  }
+  try {
+    throw 7;
+  } catch (...) {
+    EXPECT_EQ(CurrentExceptionTypeName(), "int");
+  }
+  EXPECT_EQ(CurrentExceptionTypeName(), "unknown");
+}
+
+TEST(RunGuarded, CatchesAndReportsOnceNamingTheType) {
+  Diagnostics diag;
+  std::atomic<bool> warned{false};
+  int ran = 0;
+  EXPECT_TRUE(RunGuarded(warned, "a test hook", [&] { ++ran; }));
+  EXPECT_FALSE(RunGuarded(warned, "a test hook", [&] {
+    ++ran;
+    throw std::invalid_argument("bad value");
+  }));
+  EXPECT_FALSE(RunGuarded(warned, "a test hook", [] { throw 42; }));
+  EXPECT_EQ(ran, 2);
+  std::vector<std::string> m = diag.messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_NE(m[0].find("a test hook threw std::invalid_argument: bad value"), std::string::npos)
+      << m[0];
+  EXPECT_NE(m[0].find("reported once"), std::string::npos);
+
+  std::atomic<bool> other{false};
+  EXPECT_FALSE(RunGuarded(other, "another hook", [] { throw CustomError{}; }));
+  EXPECT_EQ(diag.Count("another hook threw otelweb::instrumentation::"), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// AttrList
+
+TEST(AttrList, HoldsUpToNAndCountsTheRest) {
+  AttrList<3> l;
+  l.Add("a", 1);
+  l.AddIfNotEmpty("skip", "");
+  l.AddIfPositive("skip", 0);
+  l.AddIfNotEmpty("b", "x");
+  l.AddIfPositive("c", 5);
+  EXPECT_EQ(l.size(), 3u);
+  EXPECT_EQ(l.attributes().size(), 3u);
+  EXPECT_EQ(l[1].key, "b");
+  ASSERT_NE(l.Find("c"), nullptr);
+  EXPECT_EQ(l.Find("c")->as_int(), 5);
+  EXPECT_EQ(l.Find("skip"), nullptr);
+#ifdef NDEBUG
+  l.Add("d", 1);  // full: dropped and counted, nothing overwritten
+  EXPECT_EQ(l.size(), 3u);
+  EXPECT_EQ(l.dropped(), 1u);
+  EXPECT_EQ(l[2].key, "c");
+#else
+  EXPECT_DEATH(l.Add("d", 1), "raise N");
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// InstrumentationTracer
+
+TEST(InstrumentationTracer, ExplicitProviderIsUsedAndLive) {
+  Memory m;
+  InstrumentationTracer t("kit.test", "1.2", m.provider);
+  const ResolvedTracer& r = t.Resolve();
+  EXPECT_TRUE(r.live);
+  EXPECT_EQ(r.tracer.scope().name, "kit.test");
+  EXPECT_EQ(r.tracer.scope().version, "1.2");
+  t.StartSpan("s").End();
+  EXPECT_EQ(m.store->size(), 1u);
+}
+
+TEST(InstrumentationTracer, FollowsTheGlobalProviderAcrossReinstalls) {
+  GlobalsGuard guard;
+  SetTracerProvider(nullptr);
+  InstrumentationTracer t("kit.test");
+  EXPECT_FALSE(t.Resolve().live);
+  EXPECT_FALSE(t.StartSpan("none").GetContext().IsValid());
+
+  Memory first;
+  SetTracerProvider(first.provider);
+  const ResolvedTracer* r1 = &t.Resolve();
+  EXPECT_TRUE(r1->live);
+  EXPECT_EQ(&t.Resolve(), r1);  // nothing changed: the same snapshot
+  t.StartSpan("one").End();
+  EXPECT_EQ(first.store->size(), 1u);
+
+  Memory second;
+  SetTracerProvider(second.provider);
+  t.StartSpan("two").End();
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(second.store->spans()[0]->name(), "two");
+  EXPECT_EQ(r1->generation != t.Resolve().generation, true);
+
+  // The propagator is part of the globals too.
+  auto only_baggage = std::make_shared<W3CBaggagePropagator>();
+  SetTextMapPropagator(only_baggage);
+  EXPECT_EQ(t.propagator(), only_baggage.get());
+}
+
+TEST(InstrumentationTracer, ReportsSpansStartedThroughAShutDownProviderOnce) {
+  ResetShutDownDiagnosticForTesting();
+  Diagnostics diag;
+  Memory m;
+  InstrumentationTracer t("kit.shutdown", kVersion, m.provider);
+  t.StartSpan("before").End();
+  EXPECT_EQ(diag.Count("shut down"), 0u);
+  m.provider->Shutdown();
+  EXPECT_FALSE(t.StartSpan("after").GetContext().IsValid());
+  EXPECT_FALSE(t.StartSpan("again").GetContext().IsValid());
+  EXPECT_EQ(diag.Count("'kit.shutdown' starts spans through a tracer provider that has been shut "
+                       "down"),
+            1u);
+  EXPECT_EQ(diag.Count("keep the TracingHandle it returned alive"), 1u);
+  EXPECT_EQ(m.store->size(), 1u);
+}
+
+TEST(InstrumentationTracer, ReportsADroppedTracingHandleOnce) {
+  GlobalsGuard guard;
+  ResetShutDownDiagnosticForTesting();
+  Diagnostics diag;
+  InstrumentationTracer t("kit.dropped");
+  auto store = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions o;
+    o.exporter = std::make_unique<InMemorySpanExporter>(store);
+    o.simple_processor = true;
+    auto handle = InstallTracing(std::move(o));
+    t.StartSpan("kept").End();
+  }  // the handle goes: provider shut down, global reset
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_EQ(diag.Count("TracingHandle returned by InstallTracing was destroyed"), 0u);
+  t.StartSpan("lost").End();
+  t.StartSpan("lost too").End();
+  EXPECT_EQ(diag.Count("'kit.dropped' is tracing requests, but the tracer provider installed as "
+                       "the global one has been shut down"),
+            1u);
+  EXPECT_EQ(diag.Count("Keep the handle alive for the life of the program"), 1u);
+
+  // Installing again: spans flow, and nothing more is reported.
+  auto again = std::make_shared<InMemorySpanStore>();
+  TracingOptions o;
+  o.exporter = std::make_unique<InMemorySpanExporter>(again);
+  o.simple_processor = true;
+  auto handle = InstallTracing(std::move(o));
+  t.StartSpan("back").End();
+  EXPECT_EQ(again->size(), 1u);
+  EXPECT_EQ(diag.messages().size(), 1u);
+}
+
+TEST(InstrumentationTracer, NoReportWhenTracingIsTurnedOffDeliberately) {
+  GlobalsGuard guard;
+  ResetShutDownDiagnosticForTesting();
+  Diagnostics diag;
+  Memory m;
+  SetTracerProvider(m.provider);
+  InstrumentationTracer t("kit.off");
+  t.StartSpan("on").End();
+  SetTracerProvider(nullptr);  // the provider itself is still running
+  t.StartSpan("off").End();
+  EXPECT_EQ(m.store->size(), 1u);
+  EXPECT_EQ(diag.Count("shut down"), 0u);
+}
+
+}  // namespace
+}  // namespace otelweb::instrumentation
