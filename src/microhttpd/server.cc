@@ -4,11 +4,12 @@
 #include "otelweb/microhttpd/server.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
 
 #include <list>
-#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace otelweb::microhttpd {
 namespace {
@@ -16,15 +17,15 @@ namespace {
 // What one StartDaemon call gives MHD as the closure of every callback.
 struct Daemon {
   const http::ServerInstrumenter* inst;
-  bool https;
   MHD_AccessHandlerCallback handler;
   void* handler_cls;
   MHD_OptionItem user_uri_log{}, user_completed{};  // the app's own, chained
 };
 
 // One request, from the URI-log callback to the completion notice: MHD's
-// per-request context pointer. Recycled through a per-thread free list, so
-// requests in steady state allocate nothing for tracing.
+// per-request context pointer. Recycled through a per-thread free list that
+// grows to the thread's peak of requests in flight, so requests in steady
+// state allocate nothing for tracing.
 struct Request {
   const Daemon* daemon = nullptr;
   MHD_Connection* connection = nullptr;  // set when the span was started (or excluded)
@@ -32,70 +33,42 @@ struct Request {
   std::string target;            // the raw request-target (MHD decodes its own copy)
   void* user_context = nullptr;  // the con_cls the app's handler sees
   http::ServerSpan span;
-  std::unique_ptr<Request> next;  // in the free list
 };
 constexpr const char* kTermination[] = {
     "", "connection_error", "timeout", "daemon_shutdown", "read_error", "client_abort"};
 
-thread_local std::unique_ptr<Request> t_free;  // a chain through Request::next
-thread_local Request* t_current = nullptr;     // the request whose handler runs on this thread
+thread_local std::vector<std::unique_ptr<Request>> t_free;
+thread_local Request* t_current = nullptr;  // the request whose handler runs on this thread
 
 // MHD's request headers (the propagation carrier) or a response's headers.
-class Headers final : public http::HeaderReader {
- public:
-  Headers(MHD_Connection* c, MHD_Response* r) noexcept : c_(c), r_(r) {}
+struct Headers final : http::HeaderReader {
+  MHD_Connection* c;
+  MHD_Response* r;
+  Headers(MHD_Connection* conn, MHD_Response* res) noexcept : c(conn), r(res) {}
   void ForEach(Visitor visit, void* ctx) const noexcept override {
     std::pair<Visitor, void*> v{visit, ctx};
     MHD_KeyValueIterator each = [](void* cls, MHD_ValueKind, const char* k, const char* val) {
       auto* p = static_cast<std::pair<Visitor, void*>*>(cls);
       return p->first(p->second, k, val != nullptr ? val : "") ? MHD_YES : MHD_NO;
     };
-    c_ != nullptr ? MHD_get_connection_values(c_, MHD_HEADER_KIND, each, &v)
-                  : MHD_get_response_headers(r_, each, &v);
+    c != nullptr ? MHD_get_connection_values(c, MHD_HEADER_KIND, each, &v)
+                 : MHD_get_response_headers(r, each, &v);
   }
-
- private:
-  MHD_Connection* c_;
-  MHD_Response* r_;
 };
 
-void* UriLog(void* cls, const char* uri, MHD_Connection* c) {
+void* UriLog(void* cls, const char* uri, MHD_Connection* c) noexcept try {
   auto* d = static_cast<const Daemon*>(cls);
-  Request* r = t_free ? t_free.release() : new (std::nothrow) Request;
-  if (r == nullptr) return nullptr;  // out of memory: served untraced
-  t_free = std::move(r->next);
+  auto r = t_free.empty() ? std::make_unique<Request>() : std::move(t_free.back());
+  if (!t_free.empty()) t_free.pop_back();
   r->daemon = d;
   r->connection = nullptr;
   r->arrival = Now();
-  try {
-    r->target.assign(uri);
-  } catch (...) {
-    r->target.clear();
-  }
+  r->target.assign(uri);
   auto f = reinterpret_cast<void* (*)(void*, const char*, MHD_Connection*)>(d->user_uri_log.value);
   r->user_context = f != nullptr ? f(d->user_uri_log.ptr_value, uri, c) : nullptr;
-  return r;
-}
-
-void StartSpan(Request& r, MHD_Connection* c, const char* method, const char* version) {
-  r.connection = c;
-  Headers headers(c, nullptr);
-  char peer[NI_MAXHOST];
-  http::ServerRequestView v{.method = method,
-                            .target = r.target,
-                            .scheme = r.daemon->https ? "https" : "http",
-                            .protocol_version = version,
-                            .headers = &headers,
-                            .native = c};
-  if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
-    const sockaddr* sa = ci->client_addr;  // sin_port and sin6_port share their offset
-    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    if (getnameinfo(sa, len, peer, sizeof(peer), nullptr, 0, NI_NUMERICHOST) == 0) {
-      v.peer_address = peer;
-      v.peer_port = ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
-    }
-  }
-  r.span.Start(*r.daemon->inst, v, r.arrival, /*make_current=*/false);
+  return r.release();
+} catch (...) {
+  return nullptr;  // out of memory: this request is served untraced
 }
 
 MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* method,
@@ -103,7 +76,26 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   auto* d = static_cast<const Daemon*>(cls);
   auto* r = static_cast<Request*>(*con_cls);
   if (r == nullptr) return d->handler(d->handler_cls, c, url, method, version, data, size, con_cls);
-  if (r->connection == nullptr) StartSpan(*r, c, method, version);
+  if (r->connection == nullptr) {  // first call: the headers are read, start the span
+    r->connection = c;
+    Headers headers(c, nullptr);
+    char peer[INET6_ADDRSTRLEN];
+    http::ServerRequestView v{
+        .method = method,
+        .target = r->target,
+        .scheme = MHD_get_connection_info(c, MHD_CONNECTION_INFO_PROTOCOL) ? "https" : "http",
+        .protocol_version = version,
+        .headers = &headers,
+        .native = &r->connection};  // for the hooks
+    if (auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+      const sockaddr* sa = ci->client_addr;  // sin_port and sin6_port share their offset
+      socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+      v.peer_address =
+          getnameinfo(sa, len, peer, sizeof(peer), nullptr, 0, NI_NUMERICHOST) == 0 ? peer : "";
+      v.peer_port = ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
+    }
+    r->span.Start(*d->inst, v, r->arrival, /*make_current=*/false);
+  }
   r->span.Activate();  // current during this call only, on this thread
   Request* outer = std::exchange(t_current, r);
   MHD_Result result;
@@ -111,61 +103,50 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
     result = d->handler(d->handler_cls, c, url, method, version, data, size, &r->user_context);
   } catch (...) {  // must not cross MHD's C frames: recorded, answered with a 500
     r->span.RecordCurrentException();
-    MHD_Response* res = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
-    result = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, res);
-    MHD_destroy_response(res);
+    static auto* const empty = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+    result = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, empty);
   }
   t_current = outer;
   r->span.Deactivate();
   return result;
 }
 
-void Completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode toe) {
+void Completed(void* cls, MHD_Connection* c, void** con_cls,
+               MHD_RequestTerminationCode toe) noexcept try {
   auto* d = static_cast<const Daemon*>(cls);
-  auto* r = static_cast<Request*>(*con_cls);
-  if (auto f = reinterpret_cast<MHD_RequestCompletedCallback>(d->user_completed.value)) {
+  std::unique_ptr<Request> r(static_cast<Request*>(*con_cls));
+  if (auto f = reinterpret_cast<MHD_RequestCompletedCallback>(d->user_completed.value))
     f(d->user_completed.ptr_value, c, r != nullptr ? &r->user_context : con_cls, toe);
-  }
   if (r == nullptr) return;
-  *con_cls = nullptr;
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
     r->span.span().SetAttribute("error.type", kTermination[toe]);  // no-op when not active
     r->span.span().SetStatus(StatusCode::kError, "request not completed");
   }
   auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
-  http::ServerResponseView res{.status_code = ci != nullptr ? int(ci->http_status) : 0,
-                               .native = c};
-  http::ServerRequestView req{.native = c};
-  r->span.End(res, &req);       // no-op when not active (excluded, or never started)
-  r->next = std::move(t_free);  // back to this thread's free list
-  t_free.reset(r);
-}
+  unsigned int status = ci != nullptr ? ci->http_status : 0;
+  http::ServerResponseView res{.status_code = static_cast<int>(status), .native = &status};
+  http::ServerRequestView req{.native = &r->connection};
+  r->span.End(res, &req);  // no-op when not active (excluded, or never started)
+  // Back to this thread's free list (which allocates only while its peak grows; past
+  // 4096 kept records, or if that allocation fails, the record is freed instead).
+  if (t_free.size() < 4096) t_free.push_back(std::move(r));
+} catch (...) {  // out of memory growing the free list (the record was freed), or an app
+}  // callback threw: neither may cross MHD's C frames
 
 }  // namespace
 
 struct Instrumentation::State {
-  std::unique_ptr<http::ServerInstrumenter> inst;
-  std::mutex mu;
+  // The hooks get what the views' `native` point at: the MHD_Connection* and the status.
+  explicit State(ServerOptions o)
+      : inst(http::WithNativeHooks<MHD_Connection*, unsigned int>(
+                 std::move(static_cast<http::ServerSettings&>(o)), std::move(o.request_hook),
+                 std::move(o.response_hook)),
+             "MICROHTTPD", kScopeName) {}
+  http::ServerInstrumenter inst;
   std::list<Daemon> daemons;  // stable addresses: MHD holds them as closures
 };
 
-Instrumentation::Instrumentation(ServerOptions options) : s_(std::make_unique<State>()) {
-  http::ServerOptions o;
-  static_cast<http::ServerSettings&>(o) = std::move(static_cast<http::ServerSettings&>(options));
-  if (auto hook = std::move(options.request_hook)) {
-    o.request_hook = [hook](SpanRef s, const http::ServerRequestView& v) {
-      hook(s, static_cast<MHD_Connection*>(const_cast<void*>(v.native)));
-    };
-  }
-  if (auto hook = std::move(options.response_hook)) {
-    o.response_hook = [hook](SpanRef s, const http::ServerRequestView& v,
-                             const http::ServerResponseView& res) {
-      hook(s, static_cast<MHD_Connection*>(const_cast<void*>(v.native)),
-           static_cast<unsigned int>(res.status_code));
-    };
-  }
-  s_->inst = std::make_unique<http::ServerInstrumenter>(std::move(o), "MICROHTTPD");
-}
+Instrumentation::Instrumentation(ServerOptions o) : s_(std::make_unique<State>(std::move(o))) {}
 
 Instrumentation::~Instrumentation() = default;
 
@@ -173,9 +154,7 @@ MHD_Daemon* Instrumentation::StartDaemon(unsigned int flags, uint16_t port,
                                          MHD_AcceptPolicyCallback apc, void* apc_cls,
                                          MHD_AccessHandlerCallback handler, void* handler_cls,
                                          const MHD_OptionItem* options) {
-  std::lock_guard<std::mutex> lock(s_->mu);
-  Daemon* d = &s_->daemons.emplace_back(
-      Daemon{s_->inst.get(), (flags & MHD_USE_TLS) != 0, handler, handler_cls});
+  Daemon* d = &s_->daemons.emplace_back(Daemon{&s_->inst, handler, handler_cls});
   for (const MHD_OptionItem* o = options; o != nullptr && o->option != MHD_OPTION_END; ++o) {
     if (o->option == MHD_OPTION_URI_LOG_CALLBACK) d->user_uri_log = *o;
     if (o->option == MHD_OPTION_NOTIFY_COMPLETED) d->user_completed = *o;
@@ -188,16 +167,13 @@ MHD_Daemon* Instrumentation::StartDaemon(unsigned int flags, uint16_t port,
 }
 
 void SetRoute(MHD_Connection* connection, std::string_view route) noexcept {
-  Request* r = t_current;
-  if (r != nullptr && r->connection == connection) r->span.SetRoute(route);
+  if (t_current != nullptr && t_current->connection == connection) t_current->span.SetRoute(route);
 }
 
 MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
                          MHD_Response* response) noexcept {
-  Request* r = t_current;
-  if (r != nullptr && r->connection == connection && response != nullptr) {
+  if (Request* r = t_current; r != nullptr && r->connection == connection && response != nullptr)
     r->daemon->inst->response_capture().Capture(Headers(nullptr, response), r->span.span());
-  }
   return MHD_queue_response(connection, status_code, response);
 }
 

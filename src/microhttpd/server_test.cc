@@ -11,6 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -141,7 +144,9 @@ struct Server {
   Instrumentation tracing;
   MHD_Daemon* daemon = nullptr;
   int port = 0;
-  explicit Server(ServerOptions o, Mode mode = Mode::kThreadPool) : tracing(std::move(o)) {
+  explicit Server(ServerOptions o, Mode mode = Mode::kThreadPool,
+                  std::vector<MHD_OptionItem> extra = {}, unsigned int extra_flags = 0)
+      : tracing(std::move(o)) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -149,7 +154,8 @@ struct Server {
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&UserUriLog), &log},
         {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&UserCompleted), &log}};
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    opts.insert(opts.end(), extra.begin(), extra.end());
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | extra_flags;
     if (mode == Mode::kThreadPool) {
       opts.push_back({MHD_OPTION_THREAD_POOL_SIZE, 2, nullptr});
     } else {
@@ -486,6 +492,48 @@ TEST(MicrohttpdServerMatrix, ReinstalledGlobalTracingIsPickedUp) {
   const SpanData* sp = second->spans()[0];
   EXPECT_EQ(sp->name(), "GET /users/{id}");
   EXPECT_EQ(sp->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+}
+
+std::string ReadFile(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+// An HTTPS daemon (MHD_USE_TLS, a self-signed certificate made for the test):
+// url.scheme is "https".
+TEST(MicrohttpdServerMatrix, TlsDaemonReportsTheHttpsScheme) {
+  const std::string dir = ::testing::TempDir();
+  const std::string key = dir + "mhd_test_key.pem";
+  const std::string cert = dir + "mhd_test_cert.pem";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl could not make a test certificate";
+  const std::string key_pem = ReadFile(key);
+  const std::string cert_pem = ReadFile(cert);
+  MemoryTracing t;
+  Server s(Opts(t), Mode::kThreadPool,
+           {{MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(key_pem.c_str())},
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(cert_pem.c_str())}},
+           MHD_USE_TLS);
+  ASSERT_NE(s.daemon, nullptr);
+  ::httplib::SSLClient cli("127.0.0.1", s.port);
+  cli.enable_server_certificate_verification(false);
+  auto r = cli.Get("/users/5");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello");
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(StrAttr(spans[0], "url.scheme"), "https");
+  EXPECT_EQ(spans[0]->name(), "GET /users/{id}");
+  std::remove(key.c_str());
+  std::remove(cert.c_str());
 }
 
 // MHD answers some requests itself, before any access-handler call (here:

@@ -36,13 +36,22 @@
 // for responses queued with QueueResponse (MHD keeps no queued response that
 // can be read back); use it instead of MHD_queue_response.
 //
+// Spans are made with the instrumentation scope kScopeName, through the global
+// tracer provider as it is when the request arrives (a provider installed or
+// replaced later is picked up) unless options.tracer_provider is set.
+// Per-request records are recycled per thread: in steady state a request
+// allocates nothing for tracing (each thread keeps as many records as it had
+// requests in flight at its peak, at most 4096).
+//
 // Ownership: Instrumentation owns its settings and the small per-daemon
 // records given to MHD as callback closures; it must outlive every daemon it
 // started (call MHD_stop_daemon first). MHD owns the daemon.
-// Thread-safety: StartDaemon may be called from any thread. The callbacks run
-// on whichever thread MHD uses (internal polling thread, thread pool,
-// thread-per-connection or your MHD_run loop). SetRoute and QueueResponse act
-// on the request whose access handler is running on the calling thread.
+// Thread-safety: call StartDaemon from one thread at a time (one Instrumentation
+// may start several daemons). The callbacks run on whichever thread MHD uses
+// (internal polling thread, thread pool, thread-per-connection or your MHD_run
+// loop); hooks run there too and must be thread-safe. SetRoute and
+// QueueResponse act on the request whose access handler is running on the
+// calling thread.
 #pragma once
 
 #include <microhttpd.h>
@@ -56,10 +65,19 @@
 
 namespace otelweb::microhttpd {
 
+// Instrumentation scope name of the server spans.
+inline constexpr std::string_view kScopeName = "otelweb.microhttpd.server";
+
+// The shared HTTP settings (otelweb/http/settings.h and ServerSettings:
+// excluded URLs, header capture, sanitizing, secret query parameters,
+// provider; each with its OTEL_* variable; OTEL_CPP_MICROHTTPD_EXCLUDED_URLS
+// for this adapter) and hooks that get MHD's own connection. A hook that
+// throws is caught and reported once; the request goes on.
 struct ServerOptions : http::ServerSettings {
   // After the span started (headers known), before your handler's first call.
   std::function<void(SpanRef, MHD_Connection*)> request_hook;
-  // Before the span ends; status_code is 0 when no response was queued.
+  // Before the span ends (the connection's headers are still readable);
+  // status_code is 0 when no response was queued.
   std::function<void(SpanRef, MHD_Connection*, unsigned int status_code)> response_hook;
 };
 
