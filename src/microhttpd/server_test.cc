@@ -23,6 +23,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
+#include "otelweb/trace/tracer.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::microhttpd {
@@ -229,6 +230,7 @@ TEST_P(MicrohttpdServer, SemconvAttributesRouteAndRemoteParent) {
   const SpanData* u = spans[0];
   EXPECT_EQ(u->name(), "GET /users/{id}");
   EXPECT_EQ(u->kind(), SpanKind::kServer);
+  EXPECT_EQ(u->scope().name, kScopeName);
   EXPECT_EQ(StrAttr(u, "http.request.method"), "GET");
   EXPECT_EQ(StrAttr(u, "http.route"), "/users/{id}");
   EXPECT_EQ(StrAttr(u, "url.scheme"), "http");
