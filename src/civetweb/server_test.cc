@@ -6,8 +6,12 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <chrono>
 #include <string>
+#include <thread>
 
+#include "otelweb/otelweb.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::civetweb {
@@ -201,6 +205,57 @@ TEST(CivetwebServer, RequestsRejectedBeforeAnyCallbackMakeNoSpan) {
   auto spans = t.Exactly(1);
   ASSERT_EQ(spans.size(), 1u);
   EXPECT_EQ(spans[0]->name(), "GET /x");
+}
+
+}  // namespace
+}  // namespace otelweb::civetweb
+
+namespace otelweb::civetweb {
+namespace {
+
+bool WaitForSpans(const InMemorySpanStore& store, size_t n) {
+  for (int i = 0; i < 1000 && store.size() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return store.size() >= n;
+}
+
+// A server instrumented without a provider follows the global one: after the
+// TracingHandle is destroyed and InstallTracing runs again, its spans reach
+// the new provider (with the remote parent extracted by the new globals).
+TEST(CivetwebServer, ReinstalledGlobalTracingIsPickedUp) {
+  mg_init_library(0);
+  ServerOptions o;
+  o.excluded_urls = "";
+  Server s(o);
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/g", Hello, nullptr, "/g");
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    EXPECT_NE(s.Get("/g").find("hello"), std::string::npos);
+    EXPECT_TRUE(WaitForSpans(*first, 1));
+  }
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  EXPECT_NE(s.Get("/g", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n")
+                .find("hello"),
+            std::string::npos);
+  EXPECT_TRUE(WaitForSpans(*second, 1));
+  handle.Shutdown();
+  EXPECT_EQ(first->size(), 1u);
+  ASSERT_EQ(second->size(), 1u);
+  const SpanData* span = second->spans()[0];
+  EXPECT_EQ(span->name(), "GET /g");
+  EXPECT_EQ(span->scope().name, kScopeName);
+  EXPECT_EQ(span->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(span->parent_span_id().ToHex(), "00f067aa0ba902b7");
 }
 
 }  // namespace

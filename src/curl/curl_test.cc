@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "otelweb/diagnostics.h"
+#include "otelweb/otelweb.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
@@ -504,6 +506,50 @@ TEST(Curl, CodeNames) {
   EXPECT_EQ(CodeName(CURLE_OK), "CURLE_OK");
   EXPECT_EQ(CodeName(CURLE_SSL_CONNECT_ERROR), "CURLE_SSL_CONNECT_ERROR");
   EXPECT_EQ(CodeName(static_cast<CURLcode>(9999)), "CURLE_9999");
+}
+
+}  // namespace
+}  // namespace otelweb::curl
+
+namespace otelweb::curl {
+namespace {
+
+// The process-wide curl instrumentation, on the global provider, used to keep
+// the first real provider forever: after the TracingHandle was destroyed and
+// InstallTracing ran again, transfers made no spans and sent no traceparent.
+TEST(Curl, ReinstalledGlobalTracingIsPickedUp) {
+  Options o;
+  o.excluded_urls = "";
+  o.default_timeout = std::chrono::milliseconds(0);
+  Instrument(std::move(o));  // no provider: the global one
+  Peer peer;
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    Easy e = Request(peer.Url("/ok"));
+    ASSERT_EQ(e.perform(), CURLE_OK);
+    ASSERT_EQ(first->size(), 1u);
+    EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
+  }
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  Easy e = Request(peer.Url("/ok"));
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  handle.Shutdown();
+  Instrument();
+  EXPECT_EQ(first->size(), 1u);
+  ASSERT_EQ(second->size(), 1u);
+  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(s->kind(), SpanKind::kClient);
+  EXPECT_EQ(s->scope().name, kScopeName);
+  EXPECT_EQ(peer.Header("traceparent"),
+            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-01");
 }
 
 }  // namespace

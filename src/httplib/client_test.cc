@@ -14,7 +14,9 @@
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib/server.h"
 #include "otelweb/httplib/client.h"
+#include "otelweb/otelweb.h"
 #include "otelweb/propagation.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
@@ -511,6 +513,48 @@ TEST(HttplibClient, ErrorNames) {
   EXPECT_EQ(ErrorName(::httplib::Error::ConnectionTimeout), "ConnectionTimeout");
   EXPECT_EQ(ErrorName(::httplib::Error::SSLServerVerification), "SSLServerVerification");
   EXPECT_EQ(ErrorName(::httplib::Error::Read), "Read");
+}
+
+}  // namespace
+}  // namespace otelweb::httplib
+
+namespace otelweb::httplib {
+namespace {
+
+// Clients made without options share one process-wide state. It used to keep
+// the first real global provider forever: after the TracingHandle was
+// destroyed and InstallTracing ran again, client spans went to the old,
+// shut-down provider and no traceparent was sent any more.
+TEST(HttplibClient, ReinstalledGlobalTracingIsPickedUp) {
+  Peer peer;
+  TracedClient cli("127.0.0.1", peer.port());  // default options: the shared state
+  cli.set_connection_timeout(2);
+  cli.set_read_timeout(5);
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    ASSERT_TRUE(cli.Get("/ok"));
+    ASSERT_EQ(first->size(), 1u);
+    EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
+  }
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  ASSERT_TRUE(cli.Get("/ok"));
+  handle.Shutdown();
+  EXPECT_EQ(first->size(), 1u);
+  ASSERT_EQ(second->size(), 1u);
+  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(s->kind(), SpanKind::kClient);
+  EXPECT_EQ(s->scope().name, kClientScopeName);
+  // The new span's context went out on the wire.
+  EXPECT_EQ(peer.Header("traceparent"),
+            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-01");
 }
 
 }  // namespace

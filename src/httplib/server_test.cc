@@ -968,6 +968,7 @@ TEST(HttplibServer, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(first->size(), 1u);
   const SpanData* s = second->spans()[0];
   EXPECT_EQ(s->name(), "GET /g");
+  EXPECT_EQ(s->scope().name, "otelweb.httplib.server");
   EXPECT_EQ(s->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(s->parent_span_id().ToHex(), "00f067aa0ba902b7");
 }

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "otelweb/context.h"
+#include "otelweb/otelweb.h"
+#include "otelweb/testing/in_memory_exporter.h"
 #include "support/http_test_support.h"
 
 extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, void*, void*, void*),
@@ -540,6 +542,45 @@ TEST_F(SqliteTest, ThrowingHookIsContained) {
   EXPECT_EQ(Exec(db, "SELECT 1"), SQLITE_OK);
   sqlite3_close(db);
   EXPECT_EQ(tracing_.store->size(), 1u);
+}
+
+}  // namespace
+}  // namespace otelweb::sqlite
+
+namespace otelweb::sqlite {
+namespace {
+
+// Installed without a provider, the instrumentation follows the global one:
+// it used to keep the first real provider forever, so after the TracingHandle
+// was destroyed and InstallTracing ran again, statements made no spans.
+TEST(SqliteGlobal, ReinstalledGlobalTracingIsPickedUp) {
+  Options o;
+  o.trace_connection_open = false;
+  ASSERT_TRUE(Install(std::move(o)));  // no provider: the global one
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(first->size(), 1u);
+  }
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  handle.Shutdown();
+  EXPECT_EQ(first->size(), 1u);
+  ASSERT_EQ(second->size(), 1u);
+  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(s->name(), "INSERT t");
+  EXPECT_EQ(s->scope().name, kScopeName);
 }
 
 }  // namespace
