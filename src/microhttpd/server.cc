@@ -130,8 +130,10 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls,
   // Back to this thread's free list (which allocates only while its peak grows; past
   // 4096 kept records, or if that allocation fails, the record is freed instead).
   if (t_free.size() < 4096) t_free.push_back(std::move(r));
-} catch (...) {  // out of memory growing the free list (the record was freed), or an app
-}  // callback threw: neither may cross MHD's C frames
+} catch (...) {
+  // Nothing may cross MHD's C frames: an app callback that threw, or no memory
+  // to grow the free list (the record was then freed).
+}
 
 }  // namespace
 

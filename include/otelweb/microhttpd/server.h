@@ -31,8 +31,8 @@
 // context pointer (the `con_cls` your access handler sees), as without tracing.
 // A C++ exception thrown by your handler is recorded on the span and answered
 // with a 500 (it must not cross MHD's C frames).
-// Not traced: requests MHD refuses before calling the access handler (a
-// missing Host header, headers too large). Response headers are captured only
+// Not traced: requests MHD answers itself before calling the access handler
+// (headers larger than its memory pool, for one). Response headers are captured only
 // for responses queued with QueueResponse (MHD keeps no queued response that
 // can be read back); use it instead of MHD_queue_response.
 //
