@@ -52,8 +52,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -143,16 +145,20 @@ class Published {
 // fix by raising N, never memory corruption.
 template <size_t N>
 class AttrList {
+  static_assert(std::is_trivially_destructible_v<KeyValue> &&
+                std::is_trivially_copyable_v<KeyValue>);
+
  public:
   static constexpr size_t kCapacity = N;
-  AttrList() noexcept = default;
+  // No element is constructed until added (the storage is raw): an unused
+  // capacity costs nothing.
+  AttrList() noexcept {}
   AttrList(const AttrList&) = delete;
   AttrList& operator=(const AttrList&) = delete;
 
   void Add(std::string_view key, AttributeValue value) noexcept {
     if (n_ < N) [[likely]] {
-      items_[n_].key = key;
-      items_[n_].value = value;
+      ::new (static_cast<void*>(&slots_[n_])) KeyValue{key, value};
       ++n_;
     } else {
       ++dropped_;
@@ -168,22 +174,28 @@ class AttrList {
     if (value > 0) Add(key, value);
   }
 
-  Attributes attributes() const noexcept { return Attributes(items_, n_); }
+  Attributes attributes() const noexcept { return Attributes(data(), n_); }
   size_t size() const noexcept { return n_; }
   size_t dropped() const noexcept { return dropped_; }
-  const KeyValue& operator[](size_t i) const noexcept { return items_[i]; }
-  const KeyValue* begin() const noexcept { return items_; }
-  const KeyValue* end() const noexcept { return items_ + n_; }
+  const KeyValue& operator[](size_t i) const noexcept { return data()[i]; }
+  const KeyValue* begin() const noexcept { return data(); }
+  const KeyValue* end() const noexcept { return data() + n_; }
   // The value of `key` (the first one added), or null.
   const AttributeValue* Find(std::string_view key) const noexcept {
     for (size_t i = 0; i < n_; ++i) {
-      if (items_[i].key == key) return &items_[i].value;
+      if (data()[i].key == key) return &data()[i].value;
     }
     return nullptr;
   }
 
  private:
-  KeyValue items_[N];
+  struct alignas(KeyValue) Slot {
+    unsigned char bytes[sizeof(KeyValue)];
+  };
+  const KeyValue* data() const noexcept {
+    return std::launder(reinterpret_cast<const KeyValue*>(slots_));
+  }
+  Slot slots_[N];
   size_t n_ = 0;
   size_t dropped_ = 0;
 };

@@ -16,20 +16,7 @@ constexpr std::string_view kKnownMethods[] = {"GET",     "HEAD",    "POST",  "PU
                                               "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"};
 constexpr std::string_view kOther = "_OTHER";
 
-void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
-  size_t hash = target.find('#');
-  if (hash != std::string_view::npos) target = target.substr(0, hash);
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) {
-    *path = target;
-    *query = {};
-  } else {
-    *path = target.substr(0, q);
-    *query = target.substr(q + 1);
-  }
-}
-
-std::string_view StatusDigits(int status_code, AttributeScratch& scratch) noexcept {
+std::string_view StatusDigits(int status_code, ResponseScratch& scratch) noexcept {
   auto r = std::to_chars(scratch.status_digits, scratch.status_digits + sizeof(scratch.status_digits),
                          status_code);
   return std::string_view(scratch.status_digits, size_t(r.ptr - scratch.status_digits));
@@ -75,7 +62,7 @@ std::string_view ServerRequestAttributes(const ServerRequestView& req, const Url
   const std::string_view method = NormalizeMethod(req.method);
   std::string_view path = req.path;
   std::string_view query = req.query;
-  if (path.empty()) SplitTarget(req.target, &path, &query);
+  if (path.empty()) SplitRequestTarget(req.target, &path, &query);
 
   std::string_view host = req.host;
   std::string_view user_agent;
@@ -115,7 +102,7 @@ std::string_view ServerRequestAttributes(const ServerRequestView& req, const Url
 }
 
 StatusCode ServerResponseAttributes(int status_code, bool threw, std::string_view exception_type,
-                                    AttributeScratch& scratch, ResponseAttributeList& out) noexcept {
+                                    ResponseScratch& scratch, ResponseAttributeList& out) noexcept {
   out.AddIfPositive(semconv::kHttpResponseStatusCode, status_code);
   if (threw) {
     out.AddIfNotEmpty(semconv::kErrorType, exception_type);
@@ -159,7 +146,7 @@ std::string_view ClientRequestAttributes(const ClientRequestView& req, const Url
   return method;
 }
 
-StatusCode ClientResponseAttributes(const ClientResponseView& res, AttributeScratch& scratch,
+StatusCode ClientResponseAttributes(const ClientResponseView& res, ResponseScratch& scratch,
                                     ResponseAttributeList& out,
                                     std::string_view* description) noexcept {
   namespace sc = semconv;

@@ -83,7 +83,7 @@ TEST(HttpAttributes, ServerRequestUnknownMethodNoHostAllFields) {
 }
 
 TEST(HttpAttributes, ServerResponse) {
-  AttributeScratch scratch;
+  ResponseScratch scratch;
   {
     ResponseAttributeList out;
     EXPECT_EQ(ServerResponseAttributes(200, false, {}, scratch, out), StatusCode::kUnset);
@@ -137,7 +137,7 @@ TEST(HttpAttributes, ClientRequest) {
 }
 
 TEST(HttpAttributes, ClientResponse) {
-  AttributeScratch scratch;
+  ResponseScratch scratch;
   std::string_view desc;
   {
     ClientResponseView r;

@@ -113,7 +113,7 @@ void ClientSpan::SetMethod(std::string_view method) noexcept {
 void ClientSpan::End(const ClientResponseView& res, Timestamp end_time) noexcept {
   if (!active_) return;
   if (span_.IsRecording()) {
-    AttributeScratch scratch;
+    ResponseScratch scratch;
     ResponseAttributeList attrs;
     std::string_view description;
     StatusCode status = ClientResponseAttributes(res, scratch, attrs, &description);

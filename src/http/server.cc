@@ -19,19 +19,6 @@ class EmptyHeaders final : public HeaderReader {
 };
 const EmptyHeaders kNoHeaders;
 
-void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
-  size_t hash = target.find('#');
-  if (hash != std::string_view::npos) target = target.substr(0, hash);
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) {
-    *path = target;
-    *query = {};
-  } else {
-    *path = target.substr(0, q);
-    *query = target.substr(q + 1);
-  }
-}
-
 // A small stack buffer for "{method} {route}" names.
 class NameBuf {
  public:
@@ -85,7 +72,7 @@ bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept
   if (excluder_.empty()) return false;
   std::string_view path = req.path;
   std::string_view query = req.query;
-  if (path.empty()) SplitTarget(req.target, &path, &query);
+  if (path.empty()) SplitRequestTarget(req.target, &path, &query);
   if (options_.exclude_by_path) return excluder_.Matches(path);
   try {
     thread_local std::string url;
@@ -232,7 +219,7 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
                      Timestamp end_time) noexcept {
   if (!active_) return;
   if (span_.IsRecording()) {
-    AttributeScratch scratch;
+    ResponseScratch scratch;
     ResponseAttributeList attrs;
     StatusCode status =
         ServerResponseAttributes(res.status_code, exception_, error_type_, scratch, attrs);

@@ -60,16 +60,11 @@ int DefaultPort(std::string_view scheme) noexcept {
 
 }  // namespace
 
-bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
-                         std::string_view* scheme, std::string_view* host, int* port) noexcept {
-  std::string_view sch = default_scheme;
-  std::string_view rest = text;
-  size_t sep = text.find("://");
-  if (sep != std::string_view::npos) {
-    if (sep == 0) return false;
-    sch = text.substr(0, sep);
-    rest = text.substr(sep + 3);
-  }
+namespace {
+
+// "[user@]host[:port][/...]" after the scheme.
+bool SplitAuthority(std::string_view sch, std::string_view rest, std::string_view* scheme,
+                    std::string_view* host, int* port) noexcept {
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) authority = authority.substr(at + 1);
@@ -83,11 +78,35 @@ bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
   return true;
 }
 
+}  // namespace
+
+bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
+                         std::string_view* scheme, std::string_view* host, int* port) noexcept {
+  size_t sep = text.find("://");
+  if (sep == std::string_view::npos) return SplitAuthority(default_scheme, text, scheme, host, port);
+  if (sep == 0) return false;
+  return SplitAuthority(text.substr(0, sep), text.substr(sep + 3), scheme, host, port);
+}
+
+void SplitRequestTarget(std::string_view target, std::string_view* path,
+                        std::string_view* query) noexcept {
+  size_t hash = target.find('#');
+  if (hash != std::string_view::npos) target = target.substr(0, hash);
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) {
+    *path = target;
+    *query = {};
+  } else {
+    *path = target.substr(0, q);
+    *query = target.substr(q + 1);
+  }
+}
+
 bool ParseUrlAuthority(std::string_view url, std::string_view* scheme, std::string_view* host,
                        int* port) noexcept {
   size_t sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) return false;
-  return SplitSchemeHostPort(url, {}, scheme, host, port);
+  return SplitAuthority(url.substr(0, sep), url.substr(sep + 3), scheme, host, port);
 }
 
 // ---------------------------------------------------------------------------

@@ -42,14 +42,18 @@ StatusCode ClientStatusFor(int status_code) noexcept;
 // Bounded lists for the builders below (their largest output fits).
 using ServerRequestAttributeList = instrumentation::AttrList<16>;
 using ClientRequestAttributeList = instrumentation::AttrList<8>;
-using ResponseAttributeList = instrumentation::AttrList<8>;
+using ResponseAttributeList = instrumentation::AttrList<6>;
 
-// Strings the builders may need to own (what the attributes point into).
+// Strings the request builders may need to own (what the attributes point
+// into).
 struct AttributeScratch {
   std::string host;        // a Host header joined from several lines
   std::string user_agent;  // likewise
   std::string redacted;    // a redacted query or URL
-  char status_digits[12] = {};  // error.type "503"
+};
+// What the response builders may need to own: error.type "503".
+struct ResponseScratch {
+  char status_digits[12];
 };
 
 // A server request's span-start attributes: http.request.method (and
@@ -68,7 +72,7 @@ std::string_view ServerRequestAttributes(const ServerRequestView& req, const Url
 // must set the span status to Error because of the status code, kUnset
 // otherwise (an exception's status is set when it is recorded).
 StatusCode ServerResponseAttributes(int status_code, bool threw, std::string_view exception_type,
-                                    AttributeScratch& scratch, ResponseAttributeList& out) noexcept;
+                                    ResponseScratch& scratch, ResponseAttributeList& out) noexcept;
 
 // An outgoing request's span-start attributes: http.request.method (and
 // _original), server.address/port (from the view, else from the URL),
@@ -82,7 +86,7 @@ std::string_view ClientRequestAttributes(const ClientRequestView& req, const Url
 // network.protocol.version, network.peer.address/port, error.type (the
 // transport error, else the status code from 400 on). Returns the span status
 // to set (kError or kUnset); *description is the error message for Error.
-StatusCode ClientResponseAttributes(const ClientResponseView& res, AttributeScratch& scratch,
+StatusCode ClientResponseAttributes(const ClientResponseView& res, ResponseScratch& scratch,
                                     ResponseAttributeList& out,
                                     std::string_view* description) noexcept;
 

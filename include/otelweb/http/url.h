@@ -26,6 +26,11 @@ bool ParseHostPort(std::string_view hostport, std::string_view* host, int* port)
 bool SplitSchemeHostPort(std::string_view text, std::string_view default_scheme,
                          std::string_view* scheme, std::string_view* host, int* port) noexcept;
 
+// Splits a request-target "/p?q#f" into path "/p" and query "q" (the fragment
+// is dropped; no '?': an empty query).
+void SplitRequestTarget(std::string_view target, std::string_view* path,
+                        std::string_view* query) noexcept;
+
 // Splits an absolute URL into scheme, host and port (port from the scheme when
 // absent: 80 for http/ws, 443 for https/wss, else 0). Returns false for a URL
 // without "scheme://host".
