@@ -30,7 +30,7 @@ struct Request {
   const Daemon* daemon = nullptr;
   MHD_Connection* connection = nullptr;  // set when the span was started (or excluded)
   Timestamp arrival;
-  std::string target;            // the raw request-target (MHD decodes its own copy)
+  std::string target;            // raw request-target (MHD then decodes the URL in place)
   void* user_context = nullptr;  // the con_cls the app's handler sees
   http::ServerSpan span;
 };
