@@ -1,0 +1,114 @@
+// GNU libmicrohttpd server instrumentation (library otelweb_microhttpd): one
+// SERVER span per request of an MHD daemon, with the same HTTP layer
+// (semantic conventions, W3C context extraction, excluded URLs, header capture
+// and sanitizing, hooks) as the other server adapters.
+//
+//   otelweb::microhttpd::ServerOptions options;           // all optional
+//   options.excluded_urls = "/health";
+//   otelweb::microhttpd::Instrumentation tracing(options);
+//   MHD_Daemon* d = tracing.StartDaemon(MHD_USE_INTERNAL_POLLING_THREAD, 8080,
+//                                       nullptr, nullptr, &Answer, app_state);
+//   ...in Answer (your MHD_AccessHandlerCallback), the request's span is current:
+//   otelweb::microhttpd::SetRoute(connection, "/users/{id}");
+//   otelweb::microhttpd::QueueResponse(connection, MHD_HTTP_OK, response);
+//   ...
+//   MHD_stop_daemon(d);                                   // before `tracing` goes
+//
+// StartDaemon is MHD_start_daemon with its variable options given as an
+// MHD_OptionItem array (MHD_OPTION_ARRAY's form, END-terminated).
+// Where the span lives: MHD's URI-log callback (first line of the request
+// read) records the arrival time; the first call of the access handler
+// (headers read) starts the span; every call of the access handler runs with
+// the span current on that thread, and only during the call (MHD calls it
+// several times for a request with a body); MHD's request-completed callback
+// ends the span after the last byte of the response was sent (a response from
+// MHD_create_response_from_callback is covered to its end), with the status
+// code, and with error.type naming MHD's termination code when the request
+// did not complete normally ("client_abort", "timeout", "read_error",
+// "connection_error", "daemon_shutdown").
+// Your own MHD_OPTION_URI_LOG_CALLBACK and MHD_OPTION_NOTIFY_COMPLETED
+// callbacks, given in `options`, are chained: they keep their own per-request
+// context pointer (the `con_cls` your access handler sees), as without tracing.
+// A C++ exception thrown by your handler is recorded on the span and answered
+// with a 500 (it must not cross MHD's C frames).
+// Not traced: requests MHD answers itself before calling the access handler
+// (headers larger than its memory pool, for one). Response headers are captured only
+// for responses queued with QueueResponse (MHD keeps no queued response that
+// can be read back); use it instead of MHD_queue_response.
+//
+// Spans are made with the instrumentation scope kScopeName, through the global
+// tracer provider as it is when the request arrives (a provider installed or
+// replaced later is picked up) unless options.tracer_provider is set.
+// Per-request records are recycled per thread: in steady state a request
+// allocates nothing for tracing (each thread keeps as many records as it had
+// requests in flight at its peak, at most 4096).
+//
+// Ownership: Instrumentation owns its settings and the small per-daemon
+// records given to MHD as callback closures; it must outlive every daemon it
+// started (call MHD_stop_daemon first). MHD owns the daemon.
+// Thread-safety: call StartDaemon from one thread at a time (one Instrumentation
+// may start several daemons). The callbacks run on whichever thread MHD uses
+// (internal polling thread, thread pool, thread-per-connection or your MHD_run
+// loop); hooks run there too and must be thread-safe. SetRoute and
+// QueueResponse act on the request whose access handler is running on the
+// calling thread.
+#pragma once
+
+#include <microhttpd.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "otelweb/http/server.h"
+
+namespace otelweb::microhttpd {
+
+// Instrumentation scope name of the server spans.
+inline constexpr std::string_view kScopeName = "otelweb.microhttpd.server";
+
+// The shared HTTP settings (otelweb/http/settings.h and ServerSettings:
+// excluded URLs, header capture, sanitizing, secret query parameters,
+// provider; each with its OTEL_* variable; OTEL_CPP_MICROHTTPD_EXCLUDED_URLS
+// for this adapter) and hooks that get MHD's own connection. A hook that
+// throws is caught and reported once; the request goes on.
+struct ServerOptions : http::ServerSettings {
+  // After the span started (headers known), before your handler's first call.
+  std::function<void(SpanRef, MHD_Connection*)> request_hook;
+  // Before the span ends (the connection's headers are still readable);
+  // status_code is 0 when no response was queued.
+  std::function<void(SpanRef, MHD_Connection*, unsigned int status_code)> response_hook;
+};
+
+class Instrumentation {
+ public:
+  explicit Instrumentation(ServerOptions options = {});
+  ~Instrumentation();
+  Instrumentation(const Instrumentation&) = delete;
+  Instrumentation& operator=(const Instrumentation&) = delete;
+
+  // MHD_start_daemon(flags, port, apc, apc_cls, handler, handler_cls, ...) with
+  // tracing; `options` (may be null) is an MHD_OPTION_END-terminated array.
+  // Returns what MHD_start_daemon returns (null: it failed; see MHD's log).
+  MHD_Daemon* StartDaemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
+                          void* apc_cls, MHD_AccessHandlerCallback handler, void* handler_cls,
+                          const MHD_OptionItem* options = nullptr);
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+// Names the request's span "{method} {route}" and sets http.route (a
+// low-cardinality template such as "/users/{id}"). Call it from the access
+// handler; does nothing for untraced requests.
+void SetRoute(MHD_Connection* connection, std::string_view route) noexcept;
+
+// MHD_queue_response, and the response headers captured on the request's span
+// (when capture is configured). Call it from the access handler.
+MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
+                         MHD_Response* response) noexcept;
+
+}  // namespace otelweb::microhttpd

@@ -1,0 +1,562 @@
+// libmicrohttpd instrumentation on real daemons (127.0.0.1, ephemeral ports)
+// driven by cpp-httplib's client: the adapter test matrix (semconv attributes
+// and route, remote parent, re-install, throwing hooks, exclusion, header
+// capture, streaming, uploads) in MHD's threading modes.
+#include "otelweb/microhttpd/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otelweb/diagnostics.h"
+#include "otelweb/otelweb.h"
+#include "otelweb/trace/tracer.h"
+#include "support/http_test_support.h"
+
+namespace otelweb::microhttpd {
+namespace {
+
+using otelweb::testing::ArrAttr;
+using otelweb::testing::HasAttr;
+using otelweb::testing::IntAttr;
+using otelweb::testing::MemoryTracing;
+using otelweb::testing::RawRequest;
+using otelweb::testing::StrAttr;
+
+constexpr char kTraceparent[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+// What the test application records from inside MHD's threads.
+struct AppLog {
+  std::mutex mu;
+  std::vector<std::string> span_ids_in_handler;  // the current span in each handler call
+  std::atomic<int> upload_calls{0};
+  std::atomic<int> user_uri_logs{0};
+  std::atomic<int> user_completed{0};
+  std::atomic<int> span_current_in_completed{0};
+  void SawCurrent() {
+    std::lock_guard<std::mutex> l(mu);
+    span_ids_in_handler.push_back(GetCurrentSpan().GetContext().span_id().ToHex());
+  }
+  std::vector<std::string> Seen() {
+    std::lock_guard<std::mutex> l(mu);
+    return span_ids_in_handler;
+  }
+};
+
+MHD_Result Reply(MHD_Connection* c, unsigned int status, std::string_view body) {
+  MHD_Response* res = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                                      MHD_RESPMEM_MUST_COPY);
+  MHD_add_response_header(res, "X-Served-By", "mhd");
+  MHD_add_response_header(res, "Set-Cookie", "session=s3cr3t");
+  MHD_add_response_header(res, "X-Secret-Token", "t0k3n");
+  MHD_Result r = QueueResponse(c, status, res);
+  MHD_destroy_response(res);
+  return r;
+}
+
+// Five 10-byte chunks, 30 ms apart (or, when `cls` is non-null, forever).
+ssize_t Chunks(void* cls, uint64_t pos, char* buf, size_t max) {
+  if (cls == nullptr && pos >= 50) return MHD_CONTENT_READER_END_OF_STREAM;
+  std::this_thread::sleep_for(std::chrono::milliseconds(cls == nullptr ? 30 : 2));
+  size_t n = cls == nullptr ? 10 : std::min<size_t>(max, 16384);
+  std::memset(buf, 'x', n);
+  return static_cast<ssize_t>(n);
+}
+
+// The application's MHD_AccessHandlerCallback: a plain MHD handler that
+// names its routes.
+MHD_Result Answer(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                  const char* upload_data, size_t* upload_data_size, void** con_cls) {
+  auto* log = static_cast<AppLog*>(cls);
+  std::string_view path = url;
+  if (path.rfind("/users/", 0) == 0) {
+    SetRoute(c, "/users/{id}");
+    log->SawCurrent();
+    return Reply(c, MHD_HTTP_OK, "hello");
+  }
+  if (path == "/health" || path == "/bad") return Reply(c, MHD_HTTP_OK, "ok");
+  if (path == "/whoami")
+    return Reply(c, MHD_HTTP_OK, GetCurrentSpan().GetContext().span_id().ToHex());
+  if (path == "/throw") {
+    SetRoute(c, "/throw");
+    throw std::runtime_error("mhd boom");
+  }
+  if (path == "/stream" || path == "/endless") {
+    SetRoute(c, path);
+    MHD_Response* res = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16384, &Chunks, path == "/endless" ? log : nullptr, nullptr);
+    MHD_Result r = QueueResponse(c, MHD_HTTP_OK, res);
+    MHD_destroy_response(res);
+    return r;
+  }
+  if (path == "/upload" && std::string_view(method) == "POST") {
+    // The classic MHD upload loop: first call (headers), one call per piece of
+    // body, last call (answer). The app's per-request state is in *con_cls.
+    SetRoute(c, "/upload");
+    ++log->upload_calls;
+    log->SawCurrent();
+    if (*con_cls == nullptr) {
+      *con_cls = new std::string;
+      return MHD_YES;
+    }
+    auto* body = static_cast<std::string*>(*con_cls);
+    if (*upload_data_size != 0) {
+      body->append(upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    return Reply(c, MHD_HTTP_OK, std::to_string(body->size()));
+  }
+  return Reply(c, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+// The application's own URI-log and completion callbacks (chained by the
+// instrumentation): they keep their own per-request pointer.
+void* UserUriLog(void* cls, const char*, MHD_Connection*) {
+  ++static_cast<AppLog*>(cls)->user_uri_logs;
+  return nullptr;
+}
+void UserCompleted(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+  auto* log = static_cast<AppLog*>(cls);
+  ++log->user_completed;
+  if (GetCurrentSpan().GetContext().IsValid()) ++log->span_current_in_completed;
+  delete static_cast<std::string*>(*con_cls);
+  *con_cls = nullptr;
+}
+
+enum class Mode { kThreadPool, kThreadPerConnection };
+
+// A daemon on 127.0.0.1 with an ephemeral port.
+struct Server {
+  AppLog log;
+  Instrumentation tracing;
+  MHD_Daemon* daemon = nullptr;
+  int port = 0;
+  explicit Server(ServerOptions o, Mode mode = Mode::kThreadPool,
+                  std::vector<MHD_OptionItem> extra = {}, unsigned int extra_flags = 0)
+      : tracing(std::move(o)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::vector<MHD_OptionItem> opts = {
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&UserUriLog), &log},
+        {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&UserCompleted), &log}};
+    opts.insert(opts.end(), extra.begin(), extra.end());
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | extra_flags;
+    if (mode == Mode::kThreadPool) {
+      opts.push_back({MHD_OPTION_THREAD_POOL_SIZE, 2, nullptr});
+    } else {
+      flags |= MHD_USE_THREAD_PER_CONNECTION;
+    }
+    opts.push_back({MHD_OPTION_END, 0, nullptr});
+    daemon = tracing.StartDaemon(flags, 0, nullptr, nullptr, &Answer, &log, opts.data());
+    if (daemon != nullptr) port = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+  }
+  ~Server() {
+    if (daemon != nullptr) MHD_stop_daemon(daemon);
+  }
+  ::httplib::Client Client() const {
+    ::httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(2);
+    c.set_read_timeout(5);
+    return c;
+  }
+};
+
+ServerOptions Opts(const MemoryTracing& t) {
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.excluded_urls = "/health";
+  o.capture_request_headers = std::vector<std::string>{};
+  o.capture_response_headers = std::vector<std::string>{};
+  o.sanitize_fields = std::vector<std::string>{};
+  return o;
+}
+
+// Collects diagnostics messages.
+class DiagCapture {
+ public:
+  DiagCapture() {
+    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> l(mu_);
+      messages_.emplace_back(m);
+    });
+  }
+  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
+  size_t Count(std::string_view needle) {
+    std::lock_guard<std::mutex> l(mu_);
+    size_t n = 0;
+    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+class MicrohttpdServer : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(MicrohttpdServer, SemconvAttributesRouteAndRemoteParent) {
+  MemoryTracing t;
+  Server s(Opts(t), GetParam());
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  auto r =
+      cli.Get("/users/42?sig=x&a=b", {{"traceparent", kTraceparent}, {"User-Agent", "mhd-test"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  r = cli.Get("/nothing/here");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  const SpanData* u = spans[0];
+  EXPECT_EQ(u->name(), "GET /users/{id}");
+  EXPECT_EQ(u->kind(), SpanKind::kServer);
+  EXPECT_EQ(u->scope().name, kScopeName);
+  EXPECT_EQ(StrAttr(u, "http.request.method"), "GET");
+  EXPECT_EQ(StrAttr(u, "http.route"), "/users/{id}");
+  EXPECT_EQ(StrAttr(u, "url.scheme"), "http");
+  EXPECT_EQ(StrAttr(u, "url.path"), "/users/42");
+  EXPECT_EQ(StrAttr(u, "url.query"), "sig=REDACTED&a=b");
+  EXPECT_EQ(StrAttr(u, "network.protocol.version"), "1.1");
+  EXPECT_EQ(StrAttr(u, "client.address"), "127.0.0.1");
+  EXPECT_GT(IntAttr(u, "network.peer.port"), 0);
+  EXPECT_EQ(StrAttr(u, "server.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(u, "server.port"), s.port);
+  EXPECT_EQ(StrAttr(u, "user_agent.original"), "mhd-test");
+  EXPECT_EQ(IntAttr(u, "http.response.status_code"), 200);
+  EXPECT_EQ(u->status(), StatusCode::kUnset);
+  // A child of the remote parent, and current while the handler ran.
+  EXPECT_EQ(u->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(u->parent_span_id().ToHex(), "b7ad6b7169203331");
+  EXPECT_TRUE(u->parent_is_remote());
+  EXPECT_EQ(s.log.Seen(), std::vector<std::string>{u->span_id().ToHex()});
+  const SpanData* nf = spans[1];
+  EXPECT_EQ(nf->name(), "GET");
+  EXPECT_FALSE(HasAttr(nf, "http.route"));
+  EXPECT_EQ(IntAttr(nf, "http.response.status_code"), 404);
+  EXPECT_NE(nf->trace_id(), u->trace_id());
+  // The app's own callbacks ran for both requests; no scope leaked out of the
+  // handler into MHD's completion callback.
+  EXPECT_EQ(s.log.user_uri_logs.load(), 2);
+  EXPECT_EQ(s.log.user_completed.load(), 2);
+  EXPECT_EQ(s.log.span_current_in_completed.load(), 0);
+}
+
+// MHD calls the access handler several times for a request with a body: one
+// span, current in every call (and only during the calls), the app's own
+// per-request pointer kept.
+TEST_P(MicrohttpdServer, PostWithABodyMakesOneSpan) {
+  MemoryTracing t;
+  Server s(Opts(t), GetParam());
+  ASSERT_NE(s.daemon, nullptr);
+  std::string body(300000, 'b');
+  auto r = s.Client().Post("/upload", body, "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "300000");
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "POST /upload");
+  EXPECT_EQ(IntAttr(spans[0], "http.response.status_code"), 200);
+  EXPECT_GE(s.log.upload_calls.load(), 3);
+  std::vector<std::string> seen = s.log.Seen();
+  EXPECT_EQ(seen.size(), size_t(s.log.upload_calls.load()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()),
+            std::set<std::string>{spans[0]->span_id().ToHex()});
+  EXPECT_EQ(s.log.span_current_in_completed.load(), 0);
+}
+
+// The span ends at MHD's completion notice, after the last chunk was sent.
+TEST_P(MicrohttpdServer, StreamingResponseSpanCoversTheBody) {
+  MemoryTracing t;
+  Server s(Opts(t), GetParam());
+  ASSERT_NE(s.daemon, nullptr);
+  auto r = s.Client().Get("/stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, std::string(50, 'x'));
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "GET /stream");
+  EXPECT_GE(spans[0]->end_ns() - spans[0]->start_ns(), 150'000'000);
+  EXPECT_EQ(spans[0]->status(), StatusCode::kUnset);
+  EXPECT_EQ(IntAttr(spans[0], "http.response.status_code"), 200);
+}
+
+// Requests on one kept-alive connection, and many connections at once: each
+// request its own span, current in its own handler only.
+TEST_P(MicrohttpdServer, KeepAliveAndConcurrentRequestsEachGetTheirOwnSpan) {
+  MemoryTracing t;
+  Server s(Opts(t), GetParam());
+  ASSERT_NE(s.daemon, nullptr);
+  std::mutex mu;
+  std::set<std::string> answered;
+  auto client = [&](int n) {
+    ::httplib::Client cli = s.Client();
+    cli.set_keep_alive(true);
+    for (int i = 0; i < n; ++i) {
+      auto r = cli.Get("/whoami");
+      if (!r || r->status != 200) continue;
+      std::lock_guard<std::mutex> l(mu);
+      answered.insert(r->body);
+    }
+  };
+  client(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) threads.emplace_back(client, 10);
+  for (auto& th : threads) th.join();
+  auto spans = t.Exactly(63);
+  ASSERT_EQ(spans.size(), 63u);
+  std::set<std::string> exported;
+  for (const SpanData* sp : spans) exported.insert(sp->span_id().ToHex());
+  EXPECT_EQ(answered.size(), 63u);
+  EXPECT_EQ(exported, answered);
+  EXPECT_EQ(s.log.span_current_in_completed.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, MicrohttpdServer,
+                         ::testing::Values(Mode::kThreadPool, Mode::kThreadPerConnection),
+                         [](const ::testing::TestParamInfo<Mode>& i) {
+                           return i.param == Mode::kThreadPool ? "ThreadPool"
+                                                               : "ThreadPerConnection";
+                         });
+
+TEST(MicrohttpdServerMatrix, ClientGoingAwayMidStreamEndsTheSpanWithAnError) {
+  MemoryTracing t;
+  Server s(Opts(t));
+  ASSERT_NE(s.daemon, nullptr);
+  size_t received = 0;
+  auto r = s.Client().Get("/endless", [&](const char*, size_t n) {
+    received += n;
+    return received < 100000;  // the client gives up
+  });
+  EXPECT_FALSE(r);
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "GET /endless");
+  EXPECT_EQ(spans[0]->status(), StatusCode::kError);
+  const std::string type = StrAttr(spans[0], "error.type");
+  EXPECT_TRUE(type == "connection_error" || type == "client_abort") << type;
+}
+
+TEST(MicrohttpdServerMatrix, ExcludedUrlsMakeNoSpanAndAreStillServed) {
+  MemoryTracing t;
+  Server s(Opts(t));
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  auto r = cli.Get("/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "ok");
+  ASSERT_TRUE(cli.Get("/users/1"));
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "GET /users/{id}");
+  EXPECT_EQ(s.log.user_completed.load(), 2);
+}
+
+TEST(MicrohttpdServerMatrix, RequestAndResponseHeadersAreCapturedAndSanitized) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.capture_request_headers = std::vector<std::string>{"x-tenant", "authorization", "x-multi"};
+  o.capture_response_headers = std::vector<std::string>{"x-served-by", "set-cookie", "x-secret-.*"};
+  o.sanitize_fields = std::vector<std::string>{"secret"};
+  Server s(o);
+  ASSERT_NE(s.daemon, nullptr);
+  auto r = s.Client().Get(
+      "/users/1",
+      {{"X-Tenant", "acme"}, {"Authorization", "Bearer abc"}, {"X-Multi", "a"}, {"X-Multi", "b"}});
+  ASSERT_TRUE(r);
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData* sp = spans[0];
+  EXPECT_EQ(ArrAttr(sp, "http.request.header.x-tenant"), std::vector<std::string>{"acme"});
+  EXPECT_EQ(ArrAttr(sp, "http.request.header.authorization"),
+            std::vector<std::string>{"[REDACTED]"});
+  EXPECT_EQ(ArrAttr(sp, "http.request.header.x-multi"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ArrAttr(sp, "http.response.header.x-served-by"), std::vector<std::string>{"mhd"});
+  EXPECT_EQ(ArrAttr(sp, "http.response.header.set-cookie"), std::vector<std::string>{"[REDACTED]"});
+  EXPECT_EQ(ArrAttr(sp, "http.response.header.x-secret-token"),
+            std::vector<std::string>{"[REDACTED]"});
+  EXPECT_FALSE(HasAttr(sp, "http.request.header.user-agent"));
+}
+
+TEST(MicrohttpdServerMatrix, ThrowingHooksAreCaughtReportedOnceAndRequestsAnswered) {
+  DiagCapture diag;
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  std::atomic<int> request_hooks{0};
+  o.request_hook = [&](SpanRef span, MHD_Connection* c) {
+    ++request_hooks;
+    const char* tenant = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tenant");
+    span.SetAttribute("hook.tenant", tenant != nullptr ? tenant : "none");
+    if (tenant != nullptr && std::string_view(tenant) == "bad") {
+      throw std::runtime_error("request hook failure");
+    }
+  };
+  o.response_hook = [](SpanRef span, MHD_Connection* c, unsigned int status) {
+    span.SetAttribute("hook.status", static_cast<int64_t>(status));
+    const char* tenant = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tenant");
+    if (tenant != nullptr && std::string_view(tenant) == "bad") {
+      throw std::runtime_error("response hook failure");
+    }
+  };
+  Server s(o);
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  for (const char* tenant : {"good", "bad", "bad"}) {
+    auto r = cli.Get("/users/1", {{"X-Tenant", tenant}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hello");
+  }
+  auto spans = t.Exactly(3);
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(StrAttr(spans[0], "hook.tenant"), "good");
+  EXPECT_EQ(IntAttr(spans[0], "hook.status"), 200);
+  EXPECT_EQ(StrAttr(spans[1], "hook.tenant"), "bad");
+  EXPECT_EQ(IntAttr(spans[2], "hook.status"), 200);
+  EXPECT_EQ(request_hooks.load(), 3);
+  EXPECT_EQ(diag.Count("hook threw"), 1u);
+}
+
+TEST(MicrohttpdServerMatrix, HandlerExceptionIsRecordedAndAnsweredWith500) {
+  MemoryTracing t;
+  Server s(Opts(t));
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  auto r = cli.Get("/throw");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  ASSERT_TRUE(cli.Get("/users/2"));  // the daemon goes on serving
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0]->name(), "GET /throw");
+  EXPECT_EQ(spans[0]->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(spans[0], "error.type"), "std::runtime_error");
+  EXPECT_EQ(IntAttr(spans[0], "http.response.status_code"), 500);
+  size_t index = 0;
+  EXPECT_NE(otelweb::testing::EventNamed(spans[0], "exception", &index), nullptr);
+  EXPECT_EQ(spans[1]->status(), StatusCode::kUnset);
+}
+
+// With no provider in the options the global one is used, as it is when the
+// request arrives: after a TracingHandle is destroyed and InstallTracing runs
+// again, spans reach the new provider.
+TEST(MicrohttpdServerMatrix, ReinstalledGlobalTracingIsPickedUp) {
+  ServerOptions o;
+  o.excluded_urls = "";
+  Server s(o);
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  auto wait_for = [](const InMemorySpanStore& store, size_t n) {
+    for (int i = 0; i < 2500 && store.size() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return store.size();
+  };
+  auto first = std::make_shared<InMemorySpanStore>();
+  {
+    TracingOptions to;
+    to.exporter = std::make_unique<InMemorySpanExporter>(first);
+    to.simple_processor = true;
+    auto handle = InstallTracing(std::move(to));
+    ASSERT_TRUE(cli.Get("/users/1"));
+    EXPECT_EQ(wait_for(*first, 1), 1u);
+  }
+  auto second = std::make_shared<InMemorySpanStore>();
+  TracingOptions to;
+  to.exporter = std::make_unique<InMemorySpanExporter>(second);
+  to.simple_processor = true;
+  auto handle = InstallTracing(std::move(to));
+  ASSERT_TRUE(cli.Get("/users/2", {{"traceparent", kTraceparent}}));
+  EXPECT_EQ(wait_for(*second, 1), 1u);
+  handle.Shutdown();
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(first->size(), 1u);
+  const SpanData* sp = second->spans()[0];
+  EXPECT_EQ(sp->name(), "GET /users/{id}");
+  EXPECT_EQ(sp->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+}
+
+std::string ReadFile(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+// An HTTPS daemon (MHD_USE_TLS, a self-signed certificate made for the test):
+// url.scheme is "https".
+TEST(MicrohttpdServerMatrix, TlsDaemonReportsTheHttpsScheme) {
+  const std::string dir = ::testing::TempDir();
+  const std::string key = dir + "mhd_test_key.pem";
+  const std::string cert = dir + "mhd_test_cert.pem";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl could not make a test certificate";
+  const std::string key_pem = ReadFile(key);
+  const std::string cert_pem = ReadFile(cert);
+  MemoryTracing t;
+  Server s(Opts(t), Mode::kThreadPool,
+           {{MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(key_pem.c_str())},
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(cert_pem.c_str())}},
+           MHD_USE_TLS);
+  ASSERT_NE(s.daemon, nullptr);
+  ::httplib::SSLClient cli("127.0.0.1", s.port);
+  cli.enable_server_certificate_verification(false);
+  auto r = cli.Get("/users/5");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello");
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(StrAttr(spans[0], "url.scheme"), "https");
+  EXPECT_EQ(spans[0]->name(), "GET /users/{id}");
+  std::remove(key.c_str());
+  std::remove(cert.c_str());
+}
+
+// MHD answers some requests itself, before any access-handler call (here:
+// headers larger than its connection memory pool): no span (documented), the
+// request's context is released, and the daemon and its tracing go on.
+TEST(MicrohttpdServerMatrix, RequestsMhdRejectsBeforeTheHandlerMakeNoSpan) {
+  MemoryTracing t;
+  Server s(Opts(t));
+  ASSERT_NE(s.daemon, nullptr);
+  std::string r =
+      RawRequest(s.port,
+                 "GET /users/1 HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(100000, 'a') +
+                     "\r\nConnection: close\r\n\r\n",
+                 /*read_all=*/true);
+  EXPECT_TRUE(r.find(" 431 ") != std::string::npos || r.find(" 413 ") != std::string::npos) << r;
+  EXPECT_EQ(t.Exactly(0).size(), 0u);
+  EXPECT_EQ(s.log.user_uri_logs.load(), 1);
+  EXPECT_EQ(s.log.user_completed.load(), 1);  // the request's context was released
+  ASSERT_TRUE(s.Client().Get("/users/1"));
+  EXPECT_EQ(t.Exactly(1).size(), 1u);
+}
+
+}  // namespace
+}  // namespace otelweb::microhttpd
