@@ -185,6 +185,7 @@ struct ProviderCore {
   std::shared_ptr<Sampler> sampler;
   Sampler::Builtin sampler_kind = Sampler::Builtin::kCustom;
   std::shared_ptr<IdGenerator> id_generator;  // null: built-in
+  uint8_t random_trace_ids = TraceFlags::kRandom;  // the W3C random flag of new traces, or 0
   std::atomic<ProcessorList*> processors{nullptr};
 
   std::mutex mu;  // guards the members below

@@ -64,8 +64,9 @@ bool ParseTraceparent(std::string_view v, SpanContext* out) noexcept {
   TraceId t(tid);
   SpanId s(sid);
   if (!t.IsValid() || !s.IsValid()) return false;
-  // Only the sampled bit has a meaning we know; other bits are not kept.
-  *out = SpanContext(t, s, TraceFlags{static_cast<uint8_t>(flags & TraceFlags::kSampled)}, true);
+  // Sampled and random are kept (W3C Level 2); the spec reserves the other
+  // bits and says to set them to zero, so they are not kept.
+  *out = SpanContext(t, s, TraceFlags{static_cast<uint8_t>(flags & TraceFlags::kKnown)}, true);
   return true;
 }
 
@@ -77,8 +78,9 @@ void FormatTraceparent(const SpanContext& sc, char out[55]) noexcept {
   out[35] = '-';
   sc.span_id().ToHex(out + 36);
   out[52] = '-';
-  out[53] = kHexDigits[sc.flags().value >> 4];
-  out[54] = kHexDigits[sc.flags().value & 15];
+  const uint8_t flags = sc.flags().value & TraceFlags::kKnown;
+  out[53] = kHexDigits[flags >> 4];
+  out[54] = kHexDigits[flags & 15];
 }
 
 void W3CTraceContextPropagator::Inject(const Context& ctx, TextMapSetter& carrier) const noexcept {

@@ -1,6 +1,7 @@
 // W3C Trace Context, tracestate and Baggage: parsing, limits, propagation.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -86,6 +87,37 @@ TEST(Traceparent, NothingInjectedForAnInvalidContext) {
   EXPECT_TRUE(h.empty());
 }
 
+// W3C Trace Context Level 2, "trace-flags": sampled (0x01) and random
+// (0x02) are kept from a remote parent; other bits are reserved and set to
+// zero, so they are neither kept nor sent.
+TEST(TraceFlagsLevel2, RandomBitKeptUnknownBitsCleared) {
+  const std::string base = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-";
+  struct Case {
+    const char* in;
+    uint8_t kept;
+  } cases[] = {{"00", 0x00}, {"01", 0x01}, {"02", 0x02}, {"03", 0x03},
+               {"ff", 0x03}, {"fe", 0x02}, {"09", 0x01}, {"04", 0x00}};
+  for (const Case& k : cases) {
+    Context c = ExtractTP(base + k.in);
+    ASSERT_TRUE(c.span_context().IsValid()) << k.in;
+    EXPECT_EQ(c.span_context().flags().value, k.kept) << k.in;
+    Headers out;
+    MapCarrier<Headers> carrier(out);
+    W3CTraceContextPropagator().Inject(c, carrier);
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", k.kept);
+    EXPECT_EQ(out["traceparent"], base + hex) << k.in;
+  }
+  // Injecting a context whose flags carry reserved bits never sends them.
+  auto tid = TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736");
+  auto sid = SpanId::FromHex("00f067aa0ba902b7");
+  Headers out;
+  MapCarrier<Headers> carrier(out);
+  W3CTraceContextPropagator().Inject(Context().WithSpanContext(SpanContext(*tid, *sid, TraceFlags{0xf7}, false)),
+                                     carrier);
+  EXPECT_EQ(out["traceparent"], base + "03");
+}
+
 TEST(Tracestate, ParsesValidListsAndKeepsOrder) {
   TraceState ts = TraceState::FromHeader("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE,,tenant@vendor=x");
   EXPECT_EQ(ts.size(), 3u);
@@ -95,13 +127,64 @@ TEST(Tracestate, ParsesValidListsAndKeepsOrder) {
   EXPECT_EQ(ts.Get("missing"), "");
 }
 
-TEST(Tracestate, InvalidInputDiscardsTheWholeHeaderButKeepsTraceparent) {
-  const char* bad[] = {"UPPER=1", "k=", "=v", "k=v,k=w", "k=v=w", "k=a\tb", "1abc=v",
-                       "t@@s=v", "tenant@VENDOR=v", "k=\x7f"};
-  for (const char* h : bad) EXPECT_TRUE(TraceState::FromHeader(h).empty()) << h;
-  Context c = ExtractTP("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "k=v,k=w");
+// W3C Trace Context Level 2, "Key": (lcalpha / DIGIT) 0*255 keychar, with '@'
+// an ordinary key character (Level 1's tenant@system split is gone).
+TEST(Tracestate, Level2KeyGrammar) {
+  const char* valid[] = {"foo", "1abc", "0", "foo@", "foo@@bar", "foo@bar@baz", "tenant@vendor",
+                         "a-z0-9_-*/@x", "t@s0123456789012345678"};  // system part longer than 14
+  for (const char* k : valid) EXPECT_TRUE(TraceState::IsValidKey(k)) << k;
+  std::string longest(256, 'a');
+  EXPECT_TRUE(TraceState::IsValidKey(longest));
+  const char* invalid[] = {"", "@foo", "_foo", "-foo", "*foo", "/foo", "FOO", "fOo", "foo.bar", "foo ", "foo=", "f\x7f"};
+  for (const char* k : invalid) EXPECT_FALSE(TraceState::IsValidKey(k)) << k;
+  EXPECT_FALSE(TraceState::IsValidKey(longest + "a"));
+}
+
+// The W3C test suite's all-allowed-characters case, with and without '@'.
+TEST(Tracestate, AllAllowedCharacters) {
+  std::string key = "abcdefghijklmnopqrstuvwxyz0123456789_-*/";
+  std::string value;
+  for (int c = 0x20; c <= 0x7e; ++c) {
+    if (c != ',' && c != '=') value += static_cast<char>(c);
+  }
+  for (const std::string& k : {key, key + "@a-z0-9_-*/"}) {
+    TraceState ts = TraceState::FromHeader(k + "=" + value);
+    ASSERT_EQ(ts.size(), 1u) << k;
+    EXPECT_EQ(ts.Get(k), value);
+  }
+}
+
+// Values keep their leading spaces (part of the value); trailing OWS is not
+// part of the value (Level 2, "Value").
+TEST(Tracestate, OwsAroundMembersAndLeadingSpacesInValues) {
+  EXPECT_EQ(TraceState::FromHeader("foo=1 \t , \t bar=2, \t baz=3").header(), "foo=1,bar=2,baz=3");
+  EXPECT_EQ(TraceState::FromHeader("\t foo=1 \t").header(), "foo=1");
+  EXPECT_EQ(TraceState::FromHeader("foo= 1").Get("foo"), " 1");
+}
+
+// An invalid member is dropped alone; the others are kept in their order.
+TEST(Tracestate, InvalidMembersAreDroppedAloneAndTraceparentKept) {
+  const char* bad[] = {"UPPER=1", "k=",    "=v",     "k=v=w", "k=a\tb", "@k=v",
+                       "k.x=v",   "k =v",  "k=\x7f", "novalue", "k=v\xc3\xa9"};
+  for (const char* m : bad) {
+    std::string h = std::string("rojo=00f067aa0ba902b7,") + m + ",congo=t61rcWkgMzE";
+    TraceState ts = TraceState::FromHeader(h);
+    EXPECT_EQ(ts.header(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE") << h;
+    EXPECT_TRUE(TraceState::FromHeader(m).empty()) << m;
+  }
+  Context c = ExtractTP("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "FOO=1,bar=2");
   EXPECT_TRUE(c.span_context().IsValid());
-  EXPECT_TRUE(c.span_context().trace_state().empty());
+  EXPECT_EQ(c.span_context().trace_state().header(), "bar=2");
+}
+
+// Duplicate keys: the first occurrence is kept, the rest of the header too.
+TEST(Tracestate, DuplicateKeysKeepTheFirstOccurrence) {
+  EXPECT_EQ(TraceState::FromHeader("foo=1,foo=1").header(), "foo=1");
+  EXPECT_EQ(TraceState::FromHeader("foo=1,foo=2").header(), "foo=1");
+  EXPECT_EQ(TraceState::FromHeader("a=1,foo=1,b=2,foo=2,c=3").header(), "a=1,foo=1,b=2,c=3");
+  // Two header lines joined with ',' (RFC 7230 field order), as carriers do.
+  Context c = ExtractTP("00-12345678901234567890123456789012-1234567890123456-00", "foo=1,bar=2,foo=2");
+  EXPECT_EQ(c.span_context().trace_state().header(), "foo=1,bar=2");
 }
 
 TEST(Tracestate, ThirtyTwoMembersAtMost) {

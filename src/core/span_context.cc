@@ -113,29 +113,17 @@ namespace {
 bool IsLcAlpha(char c) { return c >= 'a' && c <= 'z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsKeyChar(char c) {
-  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
 }
 
-// simple-key = lcalpha 0*255(keychar)
-// multi-tenant-key = tenant-id "@" system-id
-// tenant-id = (lcalpha / DIGIT) 0*240(keychar); system-id = lcalpha 0*13(keychar)
+// W3C Trace Context Level 2 (the 2020 key change, kept in every later draft):
+//   key = ( lcalpha / DIGIT ) 0*255 ( keychar )
+//   keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+// '@' is an ordinary key character: no tenant/system split, no length split.
 bool ValidKey(std::string_view k) {
   if (k.empty() || k.size() > 256) return false;
-  size_t at = k.find('@');
-  if (at == std::string_view::npos) {
-    if (!IsLcAlpha(k[0])) return false;
-    for (char c : k.substr(1)) {
-      if (!IsKeyChar(c)) return false;
-    }
-    return true;
-  }
-  std::string_view tenant = k.substr(0, at), system = k.substr(at + 1);
-  if (tenant.empty() || tenant.size() > 241 || system.empty() || system.size() > 14) return false;
-  if (!(IsLcAlpha(tenant[0]) || IsDigit(tenant[0])) || !IsLcAlpha(system[0])) return false;
-  for (char c : tenant) {
-    if (!IsKeyChar(c)) return false;
-  }
-  for (char c : system) {
+  if (!IsLcAlpha(k[0]) && !IsDigit(k[0])) return false;
+  for (char c : k.substr(1)) {
     if (!IsKeyChar(c)) return false;
   }
   return true;
@@ -173,6 +161,12 @@ TraceState TraceState::FromCanonical(std::string canonical) {
 }
 
 TraceState TraceState::FromHeader(std::string_view header) {
+  // Member by member (W3C Trace Context Level 2, "tracestate Header Field
+  // Values"): empty and whitespace-only members are skipped; a member that is
+  // not key=value with a valid key and value is dropped on its own, and the
+  // others are kept in order; of repeated keys the first occurrence is kept
+  // (the Level 2 draft lets a vendor keep or discard duplicates). More than 32
+  // valid members: the header is discarded, as the W3C test suite expects.
   try {
     std::vector<std::pair<std::string_view, std::string_view>> members;
     std::string_view rest = header;
@@ -181,14 +175,18 @@ TraceState TraceState::FromHeader(std::string_view header) {
       std::string_view m = TrimOws(rest.substr(0, comma));
       if (!m.empty()) {
         size_t eq = m.find('=');
-        if (eq == std::string_view::npos) return TraceState();
-        std::string_view k = m.substr(0, eq), v = m.substr(eq + 1);
-        if (!ValidKey(k) || !ValidValue(v)) return TraceState();
-        for (auto& e : members) {
-          if (e.first == k) return TraceState();  // duplicate key
+        if (eq != std::string_view::npos) {
+          std::string_view k = m.substr(0, eq), v = m.substr(eq + 1);
+          bool keep = ValidKey(k) && ValidValue(v);
+          for (auto& e : members) {
+            if (!keep) break;
+            if (e.first == k) keep = false;  // a later duplicate
+          }
+          if (keep) {
+            members.emplace_back(k, v);
+            if (members.size() > kMaxMembers) return TraceState();
+          }
         }
-        members.emplace_back(k, v);
-        if (members.size() > kMaxMembers) return TraceState();
       }
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);

@@ -71,6 +71,7 @@ TracerProvider::TracerProvider(TracerProviderOptions options) : s_(new State) {
   if (!c->sampler) c->sampler = ParentBasedSampler(AlwaysOnSampler());
   c->sampler_kind = c->sampler->builtin();
   c->id_generator = std::move(options.id_generator);
+  c->random_trace_ids = (!c->id_generator || c->id_generator->TraceIdsAreRandom()) ? TraceFlags::kRandom : 0;
   std::lock_guard<std::mutex> lock(c->mu);
   for (auto& p : options.processors) {
     if (p) c->owned_processors.push_back(std::move(p));
@@ -222,12 +223,16 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   const bool has_parent = psc.IsValid();
   const TraceId trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
   const SpanId span_id = NewSpanId(p, ts);
+  // W3C Level 2 "random" flag: inherited with the trace id from a parent; set
+  // on the traces we start when the id generator makes random ids.
+  const uint8_t random = has_parent ? (psc.flags().value & TraceFlags::kRandom) : p->random_trace_ids;
 
   if (p->sampler_kind == Sampler::Builtin::kAlwaysOff) {
     // The common "tracing off" configuration: no sampler call, no result.
     ts.counters->Bump(ts.counters->non_recording);
     return Span(nullptr, 0,
-                SpanContext(trace_id, span_id, TraceFlags{}, false, has_parent ? psc.trace_state() : TraceState()));
+                SpanContext(trace_id, span_id, TraceFlags{random}, false,
+                            has_parent ? psc.trace_state() : TraceState()));
   }
   SamplingResult sr;
   switch (p->sampler_kind) {
@@ -244,7 +249,7 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   }
 
   const TraceFlags flags{static_cast<uint8_t>(
-      sr.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0)};
+      (sr.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0) | random)};
   if (sr.decision == SamplingDecision::kDrop) {
     ts.counters->Bump(ts.counters->non_recording);
     return Span(nullptr, 0,

@@ -112,7 +112,7 @@ TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
   EXPECT_EQ(s->scope().name, "otelweb.curl");
   EXPECT_EQ(s->parent_span_id().ToHex(), parent_id);
   EXPECT_EQ(s->trace_id().ToHex(), trace_id);
-  EXPECT_EQ(peer.Header("traceparent"), "00-" + trace_id + "-" + s->span_id().ToHex() + "-01");
+  EXPECT_EQ(peer.Header("traceparent"), "00-" + trace_id + "-" + s->span_id().ToHex() + "-03");  // sampled + random
   EXPECT_EQ(StrAttr(s, "http.request.method"), "GET");
   EXPECT_EQ(StrAttr(s, "server.address"), "127.0.0.1");
   EXPECT_EQ(IntAttr(s, "server.port"), peer.port());

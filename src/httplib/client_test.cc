@@ -106,7 +106,7 @@ TEST(HttplibClient, ChildOfCurrentSpanWithSemconvAttributes) {
   EXPECT_EQ(s->status(), StatusCode::kUnset);
   // The server got this span's context.
   std::string tp = peer.Header("traceparent");
-  EXPECT_EQ(tp, "00-" + trace_id + "-" + s->span_id().ToHex() + "-01");
+  EXPECT_EQ(tp, "00-" + trace_id + "-" + s->span_id().ToHex() + "-03");  // sampled + random (W3C Level 2)
 }
 
 TEST(HttplibClient, RootSpanWithoutCurrentSpan) {

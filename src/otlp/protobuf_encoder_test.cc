@@ -95,7 +95,7 @@ TEST(ProtobufEncoder, EveryFieldOfARichSpan) {
   EXPECT_EQ(ps[0].trace_state(), "vendor=abc,other=x1");
   EXPECT_EQ(ps[0].links(0).flags(), 0x300u);
   EXPECT_EQ(ps[3].name(), "root");
-  EXPECT_EQ(ps[2].flags(), 0x101u);  // child: local parent
+  EXPECT_EQ(ps[2].flags(), 0x103u);  // child: local parent; sampled + random (a trace started here)
   // Invalid UTF-8 was repaired, so libprotobuf accepted the strings.
   bool found = false;
   for (const auto& kv : ps[0].attributes()) {

@@ -15,6 +15,10 @@ class IdGenerator {
   virtual ~IdGenerator() = default;
   virtual TraceId NewTraceId() noexcept = 0;
   virtual SpanId NewSpanId() noexcept = 0;
+  // True when every trace id's rightmost 7 bytes are random: traces started
+  // with this generator then carry the W3C Level 2 "random" trace flag.
+  // Default false (a custom generator may encode something in its ids).
+  virtual bool TraceIdsAreRandom() const noexcept { return false; }
 };
 
 }  // namespace otelweb

@@ -80,15 +80,23 @@ class SpanId {
   std::array<uint8_t, 8> b_{};
 };
 
-// W3C trace flags; bit 0 is "sampled".
+// W3C trace flags (Trace Context Level 2, "trace-flags"): bit 0 is
+// "sampled", bit 1 is "random" (the trace id's rightmost 7 bytes are random).
+// Other bits have no meaning yet; the spec says to set them to zero, so
+// extraction drops them and they are never sent.
 struct TraceFlags {
   static constexpr uint8_t kSampled = 0x01;
+  static constexpr uint8_t kRandom = 0x02;
+  // The bits otelweb knows and propagates.
+  static constexpr uint8_t kKnown = kSampled | kRandom;
   uint8_t value = 0;
   constexpr bool sampled() const noexcept { return (value & kSampled) != 0; }
+  constexpr bool random() const noexcept { return (value & kRandom) != 0; }
 };
 
-// W3C tracestate: at most 32 list members, keys and values per the W3C
-// grammar. Invalid input never throws: Parse returns an empty state and
+// W3C tracestate (Trace Context Level 2): at most 32 list members, keys and
+// values per the Level 2 grammar ('@' is an ordinary key character). Invalid
+// input never throws: FromHeader drops the members it cannot keep, and
 // Set/Delete leave the state unchanged when given invalid keys or values.
 class TraceState {
  public:
@@ -106,9 +114,11 @@ class TraceState {
     if (rep_ != nullptr) Unref();
   }
 
-  // Parses a tracestate header value (several header lines joined by ','). The
-  // whole value is discarded if any member is invalid, there are more than 32
-  // members, or a key repeats (as the W3C specification asks).
+  // Parses a tracestate header value (several header lines joined by ',').
+  // Empty members are skipped; an invalid member (not key=value, or a key or
+  // value outside the grammar) is dropped alone and the others are kept in
+  // order; of a repeated key the first occurrence is kept; with more than 32
+  // valid members the whole value is discarded (the W3C test suite's choice).
   static TraceState FromHeader(std::string_view header);
   static bool IsValidKey(std::string_view key) noexcept;
   static bool IsValidValue(std::string_view value) noexcept;
