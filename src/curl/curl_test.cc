@@ -530,7 +530,7 @@ TEST(Curl, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(s->kind(), SpanKind::kClient);
   EXPECT_EQ(s->scope().name, kScopeName);
   EXPECT_EQ(peer.Header("traceparent"),
-            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-01");
+            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-03");  // sampled + random
 }
 
 }  // namespace

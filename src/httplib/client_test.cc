@@ -549,7 +549,7 @@ TEST(HttplibClient, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(s->scope().name, kClientScopeName);
   // The new span's context went out on the wire.
   EXPECT_EQ(peer.Header("traceparent"),
-            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-01");
+            "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-03");  // sampled + random
 }
 
 }  // namespace

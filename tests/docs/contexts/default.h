@@ -6,6 +6,8 @@
 #include <otelweb/httplib/client.h>
 #include <otelweb/httplib/server.h>
 #include <otelweb/otelweb.h>
+#include <otelweb/otlp/exporter.h>
+#include <otelweb/otlp/file_exporter.h>
 #include <otelweb/sqlite/sqlite.h>
 #include <otelweb/trace/console_exporter.h>
 #include <otelweb/testing/diagnostics_capture.h>
