@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "http/pattern.h"
 #include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
@@ -44,7 +45,8 @@ bool ContainsIgnoreCase(std::string_view hay, std::string_view lower_needle) noe
 // Compiles the valid patterns of a list into one case-insensitive regex;
 // plain names go to `literals` (lowercased) instead.
 void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
-                     std::vector<std::string>* literals, std::optional<std::regex>* regex) {
+                     std::vector<std::string>* literals,
+                     std::shared_ptr<const internal::CompiledPattern>* regex) {
   std::string joined;
   for (const std::string& raw : patterns) {
     std::string_view p = config::Trim(raw);
@@ -65,7 +67,8 @@ void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
   }
   if (joined.empty()) return;
   try {
-    regex->emplace(joined, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
+    *regex = std::make_shared<const internal::CompiledPattern>(internal::CompiledPattern{
+        std::regex(joined, std::regex::ECMAScript | std::regex::icase | std::regex::optimize)});
   } catch (const std::regex_error&) {
     regex->reset();
   }
@@ -139,7 +142,7 @@ bool HeaderCapture::Matches(std::string_view name) const noexcept {
   // is captured only through a plain-name pattern.
   if (name.size() > kMaxRegexNameBytes) return false;
   try {
-    return std::regex_match(name.begin(), name.end(), *regex_);
+    return std::regex_match(name.begin(), name.end(), regex_->re);
   } catch (...) {
     return false;
   }
@@ -155,7 +158,7 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
   if (!sanitize_regex_) return false;
   if (name.size() > kMaxRegexNameBytes) return true;  // cannot check it: redact
   try {
-    return std::regex_search(name.begin(), name.end(), *sanitize_regex_);
+    return std::regex_search(name.begin(), name.end(), sanitize_regex_->re);
   } catch (...) {
     return false;
   }

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "http/pattern.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/url.h"
 
@@ -275,7 +276,8 @@ UrlExcluder::UrlExcluder(std::string_view list) {
   }
   if (joined.empty()) return;
   try {
-    regex_.emplace(joined, std::regex::ECMAScript | std::regex::optimize);
+    regex_ = std::make_shared<const internal::CompiledPattern>(
+        internal::CompiledPattern{std::regex(joined, std::regex::ECMAScript | std::regex::optimize)});
     source_ = std::move(joined);
   } catch (const std::regex_error&) {
     regex_.reset();
@@ -307,7 +309,7 @@ bool UrlExcluder::Matches(std::string_view url) const noexcept {
     flags |= std::regex_constants::match_not_eol | std::regex_constants::match_not_eow;
   }
   try {
-    return std::regex_search(url.begin(), url.end(), *regex_, flags);
+    return std::regex_search(url.begin(), url.end(), regex_->re, flags);
   } catch (...) {
     return false;  // e.g. regex_error(error_complexity) on a pathological input
   }

@@ -9,7 +9,7 @@
 #pragma once
 
 #include <optional>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +18,10 @@
 #include "otelweb/trace/span.h"
 
 namespace otelweb::http {
+
+namespace internal {
+struct CompiledPattern;  // a compiled std::regex (src/http/pattern.h)
+}  // namespace internal
 
 // Read access to a request's or response's headers. Derived from
 // TextMapGetter so that the same object is the propagation carrier.
@@ -63,9 +67,9 @@ class HeaderCapture {
  private:
   std::string prefix_;
   std::vector<std::string> literals_;           // lowercase names
-  std::optional<std::regex> regex_;             // non-literal capture patterns
+  std::shared_ptr<const internal::CompiledPattern> regex_;  // non-literal capture patterns
   std::vector<std::string> sanitize_literals_;  // lowercase substrings
-  std::optional<std::regex> sanitize_regex_;
+  std::shared_ptr<const internal::CompiledPattern> sanitize_regex_;
 };
 
 // The pattern list for a capture or sanitize setting: the code value when

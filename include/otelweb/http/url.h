@@ -5,13 +5,17 @@
 // both are immutable after construction and safe to share between threads.
 #pragma once
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace otelweb::http {
+
+namespace internal {
+struct CompiledPattern;  // a compiled std::regex (src/http/pattern.h)
+}  // namespace internal
 
 // Splits "host", "host:port", "[v6]" or "[v6]:port". *port is 0 when absent.
 // Returns false (outputs untouched) for an empty or malformed value.
@@ -90,7 +94,7 @@ class UrlExcluder {
   const std::string& source() const noexcept { return source_; }
 
  private:
-  std::optional<std::regex> regex_;
+  std::shared_ptr<const internal::CompiledPattern> regex_;
   std::string source_;  // the valid entries joined with '|'
 };
 
