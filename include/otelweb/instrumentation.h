@@ -13,7 +13,8 @@
 //                          to serving threads through an atomic pointer, the
 //                          replaced ones kept alive (a worker may still use them).
 //   RunGuarded             runs a user hook; whatever it throws is caught and
-//                          reported once, naming the exception's type.
+//                          reported (once, or each time: HookExceptionPolicy),
+//                          naming the exception's type.
 //   CurrentExceptionTypeName / TypeName   demangled exception type names.
 //   AttrList<N>            a bounded attribute list on the stack: Add cannot
 //                          overflow (past N it drops and counts; debug builds
@@ -210,20 +211,31 @@ std::string TypeName(const std::type_info& type) noexcept;
 // block); "unknown" outside one.
 std::string CurrentExceptionTypeName() noexcept;
 
-// Reports the exception being handled (call inside a catch block) as one
-// warning per `warned` flag: "otelweb: <what> threw <type>: <message> ...".
-void ReportHookException(std::atomic<bool>& warned, std::string_view what) noexcept;
+// What happens when a user hook (request/response hook, statement hook...)
+// throws. Under every policy the exception is caught: the request goes on and
+// the span keeps what the hook set before throwing.
+enum class HookExceptionPolicy : uint8_t {
+  kReportOnce,  // one warning per instrumentation (the default; production)
+  kReportEach,  // a warning for every failure (while writing or debugging a hook)
+};
+
+// Reports the exception being handled (call inside a catch block) as a
+// warning: "otelweb: <what> threw <type>: <message> ...": once per `warned`
+// flag (kReportOnce), or every time (kReportEach).
+void ReportHookException(std::atomic<bool>& warned, std::string_view what,
+                         HookExceptionPolicy policy = HookExceptionPolicy::kReportOnce) noexcept;
 
 // Runs a user hook. Whatever it throws is caught and reported once per
 // `warned` flag, naming `what` ("cpp-httplib request hook") and the exception's
 // type. Returns false when the hook threw.
 template <typename F>
-bool RunGuarded(std::atomic<bool>& warned, std::string_view what, F&& hook) noexcept {
+bool RunGuarded(std::atomic<bool>& warned, std::string_view what, F&& hook,
+                HookExceptionPolicy policy = HookExceptionPolicy::kReportOnce) noexcept {
   try {
     std::forward<F>(hook)();
     return true;
   } catch (...) {
-    ReportHookException(warned, what);
+    ReportHookException(warned, what, policy);
     return false;
   }
 }

@@ -71,8 +71,10 @@ std::string CurrentExceptionTypeName() noexcept {
   }
 }
 
-void ReportHookException(std::atomic<bool>& warned, std::string_view what) noexcept {
-  if (warned.load(std::memory_order_relaxed)) return;
+void ReportHookException(std::atomic<bool>& warned, std::string_view what,
+                         HookExceptionPolicy policy) noexcept {
+  const bool each = policy == HookExceptionPolicy::kReportEach;
+  if (!each && warned.load(std::memory_order_relaxed)) return;
   try {
     std::string msg = "otelweb: ";
     msg.append(what).append(" threw ").append(CurrentExceptionTypeName());
@@ -84,10 +86,20 @@ void ReportHookException(std::atomic<bool>& warned, std::string_view what) noexc
     }
     msg.append(
         " (caught; the request goes on, the span keeps what the hook set before throwing). "
-        "Make the hook catch its own errors (reported once)");
-    LogOnce(warned, LogLevel::kWarning, msg);
+        "Make the hook catch its own errors");
+    msg.append(each ? " (reported every time: hook_exceptions = kReportEach)" : " (reported once)");
+    if (each) {
+      warned.store(true, std::memory_order_relaxed);
+      Log(LogLevel::kWarning, msg);
+    } else {
+      LogOnce(warned, LogLevel::kWarning, msg);
+    }
   } catch (...) {
-    LogOnce(warned, LogLevel::kWarning, "otelweb: a user hook threw (reported once)");
+    if (each) {
+      Log(LogLevel::kWarning, "otelweb: a user hook threw");
+    } else {
+      LogOnce(warned, LogLevel::kWarning, "otelweb: a user hook threw (reported once)");
+    }
   }
 }
 

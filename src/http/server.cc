@@ -91,15 +91,17 @@ bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept
 
 void ServerInstrumenter::RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept {
   if (!options_.request_hook) return;
-  instrumentation::RunGuarded(hook_warned_, "an HTTP server request hook",
-                              [&] { options_.request_hook(span, req); });
+  instrumentation::RunGuarded(
+      hook_warned_, "an HTTP server request hook", [&] { options_.request_hook(span, req); },
+      options_.hook_exceptions);
 }
 
 void ServerInstrumenter::RunResponseHook(SpanRef span, const ServerRequestView& req,
                                          const ServerResponseView& res) const noexcept {
   if (!options_.response_hook) return;
-  instrumentation::RunGuarded(hook_warned_, "an HTTP server response hook",
-                              [&] { options_.response_hook(span, req, res); });
+  instrumentation::RunGuarded(
+      hook_warned_, "an HTTP server response hook", [&] { options_.response_hook(span, req, res); },
+      options_.hook_exceptions);
 }
 
 // ---------------------------------------------------------------------------

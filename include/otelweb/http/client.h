@@ -106,7 +106,8 @@ class ClientInstrumenter {
   // Runs a user hook, catching and reporting (once) what it throws.
   template <typename F>
   void RunHook(F&& f) const noexcept {
-    instrumentation::RunGuarded(hook_warned_, "an HTTP client hook", std::forward<F>(f));
+    instrumentation::RunGuarded(hook_warned_, "an HTTP client hook", std::forward<F>(f),
+                                settings_.hook_exceptions);
   }
 
  private:

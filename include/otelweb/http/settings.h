@@ -1,6 +1,6 @@
 // Settings every HTTP instrumentation shares, server and client (library
 // otelweb_http): the tracer provider, excluded URLs, header capture and
-// sanitizing, secret query parameters. ServerSettings (otelweb/http/server.h)
+// sanitizing, secret query parameters, the hooks' exception policy. ServerSettings (otelweb/http/server.h)
 // and ClientSettings (otelweb/http/client.h) derive from it; framework options
 // derive from those and add hooks typed for the framework's own objects.
 //
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "otelweb/instrumentation.h"
 #include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::http {
@@ -37,6 +38,10 @@ struct Settings {
   // (exact, case-sensitive names, compared after form-decoding; see
   // UrlRedactor).
   std::vector<std::string> secret_query_params{};
+  // A throwing request/response hook is always caught (telemetry never breaks
+  // the request); this says whether it is reported once (default) or every
+  // time (while developing a hook).
+  instrumentation::HookExceptionPolicy hook_exceptions = instrumentation::HookExceptionPolicy::kReportOnce;
 };
 
 }  // namespace otelweb::http
