@@ -82,11 +82,26 @@ bool HasHttpScheme(std::string_view url) {
   return l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0;
 }
 
+// Removes "user[:password]@" from a gRPC target's authority: gRPC has no
+// userinfo, and the target appears in log lines and in gRPC's own error
+// messages, so credentials there would leave in clear. Returns true when some
+// were removed.
+bool StripUserinfo(std::string* target) {
+  size_t start = target->find("//");
+  start = start == std::string::npos ? 0 : start + 2;
+  size_t end = target->find('/', start);
+  size_t at = target->rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < start) return false;
+  target->erase(start, at + 1 - start);
+  return true;
+}
+
 // gRPC: [scheme://]host[:port][/path] -> host:port and whether TLS is used.
 void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r) {
   std::string_view rest = endpoint;
   std::string l = Lower(endpoint.substr(0, 8));
   bool tls = !insecure;  // no scheme: the insecure setting decides
+  bool uri = false;
   if (l.rfind("https://", 0) == 0) {
     tls = true;
     rest.remove_prefix(8);
@@ -97,15 +112,23 @@ void GrpcTarget(std::string_view endpoint, bool insecure, ResolvedOtlpOptions* r
              (endpoint.find("://") != std::string_view::npos || l.rfind("dns:", 0) == 0 ||
               l.rfind("unix:", 0) == 0 || l.rfind("ipv4:", 0) == 0 || l.rfind("ipv6:", 0) == 0)) {
     // A gRPC target URI (dns:///host:port, unix:/path, ...): given to gRPC as is.
-    r->grpc_target = std::string(endpoint);
-    r->use_tls = tls;
-    return;
+    uri = true;
   }
-  size_t slash = rest.find('/');
-  if (slash != std::string_view::npos)
-    rest = rest.substr(0, slash);  // the path is not used by gRPC
-  r->grpc_target = std::string(rest);
+  if (uri) {
+    r->grpc_target = std::string(endpoint);
+  } else {
+    size_t slash = rest.find('/');
+    if (slash != std::string_view::npos)
+      rest = rest.substr(0, slash);  // the path is not used by gRPC
+    r->grpc_target = std::string(rest);
+  }
   r->use_tls = tls;
+  if (StripUserinfo(&r->grpc_target)) {
+    Log(LogLevel::kWarning,
+        "OTLP exporter: the gRPC endpoint carries credentials (user:password@); gRPC cannot send "
+        "them and they are removed from the target. Put them in a header instead "
+        "(OTEL_EXPORTER_OTLP_HEADERS, e.g. authorization=Basic%20...)");
+  }
 }
 
 

@@ -65,6 +65,32 @@ TEST(OtlpOptions, GrpcTargetUrisPassThrough) {
   EXPECT_EQ(ResolveOptions(o).grpc_target, "collector:4317");
 }
 
+// gRPC has no userinfo, and its target shows up in our log lines and in
+// gRPC's own error messages: credentials in the endpoint are removed (with a
+// warning that does not repeat them), never sent or logged.
+TEST(OtlpOptions, GrpcTargetsLoseCredentials) {
+  ScopedEnv env;
+  Warnings w;
+  OtlpExporterOptions o;
+  o.protocol = Protocol::kGrpc;
+  o.endpoint = "http://alice:s3cret@127.0.0.1:4317";
+  EXPECT_EQ(ResolveOptions(o).grpc_target, "127.0.0.1:4317");
+  o.endpoint = "https://bob@collector:4317/ignored/path";
+  EXPECT_EQ(ResolveOptions(o).grpc_target, "collector:4317");
+  o.endpoint = "dns://user:pw@8.8.8.8/collector:4317";
+  EXPECT_EQ(ResolveOptions(o).grpc_target, "dns://8.8.8.8/collector:4317");
+  o.endpoint = "unix:/run/otel@1.sock";  // an '@' in a path is not userinfo
+  EXPECT_EQ(ResolveOptions(o).grpc_target, "unix:/run/otel@1.sock");
+  EXPECT_EQ(w.count(), 3u) << w.text();
+  EXPECT_EQ(w.text().find("s3cret"), std::string::npos);
+  EXPECT_EQ(w.text().find("alice"), std::string::npos);
+  EXPECT_NE(w.text().find("OTEL_EXPORTER_OTLP_HEADERS"), std::string::npos);
+  // From the environment too.
+  env.Set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+  env.Set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://alice:s3cret@127.0.0.1:4317");
+  EXPECT_EQ(ResolveOptions(OtlpExporterOptions{}).grpc_target, "127.0.0.1:4317");
+}
+
 TEST(OtlpOptions, UrlsInMessagesLoseCredentialsAndQuery) {
   EXPECT_EQ(internal::UrlForLog("https://user:pw@host:4318/v1/traces?api_key=k"),
             "https://REDACTED@host:4318/v1/traces?...");
