@@ -129,13 +129,15 @@ class [[nodiscard(
   TracingHandle& operator=(TracingHandle&&) noexcept;
   ~TracingHandle();
 
-  TracerProvider& provider() const noexcept { return *provider_; }
+  // The provider; after Shutdown (or when moved from), the no-op provider.
+  TracerProvider& provider() const noexcept { return provider_ ? *provider_ : NoOpProvider(); }
   std::shared_ptr<TracerProvider> shared_provider() const noexcept { return provider_; }
   OperationResult Shutdown() noexcept;
 
  private:
   friend class Telemetry;
   friend Telemetry Install(InstallOptions);
+  static TracerProvider& NoOpProvider() noexcept;
   std::shared_ptr<TracerProvider> provider_;
   std::chrono::milliseconds timeout_{5000};
 };

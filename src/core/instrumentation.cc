@@ -58,7 +58,7 @@ std::string TypeName(const std::type_info& type) noexcept {
   try {
     return Demangle(type.name());
   } catch (...) {
-    return {};
+    return "unknown";
   }
 }
 
@@ -67,7 +67,7 @@ std::string CurrentExceptionTypeName() noexcept {
     const std::type_info* ti = abi::__cxa_current_exception_type();
     return ti != nullptr ? Demangle(ti->name()) : std::string("unknown");
   } catch (...) {
-    return {};
+    return "unknown";
   }
 }
 

@@ -251,5 +251,9 @@ void BumpGlobalsGeneration() noexcept;
 // provider was removed from it, and that provider has been shut down or
 // destroyed since: the signature of a dropped TracingHandle.
 bool GlobalProviderDroppedAndShutDown() noexcept;
+// Clears the global tracer provider only if it is still `expected` (one
+// compare-and-reset under the global's lock: a handle shut down on one thread
+// never removes a provider another thread installed meanwhile). True if cleared.
+bool ClearGlobalTracerProviderIf(const TracerProvider* expected) noexcept;
 
 }  // namespace otelweb::internal

@@ -336,23 +336,45 @@ std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
   return g.provider;
 }
 
+namespace {
+// Replaces the global provider; g.mu held. The replaced one is released by
+// the caller, outside the lock (its destructor may flush).
+std::shared_ptr<TracerProvider> ReplaceLocked(GlobalSlot& g, std::shared_ptr<TracerProvider> provider) {
+  std::shared_ptr<TracerProvider> old = std::exchange(g.provider, std::move(provider));
+  const bool now_real = g.provider && g.provider != TracerProvider::NoOp();
+  if (now_real) {
+    g.dropped.reset();
+    g.has_dropped = false;
+  } else if (old && old != TracerProvider::NoOp()) {
+    g.dropped = old;
+    g.has_dropped = true;
+  }
+  internal::BumpGlobalsGeneration();
+  return old;
+}
+}  // namespace
+
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider) noexcept {
   GlobalSlot& g = Global();
   std::shared_ptr<TracerProvider> old;
   {
     std::lock_guard<std::mutex> lock(g.mu);
-    old = std::exchange(g.provider, std::move(provider));
-    const bool now_real = g.provider && g.provider != TracerProvider::NoOp();
-    if (now_real) {
-      g.dropped.reset();
-      g.has_dropped = false;
-    } else if (old && old != TracerProvider::NoOp()) {
-      g.dropped = old;
-      g.has_dropped = true;
-    }
-    internal::BumpGlobalsGeneration();
+    old = ReplaceLocked(g, std::move(provider));
   }
 }
+
+namespace internal {
+bool ClearGlobalTracerProviderIf(const TracerProvider* expected) noexcept {
+  GlobalSlot& g = Global();
+  std::shared_ptr<TracerProvider> old;
+  {
+    std::lock_guard<std::mutex> lock(g.mu);
+    if (g.provider.get() != expected) return false;
+    old = ReplaceLocked(g, nullptr);
+  }
+  return true;
+}
+}  // namespace internal
 
 namespace internal {
 bool GlobalProviderDroppedAndShutDown() noexcept {

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/config.h"
+#include "core/internal.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/trace/console_exporter.h"
 #ifdef OTELWEB_HAVE_OTLP
@@ -120,10 +121,15 @@ TracingHandle& TracingHandle::operator=(TracingHandle&& o) noexcept {
 
 TracingHandle::~TracingHandle() { (void)Shutdown(); }
 
+TracerProvider& TracingHandle::NoOpProvider() noexcept {
+  static TracerProvider* noop = TracerProvider::NoOp().get();  // kept for the process
+  return *noop;
+}
+
 OperationResult TracingHandle::Shutdown() noexcept {
   if (!provider_) return OperationResult::AlreadyShutDown();
   std::shared_ptr<TracerProvider> p = std::move(provider_);
-  if (GetTracerProvider() == p) SetTracerProvider(nullptr);
+  internal::ClearGlobalTracerProviderIf(p.get());
   if (p == TracerProvider::NoOp()) return OperationResult::Ok();
   auto deadline = std::chrono::steady_clock::now() + timeout_;
   OperationResult r = p->ForceFlush(timeout_);

@@ -42,6 +42,25 @@ TEST(InstallTracing, GivesAWorkingGlobalAndFlushesOnScopeExit) {
   EXPECT_FALSE(GetTracer("app").StartSpan("after").IsRecording());
 }
 
+// An older handle shut down after a newer install must not remove the newer
+// provider from the global (compare-and-reset under the global's lock), and a
+// shut-down handle's provider() is the no-op provider, not a null reference.
+TEST(InstallTracing, AnOlderHandleNeverClearsANewerGlobal) {
+  ScopedEnv env;
+  auto older = std::make_unique<TracingHandle>(InstallTracing({.exporter_name = "none"}));
+  auto newer = InstallTracing({.exporter_name = "none"});
+  older.reset();  // shuts the older provider down
+  EXPECT_EQ(GetTracerProvider().get(), &newer.provider());
+  EXPECT_TRUE(GetTracer("app").StartSpan("still traced").IsRecording());
+  EXPECT_EQ(newer.Shutdown(), OperationResult::Ok());
+  EXPECT_NE(GetTracerProvider().get(), nullptr);
+  EXPECT_FALSE(GetTracer("app").StartSpan("after").IsRecording());
+  EXPECT_FALSE(newer.provider().GetTracer("t").StartSpan("no-op").IsRecording());
+  Telemetry t = Install({});
+  (void)t.Shutdown();
+  EXPECT_FALSE(t.tracer_provider().GetTracer("t").StartSpan("no-op").IsRecording());
+}
+
 TEST(InstallTracing, SdkDisabledGivesNoOpSpans) {
   ScopedEnv env;
   env.Set("OTEL_SDK_DISABLED", "true");

@@ -246,8 +246,9 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
   Span span = cfg->tracer.StartSpan(resolved, text.name, so);
   if (!span.GetContext().IsValid()) return;  // provider shut down (reported by the kit)
   if (cfg->options.statement_hook) {
-    instrumentation::RunGuarded(g_warned_hook, "otelweb::sqlite statement_hook",
-                                [&] { cfg->options.statement_hook(span.Ref(), stmt); });
+    instrumentation::RunGuarded(
+        g_warned_hook, "otelweb::sqlite statement_hook", [&] { cfg->options.statement_hook(span.Ref(), stmt); },
+        cfg->options.hook_exceptions);
   }
   cs->open.push_back({stmt, std::move(span), g_error_seq.load(std::memory_order_relaxed), 0});
 }
@@ -404,8 +405,9 @@ void OnLog(void*, int code, const char* message) noexcept {
   if (message == nullptr) message = "";
   if (const Config* lc = g_log_config.load(std::memory_order_acquire);
       lc && lc->options.log_callback) {
-    instrumentation::RunGuarded(g_warned_log_cb, "otelweb::sqlite log_callback",
-                                [&] { lc->options.log_callback(code, message); });
+    instrumentation::RunGuarded(
+        g_warned_log_cb, "otelweb::sqlite log_callback", [&] { lc->options.log_callback(code, message); },
+        lc->options.hook_exceptions);
   }
   const int primary = code & 0xff;
   if (primary == SQLITE_OK || primary == SQLITE_NOTICE || primary == SQLITE_WARNING ||

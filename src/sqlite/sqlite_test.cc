@@ -5,6 +5,8 @@
 #include "otelweb/sqlite/sqlite.h"
 
 #include <gtest/gtest.h>
+
+#include "otelweb/testing/diagnostics_capture.h"
 #include <unistd.h>
 
 #include <atomic>
@@ -542,6 +544,20 @@ TEST_F(SqliteTest, ThrowingHookIsContained) {
   EXPECT_EQ(Exec(db, "SELECT 1"), SQLITE_OK);
   sqlite3_close(db);
   EXPECT_EQ(tracing_.store->size(), 1u);
+}
+
+TEST_F(SqliteTest, ThrowingHookIsReportedEveryTimeWhenAsked) {
+  testing::DiagnosticsCapture diag(LogLevel::kWarning);
+  Options o;
+  o.hook_exceptions = instrumentation::HookExceptionPolicy::kReportEach;
+  o.statement_hook = [](SpanRef, sqlite3_stmt*) { throw std::runtime_error("boom"); };
+  Reinstall(std::move(o));
+  sqlite3* db = Open(":memory:");
+  EXPECT_EQ(Exec(db, "SELECT 1"), SQLITE_OK);
+  EXPECT_EQ(Exec(db, "SELECT 2"), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(tracing_.store->size(), 2u);
+  EXPECT_EQ(diag.Count("statement_hook threw std::runtime_error: boom"), 2u) << diag.text();
 }
 
 }  // namespace

@@ -54,6 +54,7 @@
 #include <memory>
 #include <string_view>
 
+#include "otelweb/instrumentation.h"
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/tracer_provider.h"
 
@@ -88,6 +89,9 @@ struct Options {
   // instrumentation takes; give your logger here and it is called too
   // (code = extended result code, message = SQLite's text).
   std::function<void(int code, const char* message)> log_callback;
+  // A throwing statement_hook or log_callback is always caught (the statement
+  // goes on); reported once (default) or every time (while developing a hook).
+  instrumentation::HookExceptionPolicy hook_exceptions = instrumentation::HookExceptionPolicy::kReportOnce;
 };
 
 // Traces every connection opened from now on, and (again) those still
