@@ -144,6 +144,10 @@ class Published {
 // attribute and counts it in dropped(), and asserts in debug builds: N is a
 // compile-time bound the instrumentation chose, so reaching it is a bug to
 // fix by raising N, never memory corruption.
+// Called by AttrList on overflow: one warning per process naming the first
+// key that did not fit (a bug in an instrumentation: its N is too small).
+void ReportAttrListOverflow(std::string_view key, size_t capacity) noexcept;
+
 template <size_t N>
 class AttrList {
   static_assert(std::is_trivially_destructible_v<KeyValue> &&
@@ -164,6 +168,7 @@ class AttrList {
     } else {
       ++dropped_;
       assert(false && "AttrList<N>: more attributes than N; raise N");
+      ReportAttrListOverflow(key, N);  // release builds: one warning per process
     }
   }
   // Adds when the string is not empty / the number is positive (the usual

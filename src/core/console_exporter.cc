@@ -14,12 +14,18 @@
 #include "otelweb/resource.h"
 #include "otelweb/trace/tracer_provider.h"
 #include "core/utf8.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb {
 
 std::vector<std::string> ConsoleSpanExporterOptions::DefaultHighlightKeys() {
-  return {"http.request.method", "http.route", "url.path", "url.full", "http.response.status_code",
-          "db.operation.name", "db.query.text", "server.address", "error.type"};
+  std::vector<std::string> keys;
+  for (std::string_view k : {semconv::kHttpRequestMethod, semconv::kHttpRoute, semconv::kUrlPath, semconv::kUrlFull,
+                             semconv::kHttpResponseStatusCode, semconv::kDbOperationName, semconv::kDbQueryText,
+                             semconv::kServerAddress, semconv::kErrorType}) {
+    keys.emplace_back(k);
+  }
+  return keys;
 }
 
 struct ConsoleSpanExporter::State {

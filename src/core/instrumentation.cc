@@ -51,6 +51,17 @@ void ReportShutDown(std::string_view scope, bool dropped_global) noexcept {
 
 }  // namespace
 
+void ReportAttrListOverflow(std::string_view key, size_t capacity) noexcept {
+  static std::atomic<bool> warned{false};
+  try {
+    LogOnce(warned, LogLevel::kWarning,
+            "otelweb: an instrumentation built more than " + std::to_string(capacity) +
+                " attributes into a fixed list; '" + std::string(key) +
+                "' and later ones were left out of the span. Please report this as an otelweb bug");
+  } catch (...) {
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Exceptions and hooks
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "otelweb/testing/diagnostics_capture.h"
+
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -145,10 +147,15 @@ TEST(AttrList, HoldsUpToNAndCountsTheRest) {
   EXPECT_EQ(l.Find("c")->as_int(), 5);
   EXPECT_EQ(l.Find("skip"), nullptr);
 #ifdef NDEBUG
+  otelweb::testing::DiagnosticsCapture diag(LogLevel::kWarning);
   l.Add("d", 1);  // full: dropped and counted, nothing overwritten
+  l.Add("e", 1);
   EXPECT_EQ(l.size(), 3u);
-  EXPECT_EQ(l.dropped(), 1u);
+  EXPECT_EQ(l.dropped(), 2u);
   EXPECT_EQ(l[2].key, "c");
+  // Not silent: one warning, naming the first key left out.
+  EXPECT_EQ(diag.size(), 1u) << diag.text();
+  EXPECT_EQ(diag.Count("'d' and later ones were left out"), 1u) << diag.text();
 #else
   EXPECT_DEATH(l.Add("d", 1), "raise N");
 #endif

@@ -6,6 +6,7 @@
 #include <typeinfo>
 
 #include "core/internal.h"
+#include "otelweb/semconv.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/instrumentation.h"
 #include "otelweb/trace/span.h"
@@ -275,8 +276,8 @@ void SpanRef::RecordException(std::string_view type, std::string_view message,
   if (!IsRecording()) return;
   KeyValue buf[16];
   size_t n = 0;
-  buf[n++] = {"exception.type", type};
-  buf[n++] = {"exception.message", message};
+  buf[n++] = {semconv::kExceptionType, type};
+  buf[n++] = {semconv::kExceptionMessage, message};
   for (const KeyValue& kv : extra) {
     if (n == 16) break;
     buf[n++] = kv;

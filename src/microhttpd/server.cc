@@ -75,8 +75,7 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
                   const char* version, const char* data, size_t* size, void** con_cls) {
   auto* d = static_cast<const Daemon*>(cls);
   auto* r = static_cast<Request*>(*con_cls);
-  if (r == nullptr) return d->handler(d->handler_cls, c, url, method, version, data, size, con_cls);
-  if (r->connection == nullptr) {  // first call: the headers are read, start the span
+  if (r != nullptr && r->connection == nullptr) {  // first call: headers read, start the span
     r->connection = c;
     Headers headers(c, nullptr);
     char peer[INET6_ADDRSTRLEN];
@@ -96,18 +95,19 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
     }
     r->span.Start(*d->inst, v, r->arrival, /*make_current=*/false);
   }
-  r->span.Activate();  // current during this call only, on this thread
+  if (r != nullptr) r->span.Activate();  // current during this call only, on this thread
   Request* outer = std::exchange(t_current, r);
   MHD_Result result;
   try {
-    result = d->handler(d->handler_cls, c, url, method, version, data, size, &r->user_context);
+    void** ctx = r != nullptr ? &r->user_context : con_cls;  // r is null when served untraced
+    result = d->handler(d->handler_cls, c, url, method, version, data, size, ctx);
   } catch (...) {  // must not cross MHD's C frames: recorded, answered with a 500
-    r->span.RecordCurrentException();
+    if (r != nullptr) r->span.RecordCurrentException();
     static auto* const empty = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
     result = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, empty);
   }
   t_current = outer;
-  r->span.Deactivate();
+  if (r != nullptr) r->span.Deactivate();
   return result;
 }
 
@@ -119,7 +119,7 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls,
     f(d->user_completed.ptr_value, c, r != nullptr ? &r->user_context : con_cls, toe);
   if (r == nullptr) return;
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
-    r->span.span().SetAttribute("error.type", kTermination[toe]);  // no-op when not active
+    r->span.span().SetAttribute(semconv::kErrorType, kTermination[toe]);  // no-op when not active
     r->span.span().SetStatus(StatusCode::kError, "request not completed");
   }
   auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);

@@ -41,7 +41,9 @@
 // replaced later is picked up) unless options.tracer_provider is set.
 // Per-request records are recycled per thread: in steady state a request
 // allocates nothing for tracing (each thread keeps as many records as it had
-// requests in flight at its peak, at most 4096).
+// requests in flight at its peak, at most 4096). In thread-per-connection
+// mode each connection is a new thread, so its first request allocates one
+// record.
 //
 // Ownership: Instrumentation owns its settings and the small per-daemon
 // records given to MHD as callback closures; it must outlive every daemon it
@@ -62,6 +64,7 @@
 #include <string_view>
 
 #include "otelweb/http/server.h"
+#include "otelweb/semconv.h"
 
 namespace otelweb::microhttpd {
 
