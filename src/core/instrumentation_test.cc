@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/in_memory_exporter.h"
 
 namespace otelweb::instrumentation {
@@ -219,15 +220,10 @@ TEST(InstrumentationTracer, ReportsADroppedTracingHandleOnce) {
   ResetShutDownDiagnosticForTesting();
   Diagnostics diag;
   InstrumentationTracer t("kit.dropped");
-  auto store = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions o;
-    o.exporter = std::make_unique<InMemorySpanExporter>(store);
-    o.simple_processor = true;
-    auto handle = InstallTracing(std::move(o));
-    t.StartSpan("kept").End();
-  }  // the handle goes: provider shut down, global reset
-  EXPECT_EQ(store->size(), 1u);
+  otelweb::testing::InstalledMemoryTracing first;
+  t.StartSpan("kept").End();
+  first.Drop();  // the handle goes: provider shut down, global reset
+  EXPECT_EQ(first.store->size(), 1u);
   EXPECT_EQ(diag.Count("TracingHandle returned by InstallTracing was destroyed"), 0u);
   t.StartSpan("lost").End();
   t.StartSpan("lost too").End();
@@ -237,13 +233,9 @@ TEST(InstrumentationTracer, ReportsADroppedTracingHandleOnce) {
   EXPECT_EQ(diag.Count("Keep the handle alive for the life of the program"), 1u);
 
   // Installing again: spans flow, and nothing more is reported.
-  auto again = std::make_shared<InMemorySpanStore>();
-  TracingOptions o;
-  o.exporter = std::make_unique<InMemorySpanExporter>(again);
-  o.simple_processor = true;
-  auto handle = InstallTracing(std::move(o));
+  otelweb::testing::InstalledMemoryTracing again;
   t.StartSpan("back").End();
-  EXPECT_EQ(again->size(), 1u);
+  EXPECT_EQ(again.store->size(), 1u);
   EXPECT_EQ(diag.messages().size(), 1u);
 }
 

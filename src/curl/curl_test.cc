@@ -16,6 +16,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/in_memory_exporter.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
@@ -504,29 +505,22 @@ TEST(Curl, ReinstalledGlobalTracingIsPickedUp) {
   o.default_timeout = std::chrono::milliseconds(0);
   Instrument(std::move(o));  // no provider: the global one
   Peer peer;
-  auto first = std::make_shared<InMemorySpanStore>();
+  otelweb::testing::InstalledMemoryTracing first;
   {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
     Easy e = Request(peer.Url("/ok"));
     ASSERT_EQ(e.perform(), CURLE_OK);
-    ASSERT_EQ(first->size(), 1u);
+    ASSERT_EQ(first.store->size(), 1u);
     EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
   }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   Easy e = Request(peer.Url("/ok"));
   ASSERT_EQ(e.perform(), CURLE_OK);
-  handle.Shutdown();
+  second.Shutdown();
   Instrument();
-  EXPECT_EQ(first->size(), 1u);
-  ASSERT_EQ(second->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->kind(), SpanKind::kClient);
   EXPECT_EQ(s->scope().name, kScopeName);
   EXPECT_EQ(peer.Header("traceparent"),

@@ -13,6 +13,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/propagation.h"
 #include "support/http_test_support.h"
 
@@ -900,32 +901,19 @@ TEST(HttplibServer, ReinstalledGlobalTracingIsPickedUp) {
   app.Get("/g", Hello);
   Running run(app);
   auto cli = run.Client();
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_TRUE(cli.Get("/g"));
-    for (int i = 0; i < 500 && first->size() < 1; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  EXPECT_EQ(first->size(), 1u);
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  ASSERT_TRUE(cli.Get("/g"));
+  first.WaitFor(1, std::chrono::seconds(1));
+  first.Drop();
+  EXPECT_EQ(first.store->size(), 1u);
+  otelweb::testing::InstalledMemoryTracing second;
   ASSERT_TRUE(
       cli.Get("/g", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}));
-  for (int i = 0; i < 500 && second->size() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  handle.Shutdown();
-  ASSERT_EQ(second->size(), 1u);
-  EXPECT_EQ(first->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  second.WaitFor(1, std::chrono::seconds(1));
+  second.Shutdown();
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(first.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->name(), "GET /g");
   EXPECT_EQ(s->scope().name, "otelweb.httplib.server");
   EXPECT_EQ(s->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");

@@ -23,6 +23,7 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/trace/tracer.h"
 #include "support/http_test_support.h"
 
@@ -466,32 +467,17 @@ TEST(MicrohttpdServerMatrix, ReinstalledGlobalTracingIsPickedUp) {
   Server s(o);
   ASSERT_NE(s.daemon, nullptr);
   auto cli = s.Client();
-  auto wait_for = [](const InMemorySpanStore& store, size_t n) {
-    for (int i = 0; i < 2500 && store.size() < n; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return store.size();
-  };
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_TRUE(cli.Get("/users/1"));
-    EXPECT_EQ(wait_for(*first, 1), 1u);
-  }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  ASSERT_TRUE(cli.Get("/users/1"));
+  EXPECT_EQ(first.WaitFor(1), 1u);
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   ASSERT_TRUE(cli.Get("/users/2", {{"traceparent", kTraceparent}}));
-  EXPECT_EQ(wait_for(*second, 1), 1u);
-  handle.Shutdown();
-  ASSERT_EQ(second->size(), 1u);
-  EXPECT_EQ(first->size(), 1u);
-  const SpanData* sp = second->spans()[0];
+  EXPECT_EQ(second.WaitFor(1), 1u);
+  second.Shutdown();
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(first.store->size(), 1u);
+  const SpanData* sp = second.store->spans()[0];
   EXPECT_EQ(sp->name(), "GET /users/{id}");
   EXPECT_EQ(sp->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
 }
