@@ -11,18 +11,16 @@
 #include <thread>
 
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::civetweb {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 int Hello(mg_connection* conn, void*) {
   mg_send_http_ok(conn, "text/plain", 5);

@@ -9,48 +9,22 @@
 #include <vector>
 
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
+#include "otelweb/testing/diagnostics_capture.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
+#include "otelweb/testing/memory_tracing.h"
 
 namespace otelweb::instrumentation {
 namespace {
 
 // Collects warnings while alive.
-class Diagnostics {
- public:
-  Diagnostics() {
-    SetDiagnosticsSink([this](LogLevel level, std::string_view m) {
-      if (level < LogLevel::kWarning) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~Diagnostics() { SetDiagnosticsSink(nullptr); }
-  std::vector<std::string> messages() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return messages_;
-  }
-  size_t Count(std::string_view needle) {
-    size_t n = 0;
-    for (const std::string& m : messages()) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
+struct Diagnostics : otelweb::testing::DiagnosticsCapture {
+  Diagnostics() : DiagnosticsCapture(LogLevel::kWarning) {}
 };
 
-struct Memory {
-  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
-  std::shared_ptr<TracerProvider> provider;
-  Memory() {
-    TracerProviderOptions o;
-    o.sampler = AlwaysOnSampler();
-    o.processors.push_back(
-        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
-    provider = std::make_shared<TracerProvider>(std::move(o));
-  }
+// An in-memory provider that is not installed globally.
+struct Memory : otelweb::testing::MemoryTracing {
+  Memory() : MemoryTracing({.set_global = false}) {}
 };
 
 // Restores the global provider and propagator after a test.

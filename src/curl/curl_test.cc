@@ -16,18 +16,17 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
 namespace otelweb::curl {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 using Peer = otelweb::testing::PeerServer;
 
@@ -75,8 +74,6 @@ int ClosedPort() {
   ::close(fd);
   return port;
 }
-
-using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
   Traced tr;
@@ -215,7 +212,7 @@ TEST(Curl, Timeout) {
 }
 
 TEST(Curl, MissingTimeoutIsFlaggedWithOneWarningPerHost) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Traced tr;
   Peer peer;
   for (int i = 0; i < 3; ++i) {
@@ -238,7 +235,7 @@ TEST(Curl, MissingTimeoutIsFlaggedWithOneWarningPerHost) {
 }
 
 TEST(Curl, DefaultTimeoutAppliesToRequestsWithout) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Options o;
   o.default_timeout = std::chrono::milliseconds(150);
   Traced tr(std::move(o));
@@ -456,7 +453,7 @@ TEST(Curl, MultiRemoveBeforeCompletionIsCancelled) {
 }
 
 TEST(Curl, AdoptedHandleKeepsOptionsSetBefore) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Traced tr;
   Peer peer;
   curl_slist* user = curl_slist_append(nullptr, "X-User: raw");

@@ -12,22 +12,21 @@
 #include <vector>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib/server.h"
 #include "otelweb/httplib/client.h"
+#include "otelweb/httplib/server.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/propagation.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
 namespace otelweb::httplib {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 using Peer = otelweb::testing::PeerServer;
 

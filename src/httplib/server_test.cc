@@ -13,19 +13,16 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/propagation.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::httplib {
 namespace {
 
-using otelweb::testing::ArrAttr;
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 // Runs a server on 127.0.0.1 with an ephemeral port in a thread.
 class Running {
@@ -60,7 +57,6 @@ class Running {
 using EnvVar = otelweb::testing::ScopedEnv;
 
 // Collects diagnostics messages.
-using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 ServerOptions Opts(const MemoryTracing& t) {
   ServerOptions o;
@@ -376,7 +372,7 @@ TEST(HttplibServer, ExcludedUrlsFromEnvironmentWithPrecedence) {
 }
 
 TEST(HttplibServer, TrailingCommaAndInvalidRegexDoNotExcludeEverything) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   o.excluded_urls = "/health,,([unclosed, ";
@@ -468,7 +464,7 @@ TEST(HttplibServer, SecretQueryParametersAreRedacted) {
 }
 
 TEST(HttplibServer, HooksRunAndThrowingHooksAreReportedOnce) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   o.request_hook = [](SpanRef span, const ::httplib::Request& req) {
@@ -704,7 +700,7 @@ TEST(HttplibServer, ServerAtADeadServersAddressStartsClean) {
 // on the httplib::Server silently replaced ours. Now each case is reported once.
 TEST(HttplibServer, ReplacedHooksAreReportedOnce) {
   MemoryTracing t;
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   {
     ::httplib::Server svr;
     otelweb::httplib::Get(svr, "/a", Hello);

@@ -30,12 +30,9 @@
 namespace otelweb::microhttpd {
 namespace {
 
-using otelweb::testing::ArrAttr;
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 constexpr char kTraceparent[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -187,28 +184,6 @@ ServerOptions Opts(const MemoryTracing& t) {
   o.sanitize_fields = std::vector<std::string>{};
   return o;
 }
-
-// Collects diagnostics messages.
-class DiagCapture {
- public:
-  DiagCapture() {
-    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
-  size_t Count(std::string_view needle) {
-    std::lock_guard<std::mutex> l(mu_);
-    size_t n = 0;
-    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
-};
 
 class MicrohttpdServer : public ::testing::TestWithParam<Mode> {};
 
@@ -400,7 +375,7 @@ TEST(MicrohttpdServerMatrix, RequestAndResponseHeadersAreCapturedAndSanitized) {
 }
 
 TEST(MicrohttpdServerMatrix, ThrowingHooksAreCaughtReportedOnceAndRequestsAnswered) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   std::atomic<int> request_hooks{0};

@@ -17,8 +17,8 @@
 
 #include "otelweb/context.h"
 #include "otelweb/otelweb.h"
-#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, void*, void*, void*),
@@ -27,10 +27,9 @@ extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, voi
 namespace otelweb::sqlite {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 // SQLite's error log can only be taken before SQLite initializes: install
 // before any test opens a database.
