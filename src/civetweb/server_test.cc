@@ -12,16 +12,15 @@
 
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::civetweb {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 int Hello(mg_connection* conn, void*) {
   mg_send_http_ok(conn, "text/plain", 5);
@@ -230,28 +229,19 @@ TEST(CivetwebServer, ReinstalledGlobalTracingIsPickedUp) {
   Server s(o);
   ASSERT_NE(s.ctx, nullptr);
   s.tracing.SetRequestHandler(s.ctx, "/g", Hello, nullptr, "/g");
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    EXPECT_NE(s.Get("/g").find("hello"), std::string::npos);
-    EXPECT_TRUE(WaitForSpans(*first, 1));
-  }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  EXPECT_NE(s.Get("/g").find("hello"), std::string::npos);
+  EXPECT_TRUE(WaitForSpans(*first.store, 1));
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   EXPECT_NE(s.Get("/g", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n")
                 .find("hello"),
             std::string::npos);
-  EXPECT_TRUE(WaitForSpans(*second, 1));
-  handle.Shutdown();
-  EXPECT_EQ(first->size(), 1u);
-  ASSERT_EQ(second->size(), 1u);
-  const SpanData* span = second->spans()[0];
+  EXPECT_TRUE(WaitForSpans(*second.store, 1));
+  second.Shutdown();
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  const SpanData* span = second.store->spans()[0];
   EXPECT_EQ(span->name(), "GET /g");
   EXPECT_EQ(span->scope().name, kScopeName);
   EXPECT_EQ(span->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");

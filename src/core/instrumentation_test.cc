@@ -11,47 +11,22 @@
 #include <vector>
 
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/diagnostics_capture.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
+#include "otelweb/testing/memory_tracing.h"
 
 namespace otelweb::instrumentation {
 namespace {
 
 // Collects warnings while alive.
-class Diagnostics {
- public:
-  Diagnostics() {
-    SetDiagnosticsSink([this](LogLevel level, std::string_view m) {
-      if (level < LogLevel::kWarning) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~Diagnostics() { SetDiagnosticsSink(nullptr); }
-  std::vector<std::string> messages() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return messages_;
-  }
-  size_t Count(std::string_view needle) {
-    size_t n = 0;
-    for (const std::string& m : messages()) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
+struct Diagnostics : otelweb::testing::DiagnosticsCapture {
+  Diagnostics() : DiagnosticsCapture(LogLevel::kWarning) {}
 };
 
-struct Memory {
-  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
-  std::shared_ptr<TracerProvider> provider;
-  Memory() {
-    TracerProviderOptions o;
-    o.sampler = AlwaysOnSampler();
-    o.processors.push_back(
-        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
-    provider = std::make_shared<TracerProvider>(std::move(o));
-  }
+// An in-memory provider that is not installed globally.
+struct Memory : otelweb::testing::MemoryTracing {
+  Memory() : MemoryTracing({.set_global = false}) {}
 };
 
 // Restores the global provider and propagator after a test.
@@ -226,15 +201,10 @@ TEST(InstrumentationTracer, ReportsADroppedTracingHandleOnce) {
   ResetShutDownDiagnosticForTesting();
   Diagnostics diag;
   InstrumentationTracer t("kit.dropped");
-  auto store = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions o;
-    o.exporter = std::make_unique<InMemorySpanExporter>(store);
-    o.simple_processor = true;
-    auto handle = InstallTracing(std::move(o));
-    t.StartSpan("kept").End();
-  }  // the handle goes: provider shut down, global reset
-  EXPECT_EQ(store->size(), 1u);
+  otelweb::testing::InstalledMemoryTracing first;
+  t.StartSpan("kept").End();
+  first.Drop();  // the handle goes: provider shut down, global reset
+  EXPECT_EQ(first.store->size(), 1u);
   EXPECT_EQ(diag.Count("TracingHandle returned by InstallTracing was destroyed"), 0u);
   t.StartSpan("lost").End();
   t.StartSpan("lost too").End();
@@ -244,13 +214,9 @@ TEST(InstrumentationTracer, ReportsADroppedTracingHandleOnce) {
   EXPECT_EQ(diag.Count("Keep the handle alive for the life of the program"), 1u);
 
   // Installing again: spans flow, and nothing more is reported.
-  auto again = std::make_shared<InMemorySpanStore>();
-  TracingOptions o;
-  o.exporter = std::make_unique<InMemorySpanExporter>(again);
-  o.simple_processor = true;
-  auto handle = InstallTracing(std::move(o));
+  otelweb::testing::InstalledMemoryTracing again;
   t.StartSpan("back").End();
-  EXPECT_EQ(again->size(), 1u);
+  EXPECT_EQ(again.store->size(), 1u);
   EXPECT_EQ(diag.messages().size(), 1u);
 }
 

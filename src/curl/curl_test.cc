@@ -17,16 +17,16 @@
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
 namespace otelweb::curl {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 using Peer = otelweb::testing::PeerServer;
 
@@ -74,8 +74,6 @@ int ClosedPort() {
   ::close(fd);
   return port;
 }
-
-using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
   Traced tr;
@@ -214,7 +212,7 @@ TEST(Curl, Timeout) {
 }
 
 TEST(Curl, MissingTimeoutIsFlaggedWithOneWarningPerHost) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Traced tr;
   Peer peer;
   for (int i = 0; i < 3; ++i) {
@@ -237,7 +235,7 @@ TEST(Curl, MissingTimeoutIsFlaggedWithOneWarningPerHost) {
 }
 
 TEST(Curl, DefaultTimeoutAppliesToRequestsWithout) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Options o;
   o.default_timeout = std::chrono::milliseconds(150);
   Traced tr(std::move(o));
@@ -455,7 +453,7 @@ TEST(Curl, MultiRemoveBeforeCompletionIsCancelled) {
 }
 
 TEST(Curl, AdoptedHandleKeepsOptionsSetBefore) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   Traced tr;
   Peer peer;
   curl_slist* user = curl_slist_append(nullptr, "X-User: raw");
@@ -504,29 +502,22 @@ TEST(Curl, ReinstalledGlobalTracingIsPickedUp) {
   o.default_timeout = std::chrono::milliseconds(0);
   Instrument(std::move(o));  // no provider: the global one
   Peer peer;
-  auto first = std::make_shared<InMemorySpanStore>();
+  otelweb::testing::InstalledMemoryTracing first;
   {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
     Easy e = Request(peer.Url("/ok"));
     ASSERT_EQ(e.perform(), CURLE_OK);
-    ASSERT_EQ(first->size(), 1u);
+    ASSERT_EQ(first.store->size(), 1u);
     EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
   }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   Easy e = Request(peer.Url("/ok"));
   ASSERT_EQ(e.perform(), CURLE_OK);
-  handle.Shutdown();
+  second.Shutdown();
   Instrument();
-  EXPECT_EQ(first->size(), 1u);
-  ASSERT_EQ(second->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->kind(), SpanKind::kClient);
   EXPECT_EQ(s->scope().name, kScopeName);
   EXPECT_EQ(peer.Header("traceparent"),

@@ -2,7 +2,6 @@
 // request's CLIENT span).
 #include <string>
 
-#include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/client.h"
 #include "otelweb/semconv.h"
@@ -34,13 +33,9 @@ class FilteringSetter final : public TextMapSetter {
 
 ClientInstrumenter::ClientInstrumenter(ClientSettings settings, std::string_view library,
                                        std::string_view scope_name)
-    : settings_(std::move(settings)),
-      redactor_(settings_.secret_query_params),
-      excluder_(UrlExcluder::FromConfig(settings_.excluded_urls, library)),
-      tracer_(scope_name, kVersion, settings_.tracer_provider) {
-  internal::SetUpHeaderCapture(settings_, kEnvCaptureClientRequest, kEnvCaptureClientResponse,
-                               &request_capture_, &response_capture_);
-}
+    : InstrumenterBase(settings, library, kEnvCaptureClientRequest, kEnvCaptureClientResponse,
+                       scope_name),
+      settings_(std::move(settings)) {}
 
 // ---------------------------------------------------------------------------
 // ClientSpan

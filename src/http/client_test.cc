@@ -20,11 +20,9 @@
 namespace otelweb::http {
 namespace {
 
-using otelweb::testing::ArrAttr;
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 using Headers = otelweb::testing::VectorHeaders;
 

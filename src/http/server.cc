@@ -3,7 +3,6 @@
 #include <string>
 #include <typeinfo>
 
-#include "http/capture_setup.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
@@ -55,13 +54,9 @@ class NameBuf {
 
 ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view framework,
                                        std::string_view scope_name)
-    : options_(std::move(options)),
-      redactor_(options_.secret_query_params),
-      excluder_(UrlExcluder::FromConfig(options_.excluded_urls, framework)),
-      tracer_(scope_name, kVersion, options_.tracer_provider) {
-  internal::SetUpHeaderCapture(options_, kEnvCaptureServerRequest, kEnvCaptureServerResponse,
-                               &request_capture_, &response_capture_);
-}
+    : InstrumenterBase(options, framework, kEnvCaptureServerRequest, kEnvCaptureServerResponse,
+                       scope_name),
+      options_(std::move(options)) {}
 
 bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept {
   if (excluder_.empty()) return false;

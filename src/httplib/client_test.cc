@@ -12,21 +12,21 @@
 #include <vector>
 
 #include "otelweb/diagnostics.h"
-#include "otelweb/httplib/server.h"
 #include "otelweb/httplib/client.h"
+#include "otelweb/httplib/server.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/propagation.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 #include "support/peer_server.h"
 
 namespace otelweb::httplib {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 using Peer = otelweb::testing::PeerServer;
 
@@ -525,26 +525,17 @@ TEST(HttplibClient, ReinstalledGlobalTracingIsPickedUp) {
   TracedClient cli("127.0.0.1", peer.port());  // default options: the shared state
   cli.set_connection_timeout(2);
   cli.set_read_timeout(5);
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_TRUE(cli.Get("/ok"));
-    ASSERT_EQ(first->size(), 1u);
-    EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
-  }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
   ASSERT_TRUE(cli.Get("/ok"));
-  handle.Shutdown();
-  EXPECT_EQ(first->size(), 1u);
-  ASSERT_EQ(second->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  ASSERT_EQ(first.store->size(), 1u);
+  EXPECT_EQ(peer.HeaderCount("traceparent"), 1u);
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
+  ASSERT_TRUE(cli.Get("/ok"));
+  second.Shutdown();
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->kind(), SpanKind::kClient);
   EXPECT_EQ(s->scope().name, kClientScopeName);
   // The new span's context went out on the wire.

@@ -14,17 +14,15 @@
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/propagation.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::httplib {
 namespace {
 
-using otelweb::testing::ArrAttr;
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 // Runs a server on 127.0.0.1 with an ephemeral port in a thread.
 class Running {
@@ -59,7 +57,6 @@ class Running {
 using EnvVar = otelweb::testing::ScopedEnv;
 
 // Collects diagnostics messages.
-using DiagCapture = otelweb::testing::DiagnosticsCapture;
 
 ServerOptions Opts(const MemoryTracing& t) {
   ServerOptions o;
@@ -375,7 +372,7 @@ TEST(HttplibServer, ExcludedUrlsFromEnvironmentWithPrecedence) {
 }
 
 TEST(HttplibServer, TrailingCommaAndInvalidRegexDoNotExcludeEverything) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   o.excluded_urls = "/health,,([unclosed, ";
@@ -467,7 +464,7 @@ TEST(HttplibServer, SecretQueryParametersAreRedacted) {
 }
 
 TEST(HttplibServer, HooksRunAndThrowingHooksAreReportedOnce) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   o.request_hook = [](SpanRef span, const ::httplib::Request& req) {
@@ -703,7 +700,7 @@ TEST(HttplibServer, ServerAtADeadServersAddressStartsClean) {
 // on the httplib::Server silently replaced ours. Now each case is reported once.
 TEST(HttplibServer, ReplacedHooksAreReportedOnce) {
   MemoryTracing t;
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   {
     ::httplib::Server svr;
     otelweb::httplib::Get(svr, "/a", Hello);
@@ -900,32 +897,19 @@ TEST(HttplibServer, ReinstalledGlobalTracingIsPickedUp) {
   app.Get("/g", Hello);
   Running run(app);
   auto cli = run.Client();
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_TRUE(cli.Get("/g"));
-    for (int i = 0; i < 500 && first->size() < 1; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  EXPECT_EQ(first->size(), 1u);
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  ASSERT_TRUE(cli.Get("/g"));
+  first.WaitFor(1, std::chrono::seconds(1));
+  first.Drop();
+  EXPECT_EQ(first.store->size(), 1u);
+  otelweb::testing::InstalledMemoryTracing second;
   ASSERT_TRUE(
       cli.Get("/g", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}));
-  for (int i = 0; i < 500 && second->size() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  handle.Shutdown();
-  ASSERT_EQ(second->size(), 1u);
-  EXPECT_EQ(first->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  second.WaitFor(1, std::chrono::seconds(1));
+  second.Shutdown();
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(first.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->name(), "GET /g");
   EXPECT_EQ(s->scope().name, "otelweb.httplib.server");
   EXPECT_EQ(s->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");

@@ -23,18 +23,16 @@
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/otelweb.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/trace/tracer.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::microhttpd {
 namespace {
 
-using otelweb::testing::ArrAttr;
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::RawRequest;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 constexpr char kTraceparent[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -186,28 +184,6 @@ ServerOptions Opts(const MemoryTracing& t) {
   o.sanitize_fields = std::vector<std::string>{};
   return o;
 }
-
-// Collects diagnostics messages.
-class DiagCapture {
- public:
-  DiagCapture() {
-    SetDiagnosticsSink([this](LogLevel, std::string_view m) {
-      std::lock_guard<std::mutex> l(mu_);
-      messages_.emplace_back(m);
-    });
-  }
-  ~DiagCapture() { SetDiagnosticsSink(nullptr); }
-  size_t Count(std::string_view needle) {
-    std::lock_guard<std::mutex> l(mu_);
-    size_t n = 0;
-    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> messages_;
-};
 
 class MicrohttpdServer : public ::testing::TestWithParam<Mode> {};
 
@@ -399,7 +375,7 @@ TEST(MicrohttpdServerMatrix, RequestAndResponseHeadersAreCapturedAndSanitized) {
 }
 
 TEST(MicrohttpdServerMatrix, ThrowingHooksAreCaughtReportedOnceAndRequestsAnswered) {
-  DiagCapture diag;
+  DiagnosticsCapture diag;
   MemoryTracing t;
   ServerOptions o = Opts(t);
   std::atomic<int> request_hooks{0};
@@ -466,32 +442,17 @@ TEST(MicrohttpdServerMatrix, ReinstalledGlobalTracingIsPickedUp) {
   Server s(o);
   ASSERT_NE(s.daemon, nullptr);
   auto cli = s.Client();
-  auto wait_for = [](const InMemorySpanStore& store, size_t n) {
-    for (int i = 0; i < 2500 && store.size() < n; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return store.size();
-  };
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_TRUE(cli.Get("/users/1"));
-    EXPECT_EQ(wait_for(*first, 1), 1u);
-  }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  ASSERT_TRUE(cli.Get("/users/1"));
+  EXPECT_EQ(first.WaitFor(1), 1u);
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   ASSERT_TRUE(cli.Get("/users/2", {{"traceparent", kTraceparent}}));
-  EXPECT_EQ(wait_for(*second, 1), 1u);
-  handle.Shutdown();
-  ASSERT_EQ(second->size(), 1u);
-  EXPECT_EQ(first->size(), 1u);
-  const SpanData* sp = second->spans()[0];
+  EXPECT_EQ(second.WaitFor(1), 1u);
+  second.Shutdown();
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(first.store->size(), 1u);
+  const SpanData* sp = second.store->spans()[0];
   EXPECT_EQ(sp->name(), "GET /users/{id}");
   EXPECT_EQ(sp->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
 }

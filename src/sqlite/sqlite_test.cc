@@ -20,6 +20,7 @@
 #include "otelweb/context.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
 
 extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, void*, void*, void*),
@@ -28,10 +29,9 @@ extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, voi
 namespace otelweb::sqlite {
 namespace {
 
-using otelweb::testing::HasAttr;
-using otelweb::testing::IntAttr;
-using otelweb::testing::MemoryTracing;
-using otelweb::testing::StrAttr;
+// MemoryTracing, span readers (StrAttr, IntAttr, ...), DiagnosticsCapture and
+// the support helpers: otelweb::testing (include/otelweb/testing/, tests/support/).
+using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 // SQLite's error log can only be taken before SQLite initializes: install
 // before any test opens a database.
@@ -575,26 +575,17 @@ TEST(SqliteGlobal, ReinstalledGlobalTracingIsPickedUp) {
   ASSERT_TRUE(Install(std::move(o)));  // no provider: the global one
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
-  auto first = std::make_shared<InMemorySpanStore>();
-  {
-    TracingOptions to;
-    to.exporter = std::make_unique<InMemorySpanExporter>(first);
-    to.simple_processor = true;
-    auto handle = InstallTracing(std::move(to));
-    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
-    EXPECT_EQ(first->size(), 1u);
-  }
-  auto second = std::make_shared<InMemorySpanStore>();
-  TracingOptions to;
-  to.exporter = std::make_unique<InMemorySpanExporter>(second);
-  to.simple_processor = true;
-  auto handle = InstallTracing(std::move(to));
+  otelweb::testing::InstalledMemoryTracing first;
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(first.store->size(), 1u);
+  first.Drop();
+  otelweb::testing::InstalledMemoryTracing second;
   ASSERT_EQ(sqlite3_exec(db, "INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  handle.Shutdown();
-  EXPECT_EQ(first->size(), 1u);
-  ASSERT_EQ(second->size(), 1u);
-  const SpanData* s = second->spans()[0];
+  second.Shutdown();
+  EXPECT_EQ(first.store->size(), 1u);
+  ASSERT_EQ(second.store->size(), 1u);
+  const SpanData* s = second.store->spans()[0];
   EXPECT_EQ(s->name(), "INSERT t");
   EXPECT_EQ(s->scope().name, kScopeName);
 }

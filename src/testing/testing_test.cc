@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "otelweb/testing/diagnostics_capture.h"
+#include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/testing/scoped_env.h"
 #include "otelweb/testing/span_readers.h"
@@ -20,6 +21,34 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v != nullptr ? v : "<unset>";
+}
+
+TEST(InstalledMemoryTracing, InstallsThroughInstallTracingAndCanBeDroppedAndInstalledAgain) {
+  InstalledMemoryTracing first;
+  EXPECT_EQ(GetTracerProvider(), first.handle.shared_provider());
+  GetTracer("app").StartSpan("one").End();
+  EXPECT_EQ(first.store->size(), 1u);  // simple processor: exported at End
+  first.Drop();
+  EXPECT_NE(GetTracerProvider(), first.handle.shared_provider());
+  GetTracer("app").StartSpan("lost").End();  // the no-op global again
+  InstalledMemoryTracing second;
+  GetTracer("app").StartSpan("two").End();
+  EXPECT_EQ(second.WaitFor(1), 1u);
+  EXPECT_TRUE(second.Shutdown().ok());
+  EXPECT_FALSE(second.Shutdown().ok());  // already shut down
+  ASSERT_EQ(first.store->size(), 1u);
+  EXPECT_EQ(first.store->spans()[0]->name(), "one");
+  ASSERT_EQ(second.store->size(), 1u);
+  EXPECT_EQ(second.store->spans()[0]->name(), "two");
+  EXPECT_EQ(GetTracerProvider(), TracerProvider::NoOp());
+}
+
+TEST(InstalledMemoryTracing, KeepsTheOtherOptionsItIsGiven) {
+  TracingOptions o;
+  o.sampler = AlwaysOffSampler();
+  InstalledMemoryTracing t(std::move(o));
+  GetTracer("app").StartSpan("sampled out").End();
+  EXPECT_EQ(t.WaitFor(1, std::chrono::milliseconds(20)), 0u);
 }
 
 TEST(MemoryTracing, InstallsItsProviderGloballyAndRestoresThePreviousOne) {

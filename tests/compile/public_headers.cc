@@ -13,6 +13,7 @@
 #include <otelweb/http/attributes.h>
 #include <otelweb/http/client.h>
 #include <otelweb/http/headers.h>
+#include <otelweb/http/instrumenter_base.h>
 #include <otelweb/http/server.h>
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>
@@ -27,6 +28,7 @@
 #include <otelweb/sqlite/sqlite.h>
 #include <otelweb/testing/diagnostics_capture.h>
 #include <otelweb/testing/in_memory_exporter.h>
+#include <otelweb/testing/installed_tracing.h>
 #include <otelweb/testing/memory_tracing.h>
 #include <otelweb/testing/scoped_env.h>
 #include <otelweb/testing/span_readers.h>

@@ -28,6 +28,7 @@
 #include "otelweb/common.h"
 #include "otelweb/http/attributes.h"
 #include "otelweb/http/headers.h"
+#include "otelweb/http/instrumenter_base.h"
 #include "otelweb/http/settings.h"
 #include "otelweb/http/url.h"
 #include "otelweb/instrumentation.h"
@@ -78,7 +79,10 @@ struct ClientSettings : Settings {};
 
 // The compiled form of ClientSettings (regexes compiled, environment read).
 // Build it once and share it between requests and threads.
-class ClientInstrumenter {
+// The compiled members and their accessors (tracer(), redactor(), excluder(),
+// request_capture(), response_capture(), instrumentation_tracer()) are
+// InstrumenterBase's (otelweb/http/instrumenter_base.h).
+class ClientInstrumenter : public InstrumenterBase {
  public:
   // `library` names the OTEL_CPP_<LIBRARY>_EXCLUDED_URLS variable
   // ("HTTPLIB_CLIENT", "CURL"); `scope_name` is the instrumentation scope.
@@ -88,20 +92,10 @@ class ClientInstrumenter {
   ClientInstrumenter& operator=(const ClientInstrumenter&) = delete;
 
   bool IsExcluded(std::string_view url) const noexcept { return excluder_.Matches(url); }
-  // The tracer and propagator: settings.tracer_provider's tracer, else the
-  // global provider's, and the global propagator, resolved again whenever the
-  // globals are replaced (InstallTracing called again): see
-  // instrumentation::InstrumentationTracer.
-  Tracer tracer() const noexcept { return tracer_.tracer(); }
+  // The global propagator, resolved with the tracer (see
+  // instrumentation::InstrumentationTracer).
   const TextMapPropagator* propagator() const noexcept { return tracer_.propagator(); }
-  const instrumentation::InstrumentationTracer& instrumentation_tracer() const noexcept {
-    return tracer_;
-  }
   const ClientSettings& settings() const noexcept { return settings_; }
-  const UrlRedactor& redactor() const noexcept { return redactor_; }
-  const UrlExcluder& excluder() const noexcept { return excluder_; }
-  const HeaderCapture& request_capture() const noexcept { return request_capture_; }
-  const HeaderCapture& response_capture() const noexcept { return response_capture_; }
 
   // Runs a user hook, catching and reporting (once) what it throws.
   template <typename F>
@@ -112,12 +106,6 @@ class ClientInstrumenter {
 
  private:
   ClientSettings settings_;
-  UrlRedactor redactor_;
-  UrlExcluder excluder_;
-  HeaderCapture request_capture_;
-  HeaderCapture response_capture_;
-  instrumentation::InstrumentationTracer tracer_;
-  mutable std::atomic<bool> hook_warned_{false};
 };
 
 // One outgoing request's CLIENT span.

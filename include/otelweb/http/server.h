@@ -42,6 +42,7 @@
 #include "otelweb/common.h"
 #include "otelweb/http/attributes.h"
 #include "otelweb/http/headers.h"
+#include "otelweb/http/instrumenter_base.h"
 #include "otelweb/http/settings.h"
 #include "otelweb/http/url.h"
 #include "otelweb/instrumentation.h"
@@ -113,7 +114,10 @@ struct ServerOptions : ServerSettings {
 
 // The compiled form of ServerOptions. Build it once per instrumented server
 // (construction compiles the regexes and reads the environment); then share it.
-class ServerInstrumenter {
+// The compiled members and their accessors (tracer(), redactor(), excluder(),
+// request_capture(), response_capture(), instrumentation_tracer()) are
+// InstrumenterBase's (otelweb/http/instrumenter_base.h).
+class ServerInstrumenter : public InstrumenterBase {
  public:
   // `framework` names the OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS variable
   // ("HTTPLIB", "CIVETWEB"); empty: only OTEL_CPP_EXCLUDED_URLS. `scope_name`
@@ -124,25 +128,13 @@ class ServerInstrumenter {
   ServerInstrumenter& operator=(const ServerInstrumenter&) = delete;
 
   bool IsExcluded(const ServerRequestView& req) const noexcept;
-  // The tracer and propagator spans use: options.tracer_provider's tracer, or
-  // the global provider's, and the global propagator (null while the global
-  // provider is the no-op one and no provider was given). Cached, and resolved
-  // again after the global provider or propagator was replaced (for example a
-  // TracingHandle destroyed and InstallTracing called again): one atomic
-  // generation compare per request.
-  Tracer tracer() const noexcept { return tracer_.tracer(); }
+  // The global propagator spans use (null while the global provider is the
+  // no-op one and no provider was given); resolved with the tracer.
   const TextMapPropagator* propagator() const noexcept {
     const instrumentation::ResolvedTracer& r = tracer_.Resolve();
     return r.live ? r.propagator.get() : nullptr;
   }
-  const instrumentation::InstrumentationTracer& instrumentation_tracer() const noexcept {
-    return tracer_;
-  }
   const ServerOptions& options() const noexcept { return options_; }
-  const UrlRedactor& redactor() const noexcept { return redactor_; }
-  const UrlExcluder& excluder() const noexcept { return excluder_; }
-  const HeaderCapture& request_capture() const noexcept { return request_capture_; }
-  const HeaderCapture& response_capture() const noexcept { return response_capture_; }
 
   // Used by ServerSpan: run a hook, catching and reporting (once) what it throws.
   void RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept;
@@ -151,12 +143,6 @@ class ServerInstrumenter {
 
  private:
   ServerOptions options_;
-  UrlRedactor redactor_;
-  UrlExcluder excluder_;
-  HeaderCapture request_capture_;
-  HeaderCapture response_capture_;
-  instrumentation::InstrumentationTracer tracer_;
-  mutable std::atomic<bool> hook_warned_{false};
 };
 
 // One server request's span: Start extracts the remote context with the
