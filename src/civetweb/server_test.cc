@@ -13,6 +13,7 @@
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/installed_tracing.h"
+#include "otelweb/testing/scoped_env.h"
 #include "support/http_test_support.h"
 
 namespace otelweb::civetweb {
@@ -246,6 +247,46 @@ TEST(CivetwebServer, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(span->scope().name, kScopeName);
   EXPECT_EQ(span->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(span->parent_span_id().ToHex(), "00f067aa0ba902b7");
+}
+
+// Issue 12 (untrusted inbound context): with OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT
+// the client's traceparent becomes a link of a new root and its baggage does
+// not reach the handler's context.
+int SeenBaggage(mg_connection* conn, void* cbdata) {
+  *static_cast<std::string*>(cbdata) = Context::Current().baggage().ToHeader();
+  return Hello(conn, nullptr);
+}
+
+TEST(CivetwebServer, PublicEndpointLinksTheInboundContextAndDropsItsBaggage) {
+  mg_init_library(0);
+  MemoryTracing t;  // the default global propagator: tracecontext,baggage
+  const std::string inbound =
+      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+      "baggage: user.role=admin\r\n";
+  std::string baggage;
+  {
+    Server trusted(Opts(t));
+    ASSERT_NE(trusted.ctx, nullptr);
+    trusted.tracing.SetRequestHandler(trusted.ctx, "/b", SeenBaggage, &baggage, "/b");
+    EXPECT_NE(trusted.Get("/b", inbound).find("hello"), std::string::npos);
+    EXPECT_EQ(baggage, "user.role=admin");
+    auto spans = t.Exactly(1);
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_EQ(spans[0]->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  }
+  t.store->Reset();
+  ScopedEnv env(http::kEnvPublicEndpoint, "true");
+  Server s(Opts(t));
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/b", SeenBaggage, &baggage, "/b");
+  EXPECT_NE(s.Get("/b", inbound).find("hello"), std::string::npos);
+  EXPECT_EQ(baggage, "");
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_NE(spans[0]->trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(spans[0]->parent_span_id().IsValid());
+  ASSERT_EQ(spans[0]->link_count(), 1u);
+  EXPECT_EQ(spans[0]->link_context(0).span_id().ToHex(), "00f067aa0ba902b7");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 #include <typeinfo>
 
+#include "core/config.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
@@ -56,7 +57,22 @@ ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view f
                                        std::string_view scope_name)
     : InstrumenterBase(options, framework, kEnvCaptureServerRequest, kEnvCaptureServerResponse,
                        scope_name),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  if (options_.public_endpoint.has_value()) {
+    public_endpoint_ = *options_.public_endpoint;
+  } else if (std::optional<bool> env = config::GetBool(kEnvPublicEndpoint)) {
+    public_endpoint_ = *env;
+  }
+}
+
+bool ServerInstrumenter::IsPublicEndpoint(const ServerRequestView& req) const noexcept {
+  if (!options_.public_endpoint_fn) return public_endpoint_;
+  bool is_public = true;  // a throwing decision is treated as untrusted
+  instrumentation::RunGuarded(
+      public_fn_warned_, "ServerSettings::public_endpoint_fn (the request is treated as public)",
+      [&] { is_public = options_.public_endpoint_fn(req); }, options_.hook_exceptions);
+  return is_public;
+}
 
 bool ServerInstrumenter::IsExcluded(const ServerRequestView& req) const noexcept {
   if (excluder_.empty()) return false;
@@ -135,6 +151,7 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
   so.start_time = arrival;
   so.attributes = attrs.attributes();
   Context parent;
+  Link public_link;
   if (base.span_context().IsValid() && !base.span_context().is_remote()) {
     // Already inside a span (e.g. an outer middleware): a child, as Flask does.
     so.kind = SpanKind::kInternal;
@@ -143,7 +160,19 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
     so.kind = SpanKind::kServer;
     // With the no-op global provider every span is invalid: skip extraction.
     const TextMapPropagator* prop = resolved.live ? resolved.propagator.get() : nullptr;
-    parent = prop != nullptr ? prop->Extract(headers, base) : base;
+    if (prop != nullptr && inst.IsPublicEndpoint(req)) {
+      // Untrusted: the client's span context becomes a link of a new root, and
+      // neither its baggage nor its tracestate enters the request's context.
+      const SpanContext remote = prop->Extract(headers, Context()).span_context();
+      if (remote.IsValid()) {
+        public_link.context = remote;
+        so.links = std::span<const Link>(&public_link, 1);
+      }
+      so.root = true;
+      parent = base.span_context().IsValid() ? base.WithSpanContext(SpanContext()) : base;
+    } else {
+      parent = prop != nullptr ? prop->Extract(headers, base) : base;
+    }
   }
   so.parent = &parent;
   span_ = kit.StartSpan(resolved, SpanNameMethod(method_), so);

@@ -457,6 +457,27 @@ TEST(MicrohttpdServerMatrix, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(sp->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
 }
 
+// Issue 12 (untrusted inbound context), set in code: the client's traceparent
+// becomes a link of a new root span instead of its parent.
+TEST(MicrohttpdServerMatrix, PublicEndpointLinksTheInboundContext) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.public_endpoint = true;
+  Server s(o);
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  auto r = cli.Get("/users/42", {{"traceparent", kTraceparent}, {"baggage", "user.role=admin"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_NE(spans[0]->trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_FALSE(spans[0]->parent_span_id().IsValid());
+  ASSERT_EQ(spans[0]->link_count(), 1u);
+  EXPECT_EQ(spans[0]->link_context(0).trace_id().ToHex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(spans[0]->link_context(0).span_id().ToHex(), "b7ad6b7169203331");
+}
+
 std::string ReadFile(const std::string& path) {
   std::string out;
   if (FILE* f = std::fopen(path.c_str(), "rb")) {

@@ -55,6 +55,9 @@ namespace otelweb::http {
 // Instrumentation scope name of server spans when the adapter gives none
 // (framework adapters give their own: otelweb::httplib::kServerScopeName ...).
 inline constexpr std::string_view kServerScopeName = "otelweb.http.server";
+// "true": every server instrumentation that is not given
+// ServerSettings::public_endpoint in code treats inbound context as untrusted.
+inline constexpr const char* kEnvPublicEndpoint = "OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT";
 
 
 // What an adapter knows about one request. Every field is optional except
@@ -102,6 +105,19 @@ struct ServerSettings : Settings {
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.
   bool trace_rejected_requests = true;
+  // Public endpoint: the inbound trace context comes from clients we do not
+  // trust (an internet-facing server). Its request span starts a new trace
+  // (the sampler decides as for a root span) with a link to the inbound span
+  // context instead of a parent, and the request runs with no inbound baggage
+  // or tracestate, so nothing the client sent is forwarded downstream. Go's
+  // otelhttp calls this WithPublicEndpoint. nullopt: the environment variable
+  // OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT ("true"/"false"), else false (trust,
+  // as every OpenTelemetry SDK does by default; see docs/security.md).
+  std::optional<bool> public_endpoint{};
+  // Decides per request, overriding public_endpoint when set (for example:
+  // public unless the peer address is on the internal network). A throwing
+  // function counts as "public" (the safe answer) and is reported once.
+  std::function<bool(const ServerRequestView&)> public_endpoint_fn{};
 };
 
 struct ServerOptions : ServerSettings {
@@ -135,6 +151,9 @@ class ServerInstrumenter : public InstrumenterBase {
     return r.live ? r.propagator.get() : nullptr;
   }
   const ServerOptions& options() const noexcept { return options_; }
+  // Whether the inbound context of `req` is untrusted (public_endpoint_fn, else
+  // public_endpoint, else OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT).
+  bool IsPublicEndpoint(const ServerRequestView& req) const noexcept;
 
   // Used by ServerSpan: run a hook, catching and reporting (once) what it throws.
   void RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept;
@@ -143,11 +162,15 @@ class ServerInstrumenter : public InstrumenterBase {
 
  private:
   ServerOptions options_;
+  bool public_endpoint_ = false;
+  mutable std::atomic<bool> public_fn_warned_{false};
 };
 
 // One server request's span: Start extracts the remote context with the
 // global propagator (only when no span is current; otherwise the span is an
-// INTERNAL child of the current one, as in Flask), starts the span named
+// INTERNAL child of the current one, as in Flask; on a public endpoint the
+// extracted span context becomes a link of a new root span and the extracted
+// baggage is dropped), starts the span named
 // "{method}", sets the semconv attributes and makes it current. SetRoute
 // renames it "{method} {route}". End sets the response attributes and status,
 // runs the response hook, releases the scope and ends the span. A ServerSpan
