@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "otelweb/testing/scoped_env.h"
 #include "support/http_test_support.h"
 #include "support/vector_headers.h"
 
@@ -56,13 +57,17 @@ TEST(HttpHost, ParseHostPort) {
 }
 
 TEST(HttpRedaction, CredentialsAndSecretParameters) {
-  UrlRedactor r({"api_key"});
+  UrlRedactor r({"my_param"});
   EXPECT_EQ(r.Redact("https://user:pw@api.example.com/data?AWSAccessKeyId=X&color=blue"),
             "https://REDACTED:REDACTED@api.example.com/data?AWSAccessKeyId=REDACTED&color=blue");
   EXPECT_EQ(r.Redact("http://[::1]:8080/p?sig=1&X-Goog-Signature=2&Signature=3#frag"),
             "http://[::1]:8080/p?sig=REDACTED&X-Goog-Signature=REDACTED&Signature=REDACTED#frag");
-  EXPECT_EQ(r.Redact("/p?api_key=k&a=b%20c&empty="), "/p?api_key=REDACTED&a=b%20c&empty=");
-  EXPECT_EQ(r.Redact("http://host/p?SIG=1"), "http://host/p?SIG=1");  // exact names
+  EXPECT_EQ(r.Redact("/p?my_param=k&a=b%20c&empty="), "/p?my_param=REDACTED&a=b%20c&empty=");
+  // Names are compared ignoring ASCII case, '-' and '_' (issue 12: the
+  // semconv list compared exactly let "SIG" and "MyParam" through).
+  EXPECT_EQ(r.Redact("http://host/p?SIG=1&MyParam=2&my-param=3"),
+            "http://host/p?SIG=REDACTED&MyParam=REDACTED&my-param=REDACTED");
+  EXPECT_EQ(r.Redact("http://host/p?sigma=1&my_param_2=2"), "http://host/p?sigma=1&my_param_2=2");
   std::string out = "untouched";
   EXPECT_FALSE(r.RedactUrl("http://host/p?a=1", &out));
   EXPECT_EQ(out, "untouched");
@@ -76,6 +81,34 @@ TEST(HttpRedaction, CredentialsAndSecretParameters) {
   EXPECT_FALSE(r.RedactQuery("sig=REDACTED", &out));
 }
 
+// Issue 12 §4: credentials that services commonly take in a query string are
+// redacted by default, not only the semantic conventions' four names, and the
+// list can be extended from the environment.
+TEST(HttpRedaction, CredentialNamesAreRedactedByDefault) {
+  UrlRedactor r;
+  for (const char* name : {"token", "access_token", "refresh_token", "id_token", "api_key", "apikey",
+                           "API-KEY", "x-api-key", "key", "password", "passwd", "pwd", "client_secret",
+                           "secret", "X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-Credential",
+                           "X-Goog-Credential", "jwt", "session_token", "sessionid", "JSESSIONID",
+                           "auth", "authorization", "credentials", "private_key"}) {
+    const std::string url = std::string("https://h/p?a=1&") + name + "=s3cret";
+    EXPECT_EQ(r.Redact(url), std::string("https://h/p?a=1&") + name + "=REDACTED") << name;
+  }
+  for (const char* name : {"q", "page", "color", "keyword", "tokens2", "user", "code", "state"}) {
+    const std::string url = std::string("https://h/p?") + name + "=v";
+    EXPECT_EQ(r.Redact(url), url) << name;
+  }
+}
+
+TEST(HttpRedaction, EnvironmentExtendsTheListForEveryInstrumenter) {
+  otelweb::testing::ScopedEnv env(kEnvSecretQueryParams, "otp, Tenant-Secret");
+  ServerOptions o;
+  o.secret_query_params = {"pin"};
+  ServerInstrumenter inst(o);
+  EXPECT_EQ(inst.redactor().Redact("/p?otp=1&tenant_secret=2&pin=3&token=4&x=5"),
+            "/p?otp=REDACTED&tenant_secret=REDACTED&pin=REDACTED&token=REDACTED&x=5");
+}
+
 // Secret parameter names were compared as written: "Sig%6Eature" (which every
 // server decodes to "Signature") kept its value.
 TEST(HttpRedaction, SecretParameterNamesAreFormDecodedFirst) {
@@ -84,8 +117,8 @@ TEST(HttpRedaction, SecretParameterNamesAreFormDecodedFirst) {
   EXPECT_EQ(r.Redact("/p?si%67=1&X%2dGoog-Signature=2&%41WSAccessKeyId=3"),
             "/p?si%67=REDACTED&X%2dGoog-Signature=REDACTED&%41WSAccessKeyId=REDACTED");
   EXPECT_EQ(r.Redact("/p?api+key=k&api%20key=k2"), "/p?api+key=REDACTED&api%20key=REDACTED");
-  // Malformed escapes stay literal; names stay case-sensitive (as Python's).
-  EXPECT_EQ(r.Redact("/p?sig%=1&sig%6=2&signature=3"), "/p?sig%=1&sig%6=2&signature=3");
+  // Malformed escapes stay literal (and then match nothing).
+  EXPECT_EQ(r.Redact("/p?sig%=1&sig%6=2&signature=3"), "/p?sig%=1&sig%6=2&signature=REDACTED");
   EXPECT_TRUE(r.IsSecretParam("%73%69%67"));
   EXPECT_FALSE(r.IsSecretParam(std::string(300, '%')));
 }

@@ -10,8 +10,19 @@ namespace otelweb::http {
 
 namespace {
 
-constexpr std::string_view kDefaultSecretParams[] = {"AWSAccessKeyId", "Signature", "sig",
-                                                     "X-Goog-Signature"};
+// Query parameters whose values are always redacted, in folded form (see
+// FoldParamName): the semantic conventions' four (AWSAccessKeyId, Signature,
+// sig, X-Goog-Signature) and the credential names services commonly take in a
+// query string (OAuth tokens, API keys, passwords, client secrets, AWS and
+// Azure signing and session tokens). docs/security.md lists them.
+constexpr std::string_view kDefaultSecretParams[] = {
+    "awsaccesskeyid", "signature",  "sig",           "xgoogsignature", "xgoogcredential",
+    "xamzsecuritytoken", "xamzsignature", "xamzcredential", "token",   "accesstoken",
+    "refreshtoken",   "idtoken",    "authtoken",     "sessiontoken",   "apikey",
+    "xapikey",        "key",        "apisecret",     "secret",         "clientsecret",
+    "password",       "passwd",     "pwd",           "jwt",            "sessionid",
+    "jsessionid",     "auth",       "authorization", "credential",     "credentials",
+    "privatekey"};
 constexpr std::string_view kRedacted = "REDACTED";
 
 }  // namespace
@@ -175,19 +186,51 @@ bool DecodeParamName(std::string_view in, char* buf, size_t cap, size_t* len) no
 
 }  // namespace
 
+namespace {
+
+// The form in which parameter names are compared: ASCII letters lower-cased,
+// '-' and '_' removed ("X-Amz-Security-Token", "x_amz_security_token" and
+// "XAmzSecurityToken" are all "xamzsecuritytoken"). Returns false when the
+// result does not fit `cap` bytes.
+bool FoldParamName(std::string_view in, char* buf, size_t cap, size_t* len) noexcept {
+  size_t n = 0;
+  for (char c : in) {
+    if (c == '-' || c == '_') continue;
+    if (n == cap) return false;
+    buf[n++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  *len = n;
+  return true;
+}
+
+}  // namespace
+
+UrlRedactor::UrlRedactor(std::vector<std::string> extra_params) {
+  for (const std::string& p : extra_params) {
+    char buf[256];
+    size_t len = 0;
+    if (!p.empty() && FoldParamName(p, buf, sizeof(buf), &len) && len != 0) extra_.emplace_back(buf, len);
+  }
+}
+
 bool UrlRedactor::IsSecretParam(std::string_view name) const noexcept {
-  // Names are compared after form-decoding ("Sig%6Eature" is "Signature").
-  char buf[256];
+  // Names are compared after form-decoding ("Sig%6Eature" is "Signature") and
+  // folding (case, '-' and '_').
+  char decoded[256];
   if (name.find_first_of("%+") != std::string_view::npos) {
     size_t len = 0;
-    if (!DecodeParamName(name, buf, sizeof(buf), &len)) return false;
-    name = std::string_view(buf, len);
+    if (!DecodeParamName(name, decoded, sizeof(decoded), &len)) return false;
+    name = std::string_view(decoded, len);
   }
+  char buf[256];
+  size_t len = 0;
+  if (!FoldParamName(name, buf, sizeof(buf), &len)) return false;
+  const std::string_view folded(buf, len);
   for (std::string_view p : kDefaultSecretParams) {
-    if (p == name) return true;
+    if (p == folded) return true;
   }
   for (const std::string& p : extra_) {
-    if (p == name) return true;
+    if (p == folded) return true;
   }
   return false;
 }

@@ -34,9 +34,10 @@ struct Settings {
   std::optional<std::vector<std::string>> capture_request_headers{};
   std::optional<std::vector<std::string>> capture_response_headers{};
   std::optional<std::vector<std::string>> sanitize_fields{};
-  // More query parameters whose values are redacted in url.query / url.full
-  // (exact, case-sensitive names, compared after form-decoding; see
-  // UrlRedactor).
+  // More query parameters whose values are redacted in url.query / url.full,
+  // on top of the default list (docs/security.md) and of
+  // OTEL_CPP_HTTP_SECRET_QUERY_PARAMS (names compared after form-decoding,
+  // ignoring ASCII case, '-' and '_'; see UrlRedactor).
   std::vector<std::string> secret_query_params{};
   // A throwing request/response hook is always caught (telemetry never breaks
   // the request); this says whether it is reported once (default) or every

@@ -45,16 +45,24 @@ bool ParseUrlAuthority(std::string_view url, std::string_view* scheme, std::stri
 // "REDACTED:REDACTED". Returns false (out untouched) when there is none.
 bool RemoveUrlCredentials(std::string_view url, std::string* out);
 
-// Redacts credentials and the values of secret query parameters
-// (AWSAccessKeyId, Signature, sig, X-Goog-Signature, plus extra names). A
-// parameter's name is form-decoded first, as Python's parse_qs does ('+' is a
-// space, "%XY" a byte: "Sig%6Eature" is "Signature"), then compared exactly and
-// case-sensitively, as opentelemetry-util-http does; names longer than 256
-// bytes never match. Other parameters are kept byte for byte.
+// Extra secret query parameter names for every HTTP instrumentation,
+// comma-separated, added to the defaults and to Settings::secret_query_params.
+inline constexpr const char* kEnvSecretQueryParams = "OTEL_CPP_HTTP_SECRET_QUERY_PARAMS";
+
+// Redacts credentials and the values of secret query parameters: the
+// semantic conventions' AWSAccessKeyId, Signature, sig and X-Goog-Signature,
+// the credential names listed in docs/security.md (token, access_token,
+// api_key, password, client_secret, X-Amz-Security-Token, ...), plus extra
+// names. A parameter's name is form-decoded first, as Python's parse_qs does
+// ('+' is a space, "%XY" a byte: "Sig%6Eature" is "Signature"), then compared
+// ignoring ASCII case, '-' and '_' ("API-Key" matches "api_key"; broader than
+// opentelemetry-util-http's exact comparison, on purpose); names longer than
+// 256 bytes never match. Other parameters are kept byte for byte.
 class UrlRedactor {
  public:
+
   UrlRedactor() = default;
-  explicit UrlRedactor(std::vector<std::string> extra_params) : extra_(std::move(extra_params)) {}
+  explicit UrlRedactor(std::vector<std::string> extra_params);
   bool IsSecretParam(std::string_view name) const noexcept;
   // A query string without the '?'. Returns false (out untouched) when nothing
   // needed redacting, so callers keep using the original without a copy.
