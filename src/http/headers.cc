@@ -77,6 +77,14 @@ void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
 constexpr std::string_view kAlwaysSensitive[] = {"authorization", "proxy-authorization", "cookie",
                                                  "set-cookie"};
 
+// A captured header whose name contains one of these (ignoring case) is
+// credential-looking and its values are always redacted, whatever the
+// sanitize settings say (issue 12: "X-Api-Key" left in clear by a ".*"
+// capture). Listed in docs/security.md.
+constexpr std::string_view kCredentialNameParts[] = {"auth",   "cookie", "credential", "jwt",
+                                                     "key",    "passw",  "secret",     "session",
+                                                     "signature", "token"};
+
 }  // namespace
 
 bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept {
@@ -151,6 +159,9 @@ bool HeaderCapture::Matches(std::string_view name) const noexcept {
 bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
   for (std::string_view s : kAlwaysSensitive) {
     if (HeaderNameEquals(name, s)) return true;
+  }
+  for (std::string_view part : kCredentialNameParts) {
+    if (ContainsIgnoreCase(name, part)) return true;
   }
   for (const std::string& l : sanitize_literals_) {
     if (ContainsIgnoreCase(name, l)) return true;

@@ -231,6 +231,30 @@ TEST(HttpHeaders, CaptureMatchesSanitizesAndKeepsEveryValue) {
   EXPECT_TRUE(empty.empty());
 }
 
+// Issue 12 §4: with a ".*" capture and no sanitize setting, credential-looking
+// header names are still redacted; ordinary ones are kept.
+TEST(HttpHeaders, CredentialLookingNamesAreRedactedWithoutASanitizeSetting) {
+  MemoryTracing t;
+  HeaderCapture cap({".*"}, {}, "http.request.header.");
+  for (const char* name : {"X-Api-Key", "X-Auth-Token", "X-Session-Id", "X-Client-Secret", "X-Password",
+                           "X-Amz-Security-Token", "Ocp-Apim-Subscription-Key", "X-Goog-Iap-Jwt-Assertion",
+                           "X-Signature", "X-Credentials", "Cookie2", "WWW-Authenticate"}) {
+    EXPECT_TRUE(cap.IsSensitive(name)) << name;
+  }
+  for (const char* name : {"Accept", "X-Tenant", "User-Agent", "X-Request-Id", "Content-Type"}) {
+    EXPECT_FALSE(cap.IsSensitive(name)) << name;
+  }
+  VectorHeaders h({{"X-Api-Key", "k3y"}, {"X-Tenant", "acme"}});
+  {
+    auto span = t.provider->GetTracer("t").StartSpan("s");
+    cap.Capture(h, span.Ref());
+  }
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-api-key"), (std::vector<std::string>{"[REDACTED]"}));
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-tenant"), (std::vector<std::string>{"acme"}));
+}
+
 TEST(HttpServerSpan, DriverWithoutAFramework) {
   MemoryTracing t;
   ServerOptions o;

@@ -45,8 +45,11 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept;
 // arrays holding every value (one element per header line). Names are matched
 // with case-insensitive full-match regexes; plain names (letters, digits, '-',
 // '_') are compared without a regex. Values of Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie and of names matching a sanitize
-// pattern (case-insensitive search) become "[REDACTED]". An invalid pattern is
+// Proxy-Authorization, Cookie, Set-Cookie, of credential-looking names (those
+// containing auth, cookie, credential, jwt, key, passw, secret, session,
+// signature or token, ignoring case: X-Api-Key, X-Auth-Token, X-Session-Id;
+// docs/security.md) and of names matching a sanitize pattern
+// (case-insensitive search) become "[REDACTED]". An invalid pattern is
 // one warning and is skipped. Names longer than kMaxRegexNameBytes are not
 // given to regexes (the matcher's stack use grows with the input): they are
 // captured only through plain-name patterns, and count as sensitive when a
