@@ -679,6 +679,33 @@ TEST(OtlpExporter, HeadersGrpcCannotCarryAreSkippedNotFatal) {
   EXPECT_NE(w.text().find("x-accent"), std::string::npos) << w.text();
 }
 
+// Issue 12 §4: no diagnostic prints a credential. A collector that refuses
+// connections, reached through endpoints that carry user-info and a query
+// secret, on every transport: the failed-export lines name the endpoint
+// without them.
+TEST(OtlpExporter, FailedExportLinesNeverPrintEndpointCredentials) {
+  for (Protocol protocol : {Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
+    testing::Warnings w;
+    OtlpExporterOptions o;
+    o.read_environment = false;
+    o.protocol = protocol;
+    o.endpoint = protocol == Protocol::kGrpc ? "http://alice:s3cret@127.0.0.1:1"
+                                             : "http://alice:s3cret@127.0.0.1:1/v1/traces?token=t0ken";
+    o.timeout = std::chrono::milliseconds(300);
+    o.max_attempts = 1;
+    {
+      Pipeline p(o);
+      p.tracer.StartSpan("refused").End();
+      EXPECT_EQ(p.exporter->counters().spans_dropped, 1u);
+    }
+    EXPECT_NE(w.text().find("dropped 1"), std::string::npos) << w.text();
+    EXPECT_NE(w.text().find("127.0.0.1:1"), std::string::npos) << w.text();
+    for (const char* secret : {"alice", "s3cret", "t0ken"}) {
+      EXPECT_EQ(w.text().find(secret), std::string::npos) << secret << " in: " << w.text();
+    }
+  }
+}
+
 TEST(OtlpExporter, UnreadableTlsFileIsReportedAndSpansDropped) {
   testing::Warnings w;
   OtlpExporterOptions o;
