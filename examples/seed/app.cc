@@ -108,6 +108,7 @@ int main() {
   if (!InitDb(db_path)) return 1;
 
   otelweb::httplib::TracedServer app;
+  app.set_tcp_nodelay(true);  // cpp-httplib leaves Nagle on: ~40 ms per keep-alive response
 
   // The before-request step: runs after the instrumentation started the
   // request's span, so the span is current here.

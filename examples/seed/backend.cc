@@ -29,6 +29,7 @@ int main() {
   const int port = seed::EnvInt("BACKEND_PORT", 5001);
 
   otelweb::httplib::TracedServer app;
+  app.set_tcp_nodelay(true);  // cpp-httplib leaves Nagle on: ~40 ms per keep-alive response
   app.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("seed-backend", "text/plain");
   });
