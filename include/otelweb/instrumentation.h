@@ -16,6 +16,9 @@
 //                          reported (once, or each time: HookExceptionPolicy),
 //                          naming the exception's type.
 //   CurrentExceptionTypeName / TypeName   demangled exception type names.
+//   SetInstrumentationAttribute(s)  semantic-convention attributes set after
+//                          start that user attributes and captured headers
+//                          cannot displace at the attribute count limit.
 //   AttrList<N>            a bounded attribute list on the stack: Add cannot
 //                          overflow (past N it drops and counts; debug builds
 //                          assert), for SpanOptions::attributes.
@@ -135,6 +138,23 @@ class Published {
   std::atomic<const T*> current_{nullptr};
   std::vector<std::unique_ptr<T>> history_;
 };
+
+// ---------------------------------------------------------------------------
+// Instrumentation-owned attributes
+
+// Sets a span attribute that the instrumentation owns: a semantic-convention
+// attribute it sets after the span started (http.route, the response status
+// code, error.type, db.response.status_code ...). Like SpanRef::SetAttribute,
+// except on a span whose attribute count limit is reached: the attribute then
+// takes the place of the most recently added attribute that is not
+// instrumentation-owned (which is counted as dropped), so that captured
+// headers or attributes set by user code can never push it out. Attributes
+// given at start (SpanOptions::attributes, a sampler's) count as owned too and
+// are never displaced. Over the limit with only owned attributes, or with a
+// limit of 0, it is dropped as usual. Thread-safety and ownership as SpanRef::SetAttribute (one thread at
+// a time per span; the value is copied). Non-recording spans: no-op.
+void SetInstrumentationAttribute(const SpanRef& span, std::string_view key, AttributeValue value) noexcept;
+void SetInstrumentationAttributes(const SpanRef& span, Attributes attrs) noexcept;
 
 // ---------------------------------------------------------------------------
 // AttrList<N>

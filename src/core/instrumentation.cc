@@ -51,6 +51,19 @@ void ReportShutDown(std::string_view scope, bool dropped_global) noexcept {
 
 }  // namespace
 
+void SetInstrumentationAttribute(const SpanRef& span, std::string_view key, AttributeValue value) noexcept {
+  internal::SpanRecord* r = internal::ContextAccess::Record(span);
+  if (r == nullptr || r->gen.load(std::memory_order_relaxed) != internal::ContextAccess::RecordGen(span)) {
+    return;
+  }
+  internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, key, value,
+                           /*owned=*/true);
+}
+
+void SetInstrumentationAttributes(const SpanRef& span, Attributes attrs) noexcept {
+  for (const KeyValue& kv : attrs) SetInstrumentationAttribute(span, kv.key, kv.value);
+}
+
 void ReportAttrListOverflow(std::string_view key, size_t capacity) noexcept {
   static std::atomic<bool> warned{false};
   try {

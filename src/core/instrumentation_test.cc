@@ -15,6 +15,7 @@
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/memory_tracing.h"
+#include "otelweb/testing/span_readers.h"
 
 namespace otelweb::instrumentation {
 namespace {
@@ -138,6 +139,53 @@ TEST(AttrList, HoldsUpToNAndCountsTheRest) {
 
 // ---------------------------------------------------------------------------
 // InstrumentationTracer
+
+// Issue 12 §2: at the attribute count limit, an instrumentation's own
+// attribute replaces the most recent user attribute (counted as dropped);
+// start attributes and other owned ones stay; a limit of 0 still holds.
+TEST(InstrumentationAttributes, DisplaceUserAttributesNeverOwnedOnes) {
+  otelweb::testing::MemoryTracingOptions mo;
+  mo.limits.attribute_count = 4;
+  otelweb::testing::MemoryTracing t(mo);
+  {
+    SpanOptions so;
+    KeyValue start[] = {{"http.request.method", "GET"}};
+    so.attributes = start;
+    Span span = t.tracer().StartSpan("s", so);
+    span.SetAttribute("user.a", int64_t{1});
+    span.SetAttribute("user.b", int64_t{2});
+    span.SetAttribute("user.c", int64_t{3});
+    span.SetAttribute("user.d", int64_t{4});  // over the limit: dropped
+    SetInstrumentationAttribute(span, "http.route", "/r");  // replaces user.c
+    SetInstrumentationAttribute(span, "http.response.status_code", int64_t{500});  // replaces user.b
+    SetInstrumentationAttribute(span, "error.type", "500");                       // replaces user.a
+    SetInstrumentationAttribute(span, "extra.owned", true);  // only owned ones left: dropped
+    SetInstrumentationAttribute(span, "http.route", "/r2");  // an existing key: replaced in place
+  }
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData* s = spans[0];
+  EXPECT_EQ(s->attribute_count(), 4u);
+  EXPECT_EQ(otelweb::testing::StrAttr(s, "http.request.method"), "GET");
+  EXPECT_EQ(otelweb::testing::StrAttr(s, "http.route"), "/r2");
+  EXPECT_EQ(otelweb::testing::IntAttr(s, "http.response.status_code"), 500);
+  EXPECT_EQ(otelweb::testing::StrAttr(s, "error.type"), "500");
+  EXPECT_FALSE(otelweb::testing::HasAttr(s, "user.a"));
+  EXPECT_FALSE(otelweb::testing::HasAttr(s, "extra.owned"));
+  EXPECT_EQ(s->dropped_attributes(), 5u);  // user.d, user.c, user.b, user.a, extra.owned
+
+  otelweb::testing::MemoryTracingOptions zero;
+  zero.limits.attribute_count = 0;
+  otelweb::testing::MemoryTracing z(zero);
+  {
+    Span span = z.tracer().StartSpan("z");
+    SetInstrumentationAttribute(span, "http.route", "/r");
+  }
+  auto zs = z.Exactly(1);
+  ASSERT_EQ(zs.size(), 1u);
+  EXPECT_EQ(zs[0]->attribute_count(), 0u);
+  EXPECT_EQ(zs[0]->dropped_attributes(), 1u);
+}
 
 TEST(InstrumentationTracer, ExplicitProviderIsUsedAndLive) {
   Memory m;

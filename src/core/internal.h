@@ -229,12 +229,18 @@ struct ContextAccess {
   static SpanRef MakeRef(SpanRecord* rec, uint32_t gen, const SpanContext& sc) noexcept {
     return SpanRef(rec, gen, sc);
   }
+  static SpanRecord* Record(const SpanRef& s) noexcept { return s.record_; }
+  static uint32_t RecordGen(const SpanRef& s) noexcept { return s.gen_; }
 };
 
 // Stores attributes into a record under its limits (shared by spans, events
 // and links).
+// `owned`: an instrumentation's own attribute (instrumentation::
+// SetInstrumentationAttribute): on a full list it replaces the most recent
+// attribute that is not owned instead of being dropped.
 void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin, uint32_t count_limit,
-                    uint32_t* dropped, std::string_view key, const AttributeValue& value) noexcept;
+                    uint32_t* dropped, std::string_view key, const AttributeValue& value,
+                    bool owned = false) noexcept;
 
 void AddLinkTo(SpanRecord* r, const SpanContext& ctx, Attributes attrs) noexcept;
 

@@ -124,7 +124,8 @@ bool StoreValue(SpanRecord* r, AttrSlot& slot, const AttributeValue& v) noexcept
 }  // namespace
 
 void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin, uint32_t count_limit,
-                    uint32_t* dropped, std::string_view key, const AttributeValue& value) noexcept {
+                    uint32_t* dropped, std::string_view key, const AttributeValue& value,
+                    bool owned) noexcept {
   if (value.type() == AttributeType::kNone || key.empty() || key.size() > UINT16_MAX) return;
   const uint64_t prefix = KeyPrefix(key);
   // Span attributes keep a bloom bit per key: most keys are new, and a clear
@@ -143,13 +144,32 @@ void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin,
     }
   }
   if (slots.size() - begin >= count_limit) {
+    // Full. An instrumentation's own attribute takes the place of the most
+    // recent attribute that is not one (that one is counted as dropped), so
+    // that captured headers and user attributes never push out http.route,
+    // the status code or error.type.
+    if (owned) {
+      for (size_t i = slots.size(); i > begin; --i) {
+        AttrSlot& victim = slots[i - 1];
+        if (victim.reserved != 0) continue;
+        AttrSlot s;
+        s.key_prefix = prefix;
+        s.key_len = static_cast<uint16_t>(key.size());
+        s.reserved = 1;
+        s.key_off = r->arena_.Append(key.data(), key.size());
+        if (s.key_off == UINT32_MAX || !StoreValue(r, s, value)) break;
+        victim = s;
+        if (is_span_attrs) r->key_bloom |= bit;
+        break;
+      }
+    }
     ++*dropped;
     return;
   }
   AttrSlot s;
   s.key_prefix = prefix;
   s.key_len = static_cast<uint16_t>(key.size());
-  s.reserved = 0;
+  s.reserved = owned ? 1 : 0;
   s.key_off = r->arena_.Append(key.data(), key.size());
   if (s.key_off == UINT32_MAX || !StoreValue(r, s, value)) {
     ++*dropped;

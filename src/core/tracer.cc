@@ -279,13 +279,15 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
                      .time_since_epoch()
                      .count();
   r->end_ns_ = 0;
+  // Start attributes (the instrumentation's semconv ones, the sampler's) are
+  // marked owned: instrumentation attributes set later never displace them.
   for (const KeyValue& kv : options.attributes) {
     internal::StoreAttribute(r, r->attrs_, 0, p->limits.attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value);
+                             kv.value, /*owned=*/true);
   }
   for (const KeyValue& kv : sr.attributes) {
     internal::StoreAttribute(r, r->attrs_, 0, p->limits.attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value);
+                             kv.value, /*owned=*/true);
   }
   for (const Link& l : options.links) {
     internal::AddLinkTo(r, l.context, l.attributes);

@@ -422,7 +422,8 @@ static void EndTransfer(CURL* h, detail::Transfer& t, const curl_slist* user_hea
     }
     long redirects = 0;
     if (curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects) == CURLE_OK && redirects > 0) {
-      span.SetAttribute(semconv::kHttpRequestResendCount, static_cast<int64_t>(redirects));
+      instrumentation::SetInstrumentationAttribute(span, semconv::kHttpRequestResendCount,
+                                                   static_cast<int64_t>(redirects));
     }
     if (st.options.record_phases) {
       Timestamp start = t.span.start_time();

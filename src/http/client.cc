@@ -95,8 +95,10 @@ void ClientSpan::Inject(TextMapSetter& carrier, SkipField skip, void* skip_ctx) 
 void ClientSpan::SetMethod(std::string_view method) noexcept {
   if (!active_ || !span_.IsRecording() || method.empty()) return;
   std::string_view m = NormalizeMethod(method);
-  span_.SetAttribute(semconv::kHttpRequestMethod, m);
-  if (m == semconv::kOtherValue) span_.SetAttribute(semconv::kHttpRequestMethodOriginal, method);
+  instrumentation::SetInstrumentationAttribute(span_, semconv::kHttpRequestMethod, m);
+  if (m == semconv::kOtherValue) {
+    instrumentation::SetInstrumentationAttribute(span_, semconv::kHttpRequestMethodOriginal, method);
+  }
   span_.UpdateName(SpanNameMethod(m));
 }
 
@@ -107,7 +109,7 @@ void ClientSpan::End(const ClientResponseView& res, Timestamp end_time) noexcept
     ResponseAttributeList attrs;
     std::string_view description;
     StatusCode status = ClientResponseAttributes(res, scratch, attrs, &description);
-    span_.SetAttributes(attrs.attributes());
+    instrumentation::SetInstrumentationAttributes(span_, attrs.attributes());
     if (status == StatusCode::kError) span_.SetStatus(StatusCode::kError, description);
     if (res.headers != nullptr) inst_->response_capture().Capture(*res.headers, span_.Ref());
   }

@@ -189,7 +189,7 @@ void ServerSpan::SetRoute(std::string_view route) noexcept {
   if (!active_ || route.empty()) return;
   has_route_ = true;
   if (!span_.IsRecording()) return;
-  span_.SetAttribute(semconv::kHttpRoute, route);
+  instrumentation::SetInstrumentationAttribute(span_, semconv::kHttpRoute, route);
   NameBuf name(SpanNameMethod(method_), route);
   span_.UpdateName(name.view());
 }
@@ -244,7 +244,7 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
     ResponseAttributeList attrs;
     StatusCode status =
         ServerResponseAttributes(res.status_code, exception_, error_type_, scratch, attrs);
-    span_.SetAttributes(attrs.attributes());
+    instrumentation::SetInstrumentationAttributes(span_, attrs.attributes());
     if (status == StatusCode::kError) span_.SetStatus(StatusCode::kError);
     if (res.headers != nullptr) inst_->response_capture().Capture(*res.headers, span_.Ref());
   }

@@ -193,7 +193,7 @@ struct ServerState {
       UseMatchedRoute(req, a.span);
       if (res.content_provider_ && !res.content_provider_success_) {
         // The client went away (or the provider failed) while streaming.
-        a.span.span().SetAttribute(semconv::kErrorType, "response_aborted");
+        instrumentation::SetInstrumentationAttribute(a.span.span(), semconv::kErrorType, "response_aborted");
         a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
       }
       HeadersReader req_headers(req.headers);

@@ -955,5 +955,36 @@ TEST(HttplibServer, PatternTranslation) {
   EXPECT_EQ(detail::TranslatePattern("/a/:x.json"), "/a/:x.json");  // not a whole segment
 }
 
+// Issue 12 §2: about 120 captured headers used to fill the 128-attribute limit
+// before http.route, http.response.status_code and error.type were set, so a
+// failing request lost its error on dashboards. Instrumentation attributes
+// now displace captured headers at the limit.
+TEST(HttplibServer, CapturedHeadersNeverDisplaceRouteStatusOrErrorType) {
+  MemoryTracing t;
+  ServerOptions o = Opts(t);
+  o.capture_request_headers = std::vector<std::string>{"x-h.*"};
+  TracedServer app(o);
+  app.Get("/fail/:id", [](const ::httplib::Request&, ::httplib::Response&) {
+    throw std::runtime_error("handler failed");
+  });
+  Running run(app);
+  auto cli = run.Client();
+  ::httplib::Headers many;
+  for (int i = 0; i < 200; ++i) many.emplace("X-H" + std::to_string(i), "v");
+  auto r = cli.Get("/fail/7", many);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData* s = spans[0];
+  EXPECT_EQ(s->attribute_count(), 128u);
+  EXPECT_GT(s->dropped_attributes(), 0u);
+  EXPECT_EQ(StrAttr(s, "http.route"), "/fail/:id");
+  EXPECT_EQ(IntAttr(s, "http.response.status_code"), 500);
+  EXPECT_EQ(StrAttr(s, "error.type"), "std::runtime_error");
+  EXPECT_EQ(StrAttr(s, "http.request.method"), "GET");
+  EXPECT_EQ(s->status(), StatusCode::kError);
+}
+
 }  // namespace
 }  // namespace otelweb::httplib

@@ -119,7 +119,9 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls,
     f(d->user_completed.ptr_value, c, r != nullptr ? &r->user_context : con_cls, toe);
   if (r == nullptr) return;
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && size_t(toe) < std::size(kTermination)) {
-    r->span.span().SetAttribute(semconv::kErrorType, kTermination[toe]);  // no-op when not active
+    // No-op when not active; an instrumentation attribute: never displaced.
+    instrumentation::SetInstrumentationAttribute(r->span.span(), semconv::kErrorType,
+                                                 kTermination[toe]);
     r->span.span().SetStatus(StatusCode::kError, "request not completed");
   }
   auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);

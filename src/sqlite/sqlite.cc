@@ -210,8 +210,8 @@ void MarkError(SpanRef span, int code, std::string_view description) noexcept {
   try {
     if (description.empty()) description = sqlite3_errstr(code);
     std::string name = internal::SqliteCodeName(code);
-    span.SetAttribute(semconv::kErrorType, name);
-    span.SetAttribute(semconv::kDbResponseStatusCode, std::to_string(code));
+    instrumentation::SetInstrumentationAttribute(span, semconv::kErrorType, name);
+    instrumentation::SetInstrumentationAttribute(span, semconv::kDbResponseStatusCode, std::to_string(code));
     span.SetStatus(StatusCode::kError, description);
   } catch (...) {
   }
@@ -264,7 +264,9 @@ void OnStatementEnd(ConnState* cs, sqlite3_stmt* stmt) {
       e.consumed = true;
       MarkError(o.span, e.code, ErrorDescription(e.message));
     }
-    if (cs->count_rows) o.span.SetAttribute(semconv::kDbResponseReturnedRows, o.rows);
+    if (cs->count_rows) {
+      instrumentation::SetInstrumentationAttribute(o.span, semconv::kDbResponseReturnedRows, o.rows);
+    }
     o.span.End();
     return;
   }
