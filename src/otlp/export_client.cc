@@ -167,6 +167,18 @@ void ExportClient::Fail(size_t n, const std::string& why) noexcept {
   }
 }
 
+void ExportClient::FailOversized(size_t bytes) noexcept {
+  try {
+    std::string item(noun_);
+    if (!item.empty() && item.back() == 's') item.pop_back();
+    Fail(1, "one " + item + " alone encodes to " + std::to_string(bytes) +
+                " bytes, over the maximum request size of " + std::to_string(o_.max_request_bytes) +
+                " bytes; lower the attribute limits (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) or raise " +
+                kEnvMaxRequestBytes + " if the collector accepts larger requests");
+  } catch (...) {
+  }
+}
+
 bool ExportClient::Accepting(size_t items) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   if (!shut_down_) return true;

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -70,7 +71,31 @@ class ExportClient {
   ExportClientCounters counters() const noexcept;
   const ResolvedOtlpOptions& options() const noexcept { return o_; }
 
+  // Encodes `items` with `encode` (a callable taking std::span<const T> and
+  // returning the request bytes, valid until its next call) and sends them,
+  // split over several requests when the encoded request is larger than
+  // options().max_request_bytes: each half is encoded and sent in turn. An
+  // item that alone is over the maximum is dropped and counted (Fail), with
+  // a message naming the setting. kSuccess only when every part was sent.
+  // Encoding work grows by a factor of log2(parts) for oversized batches only.
+  template <typename T, typename Encode>
+  ExportResult SendInParts(std::span<const T> items, Encode&& encode) {
+    if (items.empty()) return ExportResult::kSuccess;
+    const std::string_view body = encode(items);
+    if (body.size() <= o_.max_request_bytes) return Send(body, items.size());
+    if (items.size() == 1) {
+      FailOversized(body.size());
+      return ExportResult::kFailure;
+    }
+    const size_t half = items.size() / 2;
+    const ExportResult first = SendInParts(items.first(half), encode);
+    const ExportResult second = SendInParts(items.subspan(half), encode);
+    return first == ExportResult::kSuccess && second == ExportResult::kSuccess ? ExportResult::kSuccess
+                                                                               : ExportResult::kFailure;
+  }
+
  private:
+  void FailOversized(size_t bytes) noexcept;
   ExportResult SendLocked(std::string_view body, size_t items);
   bool Gzip(std::string_view in);
   std::chrono::milliseconds Backoff(uint32_t retry);

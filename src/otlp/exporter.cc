@@ -18,14 +18,14 @@ struct OtlpSpanExporter::Impl {
     if (batch.empty()) return ExportResult::kSuccess;
     if (!client.Accepting(batch.size())) return ExportResult::kFailure;
     std::span<const EndedSpan> spans(batch.data(), batch.size());
-    std::string_view body;
-    if (client.options().protocol == Protocol::kHttpJson) {
-      json = EncodeJson(spans);
-      body = json;
-    } else {
-      body = encoder.Encode(spans);
-    }
-    return client.Send(body, batch.size());
+    const bool as_json = client.options().protocol == Protocol::kHttpJson;
+    return client.SendInParts(spans, [&](std::span<const EndedSpan> part) -> std::string_view {
+      if (as_json) {
+        json = EncodeJson(part);
+        return json;
+      }
+      return encoder.Encode(part);
+    });
   }
 };
 

@@ -198,6 +198,63 @@ TEST_P(Transports, RetriesStopAtTheExportTimeout) {
   EXPECT_EQ(p.exporter->counters().spans_dropped, 1u);
 }
 
+// Issue 12 §2: export requests reached 16 MB, and collectors' gRPC receivers
+// refuse messages over 4 MiB, so one oversized batch was lost whole. A batch
+// is split under max_request_bytes; a span that alone is over it is dropped,
+// counted and reported, and the rest of its batch is delivered.
+TEST_P(Transports, OversizedBatchesAreSplitAndOnlyAnOversizedSpanIsDropped) {
+  Receiver rx;
+  OtlpExporterOptions o = For(rx, GetParam().protocol, GetParam().gzip);
+  o.max_request_bytes = 32 * 1024;
+  BatchOptions bo;
+  bo.max_queue_size = 256;
+  bo.max_export_batch_size = 200;
+  bo.schedule_delay = std::chrono::milliseconds(60000);
+  testing::Warnings w;
+  Pipeline p(o, /*batch=*/true, bo);
+  const std::string blob(1000, 'x');
+  for (int i = 0; i < 99; ++i) p.tracer.StartSpan("part").SetAttribute("blob", blob);
+  p.tracer.StartSpan("huge").SetAttribute("blob", std::string(64 * 1024, 'y'));
+  EXPECT_TRUE(p.provider->ForceFlush(std::chrono::seconds(20)).ok());
+  ASSERT_TRUE(rx.WaitForSpans(99, 10s));
+  auto requests = rx.requests();
+  EXPECT_GE(requests.size(), 4u);  // about 100 KB in parts of at most 32 KB
+  size_t spans = 0;
+  for (const auto& r : requests) {
+    if (GetParam().protocol != Protocol::kHttpJson) {
+      EXPECT_LE(r.ByteSizeLong(), 32u * 1024);
+    }
+    for (const auto& rs : r.resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& sp : ss.spans()) {
+          EXPECT_EQ(sp.name(), "part");
+          ++spans;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(spans, 99u);
+  auto c = p.exporter->counters();
+  EXPECT_EQ(c.spans_exported, 99u);
+  EXPECT_EQ(c.spans_dropped, 1u);
+  EXPECT_NE(w.text().find("over the maximum request size of 32768 bytes"), std::string::npos) << w.text();
+  EXPECT_NE(w.text().find("OTEL_CPP_EXPORTER_OTLP_MAX_REQUEST_BYTES"), std::string::npos) << w.text();
+}
+
+TEST(OtlpOptions, MaxRequestBytesFromCodeEnvironmentAndDefault) {
+  testing::ScopedEnv env;
+  testing::Warnings w;
+  EXPECT_EQ(ResolveOptions(OtlpExporterOptions{}).max_request_bytes, kDefaultMaxRequestBytes);
+  env.Set(kEnvMaxRequestBytes, "1048576");
+  EXPECT_EQ(ResolveOptions(OtlpExporterOptions{}).max_request_bytes, 1048576u);
+  OtlpExporterOptions o;
+  o.max_request_bytes = 2048;
+  EXPECT_EQ(ResolveOptions(o).max_request_bytes, 2048u);  // code wins
+  env.Set(kEnvMaxRequestBytes, "12");
+  EXPECT_EQ(ResolveOptions(OtlpExporterOptions{}).max_request_bytes, kDefaultMaxRequestBytes);
+  EXPECT_NE(w.text().find(kEnvMaxRequestBytes), std::string::npos) << w.text();
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Otlp, Transports,
     ::testing::Values(Param{Protocol::kGrpc, false}, Param{Protocol::kGrpc, true},

@@ -361,6 +361,22 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o, Signal signal) 
   file(o.client_key_file, "CLIENT_KEY", &r.client_key_file);
   file(o.client_certificate_file, "CLIENT_CERTIFICATE", &r.client_certificate_file);
 
+  // Largest request (one setting for every signal, in the OTEL_CPP_ family).
+  if (o.max_request_bytes) {
+    if (*o.max_request_bytes >= kMinMaxRequestBytes) {
+      r.max_request_bytes = *o.max_request_bytes;
+    } else {
+      Log(LogLevel::kWarning, "OTLP exporter: max_request_bytes must be at least " +
+                                  std::to_string(kMinMaxRequestBytes) + "; using " +
+                                  std::to_string(r.max_request_bytes));
+    }
+  } else if (o.read_environment) {
+    if (std::optional<int64_t> v = config::GetInt(kEnvMaxRequestBytes, int64_t(kMinMaxRequestBytes),
+                                                  int64_t{1} << 40)) {
+      r.max_request_bytes = static_cast<size_t>(*v);
+    }
+  }
+
   r.max_attempts = std::max<uint32_t>(1, o.max_attempts);
   r.initial_backoff = o.initial_backoff;
   r.max_backoff = o.max_backoff;

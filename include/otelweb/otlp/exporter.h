@@ -78,6 +78,13 @@ struct OtlpExporterOptions {
   std::optional<std::string> certificate_file{};
   std::optional<std::string> client_key_file{};
   std::optional<std::string> client_certificate_file{};
+  // The largest export request sent, in bytes before compression; a larger
+  // batch is split over several requests, and one item (span, data point, log
+  // record) that alone is larger is dropped and counted, with a message.
+  // Collectors' gRPC receivers refuse messages over 4 MiB by default, which
+  // would lose the whole batch. Default: OTEL_CPP_EXPORTER_OTLP_MAX_REQUEST_BYTES
+  // (every signal), else 3 MiB (3145728); at least 1024.
+  std::optional<size_t> max_request_bytes{};
 
   // Retry (not configurable from the environment; the spec names no
   // variables). Attempt n waits min(initial * multiplier^(n-1), max) scaled by
@@ -92,6 +99,12 @@ struct OtlpExporterOptions {
   bool read_environment = true;
 };
 
+// Default of OtlpExporterOptions::max_request_bytes (3 MiB: under the 4 MiB
+// message limit of gRPC receivers, with room for framing).
+inline constexpr size_t kDefaultMaxRequestBytes = size_t{3} << 20;
+inline constexpr size_t kMinMaxRequestBytes = 1024;
+inline constexpr const char* kEnvMaxRequestBytes = "OTEL_CPP_EXPORTER_OTLP_MAX_REQUEST_BYTES";
+
 // The options after code, environment and defaults are combined.
 struct ResolvedOtlpOptions {
   Signal signal = Signal::kTraces;
@@ -105,6 +118,7 @@ struct ResolvedOtlpOptions {
   std::chrono::milliseconds timeout{10000};
   Compression compression = Compression::kNone;
   std::string certificate_file, client_key_file, client_certificate_file;
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
   uint32_t max_attempts = 5;
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
