@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/testing/scoped_env.h"
+#include "support/running_server.h"
 #include "support/wire_backend.h"
 
 namespace otelweb {
@@ -37,8 +39,7 @@ const ::httplib::Headers kHostile = {
 struct Front {
   Backend backend;
   httplib::TracedServer server;
-  std::thread thread;
-  int port = 0;
+  std::optional<otelweb::testing::RunningServer> running;
   explicit Front(httplib::ServerOptions o) : server(std::move(o)) {
     server.Get("/hop", [this](const ::httplib::Request&, ::httplib::Response& res) {
       httplib::TracedClient cli("127.0.0.1", backend.port());
@@ -53,21 +54,11 @@ struct Front {
       auto r = cli.Get("/down");
       res.set_content(r && r->status == 200 ? "ok" : "failed", "text/plain");
     });
-    port = server.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { server.listen_after_bind(); });
-    for (int i = 0; i < 500 && !server.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  ~Front() {
-    server.stop();
-    thread.join();
+    running.emplace(server);
   }
   // Sends a request and returns the response (null on a transport failure).
   ::httplib::Result Get(const std::string& path, const ::httplib::Headers& headers = kHostile) {
-    ::httplib::Client cli("127.0.0.1", port);
-    cli.set_read_timeout(std::chrono::seconds(10));
-    return cli.Get(path, headers);
+    return running->Client().Get(path, headers);
   }
   // The one value of `name` the backend saw on its last request ("" if none).
   std::vector<std::string> Last(std::string_view name) {

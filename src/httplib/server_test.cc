@@ -16,6 +16,7 @@
 #include "otelweb/propagation.h"
 #include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
+#include "support/running_server.h"
 
 namespace otelweb::httplib {
 namespace {
@@ -25,33 +26,7 @@ namespace {
 using namespace otelweb::testing;  // NOLINT(build/namespaces)
 
 // Runs a server on 127.0.0.1 with an ephemeral port in a thread.
-class Running {
- public:
-  explicit Running(::httplib::Server& s) : s_(s) {
-    s_.set_keep_alive_timeout(1);
-    port_ = s_.bind_to_any_port("127.0.0.1");
-    t_ = std::thread([this] { s_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !s_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  ~Running() {
-    s_.stop();
-    t_.join();
-  }
-  int port() const { return port_; }
-  ::httplib::Client Client() const {
-    ::httplib::Client c("127.0.0.1", port_);
-    c.set_connection_timeout(2);
-    c.set_read_timeout(5);
-    return c;
-  }
-
- private:
-  ::httplib::Server& s_;
-  int port_ = 0;
-  std::thread t_;
-};
+using Running = otelweb::testing::RunningServer;
 
 // Restores an environment variable on scope exit.
 using EnvVar = otelweb::testing::ScopedEnv;
