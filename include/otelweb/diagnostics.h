@@ -51,6 +51,11 @@ struct SdkCounters {
   uint64_t spans_exported = 0;
   uint64_t spans_export_failed = 0;
   uint64_t export_calls_failed = 0;
+  // Bytes of string storage (names, attribute and event values) held by span
+  // records, in flight or pooled for reuse: otelweb-owned memory that grows
+  // with span size. A record keeps at most 64 KiB of it for reuse; see
+  // docs/performance.md, "Memory bound".
+  uint64_t span_buffer_bytes = 0;
 };
 SdkCounters GetSdkCounters() noexcept;
 

@@ -56,6 +56,20 @@ struct SpanRecord : SpanData {
   // a new key whose bit is clear needs no duplicate scan.
   uint64_t key_bloom = 0;
 
+  // Frees what an oversized span grew past what a record keeps for reuse:
+  // string storage over kKeptArenaBytes, an attribute list over kKeptSlots
+  // entries (only with raised limits: 128 by default). So a burst of oversized
+  // spans does not leave every pooled record holding its peak size for good.
+  // Called when a record goes back to its pool, by the thread that releases
+  // it (usually the batch worker); two compares otherwise. The event and link
+  // lists are bounded by the span limits and keep their capacity.
+  static constexpr uint32_t kKeptArenaBytes = 64 * 1024;
+  static constexpr size_t kKeptSlots = 1024;
+  void ShrinkIfLarge() noexcept {
+    if (arena_.capacity() > kKeptArenaBytes) [[unlikely]] arena_.Release();
+    if (attrs_.capacity() > kKeptSlots) [[unlikely]] std::vector<AttrSlot>().swap(attrs_);
+  }
+
   // Empties the record, keeping every buffer's capacity.
   void Clear() noexcept {
     attrs_.clear();
@@ -246,6 +260,9 @@ void AddLinkTo(SpanRecord* r, const SpanContext& ctx, Attributes attrs) noexcept
 
 // Returns many records at once (the batch worker): one CAS per pool.
 void UnrefRecords(SpanRecord** recs, size_t n) noexcept;
+
+// Bytes of string storage held by every span record (SdkCounters::span_buffer_bytes).
+std::atomic<int64_t>& ArenaBytes() noexcept;
 
 // Cuts s to at most n bytes without splitting a UTF-8 sequence.
 size_t Utf8Prefix(std::string_view s, size_t n) noexcept;

@@ -18,6 +18,19 @@ namespace internal {
 // ---------------------------------------------------------------------------
 // Arena
 
+std::atomic<int64_t>& ArenaBytes() noexcept {
+  static std::atomic<int64_t> bytes{0};
+  return bytes;
+}
+
+void Arena::Release() noexcept {
+  if (data_ == nullptr) return;
+  ArenaBytes().fetch_sub(cap_, std::memory_order_relaxed);
+  delete[] data_;
+  data_ = nullptr;
+  size_ = cap_ = 0;
+}
+
 bool Arena::Grow(size_t need) noexcept {
   size_t cap = cap_ == 0 ? 256 : cap_;
   while (cap < need) cap *= 2;
@@ -29,6 +42,7 @@ bool Arena::Grow(size_t need) noexcept {
   if (d == nullptr) return false;
   if (size_ != 0) std::memcpy(d, data_, size_);
   delete[] data_;
+  ArenaBytes().fetch_add(int64_t(cap) - int64_t(cap_), std::memory_order_relaxed);
   data_ = d;
   cap_ = static_cast<uint32_t>(cap);
   return true;

@@ -187,6 +187,7 @@ SpanRecord* RecordPool::Acquire() noexcept {
 }
 
 void RecycleRecord(SpanRecord* r) noexcept {
+  r->ShrinkIfLarge();
   ThreadState* s = t_state;
   if (s != nullptr && r->pool == s->pool) {
     s->pool->ReleaseLocal(r);
@@ -236,6 +237,7 @@ SdkCounters GetSdkCounters() noexcept {
   c.spans_exported += g.exported.load(std::memory_order_relaxed);
   c.spans_export_failed = g.export_failed.load(std::memory_order_relaxed);
   c.export_calls_failed = g.export_calls_failed.load(std::memory_order_relaxed);
+  c.span_buffer_bytes = static_cast<uint64_t>(std::max<int64_t>(0, internal::ArenaBytes().load(std::memory_order_relaxed)));
   return c;
 }
 
@@ -258,6 +260,7 @@ void UnrefRecords(SpanRecord** recs, size_t n) noexcept {
           r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)) {
       continue;
     }
+    r->ShrinkIfLarge();
     if (me != nullptr && r->pool == me->pool) {
       me->pool->ReleaseLocal(r);
       continue;

@@ -54,9 +54,12 @@ class Arena {
   Arena() noexcept = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  ~Arena() { delete[] data_; }
+  ~Arena() { Release(); }
   const char* data() const noexcept { return data_; }
   uint32_t size() const noexcept { return size_; }
+  uint32_t capacity() const noexcept { return cap_; }
+  // Frees the storage (the next Append allocates anew).
+  void Release() noexcept;
   void clear() noexcept { size_ = 0; }
   // Appends bytes; returns their offset. Returns UINT32_MAX if the arena
   // would pass 4 GiB or memory runs out (the caller drops the value).
