@@ -1,0 +1,17 @@
+// Private to the logs library: process-wide counters and the recursion flag.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace otelweb::logs::internal {
+
+struct LogsGlobals {
+  std::atomic<uint64_t> filtered{0}, recursive{0}, dropped_queue_full{0};
+};
+LogsGlobals& Globals() noexcept;
+bool& EmittingFlag() noexcept;
+
+inline void Add(std::atomic<uint64_t>& c, uint64_t n) noexcept { c.fetch_add(n, std::memory_order_relaxed); }
+
+}  // namespace otelweb::logs::internal
