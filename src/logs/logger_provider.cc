@@ -75,7 +75,7 @@ bool Logger::Enabled(Severity severity) const noexcept {
   return l != nullptr && !l->procs.empty() && !core_->provider->shut_down.load(std::memory_order_relaxed);
 }
 
-void Logger::Emit(LogRecord& record) noexcept {
+void Logger::Emit(LogRecord& record) const noexcept {
   if (!core_) return;
   auto& g = internal::Globals();
   bool& emitting = internal::EmittingFlag();
@@ -110,7 +110,7 @@ void Logger::Emit(LogRecord& record) noexcept {
   emitting = false;
 }
 
-void Logger::Emit(Severity severity, std::string_view body, Attributes attributes) noexcept {
+void Logger::Emit(Severity severity, std::string_view body, Attributes attributes) const noexcept {
   if (!core_) return;
   LogRecord r(core_->provider->limits);
   r.SetTimestamp(Now());

@@ -50,9 +50,9 @@ class Logger {
   LogRecord CreateLogRecord() const noexcept;
   // Emits `record` (see the header comment). Never throws, never blocks on
   // the batch processor.
-  void Emit(LogRecord& record) noexcept;
+  void Emit(LogRecord& record) const noexcept;
   // Shorthand: a record with this severity, body and attributes.
-  void Emit(Severity severity, std::string_view body, Attributes attributes = {}) noexcept;
+  void Emit(Severity severity, std::string_view body, Attributes attributes = {}) const noexcept;
   // Whether a record of this severity would be processed at all (the
   // logger's configuration and provider state; the trace-based filter is
   // applied at Emit). Lets a bridge skip formatting.
