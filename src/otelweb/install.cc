@@ -9,7 +9,9 @@
 #ifdef OTELWEB_HAVE_OTLP
 #include "otelweb/otlp/exporter.h"
 #include "otelweb/otlp/file_exporter.h"
+#include "otelweb/otlp/log_exporter.h"
 #endif
+#include "otelweb/logs/simple_log_record_processor.h"
 
 namespace otelweb {
 
@@ -99,6 +101,62 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
   return std::make_shared<TracerProvider>(std::move(po));
 }
 
+// OTEL_LOGS_EXPORTER names; nullptr for "none" and unknown names.
+std::unique_ptr<logs::LogRecordExporter> MakeLogExporter(const std::string& name, const LogsOptions& options) {
+  if (name == "console") return std::make_unique<logs::ConsoleLogRecordExporter>(options.console);
+#ifdef OTELWEB_HAVE_OTLP
+  if (name == "otlp") return std::make_unique<otlp::OtlpLogRecordExporter>();
+  if (name == "otlp/stdout") return std::make_unique<otlp::OtlpFileLogRecordExporter>();
+#else
+  if (name == "otlp" || name == "otlp/stdout") {
+    Log(LogLevel::kWarning, "OTEL_LOGS_EXPORTER=" + name +
+                                " but otelweb was built without its OTLP library (zlib, libcurl, gRPC or "
+                                "protobuf were missing): install them and rebuild otelweb; logs are not exported");
+    return nullptr;
+  }
+#endif
+  Log(LogLevel::kWarning, "unknown exporter '" + name +
+                              "' in OTEL_LOGS_EXPORTER (known: otlp, otlp/stdout, console, none); ignored");
+  return nullptr;
+}
+
+std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Resource resource) {
+  std::vector<std::unique_ptr<logs::LogRecordExporter>> exporters;
+  if (options.exporter) {
+    exporters.push_back(std::move(options.exporter));
+  } else {
+    std::string names = options.exporter_name;
+    if (names.empty()) names = config::GetString("OTEL_LOGS_EXPORTER").value_or("");
+    if (names.empty()) {
+      const bool endpoint = config::GetString("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT").has_value() ||
+                            config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
+      names = endpoint ? "otlp" : "none";
+    }
+    for (const std::string& n : config::SplitList(names)) {
+      if (n == "none") continue;
+      try {
+        if (auto e = MakeLogExporter(n, options)) exporters.push_back(std::move(e));
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "log exporter '" + n + "' could not be created: " + e.what() +
+                                  "; its records are dropped");
+      }
+    }
+  }
+  if (exporters.empty()) return nullptr;
+  logs::LoggerProviderOptions lo;
+  lo.resource = std::move(resource);
+  lo.limits = options.limits;
+  lo.configurator = std::move(options.configurator);
+  for (auto& e : exporters) {
+    if (options.simple_processor) {
+      lo.processors.push_back(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(e)));
+    } else {
+      lo.processors.push_back(std::make_unique<logs::BatchLogRecordProcessor>(std::move(e), options.batch));
+    }
+  }
+  return std::make_shared<logs::LoggerProvider>(std::move(lo));
+}
+
 }  // namespace
 
 void RegisterExporterFactory(std::string name, ExporterFactory factory) {
@@ -137,10 +195,38 @@ OperationResult TracingHandle::Shutdown() noexcept {
   return r.Merge(p->Shutdown(std::max(left, std::chrono::milliseconds(0))));
 }
 
+Telemetry::~Telemetry() { (void)ShutdownLogs(); }
+
+Telemetry& Telemetry::operator=(Telemetry&& o) noexcept {
+  if (this != &o) {
+    (void)ShutdownLogs();
+    traces_ = std::move(o.traces_);
+    logs_ = std::move(o.logs_);
+    logs_timeout_ = o.logs_timeout_;
+  }
+  return *this;
+}
+
+logs::LoggerProvider& Telemetry::logger_provider() const noexcept {
+  static logs::LoggerProvider* noop = logs::LoggerProvider::NoOp().get();  // kept for the process
+  return logs_ ? *logs_ : *noop;
+}
+
+OperationResult Telemetry::ShutdownLogs() noexcept {
+  if (!logs_) return OperationResult::Ok();
+  std::shared_ptr<logs::LoggerProvider> p = std::move(logs_);
+  if (logs::GetLoggerProvider() == p) logs::SetLoggerProvider(nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + logs_timeout_;
+  OperationResult r = p->ForceFlush(logs_timeout_);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return r.Merge(p->Shutdown(std::max(left, std::chrono::milliseconds(0))));
+}
+
 OperationResult Telemetry::Shutdown() noexcept {
   // Later signals (metrics, logs) shut down before traces, so that what they
   // record while stopping can still refer to spans.
-  return traces_.Shutdown();
+  OperationResult r = ShutdownLogs();
+  return r.Merge(traces_.Shutdown());
 }
 
 Telemetry Install(InstallOptions options) {
@@ -168,6 +254,9 @@ Telemetry Install(InstallOptions options) {
   }
   Resource resource = Resource::Create(attrs);
 
+  telemetry.logs_timeout_ = options.shutdown_timeout;
+  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource);
+  if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
   return telemetry;
