@@ -1,4 +1,5 @@
 // Install / InstallTracing: the one-call setup (umbrella library).
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -11,6 +12,7 @@
 #include "otelweb/otlp/file_exporter.h"
 #include "otelweb/otlp/log_exporter.h"
 #endif
+#include "otelweb/logs/console_join.h"
 #include "otelweb/logs/simple_log_record_processor.h"
 
 namespace otelweb {
@@ -102,8 +104,12 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
 }
 
 // OTEL_LOGS_EXPORTER names; nullptr for "none" and unknown names.
-std::unique_ptr<logs::LogRecordExporter> MakeLogExporter(const std::string& name, const LogsOptions& options) {
-  if (name == "console") return std::make_unique<logs::ConsoleLogRecordExporter>(options.console);
+std::unique_ptr<logs::LogRecordExporter> MakeLogExporter(const std::string& name, const LogsOptions& options,
+                                                        const std::shared_ptr<logs::ConsoleLogJoin>& join) {
+  if (name == "console") {
+    if (join) return join->MakeExporter();
+    return std::make_unique<logs::ConsoleLogRecordExporter>(options.console);
+  }
 #ifdef OTELWEB_HAVE_OTLP
   if (name == "otlp") return std::make_unique<otlp::OtlpLogRecordExporter>();
   if (name == "otlp/stdout") return std::make_unique<otlp::OtlpFileLogRecordExporter>();
@@ -120,22 +126,35 @@ std::unique_ptr<logs::LogRecordExporter> MakeLogExporter(const std::string& name
   return nullptr;
 }
 
-std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Resource resource) {
+// The exporter names of a signal: code, else its variable, else "otlp" when
+// an OTLP endpoint is configured, else `fallback`.
+std::vector<std::string> ExporterNames(const std::string& code, const char* variable, const char* endpoint_variable,
+                                       const char* fallback) {
+  std::string names = code;
+  if (names.empty()) names = config::GetString(variable).value_or("");
+  if (names.empty()) {
+    const bool endpoint = config::GetString(endpoint_variable).has_value() ||
+                          config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
+    names = endpoint ? "otlp" : fallback;
+  }
+  return config::SplitList(names);
+}
+
+bool Has(const std::vector<std::string>& names, std::string_view n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Resource resource,
+                                                         const std::shared_ptr<logs::ConsoleLogJoin>& join) {
   std::vector<std::unique_ptr<logs::LogRecordExporter>> exporters;
   if (options.exporter) {
     exporters.push_back(std::move(options.exporter));
   } else {
-    std::string names = options.exporter_name;
-    if (names.empty()) names = config::GetString("OTEL_LOGS_EXPORTER").value_or("");
-    if (names.empty()) {
-      const bool endpoint = config::GetString("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT").has_value() ||
-                            config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
-      names = endpoint ? "otlp" : "none";
-    }
-    for (const std::string& n : config::SplitList(names)) {
+    for (const std::string& n :
+         ExporterNames(options.exporter_name, "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "none")) {
       if (n == "none") continue;
       try {
-        if (auto e = MakeLogExporter(n, options)) exporters.push_back(std::move(e));
+        if (auto e = MakeLogExporter(n, options, join)) exporters.push_back(std::move(e));
       } catch (const std::exception& e) {
         Log(LogLevel::kError, "log exporter '" + n + "' could not be created: " + e.what() +
                                   "; its records are dropped");
@@ -254,8 +273,19 @@ Telemetry Install(InstallOptions options) {
   }
   Resource resource = Resource::Create(attrs);
 
+  // Both signals on the console: log records print under their spans.
+  std::shared_ptr<logs::ConsoleLogJoin> join;
+  if (!options.logs.exporter && !options.traces.exporter && !options.traces.console.annotator &&
+      Has(ExporterNames(options.logs.exporter_name, "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "none"),
+          "console") &&
+      Has(ExporterNames(options.traces.exporter_name, "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                        "console"),
+          "console")) {
+    join = logs::ConsoleLogJoin::Create({.out = options.traces.console.out});
+    options.traces.console.annotator = join;
+  }
   telemetry.logs_timeout_ = options.shutdown_timeout;
-  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource);
+  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join);
   if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
