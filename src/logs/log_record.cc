@@ -46,9 +46,11 @@ void LogRecord::CopyFrom(const LogRecord& o) noexcept {
   std::memcpy(storage_, o.storage_, o.used_);
 }
 
-uint32_t LogRecord::Store(std::string_view s, uint32_t max, uint16_t* off) noexcept {
-  size_t n = std::min<size_t>({s.size(), max, kStorageBytes - used_});
-  if (n < s.size()) {
+[[gnu::always_inline]] inline uint32_t LogRecord::Store(std::string_view s, uint32_t max, uint16_t* off) noexcept {
+  size_t n = s.size();
+  const size_t room = kStorageBytes - used_;
+  if (__builtin_expect(n > max || n > room, 0)) {
+    n = std::min<size_t>(std::min<size_t>(n, max), room);
     // Cut at a UTF-8 boundary: never leave half a character.
     while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   }

@@ -113,7 +113,9 @@ void Logger::Emit(LogRecord& record) const noexcept {
 void Logger::Emit(Severity severity, std::string_view body, Attributes attributes) const noexcept {
   if (!core_) return;
   LogRecord r(core_->provider->limits);
-  r.SetTimestamp(Now());
+  const Timestamp now = Now();
+  r.SetTimestamp(now);
+  r.SetObservedTimestamp(now);
   r.SetSeverity(severity);
   r.SetBody(body);
   for (const KeyValue& kv : attributes) r.AddAttribute(kv.key, kv.value);

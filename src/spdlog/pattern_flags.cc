@@ -12,41 +12,46 @@ namespace {
 
 enum class Field { kTraceId, kSpanId, kFlags };
 
+// Two hex digits per byte value, so that an id is one 2-byte store per byte.
+struct HexPairs {
+  char p[512];
+  constexpr HexPairs() : p() {
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      p[2 * i] = kHex[i >> 4];
+      p[2 * i + 1] = kHex[i & 15];
+    }
+  }
+};
+constexpr HexPairs kPairs;
+
+template <size_t N>
+inline void AppendHex(const uint8_t* bytes, ::spdlog::memory_buf_t& dest) {
+  char buf[2 * N];
+  for (size_t i = 0; i < N; ++i) std::memcpy(buf + 2 * i, kPairs.p + 2 * bytes[i], 2);
+  dest.append(buf, buf + 2 * N);
+}
+
 class TraceFlag final : public ::spdlog::custom_flag_formatter {
  public:
   explicit TraceFlag(Field f) : field_(f) {}
   void format(const ::spdlog::details::log_msg&, const std::tm&, ::spdlog::memory_buf_t& dest) override {
+    // Invalid (outside any span): the ids of an all-zero context print as
+    // zeros, which is the documented form.
     const SpanContext& sc = internal::EffectiveSpanContext();
-    const bool valid = sc.IsValid();
-    char buf[32];
-    size_t n;
     switch (field_) {
       case Field::kTraceId:
-        n = 32;
-        if (valid) {
-          sc.trace_id().ToHex(buf);
-        } else {
-          std::memset(buf, '0', n);
-        }
+        AppendHex<16>(sc.trace_id().bytes().data(), dest);
         break;
       case Field::kSpanId:
-        n = 16;
-        if (valid) {
-          sc.span_id().ToHex(buf);
-        } else {
-          std::memset(buf, '0', n);
-        }
+        AppendHex<8>(sc.span_id().bytes().data(), dest);
         break;
       default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const uint8_t v = valid ? sc.flags().value : 0;
-        buf[0] = kHex[v >> 4];
-        buf[1] = kHex[v & 0xF];
-        n = 2;
+        const uint8_t v = sc.IsValid() ? sc.flags().value : 0;
+        AppendHex<1>(&v, dest);
         break;
       }
     }
-    dest.append(buf, buf + n);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<TraceFlag>(field_); }
 
