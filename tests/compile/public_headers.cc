@@ -19,9 +19,26 @@
 #include <otelweb/http/url.h>
 #include <otelweb/instrumentation.h>
 #include <otelweb/microhttpd/server.h>
+#include <otelweb/logs/batch_log_record_processor.h>
+#include <otelweb/logs/console_exporter.h>
+#include <otelweb/logs/console_join.h>
+#include <otelweb/logs/in_memory_exporter.h>
+#include <otelweb/logs/log_record.h>
+#include <otelweb/logs/log_record_exporter.h>
+#include <otelweb/logs/log_record_processor.h>
+#include <otelweb/logs/logger.h>
+#include <otelweb/logs/logger_provider.h>
+#include <otelweb/logs/simple_log_record_processor.h>
+#include <otelweb/logs/trace_fields.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/otlp/exporter.h>
 #include <otelweb/otlp/file_exporter.h>
+#include <otelweb/otlp/log_exporter.h>
+#ifdef OTELWEB_CHECK_SPDLOG
+#include <otelweb/spdlog/async.h>
+#include <otelweb/spdlog/pattern.h>
+#include <otelweb/spdlog/sink.h>
+#endif
 #include <otelweb/propagation.h>
 #include <otelweb/resource.h>
 #include <otelweb/semconv.h>
