@@ -18,6 +18,7 @@
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>
 #include <otelweb/instrumentation.h>
+#include <otelweb/processor_counters.h>
 #include <otelweb/microhttpd/server.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/otlp/exporter.h>
