@@ -18,6 +18,7 @@
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>
 #include <otelweb/instrumentation.h>
+#include <otelweb/processor_counters.h>
 #include <otelweb/microhttpd/server.h>
 #include <otelweb/logs/batch_log_record_processor.h>
 #include <otelweb/logs/console_exporter.h>
