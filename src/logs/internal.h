@@ -4,12 +4,17 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/export_counters.h"
+
 namespace otelweb::logs::internal {
 
 struct LogsGlobals {
-  std::atomic<uint64_t> filtered{0}, recursive{0}, dropped_queue_full{0};
+  std::atomic<uint64_t> filtered{0}, recursive{0};
 };
 LogsGlobals& Globals() noexcept;
+// Process-wide mirror of the batch log record processors' counters (its
+// dropped_queue_full is LogsSdkCounters::dropped_queue_full).
+otelweb::internal::ExportCounters& QueueMirror() noexcept;
 bool& EmittingFlag() noexcept;
 
 inline void Add(std::atomic<uint64_t>& c, uint64_t n) noexcept { c.fetch_add(n, std::memory_order_relaxed); }

@@ -25,6 +25,11 @@ thread_local bool t_emitting = false;
 
 bool& EmittingFlag() noexcept { return t_emitting; }
 
+otelweb::internal::ExportCounters& QueueMirror() noexcept {
+  static otelweb::internal::ExportCounters* c = new otelweb::internal::ExportCounters;  // outlives worker threads
+  return *c;
+}
+
 struct ProcList {
   std::vector<LogRecordProcessor*> procs;
 };
@@ -136,7 +141,7 @@ LogsSdkCounters GetLogsSdkCounters() noexcept {
   LogsSdkCounters c;
   c.filtered = g.filtered.load(std::memory_order_relaxed);
   c.emits_recursive = g.recursive.load(std::memory_order_relaxed);
-  c.dropped_queue_full = g.dropped_queue_full.load(std::memory_order_relaxed);
+  c.dropped_queue_full = internal::QueueMirror().dropped_queue_full.load(std::memory_order_relaxed);
   return c;
 }
 

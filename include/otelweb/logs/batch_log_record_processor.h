@@ -1,15 +1,18 @@
 // BatchLogRecordProcessor and its options (OpenTelemetry specification, logs
 // SDK "Batching processor"; OTEL_BLRP_* variables).
 //
-// The emitting thread never locks, waits or allocates: it claims a slot of a
-// bounded ring of preallocated records with one compare-and-swap and copies
-// the used part of its record into it. When the ring is full the record is
-// dropped and counted (one warning, the first time). One worker thread
-// exports batches when a batch is full, when the schedule delay passes, on
-// ForceFlush and on Shutdown (drained within its deadline).
+// Built on the signal-neutral batching worker of the span processor
+// (src/core/batch_worker.h). The emitting thread never locks, waits or
+// allocates: it takes a free record from a preallocated pool (one atomic add
+// and one exchange), copies the used part of its record into it and enqueues
+// it (one compare-and-swap). When the queue is full the record is dropped and
+// counted (one warning, the first time). One worker thread exports batches
+// when a batch is full, when the schedule delay passes, on ForceFlush and on
+// Shutdown (drained within its deadline; what is left is counted
+// dropped_deadline).
 //
-// Memory: max_queue_size (rounded up to a power of two) preallocated records
-// of sizeof(LogRecord) (about 1.5 KiB): 3 MiB with the defaults.
+// Memory: max_queue_size + max_export_batch_size records (rounded up to a
+// power of two) of sizeof(LogRecord), about 1.5 KiB: 6 MiB with the defaults.
 //
 // Ownership: owns its exporter, its ring and its worker thread.
 // Thread-safety: OnEmit from any thread; ForceFlush and Shutdown from any

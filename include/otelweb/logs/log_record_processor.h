@@ -14,6 +14,7 @@
 
 #include "otelweb/common.h"
 #include "otelweb/logs/log_record.h"
+#include "otelweb/processor_counters.h"
 
 namespace otelweb::logs {
 
@@ -29,14 +30,9 @@ class LogRecordProcessor {
   virtual OperationResult Shutdown(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept = 0;
 };
 
-// Counters of the export processors (relaxed reads: a snapshot taken while
-// records flow is approximate by a few records).
-struct LogProcessorCounters {
-  uint64_t exported = 0;                // records handed to a successful Export
-  uint64_t export_failed = 0;           // records in batches whose Export failed
-  uint64_t dropped_queue_full = 0;      // batch only: the queue was at capacity
-  uint64_t dropped_after_shutdown = 0;  // emitted after Shutdown began
-  uint64_t export_calls = 0;
-};
+// The counters of the export processors: one struct for every signal's
+// processors (otelweb/processor_counters.h; dropped_not_sampled stays 0 for
+// logs).
+using LogProcessorCounters = ProcessorCounters;
 
 }  // namespace otelweb::logs
