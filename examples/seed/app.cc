@@ -5,11 +5,15 @@
 //   GET /fetch-external  -> calls service B's /delay/<seconds> with a timeout and
 //                           returns its JSON, or 500 with the error
 //
-// Tracing: InstallTracing (service.name "seed-app"; every OTEL_* variable
+// Tracing and logs: Install (service.name "seed-app"; every OTEL_* variable
 // applies), TracedServer for the SERVER spans, otelweb::sqlite for the SQL
 // spans, a traced HTTP client for the outgoing call (trace context goes to B
 // in the traceparent header). A before-request step puts user.id on the
 // request's span; /items wraps its JSON building in a manual child span.
+// Logs go through spdlog and the otelweb sink: one line per request at info,
+// the SQL failure at error; with the console exporter they print under their
+// spans, with OTLP they are exported beside the spans. Warnings and errors
+// also go to stderr as text with trace_id/span_id (the pattern flags).
 //
 // Environment: HOST (127.0.0.1), PORT (5000), BACKEND_URL
 // (http://127.0.0.1:$BACKEND_PORT, BACKEND_PORT 5001), SEED_DB (seed.db),
@@ -18,8 +22,14 @@
 #include <otelweb/httplib/server.h>
 #include <otelweb/httplib/client.h>
 #include <otelweb/otelweb.h>
+#include <otelweb/spdlog/pattern.h>
+#include <otelweb/spdlog/sink.h>
 #include <otelweb/sqlite/sqlite.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
+
+#include <cstdlib>
 
 #include <chrono>
 #include <cstdio>
@@ -84,6 +94,26 @@ bool LoadItems(const std::string& path, std::vector<Item>* items, std::string* e
   return ok;
 }
 
+// The log exporter when nothing chose one: the console (log lines under
+// their spans) when the traces go to the console too.
+std::string DefaultLogsExporter() {
+  auto set = [](const char* v) { return std::getenv(v) != nullptr && *std::getenv(v) != '\0'; };
+  if (set("OTEL_LOGS_EXPORTER") || set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")) {
+    return {};  // Install decides (the variable, or otlp)
+  }
+  const char* traces = std::getenv("OTEL_TRACES_EXPORTER");
+  return traces == nullptr || std::string(traces).find("console") != std::string::npos ? "console" : "";
+}
+
+std::shared_ptr<spdlog::logger> MakeLogger() {
+  auto text = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  text->set_level(spdlog::level::warn);
+  auto logger = std::make_shared<spdlog::logger>(
+      "seed-app", spdlog::sinks_init_list{otelweb::spdlog_bridge::MakeSink(), text});
+  otelweb::spdlog_bridge::SetPattern(*logger, "%Y-%m-%dT%H:%M:%S.%e %l trace_id=%Q span_id=%J %v");
+  return logger;
+}
+
 }  // namespace
 
 int main() {
@@ -92,8 +122,13 @@ int main() {
   // this app's own key, user.id, after the HTTP and database keys.
   otelweb::ConsoleSpanExporterOptions console;
   console.highlight_keys.push_back("user.id");
-  auto tracing = otelweb::InstallTracing({.service_name = "seed-app", .console = console});
-  seed::SpansFile spans_file(tracing);
+  otelweb::InstallOptions install;
+  install.service_name = "seed-app";
+  install.traces.console = console;
+  install.logs.exporter_name = DefaultLogsExporter();
+  auto telemetry = otelweb::Install(std::move(install));
+  seed::SpansFile spans_file(telemetry.traces());
+  auto log = MakeLogger();
   otelweb::sqlite::Options sql_options;
   sql_options.trace_connection_open = true;  // the seed's "database connection" span
   otelweb::sqlite::Install(sql_options);     // before the first sqlite3_open
@@ -118,14 +153,17 @@ int main() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
-  app.Get("/", [](const httplib::Request&, httplib::Response& res) {
+  app.Get("/", [&log](const httplib::Request&, httplib::Response& res) {
     res.set_content("Hello, World!", "text/plain");
+    log->info("GET / -> 200");
   });
 
-  app.Get("/items", [&db_path](const httplib::Request&, httplib::Response& res) {
+  app.Get("/items", [&db_path, &log](const httplib::Request&, httplib::Response& res) {
     std::vector<Item> items;
     std::string error;
     if (!LoadItems(db_path, &items, &error)) {
+      log->error("SELECT items failed: {}", error);
+      log->info("GET /items -> 500");
       res.status = 500;
       res.set_content("{\"error\": \"" + seed::JsonEscape(error) + "\"}", "application/json");
       return;
@@ -142,10 +180,11 @@ int main() {
     body += "]";
     span.End();
     res.set_content(body, "application/json");
+    log->info("GET /items -> 200 ({} items)", items.size());
   });
 
-  app.Get("/fetch-external", [&backend, timeout_ms](const httplib::Request& req,
-                                                    httplib::Response& res) {
+  app.Get("/fetch-external", [&backend, timeout_ms, &log](const httplib::Request& req,
+                                                          httplib::Response& res) {
     std::string delay = req.has_param("delay") ? req.get_param_value("delay") : "1";
     if (delay.empty() || delay.size() > 8 ||
         delay.find_first_not_of("0123456789.") != std::string::npos) {
@@ -156,6 +195,7 @@ int main() {
     seed::FetchResult r =
         seed::Fetch(backend, "/delay/" + delay, std::chrono::milliseconds(timeout_ms));
     if (!r.error.empty()) {
+      log->error("GET /fetch-external: backend call failed: {}", r.error);
       res.status = 500;
       res.set_content("{\"error\": \"" + seed::JsonEscape(r.error) + "\"}", "application/json");
       return;
@@ -167,6 +207,7 @@ int main() {
       return;
     }
     res.set_content(r.body, "application/json");
+    log->info("GET /fetch-external -> 200 (delay {} s)", delay);
   });
 
   seed::StopOnSignal stop(app);
@@ -177,6 +218,9 @@ int main() {
   }
   std::fprintf(stderr, "seed-app listening on %d (backend %s)\n", bound, backend.c_str());
   app.listen_after_bind();
+  // Log records first, so that the console prints them under their spans
+  // when tracing shuts down (spans_file) right after.
+  (void)telemetry.logger_provider().ForceFlush(std::chrono::seconds(5));
   std::fprintf(stderr, "seed-app stopped\n");
-  return 0;  // `tracing` flushes and shuts down here
+  return 0;  // `telemetry` flushes and shuts down here
 }

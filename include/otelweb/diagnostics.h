@@ -48,6 +48,7 @@ struct SdkCounters {
   uint64_t spans_ended = 0;
   uint64_t spans_dropped_queue_full = 0;
   uint64_t spans_dropped_after_shutdown = 0;
+  uint64_t spans_dropped_deadline = 0;  // queued, not exported by the shutdown deadline
   uint64_t spans_exported = 0;
   uint64_t spans_export_failed = 0;
   uint64_t export_calls_failed = 0;

@@ -44,6 +44,9 @@
 #include "otelweb/common.h"
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/logs/batch_log_record_processor.h"
+#include "otelweb/logs/console_exporter.h"
+#include "otelweb/logs/logger_provider.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"
 #include "otelweb/trace/batch_span_processor.h"
@@ -86,6 +89,28 @@ struct TracesOptions {
   ConsoleSpanExporterOptions console{};
 };
 
+// The logs part of InstallOptions: a LoggerProvider with the shared
+// resource, installed as the global one (bridges such as the spdlog sink
+// follow it). Exporter names (OTEL_LOGS_EXPORTER, comma-separated):
+//   "otlp"         OTLP logs (otelweb::otlp::OtlpLogRecordExporter;
+//                  OTEL_EXPORTER_OTLP_LOGS_* then OTEL_EXPORTER_OTLP_*)
+//   "otlp/stdout"  one OTLP/JSON LogsData per line on standard output
+//   "console"      one line per record on standard output
+//   "none"         no exporter
+// Unset in code and environment: "otlp" when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT
+// or OTEL_EXPORTER_OTLP_ENDPOINT is set, else "none" (the application's own
+// log output already reaches the terminal; printing it twice helps nobody).
+struct LogsOptions {
+  std::string exporter_name{};
+  std::unique_ptr<logs::LogRecordExporter> exporter{};  // takes precedence over exporter_name
+  bool simple_processor = false;
+  logs::BatchLogRecordProcessorOptions batch{};
+  logs::LogRecordLimitsOptions limits{};
+  // Per-scope logger configuration (minimum severity, trace-based filter).
+  std::function<logs::LoggerConfig(const InstrumentationScope&)> configurator{};
+  logs::ConsoleLogRecordExporterOptions console{};
+};
+
 // Options for every signal. Fields shared by the signals first, then one
 // member per signal.
 struct InstallOptions {
@@ -96,6 +121,7 @@ struct InstallOptions {
   // Deadline for the flush and shutdown of each signal when the handle goes.
   std::chrono::milliseconds shutdown_timeout{5000};
   TracesOptions traces{};
+  LogsOptions logs{};
 };
 
 // The traces-only options of InstallTracing: the shared fields and the
@@ -142,7 +168,7 @@ class [[nodiscard(
   std::chrono::milliseconds timeout_{5000};
 };
 
-// Owns every installed signal (traces today). Destruction or Shutdown()
+// Owns every installed signal (traces and logs). Destruction or Shutdown()
 // flushes and shuts down each, within the shutdown timeout for each.
 class [[nodiscard(
     "keep the telemetry handle alive (e.g. `auto telemetry = otelweb::Install(...);` in main): "
@@ -150,12 +176,16 @@ class [[nodiscard(
  public:
   Telemetry() = default;
   Telemetry(Telemetry&&) noexcept = default;
-  Telemetry& operator=(Telemetry&&) noexcept = default;
-  ~Telemetry() = default;
+  Telemetry& operator=(Telemetry&& o) noexcept;
+  ~Telemetry();
 
   // Traces: the handle and its provider (a no-op provider when disabled).
   TracingHandle& traces() noexcept { return traces_; }
   TracerProvider& tracer_provider() const noexcept { return traces_.provider(); }
+  // Logs: the provider (a no-op provider when logs are not installed, the
+  // SDK is disabled, or after Shutdown).
+  logs::LoggerProvider& logger_provider() const noexcept;
+  std::shared_ptr<logs::LoggerProvider> shared_logger_provider() const noexcept { return logs_; }
   // Shuts every signal down (later signals first); the merged result.
   OperationResult Shutdown() noexcept;
   // Gives up the traces part, e.g. to keep it in a TracingHandle.
@@ -163,7 +193,10 @@ class [[nodiscard(
 
  private:
   friend Telemetry Install(InstallOptions);
+  OperationResult ShutdownLogs() noexcept;
   TracingHandle traces_;
+  std::shared_ptr<logs::LoggerProvider> logs_;
+  std::chrono::milliseconds logs_timeout_{5000};
 };
 
 // Installs every signal configured by `options` and the environment.

@@ -18,6 +18,11 @@ inline constexpr std::string_view kExceptionType = "exception.type";
 inline constexpr std::string_view kExceptionMessage = "exception.message";
 // error.type's value when nothing more specific is known (semconv "_OTHER").
 inline constexpr std::string_view kOtherValue = "_OTHER";
+// Source code and thread (semconv "code" and "thread"; on log records)
+inline constexpr std::string_view kCodeFilePath = "code.file.path";
+inline constexpr std::string_view kCodeLineNumber = "code.line.number";
+inline constexpr std::string_view kCodeFunctionName = "code.function.name";
+inline constexpr std::string_view kThreadId = "thread.id";
 
 // HTTP (semconv "HTTP spans")
 inline constexpr std::string_view kHttpRequestMethod = "http.request.method";

@@ -80,6 +80,15 @@ struct ConsoleSpanExporter::State {
         PrintSpan(text, v, s, "", true, t0, total, s->parent_span_id().IsValid() && !s->parent_is_remote());
       }
     }
+    if (opt.annotator) {
+      std::vector<std::string> unclaimed;
+      opt.annotator->TracePrinted(tid, unclaimed);
+      for (const std::string& l : unclaimed) {
+        text += std::string(33, ' ') + "> ";
+        AppendSanitizedUtf8(text, l);
+        text += "\n";
+      }
+    }
     text += "\n";
     std::fwrite(text.data(), 1, text.size(), out);
   }
@@ -154,6 +163,15 @@ struct ConsoleSpanExporter::State {
         AppendSanitizedUtf8(text, av.ToString());
       }
       text += "\n";
+    }
+    if (opt.annotator) {
+      std::vector<std::string> lines;
+      opt.annotator->LinesFor(s->trace_id(), s->span_id(), lines);
+      for (const std::string& l : lines) {
+        text += std::string(kW + 3, ' ') + child_prefix + "> ";
+        AppendSanitizedUtf8(text, l);
+        text += "\n";
+      }
     }
     std::vector<const SpanData*> kids;
     for (auto* c : all) {

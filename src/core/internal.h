@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/export_counters.h"
 #include "otelweb/context.h"
 #include "otelweb/trace/simple_span_processor.h"
 #include "otelweb/trace/batch_span_processor.h"
@@ -214,14 +215,9 @@ struct TracerCore {
   InstrumentationScope scope;
 };
 
-// Process-wide accounting of the batch/simple processors (added to SdkCounters).
-struct GlobalCounters {
-  std::atomic<uint64_t> dropped_queue_full{0};
-  std::atomic<uint64_t> dropped_after_shutdown{0};
-  std::atomic<uint64_t> exported{0};
-  std::atomic<uint64_t> export_failed{0};
-  std::atomic<uint64_t> export_calls_failed{0};
-};
+// Process-wide accounting of the span processors (added to SdkCounters): the
+// mirror every span processor's ExportCounters counts into.
+using GlobalCounters = ExportCounters;
 GlobalCounters& Globals() noexcept;
 // Counters of exported spans kept by one processor and written without locked
 // instructions; GetSdkCounters adds them. Unregistering folds the value into

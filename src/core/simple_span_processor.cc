@@ -15,21 +15,32 @@
 namespace otelweb {
 
 using internal::SpanRecord;
-using internal::processor::Add;
-using internal::processor::CountExport;
+using internal::Add;
+using internal::DropReason;
 using internal::processor::SafeExport;
-using Clock = std::chrono::steady_clock;
 
 struct SimpleSpanProcessor::State {
+  [[gnu::cold, gnu::noinline]] friend void CountFailed(State& s) noexcept {
+    internal::CountFailedExport(s.counters, &internal::Globals(), 1, s.warned_fail, s.exporter->Name(), "spans");
+  }
   std::unique_ptr<SpanExporter> exporter;
   std::mutex mu;
   std::atomic<bool> shut_down{false};
   std::atomic<bool> warned_fail{false};
-  std::atomic<uint64_t> exported{0}, failed{0}, after_shutdown{0}, not_sampled{0}, calls{0};
+  internal::ExportCounters counters;
   // Successful exports not yet added to the process-wide counter (folded in
   // by GetSdkCounters through the registry below).
   std::atomic<uint64_t> global_share_exported{0};
 };
+
+namespace {
+
+// Out of OnEnd's fast path (keeps its register use as small as before).
+[[gnu::cold, gnu::noinline]] void CountAfterShutdown(internal::ExportCounters& c) noexcept {
+  internal::CountDropped(c, &internal::Globals(), DropReason::kAfterShutdown, 1);
+}
+
+}  // namespace
 
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) : s_(new State) {
   s_->exporter = std::move(exporter);
@@ -43,12 +54,11 @@ SimpleSpanProcessor::~SimpleSpanProcessor() {
 
 void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
   if (!span->context().sampled()) {
-    Add(s_->not_sampled, 1);
+    Add(s_->counters.dropped_not_sampled, 1);
     return;
   }
   if (s_->shut_down.load(std::memory_order_relaxed) || !s_->exporter) {
-    Add(s_->after_shutdown, 1);
-    Add(internal::Globals().dropped_after_shutdown, 1);
+    CountAfterShutdown(s_->counters);
     return;
   }
   std::lock_guard<std::mutex> lock(s_->mu);
@@ -57,13 +67,14 @@ void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
   auto bump = [](std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   };
-  bump(s_->calls);
   ExportResult r = SafeExport(*s_->exporter, std::span<EndedSpan>(&span, 1));
   if (r == ExportResult::kSuccess) {
-    bump(s_->exported);
+    bump(s_->counters.export_calls);
+    bump(s_->counters.exported);
     bump(s_->global_share_exported);
   } else {
-    CountExport(r, 1, s_->exported, s_->failed, s_->warned_fail, s_->exporter->Name());
+    bump(s_->counters.export_calls);
+    CountFailed(*s_);
   }
 }
 
@@ -89,14 +100,6 @@ OperationResult SimpleSpanProcessor::Shutdown(std::chrono::milliseconds timeout)
   }
 }
 
-ProcessorCounters SimpleSpanProcessor::counters() const noexcept {
-  ProcessorCounters c;
-  c.exported = s_->exported.load();
-  c.export_failed = s_->failed.load();
-  c.dropped_after_shutdown = s_->after_shutdown.load();
-  c.dropped_not_sampled = s_->not_sampled.load();
-  c.export_calls = s_->calls.load();
-  return c;
-}
+ProcessorCounters SimpleSpanProcessor::counters() const noexcept { return s_->counters.Snapshot(); }
 
 }  // namespace otelweb

@@ -234,6 +234,7 @@ SdkCounters GetSdkCounters() noexcept {
   auto& g = internal::Globals();
   c.spans_dropped_queue_full = g.dropped_queue_full.load(std::memory_order_relaxed);
   c.spans_dropped_after_shutdown = g.dropped_after_shutdown.load(std::memory_order_relaxed);
+  c.spans_dropped_deadline = g.dropped_deadline.load(std::memory_order_relaxed);
   c.spans_exported += g.exported.load(std::memory_order_relaxed);
   c.spans_export_failed = g.export_failed.load(std::memory_order_relaxed);
   c.export_calls_failed = g.export_calls_failed.load(std::memory_order_relaxed);

@@ -1,4 +1,5 @@
 // Install / InstallTracing: the one-call setup (umbrella library).
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -9,7 +10,10 @@
 #ifdef OTELWEB_HAVE_OTLP
 #include "otelweb/otlp/exporter.h"
 #include "otelweb/otlp/file_exporter.h"
+#include "otelweb/otlp/log_exporter.h"
 #endif
+#include "otelweb/logs/console_join.h"
+#include "otelweb/logs/simple_log_record_processor.h"
 
 namespace otelweb {
 
@@ -99,6 +103,79 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
   return std::make_shared<TracerProvider>(std::move(po));
 }
 
+// OTEL_LOGS_EXPORTER names; nullptr for "none" and unknown names.
+std::unique_ptr<logs::LogRecordExporter> MakeLogExporter(const std::string& name, const LogsOptions& options,
+                                                        const std::shared_ptr<logs::ConsoleLogJoin>& join) {
+  if (name == "console") {
+    if (join) return join->MakeExporter();
+    return std::make_unique<logs::ConsoleLogRecordExporter>(options.console);
+  }
+#ifdef OTELWEB_HAVE_OTLP
+  if (name == "otlp") return std::make_unique<otlp::OtlpLogRecordExporter>();
+  if (name == "otlp/stdout") return std::make_unique<otlp::OtlpFileLogRecordExporter>();
+#else
+  if (name == "otlp" || name == "otlp/stdout") {
+    Log(LogLevel::kWarning, "OTEL_LOGS_EXPORTER=" + name +
+                                " but otelweb was built without its OTLP library (zlib, libcurl, gRPC or "
+                                "protobuf were missing): install them and rebuild otelweb; logs are not exported");
+    return nullptr;
+  }
+#endif
+  Log(LogLevel::kWarning, "unknown exporter '" + name +
+                              "' in OTEL_LOGS_EXPORTER (known: otlp, otlp/stdout, console, none); ignored");
+  return nullptr;
+}
+
+// The exporter names of a signal: code, else its variable, else "otlp" when
+// an OTLP endpoint is configured, else `fallback`.
+std::vector<std::string> ExporterNames(const std::string& code, const char* variable, const char* endpoint_variable,
+                                       const char* fallback) {
+  std::string names = code;
+  if (names.empty()) names = config::GetString(variable).value_or("");
+  if (names.empty()) {
+    const bool endpoint = config::GetString(endpoint_variable).has_value() ||
+                          config::GetString("OTEL_EXPORTER_OTLP_ENDPOINT").has_value();
+    names = endpoint ? "otlp" : fallback;
+  }
+  return config::SplitList(names);
+}
+
+bool Has(const std::vector<std::string>& names, std::string_view n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Resource resource,
+                                                         const std::shared_ptr<logs::ConsoleLogJoin>& join) {
+  std::vector<std::unique_ptr<logs::LogRecordExporter>> exporters;
+  if (options.exporter) {
+    exporters.push_back(std::move(options.exporter));
+  } else {
+    for (const std::string& n :
+         ExporterNames(options.exporter_name, "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "none")) {
+      if (n == "none") continue;
+      try {
+        if (auto e = MakeLogExporter(n, options, join)) exporters.push_back(std::move(e));
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "log exporter '" + n + "' could not be created: " + e.what() +
+                                  "; its records are dropped");
+      }
+    }
+  }
+  if (exporters.empty()) return nullptr;
+  logs::LoggerProviderOptions lo;
+  lo.resource = std::move(resource);
+  lo.limits = options.limits;
+  lo.configurator = std::move(options.configurator);
+  for (auto& e : exporters) {
+    if (options.simple_processor) {
+      lo.processors.push_back(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(e)));
+    } else {
+      lo.processors.push_back(std::make_unique<logs::BatchLogRecordProcessor>(std::move(e), options.batch));
+    }
+  }
+  return std::make_shared<logs::LoggerProvider>(std::move(lo));
+}
+
 }  // namespace
 
 void RegisterExporterFactory(std::string name, ExporterFactory factory) {
@@ -137,10 +214,38 @@ OperationResult TracingHandle::Shutdown() noexcept {
   return r.Merge(p->Shutdown(std::max(left, std::chrono::milliseconds(0))));
 }
 
+Telemetry::~Telemetry() { (void)ShutdownLogs(); }
+
+Telemetry& Telemetry::operator=(Telemetry&& o) noexcept {
+  if (this != &o) {
+    (void)ShutdownLogs();
+    traces_ = std::move(o.traces_);
+    logs_ = std::move(o.logs_);
+    logs_timeout_ = o.logs_timeout_;
+  }
+  return *this;
+}
+
+logs::LoggerProvider& Telemetry::logger_provider() const noexcept {
+  static logs::LoggerProvider* noop = logs::LoggerProvider::NoOp().get();  // kept for the process
+  return logs_ ? *logs_ : *noop;
+}
+
+OperationResult Telemetry::ShutdownLogs() noexcept {
+  if (!logs_) return OperationResult::Ok();
+  std::shared_ptr<logs::LoggerProvider> p = std::move(logs_);
+  if (logs::GetLoggerProvider() == p) logs::SetLoggerProvider(nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + logs_timeout_;
+  OperationResult r = p->ForceFlush(logs_timeout_);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return r.Merge(p->Shutdown(std::max(left, std::chrono::milliseconds(0))));
+}
+
 OperationResult Telemetry::Shutdown() noexcept {
   // Later signals (metrics, logs) shut down before traces, so that what they
   // record while stopping can still refer to spans.
-  return traces_.Shutdown();
+  OperationResult r = ShutdownLogs();
+  return r.Merge(traces_.Shutdown());
 }
 
 Telemetry Install(InstallOptions options) {
@@ -168,6 +273,20 @@ Telemetry Install(InstallOptions options) {
   }
   Resource resource = Resource::Create(attrs);
 
+  // Both signals on the console: log records print under their spans.
+  std::shared_ptr<logs::ConsoleLogJoin> join;
+  if (!options.logs.exporter && !options.traces.exporter && !options.traces.console.annotator &&
+      Has(ExporterNames(options.logs.exporter_name, "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "none"),
+          "console") &&
+      Has(ExporterNames(options.traces.exporter_name, "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                        "console"),
+          "console")) {
+    join = logs::ConsoleLogJoin::Create({.out = options.traces.console.out});
+    options.traces.console.annotator = join;
+  }
+  telemetry.logs_timeout_ = options.shutdown_timeout;
+  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join);
+  if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
   return telemetry;

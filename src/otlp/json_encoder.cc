@@ -13,10 +13,12 @@
 #include "otelweb/otlp/exporter.h"
 #include "otelweb/resource.h"
 #include "otelweb/trace/tracer_provider.h"
+#include "otlp/json_writer.h"
 
 namespace otelweb::otlp {
 
-namespace {
+// Shared with the logs encoder (otlp/json_writer.h).
+namespace internal::json {
 
 void JsonString(std::string& out, std::string_view s) {
   std::string clean;
@@ -209,7 +211,8 @@ void SpanJson(std::string& out, const SpanData& s) {
   out += "\"code\":" + std::to_string(static_cast<int>(s.status())) + "}}";
 }
 
-}  // namespace
+}  // namespace internal::json
+using namespace internal::json;
 
 void AppendJson(std::string& out, std::span<const SpanData* const> spans) {
   out += "{\"resourceSpans\":[";

@@ -45,17 +45,16 @@ ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& option
 // or when the schedule delay passes, and hands spans back to the pools of the
 // threads that made them.
 //
-// Metrics and logs (intended shape, not factored yet): what is
-// signal-neutral here is the worker's scheduling — sleep until the schedule
-// delay passes, a batch is full, ForceFlush asks (with a deadline) or Shutdown
-// asks (drain within its deadline, then detach) — and the export-call
-// accounting. The plan is an internal `BatchWorker<Item>` owning the thread,
-// the wake-up word and the flush/shutdown handshakes, with the ring and its
-// OnEnd kept per signal: OnEnd's instruction count is the contract
-// (BM_SpanNoAttrs_Simple and friends), and the ring's slot layout is span
-// specific (pooled SpanRecord handles). A log record processor will take the
-// same worker with its own ring; a periodic metric reader needs only the
-// scheduling half (interval + flush + shutdown deadline).
+// The queue, the worker and the flush/shutdown deadlines are the
+// signal-neutral internal::BatchWorker<Item> (src/core/batch_worker.h), which
+// the log-record processor and the periodic metric reader share; OnEnd's
+// instruction count is the contract (BM_SpanNoAttrs_Batch and friends).
+//
+// Deadlines: Shutdown(timeout) exports what is queued until `timeout` runs
+// out; then it shuts the exporter down (interrupting an export stuck on a
+// collector that does not answer) and counts every span it could not export
+// as dropped_deadline before returning Timeout. Nothing is lost uncounted:
+// see counters() (otelweb/processor_counters.h).
 class BatchSpanProcessor final : public SpanProcessor {
  public:
   explicit BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchSpanProcessorOptions options = {});

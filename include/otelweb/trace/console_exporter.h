@@ -21,6 +21,22 @@
 
 namespace otelweb {
 
+class TraceId;
+class SpanId;
+
+// Adds lines under the spans of the console tree: the logs signal's console
+// join (otelweb/logs/console_join.h) prints each span's log records there.
+// Called by the exporter while it prints a trace (under its lock).
+class ConsoleSpanAnnotator {
+ public:
+  virtual ~ConsoleSpanAnnotator() = default;
+  // Lines to print under this span, after its events (without newlines).
+  virtual void LinesFor(const TraceId& trace, const SpanId& span, std::vector<std::string>& lines) = 0;
+  // The trace has been printed: lines for it that no printed span claimed
+  // (printed at the end of the trace), and the annotator may forget it.
+  virtual void TracePrinted(const TraceId& trace, std::vector<std::string>& unclaimed) = 0;
+};
+
 struct ConsoleSpanExporterOptions {
   // The HTTP and database semantic-convention keys shown by default.
   static std::vector<std::string> DefaultHighlightKeys();
@@ -36,6 +52,8 @@ struct ConsoleSpanExporterOptions {
   // span has them); up to four other attributes follow. An application adds
   // its own keys, e.g. DefaultHighlightKeys() plus "user.id".
   std::vector<std::string> highlight_keys = DefaultHighlightKeys();
+  // Lines under spans (e.g. their log records); none when empty.
+  std::shared_ptr<ConsoleSpanAnnotator> annotator{};
 };
 
 // The earlier name, kept for one release.

@@ -13,6 +13,7 @@
 
 #include "otelweb/common.h"
 #include "otelweb/context.h"
+#include "otelweb/processor_counters.h"
 #include "otelweb/trace/span_data.h"
 
 namespace otelweb {
@@ -36,15 +37,7 @@ class SpanProcessor {
   virtual OperationResult Shutdown(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept = 0;
 };
 
-// Counters kept by the export processors, read at any time (relaxed reads; a
-// snapshot taken while spans flow is approximate by a few spans).
-struct ProcessorCounters {
-  uint64_t exported = 0;               // spans handed to a successful Export
-  uint64_t export_failed = 0;          // spans in batches whose Export failed
-  uint64_t dropped_queue_full = 0;     // batch only: queue at capacity
-  uint64_t dropped_after_shutdown = 0; // ended after Shutdown began
-  uint64_t dropped_not_sampled = 0;    // record-only spans (never exported)
-  uint64_t export_calls = 0;
-};
+// ProcessorCounters (what the export processors did with the spans they got)
+// is in otelweb/processor_counters.h, shared with the other signals.
 
 }  // namespace otelweb

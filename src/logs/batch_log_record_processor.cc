@@ -1,0 +1,202 @@
+// BatchLogRecordProcessor: the signal-neutral BatchWorker (src/core/batch_worker.h)
+// with a pool of preallocated records. OnEmit takes a free record from the
+// pool (round-robin, one atomic add and one exchange), copies the used part of
+// the caller's record into it and enqueues its pointer; the worker's Sink
+// exports batches and gives the records back to the pool.
+#include "otelweb/logs/batch_log_record_processor.h"
+
+#include <atomic>
+#include <string>
+
+#include "core/batch_worker.h"
+#include "core/config.h"
+#include "logs/internal.h"
+#include "otelweb/diagnostics.h"
+#include "otelweb/logs/logger.h"
+
+namespace otelweb::logs {
+
+using Clock = std::chrono::steady_clock;
+
+ResolvedBatchLogOptions ResolveBatchLogOptions(const BatchLogRecordProcessorOptions& o) {
+  ResolvedBatchLogOptions r;
+  if (o.max_queue_size && *o.max_queue_size > 0) {
+    r.max_queue_size = *o.max_queue_size;
+  } else if (auto v = config::GetInt("OTEL_BLRP_MAX_QUEUE_SIZE", 1, 1 << 24)) {
+    r.max_queue_size = static_cast<uint32_t>(*v);
+  }
+  if (o.schedule_delay && o.schedule_delay->count() > 0) {
+    r.schedule_delay = *o.schedule_delay;
+  } else if (auto v = config::GetInt("OTEL_BLRP_SCHEDULE_DELAY", 1, int64_t{1} << 40)) {
+    r.schedule_delay = std::chrono::milliseconds(*v);
+  }
+  if (o.max_export_batch_size && *o.max_export_batch_size > 0) {
+    r.max_export_batch_size = *o.max_export_batch_size;
+  } else if (auto v = config::GetInt("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1, 1 << 24)) {
+    r.max_export_batch_size = static_cast<uint32_t>(*v);
+  }
+  if (o.export_timeout && o.export_timeout->count() > 0) {
+    r.export_timeout = *o.export_timeout;
+  } else if (auto v = config::GetInt("OTEL_BLRP_EXPORT_TIMEOUT", 1, int64_t{1} << 40)) {
+    r.export_timeout = std::chrono::milliseconds(*v);
+  }
+  if (r.max_export_batch_size > r.max_queue_size) {
+    Log(LogLevel::kWarning, "log batch size " + std::to_string(r.max_export_batch_size) +
+                                " is larger than the queue size " + std::to_string(r.max_queue_size) +
+                                "; using the queue size (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE)");
+    r.max_export_batch_size = r.max_queue_size;
+  }
+  return r;
+}
+
+namespace {
+
+using Worker = otelweb::internal::BatchWorker<LogRecord>;
+
+// Preallocated records: max_queue_size + max_export_batch_size of them (the
+// queue full, plus the batch being exported), rounded up to a power of two.
+struct RecordPool {
+  explicit RecordPool(uint64_t n) : size(n), mask(n - 1), recs(new LogRecord[n]), busy(new std::atomic<bool>[n]) {
+    for (uint64_t i = 0; i < n; ++i) busy[i].store(false, std::memory_order_relaxed);
+  }
+  // Round-robin: records are freed roughly in the order they were taken, so
+  // the next one is almost always free; a few tries, then the caller drops.
+  LogRecord* Acquire() noexcept {
+    for (int tries = 0; tries < 4; ++tries) {
+      const uint64_t i = next.fetch_add(1, std::memory_order_relaxed) & mask;
+      if (!busy[i].load(std::memory_order_relaxed) && !busy[i].exchange(true, std::memory_order_acquire)) {
+        return &recs[i];
+      }
+    }
+    return nullptr;
+  }
+  void Free(LogRecord* r) noexcept { busy[static_cast<uint64_t>(r - recs.get())].store(false, std::memory_order_release); }
+
+  const uint64_t size, mask;
+  std::unique_ptr<LogRecord[]> recs;
+  std::unique_ptr<std::atomic<bool>[]> busy;
+  alignas(64) std::atomic<uint64_t> next{0};
+};
+
+class LogSink final : public Worker::Sink {
+ public:
+  LogSink(std::unique_ptr<LogRecordExporter> e, uint64_t pool_size) : exporter_(std::move(e)), pool(pool_size) {}
+  bool Export(LogRecord** items, size_t n) noexcept override {
+    try {
+      return exporter_->Export(std::span<const LogRecord* const>(items, n)) == ExportResult::kSuccess;
+    } catch (...) {
+      return false;
+    }
+  }
+  void Release(LogRecord** items, size_t n) noexcept override {
+    for (size_t i = 0; i < n; ++i) pool.Free(items[i]);
+  }
+  void OnWake(Worker::WakeReason) noexcept override {
+    // The worker thread never emits: what the exporter (or anything it
+    // calls) logs through a bridged logger on this thread is dropped by the
+    // recursion guard. Set once, it stays for the thread's life.
+    internal::EmittingFlag() = true;
+  }
+  OperationResult ForceFlushExporter(std::chrono::milliseconds timeout) noexcept override {
+    try {
+      return exporter_->ForceFlush(timeout);
+    } catch (...) {
+      return OperationResult::Failure();
+    }
+  }
+  OperationResult ShutdownExporter(std::chrono::milliseconds timeout) noexcept override {
+    try {
+      return exporter_->Shutdown(timeout);
+    } catch (...) {
+      return OperationResult::Failure();
+    }
+  }
+  std::string_view ExporterName() const noexcept override { return exporter_->Name(); }
+
+ private:
+  std::unique_ptr<LogRecordExporter> exporter_;
+
+ public:
+  RecordPool pool;
+};
+
+otelweb::internal::BatchWorkerOptions WorkerOptions(const ResolvedBatchLogOptions& r) {
+  otelweb::internal::BatchWorkerOptions w;
+  w.max_queue_size = r.max_queue_size;
+  w.schedule_delay = r.schedule_delay;
+  w.max_export_batch_size = r.max_export_batch_size;
+  w.what = "batch log record processor";
+  w.items = "log records";
+  return w;
+}
+
+uint64_t RoundUpPow2(uint64_t v) {
+  uint64_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+struct BatchLogRecordProcessor::State final : Worker {
+  State(std::unique_ptr<Sink> sink, const ResolvedBatchLogOptions& r, RecordPool* p)
+      : Worker(std::move(sink), WorkerOptions(r), &internal::QueueMirror()), opt(r), pool(p) {}
+  ResolvedBatchLogOptions opt;
+  RecordPool* pool;  // owned by the sink, which the worker owns
+  std::atomic<bool> warned_pool{false};
+};
+
+BatchLogRecordProcessor::BatchLogRecordProcessor(std::unique_ptr<LogRecordExporter> exporter,
+                                                 BatchLogRecordProcessorOptions options) {
+  const ResolvedBatchLogOptions r = ResolveBatchLogOptions(options);
+  std::unique_ptr<LogSink> sink;
+  RecordPool* pool = nullptr;
+  if (exporter) {
+    sink = std::make_unique<LogSink>(std::move(exporter),
+                                     RoundUpPow2(uint64_t{r.max_queue_size} + r.max_export_batch_size));
+    pool = &sink->pool;
+  } else {
+    Log(LogLevel::kWarning, "BatchLogRecordProcessor created without an exporter; records are dropped");
+  }
+  s_ = std::make_shared<State>(std::move(sink), r, pool);
+  s_->Start();
+}
+
+BatchLogRecordProcessor::~BatchLogRecordProcessor() {
+  if (!s_->is_shut_down()) Shutdown(s_->opt.export_timeout);
+}
+
+void BatchLogRecordProcessor::OnEmit(LogRecord& record) noexcept {
+  State& s = *s_;
+  if (s.pool == nullptr || s.is_shut_down()) {
+    otelweb::internal::CountDropped(s.raw_counters(), nullptr, otelweb::internal::DropReason::kAfterShutdown, 1);
+    return;
+  }
+  LogRecord* r = s.pool->Acquire();
+  if (r == nullptr) {  // every record is queued or being exported: the queue is full
+    otelweb::internal::CountDropped(s.raw_counters(), &internal::QueueMirror(),
+                                    otelweb::internal::DropReason::kQueueFull, 1);
+    if (!s.warned_pool.load(std::memory_order_relaxed)) {
+      LogOnce(s.warned_pool, LogLevel::kWarning,
+              "batch log record processor: every record is queued or being exported; dropping log records "
+              "(counted in counters(), not logged again). Raise OTEL_BLRP_MAX_QUEUE_SIZE or check the exporter.");
+    }
+    return;
+  }
+  r->CopyFrom(record);
+  if (s.TryEnqueue(r) != Worker::Enqueued::kQueued) s.pool->Free(r);  // the drop is counted by the worker
+}
+
+OperationResult BatchLogRecordProcessor::ForceFlush(std::chrono::milliseconds timeout) noexcept {
+  return s_->ForceFlush(timeout);
+}
+
+OperationResult BatchLogRecordProcessor::Shutdown(std::chrono::milliseconds timeout) noexcept {
+  return s_->Shutdown(timeout);
+}
+
+LogProcessorCounters BatchLogRecordProcessor::counters() const noexcept { return s_->counters(); }
+
+const ResolvedBatchLogOptions& BatchLogRecordProcessor::options() const noexcept { return s_->opt; }
+
+}  // namespace otelweb::logs
