@@ -120,6 +120,11 @@ void RecordBoundDouble(const BoundCell& c, double v) noexcept {
   c.state->stream->RecordDouble(c.series, v);
 }
 
+void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept {
+  if (c.state == nullptr || !c.state->stream) return;
+  c.state->stream->OfferSum(c.series, value_bits);
+}
+
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept {
   BoundCell c;
   if (!state || !state->stream) return c;

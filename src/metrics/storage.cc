@@ -46,9 +46,9 @@ namespace {
 constexpr uint64_t kM1 = 0xa0761d6478bd642fULL;
 constexpr uint64_t kM2 = 0xe7037ed1a0b428dbULL;
 
-inline uint64_t Mix(uint64_t a, uint64_t b) noexcept {
-  __uint128_t r = static_cast<__uint128_t>(a ^ kM1) * (b ^ kM2);
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w) noexcept {
+  h = (h ^ w) * kM2;
+  return h ^ (h >> 29);
 }
 
 inline uint64_t Load8(const char* p) noexcept {
@@ -62,48 +62,74 @@ inline uint64_t Load4(const char* p) noexcept {
   return w;
 }
 
-uint64_t HashBytes(const char* p, size_t n, uint64_t seed) noexcept {
-  uint64_t h = seed ^ (n * kM2);
-  if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) h = Mix(h, Load8(p + i));
-    if (i < n) h = Mix(h, Load8(p + n - 8));
-  } else if (n >= 4) {
-    h = Mix(h, (Load4(p) << 32) | Load4(p + n - 4));
-  } else if (n > 0) {
-    uint64_t w = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
-                 (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) | static_cast<uint8_t>(p[n - 1]);
-    h = Mix(h, w);
+// A word-at-a-time string hash (multiply-xorshift per 8 bytes): cheap, and
+// good enough for a table whose hits are confirmed by full comparison.
+[[gnu::always_inline]] inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed) noexcept {
+  uint64_t h = seed ^ (n * kM1);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    h = (h ^ Load8(p + i)) * kM2;
+    h ^= h >> 29;
+  }
+  size_t r = n - i;
+  if (r != 0) {
+    uint64_t w;
+    if (n >= 8) {
+      w = Load8(p + n - 8);
+    } else if (r >= 4) {
+      w = (Load4(p) << 32) | Load4(p + n - 4);
+    } else {
+      w = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<uint8_t>(p[r / 2])) << 8) | static_cast<uint8_t>(p[r - 1]);
+    }
+    h = (h ^ w) * kM2;
+    h ^= h >> 29;
   }
   return h;
 }
 
-uint64_t HashValue(const AttributeValue& v) noexcept {
-  uint64_t t = static_cast<uint64_t>(v.type());
+// Equality of two short byte ranges of the same length without a call.
+[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) return (Load8(a) == Load8(b)) & (Load8(a + n - 8) == Load8(b + n - 8));
+    if (n >= 4) return (Load4(a) == Load4(b)) & (Load4(a + n - 4) == Load4(b + n - 4));
+    for (size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  if (n <= 32) {
+    return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) & (Load8(a + n - 16) == Load8(b + n - 16)) &
+           (Load8(a + n - 8) == Load8(b + n - 8));
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
+[[gnu::always_inline]] inline uint64_t HashValue(const AttributeValue& v, uint64_t t) noexcept {
+  t ^= static_cast<uint64_t>(v.type()) << 56;
   switch (v.type()) {
     case AttributeType::kBool:
-      return Mix(t, v.as_bool() ? 1 : 0);
+      return Step(t, v.as_bool() ? 1 : 0);
     case AttributeType::kInt:
-      return Mix(t, static_cast<uint64_t>(v.as_int()));
+      return Step(t, static_cast<uint64_t>(v.as_int()));
     case AttributeType::kDouble:
-      return Mix(t, std::bit_cast<uint64_t>(v.as_double()));
+      return Step(t, std::bit_cast<uint64_t>(v.as_double()));
     case AttributeType::kString: {
       auto s = v.as_string();
       return HashBytes(s.data(), s.size(), t);
     }
     case AttributeType::kBoolArray: {
       uint64_t h = t;
-      for (bool b : v.as_bool_array()) h = Mix(h, b ? 1 : 0);
+      for (bool b : v.as_bool_array()) h = Step(h, b ? 1 : 0);
       return h;
     }
     case AttributeType::kIntArray: {
       uint64_t h = t;
-      for (int64_t x : v.as_int_array()) h = Mix(h, static_cast<uint64_t>(x));
+      for (int64_t x : v.as_int_array()) h = Step(h, static_cast<uint64_t>(x));
       return h;
     }
     case AttributeType::kDoubleArray: {
       uint64_t h = t;
-      for (double x : v.as_double_array()) h = Mix(h, std::bit_cast<uint64_t>(x));
+      for (double x : v.as_double_array()) h = Step(h, std::bit_cast<uint64_t>(x));
       return h;
     }
     case AttributeType::kStringArray: {
@@ -117,10 +143,40 @@ uint64_t HashValue(const AttributeValue& v) noexcept {
   return t;
 }
 
+[[gnu::always_inline]] inline uint64_t AttrHash(const KeyValue& kv) noexcept {
+  uint64_t h = HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), 0x9e3779b97f4a7c15ULL));
+  h ^= h >> 32;
+  h *= kM1;
+  return h ^ (h >> 29);
+}
+
 inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   uint64_t h = n;
-  for (size_t i = 0; i < n; ++i) h += HashAttribute(kv[i]);
+  for (size_t i = 0; i < n; ++i) h += AttrHash(kv[i]);
   return h;
+}
+
+// The attribute `kv` equals the stored one `f` (key and value).
+[[gnu::always_inline]] inline bool SameFlat(const KeyValue& kv, const FlatAttr& f, const OwnedKeyValue& o) noexcept {
+  if (f.type != kv.value.type()) return false;
+  switch (f.type) {
+    case AttributeType::kString: {
+      auto sv = kv.value.as_string();
+      return sv.size() == f.str_len && SameBytes(sv.data(), f.str, sv.size());
+    }
+    case AttributeType::kInt:
+      return static_cast<uint64_t>(kv.value.as_int()) == f.scalar;
+    case AttributeType::kBool:
+      return static_cast<uint64_t>(kv.value.as_bool()) == f.scalar;
+    case AttributeType::kDouble:
+      return std::bit_cast<uint64_t>(kv.value.as_double()) == f.scalar;
+    default:
+      return SameValue(kv.value, o.value);
+  }
+}
+
+[[gnu::always_inline]] inline bool SameKey(std::string_view k, const FlatAttr& f) noexcept {
+  return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
 }
 
 inline void AddDouble(std::atomic<uint64_t>& a, double v) noexcept {
@@ -147,10 +203,7 @@ constexpr uint64_t kNegInf = std::bit_cast<uint64_t>(-std::numeric_limits<double
 
 }  // namespace
 
-uint64_t HashAttribute(const KeyValue& kv) noexcept {
-  uint64_t hk = HashBytes(kv.key.data(), kv.key.size(), 0x9e3779b97f4a7c15ULL);
-  return Mix(hk, HashValue(kv.value));
-}
+uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv); }
 
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept {
   if (a.type() != b.type) return false;
@@ -266,18 +319,18 @@ Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept
   for (;;) {
     Series* s = table_[i].load(std::memory_order_acquire);
     if (s == nullptr) return nullptr;
-    if (s->hash == hash && s->attrs.size() == n) {
+    if (s->hash == hash && s->flat.size() == n) {
+      const FlatAttr* f = s->flat.data();
       bool same = true;
       for (size_t j = 0; j < n && same; ++j) {
-        const OwnedKeyValue& at = s->attrs[j];
-        if (at.key == kv[j].key) {  // the usual case: the same order as the first time
-          same = SameValue(kv[j].value, at.value);
+        if (SameKey(kv[j].key, f[j])) {  // the usual case: the same order as the first time
+          same = SameFlat(kv[j], f[j], s->attrs[j]);
           continue;
         }
         same = false;
-        for (const OwnedKeyValue& o : s->attrs) {
-          if (o.key == kv[j].key) {
-            same = SameValue(kv[j].value, o.value);
+        for (size_t k = 0; k < n; ++k) {
+          if (SameKey(kv[j].key, f[k])) {
+            same = SameFlat(kv[j], f[k], s->attrs[k]);
             break;
           }
         }
@@ -323,6 +376,19 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
     Series* s = NewSeries(hash, false);
     s->attrs.reserve(kv.size());
     for (const KeyValue& a : kv) s->attrs.push_back(OwnedKeyValue{std::string(a.key), OwnedValue(a.value)});
+    s->flat.reserve(s->attrs.size());
+    for (const OwnedKeyValue& o : s->attrs) {
+      FlatAttr f;
+      f.key = o.key.data();
+      f.key_len = static_cast<uint32_t>(o.key.size());
+      f.type = o.value.type;
+      f.str = o.value.s.data();
+      f.str_len = static_cast<uint32_t>(o.value.s.size());
+      f.scalar = o.value.type == AttributeType::kDouble ? std::bit_cast<uint64_t>(o.value.d)
+                 : o.value.type == AttributeType::kBool ? static_cast<uint64_t>(o.value.b)
+                                                        : static_cast<uint64_t>(o.value.i);
+      s->flat.push_back(f);
+    }
     size_t i = hash & table_mask_;
     while (table_[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table_mask_;
     s->next = head_.load(std::memory_order_relaxed);

@@ -55,9 +55,21 @@ struct ExemplarSlot {
   std::atomic<uint64_t> trace_hi{0}, trace_lo{0}, span{0};
 };
 
+// A flat view of one stored attribute for the lookup's comparisons (points
+// into Series::attrs).
+struct FlatAttr {
+  const char* key = nullptr;
+  uint32_t key_len = 0;
+  AttributeType type = AttributeType::kNone;
+  uint32_t str_len = 0;
+  const char* str = nullptr;
+  uint64_t scalar = 0;  // bool, int64 or double bits
+};
+
 struct Series {
   uint64_t hash = 0;
   std::vector<OwnedKeyValue> attrs;  // de-duplicated, first-seen order
+  std::vector<FlatAttr> flat;        // the same, flat, for lookups
   Timestamp created{};
   Series* next = nullptr;  // the stream's list; immutable once published
   bool overflow = false;
@@ -94,6 +106,10 @@ class Stream {
   Series* Resolve(Attributes attrs) noexcept;
   void RecordInt(Series* s, int64_t v) noexcept;
   void RecordDouble(Series* s, double v) noexcept;
+  // The exemplar offer of a sum whose value was added inline (bound handle).
+  void OfferSum(Series* s, uint64_t bits) noexcept {
+    if (s->slots != nullptr) Offer(s, 0, bits);
+  }
   bool offers_exemplars() const noexcept { return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff; }
   uint32_t stride() const noexcept { return stride_; }
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }

@@ -88,6 +88,8 @@ void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) no
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept;
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept;
 void RecordBoundDouble(const BoundCell& c, double v) noexcept;
+// Offers an exemplar for a value already added through a bound cell (sums).
+void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept;
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept;
 bool Enabled(const internal::InstrumentState* state) noexcept;
 }  // namespace detail
@@ -114,14 +116,13 @@ class BoundSum {
   // Adds `value` to the bound series. Counters discard negative values.
   void Add(T value) const noexcept {
     if (c_.words == nullptr) return;
-    if (c_.exemplars != 0) {
-      Slow(value);
-      return;
-    }
     if constexpr (std::is_same_v<T, int64_t>) {
-      if (monotonic_ && value < 0) return;
+      if (monotonic_ && value < 0) return Slow(value);  // discarded there, with the warning
       std::atomic<uint64_t>* w = c_.words + (detail::ThreadStripe() & c_.mask) * c_.stride;
       w->fetch_add(static_cast<uint64_t>(value), std::memory_order_relaxed);
+      // Exemplar offer only when the filter is not always_off (the library
+      // then checks the current span).
+      if (c_.exemplars != 0) detail::OfferExemplar(c_, static_cast<uint64_t>(value));
     } else {
       Slow(value);
     }
