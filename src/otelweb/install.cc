@@ -13,6 +13,11 @@
 
 namespace otelweb {
 
+namespace internal {
+// install_metrics.cc
+MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, std::chrono::milliseconds timeout);
+}  // namespace internal
+
 namespace {
 
 struct FactoryRegistry {
@@ -140,7 +145,8 @@ OperationResult TracingHandle::Shutdown() noexcept {
 OperationResult Telemetry::Shutdown() noexcept {
   // Later signals (metrics, logs) shut down before traces, so that what they
   // record while stopping can still refer to spans.
-  return traces_.Shutdown();
+  OperationResult r = metrics_.Shutdown();
+  return r.Merge(traces_.Shutdown());
 }
 
 Telemetry Install(InstallOptions options) {
@@ -168,6 +174,8 @@ Telemetry Install(InstallOptions options) {
   }
   Resource resource = Resource::Create(attrs);
 
+  // Metrics share the traces' resource.
+  telemetry.metrics_ = internal::InstallMetrics(std::move(options.metrics), resource, options.shutdown_timeout);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
   return telemetry;
