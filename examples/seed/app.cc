@@ -17,6 +17,7 @@
 // PORT=0 picks a free port; the line "seed-app listening on <port>" says which.
 #include <otelweb/httplib/server.h>
 #include <otelweb/httplib/client.h>
+#include <otelweb/metrics/exporters.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/sqlite/sqlite.h>
 #include <sqlite3.h>
@@ -94,6 +95,18 @@ int main() {
   console.highlight_keys.push_back("user.id");
   auto tracing = otelweb::InstallTracing({.service_name = "seed-app", .console = console});
   seed::SpansFile spans_file(tracing);
+  // Metrics (http.server.* of every request, exemplars naming the requests'
+  // spans) with the traces' resource: per OTEL_METRICS_EXPORTER, and with
+  // SEED_METRICS_FILE set, one table written there when the app stops
+  // (scripts/demo prints it after the traces).
+  seed::MetricsFile metrics_file;
+  otelweb::MetricsOptions metrics_options;
+  if (FILE* f = metrics_file.Open(seed::Env("SEED_METRICS_FILE", ""))) {
+    metrics_options.exporter = std::make_unique<otelweb::metrics::ConsoleMetricExporter>(
+        otelweb::metrics::ConsoleMetricExporterOptions{.out = f});
+    metrics_options.periodic.interval = std::chrono::hours(24);  // only the last export, at exit
+  }
+  auto metrics = otelweb::InstallMetrics(std::move(metrics_options), tracing.provider().resource());
   otelweb::sqlite::Options sql_options;
   sql_options.trace_connection_open = true;  // the seed's "database connection" span
   otelweb::sqlite::Install(sql_options);     // before the first sqlite3_open

@@ -132,6 +132,13 @@ class MetricsHandle {
   std::chrono::milliseconds timeout_{5000};
 };
 
+// Metrics alone (Install does this as part of everything): the exporters
+// and readers of `options` with `resource` (default Resource::Create(); pass
+// the tracer provider's to describe the process the same way), installed as
+// the global meter provider. An empty handle when nothing would read.
+MetricsHandle InstallMetrics(MetricsOptions options = {}, std::optional<Resource> resource = {},
+                             std::chrono::milliseconds shutdown_timeout = std::chrono::milliseconds(5000));
+
 // Options for every signal. Fields shared by the signals first, then one
 // member per signal.
 struct InstallOptions {

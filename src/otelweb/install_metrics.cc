@@ -91,4 +91,10 @@ MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, s
 }
 
 }  // namespace internal
+
+MetricsHandle InstallMetrics(MetricsOptions options, std::optional<Resource> resource,
+                             std::chrono::milliseconds shutdown_timeout) {
+  return internal::InstallMetrics(std::move(options), resource ? *resource : Resource::Create(), shutdown_timeout);
+}
+
 }  // namespace otelweb
