@@ -90,8 +90,9 @@ struct TracesOptions {
 // The metrics part of InstallOptions. Exporter names
 // (OTEL_METRICS_EXPORTER): "otlp" (OTLP metrics, OTEL_EXPORTER_OTLP_METRICS_*
 // then OTEL_EXPORTER_OTLP_*), "console" (a table per collection on standard
-// output), "none"; "prometheus" is recognised but not built yet (a warning,
-// then none). When neither the code nor OTEL_METRICS_EXPORTER names one:
+// output), "prometheus" (a /metrics endpoint on OTEL_EXPORTER_PROMETHEUS_HOST
+// and _PORT, default localhost:9464, for a Prometheus server to scrape),
+// "none". When neither the code nor OTEL_METRICS_EXPORTER names one:
 // "otlp" if OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT is set, else none: a
 // program does not print a table every minute unless asked (the traces'
 // rule, without the console fallback). Each exporter gets a periodic

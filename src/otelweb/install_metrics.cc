@@ -9,6 +9,9 @@
 #ifdef OTELWEB_HAVE_OTLP
 #include "otelweb/otlp/metric_exporter.h"
 #endif
+#ifdef OTELWEB_HAVE_PROMETHEUS
+#include "otelweb/prometheus/exporter.h"
+#endif
 
 namespace otelweb {
 
@@ -47,10 +50,12 @@ std::unique_ptr<metrics::MetricExporter> MakeMetricExporter(const std::string& n
     return nullptr;
 #endif
   }
-  if (name == "prometheus") {
+  if (name == "prometheus") {  // a reader, not a push exporter: see InstallMetrics
+#ifndef OTELWEB_HAVE_PROMETHEUS
     Log(LogLevel::kWarning,
-        "OTEL_METRICS_EXPORTER=prometheus: the Prometheus pull exporter is not part of this otelweb build yet; "
-        "metrics are not exported. Use otlp (to a collector with a Prometheus exporter) or console.");
+        "OTEL_METRICS_EXPORTER=prometheus but otelweb was built without its Prometheus exporter (cpp-httplib was "
+        "missing): install libcpp-httplib-dev and rebuild otelweb; metrics are not exported.");
+#endif
     return nullptr;
   }
   if (name != "none") {
@@ -73,6 +78,12 @@ MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, s
       names = "otlp";
     }
     for (const std::string& n : config::SplitList(names)) {
+#ifdef OTELWEB_HAVE_PROMETHEUS
+      if (n == "prometheus") {  // /metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT, scraped, not pushed
+        options.readers.push_back(std::make_shared<prometheus::PrometheusExporter>());
+        continue;
+      }
+#endif
       if (auto e = MakeMetricExporter(n)) exporters.push_back(std::move(e));
     }
   }
