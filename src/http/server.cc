@@ -187,11 +187,13 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
   ServerRequestAttributeList attrs;
   method_ = ServerRequestAttributes(req, inst.redactor(), scratch, attrs);
 
-  // One start time for the span and the duration metric.
-  start_ = arrival.time_since_epoch().count() != 0 ? arrival : Now();
+  // One start time for the span and the duration metric (the clock is read
+  // here only when metrics are on; otherwise the span reads it as before).
   route_len_ = 0;
   metrics_ = inst.metrics();
+  start_ = arrival;
   if (metrics_ != nullptr) {
+    if (start_.time_since_epoch().count() == 0) start_ = Now();
     scheme_ = StaticScheme(req.scheme);
     protocol_ = StaticProtocol(req.protocol_version);
     KeyValue kv[2] = {{semconv::kHttpRequestMethod, method_}, {semconv::kUrlScheme, scheme_}};
@@ -296,8 +298,9 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
   inst_->RunResponseHook(span_.Ref(), req != nullptr ? *req : kEmptyRequest, res);
   // The same end time for the span and the duration; recorded while the span
   // is current so that the duration's exemplar names it.
-  Timestamp end = end_time.time_since_epoch().count() != 0 ? end_time : Now();
+  Timestamp end = end_time;
   if (metrics_ != nullptr) {
+    if (end.time_since_epoch().count() == 0) end = Now();
     if (scope_) {
       FinishMetrics(&res, req, end);
     } else {

@@ -23,7 +23,8 @@ ServerMetrics ServerMetrics::Create(metrics::MeterProvider& provider, std::strin
   return m;
 }
 
-ServerMetricsSource::ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider, std::string scope)
+ServerMetricsSource::ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider,
+                                         std::string scope)
     : explicit_(std::move(provider)), scope_(std::move(scope)) {
   if (explicit_) {
     auto e = std::make_unique<Entry>();

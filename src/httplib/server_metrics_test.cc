@@ -26,7 +26,8 @@ class Serving {
     s_.set_keep_alive_timeout(1);
     port_ = s_.bind_to_any_port("127.0.0.1");
     t_ = std::thread([this] { s_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !s_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 500 && !s_.is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ~Serving() {
     s_.stop();
@@ -73,7 +74,8 @@ ServerOptions Opts(const MemoryTracing& t, const Metrics& m) {
 
 std::string Str(const std::vector<OwnedKeyValue>& a, std::string_view k) {
   for (const auto& kv : a)
-    if (kv.key == k) return kv.value.type == AttributeType::kInt ? std::to_string(kv.value.i) : kv.value.s;
+    if (kv.key == k)
+      return kv.value.type == AttributeType::kInt ? std::to_string(kv.value.i) : kv.value.s;
   return "<absent>";
 }
 
@@ -84,7 +86,9 @@ TEST(HttplibServerMetrics, DurationActiveRequestsAndBodySizesWithSemconvAttribut
   app.Post("/items/:id", [](const ::httplib::Request&, ::httplib::Response& res) {
     res.set_content("0123456789", "text/plain");
   });
-  app.Get("/health", [](const ::httplib::Request&, ::httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  app.Get("/health", [](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
   app.Get("/boom", [](const ::httplib::Request&, ::httplib::Response& res) { res.status = 503; });
   Serving s(app);
   auto c = s.Client();
@@ -100,10 +104,12 @@ TEST(HttplibServerMetrics, DurationActiveRequestsAndBodySizesWithSemconvAttribut
   ASSERT_EQ(d->histogram_points.size(), 2u);
   const HistogramPoint* post = nullptr;
   const HistogramPoint* boom = nullptr;
-  for (const auto& p : d->histogram_points) (Str(p.attributes, "http.request.method") == "POST" ? post : boom) = &p;
+  for (const auto& p : d->histogram_points)
+    (Str(p.attributes, "http.request.method") == "POST" ? post : boom) = &p;
   ASSERT_NE(post, nullptr);
   ASSERT_NE(boom, nullptr);
-  EXPECT_EQ(post->boundaries, std::vector<double>(std::begin(kHttpDurationBuckets), std::end(kHttpDurationBuckets)));
+  EXPECT_EQ(post->boundaries,
+            std::vector<double>(std::begin(kHttpDurationBuckets), std::end(kHttpDurationBuckets)));
   EXPECT_EQ(Str(post->attributes, "http.route"), "/items/:id");
   EXPECT_EQ(Str(post->attributes, "url.scheme"), "http");
   EXPECT_EQ(Str(post->attributes, "http.response.status_code"), "200");
@@ -119,7 +125,8 @@ TEST(HttplibServerMetrics, DurationActiveRequestsAndBodySizesWithSemconvAttribut
   for (const SpanData* sd : t.spans())
     if (sd->name() == "POST /items/:id") span = sd;
   ASSERT_NE(span, nullptr);
-  EXPECT_DOUBLE_EQ(post->sum, std::chrono::duration<double>(span->end_time() - span->start_time()).count());
+  EXPECT_DOUBLE_EQ(post->sum,
+                   std::chrono::duration<double>(span->end_time() - span->start_time()).count());
   // Its exemplar names the request's span.
   ASSERT_EQ(post->exemplars.size(), 1u);
   EXPECT_EQ(post->exemplars[0].trace_id, span->context().trace_id());
@@ -143,7 +150,7 @@ TEST(HttplibServerMetrics, DurationActiveRequestsAndBodySizesWithSemconvAttribut
   ASSERT_NE(active, nullptr);
   EXPECT_EQ(active->unit, "{request}");
   for (const auto& p : active->number_points) {
-    EXPECT_EQ(p.as_int, 0);  // every increment was matched
+    EXPECT_EQ(p.as_int, 0);              // every increment was matched
     EXPECT_EQ(p.attributes.size(), 2u);  // method and scheme only
   }
 }
@@ -162,7 +169,8 @@ TEST(HttplibServerMetrics, ActiveRequestsCountsRequestsInFlight) {
   Serving s(app);
   std::vector<std::thread> clients;
   for (int i = 0; i < 3; ++i) clients.emplace_back([&] { s.Client().Get("/slow"); });
-  for (int i = 0; i < 2000 && inside.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 2000 && inside.load() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_EQ(inside.load(), 3);
   auto during = m.Collect();
   EXPECT_EQ(during.Find("http.server.active_requests")->number_points.at(0).as_int, 3);
@@ -179,7 +187,9 @@ TEST(HttplibServerMetrics, UnsampledRequestsAreMeasuredAndLoadIsCountedExactly) 
   MemoryTracing t(to);
   Metrics m;
   TracedServer app(Opts(t, m));
-  app.Get("/n/:i", [](const ::httplib::Request&, ::httplib::Response& res) { res.set_content("x", "text/plain"); });
+  app.Get("/n/:i", [](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content("x", "text/plain");
+  });
   Serving s(app);
   constexpr int kThreads = 4, kEach = 25;
   std::vector<std::thread> ts;
@@ -198,7 +208,8 @@ TEST(HttplibServerMetrics, UnsampledRequestsAreMeasuredAndLoadIsCountedExactly) 
   for (int i = 0; i < 500 && count < uint64_t{kThreads * kEach}; ++i) {
     auto rm = m.Collect();
     count = rm.Find("http.server.request.duration")->histogram_points.at(0).count;
-    if (count < uint64_t{kThreads * kEach}) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (count < uint64_t{kThreads * kEach})
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(count, uint64_t{kThreads * kEach});  // one series (one route), no span was sampled
   auto rm = m.Collect();

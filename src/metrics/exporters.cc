@@ -53,14 +53,16 @@ std::string Attrs(const std::vector<OwnedKeyValue>& a) {
     if (i) s += ", ";
     s += sorted[i]->key;
     s += '=';
-    s += sorted[i]->value.type == AttributeType::kString ? sorted[i]->value.s : sorted[i]->value.ToString();
+    s += sorted[i]->value.type == AttributeType::kString ? sorted[i]->value.s
+                                                         : sorted[i]->value.ToString();
   }
   return s + "}";
 }
 
 // Eight levels of a bar, one character per bucket (UTF-8 block elements).
 std::string Bars(const std::vector<uint64_t>& counts) {
-  static const char* kLevels[] = {" ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+  static const char* kLevels[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
+                                  "\u2585", "\u2586", "\u2587", "\u2588"};
   uint64_t mx = 0;
   for (uint64_t c : counts) mx = std::max(mx, c);
   std::string s = "[";
@@ -87,8 +89,9 @@ std::string Iso(Timestamp t) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char b[96];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>((ns / 1000000) % 1000));
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((ns / 1000000) % 1000));
   return b;
 }
 
@@ -102,11 +105,13 @@ std::string FormatMetricsTable(const ResourceMetrics& rm, bool show_empty) {
       for (const auto& p : m.number_points) when = std::max(when, p.time);
       for (const auto& p : m.histogram_points) when = std::max(when, p.time);
     }
-  out += "metrics of " + std::string(rm.resource.service_name().empty() ? "unknown_service"
-                                                                         : rm.resource.service_name());
+  out +=
+      "metrics of " + std::string(rm.resource.service_name().empty() ? "unknown_service"
+                                                                     : rm.resource.service_name());
   out += " collected " + Iso(when) + "\n";
   for (const auto& sm : rm.scope_metrics) {
-    out += "  scope " + sm.scope.name + (sm.scope.version.empty() ? "" : " " + sm.scope.version) + "\n";
+    out += "  scope " + sm.scope.name + (sm.scope.version.empty() ? "" : " " + sm.scope.version) +
+           "\n";
     for (const auto& m : sm.metrics) {
       std::string kind = m.point_kind == MetricPointKind::kHistogram ? "histogram"
                          : m.point_kind == MetricPointKind::kGauge   ? "gauge"
@@ -115,13 +120,17 @@ std::string FormatMetricsTable(const ResourceMetrics& rm, bool show_empty) {
       out += "    " + m.name + "  (" + kind + (m.unit.empty() ? "" : ", " + m.unit) + ", " +
              std::string(TemporalityName(m.temporality)) + ")\n";
       for (const auto& p : m.number_points) {
-        if (!show_empty && m.point_kind == MetricPointKind::kSum && p.as_int == 0 && p.as_double == 0) continue;
-        out += "      " + Attrs(p.attributes) + "  " + (p.is_int ? std::to_string(p.as_int) : Num(p.as_double)) +
-               Exemplars(p.exemplars) + "\n";
+        if (!show_empty && m.point_kind == MetricPointKind::kSum && p.as_int == 0 &&
+            p.as_double == 0)
+          continue;
+        out += "      " + Attrs(p.attributes) + "  " +
+               (p.is_int ? std::to_string(p.as_int) : Num(p.as_double)) + Exemplars(p.exemplars) +
+               "\n";
       }
       for (const auto& p : m.histogram_points) {
         if (!show_empty && p.count == 0) continue;
-        out += "      " + Attrs(p.attributes) + "  count=" + std::to_string(p.count) + " sum=" + Num(p.sum);
+        out += "      " + Attrs(p.attributes) + "  count=" + std::to_string(p.count) +
+               " sum=" + Num(p.sum);
         if (p.has_min_max) out += " min=" + Num(p.min) + " max=" + Num(p.max);
         out += "  " + Bars(p.bucket_counts) + Exemplars(p.exemplars) + "\n";
       }

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <utility>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "core/config.h"
 #include "metrics/provider_state.h"
@@ -18,22 +18,32 @@ namespace otelweb::metrics {
 
 std::string_view InstrumentKindName(InstrumentKind k) noexcept {
   switch (k) {
-    case InstrumentKind::kCounter: return "counter";
-    case InstrumentKind::kUpDownCounter: return "updowncounter";
-    case InstrumentKind::kHistogram: return "histogram";
-    case InstrumentKind::kGauge: return "gauge";
-    case InstrumentKind::kObservableCounter: return "observable_counter";
-    case InstrumentKind::kObservableUpDownCounter: return "observable_updowncounter";
-    case InstrumentKind::kObservableGauge: return "observable_gauge";
+    case InstrumentKind::kCounter:
+      return "counter";
+    case InstrumentKind::kUpDownCounter:
+      return "updowncounter";
+    case InstrumentKind::kHistogram:
+      return "histogram";
+    case InstrumentKind::kGauge:
+      return "gauge";
+    case InstrumentKind::kObservableCounter:
+      return "observable_counter";
+    case InstrumentKind::kObservableUpDownCounter:
+      return "observable_updowncounter";
+    case InstrumentKind::kObservableGauge:
+      return "observable_gauge";
   }
   return "unknown";
 }
 
 std::string_view TemporalityName(AggregationTemporality t) noexcept {
   switch (t) {
-    case AggregationTemporality::kDelta: return "delta";
-    case AggregationTemporality::kCumulative: return "cumulative";
-    case AggregationTemporality::kUnspecified: break;
+    case AggregationTemporality::kDelta:
+      return "delta";
+    case AggregationTemporality::kCumulative:
+      return "cumulative";
+    case AggregationTemporality::kUnspecified:
+      break;
   }
   return "unspecified";
 }
@@ -49,7 +59,7 @@ AggregationTemporality TemporalityFor(TemporalityPreference p, InstrumentKind k)
                  : AggregationTemporality::kCumulative;
     case TemporalityPreference::kLowMemory:
       return (k == K::kCounter || k == K::kHistogram) ? AggregationTemporality::kDelta
-                                                       : AggregationTemporality::kCumulative;
+                                                      : AggregationTemporality::kCumulative;
   }
   return AggregationTemporality::kCumulative;
 }
@@ -70,9 +80,12 @@ bool ParseExemplarFilter(std::string_view text, ExemplarFilter* out) noexcept {
 }
 
 bool IsValidInstrumentName(std::string_view name) noexcept {
-  if (name.empty() || name.size() > 255 || !std::isalpha(static_cast<unsigned char>(name[0]))) return false;
+  if (name.empty() || name.size() > 255 || !std::isalpha(static_cast<unsigned char>(name[0])))
+    return false;
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '/' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '/' &&
+        c != '-')
+      return false;
   }
   return true;
 }
@@ -150,9 +163,9 @@ bool Enabled(const internal::InstrumentState* state) noexcept {
 
 namespace internal {
 
-bool ProviderState::CollectFor(size_t slot,
-                               const std::function<AggregationTemporality(InstrumentKind)>& temporality,
-                               ResourceMetrics* out) {
+bool ProviderState::CollectFor(
+    size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
+    ResourceMetrics* out) {
   std::vector<std::shared_ptr<ScopeState>> scopes;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -186,9 +199,11 @@ bool ProviderState::CollectFor(size_t slot,
 // ---------------------------------------------------------------------------
 // MeterProvider
 
-MeterProvider::MeterProvider(MeterProviderOptions options) : s_(std::make_shared<internal::ProviderState>()) {
+MeterProvider::MeterProvider(MeterProviderOptions options)
+    : s_(std::make_shared<internal::ProviderState>()) {
   s_->resource = options.resource ? std::move(*options.resource) : Resource::Create();
-  s_->cardinality_limit = options.cardinality_limit == 0 ? kDefaultCardinalityLimit : options.cardinality_limit;
+  s_->cardinality_limit =
+      options.cardinality_limit == 0 ? kDefaultCardinalityLimit : options.cardinality_limit;
   if (options.exemplar_filter) {
     s_->exemplar_filter = *options.exemplar_filter;
   } else if (auto v = config::GetString("OTEL_METRICS_EXEMPLAR_FILTER")) {
@@ -196,7 +211,8 @@ MeterProvider::MeterProvider(MeterProviderOptions options) : s_(std::make_shared
     if (ParseExemplarFilter(*v, &f)) {
       s_->exemplar_filter = f;
     } else {
-      config::WarnInvalid("OTEL_METRICS_EXEMPLAR_FILTER", *v, "always_on, always_off or trace_based");
+      config::WarnInvalid("OTEL_METRICS_EXEMPLAR_FILTER", *v,
+                          "always_on, always_off or trace_based");
     }
   }
   for (auto& r : options.readers) AddReader(std::move(r));
@@ -228,7 +244,8 @@ bool MeterProvider::AddReader(std::shared_ptr<MetricReader> reader) {
     std::lock_guard<std::mutex> rl(reader->mu_);
     if (reader->provider_) {
       Log(LogLevel::kWarning,
-          "otelweb metrics: a MetricReader was registered with a second MeterProvider and was refused; "
+          "otelweb metrics: a MetricReader was registered with a second MeterProvider and was "
+          "refused; "
           "create one reader per provider.");
       return false;
     }
@@ -241,16 +258,19 @@ bool MeterProvider::AddReader(std::shared_ptr<MetricReader> reader) {
   return true;
 }
 
-Meter MeterProvider::GetMeter(std::string_view name, std::string_view version, std::string_view schema_url) {
+Meter MeterProvider::GetMeter(std::string_view name, std::string_view version,
+                              std::string_view schema_url) {
   if (!s_) return Meter();
   if (name.empty()) {
     static std::atomic<bool> warned{false};
     LogOnce(warned, LogLevel::kWarning,
-            "otelweb metrics: GetMeter was called with an empty name; pass the instrumentation library's name.");
+            "otelweb metrics: GetMeter was called with an empty name; pass the instrumentation "
+            "library's name.");
   }
   std::lock_guard<std::mutex> lock(s_->mu);
   for (const auto& sc : s_->scopes) {
-    if (sc->scope.name == name && sc->scope.version == version && sc->scope.schema_url == schema_url) {
+    if (sc->scope.name == name && sc->scope.version == version &&
+        sc->scope.schema_url == schema_url) {
       return Meter(s_, sc);
     }
   }
@@ -273,7 +293,8 @@ OperationResult MeterProvider::ForceFlush(std::chrono::milliseconds timeout) noe
   }
   OperationResult r;
   for (auto& rd : readers) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     r = r.Merge(rd->ForceFlush(std::max(left, std::chrono::milliseconds(0))));
   }
   return r;
@@ -291,7 +312,8 @@ OperationResult MeterProvider::Shutdown(std::chrono::milliseconds timeout) noexc
   }
   OperationResult r;
   for (auto& rd : readers) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     r = r.Merge(rd->Shutdown(std::max(left, std::chrono::milliseconds(0))));
   }
   std::lock_guard<std::mutex> lock(s_->mu);
@@ -312,25 +334,28 @@ namespace {
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 const std::vector<double>& DefaultBoundaries() {
-  static const std::vector<double> b = {0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000};
+  static const std::vector<double> b = {0,   5,   10,   25,   50,   75,   100,  250,
+                                        500, 750, 1000, 2500, 5000, 7500, 10000};
   return b;
 }
 
 }  // namespace
 
-std::shared_ptr<internal::InstrumentState> Meter::Create(InstrumentKind kind, InstrumentValueType vt,
-                                                         std::string_view name, std::string_view unit,
-                                                         std::string_view description, InstrumentAdvice advice) {
+std::shared_ptr<internal::InstrumentState> Meter::Create(
+    InstrumentKind kind, InstrumentValueType vt, std::string_view name, std::string_view unit,
+    std::string_view description, InstrumentAdvice advice) {
   if (!p_ || !scope_) return nullptr;
   if (!IsValidInstrumentName(name)) {
-    Log(LogLevel::kWarning, "otelweb metrics: instrument name '" + std::string(name) +
-                                "' is invalid (at most 255 characters of [A-Za-z][A-Za-z0-9_./-]*, starting with "
-                                "a letter); the instrument records nothing. Rename it.");
+    Log(LogLevel::kWarning,
+        "otelweb metrics: instrument name '" + std::string(name) +
+            "' is invalid (at most 255 characters of [A-Za-z][A-Za-z0-9_./-]*, starting with "
+            "a letter); the instrument records nothing. Rename it.");
     return nullptr;
   }
   internal::StreamConfig c;
@@ -358,12 +383,14 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(InstrumentKind kind, In
     case InstrumentKind::kHistogram: {
       c.aggregation = internal::Aggregation::kExplicitHistogram;
       auto& b = advice.explicit_bucket_boundaries;
-      bool ok = std::is_sorted(b.begin(), b.end()) && std::adjacent_find(b.begin(), b.end()) == b.end() &&
+      bool ok = std::is_sorted(b.begin(), b.end()) &&
+                std::adjacent_find(b.begin(), b.end()) == b.end() &&
                 std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); });
       if (!ok) {
-        Log(LogLevel::kWarning, "otelweb metrics: the advised bucket boundaries of '" + c.name +
-                                    "' are not strictly ascending finite numbers; the default boundaries are "
-                                    "used. Fix the advice.");
+        Log(LogLevel::kWarning,
+            "otelweb metrics: the advised bucket boundaries of '" + c.name +
+                "' are not strictly ascending finite numbers; the default boundaries are "
+                "used. Fix the advice.");
       }
       c.boundaries = (ok && !b.empty()) ? b : DefaultBoundaries();
       break;
@@ -376,10 +403,11 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(InstrumentKind kind, In
     if (d.kind == kind && d.value_type == vt && d.unit == unit && d.description == description) {
       return inst;  // identical: the same instrument
     }
-    Log(LogLevel::kWarning, "otelweb metrics: instrument '" + c.name + "' of meter '" + scope_->scope.name +
-                                "' was registered twice with a different kind, unit or description; both "
-                                "streams are reported under the same name. Give one of them another name (or "
-                                "a view that renames it).");
+    Log(LogLevel::kWarning,
+        "otelweb metrics: instrument '" + c.name + "' of meter '" + scope_->scope.name +
+            "' was registered twice with a different kind, unit or description; both "
+            "streams are reported under the same name. Give one of them another name (or "
+            "a view that renames it).");
     break;
   }
   auto st = std::make_shared<internal::InstrumentState>();
@@ -389,27 +417,33 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(InstrumentKind kind, In
   return st;
 }
 
-Counter<int64_t> Meter::CreateInt64Counter(std::string_view n, std::string_view u, std::string_view d) {
-  return Counter<int64_t>(Create(InstrumentKind::kCounter, InstrumentValueType::kInt64, n, u, d, {}));
+Counter<int64_t> Meter::CreateInt64Counter(std::string_view n, std::string_view u,
+                                           std::string_view d) {
+  return Counter<int64_t>(
+      Create(InstrumentKind::kCounter, InstrumentValueType::kInt64, n, u, d, {}));
 }
-Counter<double> Meter::CreateDoubleCounter(std::string_view n, std::string_view u, std::string_view d) {
-  return Counter<double>(Create(InstrumentKind::kCounter, InstrumentValueType::kDouble, n, u, d, {}));
+Counter<double> Meter::CreateDoubleCounter(std::string_view n, std::string_view u,
+                                           std::string_view d) {
+  return Counter<double>(
+      Create(InstrumentKind::kCounter, InstrumentValueType::kDouble, n, u, d, {}));
 }
 UpDownCounter<int64_t> Meter::CreateInt64UpDownCounter(std::string_view n, std::string_view u,
                                                        std::string_view d) {
-  return UpDownCounter<int64_t>(Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kInt64, n, u, d, {}));
+  return UpDownCounter<int64_t>(
+      Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kInt64, n, u, d, {}));
 }
 UpDownCounter<double> Meter::CreateDoubleUpDownCounter(std::string_view n, std::string_view u,
                                                        std::string_view d) {
-  return UpDownCounter<double>(Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kDouble, n, u, d, {}));
+  return UpDownCounter<double>(
+      Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kDouble, n, u, d, {}));
 }
-Histogram<int64_t> Meter::CreateInt64Histogram(std::string_view n, std::string_view u, std::string_view d,
-                                               InstrumentAdvice a) {
+Histogram<int64_t> Meter::CreateInt64Histogram(std::string_view n, std::string_view u,
+                                               std::string_view d, InstrumentAdvice a) {
   return Histogram<int64_t>(
       Create(InstrumentKind::kHistogram, InstrumentValueType::kInt64, n, u, d, std::move(a)));
 }
-Histogram<double> Meter::CreateDoubleHistogram(std::string_view n, std::string_view u, std::string_view d,
-                                               InstrumentAdvice a) {
+Histogram<double> Meter::CreateDoubleHistogram(std::string_view n, std::string_view u,
+                                               std::string_view d, InstrumentAdvice a) {
   return Histogram<double>(
       Create(InstrumentKind::kHistogram, InstrumentValueType::kDouble, n, u, d, std::move(a)));
 }

@@ -27,14 +27,18 @@ bool MetricReader::Collect(ResourceMetrics* out) noexcept {
     slot = slot_;
   }
   try {
-    return p->CollectFor(slot, [this](InstrumentKind k) { return TemporalityFor(k); }, out);
+    return p->CollectFor(
+        slot, [this](InstrumentKind k) { return TemporalityFor(k); }, out);
   } catch (...) {
-    Log(LogLevel::kError, "otelweb metrics: a collection failed (out of memory?); the points were not reported.");
+    Log(LogLevel::kError,
+        "otelweb metrics: a collection failed (out of memory?); the points were not reported.");
     return false;
   }
 }
 
-OperationResult MetricReader::ForceFlush(std::chrono::milliseconds) noexcept { return OperationResult::Ok(); }
+OperationResult MetricReader::ForceFlush(std::chrono::milliseconds) noexcept {
+  return OperationResult::Ok();
+}
 
 OperationResult MetricReader::Shutdown(std::chrono::milliseconds timeout) noexcept {
   {
@@ -79,17 +83,19 @@ struct PeriodicExportingMetricReader::Worker {
     ResourceMetrics rm;
     bool ok = false;
     try {
-      ok = provider->CollectFor(slot, [this](InstrumentKind k) { return exporter->TemporalityFor(k); }, &rm);
+      ok = provider->CollectFor(
+          slot, [this](InstrumentKind k) { return exporter->TemporalityFor(k); }, &rm);
     } catch (...) {
       ok = false;
     }
     if (ok && rm.PointCount() > 0) exporter->Export(rm);
     exports.fetch_add(1, std::memory_order_relaxed);
     if (std::chrono::steady_clock::now() - t0 > timeout) {
-      LogOnce(warned_slow, LogLevel::kWarning,
-              "otelweb metrics: a collection and export took longer than OTEL_METRIC_EXPORT_TIMEOUT (" +
-                  std::to_string(timeout.count()) +
-                  " ms); check the exporter's endpoint or raise the timeout.");
+      LogOnce(
+          warned_slow, LogLevel::kWarning,
+          "otelweb metrics: a collection and export took longer than OTEL_METRIC_EXPORT_TIMEOUT (" +
+              std::to_string(timeout.count()) +
+              " ms); check the exporter's endpoint or raise the timeout.");
     }
   }
 
@@ -117,8 +123,8 @@ struct PeriodicExportingMetricReader::Worker {
   }
 };
 
-PeriodicExportingMetricReader::PeriodicExportingMetricReader(std::unique_ptr<MetricExporter> exporter,
-                                                             PeriodicReaderOptions options)
+PeriodicExportingMetricReader::PeriodicExportingMetricReader(
+    std::unique_ptr<MetricExporter> exporter, PeriodicReaderOptions options)
     : w_(std::make_shared<Worker>()) {
   w_->exporter = std::move(exporter);
   if (options.interval) {
@@ -133,7 +139,8 @@ PeriodicExportingMetricReader::PeriodicExportingMetricReader(std::unique_ptr<Met
   }
   if (w_->interval.count() <= 0) {
     Log(LogLevel::kWarning,
-        "otelweb metrics: the export interval must be positive; 60000 ms is used. Set OTEL_METRIC_EXPORT_INTERVAL "
+        "otelweb metrics: the export interval must be positive; 60000 ms is used. Set "
+        "OTEL_METRIC_EXPORT_INTERVAL "
         "to a positive number of milliseconds.");
     w_->interval = std::chrono::milliseconds(60000);
   }
@@ -144,12 +151,17 @@ PeriodicExportingMetricReader::~PeriodicExportingMetricReader() {
   if (w_->thread.joinable()) w_->thread.detach();  // Shutdown timed out: it finishes on its own
 }
 
-AggregationTemporality PeriodicExportingMetricReader::TemporalityFor(InstrumentKind kind) const noexcept {
+AggregationTemporality PeriodicExportingMetricReader::TemporalityFor(
+    InstrumentKind kind) const noexcept {
   return w_->exporter ? w_->exporter->TemporalityFor(kind) : AggregationTemporality::kCumulative;
 }
 
-std::chrono::milliseconds PeriodicExportingMetricReader::interval() const noexcept { return w_->interval; }
-std::chrono::milliseconds PeriodicExportingMetricReader::timeout() const noexcept { return w_->timeout; }
+std::chrono::milliseconds PeriodicExportingMetricReader::interval() const noexcept {
+  return w_->interval;
+}
+std::chrono::milliseconds PeriodicExportingMetricReader::timeout() const noexcept {
+  return w_->timeout;
+}
 uint64_t PeriodicExportingMetricReader::exports() const noexcept {
   return w_->exports.load(std::memory_order_relaxed);
 }
@@ -165,12 +177,14 @@ void PeriodicExportingMetricReader::OnRegistered() noexcept {
     auto w = w_;
     w_->thread = std::thread([w] { w->Run(); });
   } catch (...) {
-    Log(LogLevel::kError, "otelweb metrics: the periodic reader could not start its thread; metrics are not "
-                          "exported. Check the process's thread limit.");
+    Log(LogLevel::kError,
+        "otelweb metrics: the periodic reader could not start its thread; metrics are not "
+        "exported. Check the process's thread limit.");
   }
 }
 
-OperationResult PeriodicExportingMetricReader::ForceFlush(std::chrono::milliseconds timeout) noexcept {
+OperationResult PeriodicExportingMetricReader::ForceFlush(
+    std::chrono::milliseconds timeout) noexcept {
   if (IsShutDown()) return OperationResult::AlreadyShutDown();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock<std::mutex> lk(w_->mu);
@@ -183,11 +197,13 @@ OperationResult PeriodicExportingMetricReader::ForceFlush(std::chrono::milliseco
     return OperationResult::Timeout();
   }
   lk.unlock();
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return w_->exporter->ForceFlush(std::max(left, std::chrono::milliseconds(0)));
 }
 
-OperationResult PeriodicExportingMetricReader::OnShutdown(std::chrono::milliseconds timeout) noexcept {
+OperationResult PeriodicExportingMetricReader::OnShutdown(
+    std::chrono::milliseconds timeout) noexcept {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!w_->thread.joinable()) {
     return w_->exporter ? w_->exporter->Shutdown(timeout) : OperationResult::Ok();
@@ -203,7 +219,8 @@ OperationResult PeriodicExportingMetricReader::OnShutdown(std::chrono::milliseco
   }
   lk.unlock();
   w_->thread.join();
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return w_->exporter->Shutdown(std::max(left, std::chrono::milliseconds(0)));
 }
 

@@ -38,8 +38,8 @@ const KeyValue kThree[] = {{"http.request.method", "GET"},
                            {"http.response.status_code", 200}};
 
 void ReportAllocs(benchmark::State& st, uint64_t before) {
-  st.counters["allocs_per_op"] =
-      benchmark::Counter(static_cast<double>(otelweb_bench_allocs() - before), benchmark::Counter::kAvgIterations);
+  st.counters["allocs_per_op"] = benchmark::Counter(
+      static_cast<double>(otelweb_bench_allocs() - before), benchmark::Counter::kAvgIterations);
 }
 
 void BM_CounterAdd_3Attrs(benchmark::State& st) {
@@ -62,10 +62,32 @@ void BM_CounterAdd_Bound(benchmark::State& st) {
 }
 OTELWEB_BENCHMARK(BM_CounterAdd_Bound);
 
+// The same with OTEL_METRICS_EXEMPLAR_FILTER=always_off: the inline add only.
+void BM_CounterAdd_Bound_ExemplarsOff(benchmark::State& st) {
+  MetricsSetup m(ExemplarFilter::kAlwaysOff);
+  auto c = m.meter.CreateInt64Counter("requests");
+  auto b = c.Bind(kThree);
+  uint64_t before = otelweb_bench_allocs();
+  for (auto _ : st) b.Add(1);
+  ReportAllocs(st, before);
+}
+OTELWEB_BENCHMARK(BM_CounterAdd_Bound_ExemplarsOff);
+
+void BM_CounterAdd_3Attrs_ExemplarsOff(benchmark::State& st) {
+  MetricsSetup m(ExemplarFilter::kAlwaysOff);
+  auto c = m.meter.CreateInt64Counter("requests");
+  c.Add(1, kThree);
+  uint64_t before = otelweb_bench_allocs();
+  for (auto _ : st) c.Add(1, kThree);
+  ReportAllocs(st, before);
+}
+OTELWEB_BENCHMARK(BM_CounterAdd_3Attrs_ExemplarsOff);
+
 void BM_HistogramRecord_3Attrs(benchmark::State& st) {
   MetricsSetup m;
   InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets), std::end(kHttpDurationBuckets));
+  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
+                                        std::end(kHttpDurationBuckets));
   auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
   h.Record(0.01, kThree);
   double v = 0.0123;
@@ -84,7 +106,8 @@ void BM_HistogramRecord_Exemplar(benchmark::State& st) {
   auto tracing = bench::NoopBatchProvider();
   MetricsSetup m(ExemplarFilter::kTraceBased);
   InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets), std::end(kHttpDurationBuckets));
+  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
+                                        std::end(kHttpDurationBuckets));
   auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
   Span span = tracing->GetTracer("bench").StartSpan("request");
   {
@@ -111,7 +134,11 @@ void BM_CounterAdd_TwoThreads(benchmark::State& st) {
   for (auto _ : st) c.Add(1, kThree);
   st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(BM_CounterAdd_TwoThreads)->Threads(1)->Threads(2)->UseRealTime()->Repetitions(5)
+BENCHMARK(BM_CounterAdd_TwoThreads)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Repetitions(5)
     ->ReportAggregatesOnly(true);
 
 }  // namespace

@@ -25,8 +25,8 @@ using otelweb::testing::MemoryTracing;
 using otelweb::testing::ScopedEnv;
 
 struct Fixture {
-  explicit Fixture(TemporalityPreference pref = TemporalityPreference::kCumulative, size_t limit = 2000,
-                   ExemplarFilter filter = ExemplarFilter::kTraceBased) {
+  explicit Fixture(TemporalityPreference pref = TemporalityPreference::kCumulative,
+                   size_t limit = 2000, ExemplarFilter filter = ExemplarFilter::kTraceBased) {
     reader = std::make_shared<ManualReader>(pref);
     MeterProviderOptions o;
     o.resource = Resource({{"service.name", OwnedValue(AttributeValue("metrics-test"))}});
@@ -117,7 +117,8 @@ TEST(Metrics, DoubleUpDownCounterAndGauge) {
 TEST(Metrics, HistogramWithAdvisedBucketsCountsUpperBoundsInclusively) {
   Fixture f;
   InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets), std::end(kHttpDurationBuckets));
+  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
+                                        std::end(kHttpDurationBuckets));
   auto h = f.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
   h.Record(0.005);  // in the first bucket (upper bound inclusive)
   h.Record(0.0051);
@@ -147,8 +148,8 @@ TEST(Metrics, HistogramWithoutAdviceUsesTheSpecDefaultBoundaries) {
   h.Record(7);
   auto rm = f.Collect();
   const auto& p = rm.Find("body.size")->histogram_points.at(0);
-  EXPECT_EQ(p.boundaries, (std::vector<double>{0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500,
-                                                10000}));
+  EXPECT_EQ(p.boundaries, (std::vector<double>{0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500,
+                                               5000, 7500, 10000}));
   EXPECT_EQ(p.bucket_counts[2], 1u);
 }
 
@@ -197,7 +198,8 @@ TEST(Metrics, DeltaTemporalityReportsChangesWithAdvancingStartTimes) {
   const auto& p1 = first.Find("jobs")->number_points.at(0);
   EXPECT_EQ(p1.as_int, 3);
   EXPECT_EQ(first.Find("jobs")->temporality, AggregationTemporality::kDelta);
-  EXPECT_EQ(first.Find("inflight")->temporality, AggregationTemporality::kCumulative);  // spec: delta pref
+  EXPECT_EQ(first.Find("inflight")->temporality,
+            AggregationTemporality::kCumulative);  // spec: delta pref
   c.Add(4, {{"k", "a"}});
   h.Record(2.0);
   h.Record(3.0);
@@ -465,7 +467,8 @@ TEST(Metrics, PeriodicReaderExportsOnItsIntervalAndOnFlushAndShutdown) {
   c.Add(1);
   EXPECT_TRUE(p.Shutdown(std::chrono::seconds(5)).ok());
   items = storage->Snapshot();
-  EXPECT_EQ(items.back().Find("ticks")->number_points.at(0).as_int, 3);  // the last export at shutdown
+  EXPECT_EQ(items.back().Find("ticks")->number_points.at(0).as_int,
+            3);  // the last export at shutdown
   EXPECT_EQ(p.Shutdown(), OperationResult::AlreadyShutDown());
   EXPECT_EQ(reader->ForceFlush(), OperationResult::AlreadyShutDown());
 }
@@ -483,7 +486,9 @@ class SlowExporter final : public MetricExporter {
     active.fetch_sub(1);
     return ExportResult::kSuccess;
   }
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return OperationResult::Ok();
+  }
   std::string_view Name() const noexcept override { return "slow"; }
   static inline std::atomic<int> active{0}, max_active{0};
 };
@@ -491,13 +496,15 @@ class SlowExporter final : public MetricExporter {
 TEST(Metrics, PeriodicReaderDeadlinesAndNoOverlappingExports) {
   PeriodicReaderOptions ro;
   ro.interval = std::chrono::milliseconds(10);
-  auto reader = std::make_shared<PeriodicExportingMetricReader>(std::make_unique<SlowExporter>(), ro);
+  auto reader =
+      std::make_shared<PeriodicExportingMetricReader>(std::make_unique<SlowExporter>(), ro);
   MeterProviderOptions o;
   o.readers.push_back(reader);
   MeterProvider p(std::move(o));
   p.GetMeter("m").CreateInt64Counter("x").Add(1);
   std::vector<std::thread> flushers;
-  for (int i = 0; i < 3; ++i) flushers.emplace_back([&] { reader->ForceFlush(std::chrono::seconds(5)); });
+  for (int i = 0; i < 3; ++i)
+    flushers.emplace_back([&] { reader->ForceFlush(std::chrono::seconds(5)); });
   for (auto& t : flushers) t.join();
   EXPECT_EQ(SlowExporter::max_active.load(), 1);
   auto t0 = std::chrono::steady_clock::now();

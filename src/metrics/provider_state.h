@@ -28,7 +28,8 @@ struct ProviderState {
   bool shut_down = false;
 
   // One collection for the reader in `slot`, with that reader's temporality.
-  bool CollectFor(size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
+  bool CollectFor(size_t slot,
+                  const std::function<AggregationTemporality(InstrumentKind)>& temporality,
                   ResourceMetrics* out);
 };
 

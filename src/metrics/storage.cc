@@ -80,7 +80,8 @@ inline uint64_t Load4(const char* p) noexcept {
       w = (Load4(p) << 32) | Load4(p + n - 4);
     } else {
       w = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
-          (static_cast<uint64_t>(static_cast<uint8_t>(p[r / 2])) << 8) | static_cast<uint8_t>(p[r - 1]);
+          (static_cast<uint64_t>(static_cast<uint8_t>(p[r / 2])) << 8) |
+          static_cast<uint8_t>(p[r - 1]);
     }
     h = (h ^ w) * kM2;
     h ^= h >> 29;
@@ -98,8 +99,8 @@ inline uint64_t Load4(const char* p) noexcept {
     return true;
   }
   if (n <= 32) {
-    return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) & (Load8(a + n - 16) == Load8(b + n - 16)) &
-           (Load8(a + n - 8) == Load8(b + n - 8));
+    return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) &
+           (Load8(a + n - 16) == Load8(b + n - 16)) & (Load8(a + n - 8) == Load8(b + n - 8));
   }
   return std::memcmp(a, b, n) == 0;
 }
@@ -157,7 +158,8 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
 }
 
 // The attribute `kv` equals the stored one `f` (key and value).
-[[gnu::always_inline]] inline bool SameFlat(const KeyValue& kv, const FlatAttr& f, const OwnedKeyValue& o) noexcept {
+[[gnu::always_inline]] inline bool SameFlat(const KeyValue& kv, const FlatAttr& f,
+                                            const OwnedKeyValue& o) noexcept {
   if (f.type != kv.value.type()) return false;
   switch (f.type) {
     case AttributeType::kString: {
@@ -277,7 +279,8 @@ Stream::Stream(StreamConfig cfg) : cfg_(std::move(cfg)) {
   table_.reset(new std::atomic<Series*>[cap]);
   for (size_t i = 0; i < cap; ++i) table_[i].store(nullptr, std::memory_order_relaxed);
   overflow_ = NewSeries(0, true);
-  overflow_->attrs.push_back(OwnedKeyValue{"otel.metric.overflow", OwnedValue(AttributeValue(true))});
+  overflow_->attrs.push_back(
+      OwnedKeyValue{"otel.metric.overflow", OwnedValue(AttributeValue(true))});
 }
 
 Stream::~Stream() {
@@ -308,7 +311,8 @@ Series* Stream::NewSeries(uint64_t hash, bool overflow) {
     }
   }
   if (offers_exemplars()) {
-    s->n_slots = cfg_.aggregation == Aggregation::kExplicitHistogram ? cfg_.boundaries.size() + 1 : 1;
+    s->n_slots =
+        cfg_.aggregation == Aggregation::kExplicitHistogram ? cfg_.boundaries.size() + 1 : 1;
     s->slots = new ExemplarSlot[s->n_slots];
   }
   return s.release();
@@ -348,13 +352,30 @@ Series* Stream::Resolve(Attributes attrs) noexcept {
 }
 
 Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
+  // At the limit, a set the lookup did not find goes to the overflow series
+  // without the lock or an allocation (what an attribute flood hits). A set
+  // admitted by another thread between that lookup and this load may see
+  // this one measurement counted in the overflow series: still counted once.
+  if (admitted_.load(std::memory_order_acquire) >= cfg_.cardinality_limit) {
+    if (!overflow_->touched.load(std::memory_order_relaxed))
+      overflow_->touched.store(true, std::memory_order_relaxed);
+    if (!warned_overflow_.load(std::memory_order_relaxed))
+      LogOnce(
+          warned_overflow_, LogLevel::kWarning,
+          "otelweb metrics: instrument '" + cfg_.name + "' reached its cardinality limit of " +
+              std::to_string(cfg_.cardinality_limit) +
+              " attribute sets; further sets are counted in the series otel.metric.overflow=true. "
+              "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
+    return overflow_;
+  }
   try {
     // De-duplicate keys (the last value wins) and drop empty values.
     std::vector<KeyValue> kv;
     kv.reserve(attrs.size());
     for (const KeyValue& a : attrs) {
       if (a.value.type() == AttributeType::kNone) continue;
-      auto it = std::find_if(kv.begin(), kv.end(), [&](const KeyValue& x) { return x.key == a.key; });
+      auto it =
+          std::find_if(kv.begin(), kv.end(), [&](const KeyValue& x) { return x.key == a.key; });
       if (it != kv.end()) {
         it->value = a.value;
       } else {
@@ -365,17 +386,21 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
     std::lock_guard<std::mutex> lock(insert_mu_);
     if (Series* s = Find(kv.data(), kv.size(), hash)) return s;
     if (admitted_.load(std::memory_order_relaxed) >= cfg_.cardinality_limit) {
-      LogOnce(warned_overflow_, LogLevel::kWarning,
-              "otelweb metrics: instrument '" + cfg_.name + "' reached its cardinality limit of " +
-                  std::to_string(cfg_.cardinality_limit) +
-                  " attribute sets; further sets are counted in the series otel.metric.overflow=true. "
-                  "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
+      if (!warned_overflow_.load(std::memory_order_relaxed))
+        LogOnce(
+            warned_overflow_, LogLevel::kWarning,
+            "otelweb metrics: instrument '" + cfg_.name + "' reached its cardinality limit of " +
+                std::to_string(cfg_.cardinality_limit) +
+                " attribute sets; further sets are counted in the series "
+                "otel.metric.overflow=true. "
+                "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
       overflow_->touched.store(true, std::memory_order_relaxed);
       return overflow_;
     }
     Series* s = NewSeries(hash, false);
     s->attrs.reserve(kv.size());
-    for (const KeyValue& a : kv) s->attrs.push_back(OwnedKeyValue{std::string(a.key), OwnedValue(a.value)});
+    for (const KeyValue& a : kv)
+      s->attrs.push_back(OwnedKeyValue{std::string(a.key), OwnedValue(a.value)});
     s->flat.reserve(s->attrs.size());
     for (const OwnedKeyValue& o : s->attrs) {
       FlatAttr f;
@@ -394,7 +419,7 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
     s->next = head_.load(std::memory_order_relaxed);
     head_.store(s, std::memory_order_release);
     table_[i].store(s, std::memory_order_release);
-    admitted_.fetch_add(1, std::memory_order_relaxed);
+    admitted_.fetch_add(1, std::memory_order_release);
     return s;
   } catch (...) {
     overflow_->touched.store(true, std::memory_order_relaxed);
@@ -437,10 +462,12 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
   switch (cfg_.aggregation) {
     case Aggregation::kSum: {
       if (cfg_.monotonic && v < 0) {
-        LogOnce(warned_negative_, LogLevel::kWarning,
-                "otelweb metrics: counter '" + cfg_.name +
-                    "' was given a negative value, which was discarded; use an UpDownCounter for values that "
-                    "go down.");
+        if (!warned_negative_.load(std::memory_order_relaxed))
+          LogOnce(warned_negative_, LogLevel::kWarning,
+                  "otelweb metrics: counter '" + cfg_.name +
+                      "' was given a negative value, which was discarded; use an UpDownCounter for "
+                      "values that "
+                      "go down.");
         return;
       }
       std::atomic<uint64_t>* w = s->words + (detail::ThreadStripe() & mask_) * stride_;
@@ -467,10 +494,12 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
 
 void Stream::RecordDouble(Series* s, double v) noexcept {
   if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
-    LogOnce(warned_nan_, LogLevel::kWarning,
-            "otelweb metrics: instrument '" + cfg_.name +
-                "' was given a value that is not finite (or negative for a counter); it was discarded. "
-                "Check the value's computation.");
+    if (!warned_nan_.load(std::memory_order_relaxed))
+      LogOnce(warned_nan_, LogLevel::kWarning,
+              "otelweb metrics: instrument '" + cfg_.name +
+                  "' was given a value that is not finite (or negative for a counter); it was "
+                  "discarded. "
+                  "Check the value's computation.");
     return;
   }
   uint64_t bits = std::bit_cast<uint64_t>(v);
@@ -495,7 +524,8 @@ void Stream::RecordDouble(Series* s, double v) noexcept {
   }
 }
 
-bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out) {
+bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
+                     MetricData* out) {
   std::lock_guard<std::mutex> lock(collect_mu_);
   if (readers_.size() <= slot) readers_.resize(slot + 1);
   if (!readers_[slot]) readers_[slot] = std::make_unique<ReaderStreamState>();
@@ -511,9 +541,10 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
   out->instrument_kind = cfg_.kind;
   out->monotonic = cfg_.monotonic;
   out->temporality = temporality;
-  out->point_kind = cfg_.aggregation == Aggregation::kExplicitHistogram ? MetricPointKind::kHistogram
-                    : cfg_.aggregation == Aggregation::kLastValue       ? MetricPointKind::kGauge
-                                                                        : MetricPointKind::kSum;
+  out->point_kind = cfg_.aggregation == Aggregation::kExplicitHistogram
+                        ? MetricPointKind::kHistogram
+                    : cfg_.aggregation == Aggregation::kLastValue ? MetricPointKind::kGauge
+                                                                  : MetricPointKind::kSum;
   if (cfg_.aggregation == Aggregation::kDrop) return false;
 
   std::vector<uint64_t> tot(words_);
@@ -567,7 +598,8 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       tot[1] = s->words[1].load(std::memory_order_acquire);
       tot[0] = s->words[0].load(std::memory_order_relaxed);
     } else if (is_int) {
-      for (uint32_t k = 0; k <= mask_; ++k) tot[0] += s->words[k * stride_].load(std::memory_order_relaxed);
+      for (uint32_t k = 0; k <= mask_; ++k)
+        tot[0] += s->words[k * stride_].load(std::memory_order_relaxed);
     } else {
       double sum = 0;
       for (uint32_t k = 0; k <= mask_; ++k)

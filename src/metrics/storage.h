@@ -73,7 +73,7 @@ struct Series {
   Timestamp created{};
   Series* next = nullptr;  // the stream's list; immutable once published
   bool overflow = false;
-  std::atomic<bool> touched{false};  // the overflow series reports only once used
+  std::atomic<bool> touched{false};        // the overflow series reports only once used
   std::atomic<uint64_t>* words = nullptr;  // stripes, 64-byte aligned
   size_t n_slots = 0;
   ExemplarSlot* slots = nullptr;
@@ -110,7 +110,9 @@ class Stream {
   void OfferSum(Series* s, uint64_t bits) noexcept {
     if (s->slots != nullptr) Offer(s, 0, bits);
   }
-  bool offers_exemplars() const noexcept { return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff; }
+  bool offers_exemplars() const noexcept {
+    return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff;
+  }
   uint32_t stride() const noexcept { return stride_; }
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 

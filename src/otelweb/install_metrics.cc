@@ -45,7 +45,8 @@ std::unique_ptr<metrics::MetricExporter> MakeMetricExporter(const std::string& n
     return std::make_unique<otlp::OtlpMetricExporter>();
 #else
     Log(LogLevel::kWarning,
-        "OTEL_METRICS_EXPORTER=otlp but otelweb was built without its OTLP library (zlib, libcurl, gRPC or "
+        "OTEL_METRICS_EXPORTER=otlp but otelweb was built without its OTLP library (zlib, libcurl, "
+        "gRPC or "
         "protobuf were missing): install them and rebuild otelweb; metrics are not exported.");
     return nullptr;
 #endif
@@ -53,7 +54,8 @@ std::unique_ptr<metrics::MetricExporter> MakeMetricExporter(const std::string& n
   if (name == "prometheus") {  // a reader, not a push exporter: see InstallMetrics
 #ifndef OTELWEB_HAVE_PROMETHEUS
     Log(LogLevel::kWarning,
-        "OTEL_METRICS_EXPORTER=prometheus but otelweb was built without its Prometheus exporter (cpp-httplib was "
+        "OTEL_METRICS_EXPORTER=prometheus but otelweb was built without its Prometheus exporter "
+        "(cpp-httplib was "
         "missing): install libcpp-httplib-dev and rebuild otelweb; metrics are not exported.");
 #endif
     return nullptr;
@@ -66,7 +68,8 @@ std::unique_ptr<metrics::MetricExporter> MakeMetricExporter(const std::string& n
 
 }  // namespace
 
-MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, std::chrono::milliseconds timeout) {
+MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource,
+                             std::chrono::milliseconds timeout) {
   std::vector<std::unique_ptr<metrics::MetricExporter>> exporters;
   if (options.exporter) {
     exporters.push_back(std::move(options.exporter));
@@ -79,7 +82,8 @@ MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, s
     }
     for (const std::string& n : config::SplitList(names)) {
 #ifdef OTELWEB_HAVE_PROMETHEUS
-      if (n == "prometheus") {  // /metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT, scraped, not pushed
+      if (n ==
+          "prometheus") {  // /metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT, scraped, not pushed
         options.readers.push_back(std::make_shared<prometheus::PrometheusExporter>());
         continue;
       }
@@ -94,7 +98,8 @@ MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, s
   mo.cardinality_limit = options.cardinality_limit;
   mo.readers = std::move(options.readers);
   for (auto& e : exporters) {
-    mo.readers.push_back(std::make_shared<metrics::PeriodicExportingMetricReader>(std::move(e), options.periodic));
+    mo.readers.push_back(
+        std::make_shared<metrics::PeriodicExportingMetricReader>(std::move(e), options.periodic));
   }
   auto provider = std::make_shared<metrics::MeterProvider>(std::move(mo));
   metrics::SetMeterProvider(provider);
@@ -105,7 +110,8 @@ MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, s
 
 MetricsHandle InstallMetrics(MetricsOptions options, std::optional<Resource> resource,
                              std::chrono::milliseconds shutdown_timeout) {
-  return internal::InstallMetrics(std::move(options), resource ? *resource : Resource::Create(), shutdown_timeout);
+  return internal::InstallMetrics(std::move(options), resource ? *resource : Resource::Create(),
+                                  shutdown_timeout);
 }
 
 }  // namespace otelweb

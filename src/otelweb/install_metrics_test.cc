@@ -24,8 +24,9 @@ using otelweb::testing::ScopedEnv;
 // Every variable that decides the metrics exporter, cleared.
 struct CleanEnv : ScopedEnv {
   CleanEnv() {
-    for (const char* v : {"OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                          "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"}) {
+    for (const char* v :
+         {"OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
+          "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"}) {
       Unset(v);
     }
     Set("OTEL_TRACES_EXPORTER", "none");
@@ -81,7 +82,6 @@ TEST(InstallMetrics, UnknownExportersWarn) {
   EXPECT_EQ(t.meter_provider(), nullptr);
   EXPECT_EQ(diag.Count("OTEL_METRICS_EXPORTER"), 1u);
 }
-
 
 #ifdef OTELWEB_HAVE_RECEIVER
 TEST(InstallMetrics, AnOtlpEndpointSelectsOtlpAndShutdownExports) {

@@ -12,7 +12,8 @@
 
 namespace otelweb::otlp {
 
-bool ParseTemporalityPreference(std::string_view text, metrics::TemporalityPreference* out) noexcept {
+bool ParseTemporalityPreference(std::string_view text,
+                                metrics::TemporalityPreference* out) noexcept {
   std::string t(config::Trim(text));
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
   if (t == "cumulative") {
@@ -28,7 +29,8 @@ bool ParseTemporalityPreference(std::string_view text, metrics::TemporalityPrefe
 }
 
 struct OtlpMetricExporter::Impl {
-  explicit Impl(const OtlpMetricExporterOptions& o) : client(ResolveOptions(o.otlp, Signal::kMetrics)) {}
+  explicit Impl(const OtlpMetricExporterOptions& o)
+      : client(ResolveOptions(o.otlp, Signal::kMetrics)) {}
   internal::ExportClient client;
   metrics::TemporalityPreference pref = metrics::TemporalityPreference::kCumulative;
   std::string body;
@@ -76,11 +78,14 @@ OperationResult OtlpMetricExporter::Shutdown(std::chrono::milliseconds timeout) 
   return impl_->client.Shutdown(timeout);
 }
 
-metrics::AggregationTemporality OtlpMetricExporter::TemporalityFor(metrics::InstrumentKind kind) const noexcept {
+metrics::AggregationTemporality OtlpMetricExporter::TemporalityFor(
+    metrics::InstrumentKind kind) const noexcept {
   return metrics::TemporalityFor(impl_->pref, kind);
 }
 
-const ResolvedOtlpOptions& OtlpMetricExporter::options() const noexcept { return impl_->client.options(); }
+const ResolvedOtlpOptions& OtlpMetricExporter::options() const noexcept {
+  return impl_->client.options();
+}
 
 OtlpMetricExporterCounters OtlpMetricExporter::counters() const noexcept {
   auto k = impl_->client.counters();

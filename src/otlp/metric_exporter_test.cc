@@ -2,6 +2,8 @@
 // decoded with protos compiled from the published field numbers, exemplar
 // trace ids equal to the recording span's, temporality preference, and the
 // metrics-specific variables.
+#include "otelweb/otlp/metric_exporter.h"
+
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "otelweb/metrics/meter_provider.h"
-#include "otelweb/otlp/metric_exporter.h"
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/testing/scoped_env.h"
 #include "otelweb/trace/span.h"
@@ -21,9 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 using namespace otelweb;
 using namespace otelweb::otlp;
+using otelweb::otlp::testing::Receiver;
 using otelweb::testing::MemoryTracing;
 using otelweb::testing::ScopedEnv;
-using otelweb::otlp::testing::Receiver;
 namespace rxt = otelweb::otlp::testing;
 namespace pb = opentelemetry::proto;
 
@@ -49,8 +50,8 @@ pb::collector::metrics::v1::ExportMetricsServiceRequest Parse(const rxt::SeenReq
   return req;
 }
 
-const pb::metrics::v1::Metric* FindMetric(const pb::collector::metrics::v1::ExportMetricsServiceRequest& r,
-                                          const std::string& name) {
+const pb::metrics::v1::Metric* FindMetric(
+    const pb::collector::metrics::v1::ExportMetricsServiceRequest& r, const std::string& name) {
   for (const auto& rm : r.resource_metrics())
     for (const auto& sm : rm.scope_metrics())
       for (const auto& m : sm.metrics())
@@ -118,7 +119,8 @@ TEST_P(MetricTransports, EveryFieldArrivesAndExemplarsNameTheRecordingSpan) {
   EXPECT_EQ(orders->description(), "Orders");
   ASSERT_TRUE(orders->has_sum());
   EXPECT_TRUE(orders->sum().is_monotonic());
-  EXPECT_EQ(orders->sum().aggregation_temporality(), pb::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  EXPECT_EQ(orders->sum().aggregation_temporality(),
+            pb::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE);
   ASSERT_EQ(orders->sum().data_points_size(), 1);
   const auto& op = orders->sum().data_points(0);
   EXPECT_EQ(op.as_int(), 3);
@@ -157,7 +159,8 @@ TEST_P(MetricTransports, EveryFieldArrivesAndExemplarsNameTheRecordingSpan) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, MetricTransports,
-                         ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf, Protocol::kHttpJson),
+                         ::testing::Values(Protocol::kGrpc, Protocol::kHttpProtobuf,
+                                           Protocol::kHttpJson),
                          [](const auto& i) {
                            return i.param == Protocol::kGrpc           ? std::string("Grpc")
                                   : i.param == Protocol::kHttpProtobuf ? std::string("HttpProtobuf")
@@ -173,7 +176,8 @@ TEST(OtlpMetrics, MetricsVariablesOverrideTheGeneralOnesAndPickTemporality) {
   EXPECT_EQ(e.options().signal, Signal::kMetrics);
   EXPECT_EQ(e.options().url, "http://127.0.0.1:2/custom/metrics");
   EXPECT_EQ(e.options().protocol, Protocol::kHttpJson);
-  EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kCounter), metrics::AggregationTemporality::kDelta);
+  EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kCounter),
+            metrics::AggregationTemporality::kDelta);
   EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kUpDownCounter),
             metrics::AggregationTemporality::kCumulative);
 }
@@ -185,7 +189,8 @@ TEST(OtlpMetrics, GeneralEndpointGetsTheMetricsPath) {
   EXPECT_EQ(e.options().url, "http://127.0.0.1:4318/v1/metrics");
   EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kObservableCounter),
             metrics::AggregationTemporality::kCumulative);
-  EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kHistogram), metrics::AggregationTemporality::kDelta);
+  EXPECT_EQ(e.TemporalityFor(metrics::InstrumentKind::kHistogram),
+            metrics::AggregationTemporality::kDelta);
 }
 
 TEST(OtlpMetrics, DeltaExportsCarryOnlyTheInterval) {
@@ -209,7 +214,8 @@ TEST(OtlpMetrics, DeltaExportsCarryOnlyTheInterval) {
   auto a = Parse(seen[0]), b = Parse(seen[1]);
   const auto& pa = FindMetric(a, "n")->sum().data_points(0);
   const auto& pb2 = FindMetric(b, "n")->sum().data_points(0);
-  EXPECT_EQ(FindMetric(b, "n")->sum().aggregation_temporality(), pb::metrics::v1::AGGREGATION_TEMPORALITY_DELTA);
+  EXPECT_EQ(FindMetric(b, "n")->sum().aggregation_temporality(),
+            pb::metrics::v1::AGGREGATION_TEMPORALITY_DELTA);
   EXPECT_EQ(pa.as_int(), 5);
   EXPECT_EQ(pb2.as_int(), 2);
   EXPECT_EQ(pb2.start_time_unix_nano(), pa.time_unix_nano());

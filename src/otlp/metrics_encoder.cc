@@ -256,12 +256,29 @@ void JI64(std::string& out, int64_t v) { out += '"' + std::to_string(v) + '"'; }
 
 void JAny(std::string& out, const OwnedValue& v) {
   switch (v.type) {
-    case AttributeType::kBool: out += v.b ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; return;
-    case AttributeType::kInt: out += "{\"intValue\":"; JI64(out, v.i); out += '}'; return;
-    case AttributeType::kDouble: out += "{\"doubleValue\":"; JDouble(out, v.d); out += '}'; return;
-    case AttributeType::kString: out += "{\"stringValue\":"; JStr(out, v.s); out += '}'; return;
-    case AttributeType::kNone: out += "{}"; return;
-    default: break;
+    case AttributeType::kBool:
+      out += v.b ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
+      return;
+    case AttributeType::kInt:
+      out += "{\"intValue\":";
+      JI64(out, v.i);
+      out += '}';
+      return;
+    case AttributeType::kDouble:
+      out += "{\"doubleValue\":";
+      JDouble(out, v.d);
+      out += '}';
+      return;
+    case AttributeType::kString:
+      out += "{\"stringValue\":";
+      JStr(out, v.s);
+      out += '}';
+      return;
+    case AttributeType::kNone:
+      out += "{}";
+      return;
+    default:
+      break;
   }
   out += "{\"arrayValue\":{\"values\":[";
   bool first = true;
@@ -269,10 +286,28 @@ void JAny(std::string& out, const OwnedValue& v) {
     if (!first) out += ',';
     first = false;
   };
-  for (bool b : v.bools) { sep(); out += b ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; }
-  for (auto i : v.ints) { sep(); out += "{\"intValue\":"; JI64(out, i); out += '}'; }
-  for (auto d : v.doubles) { sep(); out += "{\"doubleValue\":"; JDouble(out, d); out += '}'; }
-  for (auto& s : v.strings) { sep(); out += "{\"stringValue\":"; JStr(out, s); out += '}'; }
+  for (bool b : v.bools) {
+    sep();
+    out += b ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
+  }
+  for (auto i : v.ints) {
+    sep();
+    out += "{\"intValue\":";
+    JI64(out, i);
+    out += '}';
+  }
+  for (auto d : v.doubles) {
+    sep();
+    out += "{\"doubleValue\":";
+    JDouble(out, d);
+    out += '}';
+  }
+  for (auto& s : v.strings) {
+    sep();
+    out += "{\"stringValue\":";
+    JStr(out, s);
+    out += '}';
+  }
   out += "]}}";
 }
 
@@ -436,7 +471,8 @@ std::string EncodeMetricsJson(const metrics::ResourceMetrics& rm) {
             if (k) out += ',';
             JHistogram(out, m.histogram_points[k]);
           }
-          out += "],\"aggregationTemporality\":" + std::to_string(static_cast<int>(m.temporality)) + "}";
+          out += "],\"aggregationTemporality\":" + std::to_string(static_cast<int>(m.temporality)) +
+                 "}";
           break;
       }
       out += '}';

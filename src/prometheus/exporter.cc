@@ -29,7 +29,8 @@ std::string Sanitize(std::string_view s, bool allow_colon) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (allow_colon && c == ':');
     out += ok ? c : '_';
   }
-  if (!out.empty() && std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(out.begin(), '_');
+  if (!out.empty() && std::isdigit(static_cast<unsigned char>(out[0])))
+    out.insert(out.begin(), '_');
   // Collapse runs of '_' (as the compatibility spec's normalisation does).
   std::string collapsed;
   for (char c : out) {
@@ -41,12 +42,12 @@ std::string Sanitize(std::string_view s, bool allow_colon) {
 
 std::string UnitWord(std::string_view unit) {
   static const std::map<std::string, std::string, std::less<>> kWords = {
-      {"s", "seconds"},   {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"},
-      {"min", "minutes"}, {"h", "hours"},         {"d", "days"},          {"By", "bytes"},
-      {"KiBy", "kibibytes"}, {"MiBy", "mebibytes"}, {"GiBy", "gibibytes"}, {"KBy", "kilobytes"},
-      {"MBy", "megabytes"}, {"GBy", "gigabytes"}, {"m", "meters"},        {"V", "volts"},
-      {"A", "amperes"},   {"J", "joules"},        {"W", "watts"},         {"g", "grams"},
-      {"Cel", "celsius"}, {"Hz", "hertz"},        {"%", "percent"}};
+      {"s", "seconds"},      {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"},
+      {"min", "minutes"},    {"h", "hours"},         {"d", "days"},          {"By", "bytes"},
+      {"KiBy", "kibibytes"}, {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"},  {"KBy", "kilobytes"},
+      {"MBy", "megabytes"},  {"GBy", "gigabytes"},   {"m", "meters"},        {"V", "volts"},
+      {"A", "amperes"},      {"J", "joules"},        {"W", "watts"},         {"g", "grams"},
+      {"Cel", "celsius"},    {"Hz", "hertz"},        {"%", "percent"}};
   // Annotations in curly braces carry no unit.
   std::string u;
   int depth = 0;
@@ -62,7 +63,11 @@ std::string UnitWord(std::string_view unit) {
   if (slash != std::string::npos) {  // "m/s" -> meters_per_second
     std::string a = u.substr(0, slash), b = u.substr(slash + 1);
     auto ia = kWords.find(a);
-    std::string per = b == "s" ? "second" : b == "m" ? "minute" : b == "h" ? "hour" : b == "d" ? "day" : b;
+    std::string per = b == "s"   ? "second"
+                      : b == "m" ? "minute"
+                      : b == "h" ? "hour"
+                      : b == "d" ? "day"
+                                 : b;
     return (ia != kWords.end() ? ia->second : a) + "_per_" + per;
   }
   return u;
@@ -86,10 +91,14 @@ std::string Escape(std::string_view v) {
 
 std::string Value(const OwnedValue& v) {
   switch (v.type) {
-    case AttributeType::kString: return v.s;
-    case AttributeType::kBool: return v.b ? "true" : "false";
-    case AttributeType::kInt: return std::to_string(v.i);
-    default: return v.ToString();
+    case AttributeType::kString:
+      return v.s;
+    case AttributeType::kBool:
+      return v.b ? "true" : "false";
+    case AttributeType::kInt:
+      return std::to_string(v.i);
+    default:
+      return v.ToString();
   }
 }
 
@@ -102,8 +111,9 @@ std::string Num(double d) {
 }
 
 // {k="v",...} with the scope labels and an optional extra label (le).
-std::string Labels(const std::vector<OwnedKeyValue>& attrs, const metrics::InstrumentationScope& scope,
-                   std::string_view extra_key = {}, std::string_view extra_value = {}) {
+std::string Labels(const std::vector<OwnedKeyValue>& attrs,
+                   const metrics::InstrumentationScope& scope, std::string_view extra_key = {},
+                   std::string_view extra_value = {}) {
   // Keys that collide after sanitising are joined with ';' (compatibility spec).
   std::map<std::string, std::string> labels;
   for (const auto& kv : attrs) {
@@ -132,7 +142,8 @@ std::string Labels(const std::vector<OwnedKeyValue>& attrs, const metrics::Instr
 std::string PrometheusName(std::string_view name, std::string_view unit, bool gauge_ratio) {
   std::string n = Sanitize(name, true);
   std::string word = (gauge_ratio && unit == "1") ? "ratio" : UnitWord(unit);
-  if (!word.empty() && !(n.size() > word.size() && n.ends_with("_" + word))) n += "_" + Sanitize(word, false);
+  if (!word.empty() && !(n.size() > word.size() && n.ends_with("_" + word)))
+    n += "_" + Sanitize(word, false);
   return n;
 }
 
@@ -142,7 +153,8 @@ std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
   out += "# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{";
   {
     std::map<std::string, std::string> labels;
-    for (const auto& kv : rm.resource.attributes()) labels[Sanitize(kv.key, false)] = Value(kv.value);
+    for (const auto& kv : rm.resource.attributes())
+      labels[Sanitize(kv.key, false)] = Value(kv.value);
     bool first = true;
     for (const auto& [k, v] : labels) {
       if (!first) out += ',';
@@ -158,7 +170,8 @@ std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
       bool gauge = !counter && m.point_kind != MetricPointKind::kHistogram;
       std::string name = PrometheusName(m.name, m.unit, gauge);
       if (counter && !name.ends_with("_total")) name += "_total";
-      if (counter && m.temporality != metrics::AggregationTemporality::kCumulative) continue;  // needs cumulative
+      if (counter && m.temporality != metrics::AggregationTemporality::kCumulative)
+        continue;  // needs cumulative
       if (typed.insert(name).second) {
         if (!m.description.empty()) out += "# HELP " + name + " " + Escape(m.description) + "\n";
         out += "# TYPE " + name + (counter ? " counter\n" : gauge ? " gauge\n" : " histogram\n");
@@ -172,10 +185,12 @@ std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
         for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
           cum += p.bucket_counts[i];
           std::string le = i < p.boundaries.size() ? Num(p.boundaries[i]) : "+Inf";
-          out += name + "_bucket" + Labels(p.attributes, sm.scope, "le", le) + " " + std::to_string(cum) + "\n";
+          out += name + "_bucket" + Labels(p.attributes, sm.scope, "le", le) + " " +
+                 std::to_string(cum) + "\n";
         }
         out += name + "_sum" + Labels(p.attributes, sm.scope) + " " + Num(p.sum) + "\n";
-        out += name + "_count" + Labels(p.attributes, sm.scope) + " " + std::to_string(p.count) + "\n";
+        out +=
+            name + "_count" + Labels(p.attributes, sm.scope) + " " + std::to_string(p.count) + "\n";
       }
     }
   }
@@ -188,9 +203,11 @@ struct PrometheusExporter::Impl {
   int port = 0;
 };
 
-PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options) : impl_(std::make_unique<Impl>()) {
-  std::string host = options.host ? *options.host
-                                  : config::GetString("OTEL_EXPORTER_PROMETHEUS_HOST").value_or("localhost");
+PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  std::string host = options.host
+                         ? *options.host
+                         : config::GetString("OTEL_EXPORTER_PROMETHEUS_HOST").value_or("localhost");
   int port = 9464;
   if (options.port) {
     port = *options.port;
@@ -208,8 +225,9 @@ PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options) : impl
   }
   if (impl_->port <= 0) {
     impl_->port = 0;
-    Log(LogLevel::kError, "otelweb prometheus: cannot listen on " + host + ":" + std::to_string(port) +
-                              "; /metrics is not served. Set OTEL_EXPORTER_PROMETHEUS_PORT to a free port.");
+    Log(LogLevel::kError,
+        "otelweb prometheus: cannot listen on " + host + ":" + std::to_string(port) +
+            "; /metrics is not served. Set OTEL_EXPORTER_PROMETHEUS_PORT to a free port.");
     return;
   }
   impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });

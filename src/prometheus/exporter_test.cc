@@ -5,9 +5,9 @@
 // its HTTP API (series, values, histogram_quantile).
 #include "otelweb/prometheus/exporter.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 
 struct PromSetup {
   explicit PromSetup(int port = 0) {
-    exporter = std::make_shared<PrometheusExporter>(PrometheusExporterOptions{.host = "127.0.0.1", .port = port});
+    exporter = std::make_shared<PrometheusExporter>(
+        PrometheusExporterOptions{.host = "127.0.0.1", .port = port});
     metrics::MeterProviderOptions o;
     o.resource = Resource({{"service.name", OwnedValue(AttributeValue("prom-test"))},
                            {"service.instance.id", OwnedValue(AttributeValue("i-1"))}});
@@ -41,11 +42,15 @@ struct PromSetup {
   metrics::Meter meter;
 };
 
-bool Has(const std::string& text, const std::string& line) { return text.find(line) != std::string::npos; }
+bool Has(const std::string& text, const std::string& line) {
+  return text.find(line) != std::string::npos;
+}
 
 TEST(Prometheus, NamesUnitsAndSuffixesFollowTheCompatibilityRules) {
-  EXPECT_EQ(PrometheusName("http.server.request.duration", "s", false), "http_server_request_duration_seconds");
-  EXPECT_EQ(PrometheusName("http.server.active_requests", "{request}", true), "http_server_active_requests");
+  EXPECT_EQ(PrometheusName("http.server.request.duration", "s", false),
+            "http_server_request_duration_seconds");
+  EXPECT_EQ(PrometheusName("http.server.active_requests", "{request}", true),
+            "http_server_active_requests");
   EXPECT_EQ(PrometheusName("body.size", "By", false), "body_size_bytes");
   EXPECT_EQ(PrometheusName("cpu.utilization", "1", true), "cpu_utilization_ratio");
   EXPECT_EQ(PrometheusName("speed", "m/s", true), "speed_meters_per_second");
@@ -63,19 +68,37 @@ TEST(Prometheus, TextFormatOfEveryKind) {
   h.Record(0.5);
   h.Record(5);
   std::string t = s.exporter->Scrape();
-  EXPECT_TRUE(Has(t, "# TYPE target_info gauge\ntarget_info{service_instance_id=\"i-1\",service_name=\"prom-test\"} 1\n"))
+  EXPECT_TRUE(Has(t,
+                  "# TYPE target_info "
+                  "gauge\ntarget_info{service_instance_id=\"i-1\",service_name=\"prom-test\"} 1\n"))
       << t;
   EXPECT_TRUE(Has(t, "# HELP orders_total Orders placed\n# TYPE orders_total counter\n")) << t;
-  EXPECT_TRUE(Has(t, "orders_total{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",shop_region=\"eu\"} 5\n"))
+  EXPECT_TRUE(Has(t,
+                  "orders_total{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",shop_"
+                  "region=\"eu\"} 5\n"))
       << t;
   EXPECT_TRUE(Has(t, "# TYPE queue_depth gauge\n")) << t;
-  EXPECT_TRUE(Has(t, "queue_depth{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} -2\n")) << t;
+  EXPECT_TRUE(Has(t, "queue_depth{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} -2\n"))
+      << t;
   EXPECT_TRUE(Has(t, "# TYPE latency_seconds histogram\n")) << t;
-  EXPECT_TRUE(Has(t, "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",le=\"0.10000000000000001\"} 1\n")) << t;
-  EXPECT_TRUE(Has(t, "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",le=\"1\"} 2\n")) << t;
-  EXPECT_TRUE(Has(t, "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",le=\"+Inf\"} 3\n")) << t;
-  EXPECT_TRUE(Has(t, "latency_seconds_count{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 3\n")) << t;
-  EXPECT_TRUE(Has(t, "latency_seconds_sum{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 5.5")) << t;
+  EXPECT_TRUE(Has(t,
+                  "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\","
+                  "le=\"0.10000000000000001\"} 1\n"))
+      << t;
+  EXPECT_TRUE(Has(t,
+                  "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\","
+                  "le=\"1\"} 2\n"))
+      << t;
+  EXPECT_TRUE(Has(t,
+                  "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\","
+                  "le=\"+Inf\"} 3\n"))
+      << t;
+  EXPECT_TRUE(
+      Has(t, "latency_seconds_count{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 3\n"))
+      << t;
+  EXPECT_TRUE(
+      Has(t, "latency_seconds_sum{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 5.5"))
+      << t;
 }
 
 int FreePort() {
@@ -100,9 +123,10 @@ class PrometheusServer {
     dir_ = std::filesystem::temp_directory_path() / ("otelweb-prom-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_ / "data");
     port_ = FreePort();
-    std::ofstream(dir_ / "prometheus.yml") << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                                           << "scrape_configs:\n  - job_name: otelweb\n    static_configs:\n"
-                                           << "      - targets: ['127.0.0.1:" << target_port << "']\n";
+    std::ofstream(dir_ / "prometheus.yml")
+        << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        << "scrape_configs:\n  - job_name: otelweb\n    static_configs:\n"
+        << "      - targets: ['127.0.0.1:" << target_port << "']\n";
     std::string cfg = "--config.file=" + (dir_ / "prometheus.yml").string();
     std::string data = "--storage.tsdb.path=" + (dir_ / "data").string();
     std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port_);
@@ -111,8 +135,8 @@ class PrometheusServer {
     if (pid_ == 0) {  // only async-signal-safe calls until exec
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 2);
-      execlp("prometheus", "prometheus", cfg.c_str(), data.c_str(), listen.c_str(), "--log.level=warn",
-             static_cast<char*>(nullptr));
+      execlp("prometheus", "prometheus", cfg.c_str(), data.c_str(), listen.c_str(),
+             "--log.level=warn", static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -120,7 +144,8 @@ class PrometheusServer {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int st = 0;
-      for (int i = 0; i < 100 && waitpid(pid_, &st, WNOHANG) == 0; ++i) std::this_thread::sleep_for(50ms);
+      for (int i = 0; i < 100 && waitpid(pid_, &st, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(50ms);
       if (waitpid(pid_, &st, WNOHANG) == 0) {
         kill(pid_, SIGKILL);
         waitpid(pid_, &st, 0);
@@ -185,14 +210,16 @@ TEST(Prometheus, ARealPrometheusScrapesAndQueriesTheSeries) {
   r = prom.WaitFor("http_server_request_duration_seconds_count");
   EXPECT_TRUE(Has(r, ",\"100\"]")) << r;
   // The median is in the (0.01, 0.025] bucket; the 95th percentile in (2.5, 5].
-  r = prom.WaitFor("histogram_quantile(0.5, sum by (le) (http_server_request_duration_seconds_bucket))");
+  r = prom.WaitFor(
+      "histogram_quantile(0.5, sum by (le) (http_server_request_duration_seconds_bucket))");
   size_t v = r.find("\"value\":[");
   ASSERT_NE(v, std::string::npos) << r;
   size_t q = r.find(",\"", v);
   double median = std::atof(r.c_str() + q + 2);
   EXPECT_GT(median, 0.01) << r;
   EXPECT_LE(median, 0.025) << r;
-  r = prom.WaitFor("histogram_quantile(0.95, sum by (le) (http_server_request_duration_seconds_bucket))");
+  r = prom.WaitFor(
+      "histogram_quantile(0.95, sum by (le) (http_server_request_duration_seconds_bucket))");
   v = r.find("\"value\":[");
   q = r.find(",\"", v);
   double p95 = std::atof(r.c_str() + q + 2);
@@ -202,7 +229,8 @@ TEST(Prometheus, ARealPrometheusScrapesAndQueriesTheSeries) {
   // A later increment shows in a later scrape.
   orders.Add(3, {{"shop.region", "eu"}});
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!Has(prom.Query("orders_total"), ",\"10\"]") && std::chrono::steady_clock::now() < deadline) {
+  while (!Has(prom.Query("orders_total"), ",\"10\"]") &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(250ms);
   }
   EXPECT_TRUE(Has(prom.Query("orders_total"), ",\"10\"]"));

@@ -34,10 +34,13 @@ class InMemoryMetricStorage {
 
 class InMemoryMetricExporter final : public MetricExporter {
  public:
-  explicit InMemoryMetricExporter(TemporalityPreference preference = TemporalityPreference::kCumulative)
+  explicit InMemoryMetricExporter(
+      TemporalityPreference preference = TemporalityPreference::kCumulative)
       : pref_(preference), storage_(std::make_shared<InMemoryMetricStorage>()) {}
   ExportResult Export(const ResourceMetrics& metrics) noexcept override;
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return OperationResult::Ok();
+  }
   AggregationTemporality TemporalityFor(InstrumentKind k) const noexcept override {
     return metrics::TemporalityFor(pref_, k);
   }
@@ -59,7 +62,9 @@ class ConsoleMetricExporter final : public MetricExporter {
  public:
   explicit ConsoleMetricExporter(ConsoleMetricExporterOptions options = {}) : o_(options) {}
   ExportResult Export(const ResourceMetrics& metrics) noexcept override;
-  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return OperationResult::Ok();
+  }
   std::string_view Name() const noexcept override { return "console"; }
 
  private:

@@ -98,7 +98,8 @@ bool Enabled(const internal::InstrumentState* state) noexcept;
 class SyncInstrument {
  public:
   SyncInstrument() noexcept = default;
-  explicit SyncInstrument(std::shared_ptr<internal::InstrumentState> s) noexcept : s_(std::move(s)) {}
+  explicit SyncInstrument(std::shared_ptr<internal::InstrumentState> s) noexcept
+      : s_(std::move(s)) {}
   // False when recording has no effect: a no-op provider, an invalid name,
   // or every view dropped the instrument. Instrumentation may skip the work
   // of computing values and attributes then.
@@ -133,7 +134,8 @@ class BoundSum {
   friend class Counter;
   template <typename>
   friend class UpDownCounter;
-  BoundSum(std::shared_ptr<internal::InstrumentState> keep, detail::BoundCell c, bool monotonic) noexcept
+  BoundSum(std::shared_ptr<internal::InstrumentState> keep, detail::BoundCell c,
+           bool monotonic) noexcept
       : keep_(std::move(keep)), c_(c), monotonic_(monotonic) {}
   void Slow(T value) const noexcept {
     if constexpr (std::is_same_v<T, int64_t>) {

@@ -78,7 +78,8 @@ class MeterProvider {
 
   // One Meter per (name, version, schema_url); repeated calls return meters
   // that share instruments.
-  Meter GetMeter(std::string_view name, std::string_view version = {}, std::string_view schema_url = {});
+  Meter GetMeter(std::string_view name, std::string_view version = {},
+                 std::string_view schema_url = {});
   // Registers a reader (a reader belongs to one provider; a second
   // registration is refused with a warning and returns false).
   bool AddReader(std::shared_ptr<MetricReader> reader);
@@ -115,9 +116,11 @@ class Meter {
   UpDownCounter<double> CreateDoubleUpDownCounter(std::string_view name, std::string_view unit = {},
                                                   std::string_view description = {});
   Histogram<int64_t> CreateInt64Histogram(std::string_view name, std::string_view unit = {},
-                                          std::string_view description = {}, InstrumentAdvice advice = {});
+                                          std::string_view description = {},
+                                          InstrumentAdvice advice = {});
   Histogram<double> CreateDoubleHistogram(std::string_view name, std::string_view unit = {},
-                                          std::string_view description = {}, InstrumentAdvice advice = {});
+                                          std::string_view description = {},
+                                          InstrumentAdvice advice = {});
   Gauge<int64_t> CreateInt64Gauge(std::string_view name, std::string_view unit = {},
                                   std::string_view description = {});
   Gauge<double> CreateDoubleGauge(std::string_view name, std::string_view unit = {},
@@ -127,11 +130,13 @@ class Meter {
 
  private:
   friend class MeterProvider;
-  Meter(std::shared_ptr<internal::ProviderState> p, std::shared_ptr<internal::ScopeState> scope) noexcept
+  Meter(std::shared_ptr<internal::ProviderState> p,
+        std::shared_ptr<internal::ScopeState> scope) noexcept
       : p_(std::move(p)), scope_(std::move(scope)) {}
   std::shared_ptr<internal::InstrumentState> Create(InstrumentKind kind, InstrumentValueType vt,
                                                     std::string_view name, std::string_view unit,
-                                                    std::string_view description, InstrumentAdvice advice);
+                                                    std::string_view description,
+                                                    InstrumentAdvice advice);
   std::shared_ptr<internal::ProviderState> p_;
   std::shared_ptr<internal::ScopeState> scope_;
 };

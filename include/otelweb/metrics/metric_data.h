@@ -65,7 +65,7 @@ struct HistogramPoint {
   bool has_min_max = false;  // min/max of the reported interval
   double min = 0;
   double max = 0;
-  std::vector<double> boundaries{};     // explicit bounds, ascending
+  std::vector<double> boundaries{};       // explicit bounds, ascending
   std::vector<uint64_t> bucket_counts{};  // boundaries.size() + 1 entries
   std::vector<Exemplar> exemplars{};
 };
@@ -79,7 +79,7 @@ struct MetricData {
   InstrumentKind instrument_kind = InstrumentKind::kCounter;
   MetricPointKind point_kind = MetricPointKind::kSum;
   AggregationTemporality temporality = AggregationTemporality::kCumulative;
-  bool monotonic = false;  // sums only
+  bool monotonic = false;                          // sums only
   std::vector<NumberPoint> number_points{};        // kSum, kGauge
   std::vector<HistogramPoint> histogram_points{};  // kHistogram
 };
@@ -111,7 +111,9 @@ class MetricExporter {
  public:
   virtual ~MetricExporter() = default;
   virtual ExportResult Export(const ResourceMetrics& metrics) noexcept = 0;
-  virtual OperationResult ForceFlush(std::chrono::milliseconds) noexcept { return OperationResult::Ok(); }
+  virtual OperationResult ForceFlush(std::chrono::milliseconds) noexcept {
+    return OperationResult::Ok();
+  }
   virtual OperationResult Shutdown(std::chrono::milliseconds timeout) noexcept = 0;
   // The temporality this exporter wants for an instrument kind (default:
   // cumulative for everything).

@@ -43,15 +43,19 @@ class MetricReader {
   // down.
   bool Collect(ResourceMetrics* out) noexcept;
   virtual AggregationTemporality TemporalityFor(InstrumentKind kind) const noexcept;
-  virtual OperationResult ForceFlush(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
-  virtual OperationResult Shutdown(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
+  virtual OperationResult ForceFlush(
+      std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
+  virtual OperationResult Shutdown(
+      std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
   bool IsShutDown() const noexcept;
 
  protected:
   MetricReader() = default;
   // Called once when the provider registers this reader.
   virtual void OnRegistered() noexcept {}
-  virtual OperationResult OnShutdown(std::chrono::milliseconds) noexcept { return OperationResult::Ok(); }
+  virtual OperationResult OnShutdown(std::chrono::milliseconds) noexcept {
+    return OperationResult::Ok();
+  }
 
   // Set by the provider at registration (guarded by mu_).
   mutable std::mutex mu_;
@@ -67,7 +71,8 @@ class MetricReader {
 // it). Temporality: cumulative unless given.
 class ManualReader final : public MetricReader {
  public:
-  explicit ManualReader(TemporalityPreference preference = TemporalityPreference::kCumulative) noexcept
+  explicit ManualReader(
+      TemporalityPreference preference = TemporalityPreference::kCumulative) noexcept
       : pref_(preference) {}
   AggregationTemporality TemporalityFor(InstrumentKind kind) const noexcept override {
     return metrics::TemporalityFor(pref_, kind);
@@ -97,7 +102,8 @@ class PeriodicExportingMetricReader final : public MetricReader {
   ~PeriodicExportingMetricReader() override;
 
   AggregationTemporality TemporalityFor(InstrumentKind kind) const noexcept override;
-  OperationResult ForceFlush(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept override;
+  OperationResult ForceFlush(
+      std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept override;
   std::chrono::milliseconds interval() const noexcept;
   std::chrono::milliseconds timeout() const noexcept;
   // Number of exports done so far (each a full collection).

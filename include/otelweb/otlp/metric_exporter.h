@@ -31,7 +31,8 @@ void EncodeMetricsProtobuf(const metrics::ResourceMetrics& rm, std::string* out)
 std::string EncodeMetricsJson(const metrics::ResourceMetrics& rm);
 
 // Parses OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE values.
-bool ParseTemporalityPreference(std::string_view text, metrics::TemporalityPreference* out) noexcept;
+bool ParseTemporalityPreference(std::string_view text,
+                                metrics::TemporalityPreference* out) noexcept;
 
 struct OtlpMetricExporterOptions {
   OtlpExporterOptions otlp{};
@@ -52,7 +53,8 @@ class OtlpMetricExporter final : public metrics::MetricExporter {
   ExportResult Export(const metrics::ResourceMetrics& rm) noexcept override;
   OperationResult ForceFlush(std::chrono::milliseconds timeout) noexcept override;
   OperationResult Shutdown(std::chrono::milliseconds timeout) noexcept override;
-  metrics::AggregationTemporality TemporalityFor(metrics::InstrumentKind kind) const noexcept override;
+  metrics::AggregationTemporality TemporalityFor(
+      metrics::InstrumentKind kind) const noexcept override;
   std::string_view Name() const noexcept override { return "otlp"; }
 
   const ResolvedOtlpOptions& options() const noexcept;
