@@ -21,6 +21,7 @@
 // PORT=0 picks a free port; the line "seed-app listening on <port>" says which.
 #include <otelweb/httplib/server.h>
 #include <otelweb/httplib/client.h>
+#include <otelweb/metrics/exporters.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/spdlog/pattern.h>
 #include <otelweb/spdlog/sink.h>
@@ -122,10 +123,21 @@ int main() {
   // this app's own key, user.id, after the HTTP and database keys.
   otelweb::ConsoleSpanExporterOptions console;
   console.highlight_keys.push_back("user.id");
+  // Metrics (http.server.* of every request, exemplars naming the requests'
+  // spans) with the traces' resource: per OTEL_METRICS_EXPORTER, and with
+  // SEED_METRICS_FILE set, one table written there when the app stops
+  // (scripts/demo prints it after the traces). Declared before `telemetry`:
+  // the file outlives the last export.
+  seed::MetricsFile metrics_file;
   otelweb::InstallOptions install;
   install.service_name = "seed-app";
   install.traces.console = console;
   install.logs.exporter_name = DefaultLogsExporter();
+  if (FILE* f = metrics_file.Open(seed::Env("SEED_METRICS_FILE", ""))) {
+    install.metrics.exporter = std::make_unique<otelweb::metrics::ConsoleMetricExporter>(
+        otelweb::metrics::ConsoleMetricExporterOptions{.out = f});
+    install.metrics.periodic.interval = std::chrono::hours(24);  // only the last export, at exit
+  }
   auto telemetry = otelweb::Install(std::move(install));
   seed::SpansFile spans_file(telemetry.traces());
   auto log = MakeLogger();

@@ -58,6 +58,25 @@ class SpansFile {
   bool active_ = false;
 };
 
+// The file the seed app's metrics table goes to (SEED_METRICS_FILE); declared
+// before the metrics handle, so it is closed after the handle's last export.
+class MetricsFile {
+ public:
+  MetricsFile() = default;
+  ~MetricsFile() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  MetricsFile(const MetricsFile&) = delete;
+  MetricsFile& operator=(const MetricsFile&) = delete;
+  FILE* Open(const std::string& path) {
+    if (!path.empty()) f_ = std::fopen(path.c_str(), "w");
+    return f_;
+  }
+
+ private:
+  FILE* f_ = nullptr;
+};
+
 // Blocks SIGINT and SIGTERM in the calling thread and in the threads it
 // starts afterwards: call first thing in main(), before tracing starts its
 // export thread, so that only StopOnSignal's thread receives them.

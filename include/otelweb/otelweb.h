@@ -47,6 +47,7 @@
 #include "otelweb/logs/batch_log_record_processor.h"
 #include "otelweb/logs/console_exporter.h"
 #include "otelweb/logs/logger_provider.h"
+#include "otelweb/metrics/meter_provider.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"
 #include "otelweb/trace/batch_span_processor.h"
@@ -111,6 +112,59 @@ struct LogsOptions {
   logs::ConsoleLogRecordExporterOptions console{};
 };
 
+// The metrics part of InstallOptions. Exporter names
+// (OTEL_METRICS_EXPORTER): "otlp" (OTLP metrics, OTEL_EXPORTER_OTLP_METRICS_*
+// then OTEL_EXPORTER_OTLP_*), "console" (a table per collection on standard
+// output), "prometheus" (a /metrics endpoint on OTEL_EXPORTER_PROMETHEUS_HOST
+// and _PORT, default localhost:9464, for a Prometheus server to scrape),
+// "none". When neither the code nor OTEL_METRICS_EXPORTER names one:
+// "otlp" if OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT is set, else none: a
+// program does not print a table every minute unless asked (the traces'
+// rule, without the console fallback). Each exporter gets a periodic
+// exporting reader (OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT). With no exporter
+// and no reader, no meter provider is installed and instrumentation records
+// nothing (at the cost of one check per request).
+class Telemetry;
+struct InstallOptions;
+
+struct MetricsOptions {
+  std::string exporter_name{};
+  std::unique_ptr<metrics::MetricExporter> exporter{};  // takes precedence over exporter_name
+  // More readers (e.g. a ManualReader for tests or a pull exporter).
+  std::vector<std::shared_ptr<metrics::MetricReader>> readers{};
+  metrics::PeriodicReaderOptions periodic{};
+  std::optional<metrics::ExemplarFilter> exemplar_filter{};  // else OTEL_METRICS_EXEMPLAR_FILTER
+  size_t cardinality_limit = metrics::kDefaultCardinalityLimit;
+};
+
+// Owns the installed meter provider. On destruction (or Shutdown): ForceFlush
+// + Shutdown within the shutdown timeout, and the global meter provider is
+// reset to the no-op one if it is still this one.
+class MetricsHandle {
+ public:
+  MetricsHandle() = default;
+  // Takes over `provider` (installed as the global one by the caller, if wanted).
+  MetricsHandle(std::shared_ptr<metrics::MeterProvider> provider, std::chrono::milliseconds timeout) noexcept
+      : provider_(std::move(provider)), timeout_(timeout) {}
+  MetricsHandle(MetricsHandle&&) noexcept = default;
+  MetricsHandle& operator=(MetricsHandle&&) noexcept;
+  ~MetricsHandle();
+  // The provider; null when metrics were not installed.
+  std::shared_ptr<metrics::MeterProvider> shared_provider() const noexcept { return provider_; }
+  OperationResult Shutdown() noexcept;
+
+ private:
+  std::shared_ptr<metrics::MeterProvider> provider_;
+  std::chrono::milliseconds timeout_{5000};
+};
+
+// Metrics alone (Install does this as part of everything): the exporters
+// and readers of `options` with `resource` (default Resource::Create(); pass
+// the tracer provider's to describe the process the same way), installed as
+// the global meter provider. An empty handle when nothing would read.
+MetricsHandle InstallMetrics(MetricsOptions options = {}, std::optional<Resource> resource = {},
+                             std::chrono::milliseconds shutdown_timeout = std::chrono::milliseconds(5000));
+
 // Options for every signal. Fields shared by the signals first, then one
 // member per signal.
 struct InstallOptions {
@@ -122,6 +176,7 @@ struct InstallOptions {
   std::chrono::milliseconds shutdown_timeout{5000};
   TracesOptions traces{};
   LogsOptions logs{};
+  MetricsOptions metrics{};
 };
 
 // The traces-only options of InstallTracing: the shared fields and the
@@ -190,11 +245,17 @@ class [[nodiscard(
   OperationResult Shutdown() noexcept;
   // Gives up the traces part, e.g. to keep it in a TracingHandle.
   TracingHandle ReleaseTraces() noexcept { return std::move(traces_); }
+  // Metrics: the handle, and its provider (null when not installed).
+  MetricsHandle& metrics() noexcept { return metrics_; }
+  std::shared_ptr<metrics::MeterProvider> meter_provider() const noexcept { return metrics_.shared_provider(); }
 
  private:
   friend Telemetry Install(InstallOptions);
   OperationResult ShutdownLogs() noexcept;
+  // Declared first: destroyed (shut down) after the metrics; logs are shut
+  // down first, explicitly.
   TracingHandle traces_;
+  MetricsHandle metrics_;
   std::shared_ptr<logs::LoggerProvider> logs_;
   std::chrono::milliseconds logs_timeout_{5000};
 };

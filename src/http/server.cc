@@ -1,9 +1,12 @@
 // ServerInstrumenter (compiled options) and ServerSpan (one request's span).
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <typeinfo>
 
 #include "core/config.h"
+#include "http/server_metrics.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
@@ -57,13 +60,16 @@ ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view f
                                        std::string_view scope_name)
     : InstrumenterBase(options, framework, kEnvCaptureServerRequest, kEnvCaptureServerResponse,
                        scope_name),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      metrics_(std::make_shared<internal::ServerMetricsSource>(options_.meter_provider, std::string(scope_name))) {
   if (options_.public_endpoint.has_value()) {
     public_endpoint_ = *options_.public_endpoint;
   } else if (std::optional<bool> env = config::GetBool(kEnvPublicEndpoint)) {
     public_endpoint_ = *env;
   }
 }
+
+const internal::ServerMetrics* ServerInstrumenter::metrics() const noexcept { return metrics_->Get(); }
 
 bool ServerInstrumenter::IsPublicEndpoint(const ServerRequestView& req) const noexcept {
   if (!options_.public_endpoint_fn) return public_endpoint_;
@@ -118,8 +124,58 @@ void ServerInstrumenter::RunResponseHook(SpanRef span, const ServerRequestView& 
 // ---------------------------------------------------------------------------
 // ServerSpan
 
+namespace {
+
+std::string_view StaticScheme(std::string_view s) noexcept {
+  if (s == "https") return "https";
+  return "http";
+}
+
+std::string_view StaticProtocol(std::string_view v) noexcept {
+  if (v.starts_with("HTTP/")) v.remove_prefix(5);
+  if (v == "1.1") return "1.1";
+  if (v == "2" || v == "2.0") return "2";
+  if (v == "1.0") return "1.0";
+  if (v == "3") return "3";
+  return {};
+}
+
+}  // namespace
+
+void ServerSpan::FinishMetrics(const ServerResponseView* res, const ServerRequestView* req,
+                               Timestamp end) noexcept {
+  const internal::ServerMetrics* m = metrics_;
+  metrics_ = nullptr;
+  if (m == nullptr) return;
+  KeyValue kv[6];
+  size_t n = 0;
+  kv[n++] = {semconv::kHttpRequestMethod, method_};
+  kv[n++] = {semconv::kUrlScheme, scheme_};
+  if (active_counted_) {
+    m->active.Add(-1, Attributes(kv, 2));  // the increment's attributes
+    active_counted_ = false;
+  }
+  if (res == nullptr) return;  // abandoned: no response, no duration
+  char status_buf[12];
+  if (res->status_code > 0) kv[n++] = {semconv::kHttpResponseStatusCode, res->status_code};
+  if (route_len_ > 0) kv[n++] = {semconv::kHttpRoute, std::string_view(route_, route_len_)};
+  if (!error_type_.empty()) {
+    kv[n++] = {semconv::kErrorType, std::string_view(error_type_)};
+  } else if (res->status_code >= 500) {
+    int len = std::snprintf(status_buf, sizeof status_buf, "%d", res->status_code);
+    kv[n++] = {semconv::kErrorType, std::string_view(status_buf, static_cast<size_t>(len))};
+  }
+  if (!protocol_.empty()) kv[n++] = {semconv::kNetworkProtocolVersion, protocol_};
+  Attributes attrs(kv, n);
+  double seconds = std::chrono::duration<double>(end - start_).count();
+  m->duration.Record(seconds < 0 ? 0 : seconds, attrs);
+  if (req != nullptr && req->body_size >= 0) m->request_size.Record(req->body_size, attrs);
+  if (res->body_size >= 0) m->response_size.Record(res->body_size, attrs);
+}
+
 ServerSpan::~ServerSpan() {
   if (active_) {
+    FinishMetrics(nullptr, nullptr, {});
     Deactivate();
     span_.End();
     active_ = false;
@@ -129,6 +185,7 @@ ServerSpan::~ServerSpan() {
 bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& req,
                        Timestamp arrival, bool make_current) noexcept {
   if (active_) {
+    FinishMetrics(nullptr, nullptr, {});
     Deactivate();
     span_.End();
     active_ = false;
@@ -146,9 +203,23 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
   ServerRequestAttributeList attrs;
   method_ = ServerRequestAttributes(req, inst.redactor(), scratch, attrs);
 
+  // One start time for the span and the duration metric (the clock is read
+  // here only when metrics are on; otherwise the span reads it as before).
+  route_len_ = 0;
+  metrics_ = inst.metrics();
+  start_ = arrival;
+  if (metrics_ != nullptr) {
+    if (start_.time_since_epoch().count() == 0) start_ = Now();
+    scheme_ = StaticScheme(req.scheme);
+    protocol_ = StaticProtocol(req.protocol_version);
+    KeyValue kv[2] = {{semconv::kHttpRequestMethod, method_}, {semconv::kUrlScheme, scheme_}};
+    metrics_->active.Add(1, Attributes(kv, 2));
+    active_counted_ = true;
+  }
+
   Context base = Context::Current();
   SpanOptions so;
-  so.start_time = arrival;
+  so.start_time = start_;
   so.attributes = attrs.attributes();
   Context parent;
   Link public_link;
@@ -188,6 +259,10 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
 void ServerSpan::SetRoute(std::string_view route) noexcept {
   if (!active_ || route.empty()) return;
   has_route_ = true;
+  if (route.size() <= sizeof(route_)) {  // longer routes are left out of the metrics
+    std::memcpy(route_, route.data(), route.size());
+    route_len_ = static_cast<uint8_t>(route.size());
+  }
   if (!span_.IsRecording()) return;
   instrumentation::SetInstrumentationAttribute(span_, semconv::kHttpRoute, route);
   NameBuf name(SpanNameMethod(method_), route);
@@ -250,8 +325,20 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
   }
   static const ServerRequestView kEmptyRequest{};
   inst_->RunResponseHook(span_.Ref(), req != nullptr ? *req : kEmptyRequest, res);
+  // The same end time for the span and the duration; recorded while the span
+  // is current so that the duration's exemplar names it.
+  Timestamp end = end_time;
+  if (metrics_ != nullptr) {
+    if (end.time_since_epoch().count() == 0) end = Now();
+    if (scope_) {
+      FinishMetrics(&res, req, end);
+    } else {
+      Scope current(context_);
+      FinishMetrics(&res, req, end);
+    }
+  }
   Deactivate();
-  span_.End(end_time);
+  span_.End(end);
   active_ = false;
   context_ = Context();
 }

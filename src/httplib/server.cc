@@ -199,7 +199,12 @@ struct ServerState {
       HeadersReader req_headers(req.headers);
       HeadersReader res_headers(res.headers);
       http::ServerRequestView view = MakeView(req, req_headers);
+      // Body sizes for the metrics: the request body as httplib hands it over
+      // (decoded when the client compressed it), the response body before
+      // httplib's own compression; a streamed response has no known size.
+      view.body_size = static_cast<int64_t>(req.body.size());
       http::ServerResponseView rv;
+      rv.body_size = res.content_provider_ ? -1 : static_cast<int64_t>(res.body.size());
       rv.status_code = res.status;
       rv.headers = &res_headers;
       rv.native = &res;

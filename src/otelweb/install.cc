@@ -17,6 +17,11 @@
 
 namespace otelweb {
 
+namespace internal {
+// install_metrics.cc
+MetricsHandle InstallMetrics(MetricsOptions options, const Resource& resource, std::chrono::milliseconds timeout);
+}  // namespace internal
+
 namespace {
 
 struct FactoryRegistry {
@@ -245,6 +250,7 @@ OperationResult Telemetry::Shutdown() noexcept {
   // Later signals (metrics, logs) shut down before traces, so that what they
   // record while stopping can still refer to spans.
   OperationResult r = ShutdownLogs();
+  r = r.Merge(metrics_.Shutdown());
   return r.Merge(traces_.Shutdown());
 }
 
@@ -287,6 +293,8 @@ Telemetry Install(InstallOptions options) {
   telemetry.logs_timeout_ = options.shutdown_timeout;
   telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join);
   if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
+  // Metrics share the traces' resource.
+  telemetry.metrics_ = internal::InstallMetrics(std::move(options.metrics), resource, options.shutdown_timeout);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
   return telemetry;

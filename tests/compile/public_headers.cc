@@ -18,6 +18,11 @@
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>
 #include <otelweb/instrumentation.h>
+#include <otelweb/metrics/exporters.h>
+#include <otelweb/metrics/instruments.h>
+#include <otelweb/metrics/meter_provider.h>
+#include <otelweb/metrics/metric_data.h>
+#include <otelweb/metrics/metric_reader.h>
 #include <otelweb/processor_counters.h>
 #include <otelweb/microhttpd/server.h>
 #include <otelweb/logs/batch_log_record_processor.h>

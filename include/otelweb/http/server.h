@@ -82,11 +82,17 @@ struct ServerRequestView {
   const HeaderReader* headers = nullptr;
   // The framework's own request object, for hooks (e.g. const httplib::Request*).
   const void* native = nullptr;
+  // Bytes of the request body as the adapter received it, headers excluded
+  // (http.server.request.body.size); -1 when unknown (not recorded).
+  int64_t body_size = -1;
 };
 
 struct ServerResponseView {
   // 0 when no response was sent.
   int status_code = 0;
+  // Bytes of the response body, headers excluded
+  // (http.server.response.body.size); -1 when unknown (e.g. streamed).
+  int64_t body_size = -1;
   const HeaderReader* headers = nullptr;
   // The framework's own response object, for hooks.
   const void* native = nullptr;
@@ -133,6 +139,11 @@ struct ServerOptions : ServerSettings {
 // The compiled members and their accessors (tracer(), redactor(), excluder(),
 // request_capture(), response_capture(), instrumentation_tracer()) are
 // InstrumenterBase's (otelweb/http/instrumenter_base.h).
+namespace internal {
+struct ServerMetrics;
+class ServerMetricsSource;
+}  // namespace internal
+
 class ServerInstrumenter : public InstrumenterBase {
  public:
   // `framework` names the OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS variable
@@ -159,11 +170,15 @@ class ServerInstrumenter : public InstrumenterBase {
   void RunRequestHook(SpanRef span, const ServerRequestView& req) const noexcept;
   void RunResponseHook(SpanRef span, const ServerRequestView& req,
                        const ServerResponseView& res) const noexcept;
+  // The HTTP server instruments of the current meter provider (null: none
+  // that records). Used by ServerSpan.
+  const internal::ServerMetrics* metrics() const noexcept;
 
  private:
   ServerOptions options_;
   bool public_endpoint_ = false;
   mutable std::atomic<bool> public_fn_warned_{false};
+  std::shared_ptr<internal::ServerMetricsSource> metrics_;
 };
 
 // One server request's span: Start extracts the remote context with the
@@ -219,6 +234,16 @@ class ServerSpan {
   bool exception_ = false;
   std::string_view method_;  // normalized, static storage
   std::string error_type_;
+  // Metrics: the request's instruments, its start (the span's start, so that
+  // the duration equals the span's), the attributes kept until End.
+  void FinishMetrics(const ServerResponseView* res, const ServerRequestView* req, Timestamp end) noexcept;
+  const internal::ServerMetrics* metrics_ = nullptr;
+  Timestamp start_{};
+  std::string_view scheme_;    // static storage
+  std::string_view protocol_;  // static storage
+  bool active_counted_ = false;
+  uint8_t route_len_ = 0;
+  char route_[127];
 };
 
 // Builds the attribute list of a server request into caller storage and runs

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "otelweb/instrumentation.h"
+#include "otelweb/metrics/meter_provider.h"
 #include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::http {
@@ -23,6 +24,11 @@ struct Settings {
   // installed later, or replaced, is picked up: see
   // otelweb/instrumentation.h, InstrumentationTracer).
   std::shared_ptr<TracerProvider> tracer_provider{};
+  // The HTTP metrics' provider (http.server.request.duration, ...). Null: the
+  // global meter provider, resolved again when it is replaced
+  // (metrics::MeterProviderGeneration()); with the no-op global nothing is
+  // recorded. Excluded URLs are excluded from metrics too.
+  std::shared_ptr<metrics::MeterProvider> meter_provider{};
   // Comma-separated regexes; nullopt: OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS, else
   // OTEL_CPP_EXCLUDED_URLS. Servers match them against the full URL
   // "scheme://host/path?query" (or the path, see exclude_by_path), clients

@@ -1,0 +1,282 @@
+// Metric instruments (OpenTelemetry metrics API "Instrument"): Counter,
+// UpDownCounter, Histogram and Gauge, each for int64_t or double, and their
+// pre-bound forms (spec: "Instrument bind", Development), which resolve the
+// attribute set and the cardinality limit once and then record with one
+// atomic add.
+//
+// Recording path (see docs/metrics.md "Design"): an instrument is a handle on
+// a stream whose series live in a lock-free open-addressing table keyed by an
+// order-independent hash of the attribute set. Each series keeps its values in
+// a few cache-line "stripes"; a thread always adds into the stripe of its own
+// index, so threads recording the same series do not fight over one cache
+// line, and no lock is taken unless a series is created. Collection sums the
+// stripes. Exemplar offering is one predictable branch when the filter is
+// always_off.
+//
+// Units: values are in the instrument's unit (UCUM, e.g. "s", "By",
+// "{request}"); nothing is converted.
+// Errors: a negative value given to a Counter, or NaN/inf to any instrument, is
+// discarded (one warning per instrument). Recording never throws and never
+// blocks; a new attribute set beyond the cardinality limit goes to the
+// overflow series (otel.metric.overflow=true).
+//
+// Ownership: instruments and bound instruments are cheap handles (one
+// shared_ptr) on state owned jointly with their MeterProvider; they stay
+// valid (and harmless) after the provider is shut down or destroyed.
+// Thread-safety: every recording method may be called from any thread
+// concurrently, including while a reader collects.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "otelweb/attribute.h"
+
+namespace otelweb::metrics {
+
+// The instrument kinds of the API. The observable (asynchronous) kinds are
+// reported through callbacks at collection.
+enum class InstrumentKind : uint8_t {
+  kCounter,
+  kUpDownCounter,
+  kHistogram,
+  kGauge,
+  kObservableCounter,
+  kObservableUpDownCounter,
+  kObservableGauge,
+};
+std::string_view InstrumentKindName(InstrumentKind k) noexcept;
+
+enum class InstrumentValueType : uint8_t { kInt64, kDouble };
+
+namespace internal {
+struct InstrumentState;
+struct Series;
+}  // namespace internal
+
+namespace detail {
+// Index of the calling thread's stripe (assigned on first use, round robin).
+inline constinit thread_local uint32_t t_stripe = 0;
+uint32_t AssignStripe() noexcept;
+inline uint32_t ThreadStripe() noexcept {
+  uint32_t s = t_stripe;
+  return s != 0 ? s : AssignStripe();
+}
+
+// What a bound instrument needs to add without calling into the library: the
+// series' first stripe, the stride between stripes (in 8-byte words) and the
+// stripe mask. `exemplars` is non-zero when the stream offers exemplars (the
+// add then goes through the library).
+struct BoundCell {
+  std::atomic<uint64_t>* words = nullptr;
+  uint32_t stride = 0;
+  uint32_t mask = 0;
+  uint8_t exemplars = 0;
+  internal::Series* series = nullptr;
+  internal::InstrumentState* state = nullptr;
+};
+
+// Out-of-line recording (the unbound path and the bound paths that offer
+// exemplars). `state` may be null (a disabled or no-op instrument).
+void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept;
+void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept;
+void RecordBoundInt(const BoundCell& c, int64_t v) noexcept;
+void RecordBoundDouble(const BoundCell& c, double v) noexcept;
+// Offers an exemplar for a value already added through a bound cell (sums).
+void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept;
+BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept;
+bool Enabled(const internal::InstrumentState* state) noexcept;
+}  // namespace detail
+
+// The common base of the synchronous instruments: the handle.
+class SyncInstrument {
+ public:
+  SyncInstrument() noexcept = default;
+  explicit SyncInstrument(std::shared_ptr<internal::InstrumentState> s) noexcept
+      : s_(std::move(s)) {}
+  // False when recording has no effect: a no-op provider, an invalid name,
+  // or every view dropped the instrument. Instrumentation may skip the work
+  // of computing values and attributes then.
+  bool Enabled() const noexcept { return detail::Enabled(s_.get()); }
+
+ protected:
+  std::shared_ptr<internal::InstrumentState> s_;
+};
+
+// A pre-bound attribute set of a sum instrument (Counter, UpDownCounter).
+template <typename T>
+class BoundSum {
+ public:
+  BoundSum() noexcept = default;
+  // Adds `value` to the bound series. Counters discard negative values.
+  void Add(T value) const noexcept {
+    if (c_.words == nullptr) return;
+    if constexpr (std::is_same_v<T, int64_t>) {
+      if (monotonic_ && value < 0) return Slow(value);  // discarded there, with the warning
+      std::atomic<uint64_t>* w = c_.words + (detail::ThreadStripe() & c_.mask) * c_.stride;
+      w->fetch_add(static_cast<uint64_t>(value), std::memory_order_relaxed);
+      // Exemplar offer only when the filter is not always_off (the library
+      // then checks the current span).
+      if (c_.exemplars != 0) detail::OfferExemplar(c_, static_cast<uint64_t>(value));
+    } else {
+      Slow(value);
+    }
+  }
+
+ private:
+  template <typename>
+  friend class Counter;
+  template <typename>
+  friend class UpDownCounter;
+  BoundSum(std::shared_ptr<internal::InstrumentState> keep, detail::BoundCell c,
+           bool monotonic) noexcept
+      : keep_(std::move(keep)), c_(c), monotonic_(monotonic) {}
+  void Slow(T value) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordBoundInt(c_, value);
+    } else {
+      detail::RecordBoundDouble(c_, value);
+    }
+  }
+  std::shared_ptr<internal::InstrumentState> keep_;
+  detail::BoundCell c_{};
+  bool monotonic_ = false;
+};
+
+// A monotonic sum (spec: Counter). T is int64_t or double.
+template <typename T>
+class Counter : public SyncInstrument {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  using SyncInstrument::SyncInstrument;
+  // Adds a non-negative value for the attribute set (borrowed for the call).
+  void Add(T value, Attributes attrs = {}) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordInt(s_.get(), value, attrs);
+    } else {
+      detail::RecordDouble(s_.get(), value, attrs);
+    }
+  }
+  void Add(T value, std::initializer_list<KeyValue> attrs) const noexcept {
+    Add(value, Attributes(attrs.begin(), attrs.size()));
+  }
+  // Resolves the attribute set once (it counts against the cardinality limit
+  // now) and returns a handle whose Add is one atomic add.
+  BoundSum<T> Bind(Attributes attrs) const noexcept { return {s_, detail::Bind(s_, attrs), true}; }
+  BoundSum<T> Bind(std::initializer_list<KeyValue> attrs) const noexcept {
+    return Bind(Attributes(attrs.begin(), attrs.size()));
+  }
+};
+
+// A non-monotonic sum (spec: UpDownCounter).
+template <typename T>
+class UpDownCounter : public SyncInstrument {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  using SyncInstrument::SyncInstrument;
+  void Add(T value, Attributes attrs = {}) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordInt(s_.get(), value, attrs);
+    } else {
+      detail::RecordDouble(s_.get(), value, attrs);
+    }
+  }
+  void Add(T value, std::initializer_list<KeyValue> attrs) const noexcept {
+    Add(value, Attributes(attrs.begin(), attrs.size()));
+  }
+  BoundSum<T> Bind(Attributes attrs) const noexcept { return {s_, detail::Bind(s_, attrs), false}; }
+  BoundSum<T> Bind(std::initializer_list<KeyValue> attrs) const noexcept {
+    return Bind(Attributes(attrs.begin(), attrs.size()));
+  }
+};
+
+// A pre-bound attribute set of a Histogram or Gauge.
+template <typename T>
+class BoundRecorder {
+ public:
+  BoundRecorder() noexcept = default;
+  void Record(T value) const noexcept {
+    if (c_.words == nullptr) return;
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordBoundInt(c_, value);
+    } else {
+      detail::RecordBoundDouble(c_, value);
+    }
+  }
+
+ private:
+  template <typename>
+  friend class Histogram;
+  template <typename>
+  friend class Gauge;
+  BoundRecorder(std::shared_ptr<internal::InstrumentState> keep, detail::BoundCell c) noexcept
+      : keep_(std::move(keep)), c_(c) {}
+  std::shared_ptr<internal::InstrumentState> keep_;
+  detail::BoundCell c_{};
+};
+
+// A distribution (spec: Histogram); aggregated as an explicit-bucket
+// histogram by default (advisory boundaries if given at creation).
+template <typename T>
+class Histogram : public SyncInstrument {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  using SyncInstrument::SyncInstrument;
+  // Records a non-negative value (negative values are discarded, as the API
+  // says histograms record non-negative measurements when used as a sum).
+  void Record(T value, Attributes attrs = {}) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordInt(s_.get(), value, attrs);
+    } else {
+      detail::RecordDouble(s_.get(), value, attrs);
+    }
+  }
+  void Record(T value, std::initializer_list<KeyValue> attrs) const noexcept {
+    Record(value, Attributes(attrs.begin(), attrs.size()));
+  }
+  BoundRecorder<T> Bind(Attributes attrs) const noexcept { return {s_, detail::Bind(s_, attrs)}; }
+  BoundRecorder<T> Bind(std::initializer_list<KeyValue> attrs) const noexcept {
+    return Bind(Attributes(attrs.begin(), attrs.size()));
+  }
+};
+
+// The current value of something (spec: synchronous Gauge); aggregated as
+// last value.
+template <typename T>
+class Gauge : public SyncInstrument {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  using SyncInstrument::SyncInstrument;
+  void Record(T value, Attributes attrs = {}) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::RecordInt(s_.get(), value, attrs);
+    } else {
+      detail::RecordDouble(s_.get(), value, attrs);
+    }
+  }
+  void Record(T value, std::initializer_list<KeyValue> attrs) const noexcept {
+    Record(value, Attributes(attrs.begin(), attrs.size()));
+  }
+  BoundRecorder<T> Bind(Attributes attrs) const noexcept { return {s_, detail::Bind(s_, attrs)}; }
+};
+
+using Int64Counter = Counter<int64_t>;
+using DoubleCounter = Counter<double>;
+using Int64UpDownCounter = UpDownCounter<int64_t>;
+using DoubleUpDownCounter = UpDownCounter<double>;
+using Int64Histogram = Histogram<int64_t>;
+using DoubleHistogram = Histogram<double>;
+using Int64Gauge = Gauge<int64_t>;
+using DoubleGauge = Gauge<double>;
+
+}  // namespace otelweb::metrics

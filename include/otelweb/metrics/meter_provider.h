@@ -1,0 +1,153 @@
+// MeterProvider and Meter: the metrics SDK's root object and the per-scope
+// factory of instruments (OpenTelemetry specification, metrics API "Meter",
+// SDK "MeterProvider"), plus the global provider.
+//
+// Ownership: a MeterProvider owns (shares) its readers and the state of every
+// instrument; instruments and meters are handles that keep that state alive,
+// so nothing dangles when the provider is destroyed first (recording then
+// simply reaches no reader). Meter is a cheap value.
+// Thread-safety: everything here is safe to call from any thread.
+// Errors: an invalid instrument name (spec: at most 255 characters of
+// [A-Za-z][A-Za-z0-9_./-]*) gives a disabled instrument and one warning that
+// names the rule; a duplicate registration with the same identity returns the
+// first instrument; a conflicting one (same name, other kind/unit/description)
+// returns a working, separate instrument with one warning (both streams are
+// reported, as the SDK spec says).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otelweb/common.h"
+#include "otelweb/metrics/instruments.h"
+#include "otelweb/metrics/metric_reader.h"
+#include "otelweb/resource.h"
+
+namespace otelweb::metrics {
+
+namespace internal {
+struct ScopeState;
+}
+
+// OTEL_METRICS_EXEMPLAR_FILTER (spec default: trace_based).
+enum class ExemplarFilter : uint8_t { kAlwaysOff, kAlwaysOn, kTraceBased };
+// Parses always_on | always_off | trace_based; false otherwise.
+bool ParseExemplarFilter(std::string_view text, ExemplarFilter* out) noexcept;
+
+// The default cardinality limit per metric stream (spec).
+inline constexpr size_t kDefaultCardinalityLimit = 2000;
+
+// The advised buckets of http.server/client.request.duration (seconds).
+inline constexpr double kHttpDurationBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                                  0.5,   0.75, 1,     2.5,  5,     7.5, 10};
+
+// Advisory parameters given at instrument creation (spec: "Instrument
+// advisory parameters"); a view overrides them.
+struct InstrumentAdvice {
+  // ExplicitBucketBoundaries for histograms (ascending, finite). Empty: the
+  // SDK default 0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000,
+  // 7500, 10000.
+  std::vector<double> explicit_bucket_boundaries{};
+};
+
+struct MeterProviderOptions {
+  // Default: Resource::Create(). otelweb::Install passes the tracer
+  // provider's resource so that both signals describe the same process.
+  std::optional<Resource> resource{};
+  std::vector<std::shared_ptr<MetricReader>> readers{};
+  // Default: OTEL_METRICS_EXEMPLAR_FILTER, else trace_based.
+  std::optional<ExemplarFilter> exemplar_filter{};
+  // Attribute sets admitted per stream before the overflow series.
+  size_t cardinality_limit = kDefaultCardinalityLimit;
+};
+
+class Meter;
+
+class MeterProvider {
+ public:
+  explicit MeterProvider(MeterProviderOptions options = {});
+  ~MeterProvider();  // Shutdown() with the default deadline if not done
+  MeterProvider(const MeterProvider&) = delete;
+  MeterProvider& operator=(const MeterProvider&) = delete;
+
+  // One Meter per (name, version, schema_url); repeated calls return meters
+  // that share instruments.
+  Meter GetMeter(std::string_view name, std::string_view version = {},
+                 std::string_view schema_url = {});
+  // Registers a reader (a reader belongs to one provider; a second
+  // registration is refused with a warning and returns false).
+  bool AddReader(std::shared_ptr<MetricReader> reader);
+
+  // ForceFlush / Shutdown every reader within the deadline (shared).
+  OperationResult ForceFlush(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
+  OperationResult Shutdown(std::chrono::milliseconds timeout = kDefaultFlushTimeout) noexcept;
+  bool IsShutDown() const noexcept;
+
+  const Resource& resource() const noexcept;
+  ExemplarFilter exemplar_filter() const noexcept;
+
+  // A provider whose instruments are disabled (what the global is until one
+  // is set).
+  static std::shared_ptr<MeterProvider> NoOp();
+
+ private:
+  struct NoOpTag {};
+  explicit MeterProvider(NoOpTag);
+  std::shared_ptr<internal::ProviderState> s_;
+};
+
+// A factory of instruments for one instrumentation scope.
+class Meter {
+ public:
+  Meter() = default;  // a no-op meter
+
+  Counter<int64_t> CreateInt64Counter(std::string_view name, std::string_view unit = {},
+                                      std::string_view description = {});
+  Counter<double> CreateDoubleCounter(std::string_view name, std::string_view unit = {},
+                                      std::string_view description = {});
+  UpDownCounter<int64_t> CreateInt64UpDownCounter(std::string_view name, std::string_view unit = {},
+                                                  std::string_view description = {});
+  UpDownCounter<double> CreateDoubleUpDownCounter(std::string_view name, std::string_view unit = {},
+                                                  std::string_view description = {});
+  Histogram<int64_t> CreateInt64Histogram(std::string_view name, std::string_view unit = {},
+                                          std::string_view description = {},
+                                          InstrumentAdvice advice = {});
+  Histogram<double> CreateDoubleHistogram(std::string_view name, std::string_view unit = {},
+                                          std::string_view description = {},
+                                          InstrumentAdvice advice = {});
+  Gauge<int64_t> CreateInt64Gauge(std::string_view name, std::string_view unit = {},
+                                  std::string_view description = {});
+  Gauge<double> CreateDoubleGauge(std::string_view name, std::string_view unit = {},
+                                  std::string_view description = {});
+
+  bool IsNoOp() const noexcept { return scope_ == nullptr; }
+
+ private:
+  friend class MeterProvider;
+  Meter(std::shared_ptr<internal::ProviderState> p,
+        std::shared_ptr<internal::ScopeState> scope) noexcept
+      : p_(std::move(p)), scope_(std::move(scope)) {}
+  std::shared_ptr<internal::InstrumentState> Create(InstrumentKind kind, InstrumentValueType vt,
+                                                    std::string_view name, std::string_view unit,
+                                                    std::string_view description,
+                                                    InstrumentAdvice advice);
+  std::shared_ptr<internal::ProviderState> p_;
+  std::shared_ptr<internal::ScopeState> scope_;
+};
+
+// The global provider: a no-op provider until SetMeterProvider is called.
+std::shared_ptr<MeterProvider> GetMeterProvider() noexcept;
+void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept;
+// Changes whenever the global meter provider is replaced; never 0.
+uint64_t MeterProviderGeneration() noexcept;
+
+// Checks an instrument name against the spec's syntax.
+bool IsValidInstrumentName(std::string_view name) noexcept;
+
+}  // namespace otelweb::metrics

@@ -1,0 +1,47 @@
+// Private: the HTTP server instruments (semantic conventions, HTTP metrics),
+// resolved from an explicit meter provider or from the global one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "otelweb/http/server.h"
+#include "otelweb/instrumentation.h"
+#include "otelweb/metrics/meter_provider.h"
+
+namespace otelweb::http::internal {
+
+struct ServerMetrics {
+  // http.server.request.duration (s, the advised buckets 0.005 ... 10)
+  metrics::Histogram<double> duration;
+  // http.server.active_requests ({request}; method and scheme only)
+  metrics::UpDownCounter<int64_t> active;
+  // http.server.request.body.size / response.body.size (By)
+  metrics::Histogram<int64_t> request_size;
+  metrics::Histogram<int64_t> response_size;
+  bool enabled = false;
+
+  static ServerMetrics Create(metrics::MeterProvider& provider, std::string_view scope);
+};
+
+class ServerMetricsSource {
+ public:
+  ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider, std::string scope);
+  // The instruments to record into, or null when nothing records (the no-op
+  // global provider). One acquire load and one generation compare.
+  const ServerMetrics* Get() const noexcept;
+
+ private:
+  struct Entry {
+    uint64_t generation = 0;
+    std::shared_ptr<metrics::MeterProvider> provider;
+    ServerMetrics m;
+  };
+  std::shared_ptr<metrics::MeterProvider> explicit_;
+  std::string scope_;
+  mutable instrumentation::Published<Entry> entry_;
+};
+
+}  // namespace otelweb::http::internal

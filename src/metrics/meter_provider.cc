@@ -1,0 +1,486 @@
+// MeterProvider, Meter, the recording entry points of the instrument handles,
+// and the global provider.
+#include "otelweb/metrics/meter_provider.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "core/config.h"
+#include "metrics/provider_state.h"
+#include "metrics/storage.h"
+#include "otelweb/diagnostics.h"
+
+namespace otelweb::metrics {
+
+std::string_view InstrumentKindName(InstrumentKind k) noexcept {
+  switch (k) {
+    case InstrumentKind::kCounter:
+      return "counter";
+    case InstrumentKind::kUpDownCounter:
+      return "updowncounter";
+    case InstrumentKind::kHistogram:
+      return "histogram";
+    case InstrumentKind::kGauge:
+      return "gauge";
+    case InstrumentKind::kObservableCounter:
+      return "observable_counter";
+    case InstrumentKind::kObservableUpDownCounter:
+      return "observable_updowncounter";
+    case InstrumentKind::kObservableGauge:
+      return "observable_gauge";
+  }
+  return "unknown";
+}
+
+std::string_view TemporalityName(AggregationTemporality t) noexcept {
+  switch (t) {
+    case AggregationTemporality::kDelta:
+      return "delta";
+    case AggregationTemporality::kCumulative:
+      return "cumulative";
+    case AggregationTemporality::kUnspecified:
+      break;
+  }
+  return "unspecified";
+}
+
+AggregationTemporality TemporalityFor(TemporalityPreference p, InstrumentKind k) noexcept {
+  using K = InstrumentKind;
+  switch (p) {
+    case TemporalityPreference::kCumulative:
+      return AggregationTemporality::kCumulative;
+    case TemporalityPreference::kDelta:
+      return (k == K::kCounter || k == K::kHistogram || k == K::kObservableCounter)
+                 ? AggregationTemporality::kDelta
+                 : AggregationTemporality::kCumulative;
+    case TemporalityPreference::kLowMemory:
+      return (k == K::kCounter || k == K::kHistogram) ? AggregationTemporality::kDelta
+                                                      : AggregationTemporality::kCumulative;
+  }
+  return AggregationTemporality::kCumulative;
+}
+
+bool ParseExemplarFilter(std::string_view text, ExemplarFilter* out) noexcept {
+  std::string t(config::Trim(text));
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "always_on") {
+    *out = ExemplarFilter::kAlwaysOn;
+  } else if (t == "always_off") {
+    *out = ExemplarFilter::kAlwaysOff;
+  } else if (t == "trace_based") {
+    *out = ExemplarFilter::kTraceBased;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool IsValidInstrumentName(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 255 || !std::isalpha(static_cast<unsigned char>(name[0])))
+    return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '/' &&
+        c != '-')
+      return false;
+  }
+  return true;
+}
+
+size_t ResourceMetrics::PointCount() const noexcept {
+  size_t n = 0;
+  for (const auto& sm : scope_metrics)
+    for (const auto& m : sm.metrics) n += m.number_points.size() + m.histogram_points.size();
+  return n;
+}
+
+const MetricData* ResourceMetrics::Find(std::string_view name) const noexcept {
+  for (const auto& sm : scope_metrics)
+    for (const auto& m : sm.metrics)
+      if (m.name == name) return &m;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Recording entry points
+
+namespace detail {
+
+void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
+  if (state == nullptr) return;
+  internal::Stream* st = state->stream.get();
+  if (st == nullptr) return;
+  st->RecordInt(st->Resolve(attrs), v);
+}
+
+void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
+  if (state == nullptr) return;
+  internal::Stream* st = state->stream.get();
+  if (st == nullptr) return;
+  st->RecordDouble(st->Resolve(attrs), v);
+}
+
+void RecordBoundInt(const BoundCell& c, int64_t v) noexcept {
+  if (c.state == nullptr || !c.state->stream) return;
+  c.state->stream->RecordInt(c.series, v);
+}
+
+void RecordBoundDouble(const BoundCell& c, double v) noexcept {
+  if (c.state == nullptr || !c.state->stream) return;
+  c.state->stream->RecordDouble(c.series, v);
+}
+
+void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept {
+  if (c.state == nullptr || !c.state->stream) return;
+  c.state->stream->OfferSum(c.series, value_bits);
+}
+
+BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept {
+  BoundCell c;
+  if (!state || !state->stream) return c;
+  internal::Stream* st = state->stream.get();
+  c.series = st->Resolve(attrs);
+  c.words = c.series->words;
+  c.stride = st->stride();
+  c.mask = internal::StripeCount() - 1;
+  c.exemplars = st->offers_exemplars() ? 1 : 0;
+  c.state = state.get();
+  return c;
+}
+
+bool Enabled(const internal::InstrumentState* state) noexcept {
+  return state != nullptr && state->stream != nullptr &&
+         state->stream->config().aggregation != internal::Aggregation::kDrop;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Provider state
+
+namespace internal {
+
+bool ProviderState::CollectFor(
+    size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
+    ResourceMetrics* out) {
+  std::vector<std::shared_ptr<ScopeState>> scopes;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    scopes = this->scopes;
+  }
+  out->resource = resource;
+  out->scope_metrics.clear();
+  Timestamp now = Now();
+  for (const auto& sc : scopes) {
+    std::vector<std::shared_ptr<InstrumentState>> instruments;
+    {
+      std::lock_guard<std::mutex> lock(sc->mu);
+      instruments = sc->instruments;
+    }
+    ScopeMetrics sm;
+    sm.scope = sc->scope;
+    for (const auto& inst : instruments) {
+      if (!inst->stream) continue;
+      MetricData md;
+      if (inst->stream->Collect(slot, temporality(inst->desc.kind), now, &md)) {
+        sm.metrics.push_back(std::move(md));
+      }
+    }
+    if (!sm.metrics.empty()) out->scope_metrics.push_back(std::move(sm));
+  }
+  return true;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// MeterProvider
+
+MeterProvider::MeterProvider(MeterProviderOptions options)
+    : s_(std::make_shared<internal::ProviderState>()) {
+  s_->resource = options.resource ? std::move(*options.resource) : Resource::Create();
+  s_->cardinality_limit =
+      options.cardinality_limit == 0 ? kDefaultCardinalityLimit : options.cardinality_limit;
+  if (options.exemplar_filter) {
+    s_->exemplar_filter = *options.exemplar_filter;
+  } else if (auto v = config::GetString("OTEL_METRICS_EXEMPLAR_FILTER")) {
+    ExemplarFilter f;
+    if (ParseExemplarFilter(*v, &f)) {
+      s_->exemplar_filter = f;
+    } else {
+      config::WarnInvalid("OTEL_METRICS_EXEMPLAR_FILTER", *v,
+                          "always_on, always_off or trace_based");
+    }
+  }
+  for (auto& r : options.readers) AddReader(std::move(r));
+}
+
+MeterProvider::MeterProvider(NoOpTag) : s_(nullptr) {}
+
+MeterProvider::~MeterProvider() {
+  if (s_ && !IsShutDown()) Shutdown();
+}
+
+std::shared_ptr<MeterProvider> MeterProvider::NoOp() {
+  static std::shared_ptr<MeterProvider> p(new MeterProvider(NoOpTag{}));
+  return p;
+}
+
+const Resource& MeterProvider::resource() const noexcept {
+  static const Resource empty;
+  return s_ ? s_->resource : empty;
+}
+
+ExemplarFilter MeterProvider::exemplar_filter() const noexcept {
+  return s_ ? s_->exemplar_filter : ExemplarFilter::kAlwaysOff;
+}
+
+bool MeterProvider::AddReader(std::shared_ptr<MetricReader> reader) {
+  if (!s_ || !reader) return false;
+  {
+    std::lock_guard<std::mutex> rl(reader->mu_);
+    if (reader->provider_) {
+      Log(LogLevel::kWarning,
+          "otelweb metrics: a MetricReader was registered with a second MeterProvider and was "
+          "refused; "
+          "create one reader per provider.");
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(s_->mu);
+    reader->provider_ = s_;
+    reader->slot_ = s_->next_slot++;
+    s_->readers.push_back(reader);
+  }
+  reader->OnRegistered();
+  return true;
+}
+
+Meter MeterProvider::GetMeter(std::string_view name, std::string_view version,
+                              std::string_view schema_url) {
+  if (!s_) return Meter();
+  if (name.empty()) {
+    static std::atomic<bool> warned{false};
+    LogOnce(warned, LogLevel::kWarning,
+            "otelweb metrics: GetMeter was called with an empty name; pass the instrumentation "
+            "library's name.");
+  }
+  std::lock_guard<std::mutex> lock(s_->mu);
+  for (const auto& sc : s_->scopes) {
+    if (sc->scope.name == name && sc->scope.version == version &&
+        sc->scope.schema_url == schema_url) {
+      return Meter(s_, sc);
+    }
+  }
+  auto sc = std::make_shared<internal::ScopeState>();
+  sc->scope.name = std::string(name);
+  sc->scope.version = std::string(version);
+  sc->scope.schema_url = std::string(schema_url);
+  s_->scopes.push_back(sc);
+  return Meter(s_, sc);
+}
+
+OperationResult MeterProvider::ForceFlush(std::chrono::milliseconds timeout) noexcept {
+  if (!s_) return OperationResult::Ok();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::shared_ptr<MetricReader>> readers;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    if (s_->shut_down) return OperationResult::AlreadyShutDown();
+    readers = s_->readers;
+  }
+  OperationResult r;
+  for (auto& rd : readers) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    r = r.Merge(rd->ForceFlush(std::max(left, std::chrono::milliseconds(0))));
+  }
+  return r;
+}
+
+OperationResult MeterProvider::Shutdown(std::chrono::milliseconds timeout) noexcept {
+  if (!s_) return OperationResult::Ok();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::shared_ptr<MetricReader>> readers;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    if (s_->shut_down) return OperationResult::AlreadyShutDown();
+    s_->shut_down = true;
+    readers = s_->readers;
+  }
+  OperationResult r;
+  for (auto& rd : readers) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    r = r.Merge(rd->Shutdown(std::max(left, std::chrono::milliseconds(0))));
+  }
+  std::lock_guard<std::mutex> lock(s_->mu);
+  s_->readers.clear();  // readers keep the state; the state no longer keeps them
+  return r;
+}
+
+bool MeterProvider::IsShutDown() const noexcept {
+  if (!s_) return false;
+  std::lock_guard<std::mutex> lock(s_->mu);
+  return s_->shut_down;
+}
+
+// ---------------------------------------------------------------------------
+// Meter
+
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+const std::vector<double>& DefaultBoundaries() {
+  static const std::vector<double> b = {0,   5,   10,   25,   50,   75,   100,  250,
+                                        500, 750, 1000, 2500, 5000, 7500, 10000};
+  return b;
+}
+
+}  // namespace
+
+std::shared_ptr<internal::InstrumentState> Meter::Create(
+    InstrumentKind kind, InstrumentValueType vt, std::string_view name, std::string_view unit,
+    std::string_view description, InstrumentAdvice advice) {
+  if (!p_ || !scope_) return nullptr;
+  if (!IsValidInstrumentName(name)) {
+    Log(LogLevel::kWarning,
+        "otelweb metrics: instrument name '" + std::string(name) +
+            "' is invalid (at most 255 characters of [A-Za-z][A-Za-z0-9_./-]*, starting with "
+            "a letter); the instrument records nothing. Rename it.");
+    return nullptr;
+  }
+  internal::StreamConfig c;
+  c.name = std::string(name);
+  c.unit = std::string(unit);
+  c.description = std::string(description);
+  c.kind = kind;
+  c.value_type = vt;
+  c.cardinality_limit = p_->cardinality_limit;
+  c.exemplar_filter = p_->exemplar_filter;
+  switch (kind) {
+    case InstrumentKind::kCounter:
+    case InstrumentKind::kObservableCounter:
+      c.aggregation = internal::Aggregation::kSum;
+      c.monotonic = true;
+      break;
+    case InstrumentKind::kUpDownCounter:
+    case InstrumentKind::kObservableUpDownCounter:
+      c.aggregation = internal::Aggregation::kSum;
+      break;
+    case InstrumentKind::kGauge:
+    case InstrumentKind::kObservableGauge:
+      c.aggregation = internal::Aggregation::kLastValue;
+      break;
+    case InstrumentKind::kHistogram: {
+      c.aggregation = internal::Aggregation::kExplicitHistogram;
+      auto& b = advice.explicit_bucket_boundaries;
+      bool ok = std::is_sorted(b.begin(), b.end()) &&
+                std::adjacent_find(b.begin(), b.end()) == b.end() &&
+                std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); });
+      if (!ok) {
+        Log(LogLevel::kWarning,
+            "otelweb metrics: the advised bucket boundaries of '" + c.name +
+                "' are not strictly ascending finite numbers; the default boundaries are "
+                "used. Fix the advice.");
+      }
+      c.boundaries = (ok && !b.empty()) ? b : DefaultBoundaries();
+      break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(scope_->mu);
+  for (const auto& inst : scope_->instruments) {
+    const auto& d = inst->desc;
+    if (!IEquals(d.name, name)) continue;
+    if (d.kind == kind && d.value_type == vt && d.unit == unit && d.description == description) {
+      return inst;  // identical: the same instrument
+    }
+    Log(LogLevel::kWarning,
+        "otelweb metrics: instrument '" + c.name + "' of meter '" + scope_->scope.name +
+            "' was registered twice with a different kind, unit or description; both "
+            "streams are reported under the same name. Give one of them another name (or "
+            "a view that renames it).");
+    break;
+  }
+  auto st = std::make_shared<internal::InstrumentState>();
+  st->desc = c;
+  st->stream = std::make_unique<internal::Stream>(std::move(c));
+  scope_->instruments.push_back(st);
+  return st;
+}
+
+Counter<int64_t> Meter::CreateInt64Counter(std::string_view n, std::string_view u,
+                                           std::string_view d) {
+  return Counter<int64_t>(
+      Create(InstrumentKind::kCounter, InstrumentValueType::kInt64, n, u, d, {}));
+}
+Counter<double> Meter::CreateDoubleCounter(std::string_view n, std::string_view u,
+                                           std::string_view d) {
+  return Counter<double>(
+      Create(InstrumentKind::kCounter, InstrumentValueType::kDouble, n, u, d, {}));
+}
+UpDownCounter<int64_t> Meter::CreateInt64UpDownCounter(std::string_view n, std::string_view u,
+                                                       std::string_view d) {
+  return UpDownCounter<int64_t>(
+      Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kInt64, n, u, d, {}));
+}
+UpDownCounter<double> Meter::CreateDoubleUpDownCounter(std::string_view n, std::string_view u,
+                                                       std::string_view d) {
+  return UpDownCounter<double>(
+      Create(InstrumentKind::kUpDownCounter, InstrumentValueType::kDouble, n, u, d, {}));
+}
+Histogram<int64_t> Meter::CreateInt64Histogram(std::string_view n, std::string_view u,
+                                               std::string_view d, InstrumentAdvice a) {
+  return Histogram<int64_t>(
+      Create(InstrumentKind::kHistogram, InstrumentValueType::kInt64, n, u, d, std::move(a)));
+}
+Histogram<double> Meter::CreateDoubleHistogram(std::string_view n, std::string_view u,
+                                               std::string_view d, InstrumentAdvice a) {
+  return Histogram<double>(
+      Create(InstrumentKind::kHistogram, InstrumentValueType::kDouble, n, u, d, std::move(a)));
+}
+Gauge<int64_t> Meter::CreateInt64Gauge(std::string_view n, std::string_view u, std::string_view d) {
+  return Gauge<int64_t>(Create(InstrumentKind::kGauge, InstrumentValueType::kInt64, n, u, d, {}));
+}
+Gauge<double> Meter::CreateDoubleGauge(std::string_view n, std::string_view u, std::string_view d) {
+  return Gauge<double>(Create(InstrumentKind::kGauge, InstrumentValueType::kDouble, n, u, d, {}));
+}
+
+// ---------------------------------------------------------------------------
+// Global provider
+
+namespace {
+std::mutex g_mu;
+std::shared_ptr<MeterProvider>& GlobalSlot() {
+  static auto* p = new std::shared_ptr<MeterProvider>();
+  return *p;
+}
+std::atomic<uint64_t> g_generation{1};
+}  // namespace
+
+std::shared_ptr<MeterProvider> GetMeterProvider() noexcept {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto& p = GlobalSlot();
+  return p ? p : MeterProvider::NoOp();
+}
+
+void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept {
+  std::shared_ptr<MeterProvider> old;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    old = std::exchange(GlobalSlot(), std::move(provider));
+    g_generation.fetch_add(1, std::memory_order_release);
+  }
+}
+
+uint64_t MeterProviderGeneration() noexcept { return g_generation.load(std::memory_order_acquire); }
+
+}  // namespace otelweb::metrics

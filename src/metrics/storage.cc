@@ -1,0 +1,709 @@
+// The recording path and the collection of one metric stream (storage.h).
+#include "metrics/storage.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "otelweb/context.h"
+#include "otelweb/diagnostics.h"
+
+namespace otelweb::internal {
+const Context& CurrentContextRef() noexcept;  // core (thread_state.cc)
+}
+
+namespace otelweb::metrics {
+
+namespace detail {
+uint32_t AssignStripe() noexcept {
+  static std::atomic<uint32_t> next{0};
+  // Never 0, so that 0 means "not assigned yet"; consecutive threads get
+  // consecutive stripes.
+  uint32_t s = next.fetch_add(1, std::memory_order_relaxed) | 0x80000000u;
+  t_stripe = s;
+  return s;
+}
+}  // namespace detail
+
+namespace internal {
+
+uint32_t StripeCount() noexcept {
+  static const uint32_t n = [] {
+    unsigned hw = std::thread::hardware_concurrency();
+    uint32_t s = std::bit_ceil(std::max(1u, hw));
+    return std::clamp<uint32_t>(s, 4, 16);
+  }();
+  return n;
+}
+
+namespace {
+
+constexpr uint64_t kM1 = 0xa0761d6478bd642fULL;
+constexpr uint64_t kM2 = 0xe7037ed1a0b428dbULL;
+
+[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w) noexcept {
+  h = (h ^ w) * kM2;
+  return h ^ (h >> 29);
+}
+
+inline uint64_t Load8(const char* p) noexcept {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline uint64_t Load4(const char* p) noexcept {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// A word-at-a-time string hash (multiply-xorshift per 8 bytes): cheap, and
+// good enough for a table whose hits are confirmed by full comparison.
+[[gnu::always_inline]] inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed) noexcept {
+  uint64_t h = seed ^ (n * kM1);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    h = (h ^ Load8(p + i)) * kM2;
+    h ^= h >> 29;
+  }
+  size_t r = n - i;
+  if (r != 0) {
+    uint64_t w;
+    if (n >= 8) {
+      w = Load8(p + n - 8);
+    } else if (r >= 4) {
+      w = (Load4(p) << 32) | Load4(p + n - 4);
+    } else {
+      w = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<uint8_t>(p[r / 2])) << 8) |
+          static_cast<uint8_t>(p[r - 1]);
+    }
+    h = (h ^ w) * kM2;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+// Equality of two short byte ranges of the same length without a call.
+[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) return (Load8(a) == Load8(b)) & (Load8(a + n - 8) == Load8(b + n - 8));
+    if (n >= 4) return (Load4(a) == Load4(b)) & (Load4(a + n - 4) == Load4(b + n - 4));
+    for (size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  if (n <= 32) {
+    return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) &
+           (Load8(a + n - 16) == Load8(b + n - 16)) & (Load8(a + n - 8) == Load8(b + n - 8));
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
+[[gnu::always_inline]] inline uint64_t HashValue(const AttributeValue& v, uint64_t t) noexcept {
+  t ^= static_cast<uint64_t>(v.type()) << 56;
+  switch (v.type()) {
+    case AttributeType::kBool:
+      return Step(t, v.as_bool() ? 1 : 0);
+    case AttributeType::kInt:
+      return Step(t, static_cast<uint64_t>(v.as_int()));
+    case AttributeType::kDouble:
+      return Step(t, std::bit_cast<uint64_t>(v.as_double()));
+    case AttributeType::kString: {
+      auto s = v.as_string();
+      return HashBytes(s.data(), s.size(), t);
+    }
+    case AttributeType::kBoolArray: {
+      uint64_t h = t;
+      for (bool b : v.as_bool_array()) h = Step(h, b ? 1 : 0);
+      return h;
+    }
+    case AttributeType::kIntArray: {
+      uint64_t h = t;
+      for (int64_t x : v.as_int_array()) h = Step(h, static_cast<uint64_t>(x));
+      return h;
+    }
+    case AttributeType::kDoubleArray: {
+      uint64_t h = t;
+      for (double x : v.as_double_array()) h = Step(h, std::bit_cast<uint64_t>(x));
+      return h;
+    }
+    case AttributeType::kStringArray: {
+      uint64_t h = t;
+      for (auto s : v.as_string_array()) h = HashBytes(s.data(), s.size(), h);
+      return h;
+    }
+    case AttributeType::kNone:
+      break;
+  }
+  return t;
+}
+
+[[gnu::always_inline]] inline uint64_t AttrHash(const KeyValue& kv) noexcept {
+  uint64_t h = HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), 0x9e3779b97f4a7c15ULL));
+  h ^= h >> 32;
+  h *= kM1;
+  return h ^ (h >> 29);
+}
+
+inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
+  uint64_t h = n;
+  for (size_t i = 0; i < n; ++i) h += AttrHash(kv[i]);
+  return h;
+}
+
+// The attribute `kv` equals the stored one `f` (key and value).
+[[gnu::always_inline]] inline bool SameFlat(const KeyValue& kv, const FlatAttr& f,
+                                            const OwnedKeyValue& o) noexcept {
+  if (f.type != kv.value.type()) return false;
+  switch (f.type) {
+    case AttributeType::kString: {
+      auto sv = kv.value.as_string();
+      return sv.size() == f.str_len && SameBytes(sv.data(), f.str, sv.size());
+    }
+    case AttributeType::kInt:
+      return static_cast<uint64_t>(kv.value.as_int()) == f.scalar;
+    case AttributeType::kBool:
+      return static_cast<uint64_t>(kv.value.as_bool()) == f.scalar;
+    case AttributeType::kDouble:
+      return std::bit_cast<uint64_t>(kv.value.as_double()) == f.scalar;
+    default:
+      return SameValue(kv.value, o.value);
+  }
+}
+
+[[gnu::always_inline]] inline bool SameKey(std::string_view k, const FlatAttr& f) noexcept {
+  return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
+}
+
+inline void AddDouble(std::atomic<uint64_t>& a, double v) noexcept {
+  uint64_t cur = a.load(std::memory_order_relaxed);
+  while (!a.compare_exchange_weak(cur, std::bit_cast<uint64_t>(std::bit_cast<double>(cur) + v),
+                                  std::memory_order_relaxed)) {
+  }
+}
+inline void MinDouble(std::atomic<uint64_t>& a, double v) noexcept {
+  uint64_t cur = a.load(std::memory_order_relaxed);
+  while (v < std::bit_cast<double>(cur) &&
+         !a.compare_exchange_weak(cur, std::bit_cast<uint64_t>(v), std::memory_order_relaxed)) {
+  }
+}
+inline void MaxDouble(std::atomic<uint64_t>& a, double v) noexcept {
+  uint64_t cur = a.load(std::memory_order_relaxed);
+  while (v > std::bit_cast<double>(cur) &&
+         !a.compare_exchange_weak(cur, std::bit_cast<uint64_t>(v), std::memory_order_relaxed)) {
+  }
+}
+
+constexpr uint64_t kPosInf = std::bit_cast<uint64_t>(std::numeric_limits<double>::infinity());
+constexpr uint64_t kNegInf = std::bit_cast<uint64_t>(-std::numeric_limits<double>::infinity());
+
+}  // namespace
+
+uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv); }
+
+bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept {
+  if (a.type() != b.type) return false;
+  switch (a.type()) {
+    case AttributeType::kBool:
+      return a.as_bool() == b.b;
+    case AttributeType::kInt:
+      return a.as_int() == b.i;
+    case AttributeType::kDouble:
+      return std::bit_cast<uint64_t>(a.as_double()) == std::bit_cast<uint64_t>(b.d);
+    case AttributeType::kString:
+      return a.as_string() == std::string_view(b.s);
+    case AttributeType::kBoolArray: {
+      auto x = a.as_bool_array();
+      if (x.size() != b.bools.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (x[i] != b.bools[i]) return false;
+      return true;
+    }
+    case AttributeType::kIntArray: {
+      auto x = a.as_int_array();
+      return std::equal(x.begin(), x.end(), b.ints.begin(), b.ints.end());
+    }
+    case AttributeType::kDoubleArray: {
+      auto x = a.as_double_array();
+      if (x.size() != b.doubles.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (std::bit_cast<uint64_t>(x[i]) != std::bit_cast<uint64_t>(b.doubles[i])) return false;
+      return true;
+    }
+    case AttributeType::kStringArray: {
+      auto x = a.as_string_array();
+      if (x.size() != b.strings.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (x[i] != std::string_view(b.strings[i])) return false;
+      return true;
+    }
+    case AttributeType::kNone:
+      return true;
+  }
+  return false;
+}
+
+Series::~Series() {
+  ::operator delete[](words, std::align_val_t{64});
+  delete[] slots;
+}
+
+Stream::Stream(StreamConfig cfg) : cfg_(std::move(cfg)) {
+  uint32_t stripes = StripeCount();
+  switch (cfg_.aggregation) {
+    case Aggregation::kSum:
+      words_ = 1;
+      break;
+    case Aggregation::kLastValue:
+      words_ = 2;
+      stripes = 1;
+      break;
+    case Aggregation::kExplicitHistogram:
+      words_ = static_cast<uint32_t>(cfg_.boundaries.size()) + 4;
+      break;
+    case Aggregation::kDrop:
+      words_ = 1;
+      stripes = 1;
+      break;
+  }
+  stride_ = (words_ + 7) / 8 * 8;
+  mask_ = stripes - 1;
+  size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * (cfg_.cardinality_limit + 1)));
+  table_mask_ = cap - 1;
+  table_.reset(new std::atomic<Series*>[cap]);
+  for (size_t i = 0; i < cap; ++i) table_[i].store(nullptr, std::memory_order_relaxed);
+  overflow_ = NewSeries(0, true);
+  overflow_->attrs.push_back(
+      OwnedKeyValue{"otel.metric.overflow", OwnedValue(AttributeValue(true))});
+}
+
+Stream::~Stream() {
+  Series* s = head_.load(std::memory_order_acquire);
+  while (s != nullptr) {
+    Series* n = s->next;
+    delete s;
+    s = n;
+  }
+  delete overflow_;
+}
+
+Series* Stream::NewSeries(uint64_t hash, bool overflow) {
+  auto s = std::make_unique<Series>();
+  s->hash = hash;
+  s->overflow = overflow;
+  s->created = Now();
+  size_t n = static_cast<size_t>(mask_ + 1) * stride_;
+  void* mem = ::operator new[](n * sizeof(std::atomic<uint64_t>), std::align_val_t{64});
+  auto* w = static_cast<std::atomic<uint64_t>*>(mem);
+  for (size_t i = 0; i < n; ++i) new (&w[i]) std::atomic<uint64_t>(0);
+  s->words = w;
+  if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
+    size_t nb = cfg_.boundaries.size();
+    for (uint32_t st = 0; st <= mask_; ++st) {
+      w[st * stride_ + nb + 2].store(kPosInf, std::memory_order_relaxed);
+      w[st * stride_ + nb + 3].store(kNegInf, std::memory_order_relaxed);
+    }
+  }
+  if (offers_exemplars()) {
+    s->n_slots =
+        cfg_.aggregation == Aggregation::kExplicitHistogram ? cfg_.boundaries.size() + 1 : 1;
+    s->slots = new ExemplarSlot[s->n_slots];
+  }
+  return s.release();
+}
+
+Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept {
+  size_t i = hash & table_mask_;
+  for (;;) {
+    Series* s = table_[i].load(std::memory_order_acquire);
+    if (s == nullptr) return nullptr;
+    if (s->hash == hash && s->flat.size() == n) {
+      const FlatAttr* f = s->flat.data();
+      bool same = true;
+      for (size_t j = 0; j < n && same; ++j) {
+        if (SameKey(kv[j].key, f[j])) {  // the usual case: the same order as the first time
+          same = SameFlat(kv[j], f[j], s->attrs[j]);
+          continue;
+        }
+        same = false;
+        for (size_t k = 0; k < n; ++k) {
+          if (SameKey(kv[j].key, f[k])) {
+            same = SameFlat(kv[j], f[k], s->attrs[k]);
+            break;
+          }
+        }
+      }
+      if (same) return s;
+    }
+    i = (i + 1) & table_mask_;
+  }
+}
+
+Series* Stream::Resolve(Attributes attrs) noexcept {
+  uint64_t h = SetHash(attrs.data(), attrs.size());
+  Series* s = Find(attrs.data(), attrs.size(), h);
+  return s != nullptr ? s : Insert(attrs, h);
+}
+
+Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
+  // At the limit, a set the lookup did not find goes to the overflow series
+  // without the lock or an allocation (what an attribute flood hits). A set
+  // admitted by another thread between that lookup and this load may see
+  // this one measurement counted in the overflow series: still counted once.
+  if (admitted_.load(std::memory_order_acquire) >= cfg_.cardinality_limit) {
+    if (!overflow_->touched.load(std::memory_order_relaxed))
+      overflow_->touched.store(true, std::memory_order_relaxed);
+    if (!warned_overflow_.load(std::memory_order_relaxed))
+      LogOnce(
+          warned_overflow_, LogLevel::kWarning,
+          "otelweb metrics: instrument '" + cfg_.name + "' reached its cardinality limit of " +
+              std::to_string(cfg_.cardinality_limit) +
+              " attribute sets; further sets are counted in the series otel.metric.overflow=true. "
+              "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
+    return overflow_;
+  }
+  try {
+    // De-duplicate keys (the last value wins) and drop empty values.
+    std::vector<KeyValue> kv;
+    kv.reserve(attrs.size());
+    for (const KeyValue& a : attrs) {
+      if (a.value.type() == AttributeType::kNone) continue;
+      auto it =
+          std::find_if(kv.begin(), kv.end(), [&](const KeyValue& x) { return x.key == a.key; });
+      if (it != kv.end()) {
+        it->value = a.value;
+      } else {
+        kv.push_back(a);
+      }
+    }
+    if (kv.size() != attrs.size()) hash = SetHash(kv.data(), kv.size());
+    std::lock_guard<std::mutex> lock(insert_mu_);
+    if (Series* s = Find(kv.data(), kv.size(), hash)) return s;
+    if (admitted_.load(std::memory_order_relaxed) >= cfg_.cardinality_limit) {
+      if (!warned_overflow_.load(std::memory_order_relaxed))
+        LogOnce(
+            warned_overflow_, LogLevel::kWarning,
+            "otelweb metrics: instrument '" + cfg_.name + "' reached its cardinality limit of " +
+                std::to_string(cfg_.cardinality_limit) +
+                " attribute sets; further sets are counted in the series "
+                "otel.metric.overflow=true. "
+                "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
+      overflow_->touched.store(true, std::memory_order_relaxed);
+      return overflow_;
+    }
+    Series* s = NewSeries(hash, false);
+    s->attrs.reserve(kv.size());
+    for (const KeyValue& a : kv)
+      s->attrs.push_back(OwnedKeyValue{std::string(a.key), OwnedValue(a.value)});
+    s->flat.reserve(s->attrs.size());
+    for (const OwnedKeyValue& o : s->attrs) {
+      FlatAttr f;
+      f.key = o.key.data();
+      f.key_len = static_cast<uint32_t>(o.key.size());
+      f.type = o.value.type;
+      f.str = o.value.s.data();
+      f.str_len = static_cast<uint32_t>(o.value.s.size());
+      f.scalar = o.value.type == AttributeType::kDouble ? std::bit_cast<uint64_t>(o.value.d)
+                 : o.value.type == AttributeType::kBool ? static_cast<uint64_t>(o.value.b)
+                                                        : static_cast<uint64_t>(o.value.i);
+      s->flat.push_back(f);
+    }
+    size_t i = hash & table_mask_;
+    while (table_[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table_mask_;
+    s->next = head_.load(std::memory_order_relaxed);
+    head_.store(s, std::memory_order_release);
+    table_[i].store(s, std::memory_order_release);
+    admitted_.fetch_add(1, std::memory_order_release);
+    return s;
+  } catch (...) {
+    overflow_->touched.store(true, std::memory_order_relaxed);
+    return overflow_;
+  }
+}
+
+size_t Stream::BucketOf(double v) const noexcept {
+  const auto& b = cfg_.boundaries;
+  return static_cast<size_t>(std::lower_bound(b.begin(), b.end(), v) - b.begin());
+}
+
+void Stream::AddHistogram(std::atomic<uint64_t>* w, double v, size_t bucket) noexcept {
+  size_t nb = cfg_.boundaries.size();
+  w[bucket].fetch_add(1, std::memory_order_relaxed);
+  AddDouble(w[nb + 1], v);
+  MinDouble(w[nb + 2], v);
+  MaxDouble(w[nb + 3], v);
+}
+
+void Stream::Offer(Series* s, size_t slot, uint64_t bits) noexcept {
+  const SpanContext& sc = otelweb::internal::CurrentContextRef().span_context();
+  if (cfg_.exemplar_filter == ExemplarFilter::kTraceBased && !sc.sampled()) return;
+  ExemplarSlot& e = s->slots[slot < s->n_slots ? slot : 0];
+  uint32_t q = e.seq.load(std::memory_order_relaxed);
+  if ((q & 1) != 0 || !e.seq.compare_exchange_strong(q, q + 1, std::memory_order_acquire)) return;
+  uint64_t hi, lo, sp;
+  std::memcpy(&hi, sc.trace_id().bytes().data(), 8);
+  std::memcpy(&lo, sc.trace_id().bytes().data() + 8, 8);
+  std::memcpy(&sp, sc.span_id().bytes().data(), 8);
+  e.value.store(bits, std::memory_order_relaxed);
+  e.time_ns.store(Now().time_since_epoch().count(), std::memory_order_relaxed);
+  e.trace_hi.store(hi, std::memory_order_relaxed);
+  e.trace_lo.store(lo, std::memory_order_relaxed);
+  e.span.store(sp, std::memory_order_relaxed);
+  e.seq.store(q + 2, std::memory_order_release);
+}
+
+void Stream::RecordInt(Series* s, int64_t v) noexcept {
+  switch (cfg_.aggregation) {
+    case Aggregation::kSum: {
+      if (cfg_.monotonic && v < 0) {
+        if (!warned_negative_.load(std::memory_order_relaxed))
+          LogOnce(warned_negative_, LogLevel::kWarning,
+                  "otelweb metrics: counter '" + cfg_.name +
+                      "' was given a negative value, which was discarded; use an UpDownCounter for "
+                      "values that "
+                      "go down.");
+        return;
+      }
+      std::atomic<uint64_t>* w = s->words + (detail::ThreadStripe() & mask_) * stride_;
+      w->fetch_add(static_cast<uint64_t>(v), std::memory_order_relaxed);
+      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      break;
+    }
+    case Aggregation::kLastValue:
+      s->words[0].store(static_cast<uint64_t>(v), std::memory_order_relaxed);
+      s->words[1].fetch_add(1, std::memory_order_release);
+      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      break;
+    case Aggregation::kExplicitHistogram: {
+      double d = static_cast<double>(v);
+      size_t b = BucketOf(d);
+      AddHistogram(s->words + (detail::ThreadStripe() & mask_) * stride_, d, b);
+      if (s->slots != nullptr) Offer(s, b, static_cast<uint64_t>(v));
+      break;
+    }
+    case Aggregation::kDrop:
+      break;
+  }
+}
+
+void Stream::RecordDouble(Series* s, double v) noexcept {
+  if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
+    if (!warned_nan_.load(std::memory_order_relaxed))
+      LogOnce(warned_nan_, LogLevel::kWarning,
+              "otelweb metrics: instrument '" + cfg_.name +
+                  "' was given a value that is not finite (or negative for a counter); it was "
+                  "discarded. "
+                  "Check the value's computation.");
+    return;
+  }
+  uint64_t bits = std::bit_cast<uint64_t>(v);
+  switch (cfg_.aggregation) {
+    case Aggregation::kSum:
+      AddDouble(s->words[(detail::ThreadStripe() & mask_) * stride_], v);
+      if (s->slots != nullptr) Offer(s, 0, bits);
+      break;
+    case Aggregation::kLastValue:
+      s->words[0].store(bits, std::memory_order_relaxed);
+      s->words[1].fetch_add(1, std::memory_order_release);
+      if (s->slots != nullptr) Offer(s, 0, bits);
+      break;
+    case Aggregation::kExplicitHistogram: {
+      size_t b = BucketOf(v);
+      AddHistogram(s->words + (detail::ThreadStripe() & mask_) * stride_, v, b);
+      if (s->slots != nullptr) Offer(s, b, bits);
+      break;
+    }
+    case Aggregation::kDrop:
+      break;
+  }
+}
+
+bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
+                     MetricData* out) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  if (readers_.size() <= slot) readers_.resize(slot + 1);
+  if (!readers_[slot]) readers_[slot] = std::make_unique<ReaderStreamState>();
+  ReaderStreamState& st = *readers_[slot];
+  const bool delta = temporality == AggregationTemporality::kDelta;
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  const size_t nb = cfg_.boundaries.size();
+  const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
+
+  out->name = cfg_.name;
+  out->description = cfg_.description;
+  out->unit = cfg_.unit;
+  out->instrument_kind = cfg_.kind;
+  out->monotonic = cfg_.monotonic;
+  out->temporality = temporality;
+  out->point_kind = cfg_.aggregation == Aggregation::kExplicitHistogram
+                        ? MetricPointKind::kHistogram
+                    : cfg_.aggregation == Aggregation::kLastValue ? MetricPointKind::kGauge
+                                                                  : MetricPointKind::kSum;
+  if (cfg_.aggregation == Aggregation::kDrop) return false;
+
+  std::vector<uint64_t> tot(words_);
+  auto read_exemplars = [&](const Series* s, std::vector<Exemplar>* ex) {
+    for (size_t i = 0; i < s->n_slots; ++i) {
+      const ExemplarSlot& e = s->slots[i];
+      uint32_t q1 = e.seq.load(std::memory_order_acquire);
+      if (q1 == 0 || (q1 & 1) != 0) continue;
+      Exemplar x;
+      uint64_t bits = e.value.load(std::memory_order_relaxed);
+      int64_t t = e.time_ns.load(std::memory_order_relaxed);
+      uint64_t hi = e.trace_hi.load(std::memory_order_relaxed);
+      uint64_t lo = e.trace_lo.load(std::memory_order_relaxed);
+      uint64_t sp = e.span.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (e.seq.load(std::memory_order_relaxed) != q1 || t <= window_ns) continue;
+      x.time = Timestamp(std::chrono::nanoseconds(t));
+      x.is_int = is_int;
+      if (is_int) {
+        x.as_int = static_cast<int64_t>(bits);
+      } else {
+        x.as_double = std::bit_cast<double>(bits);
+      }
+      uint8_t tb[16], sb[8];
+      std::memcpy(tb, &hi, 8);
+      std::memcpy(tb + 8, &lo, 8);
+      std::memcpy(sb, &sp, 8);
+      x.trace_id = TraceId(tb);
+      x.span_id = SpanId(sb);
+      ex->push_back(std::move(x));
+    }
+  };
+
+  auto visit = [&](Series* s) {
+    // Totals over the stripes.
+    std::fill(tot.begin(), tot.end(), 0);
+    if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
+      tot[nb + 1] = std::bit_cast<uint64_t>(0.0);
+      double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
+      for (uint32_t k = 0; k <= mask_; ++k) {
+        const std::atomic<uint64_t>* w = s->words + k * stride_;
+        for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
+        sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
+        mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
+        mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
+      }
+      tot[nb + 1] = std::bit_cast<uint64_t>(sum);
+      tot[nb + 2] = std::bit_cast<uint64_t>(mn);
+      tot[nb + 3] = std::bit_cast<uint64_t>(mx);
+    } else if (cfg_.aggregation == Aggregation::kLastValue) {
+      tot[1] = s->words[1].load(std::memory_order_acquire);
+      tot[0] = s->words[0].load(std::memory_order_relaxed);
+    } else if (is_int) {
+      for (uint32_t k = 0; k <= mask_; ++k)
+        tot[0] += s->words[k * stride_].load(std::memory_order_relaxed);
+    } else {
+      double sum = 0;
+      for (uint32_t k = 0; k <= mask_; ++k)
+        sum += std::bit_cast<double>(s->words[k * stride_].load(std::memory_order_relaxed));
+      tot[0] = std::bit_cast<uint64_t>(sum);
+    }
+
+    SeriesMemory* prev = nullptr;
+    bool fresh = false;
+    if (delta || cfg_.aggregation == Aggregation::kLastValue) {
+      auto [it, inserted] = st.seen.try_emplace(s);
+      prev = &it->second;
+      fresh = inserted;
+      if (inserted) prev->totals.assign(words_, 0);
+    }
+    Timestamp start = s->created;
+    if (delta && st.collected_once && st.last_collect > start) start = st.last_collect;
+
+    if (cfg_.aggregation == Aggregation::kLastValue) {
+      uint64_t seq = tot[1];
+      bool changed = seq != 0 && (fresh || seq != prev->gauge_seq);
+      prev->gauge_seq = seq;
+      if (seq == 0 || (delta && !changed)) return;
+      NumberPoint p;
+      p.attributes = s->attrs;
+      p.start_time = start;
+      p.time = now;
+      p.is_int = is_int;
+      if (is_int) {
+        p.as_int = static_cast<int64_t>(tot[0]);
+      } else {
+        p.as_double = std::bit_cast<double>(tot[0]);
+      }
+      read_exemplars(s, &p.exemplars);
+      out->number_points.push_back(std::move(p));
+      return;
+    }
+    if (cfg_.aggregation == Aggregation::kSum) {
+      NumberPoint p;
+      p.is_int = is_int;
+      if (is_int) {
+        int64_t v = static_cast<int64_t>(tot[0]);
+        if (delta) {
+          int64_t d = v - static_cast<int64_t>(prev->totals[0]);
+          prev->totals[0] = tot[0];
+          if (d == 0 && !fresh) return;
+          if (d == 0 && fresh && v == 0) return;
+          v = d;
+        }
+        p.as_int = v;
+      } else {
+        double v = std::bit_cast<double>(tot[0]);
+        if (delta) {
+          double d = v - std::bit_cast<double>(prev->totals[0]);
+          prev->totals[0] = tot[0];
+          if (d == 0) return;
+          v = d;
+        }
+        p.as_double = v;
+      }
+      p.attributes = s->attrs;
+      p.start_time = start;
+      p.time = now;
+      read_exemplars(s, &p.exemplars);
+      out->number_points.push_back(std::move(p));
+      return;
+    }
+    // Explicit-bucket histogram.
+    HistogramPoint p;
+    p.boundaries = cfg_.boundaries;
+    p.bucket_counts.assign(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 1));
+    double sum = std::bit_cast<double>(tot[nb + 1]);
+    if (delta) {
+      for (size_t b = 0; b <= nb; ++b) p.bucket_counts[b] -= prev->totals[b];
+      sum -= std::bit_cast<double>(prev->totals[nb + 1]);
+      if (fresh) prev->totals[nb + 1] = std::bit_cast<uint64_t>(0.0);
+      std::copy(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 2), prev->totals.begin());
+    }
+    for (uint64_t c : p.bucket_counts) p.count += c;
+    if (p.count == 0) return;
+    p.sum = sum;
+    // Min and max are kept since the series started: exact for cumulative;
+    // for delta they are reported only when the interval holds every value.
+    double mn = std::bit_cast<double>(tot[nb + 2]), mx = std::bit_cast<double>(tot[nb + 3]);
+    uint64_t all = 0;
+    for (size_t b = 0; b <= nb; ++b) all += tot[b];
+    if (std::isfinite(mn) && std::isfinite(mx) && (!delta || all == p.count)) {
+      p.has_min_max = true;
+      p.min = mn;
+      p.max = mx;
+    }
+    p.attributes = s->attrs;
+    p.start_time = start;
+    p.time = now;
+    read_exemplars(s, &p.exemplars);
+    out->histogram_points.push_back(std::move(p));
+  };
+
+  for (Series* s = head_.load(std::memory_order_acquire); s != nullptr; s = s->next) visit(s);
+  if (overflow_->touched.load(std::memory_order_relaxed)) visit(overflow_);
+  st.last_collect = now;
+  st.collected_once = true;
+  return !out->number_points.empty() || !out->histogram_points.empty();
+}
+
+}  // namespace internal
+}  // namespace otelweb::metrics

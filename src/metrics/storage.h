@@ -1,0 +1,161 @@
+// Private: the per-stream storage of the metrics SDK (see docs/metrics.md,
+// "Design"). A Stream is one metric stream of one instrument: a lock-free
+// open-addressing table of series keyed by an order-independent attribute
+// hash, each series holding its values in per-thread-index stripes of
+// 8-byte atomic words, plus the exemplar slots.
+//
+// Word layout of one stripe, by aggregation:
+//   sum:        [0] total (int64 two's complement, or double bits)
+//   last value: [0] value bits, [1] sequence (0 = never recorded); 1 stripe
+//   histogram:  [0..nb] bucket counts, [nb+1] sum (double bits),
+//               [nb+2] min, [nb+3] max (double bits; +inf/-inf when empty)
+// Values accumulate since the series was created (cumulative at the source);
+// a delta reader subtracts the totals it saw at its previous collection, so
+// any number of readers with any temporality read one storage and nothing is
+// lost or counted twice while threads record during a collection (each word
+// is read atomically; a recording split across two collections shows up in
+// the next one).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "otelweb/common.h"
+#include "otelweb/metrics/meter_provider.h"
+#include "otelweb/metrics/metric_data.h"
+
+namespace otelweb::metrics::internal {
+
+enum class Aggregation : uint8_t { kDrop, kSum, kLastValue, kExplicitHistogram };
+
+struct StreamConfig {
+  std::string name;
+  std::string description;
+  std::string unit;
+  InstrumentKind kind = InstrumentKind::kCounter;
+  InstrumentValueType value_type = InstrumentValueType::kInt64;
+  Aggregation aggregation = Aggregation::kSum;
+  bool monotonic = false;
+  std::vector<double> boundaries;  // explicit histogram
+  size_t cardinality_limit = kDefaultCardinalityLimit;
+  ExemplarFilter exemplar_filter = ExemplarFilter::kTraceBased;
+};
+
+// One exemplar slot, written under a tiny seqlock (odd = being written; a
+// writer that finds it busy drops its offer), read by collectors.
+struct ExemplarSlot {
+  std::atomic<uint32_t> seq{0};
+  std::atomic<uint64_t> value{0};
+  std::atomic<int64_t> time_ns{0};
+  std::atomic<uint64_t> trace_hi{0}, trace_lo{0}, span{0};
+};
+
+// A flat view of one stored attribute for the lookup's comparisons (points
+// into Series::attrs).
+struct FlatAttr {
+  const char* key = nullptr;
+  uint32_t key_len = 0;
+  AttributeType type = AttributeType::kNone;
+  uint32_t str_len = 0;
+  const char* str = nullptr;
+  uint64_t scalar = 0;  // bool, int64 or double bits
+};
+
+struct Series {
+  uint64_t hash = 0;
+  std::vector<OwnedKeyValue> attrs;  // de-duplicated, first-seen order
+  std::vector<FlatAttr> flat;        // the same, flat, for lookups
+  Timestamp created{};
+  Series* next = nullptr;  // the stream's list; immutable once published
+  bool overflow = false;
+  std::atomic<bool> touched{false};        // the overflow series reports only once used
+  std::atomic<uint64_t>* words = nullptr;  // stripes, 64-byte aligned
+  size_t n_slots = 0;
+  ExemplarSlot* slots = nullptr;
+  ~Series();
+};
+
+// What one reader saw of one series at its previous collection.
+struct SeriesMemory {
+  std::vector<uint64_t> totals;
+  uint64_t gauge_seq = 0;
+};
+
+struct ReaderStreamState {
+  Timestamp last_collect{};
+  bool collected_once = false;
+  std::unordered_map<const Series*, SeriesMemory> seen;
+};
+
+class Stream {
+ public:
+  explicit Stream(StreamConfig cfg);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  const StreamConfig& config() const noexcept { return cfg_; }
+
+  // The series of `attrs`, created if new (admitted while under the limit,
+  // else the overflow series). Never null.
+  Series* Resolve(Attributes attrs) noexcept;
+  void RecordInt(Series* s, int64_t v) noexcept;
+  void RecordDouble(Series* s, double v) noexcept;
+  // The exemplar offer of a sum whose value was added inline (bound handle).
+  void OfferSum(Series* s, uint64_t bits) noexcept {
+    if (s->slots != nullptr) Offer(s, 0, bits);
+  }
+  bool offers_exemplars() const noexcept {
+    return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff;
+  }
+  uint32_t stride() const noexcept { return stride_; }
+  size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
+
+  // Appends this stream's points for reader `slot` to `out` (false: no point).
+  bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out);
+
+ private:
+  Series* Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept;
+  Series* Insert(Attributes attrs, uint64_t hash) noexcept;
+  Series* NewSeries(uint64_t hash, bool overflow);
+  size_t BucketOf(double v) const noexcept;
+  void Offer(Series* s, size_t slot, uint64_t bits) noexcept;
+  void AddHistogram(std::atomic<uint64_t>* w, double v, size_t bucket) noexcept;
+
+  StreamConfig cfg_;
+  uint32_t words_ = 1;   // per stripe
+  uint32_t stride_ = 8;  // words between stripes (a multiple of 8)
+  uint32_t mask_ = 0;    // stripes - 1
+  size_t table_mask_ = 0;
+  std::unique_ptr<std::atomic<Series*>[]> table_;
+  std::atomic<Series*> head_{nullptr};
+  std::atomic<size_t> admitted_{0};
+  Series* overflow_ = nullptr;
+  std::mutex insert_mu_;
+  std::mutex collect_mu_;
+  std::vector<std::unique_ptr<ReaderStreamState>> readers_;
+  std::atomic<bool> warned_negative_{false};
+  std::atomic<bool> warned_overflow_{false};
+  std::atomic<bool> warned_nan_{false};
+};
+
+// Hash of one attribute (key and value); the set's hash is the sum of its
+// attributes' hashes, so the order of the attributes does not matter.
+uint64_t HashAttribute(const KeyValue& kv) noexcept;
+bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
+
+// One instrument: its descriptor and its stream (null when dropped).
+struct InstrumentState {
+  StreamConfig desc;
+  std::unique_ptr<Stream> stream;
+};
+
+// Number of stripes per series (a power of two, 4..16).
+uint32_t StripeCount() noexcept;
+
+}  // namespace otelweb::metrics::internal

@@ -1,0 +1,254 @@
+// The Prometheus pull exporter: text format conversion and the /metrics server.
+#include "otelweb/prometheus/exporter.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/config.h"
+#include "otelweb/diagnostics.h"
+
+namespace otelweb::prometheus {
+
+namespace {
+
+using metrics::HistogramPoint;
+using metrics::MetricData;
+using metrics::MetricPointKind;
+using metrics::NumberPoint;
+
+std::string Sanitize(std::string_view s, bool allow_colon) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (allow_colon && c == ':');
+    out += ok ? c : '_';
+  }
+  if (!out.empty() && std::isdigit(static_cast<unsigned char>(out[0])))
+    out.insert(out.begin(), '_');
+  // Collapse runs of '_' (as the compatibility spec's normalisation does).
+  std::string collapsed;
+  for (char c : out) {
+    if (c == '_' && !collapsed.empty() && collapsed.back() == '_') continue;
+    collapsed += c;
+  }
+  return collapsed;
+}
+
+std::string UnitWord(std::string_view unit) {
+  static const std::map<std::string, std::string, std::less<>> kWords = {
+      {"s", "seconds"},      {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"},
+      {"min", "minutes"},    {"h", "hours"},         {"d", "days"},          {"By", "bytes"},
+      {"KiBy", "kibibytes"}, {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"},  {"KBy", "kilobytes"},
+      {"MBy", "megabytes"},  {"GBy", "gigabytes"},   {"m", "meters"},        {"V", "volts"},
+      {"A", "amperes"},      {"J", "joules"},        {"W", "watts"},         {"g", "grams"},
+      {"Cel", "celsius"},    {"Hz", "hertz"},        {"%", "percent"}};
+  // Annotations in curly braces carry no unit.
+  std::string u;
+  int depth = 0;
+  for (char c : unit) {
+    if (c == '{') ++depth;
+    if (depth == 0) u += c;
+    if (c == '}' && depth > 0) --depth;
+  }
+  if (u.empty()) return {};
+  auto it = kWords.find(u);
+  if (it != kWords.end()) return it->second;
+  size_t slash = u.find('/');
+  if (slash != std::string::npos) {  // "m/s" -> meters_per_second
+    std::string a = u.substr(0, slash), b = u.substr(slash + 1);
+    auto ia = kWords.find(a);
+    std::string per = b == "s"   ? "second"
+                      : b == "m" ? "minute"
+                      : b == "h" ? "hour"
+                      : b == "d" ? "day"
+                                 : b;
+    return (ia != kWords.end() ? ia->second : a) + "_per_" + per;
+  }
+  return u;
+}
+
+std::string Escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Value(const OwnedValue& v) {
+  switch (v.type) {
+    case AttributeType::kString:
+      return v.s;
+    case AttributeType::kBool:
+      return v.b ? "true" : "false";
+    case AttributeType::kInt:
+      return std::to_string(v.i);
+    default:
+      return v.ToString();
+  }
+}
+
+std::string Num(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", d);
+  return b;
+}
+
+// {k="v",...} with the scope labels and an optional extra label (le).
+std::string Labels(const std::vector<OwnedKeyValue>& attrs,
+                   const metrics::InstrumentationScope& scope, std::string_view extra_key = {},
+                   std::string_view extra_value = {}) {
+  // Keys that collide after sanitising are joined with ';' (compatibility spec).
+  std::map<std::string, std::string> labels;
+  for (const auto& kv : attrs) {
+    std::string k = Sanitize(kv.key, false);
+    auto [it, fresh] = labels.emplace(k, Value(kv.value));
+    if (!fresh) it->second += ";" + Value(kv.value);
+  }
+  labels["otel_scope_name"] = scope.name;
+  if (!scope.version.empty()) labels["otel_scope_version"] = scope.version;
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) out += ',';
+    first = false;
+    out += k + "=\"" + Escape(v) + "\"";
+  }
+  if (!extra_key.empty()) {
+    if (!first) out += ',';
+    out += std::string(extra_key) + "=\"" + std::string(extra_value) + "\"";
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+std::string PrometheusName(std::string_view name, std::string_view unit, bool gauge_ratio) {
+  std::string n = Sanitize(name, true);
+  std::string word = (gauge_ratio && unit == "1") ? "ratio" : UnitWord(unit);
+  if (!word.empty() && !(n.size() > word.size() && n.ends_with("_" + word)))
+    n += "_" + Sanitize(word, false);
+  return n;
+}
+
+std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
+  std::string out;
+  // target_info: the resource.
+  out += "# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{";
+  {
+    std::map<std::string, std::string> labels;
+    for (const auto& kv : rm.resource.attributes())
+      labels[Sanitize(kv.key, false)] = Value(kv.value);
+    bool first = true;
+    for (const auto& [k, v] : labels) {
+      if (!first) out += ',';
+      first = false;
+      out += k + "=\"" + Escape(v) + "\"";
+    }
+  }
+  out += "} 1\n";
+  std::set<std::string> typed;  // one TYPE line per family
+  for (const auto& sm : rm.scope_metrics) {
+    for (const MetricData& m : sm.metrics) {
+      bool counter = m.point_kind == MetricPointKind::kSum && m.monotonic;
+      bool gauge = !counter && m.point_kind != MetricPointKind::kHistogram;
+      std::string name = PrometheusName(m.name, m.unit, gauge);
+      if (counter && !name.ends_with("_total")) name += "_total";
+      if (counter && m.temporality != metrics::AggregationTemporality::kCumulative)
+        continue;  // needs cumulative
+      if (typed.insert(name).second) {
+        if (!m.description.empty()) out += "# HELP " + name + " " + Escape(m.description) + "\n";
+        out += "# TYPE " + name + (counter ? " counter\n" : gauge ? " gauge\n" : " histogram\n");
+      }
+      for (const NumberPoint& p : m.number_points) {
+        out += name + Labels(p.attributes, sm.scope) + " " +
+               (p.is_int ? std::to_string(p.as_int) : Num(p.as_double)) + "\n";
+      }
+      for (const HistogramPoint& p : m.histogram_points) {
+        uint64_t cum = 0;
+        for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
+          cum += p.bucket_counts[i];
+          std::string le = i < p.boundaries.size() ? Num(p.boundaries[i]) : "+Inf";
+          out += name + "_bucket" + Labels(p.attributes, sm.scope, "le", le) + " " +
+                 std::to_string(cum) + "\n";
+        }
+        out += name + "_sum" + Labels(p.attributes, sm.scope) + " " + Num(p.sum) + "\n";
+        out +=
+            name + "_count" + Labels(p.attributes, sm.scope) + " " + std::to_string(p.count) + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+struct PrometheusExporter::Impl {
+  ::httplib::Server server;
+  std::thread thread;
+  int port = 0;
+};
+
+PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  std::string host = options.host
+                         ? *options.host
+                         : config::GetString("OTEL_EXPORTER_PROMETHEUS_HOST").value_or("localhost");
+  int port = 9464;
+  if (options.port) {
+    port = *options.port;
+  } else if (auto p = config::GetInt("OTEL_EXPORTER_PROMETHEUS_PORT", 0, 65535)) {
+    port = static_cast<int>(*p);
+  }
+  Impl* impl = impl_.get();
+  impl_->server.Get("/metrics", [this](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content(Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  if (port == 0) {
+    impl_->port = impl_->server.bind_to_any_port(host);
+  } else {
+    impl_->port = impl_->server.bind_to_port(host, port) ? port : -1;
+  }
+  if (impl_->port <= 0) {
+    impl_->port = 0;
+    Log(LogLevel::kError,
+        "otelweb prometheus: cannot listen on " + host + ":" + std::to_string(port) +
+            "; /metrics is not served. Set OTEL_EXPORTER_PROMETHEUS_PORT to a free port.");
+    return;
+  }
+  impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+}
+
+PrometheusExporter::~PrometheusExporter() { OnShutdown(std::chrono::milliseconds(0)); }
+
+OperationResult PrometheusExporter::OnShutdown(std::chrono::milliseconds) noexcept {
+  if (impl_->thread.joinable()) {
+    impl_->server.stop();
+    impl_->thread.join();
+  }
+  return OperationResult::Ok();
+}
+
+int PrometheusExporter::port() const noexcept { return impl_->port; }
+
+std::string PrometheusExporter::Scrape() {
+  metrics::ResourceMetrics rm;
+  if (!Collect(&rm)) return FormatPrometheusText(rm);  // not registered: target_info only
+  return FormatPrometheusText(rm);
+}
+
+}  // namespace otelweb::prometheus

@@ -1,0 +1,187 @@
+// Interop (issue 13): the official OpenTelemetry JavaScript packages receive
+// otelweb's OTLP metric exports and decode them with their own code: the
+// protobuf classes generated into @opentelemetry/otlp-transformer (not our
+// .proto files) and a @grpc/grpc-js server, over gRPC, HTTP/protobuf and
+// HTTP/JSON, with and without gzip. Every metric's kind, temporality, values,
+// attributes and the histogram's exemplar (trace and span id of the recording
+// span, as the C++ client reports them) are checked.
+//
+// Usage: node otlp_metrics_interop.mjs <path to otelweb_otlp_metrics_interop_client>
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import http from 'node:http';
+import zlib from 'node:zlib';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { loadOrInstall } from './peers.mjs';
+
+const require = createRequire(import.meta.url);
+let grpc, root;
+loadOrInstall(() => {
+  grpc = require('@grpc/grpc-js');
+  const main = require.resolve('@opentelemetry/otlp-transformer');
+  root = require(join(dirname(main), 'generated', 'root.js'));
+});
+setTimeout(() => { console.error('FAIL: timed out after 120 s'); process.exit(1); }, 120000).unref();
+
+const pb = root.opentelemetry.proto;
+const Req = pb.collector.metrics.v1.ExportMetricsServiceRequest;
+const Resp = pb.collector.metrics.v1.ExportMetricsServiceResponse;
+const hex = (b) => Buffer.from(b || []).toString('hex');
+
+// Both encodings to one neutral shape: {name: {kind, temporality, monotonic, points}}.
+function neutral(req, json) {
+  const num = (v) => (v === undefined || v === null ? undefined : Number(v.toString()));
+  const attrs = (kvs) => Object.fromEntries((kvs || []).map((kv) => {
+    const v = kv.value || {};
+    const val = v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue.toString()) : v.doubleValue);
+    return [kv.key, val];
+  }));
+  const out = { resource: {}, scope: null, metrics: {} };
+  for (const rm of req.resourceMetrics) {
+    out.resource = attrs(rm.resource.attributes);
+    for (const sm of rm.scopeMetrics) {
+      out.scope = `${sm.scope.name}@${sm.scope.version}`;
+      for (const m of sm.metrics) {
+        const d = m.sum ? ['sum', m.sum] : m.gauge ? ['gauge', m.gauge] : m.histogram ? ['histogram', m.histogram] : ['?', {}];
+        const points = (d[1].dataPoints || []).map((p) => ({
+          attributes: attrs(p.attributes),
+          value: p.asInt !== undefined && p.asInt !== null && (json ? true : p.value === 'asInt') ? num(p.asInt) : p.asDouble,
+          count: num(p.count), sum: p.sum,
+          bucketCounts: p.bucketCounts ? p.bucketCounts.map(num) : undefined,
+          explicitBounds: p.explicitBounds,
+          min: p.min, max: p.max,
+          exemplars: (p.exemplars || []).map((e) => ({
+            value: e.asDouble ?? num(e.asInt),
+            traceId: json ? e.traceId : hex(e.traceId), spanId: json ? e.spanId : hex(e.spanId),
+          })),
+          startBeforeTime: BigInt(p.startTimeUnixNano.toString()) <= BigInt(p.timeUnixNano.toString()),
+        }));
+        out.metrics[m.name] = { kind: d[0], unit: m.unit, temporality: d[1].aggregationTemporality,
+          monotonic: d[1].isMonotonic, points };
+      }
+    }
+  }
+  return out;
+}
+
+let received = [];
+const httpServer = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    let body = Buffer.concat(chunks);
+    const gz = req.headers['content-encoding'] === 'gzip';
+    if (gz) body = zlib.gunzipSync(body);
+    try {
+      if (req.url !== '/v1/metrics') throw new Error(`path ${req.url}`);
+      if (req.headers['content-type'] === 'application/json') {
+        received.push({ gzip: gz, data: neutral(JSON.parse(body.toString('utf8')), true) });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      } else {
+        received.push({ gzip: gz, data: neutral(Req.decode(body), false) });
+        res.writeHead(200, { 'Content-Type': 'application/x-protobuf' });
+        res.end(Buffer.from(Resp.encode({}).finish()));
+      }
+    } catch (e) {
+      received.push({ error: e.message });
+      res.writeHead(400);
+      res.end();
+    }
+  });
+});
+await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
+const httpPort = httpServer.address().port;
+
+const grpcServer = new grpc.Server();
+const raw = (x) => x;
+grpcServer.addService({
+  Export: {
+    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    requestStream: false, responseStream: false,
+    requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw,
+  },
+}, {
+  Export: (call, cb) => {
+    try {
+      received.push({ data: neutral(Req.decode(call.request), false) });
+      cb(null, Buffer.from(Resp.encode({}).finish()));
+    } catch (e) {
+      received.push({ error: e.message });
+      cb({ code: grpc.status.INVALID_ARGUMENT, details: e.message });
+    }
+  },
+});
+const grpcPort = await new Promise((resolve, reject) => grpcServer.bindAsync('127.0.0.1:0',
+  grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+
+function runClient(protocol, endpoint, gzip) {
+  return new Promise((resolve) => {
+    const c = spawn(process.argv[2], [protocol, endpoint, gzip ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => c.kill('SIGKILL'), 30000);
+    c.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
+  });
+}
+
+let passed = 0;
+let failed = 0;
+for (const protocol of ['grpc', 'http/protobuf', 'http/json']) {
+  for (const gzip of [false, true]) {
+    const name = `${protocol}${gzip ? ' gzip' : ''}`;
+    received = [];
+    const endpoint = protocol === 'grpc' ? `http://127.0.0.1:${grpcPort}` : `http://127.0.0.1:${httpPort}/v1/metrics`;
+    const r = await runClient(protocol, endpoint, gzip);
+    try {
+      assert.equal(r.code, 0, `client exit ${r.code}: ${r.err}`);
+      const line = r.out.split('\n').find((l) => l.startsWith('EXPECT '));
+      assert.ok(line, 'no EXPECT line');
+      const want = JSON.parse(line.slice(7));
+      assert.deepEqual(received.filter((x) => x.error), []);
+      assert.ok(received.length >= 1, 'nothing received');
+      if (protocol !== 'grpc') assert.equal(received[0].gzip, gzip, 'Content-Encoding');
+      const d = received[0].data;
+      assert.equal(d.resource['service.name'], 'metrics-interop');
+      assert.equal(d.scope, 'interop.meter@3.1');
+      const orders = d.metrics.orders;
+      assert.equal(orders.kind, 'sum');
+      assert.equal(orders.unit, '{order}');
+      assert.equal(orders.temporality, 2);
+      assert.equal(orders.monotonic, true);
+      assert.deepEqual(orders.points[0].attributes, { region: 'eu', vip: true });
+      assert.equal(orders.points[0].value, 3);
+      assert.ok(orders.points[0].startBeforeTime);
+      assert.equal(d.metrics.balance.kind, 'sum');
+      assert.ok(!d.metrics.balance.monotonic);
+      assert.equal(d.metrics.balance.points[0].value, -2.5);
+      assert.equal(d.metrics.temperature.kind, 'gauge');
+      assert.equal(d.metrics.temperature.points[0].value, 21);
+      assert.deepEqual(d.metrics.temperature.points[0].attributes, { room: 7 });
+      const lat = d.metrics.latency;
+      assert.equal(lat.kind, 'histogram');
+      assert.equal(lat.temporality, 2);
+      const p = lat.points[0];
+      assert.equal(p.count, 2);
+      assert.equal(p.sum, 20.5);
+      assert.deepEqual(p.explicitBounds, [0.1, 1, 10]);
+      assert.deepEqual(p.bucketCounts, [0, 1, 0, 1]);
+      assert.equal(p.min, 0.5);
+      assert.equal(p.max, 20);
+      assert.equal(p.exemplars.length, 1);
+      assert.deepEqual(p.exemplars[0], { value: 0.5, traceId: want.traceId, spanId: want.spanId });
+      console.log(`ok: ${name}`);
+      passed++;
+    } catch (e) {
+      console.log(`FAIL: ${name}: ${e.message}`);
+      failed++;
+    }
+  }
+}
+httpServer.close();
+grpcServer.forceShutdown();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
