@@ -21,14 +21,14 @@ struct OtlpLogRecordExporter::Impl {
   ExportResult Export(std::span<const logs::LogRecord* const> batch) {
     if (batch.empty()) return ExportResult::kSuccess;
     if (!client.Accepting(batch.size())) return ExportResult::kFailure;
-    std::string_view body;
-    if (client.options().protocol == Protocol::kHttpJson) {
-      json = EncodeLogsJson(batch);
-      body = json;
-    } else {
-      body = encoder.Encode(batch);
-    }
-    return client.Send(body, batch.size());
+    const bool as_json = client.options().protocol == Protocol::kHttpJson;
+    return client.SendInParts(batch, [&](std::span<const logs::LogRecord* const> part) -> std::string_view {
+      if (as_json) {
+        json = EncodeLogsJson(part);
+        return json;
+      }
+      return encoder.Encode(part);
+    });
   }
 };
 
