@@ -182,7 +182,11 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
     headers.ForEach(
         [](void* p, std::string_view name, std::string_view value) {
           auto* c = static_cast<Ctx*>(p);
-          if (c->self->Matches(name)) c->lines->push_back({name, value});
+          // A value with CR, LF, NUL or another control character was not
+          // sent as HTTP allows (or was decoded by the framework): left out.
+          if (c->self->Matches(name) && !HasControlCharacter(value)) {
+            c->lines->push_back({name, value});
+          }
           return true;
         },
         &ctx);

@@ -41,8 +41,61 @@ class HeaderReader : public TextMapGetter {
 // Case-insensitive ASCII comparison of header names.
 bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept;
 
+// True when `value` holds a control character (CR, LF, NUL, any other byte
+// below 0x20 except HTAB, or DEL): no field value sent as RFC 9110 allows
+// (section 5.5) has one. HeaderCapture drops such values, whatever the adapter.
+bool HasControlCharacter(std::string_view value) noexcept;
+
+// A carrier over headers whose values the web framework percent-decoded
+// before instrumentation sees them (cpp-httplib 0.11 decodes every header
+// value it parses: "%2C" arrives as ',', "%0D%0A" as CR LF). What was sent
+// cannot be recovered from a decoded value in general, so Get gives the
+// propagators only what decoding cannot have altered unnoticed, and refuses
+// the rest (docs/propagation.md, "Header values a framework decoded"):
+//   traceparent  refused when it shows decoding: leading or trailing
+//                whitespace (the framework trims the whitespace that was
+//                sent), '%', or a byte outside 0x21-0x7E.
+//   tracestate   rebuilt from the members that are valid as they stand and
+//                hold no '%'; a list member that is not key=value with a
+//                valid key is a fragment made by a decoded ',': it is
+//                dropped together with the member just before it, which the
+//                decoded comma cut short.
+//   baggage      the framework already did the propagator's percent-decoding:
+//                each value is taken as decoded and encoded again for the
+//                propagator, so "a%20b" (sent) reaches it as "a b", as it
+//                would from the raw header. Refused: members with properties
+//                (a decoded ';' cannot be told from a real one), members with
+//                whitespace next to the value (OWS or a decoded space?), and
+//                fragments of a decoded ',' with the member before them.
+//   other keys   refused when they hold a control character.
+// Residual limitation: an escape that decodes to a character that is allowed
+// where it stands cannot be detected ("k=a%41" sent arrives as "k=aA"; a
+// percent-encoded traceparent is read as the plain one).
+// ForEach passes the decoded lines through (header capture drops the values
+// with control characters itself).
+// Ownership: borrows `decoded` for its own lifetime. Thread-safety: as the
+// reader it wraps (one request, one thread).
+class PercentDecodedHeaderReader final : public HeaderReader {
+ public:
+  explicit PercentDecodedHeaderReader(const HeaderReader& decoded) noexcept : decoded_(decoded) {}
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override;
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    decoded_.ForEach(visit, ctx);
+  }
+
+ private:
+  const HeaderReader& decoded_;
+};
+
+// The rules of PercentDecodedHeaderReader as pure functions over one decoded
+// (joined) header value, for tests and adapters with carriers of their own.
+bool DecodedTraceparentUsable(std::string_view decoded) noexcept;
+std::string TracestateFromDecoded(std::string_view decoded);
+std::string BaggageFromDecoded(std::string_view decoded);
+
 // Captures headers into span attributes `<prefix><lowercase name>` as string
-// arrays holding every value (one element per header line). Names are matched
+// arrays holding every value (one element per header line; a value with a
+// control character, see HasControlCharacter, is left out). Names are matched
 // with case-insensitive full-match regexes; plain names (letters, digits, '-',
 // '_') are compared without a regex. Values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie and of names matching a sanitize

@@ -239,6 +239,12 @@ class TracedServer : public ::httplib::Server {
 
  private:
   friend void otelweb::httplib::Instrument(::httplib::Server&, ServerOptions);
+  // Serves a connection as httplib does, through a stream that records each
+  // request's header block, so that propagation and header capture see the
+  // header values as sent (httplib percent-decodes the ones it gives
+  // handlers). Overrides httplib::Server's private virtual; the signature is
+  // cpp-httplib 0.11's.
+  bool process_and_close_socket(::socket_t sock) override;
   std::shared_ptr<detail::ServerState> state_;
 };
 
