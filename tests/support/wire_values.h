@@ -15,26 +15,29 @@ namespace otelweb::testing {
 
 inline constexpr std::string_view kWireTraceId = "0af7651916cd43dd8448eb211c80319c";
 
-// The header lines (each ends with CRLF) of the test request.
-inline std::string WireValueHeaders() {
-  return "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
-         // A value with an encoded ',' (kept whole as sent), a plain member,
-         // and an escape that decodes to an allowed character.
-         "tracestate: congo=t61%2Crojo,x=1,k=a%41\r\n"
-         // Baggage values are percent-encoded by the baggage spec itself.
-         "baggage: sp=a%20b,comma=a%2Cb,semi=a%3Bb,pct=50%25,crlf=%0D%0Aeol,dbl=a%2520b\r\n"
-         "X-Enc: a%0D%0Ab\r\n"
-         "X-Pct: a%20b\r\n"
-         "X-Ctl: a\x01"
-         "b\r\n"
+// The header lines (each ends with CRLF) of the test request; the X-Ctl line
+// holds a raw control character (0x01), which some frameworks reject.
+inline std::string WireValueHeaders(bool with_control = true) {
+  return std::string(
+             "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+             // A value with an encoded ',' (kept whole as sent), a plain member,
+             // and an escape that decodes to an allowed character.
+             "tracestate: congo=t61%2Crojo,x=1,k=a%41\r\n"
+             // Baggage values are percent-encoded by the baggage spec itself.
+             "baggage: sp=a%20b,comma=a%2Cb,semi=a%3Bb,pct=50%25,crlf=%0D%0Aeol,dbl=a%2520b\r\n"
+             "X-Enc: a%0D%0Ab\r\n"
+             "X-Pct: a%20b\r\n") +
+         std::string(with_control ? "X-Ctl: a\x01"
+                                    "b\r\n"
+                                  : "") +
          "remote_addr: 6.6.6.6\r\n"
          "REMOTE_PORT: 1\r\n";
 }
 
 // A complete request for `path` with those headers.
-inline std::string WireValueRequest(std::string_view path) {
+inline std::string WireValueRequest(std::string_view path, bool with_control = true) {
   return "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-         WireValueHeaders() + "\r\n";
+         WireValueHeaders(with_control) + "\r\n";
 }
 
 // What the raw header values give (the adapter reads the wire).
