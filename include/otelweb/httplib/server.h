@@ -13,6 +13,12 @@
 //   otelweb::httplib::Instrument(existing_server, options);
 //   existing_server.Get(R"(/users/(\d+))", otelweb::httplib::Route(R"(/users/(\d+))", handler));
 //
+// Header values: httplib percent-decodes every request header value it
+// parses. TracedServer runs its own connection loop and gives the propagators
+// and header capture the values as sent; an Instrument()ed server has only
+// the decoded values and applies http::PercentDecodedHeaderReader's fallback
+// rules (docs/httplib.md, "Header values as they were sent").
+//
 // What happens per request: the pre-routing hook starts a SERVER span named
 // "{method}" (context extracted from traceparent/tracestate/baggage, semconv
 // attributes, request hook) and makes it current on the worker thread; the
