@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "httplib/wire_stream.h"
 #include "otelweb/httplib/client.h"
 #include "otelweb/httplib/server.h"
 #include "otelweb/propagation.h"
@@ -278,6 +279,35 @@ TEST(HttplibWireValues, OversizedHeaderBlockFallsBackToTheDecodedRules) {
   req += "baggage: comma=a%2Cb,sp=a%20b\r\n\r\n";
   // Larger than the recorded bound (64 KiB): served, with the fallback rules.
   EXPECT_EQ(BodyOf(RawRequest(run.port(), req, true)), "trace=new ts= bg=sp:a b|");
+}
+
+TEST(HttplibWireValues, RawBlockIsSplitWithHttplibsLineRules) {
+  std::vector<std::pair<std::string_view, std::string_view>> lines;
+  ASSERT_TRUE(detail::ParseRawHeaderBlock(
+      "GET / HTTP/1.1\r\nA: 1\r\nNoColon\r\nEmpty:\r\nEmptySp: \t \r\nB :  v%20w \t\r\n"
+      "Lf: 1\nC:x\r\n\r\nbody",
+      &lines));
+  std::vector<std::pair<std::string, std::string>> got(lines.begin(), lines.end());
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{
+                     {"A", "1"}, {"B ", "v%20w"}, {"C", "x"}}));
+  EXPECT_FALSE(detail::ParseRawHeaderBlock("GET / HTTP/1.1\r\nA: 1\r\n", &lines));
+  EXPECT_FALSE(detail::ParseRawHeaderBlock("", &lines));
+}
+
+TEST(HttplibWireValues, OddHeaderLinesKeepTheRawBlockInStepWithHttplib) {
+  MemoryTracing t;
+  TracedServer app(Opts(t));
+  app.Get("/r", &AnswerReached);
+  Running run(app);
+  // Lines httplib skips (no colon, no value, bare LF) must be skipped by the
+  // raw split too, or the block would not match and the fallback would run:
+  // the raw baggage value "a,b" shows the raw path was used.
+  std::string r = RawRequest(run.port(),
+                             "GET /r HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                             "NoColon\r\nX-Empty:\r\nX-Lf: 1\nX-Sp :  v \r\n"
+                             "baggage: comma=a%2Cb\r\nbaggage: more=1\r\n\r\n",
+                             true);
+  EXPECT_EQ(BodyOf(r), "trace=new ts= bg=comma:a,b|more:1|") << r;
 }
 
 TEST(HttplibWireValues, TracedClientResponseHeadersAreDecodedAndFiltered) {
