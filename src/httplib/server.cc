@@ -44,7 +44,10 @@ class HeadersReader final : public http::HeaderReader {
       auto second = std::next(range.first);
       if (second == range.second) return range.first->second;
       scratch = range.first->second;
-      for (auto it = second; it != range.second; ++it) scratch.append(",").append(it->second);
+      const size_t max_bytes = http::ProcessHeaderLimits().max_joined_bytes;
+      for (auto it = second; it != range.second; ++it) {
+        if (!http::AppendJoinedHeader(scratch, it->second, max_bytes)) break;
+      }
       return scratch;
     } catch (...) {
       return {};

@@ -38,6 +38,42 @@ class HeaderReader : public TextMapGetter {
   std::string_view Get(std::string_view key, std::string& scratch) const noexcept override;
 };
 
+// Bounds a client cannot raise (docs/configuration.md, "HTTP header
+// bounds"): they keep the cost and size of what one request's headers turn
+// into linear in the request and bounded, whatever the client sends.
+struct HeaderLimits {
+  // HeaderReader::Get joins repeated lines of a header (tracestate, baggage,
+  // user-agent, ...) while the joined value stays within this many bytes; the
+  // lines beyond are left out (the first line is always kept whole).
+  size_t max_joined_bytes = 8192;
+  // Header capture, per request and per response: at most this many header
+  // lines (array elements over all captured names) ...
+  size_t max_captured_headers = 64;
+  // ... and this many bytes of names and values; a line that does not fit is
+  // left out.
+  size_t max_captured_bytes = 8192;
+  // Captured headers never take the last kReservedAttributes of a span's
+  // attribute count limit: they are kept for the semantic-convention
+  // attributes set after capture (http.route, http.response.status_code,
+  // error.type, ...).
+  static constexpr size_t kReservedAttributes = 8;
+
+  // The defaults, overridden by OTEL_CPP_HTTP_MAX_JOINED_HEADER_BYTES,
+  // OTEL_CPP_HTTP_CAPTURE_MAX_HEADERS and OTEL_CPP_HTTP_CAPTURE_MAX_BYTES
+  // (an invalid value is a warning and the default is kept).
+  static HeaderLimits FromEnvironment();
+};
+
+// The process-wide limits, read from the environment at the first call
+// (max_joined_bytes bounds every HeaderReader::Get).
+const HeaderLimits& ProcessHeaderLimits() noexcept;
+
+// Joins a repeated header's next line into `joined` (',' first when not
+// empty), unless that would make it longer than `max_bytes`: the join every
+// HeaderReader::Get implementation uses. Returns false when the line was left
+// out.
+bool AppendJoinedHeader(std::string& joined, std::string_view line, size_t max_bytes);
+
 // Case-insensitive ASCII comparison of header names.
 bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept;
 
@@ -95,7 +131,8 @@ std::string BaggageFromDecoded(std::string_view decoded);
 
 // Captures headers into span attributes `<prefix><lowercase name>` as string
 // arrays holding every value (one element per header line; a value with a
-// control character, see HasControlCharacter, is left out). Names are matched
+// control character, see HasControlCharacter, is left out), within the
+// HeaderLimits: linear in the number of headers. Names are matched
 // with case-insensitive full-match regexes; plain names (letters, digits, '-',
 // '_') are compared without a regex. Values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie and of names matching a sanitize
@@ -108,8 +145,11 @@ class HeaderCapture {
  public:
   static constexpr size_t kMaxRegexNameBytes = 256;
   HeaderCapture() = default;
+  // `limits`: the capture bounds (default: HeaderLimits::FromEnvironment()
+  // at construction).
   HeaderCapture(const std::vector<std::string>& patterns, const std::vector<std::string>& sanitize,
-                std::string_view attribute_prefix);
+                std::string_view attribute_prefix,
+                std::optional<HeaderLimits> limits = std::nullopt);
   // True when nothing is to be captured (the common case: zero cost).
   bool empty() const noexcept { return literals_.empty() && !regex_; }
   bool Matches(std::string_view name) const noexcept;
@@ -119,6 +159,7 @@ class HeaderCapture {
 
  private:
   std::string prefix_;
+  HeaderLimits limits_;
   std::vector<std::string> literals_;           // lowercase names
   std::shared_ptr<const internal::CompiledPattern> regex_;  // non-literal capture patterns
   std::vector<std::string> sanitize_literals_;  // lowercase substrings
