@@ -124,7 +124,14 @@ class ResponseHeaderReader final : public http::HeaderReader {
   void ForEach(Visitor visit, void* ctx) const noexcept override {
     curl_header* prev = nullptr;
     while (curl_header* hd = curl_easy_nextheader(h_, CURLH_HEADER, -1, prev)) {
-      if (!visit(ctx, hd->name, hd->value)) return;
+      // curl 7.88 gives an empty value as "\r" (the line end it did not cut
+      // off): what was sent is "". Whitespace at the end is not part of a value.
+      std::string_view value = hd->value != nullptr ? std::string_view(hd->value) : "";
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' ||
+                                value.back() == ' ' || value.back() == '\t')) {
+        value.remove_suffix(1);
+      }
+      if (!visit(ctx, hd->name, value)) return;
       prev = hd;
     }
   }

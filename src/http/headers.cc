@@ -1,13 +1,14 @@
 // Header access, capture and sanitizing.
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
-#include "http/pattern.h"
 #include "http/capture_setup.h"
+#include "http/pattern.h"
 #include "otelweb/diagnostics.h"
-#include "otelweb/http/server.h"
 #include "otelweb/http/client.h"
+#include "otelweb/http/server.h"
 #include "otelweb/semconv.h"
 
 namespace otelweb::http {
@@ -95,13 +96,48 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+HeaderLimits HeaderLimits::FromEnvironment() {
+  HeaderLimits l;
+  constexpr int64_t kMax = int64_t{1} << 30;
+  if (auto v = config::GetInt("OTEL_CPP_HTTP_MAX_JOINED_HEADER_BYTES", 1, kMax)) {
+    l.max_joined_bytes = static_cast<size_t>(*v);
+  }
+  if (auto v = config::GetInt("OTEL_CPP_HTTP_CAPTURE_MAX_HEADERS", 0, kMax)) {
+    l.max_captured_headers = static_cast<size_t>(*v);
+  }
+  if (auto v = config::GetInt("OTEL_CPP_HTTP_CAPTURE_MAX_BYTES", 0, kMax)) {
+    l.max_captured_bytes = static_cast<size_t>(*v);
+  }
+  return l;
+}
+
+const HeaderLimits& ProcessHeaderLimits() noexcept {
+  static const HeaderLimits limits = [] {
+    try {
+      return HeaderLimits::FromEnvironment();
+    } catch (...) {
+      return HeaderLimits{};
+    }
+  }();
+  return limits;
+}
+
+bool AppendJoinedHeader(std::string& joined, std::string_view line, size_t max_bytes) {
+  size_t extra = line.size() + (joined.empty() ? 0 : 1);
+  if (joined.size() + extra > max_bytes) return false;
+  if (!joined.empty()) joined.push_back(',');
+  joined.append(line);
+  return true;
+}
+
 std::string_view HeaderReader::Get(std::string_view key, std::string& scratch) const noexcept {
   struct Ctx {
     std::string_view key;
     std::string_view first;
     std::string* scratch;
+    size_t max_bytes;
     int count = 0;
-  } ctx{key, {}, &scratch};
+  } ctx{key, {}, &scratch, ProcessHeaderLimits().max_joined_bytes};
   ForEach(
       [](void* p, std::string_view name, std::string_view value) {
         auto* c = static_cast<Ctx*>(p);
@@ -111,8 +147,9 @@ std::string_view HeaderReader::Get(std::string_view key, std::string& scratch) c
             c->first = value;
           } else {
             if (c->count == 1) c->scratch->assign(c->first);
-            c->scratch->push_back(',');
-            c->scratch->append(value);
+            // Bounded: the lines beyond max_joined_bytes are left out, and
+            // the scan stops there.
+            if (!AppendJoinedHeader(*c->scratch, value, c->max_bytes)) return false;
           }
         } catch (...) {
           return false;
@@ -135,8 +172,9 @@ std::vector<std::string> PatternsFromConfig(const std::optional<std::vector<std:
 
 HeaderCapture::HeaderCapture(const std::vector<std::string>& patterns,
                              const std::vector<std::string>& sanitize,
-                             std::string_view attribute_prefix)
+                             std::string_view attribute_prefix, std::optional<HeaderLimits> limits)
     : prefix_(attribute_prefix) {
+  limits_ = limits ? *limits : HeaderLimits::FromEnvironment();
   CompilePatterns(patterns, "header capture pattern", &literals_, &regex_);
   CompilePatterns(sanitize, "header sanitize pattern", &sanitize_literals_, &sanitize_regex_);
 }
@@ -177,8 +215,16 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
 
 void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noexcept {
   if (empty() || !span.IsRecording()) return;
+  // Room for distinct names: the span's attribute limit minus what is kept
+  // for the semantic-convention attributes set after capture.
+  const size_t room = span.AttributeRoom();
+  if (room <= HeaderLimits::kReservedAttributes) return;
+  const size_t max_names = room - HeaderLimits::kReservedAttributes;
   try {
-    // Gather matching lines (name, value); then one attribute per distinct name.
+    // Gather the matching lines within the limits (one pass, stopping at the
+    // line cap: linear in the number of headers), group them by name with a
+    // sort (n log n over at most max_captured_headers lines), then one
+    // attribute per distinct name.
     struct Line {
       std::string_view name, value;
     };
@@ -189,27 +235,46 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
     struct Ctx {
       const HeaderCapture* self;
       std::vector<Line>* lines;
+      size_t bytes = 0;
     } ctx{this, &lines};
     headers.ForEach(
         [](void* p, std::string_view name, std::string_view value) {
           auto* c = static_cast<Ctx*>(p);
-          if (c->self->Matches(name)) c->lines->push_back({name, value});
+          const HeaderLimits& l = c->self->limits_;
+          if (c->lines->size() >= l.max_captured_headers) return false;
+          // A value with CR, LF, NUL or another control character was not
+          // sent as HTTP allows (or was decoded by the framework): left out.
+          if (!c->self->Matches(name) || HasControlCharacter(value)) return true;
+          size_t cost = name.size() + value.size();
+          if (c->bytes + cost > l.max_captured_bytes) return true;  // does not fit
+          c->bytes += cost;
+          c->lines->push_back({name, value});
           return true;
         },
         &ctx);
-    for (size_t i = 0; i < lines.size(); ++i) {
-      if (lines[i].name.empty()) continue;  // already emitted with an earlier line
+    auto less = [](const Line& a, const Line& b) {
+      size_t n = std::min(a.name.size(), b.name.size());
+      for (size_t i = 0; i < n; ++i) {
+        char x = Lower(a.name[i]), y = Lower(b.name[i]);
+        if (x != y) return x < y;
+      }
+      return a.name.size() < b.name.size();
+    };
+    std::stable_sort(lines.begin(), lines.end(), less);
+    size_t names = 0;
+    for (size_t i = 0; i < lines.size() && names < max_names;) {
       std::string_view name = lines[i].name;
       bool sensitive = IsSensitive(name);
       values.clear();
-      for (size_t j = i; j < lines.size(); ++j) {
-        if (lines[j].name.empty() || !HeaderNameEquals(lines[j].name, name)) continue;
+      size_t j = i;
+      for (; j < lines.size() && HeaderNameEquals(lines[j].name, name); ++j) {
         values.push_back(sensitive ? std::string_view("[REDACTED]") : lines[j].value);
-        if (j != i) lines[j].name = {};
       }
       key.assign(prefix_);
       for (char c : name) key.push_back(Lower(c));
       span.SetAttribute(key, AttributeValue(std::span<const std::string_view>(values)));
+      ++names;
+      i = j;
     }
     lines.clear();
   } catch (...) {
@@ -219,9 +284,8 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
 
 namespace internal {
 
-void SetUpHeaderCapture(const Settings& settings, const char* request_env,
-                        const char* response_env, HeaderCapture* request,
-                        HeaderCapture* response) {
+void SetUpHeaderCapture(const Settings& settings, const char* request_env, const char* response_env,
+                        HeaderCapture* request, HeaderCapture* response) {
   std::vector<std::string> sanitize =
       PatternsFromConfig(settings.sanitize_fields, kEnvCaptureSanitize);
   *request = HeaderCapture(PatternsFromConfig(settings.capture_request_headers, request_env),

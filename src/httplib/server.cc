@@ -2,9 +2,11 @@
 // wrappers name it, the logger (after the body is written) ends it.
 #include <map>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
+#include "httplib/wire_stream.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/httplib/server.h"
 #include "otelweb/instrumentation.h"
@@ -27,23 +29,25 @@ template <typename R>
 struct HasPathParams<R, std::void_t<decltype(std::declval<const R&>().path_params)>>
     : std::true_type {};
 
-bool IsPseudoHeader(std::string_view name) noexcept {
-  // cpp-httplib stores the socket addresses among the request headers.
-  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
-         name == "LOCAL_PORT";
-}
+using detail::IsPseudoHeader;
 
+// httplib's header map (request values percent-decoded by httplib), without
+// the socket-address entries httplib adds to it.
 class HeadersReader final : public http::HeaderReader {
  public:
   explicit HeadersReader(const ::httplib::Headers& h) noexcept : h_(h) {}
   std::string_view Get(std::string_view key, std::string& scratch) const noexcept override {
+    if (IsPseudoHeader(key)) return {};
     try {
       auto range = h_.equal_range(std::string(key));  // short keys: no allocation (SSO)
       if (range.first == range.second) return {};
       auto second = std::next(range.first);
       if (second == range.second) return range.first->second;
       scratch = range.first->second;
-      for (auto it = second; it != range.second; ++it) scratch.append(",").append(it->second);
+      const size_t max_bytes = http::ProcessHeaderLimits().max_joined_bytes;
+      for (auto it = second; it != range.second; ++it) {
+        if (!http::AppendJoinedHeader(scratch, it->second, max_bytes)) break;
+      }
       return scratch;
     } catch (...) {
       return {};
@@ -60,7 +64,28 @@ class HeadersReader final : public http::HeaderReader {
   const ::httplib::Headers& h_;
 };
 
-http::ServerRequestView MakeView(const ::httplib::Request& req, const HeadersReader& headers) {
+// The propagation carrier and capture source of a request: its header lines
+// as sent when a TracedServer's connection loop recorded them, else httplib's
+// decoded values behind the fallback rules of PercentDecodedHeaderReader.
+class RequestHeaders {
+ public:
+  RequestHeaders(const ::httplib::Request& req, const detail::ServerState* state) noexcept
+      : decoded_(req.headers), fallback_(decoded_) {
+    const detail::RawHeaders* raw = detail::CurrentRawHeaders();
+    if (raw != nullptr && raw->usable && raw->owner == state) raw_.emplace(*raw);
+  }
+  const http::HeaderReader& reader() const noexcept {
+    if (raw_) return *raw_;
+    return fallback_;
+  }
+
+ private:
+  HeadersReader decoded_;
+  http::PercentDecodedHeaderReader fallback_;
+  std::optional<detail::RawHeadersReader> raw_;
+};
+
+http::ServerRequestView MakeView(const ::httplib::Request& req, const http::HeaderReader& headers) {
   http::ServerRequestView v;
   v.method = req.method;
   v.target = req.target;
@@ -168,8 +193,8 @@ struct ServerState {
     a.state = ReqState::kSkipped;
     a.owner = this;
     if (const http::ServerInstrumenter* inst = active.Get()) {
-      HeadersReader headers(req.headers);
-      http::ServerRequestView view = MakeView(req, headers);
+      RequestHeaders headers(req, this);
+      http::ServerRequestView view = MakeView(req, headers.reader());
       if (a.span.Start(*inst, view, arrival)) a.state = ReqState::kTraced;
     }
     const UserCallbacks* cb = callbacks.Get();
@@ -196,9 +221,9 @@ struct ServerState {
         instrumentation::SetInstrumentationAttribute(a.span.span(), semconv::kErrorType, "response_aborted");
         a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
       }
-      HeadersReader req_headers(req.headers);
+      RequestHeaders req_headers(req, this);
       HeadersReader res_headers(res.headers);
-      http::ServerRequestView view = MakeView(req, req_headers);
+      http::ServerRequestView view = MakeView(req, req_headers.reader());
       // Body sizes for the metrics: the request body as httplib hands it over
       // (decoded when the client compressed it), the response body before
       // httplib's own compression; a streamed response has no known size.
@@ -221,8 +246,8 @@ struct ServerState {
       // Rejected before routing (bad request line, unknown method, URI too
       // long): pre-routing never ran for it.
       if (const http::ServerInstrumenter* inst = active.Get()) {
-        HeadersReader req_headers(req.headers);
-        http::ServerRequestView view = MakeView(req, req_headers);
+        RequestHeaders req_headers(req, this);
+        http::ServerRequestView view = MakeView(req, req_headers.reader());
         http::RecordRejectedRequest(*inst, view, res.status);
       }
       CallUserLogger(req, res);
@@ -364,6 +389,31 @@ TracedServer::TracedServer(ServerOptions options) : state_(std::make_shared<deta
 }
 
 TracedServer::~TracedServer() = default;
+
+// httplib 0.11.4's own loop (detail::process_server_socket), with one stream
+// per connection that records each request's header block: the
+// instrumentation reads the header values as sent (see wire_stream.h).
+bool TracedServer::process_and_close_socket(::socket_t sock) {
+  detail::WireStream stream(sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
+                            write_timeout_usec_);
+  bool ret = false;
+  size_t count = keep_alive_max_count_;
+  while (svr_sock_ != INVALID_SOCKET && count > 0 &&
+         stream.WaitForRequest(keep_alive_timeout_sec_, svr_sock_)) {
+    const bool close_connection = count == 1;
+    bool connection_closed = false;
+    stream.BeginRequest(state_.get());
+    detail::RawHeadersScope scope(&stream.raw());
+    ret = process_request(stream, close_connection, connection_closed,
+                          [&stream](::httplib::Request& req) { stream.HeadersParsed(req); });
+    stream.EndRequest();
+    if (!ret || connection_closed) break;
+    --count;
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::httplib::detail::close_socket(sock);
+  return ret;
+}
 
 void TracedServer::Instrument(ServerOptions options) { state_->Install(std::move(options)); }
 

@@ -20,13 +20,17 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace otelweb::testing {
 
 class WireBackend {
  public:
-  WireBackend() {
+  static constexpr std::string_view kDefaultAnswer =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  // `answer`: the bytes sent back to every request (default: 200 "ok").
+  explicit WireBackend(std::string answer = std::string(kDefaultAnswer)) : answer_(std::move(answer)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -114,13 +118,12 @@ class WireBackend {
         std::lock_guard<std::mutex> l(mu_);
         requests_.push_back(head.substr(0, end));
       }
-      static constexpr std::string_view kAnswer =
-          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-      (void)::send(c, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL);
+      (void)::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL);
       ::close(c);
     }
   }
 
+  std::string answer_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

@@ -13,6 +13,12 @@
 //   otelweb::httplib::Instrument(existing_server, options);
 //   existing_server.Get(R"(/users/(\d+))", otelweb::httplib::Route(R"(/users/(\d+))", handler));
 //
+// Header values: httplib percent-decodes every request header value it
+// parses. TracedServer runs its own connection loop and gives the propagators
+// and header capture the values as sent; an Instrument()ed server has only
+// the decoded values and applies http::PercentDecodedHeaderReader's fallback
+// rules (docs/httplib.md, "Header values as they were sent").
+//
 // What happens per request: the pre-routing hook starts a SERVER span named
 // "{method}" (context extracted from traceparent/tracestate/baggage, semconv
 // attributes, request hook) and makes it current on the worker thread; the
@@ -239,6 +245,12 @@ class TracedServer : public ::httplib::Server {
 
  private:
   friend void otelweb::httplib::Instrument(::httplib::Server&, ServerOptions);
+  // Serves a connection as httplib does, through a stream that records each
+  // request's header block, so that propagation and header capture see the
+  // header values as sent (httplib percent-decodes the ones it gives
+  // handlers). Overrides httplib::Server's private virtual; the signature is
+  // cpp-httplib 0.11's.
+  bool process_and_close_socket(::socket_t sock) override;
   std::shared_ptr<detail::ServerState> state_;
 };
 
