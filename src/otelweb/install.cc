@@ -99,6 +99,22 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
   return std::make_shared<TracerProvider>(std::move(po));
 }
 
+// The handle's deadline (the model is in otelweb/common.h): code, then the
+// batch processor's export timeout (code, then OTEL_BSP_EXPORT_TIMEOUT; an
+// invalid value is reported once, by the processor), else 5 s.
+std::chrono::milliseconds ResolveShutdownTimeout(const InstallOptions& o) {
+  std::chrono::milliseconds t{5000};
+  if (o.shutdown_timeout) {
+    t = *o.shutdown_timeout;
+  } else if (o.traces.batch.export_timeout) {
+    t = *o.traces.batch.export_timeout;
+  } else if (auto v = config::GetString("OTEL_BSP_EXPORT_TIMEOUT")) {
+    int64_t ms;
+    if (config::ParseInt(*v, &ms) && ms >= 0) t = std::chrono::milliseconds(ms);
+  }
+  return EffectiveShutdownTimeout(t);
+}
+
 }  // namespace
 
 void RegisterExporterFactory(std::string name, ExporterFactory factory) {
@@ -146,7 +162,7 @@ OperationResult Telemetry::Shutdown() noexcept {
 Telemetry Install(InstallOptions options) {
   Telemetry telemetry;
   TracingHandle& traces = telemetry.traces_;
-  traces.timeout_ = options.shutdown_timeout;
+  traces.timeout_ = ResolveShutdownTimeout(options);
 
   std::string propagators = options.propagators;
   if (propagators.empty()) propagators = config::GetString("OTEL_PROPAGATORS").value_or("");
