@@ -44,6 +44,7 @@
 #include "otelweb/common.h"
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
+#include "otelweb/graceful_stop.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"
 #include "otelweb/trace/batch_span_processor.h"
