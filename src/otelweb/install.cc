@@ -93,7 +93,15 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
     if (options.simple_processor) {
       po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::move(e)));
     } else {
-      po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), options.batch));
+      BatchSpanProcessorOptions batch = options.batch;
+      // The console is read by a person waiting for the request's tree: a
+      // short delay (never an export on the request thread) unless the code
+      // or OTEL_BSP_SCHEDULE_DELAY says otherwise.
+      if (e->Name() == "console" && !batch.schedule_delay &&
+          !config::GetString("OTEL_BSP_SCHEDULE_DELAY").has_value()) {
+        batch.schedule_delay = std::chrono::milliseconds(200);
+      }
+      po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), batch));
     }
   }
   return std::make_shared<TracerProvider>(std::move(po));

@@ -127,6 +127,22 @@ TEST(Deadlines, ACollectorThatNeverAnswersStopsAtTheConfiguredDeadlineAndCountsE
       << diag.text();
 }
 
+// The console exporter prints a request's tree within a fraction of a second
+// (default schedule delay 200 ms with it), not after 5 s.
+TEST(ConsoleExporter, PrintsWithinAShortDelayByDefault) {
+  ScopedEnv env;
+  env.Unset("OTEL_BSP_SCHEDULE_DELAY");
+  TracingOptions o;
+  o.exporter_name = "console";
+  o.sampler = AlwaysOnSampler();
+  auto tracing = InstallTracing(std::move(o));
+  ::testing::internal::CaptureStdout();
+  GetTracer("console-test").StartSpan("printed-soon").End();
+  std::this_thread::sleep_for(800ms);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("printed-soon"), std::string::npos) << out;
+}
+
 #ifdef OTELWEB_HAVE_RECEIVER
 TEST(Deadlines, ACollectorThatAnswersLateWithinTheDeadlineGetsEverything) {
   otlp::testing::Receiver receiver;
