@@ -51,4 +51,23 @@ class OperationResult {
 // spec's export timeout).
 inline constexpr std::chrono::milliseconds kDefaultFlushTimeout{30000};
 
+// The deadline model, for every signal (docs/configuration.md, "Deadlines"):
+// - each export is bounded by its exporter's timeout (OTLP:
+//   OTEL_EXPORTER_OTLP_TIMEOUT, 10 s; 0 = no limit per export);
+// - a processor's flush/shutdown deadline is the timeout passed to it, else
+//   its export timeout (OTEL_BSP_EXPORT_TIMEOUT, 30 s; 0 = no limit);
+// - the Install/InstallTracing handle flushes and shuts down within
+//   shutdown_timeout if set in code, else traces.batch.export_timeout, else
+//   OTEL_BSP_EXPORT_TIMEOUT if set,
+//   else 5 s; 0 = no limit;
+// - "no limit" and any longer value are capped at kShutdownCeiling, so that a
+//   process always exits, even with a collector that never answers. What is
+//   not exported by the deadline is counted (ProcessorCounters::dropped_deadline).
+inline constexpr std::chrono::milliseconds kShutdownCeiling{60000};
+// A configured flush/shutdown timeout as it is applied: 0 (no limit) and
+// anything longer become kShutdownCeiling.
+constexpr std::chrono::milliseconds EffectiveShutdownTimeout(std::chrono::milliseconds configured) noexcept {
+  return configured.count() <= 0 || configured > kShutdownCeiling ? kShutdownCeiling : configured;
+}
+
 }  // namespace otelweb

@@ -35,8 +35,10 @@ class Context {
 
   const SpanContext& span_context() const noexcept { return span_context_; }
   const Baggage& baggage() const noexcept { return baggage_; }
-  // The active span named by this context; a no-op SpanRef when there is
-  // none, when it is remote, or when it has ended.
+  // The active span named by this context. It records nothing when the span
+  // is not recording (unsampled), remote, or ended, but GetContext() still
+  // returns the span context (valid for an unsampled or remote span; all
+  // zero only when the context has no span at all).
   SpanRef span() const noexcept;
   bool instrumentation_suppressed() const noexcept { return (flags_ & kSuppressed) != 0; }
 

@@ -48,6 +48,7 @@
 #include "otelweb/logs/console_exporter.h"
 #include "otelweb/logs/logger_provider.h"
 #include "otelweb/metrics/meter_provider.h"
+#include "otelweb/graceful_stop.h"
 #include "otelweb/propagation.h"
 #include "otelweb/resource.h"
 #include "otelweb/trace/batch_span_processor.h"
@@ -172,8 +173,11 @@ struct InstallOptions {
   std::vector<OwnedKeyValue> resource_attributes{};  // merged over OTEL_RESOURCE_ATTRIBUTES
   std::string propagators{};                         // else OTEL_PROPAGATORS, else tracecontext,baggage
   std::optional<bool> disabled{};                    // else OTEL_SDK_DISABLED
-  // Deadline for the flush and shutdown of each signal when the handle goes.
-  std::chrono::milliseconds shutdown_timeout{5000};
+  // Deadline for the flush and shutdown of each signal when the handle goes:
+  // this, else traces.batch.export_timeout, else OTEL_BSP_EXPORT_TIMEOUT,
+  // else 5000 ms. 0 = no limit, capped (like any value) at kShutdownCeiling
+  // (otelweb/common.h, the deadline model).
+  std::optional<std::chrono::milliseconds> shutdown_timeout{};
   TracesOptions traces{};
   LogsOptions logs{};
   MetricsOptions metrics{};
@@ -192,15 +196,17 @@ struct TracingOptions {
   SpanLimitsOptions limits{};
   std::string propagators{};
   std::optional<bool> disabled{};
-  std::chrono::milliseconds shutdown_timeout{5000};
+  std::optional<std::chrono::milliseconds> shutdown_timeout{};  // as InstallOptions::shutdown_timeout
   ConsoleSpanExporterOptions console{};
 };
 
 class Telemetry;
 
 // Owns the installed tracer provider. On destruction (or Shutdown):
-// ForceFlush + Shutdown within the shutdown timeout, and the global provider
-// is reset to the no-op one if it is still this one.
+// ForceFlush + Shutdown within the shutdown timeout (one deadline for both;
+// see InstallOptions::shutdown_timeout), and the global provider is reset to
+// the no-op one if it is still this one. Spans not exported by then are
+// counted by reason (GetSdkCounters) and reported in one line.
 class [[nodiscard(
     "keep the tracing handle alive (e.g. `auto tracing = otelweb::InstallTracing(...);` in main): "
     "dropping it shuts tracing down at once")]] TracingHandle {
@@ -214,6 +220,8 @@ class [[nodiscard(
   TracerProvider& provider() const noexcept { return provider_ ? *provider_ : NoOpProvider(); }
   std::shared_ptr<TracerProvider> shared_provider() const noexcept { return provider_; }
   OperationResult Shutdown() noexcept;
+  // The deadline Shutdown applies (resolved at install time).
+  std::chrono::milliseconds shutdown_timeout() const noexcept { return timeout_; }
 
  private:
   friend class Telemetry;

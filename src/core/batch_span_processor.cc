@@ -31,9 +31,10 @@ ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& o) {
   } else if (auto v = positive("OTEL_BSP_MAX_QUEUE_SIZE", 1 << 26)) {
     r.max_queue_size = static_cast<uint32_t>(*v);
   }
-  if (o.schedule_delay && o.schedule_delay->count() > 0) {
+  // Zero is a valid delay: export as soon as anything is queued.
+  if (o.schedule_delay && o.schedule_delay->count() >= 0) {
     r.schedule_delay = *o.schedule_delay;
-  } else if (auto v = positive("OTEL_BSP_SCHEDULE_DELAY", int64_t{1} << 40)) {
+  } else if (auto v = config::GetInt("OTEL_BSP_SCHEDULE_DELAY", 0, int64_t{1} << 40)) {
     r.schedule_delay = std::chrono::milliseconds(*v);
   }
   if (o.max_export_batch_size && *o.max_export_batch_size > 0) {
@@ -41,9 +42,10 @@ ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& o) {
   } else if (auto v = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1 << 26)) {
     r.max_export_batch_size = static_cast<uint32_t>(*v);
   }
-  if (o.export_timeout && o.export_timeout->count() > 0) {
+  // Zero: no limit (the spec), bounded at shutdown by kShutdownCeiling.
+  if (o.export_timeout && o.export_timeout->count() >= 0) {
     r.export_timeout = *o.export_timeout;
-  } else if (auto v = positive("OTEL_BSP_EXPORT_TIMEOUT", int64_t{1} << 40)) {
+  } else if (auto v = config::GetInt("OTEL_BSP_EXPORT_TIMEOUT", 0, int64_t{1} << 40)) {
     r.export_timeout = std::chrono::milliseconds(*v);
   }
   if (r.max_export_batch_size > r.max_queue_size) {
@@ -130,7 +132,7 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, B
 }
 
 BatchSpanProcessor::~BatchSpanProcessor() {
-  if (!s_->is_shut_down()) Shutdown(s_->opt.export_timeout);
+  if (!s_->is_shut_down()) Shutdown(EffectiveShutdownTimeout(s_->opt.export_timeout));
 }
 
 void BatchSpanProcessor::OnEnd(EndedSpan span) noexcept {
@@ -148,7 +150,9 @@ OperationResult BatchSpanProcessor::ForceFlush(std::chrono::milliseconds timeout
 }
 
 OperationResult BatchSpanProcessor::Shutdown(std::chrono::milliseconds timeout) noexcept {
-  return s_->Shutdown(timeout);
+  OperationResult r = s_->Shutdown(std::min(timeout, kShutdownCeiling));
+  if (r != OperationResult::AlreadyShutDown()) internal::LogShutdownSummary("batch span processor", "spans", counters());
+  return r;
 }
 
 ProcessorCounters BatchSpanProcessor::counters() const noexcept { return s_->counters(); }

@@ -219,7 +219,7 @@ TEST(Limits, EnvironmentAndCodePrecedence) {
 
 TEST(BatchOptionsEnv, InvalidAndInconsistentValues) {
   Env env;
-  env.Set("OTEL_BSP_SCHEDULE_DELAY", "0");
+  env.Set("OTEL_BSP_SCHEDULE_DELAY", "-1");
   env.Set("OTEL_BSP_MAX_QUEUE_SIZE", "100");
   env.Set("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500");
   ResolvedBatchOptions r = ResolveBatchOptions({});
@@ -227,6 +227,27 @@ TEST(BatchOptionsEnv, InvalidAndInconsistentValues) {
   EXPECT_EQ(r.max_queue_size, 100u);
   EXPECT_EQ(r.max_export_batch_size, 100u);  // capped at the queue size
   EXPECT_EQ(env.WarningsMentioning("OTEL_BSP_SCHEDULE_DELAY"), 1u);
+}
+
+// Zero is a valid duration for both (the docs say >= 0): no delay, no limit.
+TEST(BatchOptionsEnv, ZeroDelayAndZeroTimeoutAreValid) {
+  Env env;
+  env.Set("OTEL_BSP_SCHEDULE_DELAY", "0");
+  env.Set("OTEL_BSP_EXPORT_TIMEOUT", "0");
+  ResolvedBatchOptions r = ResolveBatchOptions({});
+  EXPECT_EQ(r.schedule_delay.count(), 0);
+  EXPECT_EQ(r.export_timeout.count(), 0);
+  EXPECT_EQ(env.WarningsMentioning("OTEL_BSP"), 0u);
+  EXPECT_EQ(EffectiveShutdownTimeout(r.export_timeout), kShutdownCeiling);
+  EXPECT_EQ(EffectiveShutdownTimeout(std::chrono::milliseconds(250)).count(), 250);
+  EXPECT_EQ(EffectiveShutdownTimeout(std::chrono::hours(1)), kShutdownCeiling);
+  BatchSpanProcessorOptions code;
+  code.schedule_delay = std::chrono::milliseconds(0);
+  code.export_timeout = std::chrono::milliseconds(0);
+  env.Set("OTEL_BSP_SCHEDULE_DELAY", "700");
+  r = ResolveBatchOptions(code);
+  EXPECT_EQ(r.schedule_delay.count(), 0);  // code beats environment, zero included
+  EXPECT_EQ(r.export_timeout.count(), 0);
 }
 
 TEST(LogLevel, Parsing) {

@@ -14,7 +14,10 @@ using internal::ThreadState;
 Context Context::Current() noexcept { return internal::CurrentContextRef(); }
 
 SpanRef Context::span() const noexcept {
-  if (record_ == nullptr) return SpanRef();
+  // Without a record (a non-recording span made current, or a remote parent)
+  // the SpanRef records nothing but still carries the span context: log
+  // correlation and GetCurrentSpan().GetContext() need the ids of an
+  // unsampled request too (spec: a SpanContext wrapped in a non-recording span).
   return internal::ContextAccess::MakeRef(record_, record_gen_, span_context_);
 }
 

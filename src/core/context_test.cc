@@ -101,6 +101,51 @@ TEST(Context, RemoteParentFromSpanContext) {
   EXPECT_FALSE(remote.span().IsRecording());  // a remote span cannot be annotated
 }
 
+// An unsampled span (parent-based sampler, remote parent with flags 00) made
+// current: nothing is recorded, but its valid span context is readable
+// wherever the current span is (log correlation depends on it).
+TEST(Context, NonRecordingSpanKeepsItsSpanContextWhenCurrent) {
+  TracerProviderOptions o;
+  o.sampler = ParentBasedSampler(AlwaysOnSampler());
+  auto store = std::make_shared<InMemorySpanStore>();
+  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(o));
+  Tracer tracer = provider.GetTracer("ctx-test");
+  auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
+  auto sid = SpanId::FromHex("b7ad6b7169203331");
+  ASSERT_TRUE(tid && sid);
+  Context remote = Context().WithSpanContext(SpanContext(*tid, *sid, TraceFlags{0}, true));
+  // The remote parent itself, read as a span.
+  EXPECT_EQ(remote.span().GetContext().span_id(), *sid);
+  EXPECT_TRUE(remote.span().GetContext().is_remote());
+  SpanOptions so;
+  so.parent = &remote;
+  so.kind = SpanKind::kServer;
+  Span server = tracer.StartSpan("server", so);
+  ASSERT_FALSE(server.IsRecording());
+  ASSERT_TRUE(server.GetContext().IsValid());
+  {
+    Scope scope(server.AsContext(remote));
+    SpanRef cur = GetCurrentSpan();
+    EXPECT_FALSE(cur.IsRecording());
+    EXPECT_EQ(cur.GetContext().trace_id(), *tid);
+    EXPECT_EQ(cur.GetContext().span_id(), server.GetContext().span_id());
+    EXPECT_NE(cur.GetContext().span_id(), *sid);
+    EXPECT_FALSE(cur.GetContext().sampled());
+    EXPECT_FALSE(cur.GetContext().is_remote());
+    EXPECT_EQ(Context::Current().span().GetContext().span_id(), server.GetContext().span_id());
+    cur.SetAttribute("k", 1);  // a no-op, never a crash
+    // A child of the unsampled span: same trace, parent = the unsampled span.
+    Span child = tracer.StartSpan("child");
+    EXPECT_EQ(child.GetContext().trace_id(), *tid);
+    EXPECT_FALSE(child.IsRecording());
+  }
+  server.End();
+  EXPECT_EQ(store->size(), 0u);
+  // No span at all: all-zero ids.
+  EXPECT_FALSE(GetCurrentSpan().GetContext().IsValid());
+}
+
 TEST(Context, OutOfOrderDetachIsReportedAndRepaired) {
   Fixture f;
   testing::DiagnosticsCapture diag;

@@ -99,4 +99,32 @@ inline void CountExportCall(ExportCounters& c, ExportCounters* mirror, bool ok, 
   CountFailedExport(c, mirror, n, warned, exporter_name, items);
 }
 
+// One bounded line at shutdown: a warning when anything was not exported
+// (with the count per reason), else a debug line.
+inline void LogShutdownSummary(std::string_view what, std::string_view items, const ProcessorCounters& c) noexcept {
+  try {
+    const uint64_t lost = c.not_exported();
+    std::string m = std::string(what) + " shut down: " + std::to_string(c.exported) + " " + std::string(items) +
+                    " exported";
+    if (lost == 0) {
+      Log(LogLevel::kDebug, m + ", none lost");
+      return;
+    }
+    m += ", " + std::to_string(lost) + " not exported (";
+    const char* sep = "";
+    auto part = [&](uint64_t n, const char* reason) {
+      if (n == 0) return;
+      m += sep + std::to_string(n) + " " + reason;
+      sep = ", ";
+    };
+    part(c.dropped_queue_full, "queue full");
+    part(c.dropped_after_shutdown, "ended after shutdown");
+    part(c.dropped_deadline, "shutdown deadline passed");
+    part(c.export_failed, "export failed");
+    m += "); see the processor's counters() and docs/configuration.md (Deadlines)";
+    Log(LogLevel::kWarning, m);
+  } catch (...) {
+  }
+}
+
 }  // namespace otelweb::internal

@@ -262,6 +262,9 @@ std::atomic<int64_t>& ArenaBytes() noexcept;
 
 // Cuts s to at most n bytes without splitting a UTF-8 sequence.
 size_t Utf8Prefix(std::string_view s, size_t n) noexcept;
+// The length in bytes of the first n code points of s (attribute value
+// length limits count code points, as the specification says).
+size_t Utf8PrefixCodePoints(std::string_view s, size_t n) noexcept;
 
 // Called, with the global's mutex held, after a global provider or
 // propagator was replaced (see GlobalsGeneration()).

@@ -92,12 +92,17 @@ OperationResult SimpleSpanProcessor::Shutdown(std::chrono::milliseconds timeout)
   if (s_->shut_down.exchange(true)) return OperationResult::AlreadyShutDown();
   if (!s_->exporter) return OperationResult::Ok();
   // Wait for an export in progress, then shut the exporter down.
-  std::lock_guard<std::mutex> lock(s_->mu);
-  try {
-    return s_->exporter->Shutdown(timeout);
-  } catch (...) {
-    return OperationResult::Failure();
+  OperationResult r;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    try {
+      r = s_->exporter->Shutdown(timeout);
+    } catch (...) {
+      r = OperationResult::Failure();
+    }
   }
+  internal::LogShutdownSummary("simple span processor", "spans", counters());
+  return r;
 }
 
 ProcessorCounters SimpleSpanProcessor::counters() const noexcept { return s_->counters.Snapshot(); }

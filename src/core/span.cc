@@ -56,6 +56,20 @@ size_t Utf8Prefix(std::string_view s, size_t n) noexcept {
   return i;
 }
 
+size_t Utf8PrefixCodePoints(std::string_view s, size_t n) noexcept {
+  // The byte offset where code point n starts (values are valid UTF-8 here:
+  // invalid sequences were repaired before). A string of at most n bytes has
+  // at most n code points: callers only get here when it is longer.
+  size_t seen = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (seen == n) return i;
+      ++seen;
+    }
+  }
+  return s.size();
+}
+
 namespace {
 
 inline uint64_t KeyPrefix(std::string_view key) noexcept {
@@ -87,7 +101,7 @@ bool StoreValue(SpanRecord* r, AttrSlot& slot, const AttributeValue& v) noexcept
       return true;
     case AttributeType::kString: {
       std::string_view s = v.as_string();
-      if (s.size() > max_len) s = s.substr(0, Utf8Prefix(s, max_len));
+      if (s.size() > max_len) s = s.substr(0, Utf8PrefixCodePoints(s, max_len));
       uint32_t off = a.Append(s.data(), s.size());
       if (off == UINT32_MAX) return false;
       slot.v.r = {off, static_cast<uint32_t>(s.size())};
@@ -122,7 +136,7 @@ bool StoreValue(SpanRecord* r, AttrSlot& slot, const AttributeValue& v) noexcept
       if (table == UINT32_MAX) return false;
       for (size_t i = 0; i < n; ++i) {
         std::string_view s = arr[i];
-        if (s.size() > max_len) s = s.substr(0, Utf8Prefix(s, max_len));
+        if (s.size() > max_len) s = s.substr(0, Utf8PrefixCodePoints(s, max_len));
         uint32_t off = a.Append(s.data(), s.size());
         if (off == UINT32_MAX) return false;
         uint32_t pair[2] = {off, static_cast<uint32_t>(s.size())};

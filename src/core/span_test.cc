@@ -190,16 +190,35 @@ TEST(Span, ValueLengthLimitCutsOnCharacterBoundaries) {
   {
     Span s = f.tracer.StartSpan("x");
     s.SetAttribute("ascii", "abcdefgh");
-    s.SetAttribute("utf8", "ab\xC3\xA9\xC3\xA9");  // "abéé": cutting at 5 would split the second é
+    s.SetAttribute("utf8", "ab\xC3\xA9\xC3\xA9");  // "abéé": 6 bytes but 4 code points
     s.SetAttribute("arr", {"123456", "ab"});
     s.SetAttribute("num", 123456789);  // numbers are not cut
   }
   const SpanData& d = f.only();
   EXPECT_EQ(Attr(d, "ascii").as_string(), "abcde");
-  EXPECT_EQ(Attr(d, "utf8").as_string(), "ab\xC3\xA9");
+  EXPECT_EQ(Attr(d, "utf8").as_string(), "ab\xC3\xA9\xC3\xA9");  // 4 code points: under the limit of 5
   EXPECT_EQ(Attr(d, "arr").string_at(0), "12345");
   EXPECT_EQ(Attr(d, "arr").string_at(1), "ab");
   EXPECT_EQ(Attr(d, "num").as_int(), 123456789);
+}
+
+// The limit counts Unicode code points (spec), never splitting a character:
+// a limit of 4 on a Japanese string keeps four characters (12 bytes).
+TEST(Span, ValueLengthLimitCountsCodePoints) {
+  SpanLimitsOptions lim;
+  lim.attribute_value_length = 4;
+  Fixture f(lim);
+  {
+    Span s = f.tracer.StartSpan("x");
+    s.SetAttribute("ja", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7\xE3\x81\x99");  // 日本語です
+    s.SetAttribute("mixed", "a\xC3\xA9\xF0\x9F\x98\x80" "bc");  // aé😀bc
+    s.SetAttribute("arr", {"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7\xE3\x81\x99", "ok"});
+  }
+  const SpanData& d = f.only();
+  EXPECT_EQ(Attr(d, "ja").as_string(), "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7");  // 日本語で
+  EXPECT_EQ(Attr(d, "mixed").as_string(), "a\xC3\xA9\xF0\x9F\x98\x80" "b");
+  EXPECT_EQ(Attr(d, "arr").string_at(0), "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7");
+  EXPECT_EQ(Attr(d, "arr").string_at(1), "ok");
 }
 
 TEST(Span, EventsLinksAndTheirLimits) {

@@ -102,7 +102,15 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
     if (options.simple_processor) {
       po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::move(e)));
     } else {
-      po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), options.batch));
+      BatchSpanProcessorOptions batch = options.batch;
+      // The console is read by a person waiting for the request's tree: a
+      // short delay (never an export on the request thread) unless the code
+      // or OTEL_BSP_SCHEDULE_DELAY says otherwise.
+      if (e->Name() == "console" && !batch.schedule_delay &&
+          !config::GetString("OTEL_BSP_SCHEDULE_DELAY").has_value()) {
+        batch.schedule_delay = std::chrono::milliseconds(200);
+      }
+      po.processors.push_back(std::make_unique<BatchSpanProcessor>(std::move(e), batch));
     }
   }
   return std::make_shared<TracerProvider>(std::move(po));
@@ -181,6 +189,22 @@ std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Re
   return std::make_shared<logs::LoggerProvider>(std::move(lo));
 }
 
+// The handle's deadline (the model is in otelweb/common.h): code, then the
+// batch processor's export timeout (code, then OTEL_BSP_EXPORT_TIMEOUT; an
+// invalid value is reported once, by the processor), else 5 s.
+std::chrono::milliseconds ResolveShutdownTimeout(const InstallOptions& o) {
+  std::chrono::milliseconds t{5000};
+  if (o.shutdown_timeout) {
+    t = *o.shutdown_timeout;
+  } else if (o.traces.batch.export_timeout) {
+    t = *o.traces.batch.export_timeout;
+  } else if (auto v = config::GetString("OTEL_BSP_EXPORT_TIMEOUT")) {
+    int64_t ms;
+    if (config::ParseInt(*v, &ms) && ms >= 0) t = std::chrono::milliseconds(ms);
+  }
+  return EffectiveShutdownTimeout(t);
+}
+
 }  // namespace
 
 void RegisterExporterFactory(std::string name, ExporterFactory factory) {
@@ -257,7 +281,7 @@ OperationResult Telemetry::Shutdown() noexcept {
 Telemetry Install(InstallOptions options) {
   Telemetry telemetry;
   TracingHandle& traces = telemetry.traces_;
-  traces.timeout_ = options.shutdown_timeout;
+  traces.timeout_ = ResolveShutdownTimeout(options);
 
   std::string propagators = options.propagators;
   if (propagators.empty()) propagators = config::GetString("OTEL_PROPAGATORS").value_or("");
@@ -290,11 +314,11 @@ Telemetry Install(InstallOptions options) {
     join = logs::ConsoleLogJoin::Create({.out = options.traces.console.out});
     options.traces.console.annotator = join;
   }
-  telemetry.logs_timeout_ = options.shutdown_timeout;
+  telemetry.logs_timeout_ = traces.timeout_;  // one deadline for every signal
   telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join);
   if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
   // Metrics share the traces' resource.
-  telemetry.metrics_ = internal::InstallMetrics(std::move(options.metrics), resource, options.shutdown_timeout);
+  telemetry.metrics_ = internal::InstallMetrics(std::move(options.metrics), resource, traces.timeout_);
   traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
   SetTracerProvider(traces.provider_);
   return telemetry;

@@ -320,20 +320,33 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o, Signal signal) 
     r.headers = std::move(ok);
   }
 
-  // Timeout (milliseconds). Zero or less would drop every batch unsent.
+  // Timeout (milliseconds). Zero means no limit (the spec): a day, in
+  // practice; a shutdown still interrupts the export (kShutdownCeiling).
+  auto apply_timeout = [&](int64_t ms, const std::string& name) {
+    if (ms == 0) {
+      r.timeout = std::chrono::hours(24);
+      return;
+    }
+    r.timeout = std::chrono::milliseconds(ms);
+    if (ms < 100) {
+      Log(LogLevel::kWarning, name + "=" + std::to_string(ms) + " is " + std::to_string(ms) +
+                                  " milliseconds, too short for most exports: the unit is milliseconds (" +
+                                  std::to_string(ms * 1000) + " for " + std::to_string(ms) + " s)");
+    }
+  };
   if (o.timeout) {
-    if (o.timeout->count() > 0) {
-      r.timeout = *o.timeout;
+    if (o.timeout->count() >= 0) {
+      apply_timeout(o.timeout->count(), "OTLP exporter timeout");
     } else {
-      Log(LogLevel::kWarning, "OTLP exporter: timeout must be positive; using " +
-                                  std::to_string(r.timeout.count()) + " ms");
+      Log(LogLevel::kWarning, "OTLP exporter: a negative timeout is invalid; using " +
+                                  std::to_string(r.timeout.count()) + " ms (0 means no limit)");
     }
   } else if (auto e = Env(o, signal, "TIMEOUT")) {
     int64_t ms;
-    if (config::ParseInt(e->value, &ms) && ms > 0 && ms <= (int64_t{1} << 40)) {
-      r.timeout = std::chrono::milliseconds(ms);
+    if (config::ParseInt(e->value, &ms) && ms >= 0 && ms <= (int64_t{1} << 40)) {
+      apply_timeout(ms, std::string(e->name));
     } else {
-      config::WarnInvalid(e->name, e->value, "a positive number of milliseconds");
+      config::WarnInvalid(e->name, e->value, "milliseconds, 0 for no limit");
     }
   }
 

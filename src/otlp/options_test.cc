@@ -42,15 +42,25 @@ TEST(OtlpOptions, HeadersThatCannotBeSentAreDropped) {
   EXPECT_EQ(w.text().find("Injected"), std::string::npos) << w.text();
 }
 
-TEST(OtlpOptions, NonPositiveTimeoutsFallBackToTheDefault) {
+// Zero means no limit per export (the spec); negative is invalid; a tiny
+// value gets a hint that the unit is milliseconds.
+TEST(OtlpOptions, ZeroTimeoutIsNoLimitNegativeFallsBackTinyWarns) {
   ScopedEnv env;
   Warnings w;
   env.Set("OTEL_EXPORTER_OTLP_TIMEOUT", "0");
-  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(std::chrono::hours(24)));
+  EXPECT_EQ(w.count(), 0u);
   OtlpExporterOptions o;
+  o.timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(ResolveOptions(o).timeout, std::chrono::milliseconds(std::chrono::hours(24)));
   o.timeout = std::chrono::milliseconds(-5);
   EXPECT_EQ(ResolveOptions(o).timeout, std::chrono::milliseconds(10000));
-  EXPECT_GE(w.count(), 2u);
+  EXPECT_EQ(w.count(), 1u);
+  env.Set("OTEL_EXPORTER_OTLP_TIMEOUT", "10");
+  EXPECT_EQ(ResolveOptions({}).timeout, std::chrono::milliseconds(10));
+  EXPECT_EQ(w.count(), 2u);
+  EXPECT_NE(w.text().find("OTEL_EXPORTER_OTLP_TIMEOUT=10 is 10 milliseconds"), std::string::npos) << w.text();
+  EXPECT_NE(w.text().find("10000 for 10 s"), std::string::npos) << w.text();
 }
 
 TEST(OtlpOptions, GrpcTargetUrisPassThrough) {

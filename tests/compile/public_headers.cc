@@ -17,6 +17,7 @@
 #include <otelweb/http/server.h>
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>
+#include <otelweb/graceful_stop.h>
 #include <otelweb/instrumentation.h>
 #include <otelweb/metrics/exporters.h>
 #include <otelweb/metrics/instruments.h>

@@ -73,7 +73,7 @@ class SpanRef {
 
   // Overwrites a previous value of the same key. Over the span's attribute
   // count limit the new attribute is dropped and counted; over the value
-  // length limit strings are cut (on a UTF-8 character boundary).
+  // length limit (in code points) strings are cut after that many characters.
   void SetAttribute(std::string_view key, AttributeValue value) noexcept {
     if (record_ != nullptr) SetAttributeImpl(key, value);
   }

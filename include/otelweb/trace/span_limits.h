@@ -17,7 +17,7 @@ namespace otelweb {
 // the spec's defaults: 128 for counts, no value-length limit.
 struct SpanLimitsOptions {
   std::optional<uint32_t> attribute_count{};
-  std::optional<uint32_t> attribute_value_length{};  // bytes; UINT32_MAX = unlimited
+  std::optional<uint32_t> attribute_value_length{};  // Unicode code points (never splits one); UINT32_MAX = unlimited
   std::optional<uint32_t> event_count{};
   std::optional<uint32_t> link_count{};
   std::optional<uint32_t> attributes_per_event{};
