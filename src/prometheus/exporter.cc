@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <chrono>
 #include <thread>
 
 #include "core/config.h"
@@ -231,6 +232,12 @@ PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
     return;
   }
   impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing before listen_after_bind() has marked the
+  // server running, and the listener would then never return: wait (bounded)
+  // until it runs, so that a shutdown right after construction cannot hang.
+  for (int i = 0; i < 2000 && !impl_->server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 PrometheusExporter::~PrometheusExporter() { OnShutdown(std::chrono::milliseconds(0)); }
