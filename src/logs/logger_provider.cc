@@ -158,6 +158,10 @@ LoggerProvider::LoggerProvider(LoggerProviderOptions options) : s_(std::make_sha
 
 LoggerProvider::~LoggerProvider() {
   if (!s_->shut_down.load()) Shutdown();
+  // Each logger core holds the state (loggers handed out keep working on it);
+  // the state's list of cores must not hold them back, or neither is freed.
+  std::lock_guard<std::mutex> lock(s_->mu);
+  s_->loggers.clear();
 }
 
 Logger LoggerProvider::GetLogger(std::string_view name, std::string_view version, std::string_view schema_url) {

@@ -5,7 +5,9 @@
 //
 // Ownership: owns its processors (and through them the exporters). Loggers
 // share the provider's state, so a Logger outliving its provider is safe (it
-// emits nothing after Shutdown).
+// emits nothing after Shutdown). A processor or exporter must not keep a
+// Logger of its own provider (that cycle keeps both alive until the Logger
+// is released).
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
