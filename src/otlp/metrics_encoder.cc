@@ -11,6 +11,7 @@
 
 #include "core/utf8.h"
 #include "otelweb/otlp/metric_exporter.h"
+#include "otlp/json_writer.h"
 #include "otlp/wire.h"
 
 namespace otelweb::otlp {
@@ -219,97 +220,12 @@ class Pb {
 // ---------------------------------------------------------------------------
 // OTLP/JSON
 
-void JStr(std::string& out, std::string_view s) {
-  std::string clean;
-  AppendSanitizedUtf8(clean, s);
-  out += '"';
-  for (unsigned char c : clean) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
-void JDouble(std::string& out, double d) {
-  if (std::isnan(d)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(d)) {
-    out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
-    out += buf;
-  }
-}
-
-// 64-bit integers are strings in proto3 JSON.
-void JU64(std::string& out, uint64_t v) { out += '"' + std::to_string(v) + '"'; }
-void JI64(std::string& out, int64_t v) { out += '"' + std::to_string(v) + '"'; }
-
-void JAny(std::string& out, const OwnedValue& v) {
-  switch (v.type) {
-    case AttributeType::kBool:
-      out += v.b ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
-      return;
-    case AttributeType::kInt:
-      out += "{\"intValue\":";
-      JI64(out, v.i);
-      out += '}';
-      return;
-    case AttributeType::kDouble:
-      out += "{\"doubleValue\":";
-      JDouble(out, v.d);
-      out += '}';
-      return;
-    case AttributeType::kString:
-      out += "{\"stringValue\":";
-      JStr(out, v.s);
-      out += '}';
-      return;
-    case AttributeType::kNone:
-      out += "{}";
-      return;
-    default:
-      break;
-  }
-  out += "{\"arrayValue\":{\"values\":[";
-  bool first = true;
-  auto sep = [&] {
-    if (!first) out += ',';
-    first = false;
-  };
-  for (bool b : v.bools) {
-    sep();
-    out += b ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
-  }
-  for (auto i : v.ints) {
-    sep();
-    out += "{\"intValue\":";
-    JI64(out, i);
-    out += '}';
-  }
-  for (auto d : v.doubles) {
-    sep();
-    out += "{\"doubleValue\":";
-    JDouble(out, d);
-    out += '}';
-  }
-  for (auto& s : v.strings) {
-    sep();
-    out += "{\"stringValue\":";
-    JStr(out, s);
-    out += '}';
-  }
-  out += "]}}";
-}
+// The OTLP/JSON value writers shared with the trace and logs encoders.
+using internal::json::AnyValueOwned;
+using internal::json::JsonDouble;
+using internal::json::JsonInt64;
+using internal::json::JsonString;
+using internal::json::JsonU64;
 
 void JAttrs(std::string& out, const char* name, const std::vector<OwnedKeyValue>& kvs) {
   out += '"';
@@ -318,9 +234,9 @@ void JAttrs(std::string& out, const char* name, const std::vector<OwnedKeyValue>
   for (size_t i = 0; i < kvs.size(); ++i) {
     if (i) out += ',';
     out += "{\"key\":";
-    JStr(out, kvs[i].key);
+    JsonString(out, kvs[i].key);
     out += ",\"value\":";
-    JAny(out, kvs[i].value);
+    AnyValueOwned(out, kvs[i].value);
     out += '}';
   }
   out += ']';
@@ -332,13 +248,13 @@ void JExemplars(std::string& out, const std::vector<Exemplar>& ex) {
     const auto& e = ex[i];
     if (i) out += ',';
     out += "{\"timeUnixNano\":";
-    JU64(out, Nanos(e.time));
+    JsonU64(out, Nanos(e.time));
     if (e.is_int) {
       out += ",\"asInt\":";
-      JI64(out, e.as_int);
+      JsonInt64(out, e.as_int);
     } else {
       out += ",\"asDouble\":";
-      JDouble(out, e.as_double);
+      JsonDouble(out, e.as_double);
     }
     if (e.trace_id.IsValid()) out += ",\"traceId\":\"" + e.trace_id.ToHex() + "\"";
     if (e.span_id.IsValid()) out += ",\"spanId\":\"" + e.span_id.ToHex() + "\"";
@@ -353,15 +269,15 @@ void JNumber(std::string& out, const NumberPoint& p) {
   out += '{';
   JAttrs(out, "attributes", p.attributes);
   out += ",\"startTimeUnixNano\":";
-  JU64(out, Nanos(p.start_time));
+  JsonU64(out, Nanos(p.start_time));
   out += ",\"timeUnixNano\":";
-  JU64(out, Nanos(p.time));
+  JsonU64(out, Nanos(p.time));
   if (p.is_int) {
     out += ",\"asInt\":";
-    JI64(out, p.as_int);
+    JsonInt64(out, p.as_int);
   } else {
     out += ",\"asDouble\":";
-    JDouble(out, p.as_double);
+    JsonDouble(out, p.as_double);
   }
   JExemplars(out, p.exemplars);
   out += '}';
@@ -371,29 +287,29 @@ void JHistogram(std::string& out, const HistogramPoint& p) {
   out += '{';
   JAttrs(out, "attributes", p.attributes);
   out += ",\"startTimeUnixNano\":";
-  JU64(out, Nanos(p.start_time));
+  JsonU64(out, Nanos(p.start_time));
   out += ",\"timeUnixNano\":";
-  JU64(out, Nanos(p.time));
+  JsonU64(out, Nanos(p.time));
   out += ",\"count\":";
-  JU64(out, p.count);
+  JsonU64(out, p.count);
   out += ",\"sum\":";
-  JDouble(out, p.sum);
+  JsonDouble(out, p.sum);
   out += ",\"bucketCounts\":[";
   for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
     if (i) out += ',';
-    JU64(out, p.bucket_counts[i]);
+    JsonU64(out, p.bucket_counts[i]);
   }
   out += "],\"explicitBounds\":[";
   for (size_t i = 0; i < p.boundaries.size(); ++i) {
     if (i) out += ',';
-    JDouble(out, p.boundaries[i]);
+    JsonDouble(out, p.boundaries[i]);
   }
   out += ']';
   if (p.has_min_max) {
     out += ",\"min\":";
-    JDouble(out, p.min);
+    JsonDouble(out, p.min);
     out += ",\"max\":";
-    JDouble(out, p.max);
+    JsonDouble(out, p.max);
   }
   JExemplars(out, p.exemplars);
   out += '}';
@@ -434,19 +350,19 @@ std::string EncodeMetricsJson(const metrics::ResourceMetrics& rm) {
     const auto& sm = rm.scope_metrics[i];
     if (i) out += ',';
     out += "{\"scope\":{\"name\":";
-    JStr(out, sm.scope.name);
+    JsonString(out, sm.scope.name);
     out += ",\"version\":";
-    JStr(out, sm.scope.version);
+    JsonString(out, sm.scope.version);
     out += "},\"metrics\":[";
     for (size_t j = 0; j < sm.metrics.size(); ++j) {
       const auto& m = sm.metrics[j];
       if (j) out += ',';
       out += "{\"name\":";
-      JStr(out, m.name);
+      JsonString(out, m.name);
       out += ",\"description\":";
-      JStr(out, m.description);
+      JsonString(out, m.description);
       out += ",\"unit\":";
-      JStr(out, m.unit);
+      JsonString(out, m.unit);
       switch (m.point_kind) {
         case MetricPointKind::kGauge:
           out += ",\"gauge\":{\"dataPoints\":[";
@@ -480,14 +396,14 @@ std::string EncodeMetricsJson(const metrics::ResourceMetrics& rm) {
     out += "]";
     if (!sm.scope.schema_url.empty()) {
       out += ",\"schemaUrl\":";
-      JStr(out, sm.scope.schema_url);
+      JsonString(out, sm.scope.schema_url);
     }
     out += '}';
   }
   out += "]";
   if (!rm.resource.schema_url().empty()) {
     out += ",\"schemaUrl\":";
-    JStr(out, rm.resource.schema_url());
+    JsonString(out, rm.resource.schema_url());
   }
   out += "}]}";
   return out;
