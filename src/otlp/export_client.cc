@@ -179,6 +179,18 @@ void ExportClient::FailOversized(size_t bytes) noexcept {
   }
 }
 
+std::string_view ExportClient::ExporterName() const noexcept {
+  switch (o_.protocol) {
+    case Protocol::kGrpc:
+      return "otlp-grpc";
+    case Protocol::kHttpProtobuf:
+      return "otlp-http-protobuf";
+    case Protocol::kHttpJson:
+      return "otlp-http-json";
+  }
+  return "otlp";
+}
+
 bool ExportClient::Accepting(size_t items) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   if (!shut_down_) return true;

@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "otelweb/otlp/exporter.h"
 #include "otlp/transport.h"
@@ -70,6 +71,23 @@ class ExportClient {
 
   ExportClientCounters counters() const noexcept;
   const ResolvedOtlpOptions& options() const noexcept { return o_; }
+  // The exporter name by protocol ("otlp-grpc", "otlp-http-protobuf",
+  // "otlp-http-json"), for every signal's SpanExporter-style Name().
+  std::string_view ExporterName() const noexcept;
+
+  // Runs an exporter's Export body; an exception it throws drops its `items`
+  // (counted and reported like a failed send) instead of leaving the exporter.
+  template <typename F>
+  ExportResult Guarded(size_t items, F&& export_body) noexcept {
+    try {
+      return std::forward<F>(export_body)();
+    } catch (const std::exception& e) {
+      Fail(items, std::string("exception: ") + e.what());
+    } catch (...) {
+      Fail(items, "unknown exception");
+    }
+    return ExportResult::kFailure;
+  }
 
   // Encodes `items` with `encode` (a callable taking std::span<const T> and
   // returning the request bytes, valid until its next call) and sends them,

@@ -35,14 +35,7 @@ OtlpSpanExporter::OtlpSpanExporter(OtlpExporterOptions options)
 OtlpSpanExporter::~OtlpSpanExporter() { (void)Shutdown(std::chrono::milliseconds(0)); }
 
 ExportResult OtlpSpanExporter::Export(std::span<EndedSpan> batch) noexcept {
-  try {
-    return impl_->Export(batch);
-  } catch (const std::exception& e) {
-    impl_->client.Fail(batch.size(), std::string("exception: ") + e.what());
-  } catch (...) {
-    impl_->client.Fail(batch.size(), "unknown exception");
-  }
-  return ExportResult::kFailure;
+  return impl_->client.Guarded(batch.size(), [&] { return impl_->Export(batch); });
 }
 
 OperationResult OtlpSpanExporter::ForceFlush(std::chrono::milliseconds timeout) noexcept {
@@ -54,15 +47,7 @@ OperationResult OtlpSpanExporter::Shutdown(std::chrono::milliseconds timeout) no
 }
 
 std::string_view OtlpSpanExporter::Name() const noexcept {
-  switch (impl_->client.options().protocol) {
-    case Protocol::kGrpc:
-      return "otlp-grpc";
-    case Protocol::kHttpProtobuf:
-      return "otlp-http-protobuf";
-    case Protocol::kHttpJson:
-      return "otlp-http-json";
-  }
-  return "otlp";
+  return impl_->client.ExporterName();
 }
 
 OtlpExporterCounters OtlpSpanExporter::counters() const noexcept {

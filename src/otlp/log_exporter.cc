@@ -41,14 +41,7 @@ ExportResult OtlpLogRecordExporter::Export(std::span<const logs::LogRecord* cons
   // Whatever the transport reports while sending (through diagnostics into a
   // bridged logger) must not come back into the log pipeline on this thread.
   logs::SuppressLogEmitScope no_emit;
-  try {
-    return impl_->Export(batch);
-  } catch (const std::exception& e) {
-    impl_->client.Fail(batch.size(), std::string("exception: ") + e.what());
-  } catch (...) {
-    impl_->client.Fail(batch.size(), "unknown exception");
-  }
-  return ExportResult::kFailure;
+  return impl_->client.Guarded(batch.size(), [&] { return impl_->Export(batch); });
 }
 
 OperationResult OtlpLogRecordExporter::ForceFlush(std::chrono::milliseconds timeout) noexcept {
@@ -60,15 +53,7 @@ OperationResult OtlpLogRecordExporter::Shutdown(std::chrono::milliseconds timeou
 }
 
 std::string_view OtlpLogRecordExporter::Name() const noexcept {
-  switch (impl_->client.options().protocol) {
-    case Protocol::kGrpc:
-      return "otlp-grpc";
-    case Protocol::kHttpProtobuf:
-      return "otlp-http-protobuf";
-    case Protocol::kHttpJson:
-      return "otlp-http-json";
-  }
-  return "otlp";
+  return impl_->client.ExporterName();
 }
 
 OtlpLogExporterCounters OtlpLogRecordExporter::counters() const noexcept {

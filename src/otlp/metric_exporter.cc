@@ -53,8 +53,8 @@ OtlpMetricExporter::OtlpMetricExporter(OtlpMetricExporterOptions options)
 OtlpMetricExporter::~OtlpMetricExporter() = default;
 
 ExportResult OtlpMetricExporter::Export(const metrics::ResourceMetrics& rm) noexcept {
-  size_t points = rm.PointCount();
-  try {
+  const size_t points = rm.PointCount();
+  return impl_->client.Guarded(points, [&] {
     if (!impl_->client.Accepting(points)) return ExportResult::kFailure;
     if (impl_->client.options().protocol == Protocol::kHttpJson) {
       impl_->body = EncodeMetricsJson(rm);
@@ -62,12 +62,7 @@ ExportResult OtlpMetricExporter::Export(const metrics::ResourceMetrics& rm) noex
       EncodeMetricsProtobuf(rm, &impl_->body);
     }
     return impl_->client.Send(impl_->body, points);
-  } catch (const std::exception& e) {
-    impl_->client.Fail(points, std::string("exception: ") + e.what());
-  } catch (...) {
-    impl_->client.Fail(points, "unknown exception");
-  }
-  return ExportResult::kFailure;
+  });
 }
 
 OperationResult OtlpMetricExporter::ForceFlush(std::chrono::milliseconds timeout) noexcept {
