@@ -15,6 +15,7 @@
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/testing/scoped_env.h"
 #include "otelweb/trace/span.h"
+#include "otlp/testing/otlp_env_util.h"
 #include "receiver.h"
 
 namespace {
@@ -156,6 +157,64 @@ TEST_P(MetricTransports, EveryFieldArrivesAndExemplarsNameTheRecordingSpan) {
   EXPECT_DOUBLE_EQ(hp.exemplars(0).as_double(), 0.5);
   EXPECT_GT(hp.exemplars(0).time_unix_nano(), 0u);
   EXPECT_TRUE(provider.Shutdown(10s).ok());
+}
+
+TEST_P(MetricTransports, OversizedCollectionsAreSplitByPointAndOnlyAnOversizedPointIsDropped) {
+  Receiver rx;
+  auto o = For(rx, GetParam());
+  o.otlp.max_request_bytes = 4096;
+  metrics::PeriodicReaderOptions ro;
+  ro.interval = 3600s;  // only the flush exports
+  auto exporter = std::make_unique<OtlpMetricExporter>(std::move(o));
+  OtlpMetricExporter* ex = exporter.get();
+  auto reader = std::make_shared<metrics::PeriodicExportingMetricReader>(std::move(exporter), ro);
+  metrics::MeterProviderOptions mo;
+  mo.readers.push_back(reader);
+  metrics::MeterProvider provider(std::move(mo));
+  auto meter = provider.GetMeter("split.test");
+  auto counter = meter.CreateInt64Counter("requests", "{request}", "Requests");
+  auto hist = meter.CreateDoubleHistogram("latency", "s");
+  for (int i = 0; i < 200; ++i) counter.Add(i + 1, {{"series", "counter-series-" + std::to_string(i)}});
+  for (int i = 0; i < 40; ++i) hist.Record(i, {{"series", "histogram-series-" + std::to_string(i)}});
+  counter.Add(1, {{"series", std::string(8192, 'z')}});  // over the limit on its own
+  rxt::Warnings w;
+  (void)reader->ForceFlush(10s);
+
+  auto seen = rx.seen();
+  EXPECT_GE(seen.size(), 4u);
+  size_t counter_points = 0, histogram_points = 0;
+  int64_t counter_total = 0;
+  for (const auto& s : seen) {
+    if (GetParam() != Protocol::kHttpJson) {
+      EXPECT_LE(s.body.size(), 4096u);
+    }
+    auto req = Parse(s);
+    for (const auto& rm : req.resource_metrics()) {
+      for (const auto& sm : rm.scope_metrics()) {
+        EXPECT_EQ(sm.scope().name(), "split.test");
+        for (const auto& m : sm.metrics()) {
+          if (m.name() == "requests") {
+            EXPECT_EQ(m.unit(), "{request}");
+            EXPECT_TRUE(m.sum().is_monotonic());
+            for (const auto& p : m.sum().data_points()) {
+              ++counter_points;
+              counter_total += p.as_int();
+            }
+          } else {
+            ASSERT_EQ(m.name(), "latency");
+            histogram_points += static_cast<size_t>(m.histogram().data_points_size());
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(counter_points, 200u);
+  EXPECT_EQ(counter_total, 200 * 201 / 2);
+  EXPECT_EQ(histogram_points, 40u);
+  EXPECT_EQ(ex->counters().points_exported, 240u);
+  EXPECT_EQ(ex->counters().points_dropped, 1u);
+  EXPECT_NE(w.text().find("OTEL_CPP_EXPORTER_OTLP_MAX_REQUEST_BYTES"), std::string::npos) << w.text();
+  (void)provider.Shutdown(10s);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, MetricTransports,
