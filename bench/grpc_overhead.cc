@@ -34,17 +34,19 @@ struct Side {
     ::grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
     b.RegisterService(&service);
-    const std::string target = "127.0.0.1:" + std::to_string(port);
     if (instrumented) {
       otelweb::grpc::ServerOptions so;
       so.tracer_provider = provider;
+      if (std::getenv("GRPC_OVERHEAD_EXCLUDE") != nullptr) so.excluded_methods = {"interop.v1.Echo"};
       otelweb::grpc::InstrumentServer(b, so);
     }
     server = b.BuildAndStart();
+    const std::string target = "127.0.0.1:" + std::to_string(port);  // bound by BuildAndStart
     std::shared_ptr<::grpc::Channel> ch;
     if (instrumented) {
       otelweb::grpc::ClientOptions co;
       co.tracer_provider = provider;
+      if (std::getenv("GRPC_OVERHEAD_EXCLUDE") != nullptr) co.excluded_methods = {"interop.v1.Echo"};
       ch = otelweb::grpc::CreateInstrumentedChannel(target, ::grpc::InsecureChannelCredentials(), {}, co);
     } else {
       ch = ::grpc::CreateChannel(target, ::grpc::InsecureChannelCredentials());
@@ -64,7 +66,11 @@ struct Side {
     for (int i = 0; i < calls; ++i) {
       ::grpc::ClientContext ctx;
       interop::v1::EchoReply reply;
-      if (!stub->Unary(&ctx, req, &reply).ok()) std::abort();
+      ::grpc::Status st = stub->Unary(&ctx, req, &reply);
+      if (!st.ok()) {
+        std::fprintf(stderr, "grpc_overhead: call failed: %s\n", st.error_message().c_str());
+        std::exit(1);
+      }
     }
     const auto w1 = std::chrono::steady_clock::now();
     return {CpuSeconds() - c0, std::chrono::duration<double>(w1 - w0).count(), otelweb_bench_allocs() - a0};
@@ -116,6 +122,6 @@ int main(int argc, char** argv) {
   std::printf("wall us/rpc  plain %.2f  instrumented %.2f  added %.2f\n", Median(wall_p), Median(wall_i),
               Median(wall_i) - Median(wall_p));
   std::printf("allocs/rpc   plain %.1f  instrumented %.1f  added %.1f\n", double(alloc_p) / (calls * rounds),
-              double(alloc_i) / (calls * rounds), double(alloc_i - alloc_p) / (calls * rounds));
+              double(alloc_i) / (calls * rounds), (double(alloc_i) - double(alloc_p)) / (calls * rounds));
   return 0;
 }
