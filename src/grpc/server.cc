@@ -168,7 +168,11 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
       if (started_ && !ended_) {
         if (!status_set_) {
           // A call whose deadline passed is cancelled too: DEADLINE_EXCEEDED.
-          const bool late = ctx_->deadline() <= std::chrono::system_clock::now();
+          // The client's deadline passes first (the server's copy starts when
+          // the request arrives) and its cancellation may arrive before the
+          // server's own deadline: within kDeadlineSlack of it counts too.
+          constexpr auto kDeadlineSlack = std::chrono::milliseconds(50);
+          const bool late = ctx_->deadline() <= std::chrono::system_clock::now() + kDeadlineSlack;
           EndLocked(late ? 4 : 1, std::string(), true);
         } else {
           EndLocked(code_, message_, false);
