@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 10;
   auto provider = otelweb::bench::NoopBatchProvider();
   otelweb::SetTextMapPropagator(std::make_shared<otelweb::W3CTraceContextPropagator>());
-  Side plain(false, nullptr), inst(true, provider);
+  // GRPC_OVERHEAD_AA=1: both sides uninstrumented (the noise floor of the
+  // machine); GRPC_OVERHEAD_EXCLUDE=1: instrumented, every method excluded
+  // (grpc++'s own interceptor machinery without spans).
+  Side plain(false, nullptr), inst(std::getenv("GRPC_OVERHEAD_AA") == nullptr, provider);
   plain.Round(calls / 4);  // warm up both
   inst.Round(calls / 4);
   std::vector<double> cpu_p, cpu_i, wall_p, wall_i, ratio;

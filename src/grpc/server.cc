@@ -192,15 +192,14 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     CallView view{method_.full, method_.service, method_.method, type_, metadata, nullptr, ctx_};
     inst::AttrList<8> attrs;
     c.StartAttributes(method_, attrs);
-    std::string authority;
     try {
       ::grpc::string_ref a = ctx_->ExperimentalGetAuthority();
-      authority.assign(a.data(), a.size());
+      authority_.assign(a.data(), a.size());
     } catch (...) {
     }
-    HostPort server = internal::ParseAddress(authority);
-    attrs.AddIfNotEmpty("server.address", server.host);
-    attrs.AddIfPositive("server.port", server.port);
+    server_ = internal::ParseAddress(authority_);  // views into authority_
+    attrs.AddIfNotEmpty("server.address", server_.host);
+    attrs.AddIfPositive("server.port", server_.port);
     std::string peer_text;
     if (r.live) {
       try {
@@ -237,8 +236,6 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     span_ = c.tracer().StartSpan(r, method_.span_name, so);
     context_ = span_.AsContext(parent);
     started_ = true;
-    authority_ = std::move(authority);  // server_ views into it
-    server_ = internal::ParseAddress(authority_);
     c.RunRequestHook(span_.Ref(), view);
     TheRegistry().Add(ctx_, this);
   }
