@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -519,6 +520,54 @@ TEST(GrpcClient, SuppressedContextMakesNoSpan) {
   }
   auto spans = t.Exactly(1);
   EXPECT_EQ(spans[0]->kind(), SpanKind::kServer);
+}
+
+TEST(GrpcClient, CallbackAndAsyncStubsGetSpansParentedWhereTheCallStarts) {
+  MemoryTracing t;
+  EchoServer s;
+  s.service.on_call = [](const char*) {};
+  auto stub = Stub(s);
+  Span root = t.tracer().StartSpan("root");
+  {
+    Scope scope(root.AsContext());
+    // Callback API: the span ends on a gRPC thread.
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    std::promise<::grpc::Status> done;
+    const EchoRequest req = Req("cb");
+    stub->async()->Unary(&ctx, &req, &reply,
+                         [&](::grpc::Status st) { done.set_value(st); });
+    EXPECT_TRUE(done.get_future().get().ok());
+  }
+  {
+    Scope scope(root.AsContext());
+    // Completion-queue API.
+    ::grpc::CompletionQueue cq;
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ::grpc::Status st;
+    auto rpc = stub->AsyncUnary(&ctx, Req("cq", 0, 0, 9), &cq);
+    rpc->Finish(&reply, &st, reinterpret_cast<void*>(7));
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(st.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  root.End();
+  auto spans = t.Exactly(5);
+  const SpanData* r = Named(spans, "root");
+  int clients = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->kind() != SpanKind::kClient) continue;
+    ++clients;
+    EXPECT_EQ(sp->parent_span_id(), r->span_id());
+    const SpanData* server = nullptr;
+    for (const SpanData* x : spans)
+      if (x->kind() == SpanKind::kServer && x->parent_span_id() == sp->span_id()) server = x;
+    ASSERT_NE(server, nullptr);
+    EXPECT_EQ(IntAttr(sp, "rpc.grpc.status_code"), IntAttr(server, "rpc.grpc.status_code"));
+  }
+  EXPECT_EQ(clients, 2);
 }
 
 }  // namespace
