@@ -282,6 +282,77 @@ TEST(GrpcServer, CallbackServiceGetsTheCallContextThroughTheAccessor) {
   ExpectChain(t.Exactly(4), "Unary");
 }
 
+// A callback bidi reactor: each OnReadDone runs on a gRPC thread with no scope;
+// ServerCallScope makes the call's span current there.
+class CallbackBidi final : public interop::v1::Echo::CallbackService {
+ public:
+  ::grpc::ServerBidiReactor<EchoRequest, EchoReply>* Bidi(::grpc::CallbackServerContext* ctx) override {
+    class Reactor final : public ::grpc::ServerBidiReactor<EchoRequest, EchoReply> {
+     public:
+      explicit Reactor(::grpc::CallbackServerContext* c) : ctx_(c) { StartRead(&req_); }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(::grpc::Status::OK);
+          return;
+        }
+        EXPECT_FALSE(Context::Current().span_context().IsValid()) << "nothing current on gRPC's thread";
+        {
+          ServerCallScope scope(*ctx_);
+          Span s = GetTracerProvider()->GetTracer("handler").StartSpan("handler Bidi");
+          s.End();
+        }
+        reply_.set_message(req_.message());
+        StartWrite(&reply_);
+      }
+      void OnWriteDone(bool ok) override {
+        if (ok) {
+          StartRead(&req_);
+        } else {
+          Finish(::grpc::Status::CANCELLED);
+        }
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      ::grpc::CallbackServerContext* ctx_;
+      EchoRequest req_;
+      EchoReply reply_;
+    };
+    return new Reactor(ctx);
+  }
+};
+
+TEST(GrpcServer, CallbackBidiReactorMakesTheCallCurrentWithServerCallScope) {
+  MemoryTracing t;
+  CallbackBidi cb;
+  EchoServer s({}, {}, &cb);
+  auto stub = Stub(s);
+  ::grpc::ClientContext ctx;
+  auto stream = stub->Bidi(&ctx);
+  for (const char* m : {"1", "2"}) {
+    ASSERT_TRUE(stream->Write(Req(m)));
+    EchoReply r;
+    ASSERT_TRUE(stream->Read(&r));
+    EXPECT_EQ(r.message(), m);
+  }
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  auto spans = t.Exactly(4);
+  const SpanData* server = Named(spans, "interop.v1.Echo/Bidi", SpanKind::kServer);
+  const SpanData* client = Named(spans, "interop.v1.Echo/Bidi", SpanKind::kClient);
+  ASSERT_TRUE(server && client);
+  EXPECT_EQ(server->parent_span_id(), client->span_id());
+  EXPECT_EQ(IntAttr(server, "rpc.grpc.status_code"), 0);
+  int handlers = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->name() != "handler Bidi") continue;
+    ++handlers;
+    EXPECT_EQ(sp->parent_span_id(), server->span_id());
+    EXPECT_LE(sp->end_time(), server->end_time()) << "the call's span ends after the reactor's work";
+  }
+  EXPECT_EQ(handlers, 2);
+}
+
 TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
   MemoryTracing t;
   interop::v1::Echo::AsyncService async;
