@@ -41,6 +41,11 @@
 #include <otelweb/otlp/exporter.h>
 #include <otelweb/otlp/file_exporter.h>
 #include <otelweb/otlp/log_exporter.h>
+#ifdef OTELWEB_CHECK_GRPC
+#include <otelweb/grpc/client.h>
+#include <otelweb/grpc/server.h>
+#include <otelweb/grpc/settings.h>
+#endif
 #ifdef OTELWEB_CHECK_SPDLOG
 #include <otelweb/spdlog/async.h>
 #include <otelweb/spdlog/pattern.h>

@@ -1,0 +1,121 @@
+// Private: what the gRPC server and client instrumentation share: method
+// names, the filter, semconv attributes, metadata carriers, the duration
+// histograms (old and new names) resolved from the meter provider.
+#pragma once
+
+#include <grpcpp/support/string_ref.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "otelweb/grpc/settings.h"
+#include "otelweb/instrumentation.h"
+#include "otelweb/metrics/meter_provider.h"
+#include "otelweb/propagation.h"
+
+namespace otelweb::grpc::internal {
+
+// "/pkg.Service/Method" -> service "pkg.Service", method "Method"; the span
+// name "pkg.Service/Method" (the full name without its leading '/').
+struct MethodName {
+  std::string_view full;
+  std::string_view service;
+  std::string_view method;
+  std::string_view span_name;
+};
+MethodName SplitMethod(std::string_view full) noexcept;
+
+// Status codes whose server spans have status Error (RPC conventions).
+bool IsServerError(int code) noexcept;
+
+// network.peer.* / server.* from "ipv4:1.2.3.4:5", "ipv6:[::1]:5", "host:5",
+// "dns:///host:5". Views into `text`.
+struct HostPort {
+  std::string_view host;
+  int port = 0;
+};
+HostPort ParseAddress(std::string_view text) noexcept;
+
+// Semconv and filter, compiled once per factory.
+class Compiled {
+ public:
+  Compiled(const Settings& s, std::string_view scope, bool server);
+  bool Excluded(const CallView& v) const noexcept;
+  bool old_set() const noexcept { return set_ != SemconvSet::kNew; }
+  bool new_set() const noexcept { return set_ != SemconvSet::kOld; }
+  const instrumentation::InstrumentationTracer& tracer() const noexcept { return tracer_; }
+  const Settings& settings() const noexcept { return settings_; }
+  void RunRequestHook(SpanRef span, const CallView& v) const noexcept;
+  void RunResponseHook(SpanRef span, const CallView& v, const CallStatus& st) const noexcept;
+
+  // Start attributes (rpc.system[.name], rpc.service, rpc.method) into `out`.
+  template <size_t N>
+  void StartAttributes(const MethodName& m, instrumentation::AttrList<N>& out) const noexcept {
+    if (old_set()) {
+      out.Add("rpc.system", "grpc");
+      out.Add("rpc.service", m.service);
+    }
+    if (new_set()) {
+      out.Add("rpc.system.name", "grpc");
+      out.Add("rpc.method", m.span_name);
+    } else {
+      out.Add("rpc.method", m.method);
+    }
+  }
+  // Status attributes and span status at the end; error.type returned (or empty).
+  std::string_view EndAttributes(SpanRef span, int code, std::string_view message,
+                                 bool server) const noexcept;
+
+  // Duration histograms (null: nothing records).
+  struct Metrics {
+    metrics::Histogram<double> old_ms;  // rpc.{server,client}.duration (ms)
+    metrics::Histogram<double> new_s;   // rpc.{server,client}.call.duration (s)
+    bool enabled = false;
+  };
+  const Metrics* metrics() const noexcept;
+  // Records the call's duration with the conventions' attributes (the
+  // caller makes the span current so that the exemplar names it).
+  void RecordDuration(const MethodName& m, int code, HostPort server, double seconds) const noexcept;
+
+ private:
+  Metrics Create(metrics::MeterProvider& p) const;
+  Settings settings_;
+  SemconvSet set_;
+  bool server_;
+  instrumentation::InstrumentationTracer tracer_;
+  mutable std::atomic<bool> filter_warned_{false};
+  mutable std::atomic<bool> request_hook_warned_{false};
+  mutable std::atomic<bool> response_hook_warned_{false};
+  struct Entry {
+    uint64_t generation = 0;
+    std::shared_ptr<metrics::MeterProvider> provider;
+    Metrics m;
+  };
+  mutable instrumentation::Published<Entry> metrics_;
+};
+
+// Reads the lowercase keys of received gRPC metadata.
+class MetadataGetter final : public TextMapGetter {
+ public:
+  explicit MetadataGetter(const MetadataMap* m) noexcept : m_(m) {}
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override;
+
+ private:
+  const MetadataMap* m_;
+};
+
+// Writes into the metadata a call is about to send (replacing a key already there).
+class MetadataSetter final : public TextMapSetter {
+ public:
+  explicit MetadataSetter(std::multimap<std::string, std::string>* m) noexcept : m_(m) {}
+  void Set(std::string_view key, std::string_view value) noexcept override;
+
+ private:
+  std::multimap<std::string, std::string>* m_;
+};
+
+}  // namespace otelweb::grpc::internal

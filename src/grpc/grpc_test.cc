@@ -1,0 +1,645 @@
+// gRPC instrumentation on real servers and channels on 127.0.0.1: the
+// interop.v1.Echo service (sync, callback and async APIs), our client channel;
+// trace linkage client -> server -> handler span, the four call kinds,
+// statuses, deadlines, cancellation, filters, hooks with metadata, public
+// endpoints, the semconv sets, message events, concurrent calls.
+#include <gtest/gtest.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "grpc_echo_service.h"
+#include "otelweb/grpc/client.h"
+#include "otelweb/grpc/server.h"
+#include "otelweb/testing/diagnostics_capture.h"
+#include "otelweb/testing/memory_tracing.h"
+#include "otelweb/testing/scoped_env.h"
+#include "otelweb/testing/span_readers.h"
+#include "otelweb/trace/tracer_provider.h"
+
+namespace otelweb::grpc {
+namespace {
+
+using interop::v1::EchoReply;
+using interop::v1::EchoRequest;
+using otelweb::testing::IntAttr;
+using otelweb::testing::MemoryTracing;
+using otelweb::testing::StrAttr;
+
+// A running server with the sync echo service (handler spans named
+// "handler <Method>" started on the handler's thread, no explicit parent).
+struct EchoServer {
+  explicit EchoServer(ServerOptions options = {},
+                      std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> app = {},
+                      ::grpc::Service* other = nullptr) {
+    service.on_call = [](const char* method) {
+      Span s = GetTracerProvider()->GetTracer("handler").StartSpan(std::string("handler ") + method);
+      s.End();
+    };
+    ::grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(other != nullptr ? other : &service);
+    InstrumentServer(b, std::move(options), std::move(app));
+    server = b.BuildAndStart();
+  }
+  ~EchoServer() { server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200)); }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port); }
+  echo_example::EchoService service;
+  int port = 0;
+  std::unique_ptr<::grpc::Server> server;
+};
+
+std::unique_ptr<interop::v1::Echo::Stub> Stub(const EchoServer& s, ClientOptions o = {}) {
+  return interop::v1::Echo::NewStub(CreateInstrumentedChannel(s.target(), ::grpc::InsecureChannelCredentials(), {}, std::move(o)));
+}
+
+EchoRequest Req(std::string msg, int count = 0, int delay_ms = 0, int status = 0) {
+  EchoRequest r;
+  r.set_message(std::move(msg));
+  r.set_count(count);
+  r.set_delay_ms(delay_ms);
+  r.set_status_code(status);
+  return r;
+}
+
+const SpanData* Named(const std::vector<const SpanData*>& spans, std::string_view name, SpanKind kind) {
+  for (const SpanData* s : spans)
+    if (s->name() == name && s->kind() == kind) return s;
+  return nullptr;
+}
+const SpanData* Named(const std::vector<const SpanData*>& spans, std::string_view name) {
+  for (const SpanData* s : spans)
+    if (s->name() == name) return s;
+  return nullptr;
+}
+
+// root -> CLIENT -> SERVER -> handler, all in one trace.
+void ExpectChain(const std::vector<const SpanData*>& spans, std::string_view method) {
+  std::string name = "interop.v1.Echo/" + std::string(method);
+  const SpanData* root = Named(spans, "root");
+  const SpanData* client = Named(spans, name, SpanKind::kClient);
+  const SpanData* server = Named(spans, name, SpanKind::kServer);
+  const SpanData* handler = Named(spans, "handler " + std::string(method));
+  ASSERT_NE(root, nullptr);
+  ASSERT_NE(client, nullptr) << method;
+  ASSERT_NE(server, nullptr) << method;
+  ASSERT_NE(handler, nullptr) << method;
+  EXPECT_EQ(client->trace_id(), root->trace_id());
+  EXPECT_EQ(client->parent_span_id(), root->span_id());
+  EXPECT_EQ(server->trace_id(), root->trace_id());
+  EXPECT_EQ(server->parent_span_id(), client->span_id());
+  EXPECT_TRUE(server->parent_is_remote());
+  EXPECT_EQ(handler->parent_span_id(), server->span_id()) << "the call's span is current in the sync handler";
+  for (const SpanData* s : {client, server}) {
+    EXPECT_EQ(StrAttr(s, "rpc.system"), "grpc");
+    EXPECT_EQ(StrAttr(s, "rpc.service"), "interop.v1.Echo");
+    EXPECT_EQ(StrAttr(s, "rpc.method"), method);
+    EXPECT_EQ(IntAttr(s, "rpc.grpc.status_code"), 0);
+    EXPECT_EQ(StrAttr(s, "server.address"), "127.0.0.1");
+    EXPECT_EQ(s->status(), StatusCode::kUnset);
+  }
+  EXPECT_EQ(StrAttr(server, "network.peer.address"), "127.0.0.1");
+  EXPECT_GT(IntAttr(server, "network.peer.port"), 0);
+}
+
+TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  {
+    Span root = t.tracer().StartSpan("root");
+    Scope scope(root.AsContext());
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("hello"), &reply).ok());
+    EXPECT_EQ(reply.message(), "hello");
+    root.End();
+  }
+  auto spans = t.Exactly(4);
+  ExpectChain(spans, "Unary");
+  const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+  EXPECT_EQ(IntAttr(server, "server.port"), s.port);
+}
+
+TEST(GrpcServer, StreamingKindsAreTracedAndLinked) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  Span root = t.tracer().StartSpan("root");
+  {
+    Scope scope(root.AsContext());
+    {
+      ::grpc::ClientContext ctx;
+      auto reader = stub->ServerStream(&ctx, Req("s", 3));
+      EchoReply r;
+      int n = 0;
+      while (reader->Read(&r)) EXPECT_EQ(r.index(), n++);
+      EXPECT_EQ(n, 3);
+      EXPECT_TRUE(reader->Finish().ok());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      EchoReply r;
+      auto writer = stub->ClientStream(&ctx, &r);
+      for (const char* m : {"a", "b", "c"}) writer->Write(Req(m));
+      writer->WritesDone();
+      EXPECT_TRUE(writer->Finish().ok());
+      EXPECT_EQ(r.message(), "a,b,c");
+      EXPECT_EQ(r.received_messages(), 3);
+    }
+    {
+      ::grpc::ClientContext ctx;
+      auto stream = stub->Bidi(&ctx);
+      for (const char* m : {"x", "y", "z"}) {
+        stream->Write(Req(m));
+        EchoReply r;
+        ASSERT_TRUE(stream->Read(&r));
+        EXPECT_EQ(r.message(), m);
+      }
+      stream->WritesDone();
+      EXPECT_TRUE(stream->Finish().ok());
+    }
+  }
+  root.End();
+  auto spans = t.Exactly(10);
+  for (const char* m : {"ServerStream", "ClientStream", "Bidi"}) ExpectChain(spans, m);
+}
+
+TEST(GrpcServer, StatusCodesClientErrorForAnyServerOnlyForListedCodes) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  for (int code : {5, 13}) {  // NOT_FOUND: client error only; INTERNAL: both
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    EXPECT_EQ(int(stub->Unary(&ctx, Req("e", 0, 0, code), &r).error_code()), code);
+  }
+  {
+    ::grpc::ClientContext ctx;  // a code outside 1..16: INVALID_ARGUMENT
+    EchoReply r;
+    EXPECT_EQ(stub->Unary(&ctx, Req("e", 0, 0, 99), &r).error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  auto spans = t.Exactly(9);
+  std::vector<const SpanData*> clients, servers;
+  for (const SpanData* sp : spans) {
+    if (sp->kind() == SpanKind::kClient) clients.push_back(sp);
+    if (sp->kind() == SpanKind::kServer) servers.push_back(sp);
+  }
+  ASSERT_EQ(clients.size(), 3u);
+  ASSERT_EQ(servers.size(), 3u);
+  EXPECT_EQ(IntAttr(clients[0], "rpc.grpc.status_code"), 5);
+  EXPECT_EQ(clients[0]->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(clients[0], "error.type"), "NOT_FOUND");
+  EXPECT_NE(clients[0]->status_description().find("status_code 5"), std::string_view::npos);
+  EXPECT_EQ(IntAttr(servers[0], "rpc.grpc.status_code"), 5);
+  EXPECT_EQ(servers[0]->status(), StatusCode::kUnset);
+  EXPECT_FALSE(otelweb::testing::HasAttr(servers[0], "error.type"));
+  EXPECT_EQ(IntAttr(clients[1], "rpc.grpc.status_code"), 13);
+  EXPECT_EQ(clients[1]->status(), StatusCode::kError);
+  EXPECT_EQ(servers[1]->status(), StatusCode::kError);
+  EXPECT_EQ(StrAttr(servers[1], "error.type"), "INTERNAL");
+  EXPECT_EQ(IntAttr(servers[2], "rpc.grpc.status_code"), 3);
+}
+
+TEST(GrpcServer, DeadlineExceededAndCancellationAreRecordedOnBothSides) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  {
+    ::grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(60));
+    EchoReply r;
+    EXPECT_EQ(stub->Unary(&ctx, Req("slow", 0, 600), &r).error_code(), ::grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  ASSERT_TRUE(t.WaitFor(3));
+  {
+    ::grpc::ClientContext ctx;
+    auto reader = stub->ServerStream(&ctx, Req("c", 50, 20));
+    EchoReply r;
+    ASSERT_TRUE(reader->Read(&r));
+    ctx.TryCancel();
+    while (reader->Read(&r)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), ::grpc::StatusCode::CANCELLED);
+  }
+  auto spans = t.Exactly(6, std::chrono::milliseconds(100));
+  const SpanData* dc = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
+  const SpanData* ds = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+  ASSERT_TRUE(dc && ds);
+  EXPECT_EQ(IntAttr(dc, "rpc.grpc.status_code"), 4);
+  EXPECT_EQ(dc->status(), StatusCode::kError);
+  EXPECT_EQ(IntAttr(ds, "rpc.grpc.status_code"), 4);
+  EXPECT_EQ(ds->status(), StatusCode::kError);
+  EXPECT_LT(ds->end_time() - ds->start_time(), std::chrono::milliseconds(500)) << "ends when the call does";
+  const SpanData* cc = Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kClient);
+  const SpanData* cs = Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kServer);
+  ASSERT_TRUE(cc && cs);
+  EXPECT_EQ(IntAttr(cc, "rpc.grpc.status_code"), 1);
+  EXPECT_EQ(cc->status(), StatusCode::kError);
+  size_t idx = 0;
+  EXPECT_NE(otelweb::testing::EventNamed(cc, "cancelled", &idx), nullptr);
+  EXPECT_EQ(IntAttr(cs, "rpc.grpc.status_code"), 1);
+  EXPECT_EQ(cs->status(), StatusCode::kUnset);
+}
+
+// Callback API: the accessor and the documented scope make the call's span
+// the parent of work done in a reactor.
+class CallbackEcho final : public interop::v1::Echo::CallbackService {
+ public:
+  ::grpc::ServerUnaryReactor* Unary(::grpc::CallbackServerContext* ctx, const EchoRequest* req,
+                                    EchoReply* reply) override {
+    auto* reactor = ctx->DefaultReactor();
+    std::thread([ctx, req, reply, reactor] {  // another thread, as an app's worker pool
+      {
+        ServerCallScope scope(*ctx);
+        Span s = GetTracerProvider()->GetTracer("handler").StartSpan("handler Unary");
+        s.End();
+      }
+      reply->set_message(req->message());
+      reactor->Finish(::grpc::Status::OK);
+    }).detach();
+    return reactor;
+  }
+};
+
+TEST(GrpcServer, CallbackServiceGetsTheCallContextThroughTheAccessor) {
+  MemoryTracing t;
+  CallbackEcho cb;
+  EchoServer s({}, {}, &cb);
+  auto stub = Stub(s);
+  {
+    Span root = t.tracer().StartSpan("root");
+    Scope scope(root.AsContext());
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("cb"), &reply).ok());
+    root.End();
+  }
+  ExpectChain(t.Exactly(4), "Unary");
+}
+
+// A callback bidi reactor: each OnReadDone runs on a gRPC thread with no scope;
+// ServerCallScope makes the call's span current there.
+class CallbackBidi final : public interop::v1::Echo::CallbackService {
+ public:
+  ::grpc::ServerBidiReactor<EchoRequest, EchoReply>* Bidi(::grpc::CallbackServerContext* ctx) override {
+    class Reactor final : public ::grpc::ServerBidiReactor<EchoRequest, EchoReply> {
+     public:
+      explicit Reactor(::grpc::CallbackServerContext* c) : ctx_(c) { StartRead(&req_); }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(::grpc::Status::OK);
+          return;
+        }
+        EXPECT_FALSE(Context::Current().span_context().IsValid()) << "nothing current on gRPC's thread";
+        {
+          ServerCallScope scope(*ctx_);
+          Span s = GetTracerProvider()->GetTracer("handler").StartSpan("handler Bidi");
+          s.End();
+        }
+        reply_.set_message(req_.message());
+        StartWrite(&reply_);
+      }
+      void OnWriteDone(bool ok) override {
+        if (ok) {
+          StartRead(&req_);
+        } else {
+          Finish(::grpc::Status::CANCELLED);
+        }
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      ::grpc::CallbackServerContext* ctx_;
+      EchoRequest req_;
+      EchoReply reply_;
+    };
+    return new Reactor(ctx);
+  }
+};
+
+TEST(GrpcServer, CallbackBidiReactorMakesTheCallCurrentWithServerCallScope) {
+  MemoryTracing t;
+  CallbackBidi cb;
+  EchoServer s({}, {}, &cb);
+  auto stub = Stub(s);
+  ::grpc::ClientContext ctx;
+  auto stream = stub->Bidi(&ctx);
+  for (const char* m : {"1", "2"}) {
+    ASSERT_TRUE(stream->Write(Req(m)));
+    EchoReply r;
+    ASSERT_TRUE(stream->Read(&r));
+    EXPECT_EQ(r.message(), m);
+  }
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  auto spans = t.Exactly(4);
+  const SpanData* server = Named(spans, "interop.v1.Echo/Bidi", SpanKind::kServer);
+  const SpanData* client = Named(spans, "interop.v1.Echo/Bidi", SpanKind::kClient);
+  ASSERT_TRUE(server && client);
+  EXPECT_EQ(server->parent_span_id(), client->span_id());
+  EXPECT_EQ(IntAttr(server, "rpc.grpc.status_code"), 0);
+  int handlers = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->name() != "handler Bidi") continue;
+    ++handlers;
+    EXPECT_EQ(sp->parent_span_id(), server->span_id());
+    EXPECT_LE(sp->end_time(), server->end_time()) << "the call's span ends after the reactor's work";
+  }
+  EXPECT_EQ(handlers, 2);
+}
+
+TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
+  MemoryTracing t;
+  interop::v1::Echo::AsyncService async;
+  int port = 0;
+  ::grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&async);
+  auto cq = b.AddCompletionQueue();
+  InstrumentServer(b);
+  auto server = b.BuildAndStart();
+  std::thread worker([&] {
+    ::grpc::ServerContext ctx;
+    EchoRequest req;
+    ::grpc::ServerAsyncResponseWriter<EchoReply> responder(&ctx);
+    async.RequestUnary(&ctx, &req, &responder, cq.get(), cq.get(), reinterpret_cast<void*>(1));
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq->Next(&tag, &ok));
+    EXPECT_FALSE(Context::Current().span_context().IsValid()) << "no scope pushed on the queue's thread";
+    {
+      ServerCallScope scope(ctx);
+      Span s = GetTracerProvider()->GetTracer("handler").StartSpan("handler Unary");
+      s.End();
+    }
+    EchoReply reply;
+    reply.set_message(req.message());
+    responder.Finish(reply, ::grpc::Status::OK, reinterpret_cast<void*>(2));
+    ASSERT_TRUE(cq->Next(&tag, &ok));
+    server->Shutdown(std::chrono::system_clock::now());
+    cq->Shutdown();
+    while (cq->Next(&tag, &ok)) {
+    }
+  });
+  auto stub = interop::v1::Echo::NewStub(
+      CreateInstrumentedChannel("127.0.0.1:" + std::to_string(port), ::grpc::InsecureChannelCredentials()));
+  {
+    Span root = t.tracer().StartSpan("root");
+    Scope scope(root.AsContext());
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("async"), &reply).ok());
+    root.End();
+  }
+  worker.join();
+  ExpectChain(t.Exactly(4), "Unary");
+}
+
+TEST(GrpcServer, ExcludedMethodsGetNoSpanAndNoInjectedContext) {
+  MemoryTracing t;
+  ServerOptions so;
+  std::atomic<bool> saw_traceparent{false};
+  so.excluded_methods = {"interop.v1.Echo/ServerStream"};
+  EchoServer s(so);
+  ClientOptions co;
+  co.excluded_methods = {"interop.v1.Echo/Unary"};
+  auto stub = Stub(s, co);
+  s.service.on_call = [&](const char*) {};
+  {
+    ::grpc::ClientContext ctx;  // excluded on the client: nothing injected
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("x"), &r).ok());
+  }
+  {
+    ::grpc::ClientContext ctx;  // excluded on the server only
+    auto reader = stub->ServerStream(&ctx, Req("y"));
+    EchoReply r;
+    while (reader->Read(&r)) {
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  (void)saw_traceparent;
+  auto spans = t.Exactly(2);
+  const SpanData* unary_server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+  ASSERT_NE(unary_server, nullptr);
+  EXPECT_FALSE(unary_server->parent_span_id().IsValid()) << "no traceparent was sent";
+  EXPECT_NE(Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kClient), nullptr);
+  EXPECT_EQ(Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kServer), nullptr);
+}
+
+TEST(GrpcServer, PublicEndpointStartsANewTraceLinkedToTheClient) {
+  MemoryTracing t;
+  ServerOptions so;
+  so.public_endpoint = true;
+  EchoServer s(so);
+  auto stub = Stub(s);
+  {
+    Span root = t.tracer().StartSpan("root");
+    Scope scope(root.AsContext());
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
+    root.End();
+  }
+  auto spans = t.Exactly(4);
+  const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
+  const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+  ASSERT_TRUE(client && server);
+  EXPECT_NE(server->trace_id(), client->trace_id());
+  EXPECT_FALSE(server->parent_span_id().IsValid());
+  ASSERT_EQ(server->link_count(), 1u);
+  EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
+  EXPECT_EQ(Named(spans, "handler Unary")->parent_span_id(), server->span_id());
+}
+
+TEST(GrpcServer, HooksSeeMetadataAndThrowingHooksAreCaught) {
+  MemoryTracing t;
+  otelweb::testing::DiagnosticsCapture warnings(LogLevel::kWarning);
+  ServerOptions so;
+  so.request_hook = [](SpanRef span, const CallView& v) {
+    ASSERT_NE(v.metadata, nullptr);
+    auto it = v.metadata->find("x-tenant");
+    if (it != v.metadata->end()) span.SetAttribute("tenant", std::string(it->second.data(), it->second.size()));
+    throw std::runtime_error("hook failure");
+  };
+  so.response_hook = [](SpanRef span, const CallView&, const CallStatus& st) {
+    span.SetAttribute("hook.code", int64_t{st.code});
+  };
+  EchoServer s(so);
+  ClientOptions co;
+  co.request_hook = [](SpanRef, const CallView& v) {
+    ASSERT_NE(v.outgoing_metadata, nullptr);
+    EXPECT_EQ(v.outgoing_metadata->count("traceparent"), 1u);
+    v.outgoing_metadata->emplace("x-tenant", "acme");
+  };
+  auto stub = Stub(s, co);
+  for (int i = 0; i < 2; ++i) {
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("h", 0, 0, i == 0 ? 0 : 5), &r).ok() == (i == 0));
+  }
+  auto spans = t.Exactly(6);
+  int servers = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->kind() != SpanKind::kServer) continue;
+    EXPECT_EQ(StrAttr(sp, "tenant"), "acme");
+    EXPECT_EQ(IntAttr(sp, "hook.code"), servers++ == 0 ? 0 : 5);
+  }
+  EXPECT_EQ(servers, 2);
+  EXPECT_EQ(warnings.size(), 1u) << "reported once";
+}
+
+TEST(GrpcServer, ReleaseCandidateSemconvUnderOptIn) {
+  MemoryTracing t;
+  for (const char* optin : {"rpc", "http,rpc/dup"}) {
+    t.store->Reset();
+    otelweb::testing::ScopedEnv env("OTEL_SEMCONV_STABILITY_OPT_IN", optin);
+    EchoServer s;
+    auto stub = Stub(s);
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    stub->Unary(&ctx, Req("n", 0, 0, 14), &r);
+    auto spans = t.Exactly(3);
+    const bool dup = std::string_view(optin) != "rpc";
+    for (SpanKind k : {SpanKind::kClient, SpanKind::kServer}) {
+      const SpanData* sp = Named(spans, "interop.v1.Echo/Unary", k);
+      ASSERT_NE(sp, nullptr);
+      EXPECT_EQ(StrAttr(sp, "rpc.system.name"), "grpc");
+      EXPECT_EQ(StrAttr(sp, "rpc.method"), "interop.v1.Echo/Unary");
+      EXPECT_EQ(StrAttr(sp, "rpc.response.status_code"), "UNAVAILABLE");
+      EXPECT_EQ(StrAttr(sp, "error.type"), "UNAVAILABLE");
+      EXPECT_EQ(otelweb::testing::HasAttr(sp, "rpc.system"), dup) << optin;
+      EXPECT_EQ(otelweb::testing::HasAttr(sp, "rpc.grpc.status_code"), dup) << optin;
+    }
+  }
+}
+
+TEST(GrpcServer, MessageEventsWhenEnabled) {
+  MemoryTracing t;
+  ServerOptions so;
+  so.message_events = true;
+  EchoServer s(so);
+  ClientOptions co;
+  co.message_events = true;
+  auto stub = Stub(s, co);
+  ::grpc::ClientContext ctx;
+  auto stream = stub->Bidi(&ctx);
+  for (const char* m : {"1", "2"}) {
+    stream->Write(Req(m));
+    EchoReply r;
+    ASSERT_TRUE(stream->Read(&r));
+  }
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  auto spans = t.Exactly(3);
+  for (SpanKind k : {SpanKind::kClient, SpanKind::kServer}) {
+    const SpanData* sp = Named(spans, "interop.v1.Echo/Bidi", k);
+    ASSERT_NE(sp, nullptr);
+    size_t messages = 0;
+    for (size_t i = 0; i < sp->event_count(); ++i) messages += sp->event_name(i) == "message";
+    EXPECT_EQ(messages, 4u);
+  }
+}
+
+TEST(GrpcServer, ConcurrentCallsKeepTheirOwnParents) {
+  MemoryTracing t;
+  EchoServer s;
+  s.service.on_call = [](const char*) {};
+  auto stub = Stub(s);
+  constexpr int kThreads = 4, kCalls = 10;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kCalls; ++j) {
+        ::grpc::ClientContext ctx;
+        EchoReply r;
+        EXPECT_TRUE(stub->Unary(&ctx, Req("c", 0, 1), &r).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto spans = t.Exactly(2 * kThreads * kCalls);
+  std::map<std::string, const SpanData*> clients;
+  for (const SpanData* sp : spans)
+    if (sp->kind() == SpanKind::kClient) clients[std::string(reinterpret_cast<const char*>(&sp->span_id()), 8)] = sp;
+  int linked = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->kind() != SpanKind::kServer) continue;
+    auto it = clients.find(std::string(reinterpret_cast<const char*>(&sp->parent_span_id()), 8));
+    ASSERT_NE(it, clients.end());
+    EXPECT_EQ(it->second->trace_id(), sp->trace_id());
+    ++linked;
+  }
+  EXPECT_EQ(linked, kThreads * kCalls);
+}
+
+TEST(GrpcClient, SuppressedContextMakesNoSpan) {
+  MemoryTracing t;
+  EchoServer s;
+  s.service.on_call = [](const char*) {};
+  auto stub = Stub(s);
+  {
+    Scope quiet(Context::Current().WithInstrumentationSuppressed());
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("q"), &r).ok());
+  }
+  auto spans = t.Exactly(1);
+  EXPECT_EQ(spans[0]->kind(), SpanKind::kServer);
+}
+
+TEST(GrpcClient, CallbackAndAsyncStubsGetSpansParentedWhereTheCallStarts) {
+  MemoryTracing t;
+  EchoServer s;
+  s.service.on_call = [](const char*) {};
+  auto stub = Stub(s);
+  Span root = t.tracer().StartSpan("root");
+  {
+    Scope scope(root.AsContext());
+    // Callback API: the span ends on a gRPC thread.
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    std::promise<::grpc::Status> done;
+    const EchoRequest req = Req("cb");
+    stub->async()->Unary(&ctx, &req, &reply,
+                         [&](::grpc::Status st) { done.set_value(st); });
+    EXPECT_TRUE(done.get_future().get().ok());
+  }
+  {
+    Scope scope(root.AsContext());
+    // Completion-queue API.
+    ::grpc::CompletionQueue cq;
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ::grpc::Status st;
+    auto rpc = stub->AsyncUnary(&ctx, Req("cq", 0, 0, 9), &cq);
+    rpc->Finish(&reply, &st, reinterpret_cast<void*>(7));
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(st.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  root.End();
+  auto spans = t.Exactly(5);
+  const SpanData* r = Named(spans, "root");
+  int clients = 0;
+  for (const SpanData* sp : spans) {
+    if (sp->kind() != SpanKind::kClient) continue;
+    ++clients;
+    EXPECT_EQ(sp->parent_span_id(), r->span_id());
+    const SpanData* server = nullptr;
+    for (const SpanData* x : spans)
+      if (x->kind() == SpanKind::kServer && x->parent_span_id() == sp->span_id()) server = x;
+    ASSERT_NE(server, nullptr);
+    EXPECT_EQ(IntAttr(sp, "rpc.grpc.status_code"), IntAttr(server, "rpc.grpc.status_code"));
+  }
+  EXPECT_EQ(clients, 2);
+}
+
+}  // namespace
+}  // namespace otelweb::grpc

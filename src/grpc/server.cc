@@ -1,0 +1,323 @@
+// gRPC server instrumentation (otelweb/grpc/server.h).
+//
+// Where grpc++ 1.51 runs the interception points of a call:
+//   POST_RECV_INITIAL_METADATA (with POST_RECV_MESSAGE for unary and
+//     server-streaming calls): sync server - on the sync server's thread, in
+//     SyncRequest::Run; the handler then runs *inside* the last interceptor's
+//     Proceed() (the continuation is called from there), so a Scope held
+//     around our Proceed() is current in the whole synchronous handler and is
+//     released on the same thread, in the same function. Callback server - the
+//     method handler (the reactor's creation) runs inside Proceed() likewise;
+//     later reactor callbacks do not. Async server - Proceed() re-queues the
+//     request's tag; no application code runs inside it.
+//   PRE_SEND_* (status, messages): where the handler sends them (sync: after
+//     the handler returns, still inside the call above).
+//   POST_RECV_CLOSE: when the call is over (status sent and closed, or
+//     cancelled), on whichever thread completes it; this ends the span. A
+//     cancellation may race with the handler's PRE_SEND_STATUS: a per-call
+//     mutex orders them.
+#include "otelweb/grpc/server.h"
+
+#include <grpcpp/support/interceptor.h>
+
+#include <array>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/config.h"
+#include "grpc/common.h"
+#include "otelweb/trace/span.h"
+
+namespace otelweb::grpc {
+namespace {
+
+namespace inst = otelweb::instrumentation;
+using internal::Compiled;
+using internal::HostPort;
+using internal::MethodName;
+
+struct ServerState {
+  ServerState(const ServerOptions& o) : compiled(o, kServerScopeName, true), options(o) {
+    if (o.public_endpoint.has_value()) {
+      public_endpoint = *o.public_endpoint;
+    } else if (auto v = config::GetBool(kEnvPublicEndpoint)) {
+      public_endpoint = *v;
+    } else if (auto h = config::GetBool("OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT")) {
+      public_endpoint = *h;
+    }
+  }
+  bool IsPublic(const CallView& v) const noexcept {
+    if (!options.public_endpoint_fn) return public_endpoint;
+    bool is_public = true;
+    inst::RunGuarded(
+        public_fn_warned, "otelweb::grpc ServerOptions::public_endpoint_fn (the call is treated as public)",
+        [&] { is_public = options.public_endpoint_fn(v); }, options.hook_exceptions);
+    return is_public;
+  }
+  Compiled compiled;
+  ServerOptions options;
+  bool public_endpoint = false;
+  mutable std::atomic<bool> public_fn_warned{false};
+};
+
+class ServerCall;
+
+// ServerContextBase* -> its instrumented call, for ServerCallContext().
+class Registry {
+ public:
+  void Add(const void* key, ServerCall* call) noexcept {
+    Shard& s = shard(key);
+    std::lock_guard<std::mutex> lock(s.mu);
+    try {
+      s.map[key] = call;
+    } catch (...) {
+    }
+  }
+  void Remove(const void* key, ServerCall* call) noexcept {
+    Shard& s = shard(key);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(key);
+    if (it != s.map.end() && it->second == call) s.map.erase(it);
+  }
+  template <typename F>
+  void With(const void* key, F&& f) noexcept {
+    Shard& s = shard(key);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(key);
+    if (it != s.map.end()) f(*it->second);
+  }
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<const void*, ServerCall*> map;
+  };
+  Shard& shard(const void* key) noexcept {
+    auto v = reinterpret_cast<uintptr_t>(key);
+    return shards_[(v >> 4 ^ v >> 12) % shards_.size()];
+  }
+  std::array<Shard, 32> shards_;
+};
+
+Registry& TheRegistry() {
+  static Registry* r = new Registry;  // never destroyed: calls may end during exit
+  return *r;
+}
+
+CallType ToCallType(::grpc::experimental::ServerRpcInfo::Type t) noexcept {
+  switch (t) {
+    case ::grpc::experimental::ServerRpcInfo::Type::CLIENT_STREAMING:
+      return CallType::kClientStreaming;
+    case ::grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING:
+      return CallType::kServerStreaming;
+    case ::grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING:
+      return CallType::kBidiStreaming;
+    default:
+      return CallType::kUnary;
+  }
+}
+
+class ServerCall final : public ::grpc::experimental::Interceptor {
+ public:
+  ServerCall(std::shared_ptr<const ServerState> state, ::grpc::experimental::ServerRpcInfo* info,
+             MethodName m) noexcept
+      : state_(std::move(state)), ctx_(info->server_context()), method_(m), type_(ToCallType(info->type())) {}
+
+  ~ServerCall() override {
+    if (started_) {
+      TheRegistry().Remove(ctx_, this);
+      std::lock_guard<std::mutex> lock(mu_);
+      // The call ended without POST_RECV_CLOSE (server shut down): the
+      // status sent, else CANCELLED.
+      if (!ended_) EndLocked(status_set_ ? code_ : 1, status_set_ ? message_ : std::string(), !status_set_);
+    }
+  }
+
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* methods) override {
+    using HP = ::grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA)) {
+      Start(methods->GetRecvInitialMetadata());
+      if (methods->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE)) Message(false);
+      // A synchronous handler (and a callback method's handler) runs inside
+      // this Proceed(): the call's span is current in it.
+      Scope scope(context_);
+      methods->Proceed();
+      return;
+    }
+    if (methods->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE)) {
+      // A failed read (end of stream) also passes here; count messages only.
+      if (methods->GetRecvMessage() != nullptr) Message(false);
+    }
+    if (methods->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE)) Message(true);
+    if (methods->QueryInterceptionHookPoint(HP::PRE_SEND_STATUS)) {
+      ::grpc::Status st = methods->GetSendStatus();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!status_set_) {
+        status_set_ = true;
+        code_ = static_cast<int>(st.error_code());
+        try {
+          message_ = st.error_message();
+        } catch (...) {
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(HP::POST_RECV_CLOSE)) {
+      // (IsCancelled() must not be called here: in 1.51 it finalizes this
+      // very completion op again.) Closed before a status was sent: cancelled.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (started_ && !ended_) {
+        if (!status_set_) {
+          // A call whose deadline passed is cancelled too: DEADLINE_EXCEEDED.
+          // The client's deadline passes first (the server's copy starts when
+          // the request arrives) and its cancellation may arrive before the
+          // server's own deadline: within kDeadlineSlack of it counts too.
+          constexpr auto kDeadlineSlack = std::chrono::milliseconds(50);
+          const bool late = ctx_->deadline() <= std::chrono::system_clock::now() + kDeadlineSlack;
+          EndLocked(late ? 4 : 1, std::string(), true);
+        } else {
+          EndLocked(code_, message_, false);
+        }
+      }
+    }
+    methods->Proceed();
+  }
+
+  Context context() const noexcept { return context_; }
+
+ private:
+  void Start(MetadataMap* metadata) noexcept {
+    if (started_) return;
+    const Compiled& c = state_->compiled;
+    const inst::ResolvedTracer& r = c.tracer().Resolve();
+    CallView view{method_.full, method_.service, method_.method, type_, metadata, nullptr, ctx_};
+    inst::AttrList<8> attrs;
+    c.StartAttributes(method_, attrs);
+    try {
+      ::grpc::string_ref a = ctx_->ExperimentalGetAuthority();
+      authority_.assign(a.data(), a.size());
+    } catch (...) {
+    }
+    server_ = internal::ParseAddress(authority_);  // views into authority_
+    attrs.AddIfNotEmpty("server.address", server_.host);
+    attrs.AddIfPositive("server.port", server_.port);
+    std::string peer_text;
+    if (r.live) {
+      try {
+        peer_text = ctx_->peer();
+      } catch (...) {
+      }
+    }
+    HostPort peer = internal::ParseAddress(peer_text);
+    attrs.AddIfNotEmpty("network.peer.address", peer.host);
+    attrs.AddIfPositive("network.peer.port", peer.port);
+
+    SpanOptions so;
+    so.kind = SpanKind::kServer;
+    so.attributes = attrs.attributes();
+    start_ = Now();
+    so.start_time = start_;
+    Context parent;
+    Link link;
+    const TextMapPropagator* prop = r.live ? r.propagator.get() : nullptr;
+    internal::MetadataGetter getter(metadata);
+    if (prop != nullptr) {
+      if (state_->IsPublic(view)) {
+        const SpanContext remote = prop->Extract(getter, Context()).span_context();
+        if (remote.IsValid()) {
+          link.context = remote;
+          so.links = std::span<const Link>(&link, 1);
+        }
+        so.root = true;
+      } else {
+        parent = prop->Extract(getter, Context());
+      }
+    }
+    so.parent = &parent;
+    span_ = c.tracer().StartSpan(r, method_.span_name, so);
+    context_ = span_.AsContext(parent);
+    started_ = true;
+    c.RunRequestHook(span_.Ref(), view);
+    TheRegistry().Add(ctx_, this);
+  }
+
+  void Message(bool sent) noexcept {
+    if (!state_->compiled.settings().message_events || !span_.IsRecording()) return;
+    const int64_t id = sent ? ++sent_ : ++received_;
+    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ended_) span_.AddEvent("message", Attributes(kv, 2));
+  }
+
+  void EndLocked(int code, const std::string& message, bool cancelled) noexcept {
+    ended_ = true;
+    const Compiled& c = state_->compiled;
+    c.EndAttributes(span_.Ref(), code, message, true);
+    CallView view{method_.full, method_.service, method_.method, type_, nullptr, nullptr, ctx_};
+    CallStatus st{code, message, cancelled};
+    c.RunResponseHook(span_.Ref(), view, st);
+    Timestamp end = Now();
+    {
+      Scope current(context_);  // the duration's exemplar names the span
+      c.RecordDuration(method_, code, server_, std::chrono::duration<double>(end - start_).count());
+    }
+    span_.End(end);
+  }
+
+  std::shared_ptr<const ServerState> state_;
+  ::grpc::ServerContextBase* ctx_;
+  MethodName method_;
+  CallType type_;
+  std::mutex mu_;
+  Span span_;
+  Context context_;
+  Timestamp start_{};
+  std::string authority_;
+  HostPort server_;
+  bool started_ = false;
+  bool ended_ = false;
+  bool status_set_ = false;
+  int code_ = 0;
+  std::string message_;
+  std::atomic<int64_t> sent_{0};
+  std::atomic<int64_t> received_{0};
+};
+
+class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit ServerFactory(ServerOptions o) : state_(std::make_shared<ServerState>(o)) {}
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(
+      ::grpc::experimental::ServerRpcInfo* info) override {
+    const char* full = info->method();
+    if (full == nullptr) return nullptr;
+    MethodName m = internal::SplitMethod(full);
+    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr,
+                  info->server_context()};
+    if (state_->compiled.Excluded(view)) return nullptr;
+    return new (std::nothrow) ServerCall(state_, info, m);
+  }
+
+ private:
+  std::shared_ptr<const ServerState> state_;
+};
+
+}  // namespace
+
+std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
+    ServerOptions options) {
+  return std::make_unique<ServerFactory>(std::move(options));
+}
+
+void InstrumentServer(
+    ::grpc::ServerBuilder& builder, ServerOptions options,
+    std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> app_interceptors) {
+  app_interceptors.push_back(MakeServerInterceptorFactory(std::move(options)));
+  builder.experimental().SetInterceptorCreators(std::move(app_interceptors));
+}
+
+Context ServerCallContext(const ::grpc::ServerContextBase& ctx) noexcept {
+  Context out;
+  TheRegistry().With(&ctx, [&](ServerCall& call) { out = call.context(); });
+  return out;
+}
+
+}  // namespace otelweb::grpc

@@ -1,0 +1,227 @@
+// Interop (issue 17): otelweb_grpc against @grpc/grpc-js instrumented with
+// @opentelemetry/instrumentation-grpc, both ways, over 127.0.0.1.
+//   A. A Node client calls our instrumented C++ server (otelweb_grpc_interop_peer
+//      server): Unary, ServerStream, ClientStream, Bidi, Unary ending NOT_FOUND
+//      and INTERNAL, Unary past its deadline. Each C++ SERVER span is the child
+//      of the Node CLIENT span of the same call, the handler's span the child
+//      of the SERVER span, and rpc.system / rpc.service / rpc.method /
+//      rpc.grpc.status_code agree; server status Error only for the listed codes.
+//   B. Our C++ client (otelweb_grpc_interop_peer client) calls a Node server:
+//      each Node SERVER span is the child of our CLIENT span, attributes agree,
+//      our client spans are Error for every non-OK code (NOT_FOUND, INTERNAL,
+//      DEADLINE_EXCEEDED).
+//
+// Usage: node grpc_interop.mjs <path to otelweb_grpc_interop_peer>
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadOrInstall } from './peers.mjs';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+let api, base, node, instr, GrpcInstrumentation;
+loadOrInstall(() => {
+  api = require('@opentelemetry/api');
+  base = require('@opentelemetry/sdk-trace-base');
+  node = require('@opentelemetry/sdk-trace-node');
+  instr = require('@opentelemetry/instrumentation');
+  ({ GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc'));
+  require('@grpc/proto-loader');
+});
+
+const fail = (msg) => {
+  console.error(`FAIL: ${msg}`);
+  process.exit(1);
+};
+setTimeout(() => fail('timed out after 60 s'), 60000).unref();
+
+const exporter = new base.InMemorySpanExporter();
+const provider = new node.NodeTracerProvider({ spanProcessors: [new base.SimpleSpanProcessor(exporter)] });
+provider.register();
+instr.registerInstrumentations({ instrumentations: [new GrpcInstrumentation()] });
+// Loaded after the instrumentation is registered, so that it is patched.
+const grpc = require('@grpc/grpc-js');
+const loader = require('@grpc/proto-loader');
+const def = loader.loadSync(path.join(here, '../../examples/proto/interop/v1/echo.proto'),
+  { keepCase: true, defaults: true });
+const Echo = grpc.loadPackageDefinition(def).interop.v1.Echo;
+const tracer = api.trace.getTracer('otelweb-grpc-interop');
+
+const SERVER = api.SpanKind.SERVER;
+const CLIENT = api.SpanKind.CLIENT;
+const ERROR = api.SpanStatusCode.ERROR;
+const peerBin = process.argv[2];
+const jsParent = (s) => (s.parentSpanContext ?? s.parentSpanId ?? {}).spanId ?? s.parentSpanId;
+const methodOf = (s) => `${s.attributes['rpc.service']}/${s.attributes['rpc.method']}`;
+const agree = (js, cpp, what) => {
+  for (const k of ['rpc.system', 'rpc.service', 'rpc.method', 'rpc.grpc.status_code']) {
+    if (String(js.attributes[k]) !== String(cpp.attrs[k])) {
+      fail(`${what}: ${k} differs: node ${js.attributes[k]} vs otelweb ${cpp.attrs[k]}`);
+    }
+  }
+};
+const parseSpans = (out) => out.split('\n').filter((l) => l.startsWith('{"span"')).map((l) => JSON.parse(l).span);
+
+// ---- A. Node client -> otelweb server -------------------------------------
+const server = spawn(peerBin, ['server'], { stdio: ['pipe', 'pipe', 'inherit'] });
+let sout = '';
+server.stdout.on('data', (d) => { sout += d.toString(); });
+const port = await new Promise((resolve, reject) => {
+  const t = setInterval(() => {
+    const m = sout.match(/listening on (\d+)/);
+    if (m) { clearInterval(t); resolve(Number(m[1])); }
+  }, 10);
+  server.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
+}).catch((e) => fail(e.message));
+
+const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+const req = (message, extra = {}) => ({ message, count: 0, delay_ms: 0, status_code: 0, ...extra });
+const unary = (r, opts = {}) => new Promise((resolve) => {
+  client.Unary(r, new grpc.Metadata(), opts, (err, reply) => resolve(err ? err.code : 0));
+});
+const finishStream = (call) => new Promise((resolve) => {
+  call.on('data', () => {});
+  call.on('error', (e) => resolve(e.code));
+  call.on('status', (s) => { if (s.code === 0) resolve(0); });
+});
+const codesA = {};
+await tracer.startActiveSpan('node-root', async (root) => {
+  codesA.Unary = await unary(req('hello'));
+  codesA.ServerStream = await finishStream(client.ServerStream(req('hello', { count: 2 })));
+  codesA.ClientStream = await new Promise((resolve) => {
+    const call = client.ClientStream((err) => resolve(err ? err.code : 0));
+    for (const m of ['a', 'b', 'c']) call.write(req(m));
+    call.end();
+  });
+  {
+    const call = client.Bidi();
+    const done = finishStream(call);
+    for (const m of ['a', 'b', 'c']) call.write(req(m));
+    call.end();
+    codesA.Bidi = await done;
+  }
+  codesA.NotFound = await unary(req('e', { status_code: 5 }));
+  codesA.Internal = await unary(req('e', { status_code: 13 }));
+  codesA.Deadline = await unary(req('slow', { delay_ms: 400 }), { deadline: Date.now() + 100 });
+  root.end();
+});
+const wantCodes = { Unary: 0, ServerStream: 0, ClientStream: 0, Bidi: 0, NotFound: 5, Internal: 13, Deadline: 4 };
+for (const [k, v] of Object.entries(wantCodes)) {
+  if (codesA[k] !== v) fail(`A: node client got code ${codesA[k]} for ${k}, expected ${v}`);
+}
+await new Promise((r) => setTimeout(r, 300));  // the deadline call's server span ends when it closes
+server.stdin.end();
+await new Promise((resolve) => server.on('exit', resolve));
+const cppServer = parseSpans(sout);
+const nodeClients = exporter.getFinishedSpans().filter((s) => s.kind === CLIENT);
+if (nodeClients.length !== 7) fail(`A: expected 7 node client spans, got ${nodeClients.length}`);
+let checkedA = 0;
+for (const c of nodeClients) {
+  const cid = c.spanContext().spanId;
+  const s = cppServer.find((x) => x.kind === 'SERVER' && x.parentSpanId === cid);
+  if (!s) fail(`A: no otelweb server span is the child of node's ${c.name}`);
+  if (s.traceId !== c.spanContext().traceId) fail(`A: ${c.name}: trace ids differ`);
+  if (s.name !== methodOf(c)) fail(`A: server span name ${s.name}, expected ${methodOf(c)}`);
+  agree(c, s, `A ${s.name}`);
+  const code = Number(s.attrs['rpc.grpc.status_code']);
+  const wantError = [2, 4, 12, 13, 14, 15].includes(code);
+  if ((s.status === 2) !== wantError) fail(`A: ${s.name} code ${code}: server status ${s.status}`);
+  const h = cppServer.find((x) => x.parentSpanId === s.spanId && x.name.startsWith('handler '));
+  if (!h) fail(`A: no handler span under the otelweb server span ${s.name} (code ${code})`);
+  ++checkedA;
+}
+console.log(`A ok: ${checkedA} node client spans -> otelweb server spans -> handler spans`);
+
+// ---- B. otelweb client -> Node server --------------------------------------
+exporter.reset();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const statusFor = (code) => (code >= 1 && code <= 16
+  ? { code, details: `ended with status_code ${code}` }
+  : { code: grpc.status.INVALID_ARGUMENT, details: 'not a status code' });
+const nodeServer = new grpc.Server();
+nodeServer.addService(Echo.service, {
+  Unary: async (call, cb) => {
+    const r = call.request;
+    if (r.status_code) return cb(statusFor(r.status_code));
+    await sleep(r.delay_ms);
+    cb(null, { message: r.message, index: 0, received_messages: 1 });
+  },
+  ServerStream: async (call) => {
+    const r = call.request;
+    for (let i = 0; i < Math.max(r.count, 1); ++i) {
+      await sleep(r.delay_ms);
+      call.write({ message: r.message, index: i, received_messages: 1 });
+    }
+    if (r.status_code) call.emit('error', statusFor(r.status_code)); else call.end();
+  },
+  ClientStream: (call, cb) => {
+    const msgs = [];
+    let last = req('');
+    call.on('data', (r) => { msgs.push(r.message); last = r; });
+    call.on('end', async () => {
+      if (last.status_code) return cb(statusFor(last.status_code));
+      await sleep(last.delay_ms);
+      cb(null, { message: msgs.join(','), index: 0, received_messages: msgs.length });
+    });
+  },
+  Bidi: (call) => {
+    let n = 0;
+    let last = req('');
+    let chain = Promise.resolve();
+    call.on('data', (r) => {
+      last = r;
+      chain = chain.then(async () => {
+        await sleep(r.delay_ms);
+        call.write({ message: r.message, index: n, received_messages: n + 1 });
+        ++n;
+      });
+    });
+    call.on('end', () => chain.then(() => {
+      if (last.status_code) call.emit('error', statusFor(last.status_code)); else call.end();
+    }));
+  },
+});
+const nodePort = await new Promise((resolve) => {
+  nodeServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => {
+    if (err) fail(`bind: ${err.message}`);
+    resolve(p);
+  });
+});
+const peer = spawn(peerBin, ['client', `127.0.0.1:${nodePort}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+let cout = '';
+peer.stdout.on('data', (d) => { cout += d.toString(); });
+const exit = await new Promise((resolve) => peer.on('exit', resolve));
+if (exit !== 0) fail(`B: the otelweb client exited ${exit}`);
+await sleep(500);  // the deadline call's handler ends later
+const codesLine = cout.split('\n').find((l) => l.startsWith('{"codes"'));
+if (!codesLine) fail('B: the otelweb client printed no codes');
+const codesB = JSON.parse(codesLine).codes;
+for (const [k, v] of Object.entries(wantCodes)) {
+  if (codesB[k] !== v) fail(`B: otelweb client got code ${codesB[k]} for ${k}, expected ${v}`);
+}
+const cppClient = parseSpans(cout);
+const cppRoot = cppClient.find((s) => s.name === 'cpp-root');
+const nodeServers = exporter.getFinishedSpans().filter((s) => s.kind === SERVER);
+const ourClients = cppClient.filter((s) => s.kind === 'CLIENT');
+if (ourClients.length !== 7) fail(`B: expected 7 otelweb client spans, got ${ourClients.length}`);
+let checkedB = 0;
+for (const c of ourClients) {
+  if (c.parentSpanId !== cppRoot.spanId || c.traceId !== cppRoot.traceId) fail(`B: ${c.name} is not under cpp-root`);
+  const code = Number(c.attrs['rpc.grpc.status_code']);
+  if ((c.status === 2) !== (code !== 0)) fail(`B: ${c.name} code ${code}: client status ${c.status}`);
+  const s = nodeServers.find((x) => jsParent(x) === c.spanId);
+  if (!s) fail(`B: no node server span is the child of otelweb's ${c.name} (code ${code})`);
+  if (s.spanContext().traceId !== c.traceId) fail(`B: ${c.name}: trace ids differ`);
+  for (const k of ['rpc.system', 'rpc.service', 'rpc.method']) {
+    if (String(s.attributes[k]) !== String(c.attrs[k])) fail(`B: ${c.name}: ${k} node ${s.attributes[k]} vs otelweb ${c.attrs[k]}`);
+  }
+  if (code !== 4 && Number(s.attributes['rpc.grpc.status_code']) !== code) {
+    fail(`B: ${c.name}: status code node ${s.attributes['rpc.grpc.status_code']} vs otelweb ${code}`);
+  }
+  ++checkedB;
+}
+console.log(`B ok: ${checkedB} otelweb client spans -> node server spans`);
+nodeServer.forceShutdown();
+await provider.shutdown();
+process.exit(0);
