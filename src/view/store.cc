@@ -253,7 +253,14 @@ void Store::Impl::Run() {
 void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
   std::unique_lock<std::mutex> shared_lock(rd_mu, std::defer_lock);
   if (rdb == wdb) shared_lock.lock();
-  Exec(wdb, "BEGIN");
+  // Another process holding the file's lock (e.g. an sqlite3 shell) delays
+  // the writer, never loses a batch: the queue fills and senders are told to
+  // retry.
+  std::string err;
+  while (!Exec(wdb, "BEGIN IMMEDIATE", &err)) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping && err.find("locked") == std::string::npos) break;
+  }
   struct Agg {
     int64_t count = 0, errors = 0, start = INT64_MAX, end = INT64_MIN, root_start = 0, root_end = 0;
     std::string root_name, root_service, first_name, first_service;
@@ -337,7 +344,13 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       ++points;
     }
   }
-  Exec(wdb, "COMMIT");
+  while (!Exec(wdb, "COMMIT", &err)) {
+    if (err.find("locked") == std::string::npos && err.find("busy") == std::string::npos) {
+      std::fprintf(stderr, "otelweb-view: cannot store a batch: %s (is the disk full?)\n", err.c_str());
+      Exec(wdb, "ROLLBACK");
+      break;
+    }
+  }
   int64_t used = UsedBytes(wdb);
   bool prune = used > options.max_bytes;
   {
