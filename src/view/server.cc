@@ -3,6 +3,9 @@
 
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <fstream>
@@ -542,6 +545,25 @@ std::string PortError(const char* what, const std::string& host, int port, const
          " PORT (0 picks a free port)";
 }
 
+// Whether host:port can be bound now (gRPC would log its own multi-line
+// error first; this keeps a port in use to our one line).
+bool CanBind(const std::string& host, int port) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) return false;
+  bool ok = false;
+  int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
+}
+
 }  // namespace
 
 std::unique_ptr<ViewServer> ViewServer::Start(Store* store, const ServerOptions& options, std::string* error) {
@@ -589,6 +611,10 @@ std::unique_ptr<ViewServer> ViewServer::Start(Store* store, const ServerOptions&
   }
 
   // OTLP/gRPC.
+  if (opt.grpc_port != 0 && !CanBind(opt.host, opt.grpc_port)) {
+    *error = PortError("OTLP/gRPC", opt.host, opt.grpc_port, "--grpc-port");
+    return nullptr;
+  }
   s->traces = std::make_unique<TraceService>(store, opt);
   s->logs = std::make_unique<LogsService>(store, opt);
   s->metrics = std::make_unique<MetricsService>(store, opt);
