@@ -679,6 +679,27 @@ bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) 
     out->push_back(std::move(sp));
     any = true;
   }
+  // Equal start times (clocks of coarse resolution): parents before children.
+  std::unordered_map<std::string, std::string> parent;
+  for (const auto& sp : *out) parent[sp.span.span_id()] = sp.span.parent_span_id();
+  auto depth = [&](const StoredSpan& sp) {
+    int d = 0;
+    for (std::string p = sp.span.parent_span_id(); !p.empty() && d < 1000; ++d) {
+      auto it = parent.find(p);
+      if (it == parent.end()) break;
+      p = it->second;
+    }
+    return d;
+  };
+  std::vector<std::pair<int, size_t>> keys;
+  for (size_t i = 0; i < out->size(); ++i) keys.emplace_back(depth((*out)[i]), i);
+  std::vector<StoredSpan> sorted;
+  std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+    uint64_t sa = (*out)[a.second].span.start_time_unix_nano(), sb = (*out)[b.second].span.start_time_unix_nano();
+    return sa != sb ? sa < sb : a.first < b.first;
+  });
+  for (const auto& k : keys) sorted.push_back(std::move((*out)[k.second]));
+  *out = std::move(sorted);
   return any;
 }
 
