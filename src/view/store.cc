@@ -21,6 +21,18 @@ using otlp_pb::common::v1::KeyValue;
 
 constexpr size_t kMaxIndexedValue = 256;  // longer "key=value" strings are not indexed for `attr`
 
+// The name and attribute indexes hold 64-bit FNV-1a hashes of the strings
+// (small integer keys: the writer's B-tree inserts are the ingest's cost). A
+// collision (about 1 in 10^19 per pair) could only add a trace to a list.
+int64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= uint8_t(c);
+    h *= 1099511628211ull;
+  }
+  return int64_t(h);
+}
+
 std::string ServiceOf(const otlp_pb::resource::v1::Resource& r) {
   for (const auto& kv : r.attributes()) {
     if (kv.key() == "service.name" && kv.value().has_string_value()) return kv.value().string_value();
@@ -46,7 +58,7 @@ bool ScalarText(const AnyValue& v, std::string* out) {
 
 struct SpanRow {
   std::string trace_id, span_id, data, name, route;
-  std::vector<std::string> kvs;
+  std::vector<int64_t> kvs;  // Fnv1a("key=value")
   int64_t start = 0, end = 0;
   bool root = false, error = false;
   size_t ctx = 0;
@@ -130,8 +142,8 @@ CREATE INDEX IF NOT EXISTS traces_duration ON traces(duration);
 CREATE INDEX IF NOT EXISTS traces_error ON traces(start) WHERE error_count > 0;
 CREATE TABLE IF NOT EXISTS trace_services(service TEXT, tid INT, PRIMARY KEY(service, tid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_services_tid ON trace_services(tid);
-CREATE TABLE IF NOT EXISTS trace_names(name TEXT, tid INT, PRIMARY KEY(name, tid)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS trace_attrs(kv TEXT, tid INT, PRIMARY KEY(kv, tid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_names(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_attrs(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spans(tid INT, start INT, ctx INT, data BLOB);
 CREATE INDEX IF NOT EXISTS spans_tid ON spans(tid);
 CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, time INT, trace_id BLOB, span_id BLOB, severity INT, ctx INT,
@@ -226,8 +238,8 @@ struct Writer {
                      "ELSE first_service END "
                      "RETURNING id, span_count"),
         service_insert(db, "INSERT OR IGNORE INTO trace_services(service, tid) VALUES(?1, ?2)"),
-        name_insert(db, "INSERT OR IGNORE INTO trace_names(name, tid) VALUES(?1, ?2)"),
-        attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(kv, tid) VALUES(?1, ?2)"),
+        name_insert(db, "INSERT OR IGNORE INTO trace_names(h, tid) VALUES(?1, ?2)"),
+        attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(h, tid) VALUES(?1, ?2)"),
         span_insert(db, "INSERT INTO spans(tid, start, ctx, data) VALUES(?1, ?2, ?3, ?4)"),
         log_insert(db, "INSERT INTO logs(time, trace_id, span_id, severity, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         point_insert(db, "INSERT INTO metric_points(time, name, ctx, data) VALUES(?1, ?2, ?3, ?4)") {}
@@ -265,7 +277,8 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     int64_t count = 0, errors = 0, start = INT64_MAX, end = INT64_MIN, root_start = 0, root_end = 0;
     std::string root_name, root_service, first_name, first_service;
     bool root = false;
-    std::set<std::string> services, names, kvs;
+    std::set<std::string> services;
+    std::set<int64_t> names, kvs;
     std::vector<const SpanRow*> rows;
   };
   int64_t new_traces = 0, spans = 0, logs = 0, points = 0;
@@ -305,9 +318,9 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
         a.root_end = r.end;
       }
       a.services.insert(b.services[r.ctx]);
-      a.names.insert(r.name);
-      if (!r.route.empty()) a.names.insert(r.route);
-      for (const auto& kv : r.kvs) a.kvs.insert(kv);
+      a.names.insert(Fnv1a(r.name));
+      if (!r.route.empty()) a.names.insert(Fnv1a(r.route));
+      for (int64_t kv : r.kvs) a.kvs.insert(kv);
       a.rows.push_back(&r);
     }
     for (auto& [id, a] : traces) {
@@ -325,8 +338,8 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       }
       w.trace_upsert.Reset();
       for (const auto& s : a.services) w.service_insert.Text(1, s).Int(2, tid).Run();
-      for (const auto& s : a.names) w.name_insert.Text(1, s).Int(2, tid).Run();
-      for (const auto& s : a.kvs) w.attr_insert.Text(1, s).Int(2, tid).Run();
+      for (int64_t h : a.names) w.name_insert.Int(1, h).Int(2, tid).Run();
+      for (int64_t h : a.kvs) w.attr_insert.Int(1, h).Int(2, tid).Run();
       for (const SpanRow* r : a.rows) {
         w.span_insert.Int(1, tid).Int(2, r->start).Int(3, ctx[r->ctx]).Blob(4, r->data).Run();
       }
@@ -429,7 +442,16 @@ std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* err
              " (is it an SQLite file written by otelweb-view? Use another --db path)";
     return nullptr;
   }
-  impl->Exec(impl->wdb, "PRAGMA cache_size=-65536");
+  impl->Exec(impl->wdb, memory ? "PRAGMA cache_size=-65536; PRAGMA journal_mode=OFF" : "PRAGMA cache_size=-65536");
+  // The schema's version: a file of another version is refused, not misread.
+  int64_t version = impl->Scalar(impl->wdb, "PRAGMA user_version");
+  if (version == 0) {
+    impl->Exec(impl->wdb, "PRAGMA user_version=1");
+  } else if (version != 1) {
+    *error = options.path + " holds otelweb-view data of another version (" + std::to_string(version) +
+             "): use another --db path";
+    return nullptr;
+  }
   if (memory) {
     impl->rdb = impl->wdb;
   } else {
@@ -501,7 +523,7 @@ Admit Store::AddTraces(const otlp_pb::collector::trace::v1::ExportTraceServiceRe
         for (const auto& kv : sp.attributes()) {
           if (kv.key() == "http.route" && kv.value().has_string_value()) r.route = kv.value().string_value();
           if (ScalarText(kv.value(), &text) && kv.key().size() + text.size() < kMaxIndexedValue) {
-            r.kvs.push_back(kv.key() + "=" + text);
+            r.kvs.push_back(Fnv1a(kv.key() + "=" + text));
           }
         }
         r.data = sp.SerializeAsString();
@@ -591,12 +613,12 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
     text(q.service);
   }
   if (!q.name.empty()) {
-    where += " AND id IN (SELECT tid FROM trace_names WHERE name = ?)";
-    text(q.name);
+    where += " AND id IN (SELECT tid FROM trace_names WHERE h = ?)";
+    num(Fnv1a(q.name));
   }
   for (const auto& kv : q.attrs) {
-    where += " AND id IN (SELECT tid FROM trace_attrs WHERE kv = ?)";
-    text(kv);
+    where += " AND id IN (SELECT tid FROM trace_attrs WHERE h = ?)";
+    num(Fnv1a(kv));
   }
   if (q.error_only) where += " AND error_count > 0";
   if (q.min_duration >= 0) {
