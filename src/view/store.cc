@@ -604,39 +604,69 @@ std::vector<std::string> Store::Services() {
 }
 
 bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int64_t* total, std::string* error) {
+  // The value filters (service, name, attributes) and the size of each
+  // value's index range. Plan: the smallest range drives (`id IN`) when it is
+  // small; the others are probed per trace (`EXISTS`). When every range is
+  // large, the start (or duration) index is walked and every value probed, so
+  // a page fills without materializing the matches.
+  struct ValueFilter {
+    const char* table;
+    const char* column;
+    bool is_text;
+    std::string text;
+    int64_t hash;
+    int64_t count;
+  };
+  std::vector<ValueFilter> vf;
+  if (!q.service.empty()) vf.push_back({"trace_services", "service", true, q.service, 0, 0});
+  if (!q.name.empty()) vf.push_back({"trace_names", "h", false, "", Fnv1a(q.name), 0});
+  for (const auto& kv : q.attrs) vf.push_back({"trace_attrs", "h", false, "", Fnv1a(kv), 0});
+  std::lock_guard<std::mutex> lock(impl_->rd_mu);
+  size_t driver = SIZE_MAX;
+  for (size_t i = 0; i < vf.size(); ++i) {
+    Stmt c(impl_->rdb, (std::string("SELECT count(*) FROM ") + vf[i].table + " WHERE " + vf[i].column + " = ?").c_str());
+    if (vf[i].is_text) c.Text(1, vf[i].text); else c.Int(1, vf[i].hash);
+    vf[i].count = c.Step() ? c.Col(0) : 0;
+    if (driver == SIZE_MAX || vf[i].count < vf[driver].count) driver = i;
+  }
   std::string where = " WHERE 1";
   std::vector<std::pair<bool, std::string>> binds;  // (is_int, value)
   auto text = [&](const std::string& v) { binds.emplace_back(false, v); };
   auto num = [&](int64_t v) { binds.emplace_back(true, std::to_string(v)); };
-  if (!q.service.empty()) {
-    where += " AND id IN (SELECT tid FROM trace_services WHERE service = ?)";
-    text(q.service);
-  }
-  if (!q.name.empty()) {
-    where += " AND id IN (SELECT tid FROM trace_names WHERE h = ?)";
-    num(Fnv1a(q.name));
-  }
-  for (const auto& kv : q.attrs) {
-    where += " AND id IN (SELECT tid FROM trace_attrs WHERE h = ?)";
-    num(Fnv1a(kv));
-  }
-  if (q.error_only) where += " AND error_count > 0";
-  if (q.min_duration >= 0) {
-    where += " AND duration >= ?";
-    num(q.min_duration);
-  }
-  if (q.max_duration >= 0) {
-    where += " AND duration <= ?";
-    num(q.max_duration);
-  }
-  if (q.start >= 0) {
-    where += " AND start >= ?";
-    num(q.start);
-  }
-  if (q.end >= 0) {
-    where += " AND start <= ?";
-    num(q.end);
-  }
+  auto value_filters = [&](bool drive) {
+    for (size_t i = 0; i < vf.size(); ++i) {
+      const auto& f = vf[i];
+      if (drive && i == driver) {
+        where += std::string(" AND id IN (SELECT tid FROM ") + f.table + " WHERE " + f.column + " = ?)";
+      } else {
+        where += std::string(" AND EXISTS (SELECT 1 FROM ") + f.table + " WHERE " + f.column +
+                 " = ? AND tid = traces.id)";
+      }
+      if (f.is_text) text(f.text); else num(f.hash);
+    }
+  };
+  auto other_filters = [&] {
+    if (q.error_only) where += " AND error_count > 0";
+    if (q.min_duration >= 0) {
+      where += " AND duration >= ?";
+      num(q.min_duration);
+    }
+    if (q.max_duration >= 0) {
+      where += " AND duration <= ?";
+      num(q.max_duration);
+    }
+    if (q.start >= 0) {
+      where += " AND start >= ?";
+      num(q.start);
+    }
+    if (q.end >= 0) {
+      where += " AND start <= ?";
+      num(q.end);
+    }
+  };
+  bool drive = driver != SIZE_MAX && vf[driver].count < impl_->options.drive_below;
+  value_filters(drive);
+  other_filters();
   auto bind_all = [&](Stmt& s) {
     int i = 1;
     for (const auto& [is_int, v] : binds) {
@@ -644,7 +674,6 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
     }
     return i;
   };
-  std::lock_guard<std::mutex> lock(impl_->rd_mu);
   std::string sql =
       "SELECT id, trace_id, span_count, error_count, start, duration, coalesce(root_name, first_name), "
       "coalesce(root_service, first_service) FROM traces" +
@@ -677,9 +706,18 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
     while (svc.Step()) (*out)[k].services.push_back(svc.ColText(0));
     svc.Reset();
   }
+  bool only_one_value = vf.size() == 1 && !q.error_only && q.min_duration < 0 && q.max_duration < 0 &&
+                        q.start < 0 && q.end < 0;
   if (q.offset == 0 && int64_t(out->size()) < q.limit) {
     *total = int64_t(out->size());
+  } else if (only_one_value) {
+    *total = vf[0].count;  // the value's index range
   } else {
+    // Counting visits every match: driven by the smallest value range.
+    where = " WHERE 1";
+    binds.clear();
+    value_filters(driver != SIZE_MAX);
+    other_filters();
     Stmt c(impl_->rdb, ("SELECT count(*) FROM traces" + where).c_str());
     bind_all(c);
     *total = c.Step() ? c.Col(0) : 0;

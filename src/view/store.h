@@ -36,6 +36,9 @@ struct StoreOptions {
   std::string path;                        // "" = in memory
   int64_t max_bytes = int64_t(512) << 20;  // cap of the data stored (pages in use)
   size_t max_queued_items = 262144;        // spans + log records + metrics waiting for the writer
+  // Trace-list plan: a service/name/attribute value on fewer traces than this
+  // drives the query; otherwise the start or duration index is walked.
+  int64_t drive_below = 20000;
 };
 
 struct StoreStats {

@@ -319,10 +319,14 @@ TEST(Store, PrunesOldestTracesAtTheCap) {
   EXPECT_TRUE(store->GetTrace(bin, &spans));  // the newest stays
 }
 
-class Api : public ::testing::Test {
+// Param: the value filters drive the query (small ranges) or are probed
+// while the start/duration index is walked (large ranges): same answers.
+class Api : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    v_ = std::make_unique<Running>();
+    StoreOptions so;
+    if (!GetParam()) so.drive_below = 0;
+    v_ = std::make_unique<Running>(so);
     const uint64_t t0 = 1700000000000000000ull;
     // trace 1: seed-a GET /items -> seed-b SELECT (error), 5 ms, t0
     // trace 2: seed-a GET /users/{id} (route) 50 ms, t0 + 1 s, attr user=42
@@ -350,7 +354,7 @@ class Api : public ::testing::Test {
   int64_t total_ = 0;
 };
 
-TEST_F(Api, EveryFilterAndCombination) {
+TEST_P(Api, EveryFilterAndCombination) {
   EXPECT_EQ(Ids(""), (V{"3", "2", "1"}));  // newest first
   EXPECT_EQ(total_, 3);
   EXPECT_EQ(Ids("?service=seed-b"), (V{"1"}));
@@ -386,7 +390,7 @@ TEST_F(Api, EveryFilterAndCombination) {
   EXPECT_GT(stats["dbBytes"].get<int64_t>(), 0);
 }
 
-TEST_F(Api, BadParametersAndUnknownTracesAreErrors) {
+TEST_P(Api, BadParametersAndUnknownTracesAreErrors) {
   for (const char* q : {"?limit=0", "?limit=1001", "?minDuration=abc", "?start=-1", "?sort=oldest", "?error=2",
                         "?attr=novalue", "?attr=%3Dv"}) {
     auto a = Get(v_->server->ui_port(), std::string("/api/traces") + q);
@@ -399,7 +403,7 @@ TEST_F(Api, BadParametersAndUnknownTracesAreErrors) {
   EXPECT_EQ(Get(v_->server->ui_port(), "/api/nothing").status, 404);
 }
 
-TEST_F(Api, ExportThenLoadGivesTheSameTraces) {
+TEST_P(Api, ExportThenLoadGivesTheSameTraces) {
   auto one = Get(v_->server->ui_port(), "/api/traces/" + TraceHex(1) + "/otlp");
   ASSERT_EQ(one.status, 200);
   EXPECT_EQ(one.json["resourceSpans"].size(), 2u);  // seed-a and seed-b
@@ -423,7 +427,7 @@ TEST_F(Api, ExportThenLoadGivesTheSameTraces) {
   std::filesystem::remove(file);
 }
 
-TEST_F(Api, ThePageAndClientSideRoutes) {
+TEST_P(Api, ThePageAndClientSideRoutes) {
   auto index = Get(v_->server->ui_port(), "/");
   EXPECT_EQ(index.status, 200);
   EXPECT_NE(index.body.find("<html"), std::string::npos);
@@ -448,6 +452,9 @@ TEST_F(Api, ThePageAndClientSideRoutes) {
   EXPECT_EQ(Get(w.server->ui_port(), "/../../etc/passwd").body, "<html>dev page</html>");
   std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Plans, Api, ::testing::Bool(),
+                         [](const auto& i) { return i.param ? std::string("Driven") : std::string("IndexWalk"); });
 
 }  // namespace
 }  // namespace otelweb::view
