@@ -3,6 +3,7 @@
 #include "otlp/export_client.h"
 
 #include <cmath>
+#include <new>
 
 #include "otelweb/diagnostics.h"
 #include "otlp/wire.h"
@@ -98,6 +99,11 @@ std::string_view JsonRejectedKey(Signal s) {
 }  // namespace
 
 ExportClient::ExportClient(ResolvedOtlpOptions options) : o_(std::move(options)), noun_(Noun(o_.signal)) {
+  BuildTransport();
+  otelweb::internal::RegisterForFork(this);
+}
+
+void ExportClient::BuildTransport() noexcept {
   std::string error;
   try {
     transport_ = o_.protocol == Protocol::kGrpc ? MakeGrpcTransport(o_, &error) : MakeHttpTransport(o_, &error);
@@ -105,12 +111,31 @@ ExportClient::ExportClient(ResolvedOtlpOptions options) : o_(std::move(options))
     error = e.what();
   }
   if (!transport_) {
-    init_error_ = "OTLP exporter cannot start: " + error;
-    Log(LogLevel::kError, init_error_ + "; " + std::string(noun_) + " will be dropped");
+    try {
+      init_error_ = "OTLP exporter cannot start: " + error;
+      Log(LogLevel::kError, init_error_ + "; " + std::string(noun_) + " will be dropped");
+    } catch (...) {
+    }
   }
 }
 
+void ExportClient::AfterForkInChild() noexcept {
+  new (&mu_) std::mutex();
+  new (&cv_) std::condition_variable();
+  new (&fail_mu_) std::mutex();
+  busy_ = false;
+  z_ = z_stream{};  // the parent may have been compressing: forget its state
+  z_ready_ = false;
+  for (auto* c : {&exported_, &rejected_, &dropped_, &requests_, &retries_, &failed_}) c->store(0);
+  unlogged_batches_ = unlogged_items_ = 0;
+  if (shut_down_) return;
+  (void)transport_.release();  // the parent's connection: never touched from the child
+  init_error_.clear();
+  BuildTransport();
+}
+
 ExportClient::~ExportClient() {
+  otelweb::internal::UnregisterForFork(this);
   (void)Shutdown(std::chrono::milliseconds(0));
   if (z_ready_) deflateEnd(&z_);
 }
