@@ -131,6 +131,19 @@ void ExportClient::AfterForkInChild() noexcept {
   if (shut_down_) return;
   (void)transport_.release();  // the parent's connection: never touched from the child
   init_error_.clear();
+  if (o_.protocol == Protocol::kGrpc) {
+    // gRPC 1.51 keeps process-wide threads that the child does not have: a
+    // new channel would never connect. Fail each send at once, counted.
+    try {
+      init_error_ = "the OTLP/gRPC exporter cannot export from a child process after fork() (gRPC's threads "
+                    "stay in the parent)";
+      Log(LogLevel::kError, init_error_ + "; this process's " + std::string(noun_) +
+                                " are dropped. Set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf in programs that "
+                                "fork after setting telemetry up, or set it up after the fork.");
+    } catch (...) {
+    }
+    return;
+  }
   BuildTransport();
 }
 
