@@ -383,7 +383,7 @@ Telemetry Install(InstallOptions options) {
   SetTracerProvider(traces.provider_);
   // The start-up line: where telemetry goes, once per Install.
   try {
-    std::string line = "otelweb: service '" + std::string(traces.provider_->resource().service_name()) + "'";
+    std::string line = "telemetry of service '" + std::string(traces.provider_->resource().service_name()) + "'";
     if (service_overridden) {
       line += " (service.name set in code overrides OTEL_SERVICE_NAME='" + *env_service + "')";
     }

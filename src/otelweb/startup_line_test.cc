@@ -17,7 +17,7 @@ namespace {
 using otlp::testing::ScopedEnv;
 
 std::string StartupLine(const std::string& text) {
-  const size_t at = text.find("otelweb: service '");
+  const size_t at = text.find("telemetry of service '");
   if (at == std::string::npos) return {};
   return text.substr(at, text.find('\n', at) - at);
 }
@@ -39,7 +39,7 @@ TEST(StartupLine, SaysWhereEachSignalGoesWithCredentialsRedacted) {
     o.shutdown_timeout = std::chrono::milliseconds(100);
     auto telemetry = Install(std::move(o));
   }
-  EXPECT_EQ(diag.Count("otelweb: service '"), 1u) << diag.text();
+  EXPECT_EQ(diag.Count("telemetry of service '"), 1u) << diag.text();
   const std::string line = StartupLine(diag.text());
   EXPECT_NE(line.find("service 'from-code' (service.name set in code overrides OTEL_SERVICE_NAME='from-env')"),
             std::string::npos)
