@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <otelweb/microhttpd/server.h>
+#include <otelweb/graceful_stop.h>
 #include <otelweb/otelweb.h>
 
 #include <atomic>
@@ -75,7 +76,11 @@ int main(int argc, char** argv) {
   std::printf("listening on 127.0.0.1:%u\n",
               MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port);
   std::fflush(stdout);
-  while (max_requests < 0 || g_completed.load() < max_requests) {
+  // SIGTERM / Ctrl-C: leave the loop, stop the daemon, and `tracing` flushes
+  // on the way out (otelweb/graceful_stop.h).
+  std::atomic<bool> stopping{false};
+  otelweb::StopGracefullyOnSignals([&stopping] { stopping.store(true); });
+  while (!stopping.load() && (max_requests < 0 || g_completed.load() < max_requests)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   MHD_stop_daemon(daemon);  // before `instrumentation` goes out of scope

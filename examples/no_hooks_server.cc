@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,7 @@
 #include <otelweb/http/server.h>
 
 #include <otelweb/http/client.h>
+#include <otelweb/graceful_stop.h>
 #include <otelweb/otelweb.h>
 
 namespace {
@@ -114,7 +116,15 @@ int main(int argc, char** argv) {
   std::printf("listening on 127.0.0.1:%d\n", port);
   std::fflush(stdout);
 
-  for (long served = 0; max_requests < 0 || served < max_requests; ++served) {
+  // SIGTERM / Ctrl-C: shutting the listening socket down makes accept()
+  // return, the loop ends and `tracing` flushes on the way out
+  // (otelweb/graceful_stop.h).
+  std::atomic<bool> stopping{false};
+  otelweb::StopGracefullyOnSignals([&stopping, lfd] {
+    stopping.store(true);
+    shutdown(lfd, SHUT_RDWR);
+  });
+  for (long served = 0; !stopping.load() && (max_requests < 0 || served < max_requests); ++served) {
     sockaddr_in peer{};
     socklen_t len = sizeof(peer);
     int fd = accept(lfd, reinterpret_cast<sockaddr*>(&peer), &len);

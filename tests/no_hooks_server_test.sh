@@ -2,9 +2,18 @@
 # Test of examples/no_hooks_server.cc: starts it on an ephemeral port for two
 # requests (a traced route with a W3C traceparent and a 404), sends them over
 # bash's /dev/tcp, and checks the spans its console exporter printed at exit.
-# Usage: no_hooks_server_test.sh <path to example_no_hooks_server>
+# With "sigterm": the example serves without a request limit and is stopped
+# by SIGTERM after the requests (otelweb::StopGracefullyOnSignals): it must
+# exit 0 and print the spans, which the default action of SIGTERM would lose.
+# Usage: no_hooks_server_test.sh <path to the example> [sigterm]
 set -u
 bin=$1
+mode=${2:-}
+limit=2
+[ "$mode" = sigterm ] && limit=-1
+# timeout --foreground: our SIGTERM reaches the example once (without it,
+# timeout also signals its process group: a second SIGTERM, which the
+# graceful stop rightly treats as "stop now").
 out=$(mktemp)
 pid=
 cleanup() {
@@ -21,7 +30,7 @@ fail() {
 
 env -u OTEL_EXPORTER_OTLP_ENDPOINT -u OTEL_EXPORTER_OTLP_TRACES_ENDPOINT -u OTEL_SDK_DISABLED \
   -u OTEL_TRACES_SAMPLER -u OTEL_CPP_EXCLUDED_URLS -u OTEL_CPP_NOHOOKS_EXCLUDED_URLS \
-  OTEL_TRACES_EXPORTER=console timeout 30 "$bin" 0 2 >"$out" 2>&1 &
+  OTEL_TRACES_EXPORTER=console timeout --foreground 30 "$bin" 0 "$limit" >"$out" 2>&1 &
 pid=$!
 
 port=
@@ -49,7 +58,9 @@ case "$r1" in *"200 OK"*"hello world"*) ;; *) fail "unexpected response 1: $r1" 
 r2=$(request /nope "") || fail "request 2 failed"
 case "$r2" in *"404 Not Found"*) ;; *) fail "unexpected response 2: $r2" ;; esac
 
-# After two requests the example exits, which flushes the exporter.
+# After two requests the example exits, which flushes the exporter; or
+# SIGTERM stops it.
+[ "$mode" = sigterm ] && kill -TERM "$pid"
 wait "$pid"
 rc=$?
 pid=

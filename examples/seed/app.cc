@@ -118,7 +118,6 @@ std::shared_ptr<spdlog::logger> MakeLogger() {
 }  // namespace
 
 int main() {
-  seed::BlockStopSignals();
   // The console exporter (OTEL_TRACES_EXPORTER=console, the default) shows
   // this app's own key, user.id, after the HTTP and database keys.
   otelweb::ConsoleSpanExporterOptions console;
@@ -222,7 +221,7 @@ int main() {
     log->info("GET /fetch-external -> 200 (delay {} s)", delay);
   });
 
-  seed::StopOnSignal stop(app);
+  seed::StopOnSignals(app);
   int bound = port == 0 ? app.bind_to_any_port(host) : (app.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     std::fprintf(stderr, "seed-app: cannot listen on %s:%d\n", host.c_str(), port);

@@ -22,7 +22,6 @@
 #include "seed_common.h"
 
 int main() {
-  seed::BlockStopSignals();
   auto tracing = otelweb::InstallTracing({.service_name = "seed-backend"});
   seed::SpansFile spans_file(tracing);
   const std::string host = seed::Env("HOST", "127.0.0.1");
@@ -58,7 +57,7 @@ int main() {
     res.set_content(body, "application/json");
   });
 
-  seed::StopOnSignal stop(app);
+  seed::StopOnSignals(app);
   int bound = port == 0 ? app.bind_to_any_port(host) : (app.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     std::fprintf(stderr, "seed-backend: cannot listen on %s:%d\n", host.c_str(), port);

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <httplib.h>
+#include <otelweb/graceful_stop.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/otlp/file_exporter.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -77,53 +77,19 @@ class MetricsFile {
   FILE* f_ = nullptr;
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread and in the threads it
-// starts afterwards: call first thing in main(), before tracing starts its
-// export thread, so that only StopOnSignal's thread receives them.
-inline void BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+// Stops `server` on SIGTERM/SIGINT through otelweb's graceful stop, so that
+// listen() returns, main() returns normally and telemetry flushes on the way
+// out (otelweb/graceful_stop.h; it chains with handlers installed before).
+// A signal right after start can come before listen() marks the server
+// running, when stop() would do nothing: the callback waits for it (bounded).
+inline void StopOnSignals(httplib::Server& server) {
+  otelweb::StopGracefullyOnSignals([&server] {
+    for (int i = 0; i < 5000 && !server.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    server.stop();
+  });
 }
-
-// Blocks SIGINT/SIGTERM in every thread and stops `server` when one arrives,
-// so that main() returns normally and tracing flushes on the way out.
-// Construct before the server starts its threads.
-class StopOnSignal {
- public:
-  explicit StopOnSignal(httplib::Server& server) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    t_ = std::thread([this, set, &server] {
-      int sig = 0;
-      sigwait(&set, &sig);
-      if (sig == 0 || done_.load()) return;
-      // A signal right after start can come before listen() marks the server
-      // running, when stop() would do nothing: wait for it (bounded).
-      for (int i = 0; i < 5000 && !server.is_running() && !done_.load(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      server.stop();
-    });
-  }
-  ~StopOnSignal() {
-    // Wake the waiter if the server stopped for another reason.
-    done_.store(true);
-    pthread_kill(t_.native_handle(), SIGTERM);
-    t_.join();
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread t_;
-};
 
 inline std::string JsonEscape(std::string_view s) {
   std::string out;

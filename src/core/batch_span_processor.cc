@@ -22,41 +22,12 @@ using internal::Add;
 using internal::processor::SafeExport;
 
 ResolvedBatchOptions ResolveBatchOptions(const BatchSpanProcessorOptions& o) {
-  ResolvedBatchOptions r;
-  auto positive = [](const char* name, int64_t max) -> std::optional<int64_t> {
-    return config::GetInt(name, 1, max);
-  };
-  if (o.max_queue_size && *o.max_queue_size > 0) {
-    r.max_queue_size = *o.max_queue_size;
-  } else if (auto v = positive("OTEL_BSP_MAX_QUEUE_SIZE", 1 << 26)) {
-    r.max_queue_size = static_cast<uint32_t>(*v);
-  }
-  // Zero is a valid delay: export as soon as anything is queued.
-  if (o.schedule_delay && o.schedule_delay->count() >= 0) {
-    r.schedule_delay = *o.schedule_delay;
-  } else if (auto v = config::GetInt("OTEL_BSP_SCHEDULE_DELAY", 0, int64_t{1} << 40)) {
-    r.schedule_delay = std::chrono::milliseconds(*v);
-  }
-  if (o.max_export_batch_size && *o.max_export_batch_size > 0) {
-    r.max_export_batch_size = *o.max_export_batch_size;
-  } else if (auto v = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1 << 26)) {
-    r.max_export_batch_size = static_cast<uint32_t>(*v);
-  }
-  // Zero: no limit (the spec), bounded at shutdown by kShutdownCeiling.
-  if (o.export_timeout && o.export_timeout->count() >= 0) {
-    r.export_timeout = *o.export_timeout;
-  } else if (auto v = config::GetInt("OTEL_BSP_EXPORT_TIMEOUT", 0, int64_t{1} << 40)) {
-    r.export_timeout = std::chrono::milliseconds(*v);
-  }
-  if (r.max_export_batch_size > r.max_queue_size) {
-    Log(LogLevel::kWarning, "batch size " + std::to_string(r.max_export_batch_size) +
-                                " is larger than the queue size " + std::to_string(r.max_queue_size) +
-                                "; using the queue size");
-    r.max_export_batch_size = r.max_queue_size;
-  }
-  return r;
+  const ResolvedBatchOptions d;
+  const config::BatchSettings r = config::ResolveBatchSettings(
+      "OTEL_BSP_", {o.max_queue_size, o.schedule_delay, o.max_export_batch_size, o.export_timeout},
+      {d.max_queue_size, d.schedule_delay, d.max_export_batch_size, d.export_timeout}, 1 << 26);
+  return {r.max_queue_size, r.schedule_delay, r.max_export_batch_size, r.export_timeout};
 }
-
 
 namespace {
 

@@ -62,6 +62,7 @@
 #include "otelweb/common.h"
 #include "otelweb/diagnostics.h"
 #include "core/export_counters.h"
+#include "core/fork.h"
 #include "otelweb/processor_counters.h"
 
 namespace otelweb::internal {
@@ -109,7 +110,7 @@ struct BatchWorkerOptions {
 };
 
 template <class Item>
-class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>> {
+class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, public ForkAware {
  public:
   enum class Enqueued : uint8_t { kQueued, kQueueFull, kShutDown };
   enum class WakeReason : uint8_t { kScheduled, kBatchFull, kFlush, kShutdown };
@@ -160,7 +161,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>> {
       slots[i].item = nullptr;
     }
   }
-  virtual ~BatchWorker() = default;
+  virtual ~BatchWorker() { UnregisterForFork(this); }
 
   // Starts the worker thread. With a null sink (or if the thread cannot
   // start) the worker is shut down from the start: every item is counted
@@ -174,6 +175,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>> {
     try {
       std::shared_ptr<BatchWorker> keep = this->shared_from_this();
       worker = std::thread([keep] { keep->Run(); });
+      RegisterForFork(this);
     } catch (...) {
       Log(LogLevel::kError, std::string(opt.what) + " could not start its worker thread; " + opt.items +
                                 " are dropped (is the process out of threads?)");
@@ -308,6 +310,52 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>> {
     } catch (...) {
     }
     return result;
+  }
+
+  // fork(): the child gets a working pipeline of its own. Its worker thread,
+  // its locks and the batch the parent's worker was exporting are the
+  // parent's: the locks are constructed anew, the parent's thread and batch
+  // forgotten (the parent exports that batch), the items queued before the
+  // fork given back to their pools without export and without a count (the
+  // parent exports them: nothing is exported twice), the counters start at
+  // zero, and a new worker thread starts. A worker already shut down stays
+  // shut down. Runs in the child's only thread, inside fork().
+  void AfterForkInChild() noexcept override {
+    new (&mu) std::mutex();
+    new (&consumer_mu) std::mutex();
+    new (&cv) std::condition_variable();
+    new (&worker) std::thread();  // the parent's thread does not exist here: forget it
+    if (shut_down.load(std::memory_order_relaxed)) {
+      worker_done = true;
+      return;
+    }
+    try {
+      std::vector<Item*> buf;
+      const uint64_t t = tail.load(std::memory_order_relaxed);
+      for (uint64_t pos = head.load(std::memory_order_relaxed); pos < t; ++pos) {
+        Slot& sl = slots[pos & mask];
+        // An unpublished slot was being filled by a thread that is not in
+        // the child: its item is the parent's.
+        if (sl.seq.load(std::memory_order_relaxed) == pos + 1 && sl.item != nullptr) buf.push_back(sl.item);
+      }
+      if (!buf.empty()) sink->Release(buf.data(), buf.size());
+    } catch (...) {
+    }
+    for (uint64_t i = 0; i < capacity; ++i) {
+      slots[i].seq.store(i, std::memory_order_relaxed);
+      slots[i].item = nullptr;
+    }
+    head.store(0, std::memory_order_relaxed);
+    tail.store(0, std::memory_order_relaxed);
+    in_flight.store(0, std::memory_order_relaxed);
+    abandoned = false;
+    wake_pending.store(false, std::memory_order_relaxed);
+    stop.store(false, std::memory_order_relaxed);
+    flush_requested.store(0, std::memory_order_relaxed);
+    flush_done = 0;
+    worker_done = false;
+    counters_.Reset();
+    Start();
   }
 
   bool is_shut_down() const noexcept { return shut_down.load(std::memory_order_relaxed); }

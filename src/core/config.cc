@@ -192,4 +192,41 @@ std::optional<Found> GetFirst(std::initializer_list<const char*> names) {
   return std::nullopt;
 }
 
+BatchSettings ResolveBatchSettings(std::string_view prefix, const BatchSettingsInCode& code,
+                                   const BatchSettings& defaults, uint32_t max_queue) {
+  BatchSettings r = defaults;
+  const std::string p(prefix);
+  auto name = [&](const char* suffix) { return p + suffix; };
+  if (code.max_queue_size && *code.max_queue_size > 0) {
+    r.max_queue_size = *code.max_queue_size;
+  } else if (auto v = GetInt(name("MAX_QUEUE_SIZE").c_str(), 1, max_queue)) {
+    r.max_queue_size = static_cast<uint32_t>(*v);
+  }
+  // Zero is a valid delay: export as soon as anything is queued.
+  if (code.schedule_delay && code.schedule_delay->count() >= 0) {
+    r.schedule_delay = *code.schedule_delay;
+  } else if (auto v = GetMillis(name("SCHEDULE_DELAY").c_str())) {
+    r.schedule_delay = *v;
+  }
+  if (code.max_export_batch_size && *code.max_export_batch_size > 0) {
+    r.max_export_batch_size = *code.max_export_batch_size;
+  } else if (auto v = GetInt(name("MAX_EXPORT_BATCH_SIZE").c_str(), 1, max_queue)) {
+    r.max_export_batch_size = static_cast<uint32_t>(*v);
+  }
+  // Zero: no limit (the spec), bounded at shutdown by kShutdownCeiling.
+  if (code.export_timeout && code.export_timeout->count() >= 0) {
+    r.export_timeout = *code.export_timeout;
+  } else if (auto v = GetMillis(name("EXPORT_TIMEOUT").c_str())) {
+    r.export_timeout = *v;
+  }
+  if (r.max_export_batch_size > r.max_queue_size) {
+    Log(LogLevel::kWarning, "batch size " + std::to_string(r.max_export_batch_size) +
+                                " is larger than the queue size " + std::to_string(r.max_queue_size) +
+                                "; using the queue size (" + name("MAX_EXPORT_BATCH_SIZE") + ", " +
+                                name("MAX_QUEUE_SIZE") + ")");
+    r.max_export_batch_size = r.max_queue_size;
+  }
+  return r;
+}
+
 }  // namespace otelweb::config

@@ -56,6 +56,29 @@ std::vector<KeyValueEntry> ParseKeyValueList(std::string_view text,
 // most 64 bytes.
 std::string KeyForMessage(std::string_view key);
 
+// The four settings of a batching processor, one set per signal: spans read
+// OTEL_BSP_*, log records OTEL_BLRP_* (`prefix`, with its trailing '_').
+// Each field: the code's value when given (a size > 0, a duration >= 0),
+// else <prefix>MAX_QUEUE_SIZE / SCHEDULE_DELAY / MAX_EXPORT_BATCH_SIZE /
+// EXPORT_TIMEOUT (one warning per invalid value), else `defaults`. Zero is
+// a valid delay (export at once) and a valid timeout (no limit, bounded at
+// shutdown by kShutdownCeiling). A batch larger than the queue is capped at
+// the queue size with a warning. `max_queue` bounds the queue variable.
+struct BatchSettings {
+  uint32_t max_queue_size = 2048;
+  std::chrono::milliseconds schedule_delay{5000};
+  uint32_t max_export_batch_size = 512;
+  std::chrono::milliseconds export_timeout{30000};
+};
+struct BatchSettingsInCode {
+  std::optional<uint32_t> max_queue_size;
+  std::optional<std::chrono::milliseconds> schedule_delay;
+  std::optional<uint32_t> max_export_batch_size;
+  std::optional<std::chrono::milliseconds> export_timeout;
+};
+BatchSettings ResolveBatchSettings(std::string_view prefix, const BatchSettingsInCode& code,
+                                   const BatchSettings& defaults, uint32_t max_queue);
+
 // Reports an invalid value the same way the getters do.
 void WarnInvalid(std::string_view name, std::string_view value, std::string_view expected);
 

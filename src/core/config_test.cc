@@ -250,6 +250,38 @@ TEST(BatchOptionsEnv, ZeroDelayAndZeroTimeoutAreValid) {
   EXPECT_EQ(r.export_timeout.count(), 0);
 }
 
+// One resolution for every signal's batch processor, over its prefix: the
+// log records' variables behave as the spans' do (zero valid, invalid warned
+// by name, batch capped at the queue, code first).
+TEST(BatchOptionsEnv, OneResolutionOverEachSignalsPrefix) {
+  Env env;
+  env.Set("OTEL_BLRP_SCHEDULE_DELAY", "0");
+  env.Set("OTEL_BLRP_EXPORT_TIMEOUT", "0");
+  env.Set("OTEL_BLRP_MAX_QUEUE_SIZE", "64");
+  env.Set("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "nope");
+  env.Set("OTEL_BSP_MAX_QUEUE_SIZE", "128");
+  config::BatchSettings defaults{2048, std::chrono::milliseconds(1000), 512, std::chrono::milliseconds(30000)};
+  config::BatchSettings r = config::ResolveBatchSettings("OTEL_BLRP_", {}, defaults, 1 << 24);
+  EXPECT_EQ(r.schedule_delay.count(), 0);
+  EXPECT_EQ(r.export_timeout.count(), 0);
+  EXPECT_EQ(r.max_queue_size, 64u);          // not the OTEL_BSP_ value
+  EXPECT_EQ(r.max_export_batch_size, 64u);   // default 512, capped at the queue
+  EXPECT_EQ(env.WarningsMentioning("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"), 2u);  // invalid, then capped
+  EXPECT_EQ(env.WarningsMentioning("OTEL_BSP"), 0u);
+  config::BatchSettingsInCode code;
+  code.max_queue_size = 10;
+  code.schedule_delay = std::chrono::milliseconds(7);
+  r = config::ResolveBatchSettings("OTEL_BLRP_", code, defaults, 1 << 24);
+  EXPECT_EQ(r.max_queue_size, 10u);
+  EXPECT_EQ(r.schedule_delay.count(), 7);
+  env.Set("OTEL_BLRP_MAX_QUEUE_SIZE", "99999999");  // above this signal's bound
+  env.Set("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "");
+  const size_t before = env.WarningsMentioning("99999999");
+  r = config::ResolveBatchSettings("OTEL_BLRP_", {}, defaults, 1 << 24);
+  EXPECT_EQ(r.max_queue_size, 2048u);
+  EXPECT_EQ(env.WarningsMentioning("99999999"), before + 1);
+}
+
 TEST(LogLevel, Parsing) {
   LogLevel l;
   EXPECT_TRUE(ParseLogLevel("WARN", &l));

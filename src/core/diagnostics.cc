@@ -1,10 +1,12 @@
 // The SDK's own messages.
 #include "otelweb/diagnostics.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "core/config.h"
@@ -18,8 +20,18 @@ struct Diag {
   DiagnosticsSink sink;  // empty: stderr
 };
 
+Diag& D();
+
+// After fork() the child's only thread must be able to log even if another
+// thread of the parent held the lock at that moment: construct it anew.
+void DiagAfterForkInChild() { new (&D().mu) std::mutex(); }
+
 Diag& D() {
-  static Diag* d = new Diag;  // immortal: usable from destructors at exit
+  static Diag* d = [] {
+    auto* p = new Diag;  // immortal: usable from destructors at exit
+    pthread_atfork(nullptr, nullptr, &DiagAfterForkInChild);
+    return p;
+  }();
   return *d;
 }
 

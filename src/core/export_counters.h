@@ -34,6 +34,13 @@ struct ExportCounters {
   std::atomic<uint64_t> dropped_deadline{0};
   std::atomic<uint64_t> dropped_not_sampled{0};
 
+  // Back to zero (a child process after fork() starts its own counts).
+  void Reset() noexcept {
+    for (auto* c : {&exported, &export_failed, &export_calls, &export_calls_failed, &dropped_queue_full,
+                    &dropped_after_shutdown, &dropped_deadline, &dropped_not_sampled}) {
+      c->store(0, std::memory_order_relaxed);
+    }
+  }
   ProcessorCounters Snapshot() const noexcept {
     ProcessorCounters c;
     c.exported = exported.load(std::memory_order_relaxed);

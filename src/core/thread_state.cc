@@ -62,7 +62,14 @@ Registry& Reg() {
   return *r;
 }
 
-void OnForkChild() { g_fork_gen.fetch_add(1, std::memory_order_relaxed); }
+// In the child only this thread exists: a lock another thread held at the
+// fork is constructed anew (the lists it guards are only ever appended to
+// or popped under it, and those few instructions cannot leave them torn
+// in a way that matters more than a lost free pool).
+void OnForkChild() {
+  g_fork_gen.fetch_add(1, std::memory_order_relaxed);
+  new (&Reg().mu) std::mutex();
+}
 
 // Hands the calling thread's state back (pool and counters to the free lists).
 void ReleaseThreadState() noexcept {

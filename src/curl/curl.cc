@@ -339,9 +339,11 @@ static std::unique_ptr<detail::Transfer> BeginTransfer(CURL* h, const std::strin
     if (!headers_known) {
       static std::atomic<bool> warned{false};
       LogOnce(warned, LogLevel::kWarning,
-              "otelweb: a libcurl handle adopted by otelweb::curl::Easy has no CURLOPT_HTTPHEADER "
-              "set through Easy::setopt; no trace context is injected into its requests "
-              "(reported once)");
+              "otelweb: a libcurl handle traced without its header list (adopted by "
+              "otelweb::curl::Easy, or given to otelweb::curl::Perform(h)): no trace context is "
+              "injected into its requests. Set CURLOPT_HTTPHEADER through Easy::setopt, or call "
+              "otelweb::curl::Perform(h, headers) with the list you set (nullptr if none) (reported "
+              "once)");
     }
     curl_slist* copy = nullptr;
     for (const curl_slist* p = user_headers; p != nullptr; p = p->next) {
@@ -602,6 +604,23 @@ CURLcode Easy::perform() noexcept {
                     timeout_ms_, headers_known_, timeout_known_, nullptr, /*make_current=*/true);
   CURLcode rc = curl_easy_perform(h_);
   if (t) EndTransfer(h_, *t, headers_, rc, false);
+  return rc;
+}
+
+CURLcode Perform(CURL* handle) noexcept {
+  Easy e(handle);  // borrowed: released below, never cleaned up here
+  const CURLcode rc = e.perform();
+  (void)e.release();
+  return rc;
+}
+
+CURLcode Perform(CURL* handle, const curl_slist* headers) noexcept {
+  Easy e(handle);
+  // The same list again (libcurl keeps the pointer): now it is known, and
+  // the span's fields go on a copy of it.
+  CURLcode rc = e.setopt(CURLOPT_HTTPHEADER, headers);
+  if (rc == CURLE_OK) rc = e.perform();
+  (void)e.release();
   return rc;
 }
 

@@ -473,11 +473,63 @@ TEST(Curl, AdoptedHandleKeepsOptionsSetBefore) {
   EXPECT_EQ(StrAttr(s, "url.full"), url);
   EXPECT_FALSE(HasAttr(s, "otelweb.curl.timeout_missing"));
   EXPECT_EQ(diag.Count("adopted"), 1u);
+  EXPECT_EQ(diag.Count("otelweb::curl::Perform(h, headers)"), 1u);  // what to do instead
   // Setting the list through setopt makes it known: injection resumes.
   e.setopt(CURLOPT_HTTPHEADER, user);
   ASSERT_EQ(e.perform(), CURLE_OK);
   EXPECT_EQ(peer.Header("X-User"), "raw");
   EXPECT_NE(peer.Header("traceparent"), "<absent>");
+  curl_slist_free_all(user);
+}
+
+// The one-line change for existing handles: Perform(h) in place of
+// curl_easy_perform(h). The caller keeps its handle and its options; with
+// the header list given, trace context is injected on a copy.
+TEST(Curl, PerformTracesAnExistingHandleInOneLine) {
+  Traced tr;
+  Peer peer;
+  curl_slist* user = curl_slist_append(nullptr, "X-User: mine");
+  CURL* raw = curl_easy_init();
+  std::string url = peer.Url("/ok");
+  (curl_easy_setopt)(raw, CURLOPT_URL, url.c_str());
+  (curl_easy_setopt)(raw, CURLOPT_HTTPHEADER, user);
+  (curl_easy_setopt)(raw, CURLOPT_TIMEOUT_MS, 3000L);
+  (curl_easy_setopt)(raw, CURLOPT_WRITEFUNCTION, &Discard);
+  std::string parent_id;
+  {
+    Span parent = tr.t.provider->GetTracer("test").StartSpan("parent");
+    parent_id = parent.GetContext().span_id().ToHex();
+    Scope scope = MakeCurrent(parent);
+    ASSERT_EQ(Perform(raw), CURLE_OK);
+    EXPECT_EQ(peer.Header("X-User"), "mine");
+    EXPECT_EQ(peer.Header("traceparent"), "<absent>");  // the list is unknown
+    ASSERT_EQ(Perform(raw, user), CURLE_OK);
+  }
+  // (The warning for Perform(h) is reported once per process; the adopted
+  // handle's test counts it.)
+  EXPECT_EQ(peer.Header("X-User"), "mine");
+  const std::string tp = peer.Header("traceparent");
+  ASSERT_NE(tp, "<absent>");
+  // Two CLIENT spans, children of `parent`, with the URL and status; the
+  // second one is the injected parent id.
+  size_t clients = 0;
+  std::string injected;
+  for (const SpanData* x : tr.t.store->spans()) {
+    if (x->kind() != SpanKind::kClient) continue;
+    ++clients;
+    EXPECT_EQ(x->parent_span_id().ToHex(), parent_id);
+    EXPECT_EQ(StrAttr(x, "url.full"), url);
+    EXPECT_EQ(IntAttr(x, "http.response.status_code"), 200);
+    if (tp.find(x->span_id().ToHex()) != std::string::npos) injected = x->span_id().ToHex();
+  }
+  EXPECT_EQ(clients, 2u);
+  EXPECT_FALSE(injected.empty()) << tp;
+  // The handle is still the caller's, with its own list: a plain perform
+  // sends the user's headers and nothing of ours.
+  ASSERT_EQ((curl_easy_perform)(raw), CURLE_OK);
+  EXPECT_EQ(peer.Header("X-User"), "mine");
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  curl_easy_cleanup(raw);
   curl_slist_free_all(user);
 }
 

@@ -197,6 +197,46 @@ TEST(HttpExcluder, MegabyteUrlsAreMatchedOnABoundedPrefix) {
   EXPECT_FALSE(sanitize.Matches(long_name));
 }
 
+// A pattern anchored at a path ("^/health") never matches the full URL the
+// server matches by default: one warning names both ways out, and path-only
+// matching can be turned on by environment as well as in code.
+TEST(HttpExcluder, AnchoredPathPatternGetsAHintAndPathMatchingByEnvironment) {
+  ServerRequestView v;
+  v.method = "GET";
+  v.target = "/health";
+  v.host = "h:8080";
+  {
+    otelweb::testing::ScopedEnv env;
+    env.Unset(kEnvExcludeByPath);
+    DiagnosticsCapture diag;
+    ServerOptions o;
+    o.excluded_urls = "^/health, /static/";
+    ServerInstrumenter inst(o);
+    EXPECT_FALSE(inst.IsExcluded(v));  // the full URL: "http://h:8080/health"
+    EXPECT_EQ(diag.Count("OTEL_CPP_HTTP_SERVER_EXCLUDE_BY_PATH=true"), 1u) << diag.text();
+    EXPECT_EQ(diag.Count("exclude_by_path = true"), 1u);
+  }
+  {
+    otelweb::testing::ScopedEnv env(kEnvExcludeByPath, "true");
+    DiagnosticsCapture diag;
+    ServerOptions o;
+    o.excluded_urls = "^/health";
+    ServerInstrumenter inst(o);
+    EXPECT_TRUE(inst.IsExcluded(v));
+    EXPECT_EQ(diag.Count("'^/'"), 0u) << diag.text();
+  }
+  {
+    otelweb::testing::ScopedEnv env;
+    env.Unset(kEnvExcludeByPath);
+    DiagnosticsCapture diag;
+    ServerOptions o;
+    o.excluded_urls = "/health$";  // unanchored: right for full URLs
+    ServerInstrumenter inst(o);
+    EXPECT_TRUE(inst.IsExcluded(v));
+    EXPECT_EQ(diag.size(), 0u) << diag.text();
+  }
+}
+
 TEST(HttpHeaders, GetJoinsRepeatedHeadersCaseInsensitively) {
   VectorHeaders h({{"Host", "x"}, {"TraceState", "a=1"}, {"tracestate", "b=2"}});
   std::string scratch;

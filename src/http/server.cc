@@ -62,6 +62,18 @@ ServerInstrumenter::ServerInstrumenter(ServerOptions options, std::string_view f
                        scope_name),
       options_(std::move(options)),
       metrics_(std::make_shared<internal::ServerMetricsSource>(options_.meter_provider, std::string(scope_name))) {
+  if (!options_.exclude_by_path && config::GetBool(kEnvExcludeByPath).value_or(false)) {
+    options_.exclude_by_path = true;
+  }
+  // "^/..." is anchored at the start of what is matched: with full URLs
+  // ("http://host/health") it never matches, and the request is traced.
+  if (!options_.exclude_by_path && excluder_.source().find("(?:^/") != std::string::npos) {
+    Log(LogLevel::kWarning,
+        "an excluded URL pattern starts with '^/' (" + excluder_.source() +
+            ") but excluded URLs are matched against the full URL 'scheme://host/path?query', so it never "
+            "matches. Match paths instead (ServerSettings::exclude_by_path = true, or " +
+            std::string(kEnvExcludeByPath) + "=true), or drop the '^' (\"/health$\")");
+  }
   if (options_.public_endpoint.has_value()) {
     public_endpoint_ = *options_.public_endpoint;
   } else if (std::optional<bool> env = config::GetBool(kEnvPublicEndpoint)) {

@@ -18,35 +18,13 @@ namespace otelweb::logs {
 
 using Clock = std::chrono::steady_clock;
 
+// The same resolution as the span processor's, over OTEL_BLRP_* (core/config.h).
 ResolvedBatchLogOptions ResolveBatchLogOptions(const BatchLogRecordProcessorOptions& o) {
-  ResolvedBatchLogOptions r;
-  if (o.max_queue_size && *o.max_queue_size > 0) {
-    r.max_queue_size = *o.max_queue_size;
-  } else if (auto v = config::GetInt("OTEL_BLRP_MAX_QUEUE_SIZE", 1, 1 << 24)) {
-    r.max_queue_size = static_cast<uint32_t>(*v);
-  }
-  if (o.schedule_delay && o.schedule_delay->count() > 0) {
-    r.schedule_delay = *o.schedule_delay;
-  } else if (auto v = config::GetInt("OTEL_BLRP_SCHEDULE_DELAY", 1, int64_t{1} << 40)) {
-    r.schedule_delay = std::chrono::milliseconds(*v);
-  }
-  if (o.max_export_batch_size && *o.max_export_batch_size > 0) {
-    r.max_export_batch_size = *o.max_export_batch_size;
-  } else if (auto v = config::GetInt("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1, 1 << 24)) {
-    r.max_export_batch_size = static_cast<uint32_t>(*v);
-  }
-  if (o.export_timeout && o.export_timeout->count() > 0) {
-    r.export_timeout = *o.export_timeout;
-  } else if (auto v = config::GetInt("OTEL_BLRP_EXPORT_TIMEOUT", 1, int64_t{1} << 40)) {
-    r.export_timeout = std::chrono::milliseconds(*v);
-  }
-  if (r.max_export_batch_size > r.max_queue_size) {
-    Log(LogLevel::kWarning, "log batch size " + std::to_string(r.max_export_batch_size) +
-                                " is larger than the queue size " + std::to_string(r.max_queue_size) +
-                                "; using the queue size (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE)");
-    r.max_export_batch_size = r.max_queue_size;
-  }
-  return r;
+  const ResolvedBatchLogOptions d;
+  const config::BatchSettings r = config::ResolveBatchSettings(
+      "OTEL_BLRP_", {o.max_queue_size, o.schedule_delay, o.max_export_batch_size, o.export_timeout},
+      {d.max_queue_size, d.schedule_delay, d.max_export_batch_size, d.export_timeout}, 1 << 24);
+  return {r.max_queue_size, r.schedule_delay, r.max_export_batch_size, r.export_timeout};
 }
 
 namespace {
@@ -163,7 +141,7 @@ BatchLogRecordProcessor::BatchLogRecordProcessor(std::unique_ptr<LogRecordExport
 }
 
 BatchLogRecordProcessor::~BatchLogRecordProcessor() {
-  if (!s_->is_shut_down()) Shutdown(s_->opt.export_timeout);
+  if (!s_->is_shut_down()) Shutdown(EffectiveShutdownTimeout(s_->opt.export_timeout));
 }
 
 void BatchLogRecordProcessor::OnEmit(LogRecord& record) noexcept {

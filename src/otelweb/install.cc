@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/internal.h"
@@ -35,6 +38,39 @@ FactoryRegistry& Factories() {
 }
 
 constexpr const char* kKnown = "otlp, otlp/stdout, console, none";
+
+// An endpoint as shown in the start-up line: user info and the query are
+// replaced (they may hold credentials).
+std::string RedactEndpoint(std::string url) {
+  const size_t scheme = url.find("://");
+  const size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t path = url.find_first_of("/?#", host);
+  const size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
+  if (at != std::string::npos && at >= host) url.replace(host, at - host, "REDACTED");
+  const size_t q = url.find('?');
+  if (q != std::string::npos) url.replace(q + 1, std::string::npos, "REDACTED");
+  return url;
+}
+
+// "otlp-http-protobuf http://host:4318/v1/traces" or the exporter's name.
+std::string Where(std::string_view name, const void* otlp_options) {
+  std::string w(name);
+#ifdef OTELWEB_HAVE_OTLP
+  if (otlp_options != nullptr) {
+    const auto& o = *static_cast<const otlp::ResolvedOtlpOptions*>(otlp_options);
+    w += " " + RedactEndpoint(o.url);
+  }
+#else
+  (void)otlp_options;
+#endif
+  return w;
+}
+
+std::string Joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out.empty() ? "none" : out;
+}
 
 // The built-in exporters by name; nullptr for an unknown name.
 std::unique_ptr<SpanExporter> MakeBuiltin(const std::string& name, const TracesOptions& options) {
@@ -75,7 +111,8 @@ std::unique_ptr<SpanExporter> MakeNamed(const std::string& name, const TracesOpt
   return nullptr;
 }
 
-std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resource resource) {
+std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resource resource,
+                                                   std::vector<std::string>* where) {
   TracerProviderOptions po;
   po.resource = std::move(resource);
   po.sampler = options.sampler;
@@ -99,6 +136,11 @@ std::shared_ptr<TracerProvider> MakeTracerProvider(TracesOptions options, Resour
     }
   }
   for (auto& e : exporters) {
+    const void* otlp_options = nullptr;
+#ifdef OTELWEB_HAVE_OTLP
+    if (auto* o = dynamic_cast<const otlp::OtlpSpanExporter*>(e.get())) otlp_options = &o->options();
+#endif
+    where->push_back(Where(e->Name(), otlp_options));
     if (options.simple_processor) {
       po.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::move(e)));
     } else {
@@ -158,7 +200,8 @@ bool Has(const std::vector<std::string>& names, std::string_view n) {
 }
 
 std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Resource resource,
-                                                         const std::shared_ptr<logs::ConsoleLogJoin>& join) {
+                                                         const std::shared_ptr<logs::ConsoleLogJoin>& join,
+                                                         std::vector<std::string>* where) {
   std::vector<std::unique_ptr<logs::LogRecordExporter>> exporters;
   if (options.exporter) {
     exporters.push_back(std::move(options.exporter));
@@ -173,6 +216,13 @@ std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Re
                                   "; its records are dropped");
       }
     }
+  }
+  for (const auto& e : exporters) {
+    const void* otlp_options = nullptr;
+#ifdef OTELWEB_HAVE_OTLP
+    if (auto* o = dynamic_cast<const otlp::OtlpLogRecordExporter*>(e.get())) otlp_options = &o->options();
+#endif
+    where->push_back(Where(e->Name(), otlp_options));
   }
   if (exporters.empty()) return nullptr;
   logs::LoggerProviderOptions lo;
@@ -291,8 +341,14 @@ Telemetry Install(InstallOptions options) {
   if (disabled) {
     traces.provider_ = TracerProvider::NoOp();
     SetTracerProvider(traces.provider_);
+    Log(LogLevel::kInfo, std::string("otelweb: disabled (") +
+                             (options.disabled ? "InstallOptions::disabled" : "OTEL_SDK_DISABLED=true") +
+                             "): no telemetry is recorded or exported");
     return telemetry;
   }
+  const std::optional<std::string> env_service = config::GetString("OTEL_SERVICE_NAME");
+  const bool code_service = !options.service_name.empty();
+  const bool service_overridden = code_service && env_service && *env_service != options.service_name;
 
   std::vector<OwnedKeyValue> attrs = options.resource_attributes;
   if (!options.service_name.empty()) {
@@ -315,12 +371,30 @@ Telemetry Install(InstallOptions options) {
     options.traces.console.annotator = join;
   }
   telemetry.logs_timeout_ = traces.timeout_;  // one deadline for every signal
-  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join);
+  std::vector<std::string> logs_where, traces_where;
+  telemetry.logs_ = MakeLoggerProvider(std::move(options.logs), resource, join, &logs_where);
   if (telemetry.logs_) logs::SetLoggerProvider(telemetry.logs_);
   // Metrics share the traces' resource.
+  const std::string metrics_names = options.metrics.exporter_name.empty()
+                                        ? config::GetString("OTEL_METRICS_EXPORTER").value_or("otlp")
+                                        : options.metrics.exporter_name;
   telemetry.metrics_ = internal::InstallMetrics(std::move(options.metrics), resource, traces.timeout_);
-  traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource));
+  traces.provider_ = MakeTracerProvider(std::move(options.traces), std::move(resource), &traces_where);
   SetTracerProvider(traces.provider_);
+  // The start-up line: where telemetry goes, once per Install.
+  try {
+    std::string line = "telemetry of service '" + std::string(traces.provider_->resource().service_name()) + "'";
+    if (service_overridden) {
+      line += " (service.name set in code overrides OTEL_SERVICE_NAME='" + *env_service + "')";
+    }
+    line += "; traces -> " + Joined(traces_where) + " (sampler " + traces.provider_->sampler().Description() +
+            "); logs -> " + Joined(logs_where) + "; metrics -> " +
+            (telemetry.metrics_.shared_provider() ? metrics_names : std::string("none")) +
+            ". Change with OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER, "
+            "OTEL_EXPORTER_OTLP_ENDPOINT (docs/configuration.md); OTEL_LOG_LEVEL=warn hides this line.";
+    Log(LogLevel::kInfo, line);
+  } catch (...) {
+  }
   return telemetry;
 }
 

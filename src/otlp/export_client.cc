@@ -3,6 +3,7 @@
 #include "otlp/export_client.h"
 
 #include <cmath>
+#include <new>
 
 #include "otelweb/diagnostics.h"
 #include "otlp/wire.h"
@@ -98,6 +99,11 @@ std::string_view JsonRejectedKey(Signal s) {
 }  // namespace
 
 ExportClient::ExportClient(ResolvedOtlpOptions options) : o_(std::move(options)), noun_(Noun(o_.signal)) {
+  BuildTransport();
+  otelweb::internal::RegisterForFork(this);
+}
+
+void ExportClient::BuildTransport() noexcept {
   std::string error;
   try {
     transport_ = o_.protocol == Protocol::kGrpc ? MakeGrpcTransport(o_, &error) : MakeHttpTransport(o_, &error);
@@ -105,12 +111,44 @@ ExportClient::ExportClient(ResolvedOtlpOptions options) : o_(std::move(options))
     error = e.what();
   }
   if (!transport_) {
-    init_error_ = "OTLP exporter cannot start: " + error;
-    Log(LogLevel::kError, init_error_ + "; " + std::string(noun_) + " will be dropped");
+    try {
+      init_error_ = "OTLP exporter cannot start: " + error;
+      Log(LogLevel::kError, init_error_ + "; " + std::string(noun_) + " will be dropped");
+    } catch (...) {
+    }
   }
 }
 
+void ExportClient::AfterForkInChild() noexcept {
+  new (&mu_) std::mutex();
+  new (&cv_) std::condition_variable();
+  new (&fail_mu_) std::mutex();
+  busy_ = false;
+  z_ = z_stream{};  // the parent may have been compressing: forget its state
+  z_ready_ = false;
+  for (auto* c : {&exported_, &rejected_, &dropped_, &requests_, &retries_, &failed_}) c->store(0);
+  unlogged_batches_ = unlogged_items_ = 0;
+  if (shut_down_) return;
+  (void)transport_.release();  // the parent's connection: never touched from the child
+  init_error_.clear();
+  if (o_.protocol == Protocol::kGrpc) {
+    // gRPC 1.51 keeps process-wide threads that the child does not have: a
+    // new channel would never connect. Fail each send at once, counted.
+    try {
+      init_error_ = "the OTLP/gRPC exporter cannot export from a child process after fork() (gRPC's threads "
+                    "stay in the parent)";
+      Log(LogLevel::kError, init_error_ + "; this process's " + std::string(noun_) +
+                                " are dropped. Set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf in programs that "
+                                "fork after setting telemetry up, or set it up after the fork.");
+    } catch (...) {
+    }
+    return;
+  }
+  BuildTransport();
+}
+
 ExportClient::~ExportClient() {
+  otelweb::internal::UnregisterForFork(this);
   (void)Shutdown(std::chrono::milliseconds(0));
   if (z_ready_) deflateEnd(&z_);
 }

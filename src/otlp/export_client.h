@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "otelweb/otlp/exporter.h"
+#include "core/fork.h"
 #include "otlp/transport.h"
 
 namespace otelweb::otlp::internal {
@@ -44,7 +45,7 @@ struct ExportClientCounters {
   uint64_t batches_failed = 0;
 };
 
-class ExportClient {
+class ExportClient final : public otelweb::internal::ForkAware {
  public:
   // Builds the transport for options.protocol; a transport that cannot be
   // built (e.g. unreadable TLS files) is reported once, and every Send then
@@ -70,6 +71,11 @@ class ExportClient {
   OperationResult Shutdown(std::chrono::milliseconds timeout) noexcept;
 
   ExportClientCounters counters() const noexcept;
+  // fork(): in the child, a new transport (a gRPC channel or a libcurl
+  // connection does not survive a fork; the parent's is forgotten, never
+  // closed from the child), new locks, counters from zero. Called by the
+  // fork registry (core/fork.h) in the child's only thread.
+  void AfterForkInChild() noexcept override;
   const ResolvedOtlpOptions& options() const noexcept { return o_; }
   // The exporter name by protocol ("otlp-grpc", "otlp-http-protobuf",
   // "otlp-http-json"), for every signal's SpanExporter-style Name().
@@ -114,6 +120,7 @@ class ExportClient {
 
  private:
   void FailOversized(size_t bytes) noexcept;
+  void BuildTransport() noexcept;
   ExportResult SendLocked(std::string_view body, size_t items);
   bool Gzip(std::string_view in);
   std::chrono::milliseconds Backoff(uint32_t retry);

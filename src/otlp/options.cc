@@ -214,6 +214,95 @@ Headers ParseHeaders(std::string_view text, std::vector<std::string>* errors) {
   return out;
 }
 
+namespace {
+
+// The port of an http(s):// URL or a host:port target; -1 when none is
+// written.
+int PortOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  std::string_view hostport = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  hostport = hostport.substr(0, hostport.find_first_of("/?#"));
+  const size_t at = hostport.rfind('@');
+  if (at != std::string_view::npos) hostport.remove_prefix(at + 1);
+  const size_t bracket = hostport.rfind(']');
+  const size_t colon = hostport.rfind(':');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return -1;
+  int port = 0;
+  std::string_view digits = hostport.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return -1;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return -1;
+    port = port * 10 + (c - '0');
+  }
+  return port;
+}
+
+// The path of an http(s):// URL ("/" when none is written).
+std::string_view PathOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t start = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (start == std::string_view::npos) return "/";
+  return url.substr(start, url.find_first_of("?#", start) - start);
+}
+
+// The common mix-ups of protocol, port and endpoint variables, each with what
+// to change (the endpoint is still used as configured: these are hints).
+void HintMixUps(const ResolvedOtlpOptions& r, std::string_view endpoint, const std::string& source,
+                bool append_path) {
+  if (endpoint.empty()) return;
+  const std::string shown = UrlForLog(endpoint);
+  const std::string protocol_var = SignalVar(r.signal, "PROTOCOL");
+  const int port = PortOf(endpoint);
+  const bool grpc = r.protocol == Protocol::kGrpc;
+  if (!grpc && port == 4317) {
+    Log(LogLevel::kWarning, "OTLP exporter: " + std::string(ProtocolName(r.protocol)) + " to '" + shown +
+                                "', port 4317, which is the OTLP/gRPC port (a collector answers HTTP there with "
+                                "errors like 'Unsupported protocol' or a closed connection). Use port 4318 for "
+                                "OTLP over HTTP, or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc (or " + protocol_var +
+                                ")");
+  } else if (grpc && port == 4318) {
+    Log(LogLevel::kWarning, "OTLP exporter: grpc to '" + shown +
+                                "', port 4318, which is the OTLP/HTTP port (gRPC fails there with protocol "
+                                "errors). Use port 4317 for gRPC, or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
+                                "(or " + protocol_var + ")");
+  }
+  if (grpc) {
+    const std::string l = Lower(endpoint.substr(0, 8));
+    const bool scheme = l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0;
+    const std::string_view host = r.grpc_target.substr(0, r.grpc_target.rfind(':'));
+    if (!scheme && r.use_tls && (host == "localhost" || host == "127.0.0.1" || host == "[::1]")) {
+      Log(LogLevel::kWarning, "OTLP exporter: gRPC endpoint '" + shown + "' has no scheme, so TLS is used, and a "
+                                  "local collector usually listens without TLS (the failure then reads like a TLS "
+                                  "handshake error). Write http://" + r.grpc_target +
+                                  " or set OTEL_EXPORTER_OTLP_INSECURE=true for plaintext");
+    }
+    return;
+  }
+  const std::string_view path = PathOf(endpoint);
+  const std::string signal_path = "/" + std::string(SignalHttpPath(r.signal));
+  const std::string specific = SignalVar(r.signal, "ENDPOINT");
+  auto ends_with_signal_path = [&](std::string_view p) {
+    for (std::string_view known : {"/v1/traces", "/v1/metrics", "/v1/logs"}) {
+      if (p.size() >= known.size() && p.substr(p.size() - known.size()) == known) return true;
+      if (p.size() > known.size() && p.substr(p.size() - known.size() - 1) == std::string(known) + "/") return true;
+    }
+    return false;
+  };
+  if (append_path && ends_with_signal_path(path)) {
+    Log(LogLevel::kWarning, "OTLP exporter: " + source + "='" + shown + "' already ends in a signal's path, and " +
+                                source + " is a base URL to which " + signal_path + " is appended (requests go to '" +
+                                UrlForLog(r.url) + "'). Give the base URL only (without /v1/...), or set the "
+                                "full URL in " + specific);
+  } else if (!append_path && source == specific && (path == "/" || path.empty())) {
+    Log(LogLevel::kWarning, "OTLP exporter: " + specific + "='" + shown + "' has no path and is used as is: " +
+                                "requests go to '" + UrlForLog(r.url) + "', not " + signal_path + ". Write the "
+                                "full URL (…" + signal_path + ") in " + specific + ", or give the base URL in "
+                                "OTEL_EXPORTER_OTLP_ENDPOINT");
+  }
+}
+
+}  // namespace
+
 ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o, Signal signal) {
   ResolvedOtlpOptions r;
   r.signal = signal;
@@ -285,6 +374,7 @@ ResolvedOtlpOptions ResolveOptions(const OtlpExporterOptions& o, Signal signal) 
     r.url = endpoint;
     GrpcTarget(endpoint, insecure, &r);
   }
+  HintMixUps(r, endpoint, source, append_path);
 
   // Headers.
   if (o.headers) {

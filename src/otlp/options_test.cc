@@ -277,3 +277,69 @@ TEST(OtlpOptions, ParseHeadersDirect) {
 
 }  // namespace
 }  // namespace otelweb::otlp
+
+namespace otelweb::otlp {
+namespace {
+
+// Mix-ups of protocol, port and endpoint variables that otherwise fail with
+// cryptic transport errors: each gets one warning that says what to change;
+// the right configurations get none.
+struct MixUpCase {
+  const char* name;
+  std::vector<std::pair<const char*, const char*>> env;
+  Signal signal;
+  const char* hint;  // nullptr: no warning at all
+};
+
+TEST(OtlpOptions, CommonMixUpsGetAHintThatSaysWhatToChange) {
+  const std::vector<MixUpCase> cases = {
+      {"http/protobuf to the gRPC port",
+       {{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"}},
+       Signal::kTraces, "Use port 4318 for OTLP over HTTP, or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc"},
+      {"http/json to the gRPC port, per signal",
+       {{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"},
+        {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://[::1]:4317/v1/logs"}},
+       Signal::kLogs, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"},
+      {"grpc to the HTTP port",
+       {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}},
+       Signal::kTraces, "Use port 4317 for gRPC, or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"},
+      {"grpc to a local collector without a scheme",
+       {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317"}},
+       Signal::kTraces, "Write http://localhost:4317 or set OTEL_EXPORTER_OTLP_INSECURE=true"},
+      {"a base endpoint with the signal's path",
+       {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/v1/traces"}},
+       Signal::kTraces, "set the full URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+      {"a base endpoint with another signal's path",
+       {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/v1/traces/"}},
+       Signal::kMetrics, "set the full URL in OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"},
+      {"a per-signal endpoint without the path",
+       {{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://collector:4318"}},
+       Signal::kLogs, "Write the full URL (…/v1/logs) in OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"},
+      {"right: base URL over HTTP", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}}, Signal::kTraces,
+       nullptr},
+      {"right: full per-signal URL",
+       {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://collector:4318/v1/traces"}},
+       Signal::kTraces, nullptr},
+      {"right: grpc with a scheme",
+       {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317"}},
+       Signal::kTraces, nullptr},
+      {"right: grpc to a remote TLS collector",
+       {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "collector.example:4317"}},
+       Signal::kTraces, nullptr},
+  };
+  for (const MixUpCase& c : cases) {
+    testing::ScopedEnv env;
+    for (const auto& [k, v] : c.env) env.Set(k, v);
+    testing::Warnings w;
+    (void)ResolveOptions({}, c.signal);
+    if (c.hint == nullptr) {
+      EXPECT_EQ(w.count(), 0u) << c.name << ": " << w.text();
+    } else {
+      EXPECT_EQ(w.count(), 1u) << c.name << ": " << w.text();
+      EXPECT_EQ(w.Count(c.hint), 1u) << c.name << ": " << w.text();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace otelweb::otlp

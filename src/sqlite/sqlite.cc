@@ -456,8 +456,10 @@ bool Install(Options options) {
     if (rc != SQLITE_OK) {
       LogOnce(g_warned_log, LogLevel::kWarning,
               "otelweb::sqlite::Install was called after SQLite initialized (a database was "
-              "opened earlier): failed statements are not marked as errors on their spans; call "
-              "Install before the first sqlite3_open");
+              "opened earlier). Connections opened before Install are not traced: call "
+              "otelweb::sqlite::Instrument(db) on each of them, or call Install before the first "
+              "sqlite3_open. Also, failed statements are not marked as errors on their spans (SQLite's "
+              "error log can only be set before it initializes).");
     }
   }
   const Config* cfg = Configs().Publish(std::make_unique<Config>(std::move(options)));

@@ -191,6 +191,26 @@ class Easy {
   std::unique_ptr<detail::Transfer> transfer_;
 };
 
+// The one-line change per call site for code that keeps its own CURL*
+// handles and sets them up with curl_easy_setopt:
+//
+//   CURLcode rc = otelweb::curl::Perform(h);            // was curl_easy_perform(h)
+//   CURLcode rc = otelweb::curl::Perform(h, headers);   // and trace context is injected
+//
+// A traced curl_easy_perform: a CLIENT span as Easy::perform makes (URL,
+// method, status, peer, timings and errors read from libcurl after the
+// transfer). libcurl cannot give back a header list set with
+// curl_easy_setopt, so Perform(h) injects no trace context (one warning says
+// so, once); Perform(h, headers) takes the list the handle has as
+// CURLOPT_HTTPHEADER (nullptr when none was set): ours go on a copy for the
+// transfer and the handle gets `headers` back afterwards. The timeout trap
+// check needs Easy::setopt too, so it is skipped for these handles.
+// Ownership: the handle stays the caller's (never cleaned up); `headers` is
+// borrowed and must outlive the transfer.
+// Thread-safety: as curl_easy_perform's (one thread per handle at a time).
+CURLcode Perform(CURL* handle) noexcept;
+CURLcode Perform(CURL* handle, const curl_slist* headers) noexcept;
+
 // An owned multi handle whose transfers are traced.
 class Multi {
  public:

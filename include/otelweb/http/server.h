@@ -58,6 +58,9 @@ inline constexpr std::string_view kServerScopeName = "otelweb.http.server";
 // "true": every server instrumentation that is not given
 // ServerSettings::public_endpoint in code treats inbound context as untrusted.
 inline constexpr const char* kEnvPublicEndpoint = "OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT";
+// "true": every server instrumentation matches its excluded URLs against the
+// path only, as ServerSettings::exclude_by_path = true does in code.
+inline constexpr const char* kEnvExcludeByPath = "OTEL_CPP_HTTP_SERVER_EXCLUDE_BY_PATH";
 
 
 // What an adapter knows about one request. Every field is optional except
@@ -106,7 +109,10 @@ using ServerResponseHook =
 // (otelweb/http/settings.h) plus the server-only ones.
 struct ServerSettings : Settings {
   // Match excluded_urls against the path only (default: the full URL
-  // "scheme://host/path?query", as Flask does).
+  // "scheme://host/path?query", as Flask does). Also turned on by
+  // OTEL_CPP_HTTP_SERVER_EXCLUDE_BY_PATH=true. A pattern anchored at a path
+  // ("^/health") can never match a full URL: with full-URL matching such a
+  // pattern gets one warning naming both ways out.
   bool exclude_by_path = false;
   // Make a span for requests the framework rejects before routing (malformed
   // request line, unknown method, URI too long) when the adapter can see them.
