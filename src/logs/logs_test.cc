@@ -347,3 +347,41 @@ TEST(ConsoleLogRecordExporter, OneLinePerRecord) {
 }
 
 }  // namespace
+
+// --- Concurrency (also run under ThreadSanitizer: the name has "Concurrency") --
+
+// The owner of provider `a` stops it (compare-and-reset) while another thread
+// installs `b`. Whichever goes first, `b` must stay global: a check-then-set
+// reset (GetLoggerProvider() == a, then SetLoggerProvider(nullptr)) clears
+// `b` when the install lands between the check and the set.
+TEST(LogsConcurrency, ResetIfNeverClearsAProviderInstalledMeanwhile) {
+  auto a = std::make_shared<LoggerProvider>(LoggerProviderOptions{});
+  auto b = std::make_shared<LoggerProvider>(LoggerProviderOptions{});
+  constexpr int kRounds = 10000;
+  std::atomic<int> round{-1};
+  std::atomic<int> done{0};
+  int lost = 0;
+  std::thread resetter([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      while (round.load(std::memory_order_acquire) < i) {
+      }
+      ResetLoggerProviderIf(a.get());
+      done.fetch_add(1, std::memory_order_acq_rel);
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    SetLoggerProvider(a);
+    const int target = done.load(std::memory_order_acquire) + 1;
+    round.store(i, std::memory_order_release);
+    SetLoggerProvider(b);
+    while (done.load(std::memory_order_acquire) < target) {
+    }
+    if (GetLoggerProvider() != b) ++lost;
+  }
+  resetter.join();
+  EXPECT_EQ(lost, 0) << "rounds where the reset of `a` cleared `b`";
+  EXPECT_FALSE(ResetLoggerProviderIf(a.get()));
+  EXPECT_TRUE(ResetLoggerProviderIf(b.get()));
+  EXPECT_EQ(GetLoggerProvider(), LoggerProvider::NoOp());
+  EXPECT_FALSE(ResetLoggerProviderIf(nullptr));
+}
