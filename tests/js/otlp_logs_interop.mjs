@@ -3,7 +3,8 @@
 // protobuf classes generated into @opentelemetry/otlp-transformer, a
 // @grpc/grpc-js server) over gRPC, HTTP/protobuf and HTTP/JSON. One record is
 // logged through spdlog inside a traced cpp-httplib request and must carry
-// that server span's ids; another has every field set.
+// that server span's ids; another has every field set; a third has a map body
+// holding an array and a nested map (AnyValue kvlist_value / array_value).
 //
 // Usage: node otlp_logs_interop.mjs <path to otelweb_otlp_logs_interop_client>
 // Exit codes: 0 pass, 1 fail.
@@ -35,6 +36,9 @@ function anyFromPb(v) {
     case 'boolValue': return { b: v.boolValue };
     case 'intValue': return { i: str64(v.intValue) };
     case 'doubleValue': return { d: v.doubleValue };
+    case 'arrayValue': return { a: ((v.arrayValue && v.arrayValue.values) || []).map(anyFromPb) };
+    case 'kvlistValue':
+      return { kv: ((v.kvlistValue && v.kvlistValue.values) || []).map((e) => [e.key, anyFromPb(e.value || {})]) };
     default: return { unset: true };
   }
 }
@@ -57,6 +61,8 @@ function anyFromJson(v) {
   if ('boolValue' in v) return { b: v.boolValue };
   if ('intValue' in v) return { i: jsonInt64(v.intValue, 'intValue') };
   if ('doubleValue' in v) return { d: Number(v.doubleValue) };
+  if ('arrayValue' in v) return { a: (v.arrayValue.values || []).map(anyFromJson) };
+  if ('kvlistValue' in v) return { kv: (v.kvlistValue.values || []).map((e) => [e.key, anyFromJson(e.value || {})]) };
   return { unset: true };
 }
 
