@@ -84,7 +84,15 @@ int main(int argc, char** argv) {
                       TraceFlags{1});
   direct.Emit(rec);
 
-  if (!provider->ForceFlush(std::chrono::seconds(10)).ok() || exporter->counters().records_exported != 2) {
+  logs::Logger structured = provider->GetLogger("interop.structured");
+  logs::LogRecord sr = structured.CreateLogRecord();
+  sr.SetSeverity(logs::Severity::kInfo);
+  sr.SetBody(logs::BodyValue::Map({{"user", "ann"},
+                                   {"ids", logs::BodyValue::Array({1, "two", 3.5, false})},
+                                   {"nested", logs::BodyValue::Map({{"empty", logs::BodyValue::Array({})}})}}));
+  structured.Emit(sr);
+
+  if (!provider->ForceFlush(std::chrono::seconds(10)).ok() || exporter->counters().records_exported != 3) {
     std::fprintf(stderr, "export failed: %llu exported\n",
                  static_cast<unsigned long long>(exporter->counters().records_exported));
     return 1;
@@ -99,7 +107,10 @@ int main(int argc, char** argv) {
       "\"body\":{\"s\":\"caf\\u00e9 \\\"quoted\\\"\\n\"},\"eventName\":\"interop.event\","
       "\"time\":\"1700000000123456789\",\"observed\":\"1700000000223456789\","
       "\"attributes\":[{\"key\":\"s\",\"value\":{\"s\":\"x\"}},{\"key\":\"i\",\"value\":{\"i\":\"-9007199254740993\"}},"
-      "{\"key\":\"d\",\"value\":{\"d\":2.5}},{\"key\":\"b\",\"value\":{\"b\":true}}],\"service\":\"logs-interop\"}]\n",
+      "{\"key\":\"d\",\"value\":{\"d\":2.5}},{\"key\":\"b\",\"value\":{\"b\":true}}],\"service\":\"logs-interop\"},"
+      "{\"scope\":\"interop.structured\",\"body\":{\"kv\":[[\"user\",{\"s\":\"ann\"}],"
+      "[\"ids\",{\"a\":[{\"i\":\"1\"},{\"s\":\"two\"},{\"d\":3.5},{\"b\":false}]}],"
+      "[\"nested\",{\"kv\":[[\"empty\",{\"a\":[]}]]}]]}}]\n",
       server_span->trace_id().ToHex().c_str(), server_span->span_id().ToHex().c_str(),
       server_span->context().flags().value);
   std::fflush(stdout);

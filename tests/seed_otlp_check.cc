@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "receiver.h"
 
 namespace {
@@ -68,9 +69,11 @@ int main(int argc, char** argv) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Fail("the command failed");
 
-  // service -> span names, and trace ids per (service, name).
+  // service -> span names, and trace ids per (service, name); the spans by
+  // (trace id, span id) -> (service, name).
   std::map<std::string, std::multiset<std::string>> names;
   std::map<std::string, std::set<std::string>> traces;
+  std::map<std::pair<std::string, std::string>, std::string> span_by_id;
   for (const auto& req : rx.requests()) {
     for (const auto& rs : req.resource_spans()) {
       const std::string svc = ServiceName(rs.resource());
@@ -78,6 +81,7 @@ int main(int argc, char** argv) {
         for (const auto& s : ss.spans()) {
           names[svc].insert(s.name());
           traces[svc + "|" + s.name()].insert(s.trace_id());
+          span_by_id[{s.trace_id(), s.span_id()}] = svc + "|" + s.name();
         }
       }
     }
@@ -92,6 +96,43 @@ int main(int argc, char** argv) {
     joined |= traces["seed-app|GET /fetch-external"].count(t) != 0;
   }
   if (!joined) return Fail("no seed-backend span shares a trace with GET /fetch-external");
-  std::printf("ok: both services exported over OTLP %s, traces joined\n", protocol.c_str());
+
+  // Log records: seed-app logs "GET /items -> 200 (...)" at INFO inside the
+  // GET /items server span; every record with a span id must name a span
+  // that was exported, and the GET /items lines must name a GET /items span.
+  int records = 0, correlated = 0, items_lines = 0;
+  for (const auto& seen : rx.seen()) {
+    if (seen.path != "/v1/logs" && seen.path != "/opentelemetry.proto.collector.logs.v1.LogsService/Export") continue;
+    if (seen.gzip) return Fail("a logs export was gzip-compressed; the check expects none");
+    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
+    if (!req.ParseFromString(seen.body)) return Fail("a logs export did not parse as ExportLogsServiceRequest");
+    for (const auto& rl : req.resource_logs()) {
+      if (ServiceName(rl.resource()) != "seed-app") continue;
+      for (const auto& sl : rl.scope_logs()) {
+        for (const auto& r : sl.log_records()) {
+          ++records;
+          const std::string body = r.body().string_value();
+          if (r.span_id().empty()) continue;
+          auto it = span_by_id.find({r.trace_id(), r.span_id()});
+          if (it == span_by_id.end()) return Fail("log record \"" + body + "\" names a span that was not exported");
+          ++correlated;
+          if (body.rfind("GET /items -> ", 0) == 0) {
+            if (it->second != "seed-app|GET /items") {
+              return Fail("log record \"" + body + "\" is stamped with span " + it->second + ", not GET /items");
+            }
+            if (r.severity_number() != opentelemetry::proto::logs::v1::SEVERITY_NUMBER_INFO &&
+                r.severity_number() != opentelemetry::proto::logs::v1::SEVERITY_NUMBER_ERROR) {
+              return Fail("log record \"" + body + "\" has severity " + std::to_string(r.severity_number()));
+            }
+            ++items_lines;
+          }
+        }
+      }
+    }
+  }
+  std::printf("seed-app: %d log records, %d stamped with an exported span, %d GET /items lines\n", records,
+              correlated, items_lines);
+  if (items_lines == 0) return Fail("no \"GET /items -> ...\" log record from seed-app arrived over OTLP");
+  std::printf("ok: both services exported over OTLP %s, traces joined, logs correlated\n", protocol.c_str());
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "logs/internal.h"
 #include "otelweb/logs/console_exporter.h"
 
 namespace otelweb::logs {
@@ -49,7 +50,11 @@ std::string FormatLogRecordForSpan(const LogRecord& r) {
   out += sev;
   if (sev.size() < 5) out.append(5 - sev.size(), ' ');
   out += ' ';
-  AppendValue(out, r.body());
+  if (r.has_structured_body()) {
+    internal::AppendStructuredBody(out, r.structured_body(), AppendValue);
+  } else {
+    AppendValue(out, r.body());
+  }
   std::string attrs;
   for (size_t i = 0; i < r.attribute_count(); ++i) {
     const KeyValue kv = r.attribute(i);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/internal.h"
+#include "logs/internal.h"
 #include "otelweb/logs/console_exporter.h"
 #include "otelweb/logs/in_memory_exporter.h"
 #include "otelweb/logs/trace_fields.h"
@@ -88,7 +89,9 @@ std::string FormatLogRecordLine(const LogRecord& r) {
   if (sev.size() < 5) out.append(5 - sev.size(), ' ');
   out += ' ';
   const AttributeValue body = r.body();
-  if (body.type() == AttributeType::kString) {
+  if (r.has_structured_body()) {
+    internal::AppendStructuredBody(out, r.structured_body(), AppendValue);
+  } else if (body.type() == AttributeType::kString) {
     out += body.as_string();
   } else {
     AppendValue(out, body);
@@ -180,5 +183,27 @@ TraceFields CurrentTraceFields() noexcept {
 }
 
 std::ostream& operator<<(std::ostream& os, const TraceFields& f) { return os << f.ToText(); }
+
+namespace internal {
+void AppendStructuredBody(std::string& out, const BodyView& v, void (*scalar)(std::string&, const AttributeValue&)) {
+  if (v.kind() == BodyValue::Kind::kScalar) {
+    scalar(out, v.scalar());
+    return;
+  }
+  const bool map = v.kind() == BodyValue::Kind::kMap;
+  out += map ? '{' : '[';
+  bool first = true;
+  v.ForEach([&](std::string_view key, const BodyView& e) {
+    if (!first) out += ", ";
+    first = false;
+    if (map) {
+      out += key;
+      out += ": ";
+    }
+    AppendStructuredBody(out, e, scalar);
+  });
+  out += map ? '}' : ']';
+}
+}  // namespace internal
 
 }  // namespace otelweb::logs

@@ -69,11 +69,13 @@ void LogRecord::SetSeverity(Severity s, std::string_view text) noexcept {
 }
 
 void LogRecord::SetBody(std::string_view text) noexcept {
+  body_structured_ = false;
   body_type_ = AttributeType::kString;
   body_len_ = Store(text, UINT32_MAX, &body_off_);
 }
 
 void LogRecord::SetBody(const AttributeValue& v) noexcept {
+  body_structured_ = false;
   switch (v.type()) {
     case AttributeType::kString:
       SetBody(v.as_string());
@@ -87,11 +89,167 @@ void LogRecord::SetBody(const AttributeValue& v) noexcept {
     case AttributeType::kDouble:
       body_d_ = v.as_double();
       break;
-    default:
-      body_type_ = AttributeType::kNone;  // arrays: not stored
+    case AttributeType::kNone:
+      body_type_ = AttributeType::kNone;
+      return;
+    default:  // an array: stored as an array body
+      SetStructuredBody(BodyValue(v));
       return;
   }
   body_type_ = v.type();
+}
+
+bool LogRecord::Put(const void* p, size_t n) noexcept {
+  if (n > kStorageBytes - used_) return false;
+  std::memcpy(storage_ + used_, p, n);
+  used_ += static_cast<uint32_t>(n);
+  return true;
+}
+
+bool LogRecord::EncodeBody(const BodyValue& v, int depth) noexcept {
+  const uint32_t start = used_;
+  auto fail = [&] {
+    used_ = start;
+    return false;
+  };
+  auto put_u32 = [&](uint32_t x) { return Put(&x, 4); };
+  auto put_tag = [&](char t) { return Put(&t, 1); };
+  auto scalar = [&](const AttributeValue& a) {
+    switch (a.type()) {
+      case AttributeType::kBool: {
+        const char b = a.as_bool() ? 1 : 0;
+        return put_tag(BodyView::kBool) && Put(&b, 1);
+      }
+      case AttributeType::kInt: {
+        const int64_t i = a.as_int();
+        return put_tag(BodyView::kInt) && Put(&i, 8);
+      }
+      case AttributeType::kDouble: {
+        const double d = a.as_double();
+        return put_tag(BodyView::kDouble) && Put(&d, 8);
+      }
+      case AttributeType::kString: {
+        if (kStorageBytes - used_ < 5) return false;
+        put_tag(BodyView::kString);
+        const uint32_t len_at = used_;
+        put_u32(0);
+        uint16_t off;
+        const uint32_t n = Store(a.as_string(), UINT32_MAX, &off);  // cut to what fits
+        std::memcpy(storage_ + len_at, &n, 4);
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+  if (v.kind() == BodyValue::Kind::kScalar) {
+    const AttributeValue& a = v.scalar();
+    if (a.type() < AttributeType::kBoolArray) return scalar(a) || fail();
+    // An attribute array: an array of its scalars.
+    if (!put_tag(BodyView::kArray) || !put_u32(0) || !put_u32(0)) return fail();
+    const uint32_t children = used_;
+    uint32_t count = 0;
+    const size_t n = a.type() == AttributeType::kBoolArray     ? a.as_bool_array().size()
+                     : a.type() == AttributeType::kIntArray    ? a.as_int_array().size()
+                     : a.type() == AttributeType::kDoubleArray ? a.as_double_array().size()
+                                                               : a.as_string_array().size();
+    for (size_t i = 0; i < n; ++i) {
+      AttributeValue e;
+      switch (a.type()) {
+        case AttributeType::kBoolArray:
+          e = AttributeValue(a.as_bool_array()[i]);
+          break;
+        case AttributeType::kIntArray:
+          e = AttributeValue(a.as_int_array()[i]);
+          break;
+        case AttributeType::kDoubleArray:
+          e = AttributeValue(a.as_double_array()[i]);
+          break;
+        default:
+          e = AttributeValue(a.as_string_array()[i]);
+          break;
+      }
+      const uint32_t before = used_;
+      if (!scalar(e)) {
+        used_ = before;
+        break;
+      }
+      ++count;
+    }
+    const uint32_t bytes = used_ - children;
+    std::memcpy(storage_ + start + 1, &count, 4);
+    std::memcpy(storage_ + start + 5, &bytes, 4);
+    return true;
+  }
+  if (depth >= kMaxBodyDepth) return false;
+  const bool map = v.kind() == BodyValue::Kind::kMap;
+  if (!put_tag(map ? BodyView::kMap : BodyView::kArray) || !put_u32(0) || !put_u32(0)) return fail();
+  const uint32_t children = used_;
+  uint32_t count = 0;
+  auto child = [&](std::string_view key, const BodyValue& c) {
+    const uint32_t before = used_;
+    if (map) {
+      const auto len = static_cast<uint32_t>(key.size());
+      if (!put_u32(len) || !Put(key.data(), len)) {
+        used_ = before;
+        return false;
+      }
+    }
+    if (!EncodeBody(c, depth + 1)) {
+      used_ = before;
+      return false;
+    }
+    ++count;
+    return true;
+  };
+  if (map) {
+    for (const BodyEntry& e : v.entries()) {
+      if (!child(e.key, e.value)) break;
+    }
+  } else {
+    for (const BodyValue& e : v.items()) {
+      if (!child({}, e)) break;
+    }
+  }
+  const uint32_t bytes = used_ - children;
+  std::memcpy(storage_ + start + 1, &count, 4);
+  std::memcpy(storage_ + start + 5, &bytes, 4);
+  return true;
+}
+
+void LogRecord::SetStructuredBody(const BodyValue& v) noexcept {
+  if (v.kind() == BodyValue::Kind::kScalar && v.scalar().type() < AttributeType::kBoolArray) {
+    SetBody(v.scalar());
+    return;
+  }
+  body_type_ = AttributeType::kNone;
+  body_structured_ = false;
+  const uint32_t start = used_;
+  if (!EncodeBody(v, 0)) return;  // not even the header fits: no body
+  body_structured_ = true;
+  body_off_ = static_cast<uint16_t>(start);
+  body_len_ = used_ - start;
+}
+
+AttributeValue BodyView::scalar() const noexcept {
+  switch (p_[0]) {
+    case kBool:
+      return AttributeValue(p_[1] != 0);
+    case kInt: {
+      int64_t i;
+      std::memcpy(&i, p_ + 1, 8);
+      return AttributeValue(i);
+    }
+    case kDouble: {
+      double d;
+      std::memcpy(&d, p_ + 1, 8);
+      return AttributeValue(d);
+    }
+    case kString:
+      return AttributeValue(std::string_view(p_ + 5, U32(p_ + 1)));
+    default:
+      return AttributeValue();
+  }
 }
 
 AttributeValue LogRecord::body() const noexcept {

@@ -256,6 +256,17 @@ void SetLoggerProvider(std::shared_ptr<LoggerProvider> provider) noexcept {
   }
 }
 
+bool ResetLoggerProviderIf(const LoggerProvider* expected) noexcept {
+  std::shared_ptr<LoggerProvider> old;  // released after the lock
+  {
+    std::lock_guard<std::mutex> lock(g_global_mu);
+    if (expected == nullptr || g_global.get() != expected) return false;
+    old = std::exchange(g_global, nullptr);
+    g_generation.fetch_add(1, std::memory_order_release);
+  }
+  return true;
+}
+
 uint64_t LoggerProviderGeneration() noexcept { return g_generation.load(std::memory_order_acquire); }
 
 Logger GetLogger(std::string_view name, std::string_view version) {

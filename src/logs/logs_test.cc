@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <sstream>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "otelweb/logs/batch_log_record_processor.h"
@@ -61,6 +63,81 @@ TEST(LogRecord, StoresFieldsAndCopiesOnlyTheUsedPart) {
   EXPECT_EQ(c.FindAttribute("ratio").as_double(), 0.5);
   EXPECT_FALSE(c.FindAttribute("ok").as_bool());
   EXPECT_EQ(c.FindAttribute("missing").type(), AttributeType::kNone);
+}
+
+// Array and map bodies (the data model's AnyValue), nested, read back
+// through BodyView; copies keep them; what does not fit is left out whole.
+std::string Dump(const BodyView& v) {
+  std::string out;
+  if (v.kind() == BodyValue::Kind::kScalar) {
+    const AttributeValue a = v.scalar();
+    switch (a.type()) {
+      case AttributeType::kBool:
+        return a.as_bool() ? "true" : "false";
+      case AttributeType::kInt:
+        return std::to_string(a.as_int());
+      case AttributeType::kDouble:
+        return std::to_string(a.as_double());
+      case AttributeType::kString:
+        return "'" + std::string(a.as_string()) + "'";
+      default:
+        return "?";
+    }
+  }
+  const bool map = v.kind() == BodyValue::Kind::kMap;
+  out += map ? "{" : "[";
+  size_t n = 0;
+  v.ForEach([&](std::string_view key, const BodyView& e) {
+    if (n++ != 0) out += ",";
+    if (map) out += std::string(key) + ":";
+    out += Dump(e);
+  });
+  EXPECT_EQ(n, v.size());
+  out += map ? "}" : "]";
+  return out;
+}
+
+TEST(LogRecord, ArrayAndMapBodies) {
+  LogRecord r;
+  r.SetBody(BodyValue::Map({{"user", "ann"},
+                            {"ids", BodyValue::Array({1, 2, int64_t{-3}})},
+                            {"ok", true},
+                            {"ratio", 0.5},
+                            {"nested", BodyValue::Map({{"empty", BodyValue::Array({})}, {"x", "y"}})}}));
+  ASSERT_TRUE(r.has_structured_body());
+  EXPECT_EQ(r.body().type(), AttributeType::kNone);
+  EXPECT_EQ(Dump(r.structured_body()), "{user:'ann',ids:[1,2,-3],ok:true,ratio:0.500000,nested:{empty:[],x:'y'}}");
+  LogRecord c = r;  // CopyFrom copies the used storage only
+  EXPECT_EQ(Dump(c.structured_body()), Dump(r.structured_body()));
+
+  // An attribute array as the body becomes an array body.
+  const std::string_view words[] = {"a", "bc"};
+  r.SetBody(AttributeValue(std::span<const std::string_view>(words)));
+  ASSERT_TRUE(r.has_structured_body());
+  EXPECT_EQ(Dump(r.structured_body()), "['a','bc']");
+  // A scalar body afterwards replaces it.
+  r.SetBody("plain");
+  EXPECT_FALSE(r.has_structured_body());
+  EXPECT_EQ(r.body().as_string(), "plain");
+
+  // More than fits: the elements that fit are kept, the count agrees.
+  std::vector<BodyValue> many;
+  for (int i = 0; i < 500; ++i) many.push_back(BodyValue(int64_t{i}));
+  LogRecord big;
+  big.SetBody(BodyValue::Array(std::span<const BodyValue>(many)));
+  ASSERT_TRUE(big.has_structured_body());
+  const size_t kept = big.structured_body().size();
+  EXPECT_GT(kept, 50u);
+  EXPECT_LT(kept, 500u);
+  int64_t expect = 0;
+  big.structured_body().ForEach([&](std::string_view, const BodyView& e) { EXPECT_EQ(e.scalar().as_int(), expect++); });
+  EXPECT_EQ(size_t(expect), kept);
+
+  // Nesting deeper than kMaxBodyDepth is left out.
+  LogRecord deep;
+  deep.SetBody(BodyValue::Array({BodyValue::Array({BodyValue::Array({BodyValue::Array({BodyValue::Array(
+      {BodyValue::Array({BodyValue::Array({BodyValue::Array({BodyValue::Array({BodyValue::Array({1})})})})})})})})})}));
+  EXPECT_EQ(Dump(deep.structured_body()), "[[[[[[[[]]]]]]]]");
 }
 
 TEST(LogRecord, LimitsDropAndTruncate) {
@@ -344,6 +421,49 @@ TEST(ConsoleLogRecordExporter, OneLinePerRecord) {
   const std::string s = out.str();
   EXPECT_NE(s.find("ERROR query failed  {db=\"items\"}"), std::string::npos) << s;
   EXPECT_EQ(s.back(), '\n');
+  LogRecord r = provider.GetLogger("app").CreateLogRecord();
+  r.SetSeverity(Severity::kInfo);
+  r.SetBody(BodyValue::Map({{"user", "ann"}, {"ids", BodyValue::Array({1, 2})}}));
+  provider.GetLogger("app").Emit(r);
+  EXPECT_NE(out.str().find("INFO  {user: \"ann\", ids: [1, 2]}"), std::string::npos) << out.str();
 }
 
 }  // namespace
+
+// --- Concurrency (also run under ThreadSanitizer: the name has "Concurrency") --
+
+// The owner of provider `a` stops it (compare-and-reset) while another thread
+// installs `b`. Whichever goes first, `b` must stay global: a check-then-set
+// reset (GetLoggerProvider() == a, then SetLoggerProvider(nullptr)) clears
+// `b` when the install lands between the check and the set.
+TEST(LogsConcurrency, ResetIfNeverClearsAProviderInstalledMeanwhile) {
+  auto a = std::make_shared<LoggerProvider>(LoggerProviderOptions{});
+  auto b = std::make_shared<LoggerProvider>(LoggerProviderOptions{});
+  constexpr int kRounds = 10000;
+  std::atomic<int> round{-1};
+  std::atomic<int> done{0};
+  int lost = 0;
+  std::thread resetter([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      while (round.load(std::memory_order_acquire) < i) {
+      }
+      ResetLoggerProviderIf(a.get());
+      done.fetch_add(1, std::memory_order_acq_rel);
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    SetLoggerProvider(a);
+    const int target = done.load(std::memory_order_acquire) + 1;
+    round.store(i, std::memory_order_release);
+    SetLoggerProvider(b);
+    while (done.load(std::memory_order_acquire) < target) {
+    }
+    if (GetLoggerProvider() != b) ++lost;
+  }
+  resetter.join();
+  EXPECT_EQ(lost, 0) << "rounds where the reset of `a` cleared `b`";
+  EXPECT_FALSE(ResetLoggerProviderIf(a.get()));
+  EXPECT_TRUE(ResetLoggerProviderIf(b.get()));
+  EXPECT_EQ(GetLoggerProvider(), LoggerProvider::NoOp());
+  EXPECT_FALSE(ResetLoggerProviderIf(nullptr));
+}

@@ -313,7 +313,7 @@ logs::LoggerProvider& Telemetry::logger_provider() const noexcept {
 OperationResult Telemetry::ShutdownLogs() noexcept {
   if (!logs_) return OperationResult::Ok();
   std::shared_ptr<logs::LoggerProvider> p = std::move(logs_);
-  if (logs::GetLoggerProvider() == p) logs::SetLoggerProvider(nullptr);
+  logs::ResetLoggerProviderIf(p.get());  // compare-and-reset: never clears a provider installed since
   const auto deadline = std::chrono::steady_clock::now() + logs_timeout_;
   OperationResult r = p->ForceFlush(logs_timeout_);
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

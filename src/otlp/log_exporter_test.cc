@@ -124,6 +124,47 @@ TEST(LogsEncoders, ProtobufAndJsonParseBackToTheSameRequest) {
   EXPECT_NE(json.find("\"timeUnixNano\":\"1700000000123456789\""), std::string::npos);
 }
 
+// Array and map bodies: ArrayValue / KeyValueList in both encodings, parsed
+// back by libprotobuf.
+TEST(LogsEncoders, ArrayAndMapBodies) {
+  logs::LogRecord r;
+  r.SetSeverity(logs::Severity::kInfo);
+  r.SetBody(logs::BodyValue::Map({{"user", "ann"},
+                                  {"ids", logs::BodyValue::Array({1, "two", 3.5, false})},
+                                  {"empty", logs::BodyValue::Map({})}}));
+  const logs::LogRecord* one = &r;
+  std::span<const logs::LogRecord* const> batch(&one, 1);
+  auto check = [](const LogsRequest& req) {
+    const auto& body = req.resource_logs(0).scope_logs(0).log_records(0).body();
+    ASSERT_TRUE(body.has_kvlist_value());
+    const auto& kv = body.kvlist_value();
+    ASSERT_EQ(kv.values_size(), 3);
+    EXPECT_EQ(kv.values(0).key(), "user");
+    EXPECT_EQ(kv.values(0).value().string_value(), "ann");
+    EXPECT_EQ(kv.values(1).key(), "ids");
+    ASSERT_TRUE(kv.values(1).value().has_array_value());
+    const auto& arr = kv.values(1).value().array_value();
+    ASSERT_EQ(arr.values_size(), 4);
+    EXPECT_EQ(arr.values(0).int_value(), 1);
+    EXPECT_EQ(arr.values(1).string_value(), "two");
+    EXPECT_EQ(arr.values(2).double_value(), 3.5);
+    EXPECT_TRUE(arr.values(3).has_bool_value());
+    EXPECT_FALSE(arr.values(3).bool_value());
+    EXPECT_EQ(kv.values(2).key(), "empty");
+    EXPECT_TRUE(kv.values(2).value().has_kvlist_value());
+    EXPECT_EQ(kv.values(2).value().kvlist_value().values_size(), 0);
+  };
+  LogsProtobufEncoder enc;
+  LogsRequest pb;
+  ASSERT_TRUE(pb.ParseFromString(enc.Encode(batch)));
+  check(pb);
+  LogsRequest js;
+  const std::string json = EncodeLogsJson(batch);
+  auto st = google::protobuf::util::JsonStringToMessage(testing::OtlpJsonToProto3Json(json), &js);
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << json;
+  check(js);
+}
+
 TEST(LogsEncoders, GroupsByScopeAndOmitsAbsentContext) {
   auto cap = std::make_unique<Capture>();
   Capture* c = cap.get();

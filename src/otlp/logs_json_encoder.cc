@@ -40,6 +40,31 @@ void AnyJson(std::string& out, const AttributeValue& v) {
   }
 }
 
+// {"arrayValue":{"values":[...]}} / {"kvlistValue":{"values":[{"key":..,"value":..}]}}
+void AnyBodyJson(std::string& out, const logs::BodyView& v) {
+  if (v.kind() == logs::BodyValue::Kind::kScalar) {
+    AnyJson(out, v.scalar());
+    return;
+  }
+  const bool map = v.kind() == logs::BodyValue::Kind::kMap;
+  out += map ? "{\"kvlistValue\":{\"values\":[" : "{\"arrayValue\":{\"values\":[";
+  bool first = true;
+  v.ForEach([&](std::string_view key, const logs::BodyView& e) {
+    if (!first) out += ',';
+    first = false;
+    if (map) {
+      out += "{\"key\":";
+      JsonString(out, key);
+      out += ",\"value\":";
+      AnyBodyJson(out, e);
+      out += '}';
+    } else {
+      AnyBodyJson(out, e);
+    }
+  });
+  out += "]}}";
+}
+
 void RecordJson(std::string& out, const logs::LogRecord& r) {
   out += "{\"timeUnixNano\":\"";
   out += std::to_string(r.timestamp().time_since_epoch().count());
@@ -51,7 +76,10 @@ void RecordJson(std::string& out, const logs::LogRecord& r) {
     out += ",\"severityText\":";
     JsonString(out, r.severity_text());
   }
-  if (r.body().type() != AttributeType::kNone) {
+  if (r.has_structured_body()) {
+    out += ",\"body\":";
+    AnyBodyJson(out, r.structured_body());
+  } else if (r.body().type() != AttributeType::kNone) {
     out += ",\"body\":";
     AnyJson(out, r.body());
   }

@@ -69,6 +69,29 @@ struct LogsProtobufEncoder::Impl {
     }
     b.End(any, 2);
   }
+  // A structured body: ArrayValue (AnyValue field 5, values = 1) or
+  // KeyValueList (field 6, values = 1, KeyValue key = 1 value = 2).
+  void AnyBody(uint32_t tag, const logs::BodyView& v) {
+    if (v.kind() == logs::BodyValue::Kind::kScalar) {
+      Any(tag, v.scalar());
+      return;
+    }
+    const bool map = v.kind() == logs::BodyValue::Kind::kMap;
+    const size_t any = b.Begin(tag, 2);
+    const size_t list = b.Begin(Tag(map ? 6 : 5, kLen), 2);
+    v.ForEach([&](std::string_view key, const logs::BodyView& e) {
+      if (map) {
+        const size_t kv = b.Begin(Tag(1, kLen), 2);
+        String(Tag(1, kLen), key);
+        AnyBody(Tag(2, kLen), e);
+        b.End(kv, 2);
+      } else {
+        AnyBody(Tag(1, kLen), e);
+      }
+    });
+    b.End(list, 2);
+    b.End(any, 2);
+  }
   void OwnedKv(const OwnedKeyValue& kv) {
     const size_t m = b.Begin(Tag(1, kLen), 2);
     String(Tag(1, kLen), kv.key);
@@ -113,7 +136,11 @@ struct LogsProtobufEncoder::Impl {
     }
     OptString(Tag(3, kLen), r.severity_text());
     const AttributeValue body = r.body();
-    if (body.type() != AttributeType::kNone) Any(Tag(5, kLen), body);
+    if (r.has_structured_body()) {
+      AnyBody(Tag(5, kLen), r.structured_body());
+    } else if (body.type() != AttributeType::kNone) {
+      Any(Tag(5, kLen), body);
+    }
     for (size_t i = 0; i < r.attribute_count(); ++i) {
       const KeyValue kv = r.attribute(i);
       const size_t a = b.Begin(Tag(6, kLen), 1);

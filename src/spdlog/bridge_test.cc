@@ -129,6 +129,40 @@ TEST(SpdlogPattern, PrintsIdsInsideASpanAndZerosOutside) {
   EXPECT_EQ(out.str(), expected);
 }
 
+// The flags are fused with the literal text around them into one formatter
+// (for speed): the output must be what the pattern says, with spdlog's own
+// flags, "%%", padding, several runs, custom flag letters and a trailing '%'.
+TEST(SpdlogPattern, FusedRunsPrintExactlyThePattern) {
+  otelweb::testing::MemoryTracing tracing;
+  auto span = tracing.tracer().StartSpan("r");
+  Scope s = MakeCurrent(span);
+  const std::string t = Hex(span.GetContext().trace_id()), i = span.GetContext().span_id().ToHex();
+  const std::string fl = "0" + std::to_string(span.GetContext().flags().value);
+  auto format = [](const std::string& pattern, spdlog_bridge::PatternFlags flags = {}) {
+    auto f = spdlog_bridge::MakePatternFormatter(pattern, flags);
+    ::spdlog::details::log_msg msg("lg", ::spdlog::level::warn, "body");
+    ::spdlog::memory_buf_t buf;
+    f->format(msg, buf);
+    std::string out(buf.data(), buf.size());
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  };
+  EXPECT_EQ(format("%l trace_id=%Q span_id=%J trace_flags=%K %v"),
+            "warning trace_id=" + t + " span_id=" + i + " trace_flags=" + fl + " body");
+  EXPECT_EQ(format("%Q%J%K"), t + i + fl);
+  EXPECT_EQ(format("100%% [%Q] %n [%J] 50%%%K"), "100% [" + t + "] lg [" + i + "] 50%" + fl);
+  EXPECT_EQ(format("%-40Q|%8J|%=3K|%-K"), t + "|" + i + "|" + fl + "|" + fl);  // padding is ignored
+  EXPECT_EQ(format("<%T>", {.trace_id = 'T'}), "<" + t + ">");
+  EXPECT_EQ(format("%v no flags %l"), "body no flags warning");
+  EXPECT_EQ(format("%Q %"), t + " ");
+  std::string many, expected;  // more runs than fused characters (31): the rest print unfused
+  for (int k = 0; k < 40; ++k) {
+    many += "%J %v ";
+    expected += i + " body ";
+  }
+  EXPECT_EQ(format(many), expected);
+}
+
 // Unsampled requests have valid ids and print them (needs the non-recording
 // span to carry its context: the lifecycle helper's fix).
 TEST(SpdlogPattern, UnsampledRequestPrintsValidIds) {

@@ -51,6 +51,9 @@
 #include <otelweb/spdlog/pattern.h>
 #include <otelweb/spdlog/sink.h>
 #endif
+#ifdef OTELWEB_CHECK_GLOG
+#include <otelweb/glog/sink.h>
+#endif
 #include <otelweb/propagation.h>
 #include <otelweb/resource.h>
 #include <otelweb/semconv.h>

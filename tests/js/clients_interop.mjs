@@ -6,9 +6,8 @@
 //
 // Usage: node clients_interop.mjs <path to otelweb_clients_interop_client>
 // Exit codes: 0 pass, 1 fail (including when the npm packages cannot be installed).
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { loadOrInstall } from './peers.mjs';
+import { loadOrInstall, runClient } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 let api, base, node, instr, httpInstr;
@@ -45,12 +44,9 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const port = server.address().port;
 
-const client = spawn(process.argv[2], [String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-let out = '';
-client.stdout.on('data', (d) => { out += d.toString(); });
-const code = await new Promise((resolve) => client.on('exit', resolve));
+const { code, out, err } = await runClient(process.argv[2], [String(port)], 60000);
 server.close();
-if (code !== 0) fail(`client exited with ${code}:\n${out}`);
+if (code !== 0) fail(`client exited with ${code}:\n${out}\n${err}`);
 
 const clients = out.split('\n').filter((l) => l.startsWith('CLIENT ')).map((l) => {
   const [, label, traceId, spanId, status] = l.split(' ');

@@ -7,27 +7,12 @@
 // span, as the C++ client reports them) are checked.
 //
 // Usage: node otlp_metrics_interop.mjs <path to otelweb_otlp_metrics_interop_client>
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import http from 'node:http';
-import zlib from 'node:zlib';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { loadOrInstall } from './peers.mjs';
+import { hex, loadOtlpPeers, runClient, startGrpcReceiver, startHttpReceiver } from './peers.mjs';
 
-const require = createRequire(import.meta.url);
-let grpc, root;
-loadOrInstall(() => {
-  grpc = require('@grpc/grpc-js');
-  const main = require.resolve('@opentelemetry/otlp-transformer');
-  root = require(join(dirname(main), 'generated', 'root.js'));
-});
-setTimeout(() => { console.error('FAIL: timed out after 120 s'); process.exit(1); }, 120000).unref();
-
-const pb = root.opentelemetry.proto;
+const { grpc, pb } = loadOtlpPeers();
 const Req = pb.collector.metrics.v1.ExportMetricsServiceRequest;
 const Resp = pb.collector.metrics.v1.ExportMetricsServiceResponse;
-const hex = (b) => Buffer.from(b || []).toString('hex');
 
 // Both encodings to one neutral shape: {name: {kind, temporality, monotonic, points}}.
 function neutral(req, json) {
@@ -66,67 +51,14 @@ function neutral(req, json) {
 }
 
 let received = [];
-const httpServer = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    let body = Buffer.concat(chunks);
-    const gz = req.headers['content-encoding'] === 'gzip';
-    if (gz) body = zlib.gunzipSync(body);
-    try {
-      if (req.url !== '/v1/metrics') throw new Error(`path ${req.url}`);
-      if (req.headers['content-type'] === 'application/json') {
-        received.push({ gzip: gz, data: neutral(JSON.parse(body.toString('utf8')), true) });
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end('{}');
-      } else {
-        received.push({ gzip: gz, data: neutral(Req.decode(body), false) });
-        res.writeHead(200, { 'Content-Type': 'application/x-protobuf' });
-        res.end(Buffer.from(Resp.encode({}).finish()));
-      }
-    } catch (e) {
-      received.push({ error: e.message });
-      res.writeHead(400);
-      res.end();
-    }
-  });
-});
-await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
-const httpPort = httpServer.address().port;
-
-const grpcServer = new grpc.Server();
-const raw = (x) => x;
-grpcServer.addService({
-  Export: {
-    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-    requestStream: false, responseStream: false,
-    requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw,
-  },
-}, {
-  Export: (call, cb) => {
-    try {
-      received.push({ data: neutral(Req.decode(call.request), false) });
-      cb(null, Buffer.from(Resp.encode({}).finish()));
-    } catch (e) {
-      received.push({ error: e.message });
-      cb({ code: grpc.status.INVALID_ARGUMENT, details: e.message });
-    }
-  },
-});
-const grpcPort = await new Promise((resolve, reject) => grpcServer.bindAsync('127.0.0.1:0',
-  grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
-
-function runClient(protocol, endpoint, gzip) {
-  return new Promise((resolve) => {
-    const c = spawn(process.argv[2], [protocol, endpoint, gzip ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => { out += d; });
-    c.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => c.kill('SIGKILL'), 30000);
-    c.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
+const onError = (error) => received.push({ error });
+const { server: httpServer, port: httpPort } = await startHttpReceiver(Resp, (body, { json, gzip, url }) => {
+  if (url !== '/v1/metrics') throw new Error(`path ${url}`);
+  received.push({ gzip, data: neutral(json ? body : Req.decode(body), json) });
+}, onError);
+const { server: grpcServer, port: grpcPort } = await startGrpcReceiver(grpc,
+  '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Resp,
+  (bytes) => received.push({ data: neutral(Req.decode(bytes), false) }), onError);
 
 let passed = 0;
 let failed = 0;
@@ -135,7 +67,7 @@ for (const protocol of ['grpc', 'http/protobuf', 'http/json']) {
     const name = `${protocol}${gzip ? ' gzip' : ''}`;
     received = [];
     const endpoint = protocol === 'grpc' ? `http://127.0.0.1:${grpcPort}` : `http://127.0.0.1:${httpPort}/v1/metrics`;
-    const r = await runClient(protocol, endpoint, gzip);
+    const r = await runClient(process.argv[2], [protocol, endpoint, gzip ? '1' : '0']);
     try {
       assert.equal(r.code, 0, `client exit ${r.code}: ${r.err}`);
       const line = r.out.split('\n').find((l) => l.startsWith('EXPECT '));

@@ -68,6 +68,12 @@ class LoggerProvider {
 // The global provider (a no-op provider until SetLoggerProvider is called).
 std::shared_ptr<LoggerProvider> GetLoggerProvider() noexcept;
 void SetLoggerProvider(std::shared_ptr<LoggerProvider> provider) noexcept;
+// Compare-and-reset: clears the global provider (back to the no-op one) only
+// if it is still `expected`, in one step under the global's lock, and says
+// whether it did. For owners that stop their provider: a check
+// (GetLoggerProvider() == mine) followed by SetLoggerProvider(nullptr) would
+// clear a provider that another thread installed between the two calls.
+bool ResetLoggerProviderIf(const LoggerProvider* expected) noexcept;
 // Changes whenever the global logger provider is replaced: bridges that cache
 // a Logger compare it (one atomic load) to know when to resolve again.
 uint64_t LoggerProviderGeneration() noexcept;
