@@ -56,23 +56,16 @@ void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
       literals->push_back(ToLower(p));
       continue;
     }
-    try {
-      std::regex probe(p.begin(), p.end(), std::regex::ECMAScript | std::regex::icase);
-      (void)probe;
-    } catch (const std::regex_error&) {
-      config::WarnInvalid(what, p, "a valid regular expression (skipped)");
+    std::string error = internal::PatternError(p, /*case_insensitive=*/true);
+    if (!error.empty()) {
+      internal::WarnRejectedPattern(what, p, error);
       continue;
     }
     if (!joined.empty()) joined.push_back('|');
     joined.append("(?:").append(p).append(")");
   }
   if (joined.empty()) return;
-  try {
-    *regex = std::make_shared<const internal::CompiledPattern>(internal::CompiledPattern{
-        std::regex(joined, std::regex::ECMAScript | std::regex::icase | std::regex::optimize)});
-  } catch (const std::regex_error&) {
-    regex->reset();
-  }
+  *regex = internal::CompileJoined(joined, /*case_insensitive=*/true);
 }
 
 constexpr std::string_view kAlwaysSensitive[] = {"authorization", "proxy-authorization", "cookie",
@@ -175,8 +168,14 @@ HeaderCapture::HeaderCapture(const std::vector<std::string>& patterns,
                              std::string_view attribute_prefix, std::optional<HeaderLimits> limits)
     : prefix_(attribute_prefix) {
   limits_ = limits ? *limits : HeaderLimits::FromEnvironment();
-  CompilePatterns(patterns, "header capture pattern", &literals_, &regex_);
-  CompilePatterns(sanitize, "header sanitize pattern", &sanitize_literals_, &sanitize_regex_);
+  CompilePatterns(patterns,
+                  "header capture pattern (capture_request_headers / capture_response_headers, "
+                  "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*)",
+                  &literals_, &regex_);
+  CompilePatterns(sanitize,
+                  "header sanitize pattern (sanitize_fields, "
+                  "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS)",
+                  &sanitize_literals_, &sanitize_regex_);
 }
 
 bool HeaderCapture::Matches(std::string_view name) const noexcept {
@@ -184,14 +183,8 @@ bool HeaderCapture::Matches(std::string_view name) const noexcept {
     if (HeaderNameEquals(name, l)) return true;
   }
   if (!regex_) return false;
-  // Bounded like UrlExcluder (stack use grows with the input): a longer name
-  // is captured only through a plain-name pattern.
-  if (name.size() > kMaxRegexNameBytes) return false;
-  try {
-    return std::regex_match(name.begin(), name.end(), regex_->re);
-  } catch (...) {
-    return false;
-  }
+  // RE2: linear in the name's length, whatever the pattern.
+  return regex_->FullMatch(name);
 }
 
 bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
@@ -205,12 +198,7 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
     if (ContainsIgnoreCase(name, l)) return true;
   }
   if (!sanitize_regex_) return false;
-  if (name.size() > kMaxRegexNameBytes) return true;  // cannot check it: redact
-  try {
-    return std::regex_search(name.begin(), name.end(), sanitize_regex_->re);
-  } catch (...) {
-    return false;
-  }
+  return sanitize_regex_->PartialMatch(name);
 }
 
 void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noexcept {

@@ -20,7 +20,7 @@
 namespace otelweb::http {
 
 namespace internal {
-struct CompiledPattern;  // a compiled std::regex (src/http/pattern.h)
+struct CompiledPattern;  // a compiled RE2 pattern (src/http/pattern.h)
 }  // namespace internal
 
 // Read access to a request's or response's headers. Derived from
@@ -139,14 +139,12 @@ std::string BaggageFromDecoded(std::string_view decoded);
 // containing auth, cookie, credential, jwt, key, passw, secret, session,
 // signature or token, ignoring case: X-Api-Key, X-Auth-Token, X-Session-Id;
 // docs/security.md) and of names matching a sanitize pattern
-// (case-insensitive search) become "[REDACTED]". An invalid pattern is
-// one warning and is skipped. Names longer than kMaxRegexNameBytes are not
-// given to regexes (the matcher's stack use grows with the input): they are
-// captured only through plain-name patterns, and count as sensitive when a
-// sanitize regex exists.
+// (case-insensitive search) become "[REDACTED]". Patterns are RE2 syntax
+// (no backreferences or lookaround; matching is linear in the name's length,
+// docs/httplib.md, "Pattern syntax"); a pattern RE2 rejects is one warning
+// naming the setting and is skipped.
 class HeaderCapture {
  public:
-  static constexpr size_t kMaxRegexNameBytes = 256;
   HeaderCapture() = default;
   // `limits`: the capture bounds (default: HeaderLimits::FromEnvironment()
   // at construction).
