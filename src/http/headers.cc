@@ -203,11 +203,6 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
 
 void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noexcept {
   if (empty() || !span.IsRecording()) return;
-  // Room for distinct names: the span's attribute limit minus what is kept
-  // for the semantic-convention attributes set after capture.
-  const size_t room = span.AttributeRoom();
-  if (room <= HeaderLimits::kReservedAttributes) return;
-  const size_t max_names = room - HeaderLimits::kReservedAttributes;
   try {
     // Gather the matching lines within the limits (one pass, stopping at the
     // line cap: linear in the number of headers), group them by name with a
@@ -249,8 +244,7 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
       return a.name.size() < b.name.size();
     };
     std::stable_sort(lines.begin(), lines.end(), less);
-    size_t names = 0;
-    for (size_t i = 0; i < lines.size() && names < max_names;) {
+    for (size_t i = 0; i < lines.size();) {
       std::string_view name = lines[i].name;
       bool sensitive = IsSensitive(name);
       values.clear();
@@ -261,7 +255,6 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
       key.assign(prefix_);
       for (char c : name) key.push_back(Lower(c));
       span.SetAttribute(key, AttributeValue(std::span<const std::string_view>(values)));
-      ++names;
       i = j;
     }
     lines.clear();

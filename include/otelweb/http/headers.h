@@ -52,11 +52,10 @@ struct HeaderLimits {
   // ... and this many bytes of names and values; a line that does not fit is
   // left out.
   size_t max_captured_bytes = 8192;
-  // Captured headers never take the last kReservedAttributes of a span's
-  // attribute count limit: they are kept for the semantic-convention
-  // attributes set after capture (http.route, http.response.status_code,
-  // error.type, ...).
-  static constexpr size_t kReservedAttributes = 8;
+  // Captured headers may fill a span's attribute count limit: the
+  // semantic-convention attributes set after capture (http.route,
+  // http.response.status_code, error.type, ...) then displace the most recent
+  // captured or user attribute (instrumentation::SetInstrumentationAttribute).
 
   // The defaults, overridden by OTEL_CPP_HTTP_MAX_JOINED_HEADER_BYTES,
   // OTEL_CPP_HTTP_CAPTURE_MAX_HEADERS and OTEL_CPP_HTTP_CAPTURE_MAX_BYTES
