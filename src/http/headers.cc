@@ -56,23 +56,16 @@ void CompilePatterns(const std::vector<std::string>& patterns, const char* what,
       literals->push_back(ToLower(p));
       continue;
     }
-    try {
-      std::regex probe(p.begin(), p.end(), std::regex::ECMAScript | std::regex::icase);
-      (void)probe;
-    } catch (const std::regex_error&) {
-      config::WarnInvalid(what, p, "a valid regular expression (skipped)");
+    std::string error = internal::PatternError(p, /*case_insensitive=*/true);
+    if (!error.empty()) {
+      internal::WarnRejectedPattern(what, p, error);
       continue;
     }
     if (!joined.empty()) joined.push_back('|');
     joined.append("(?:").append(p).append(")");
   }
   if (joined.empty()) return;
-  try {
-    *regex = std::make_shared<const internal::CompiledPattern>(internal::CompiledPattern{
-        std::regex(joined, std::regex::ECMAScript | std::regex::icase | std::regex::optimize)});
-  } catch (const std::regex_error&) {
-    regex->reset();
-  }
+  *regex = internal::CompileJoined(joined, /*case_insensitive=*/true);
 }
 
 constexpr std::string_view kAlwaysSensitive[] = {"authorization", "proxy-authorization", "cookie",
@@ -175,8 +168,14 @@ HeaderCapture::HeaderCapture(const std::vector<std::string>& patterns,
                              std::string_view attribute_prefix, std::optional<HeaderLimits> limits)
     : prefix_(attribute_prefix) {
   limits_ = limits ? *limits : HeaderLimits::FromEnvironment();
-  CompilePatterns(patterns, "header capture pattern", &literals_, &regex_);
-  CompilePatterns(sanitize, "header sanitize pattern", &sanitize_literals_, &sanitize_regex_);
+  CompilePatterns(patterns,
+                  "header capture pattern (capture_request_headers / capture_response_headers, "
+                  "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*)",
+                  &literals_, &regex_);
+  CompilePatterns(sanitize,
+                  "header sanitize pattern (sanitize_fields, "
+                  "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS)",
+                  &sanitize_literals_, &sanitize_regex_);
 }
 
 bool HeaderCapture::Matches(std::string_view name) const noexcept {
@@ -184,14 +183,8 @@ bool HeaderCapture::Matches(std::string_view name) const noexcept {
     if (HeaderNameEquals(name, l)) return true;
   }
   if (!regex_) return false;
-  // Bounded like UrlExcluder (stack use grows with the input): a longer name
-  // is captured only through a plain-name pattern.
-  if (name.size() > kMaxRegexNameBytes) return false;
-  try {
-    return std::regex_match(name.begin(), name.end(), regex_->re);
-  } catch (...) {
-    return false;
-  }
+  // RE2: linear in the name's length, whatever the pattern.
+  return regex_->FullMatch(name);
 }
 
 bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
@@ -205,21 +198,11 @@ bool HeaderCapture::IsSensitive(std::string_view name) const noexcept {
     if (ContainsIgnoreCase(name, l)) return true;
   }
   if (!sanitize_regex_) return false;
-  if (name.size() > kMaxRegexNameBytes) return true;  // cannot check it: redact
-  try {
-    return std::regex_search(name.begin(), name.end(), sanitize_regex_->re);
-  } catch (...) {
-    return false;
-  }
+  return sanitize_regex_->PartialMatch(name);
 }
 
 void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noexcept {
   if (empty() || !span.IsRecording()) return;
-  // Room for distinct names: the span's attribute limit minus what is kept
-  // for the semantic-convention attributes set after capture.
-  const size_t room = span.AttributeRoom();
-  if (room <= HeaderLimits::kReservedAttributes) return;
-  const size_t max_names = room - HeaderLimits::kReservedAttributes;
   try {
     // Gather the matching lines within the limits (one pass, stopping at the
     // line cap: linear in the number of headers), group them by name with a
@@ -261,8 +244,7 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
       return a.name.size() < b.name.size();
     };
     std::stable_sort(lines.begin(), lines.end(), less);
-    size_t names = 0;
-    for (size_t i = 0; i < lines.size() && names < max_names;) {
+    for (size_t i = 0; i < lines.size();) {
       std::string_view name = lines[i].name;
       bool sensitive = IsSensitive(name);
       values.clear();
@@ -273,7 +255,6 @@ void HeaderCapture::Capture(const HeaderReader& headers, SpanRef span) const noe
       key.assign(prefix_);
       for (char c : name) key.push_back(Lower(c));
       span.SetAttribute(key, AttributeValue(std::span<const std::string_view>(values)));
-      ++names;
       i = j;
     }
     lines.clear();

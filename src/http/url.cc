@@ -307,24 +307,20 @@ std::string UrlRedactor::Redact(std::string_view url) const {
 UrlExcluder::UrlExcluder(std::string_view list) {
   std::string joined;
   for (const std::string& item : config::SplitList(list)) {
-    try {
-      std::regex probe(item, std::regex::ECMAScript);
-      (void)probe;
-    } catch (const std::regex_error& e) {
-      config::WarnInvalid("excluded URL pattern", item, "a valid regular expression (skipped)");
+    std::string error = internal::PatternError(item, /*case_insensitive=*/false);
+    if (!error.empty()) {
+      internal::WarnRejectedPattern(
+          "excluded URL pattern (excluded_urls, OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS or "
+          "OTEL_CPP_EXCLUDED_URLS)",
+          item, error);
       continue;
     }
     if (!joined.empty()) joined.push_back('|');
     joined.append("(?:").append(item).append(")");
   }
   if (joined.empty()) return;
-  try {
-    regex_ = std::make_shared<const internal::CompiledPattern>(
-        internal::CompiledPattern{std::regex(joined, std::regex::ECMAScript | std::regex::optimize)});
-    source_ = std::move(joined);
-  } catch (const std::regex_error&) {
-    regex_.reset();
-  }
+  regex_ = internal::CompileJoined(joined, /*case_insensitive=*/false);
+  if (regex_) source_ = std::move(joined);
 }
 
 UrlExcluder UrlExcluder::FromConfig(const std::optional<std::string>& code,
@@ -342,20 +338,9 @@ UrlExcluder UrlExcluder::FromConfig(const std::optional<std::string>& code,
 
 bool UrlExcluder::Matches(std::string_view url) const noexcept {
   if (!regex_) return false;
-  // libstdc++'s matcher recurses about once per input byte it consumes (a few
-  // hundred bytes of stack each): a "/static/.*" entry on a megabyte-long URL
-  // would overflow the stack. Only a bounded prefix is searched, and then its
-  // end is not the end of the input ($ and a final \b do not match there).
-  auto flags = std::regex_constants::match_default;
-  if (url.size() > kMaxMatchBytes) {
-    url = url.substr(0, kMaxMatchBytes);
-    flags |= std::regex_constants::match_not_eol | std::regex_constants::match_not_eow;
-  }
-  try {
-    return std::regex_search(url.begin(), url.end(), regex_->re, flags);
-  } catch (...) {
-    return false;  // e.g. regex_error(error_complexity) on a pathological input
-  }
+  // RE2 matches in time linear in the URL's length and constant stack, so the
+  // whole URL is searched, whatever its length.
+  return regex_->PartialMatch(url);
 }
 
 }  // namespace otelweb::http

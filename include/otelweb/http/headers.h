@@ -20,7 +20,7 @@
 namespace otelweb::http {
 
 namespace internal {
-struct CompiledPattern;  // a compiled std::regex (src/http/pattern.h)
+struct CompiledPattern;  // a compiled RE2 pattern (src/http/pattern.h)
 }  // namespace internal
 
 // Read access to a request's or response's headers. Derived from
@@ -52,11 +52,10 @@ struct HeaderLimits {
   // ... and this many bytes of names and values; a line that does not fit is
   // left out.
   size_t max_captured_bytes = 8192;
-  // Captured headers never take the last kReservedAttributes of a span's
-  // attribute count limit: they are kept for the semantic-convention
-  // attributes set after capture (http.route, http.response.status_code,
-  // error.type, ...).
-  static constexpr size_t kReservedAttributes = 8;
+  // Captured headers may fill a span's attribute count limit: the
+  // semantic-convention attributes set after capture (http.route,
+  // http.response.status_code, error.type, ...) then displace the most recent
+  // captured or user attribute (instrumentation::SetInstrumentationAttribute).
 
   // The defaults, overridden by OTEL_CPP_HTTP_MAX_JOINED_HEADER_BYTES,
   // OTEL_CPP_HTTP_CAPTURE_MAX_HEADERS and OTEL_CPP_HTTP_CAPTURE_MAX_BYTES
@@ -139,14 +138,12 @@ std::string BaggageFromDecoded(std::string_view decoded);
 // containing auth, cookie, credential, jwt, key, passw, secret, session,
 // signature or token, ignoring case: X-Api-Key, X-Auth-Token, X-Session-Id;
 // docs/security.md) and of names matching a sanitize pattern
-// (case-insensitive search) become "[REDACTED]". An invalid pattern is
-// one warning and is skipped. Names longer than kMaxRegexNameBytes are not
-// given to regexes (the matcher's stack use grows with the input): they are
-// captured only through plain-name patterns, and count as sensitive when a
-// sanitize regex exists.
+// (case-insensitive search) become "[REDACTED]". Patterns are RE2 syntax
+// (no backreferences or lookaround; matching is linear in the name's length,
+// docs/httplib.md, "Pattern syntax"); a pattern RE2 rejects is one warning
+// naming the setting and is skipped.
 class HeaderCapture {
  public:
-  static constexpr size_t kMaxRegexNameBytes = 256;
   HeaderCapture() = default;
   // `limits`: the capture bounds (default: HeaderLimits::FromEnvironment()
   // at construction).

@@ -14,7 +14,7 @@
 namespace otelweb::http {
 
 namespace internal {
-struct CompiledPattern;  // a compiled std::regex (src/http/pattern.h)
+struct CompiledPattern;  // a compiled RE2 pattern (src/http/pattern.h)
 }  // namespace internal
 
 // Splits "host", "host:port", "[v6]" or "[v6]:port". *port is 0 when absent.
@@ -78,20 +78,15 @@ class UrlRedactor {
 
 // Excluded URLs.
 
-// Comma-separated regexes, each searched (unanchored, case-sensitive, ECMAScript
-// syntax) in the string given to Matches. Empty entries are ignored (a
-// trailing comma excludes nothing); an invalid regex is one warning and is
-// skipped. Compiled once.
-// Long inputs: only the first kMaxMatchBytes bytes are searched, because
-// libstdc++'s regex matcher recurses about once per byte it consumes (some
-// 300 bytes of stack per byte in optimized builds; about 0.3 MB at the limit)
-// and a pattern like "/static/.*" on a huge URL would overflow the stack. For a
-// longer input the cut is not treated as its end: "$" and a final "" do not
-// match there, and a pattern that could only match beyond the cut does not
-// match (the request is traced).
+// Comma-separated regexes, each searched (unanchored, case-sensitive) in the
+// string given to Matches, in RE2 syntax: Perl/ECMAScript-like, without
+// backreferences or lookaround, and matched in time linear in the input
+// whatever the pattern (docs/httplib.md, "Pattern syntax"). The whole input is
+// searched, whatever its length. Empty entries are ignored (a trailing comma
+// excludes nothing); a pattern RE2 rejects is one warning naming the setting
+// and is skipped. Compiled once.
 class UrlExcluder {
  public:
-  static constexpr size_t kMaxMatchBytes = 1024;
   UrlExcluder() = default;
   explicit UrlExcluder(std::string_view comma_separated_regexes);
   // The list from code when given, else OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS,
