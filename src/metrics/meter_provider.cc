@@ -3,6 +3,8 @@
 #include "otelweb/metrics/meter_provider.h"
 
 #include <algorithm>
+#include <bit>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <mutex>
@@ -151,6 +153,51 @@ BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attribut
   return c;
 }
 
+void ObserveInt(internal::ObservationSink* sink, int64_t v, Attributes attrs) noexcept {
+  if (sink == nullptr || sink->stream == nullptr) return;
+  internal::Stream* st = sink->stream;
+  if (st->config().monotonic && v < 0) {
+    st->WarnDiscarded();
+    return;
+  }
+  try {
+    sink->out->push_back({st->Resolve(attrs), static_cast<uint64_t>(v)});
+  } catch (...) {
+  }
+}
+
+void ObserveDouble(internal::ObservationSink* sink, double v, Attributes attrs) noexcept {
+  if (sink == nullptr || sink->stream == nullptr) return;
+  internal::Stream* st = sink->stream;
+  if (!std::isfinite(v) || (st->config().monotonic && v < 0)) {
+    st->WarnDiscarded();
+    return;
+  }
+  try {
+    sink->out->push_back({st->Resolve(attrs), std::bit_cast<uint64_t>(v)});
+  } catch (...) {
+  }
+}
+
+CallbackRegistration AddCallback(internal::InstrumentState* state,
+                                 ObservableCallback<int64_t> int_cb,
+                                 ObservableCallback<double> double_cb) noexcept {
+  if (state == nullptr || !state->observable || (!int_cb && !double_cb))
+    return CallbackRegistration();
+  try {
+    auto e = std::make_shared<internal::CallbackEntry>();
+    e->int_cb = std::move(int_cb);
+    e->double_cb = std::move(double_cb);
+    e->instrument = state->desc.name;
+    std::lock_guard<std::mutex> lock(state->callbacks_mu);
+    state->callbacks.push_back(e);
+    return CallbackRegistration(std::move(e));
+  } catch (...) {
+    Log(LogLevel::kError, "otelweb metrics: a callback could not be registered (out of memory).");
+    return CallbackRegistration();
+  }
+}
+
 bool Enabled(const internal::InstrumentState* state) noexcept {
   return state != nullptr && state->stream != nullptr &&
          state->stream->config().aggregation != internal::Aggregation::kDrop;
@@ -158,10 +205,72 @@ bool Enabled(const internal::InstrumentState* state) noexcept {
 
 }  // namespace detail
 
+bool CallbackRegistration::Unregister() noexcept {
+  return e_ != nullptr && e_->registered.exchange(false, std::memory_order_acq_rel);
+}
+
+bool CallbackRegistration::Registered() const noexcept {
+  return e_ != nullptr && e_->registered.load(std::memory_order_acquire);
+}
+
 // ---------------------------------------------------------------------------
 // Provider state
 
 namespace internal {
+
+namespace {
+// A callback running longer than this is skipped by other collections.
+constexpr int64_t kStuckCallbackNs = 1'000'000'000;
+
+int64_t SteadyNs() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void InstrumentState::Observe(std::vector<Observation>* obs) {
+  std::vector<std::shared_ptr<CallbackEntry>> cbs;
+  {
+    std::lock_guard<std::mutex> lock(callbacks_mu);
+    std::erase_if(callbacks, [](const std::shared_ptr<CallbackEntry>& e) {
+      return !e->registered.load(std::memory_order_acquire);
+    });
+    cbs = callbacks;
+  }
+  ObservationSink sink{stream.get(), obs};
+  for (const auto& e : cbs) {
+    if (!e->registered.load(std::memory_order_acquire)) continue;
+    int64_t since = e->running_since_ns.load(std::memory_order_acquire);
+    if (since != 0 && SteadyNs() - since > kStuckCallbackNs) {
+      LogOnce(e->warned_stuck, LogLevel::kWarning,
+              "otelweb metrics: a callback of observable instrument '" + e->instrument +
+                  "' has been running for more than a second; collections skip it until it "
+                  "returns. Make the callback return quickly (read a cached value).");
+      continue;
+    }
+    if (e->in_flight.fetch_add(1, std::memory_order_acq_rel) == 0)
+      e->running_since_ns.store(SteadyNs(), std::memory_order_release);
+    size_t mark = obs->size();
+    try {
+      if (e->int_cb) {
+        ObserverResult<int64_t> r(&sink);
+        e->int_cb(r);
+      } else if (e->double_cb) {
+        ObserverResult<double> r(&sink);
+        e->double_cb(r);
+      }
+    } catch (...) {
+      obs->resize(mark);  // that callback's observations of this collection are discarded
+      LogOnce(e->warned_throw, LogLevel::kWarning,
+              "otelweb metrics: a callback of observable instrument '" + e->instrument +
+                  "' threw an exception; its observations of that collection were discarded. "
+                  "Catch errors inside the callback.");
+    }
+    if (e->in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      e->running_since_ns.store(0, std::memory_order_release);
+  }
+}
 
 bool ProviderState::CollectFor(
     size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
@@ -185,7 +294,12 @@ bool ProviderState::CollectFor(
     for (const auto& inst : instruments) {
       if (!inst->stream) continue;
       MetricData md;
-      if (inst->stream->Collect(slot, temporality(inst->desc.kind), now, &md)) {
+      if (inst->observable) {
+        std::vector<Observation> obs;
+        inst->Observe(&obs);
+        if (inst->stream->CollectObserved(slot, temporality(inst->desc.kind), now, obs, &md))
+          sm.metrics.push_back(std::move(md));
+      } else if (inst->stream->Collect(slot, temporality(inst->desc.kind), now, &md)) {
         sm.metrics.push_back(std::move(md));
       }
     }
@@ -411,6 +525,9 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(
     break;
   }
   auto st = std::make_shared<internal::InstrumentState>();
+  st->observable = kind == InstrumentKind::kObservableCounter ||
+                   kind == InstrumentKind::kObservableUpDownCounter ||
+                   kind == InstrumentKind::kObservableGauge;
   st->desc = c;
   st->stream = std::make_unique<internal::Stream>(std::move(c));
   scope_->instruments.push_back(st);
@@ -452,6 +569,63 @@ Gauge<int64_t> Meter::CreateInt64Gauge(std::string_view n, std::string_view u, s
 }
 Gauge<double> Meter::CreateDoubleGauge(std::string_view n, std::string_view u, std::string_view d) {
   return Gauge<double>(Create(InstrumentKind::kGauge, InstrumentValueType::kDouble, n, u, d, {}));
+}
+
+namespace {
+template <typename I, typename T>
+I MakeObservable(std::shared_ptr<internal::InstrumentState> st, ObservableCallback<T> cb) {
+  if (st && cb) {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::AddCallback(st.get(), std::move(cb), {});
+    } else {
+      detail::AddCallback(st.get(), {}, std::move(cb));
+    }
+  }
+  return I(std::move(st));
+}
+}  // namespace
+
+ObservableCounter<int64_t> Meter::CreateInt64ObservableCounter(std::string_view n,
+                                                               std::string_view u,
+                                                               std::string_view d,
+                                                               ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableCounter<int64_t>>(
+      Create(InstrumentKind::kObservableCounter, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableCounter<double> Meter::CreateDoubleObservableCounter(std::string_view n,
+                                                               std::string_view u,
+                                                               std::string_view d,
+                                                               ObservableCallback<double> cb) {
+  return MakeObservable<ObservableCounter<double>>(
+      Create(InstrumentKind::kObservableCounter, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
+}
+ObservableUpDownCounter<int64_t> Meter::CreateInt64ObservableUpDownCounter(
+    std::string_view n, std::string_view u, std::string_view d, ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableUpDownCounter<int64_t>>(
+      Create(InstrumentKind::kObservableUpDownCounter, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableUpDownCounter<double> Meter::CreateDoubleObservableUpDownCounter(
+    std::string_view n, std::string_view u, std::string_view d, ObservableCallback<double> cb) {
+  return MakeObservable<ObservableUpDownCounter<double>>(
+      Create(InstrumentKind::kObservableUpDownCounter, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
+}
+ObservableGauge<int64_t> Meter::CreateInt64ObservableGauge(std::string_view n, std::string_view u,
+                                                           std::string_view d,
+                                                           ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableGauge<int64_t>>(
+      Create(InstrumentKind::kObservableGauge, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableGauge<double> Meter::CreateDoubleObservableGauge(std::string_view n, std::string_view u,
+                                                           std::string_view d,
+                                                           ObservableCallback<double> cb) {
+  return MakeObservable<ObservableGauge<double>>(
+      Create(InstrumentKind::kObservableGauge, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
 }
 
 // ---------------------------------------------------------------------------

@@ -492,6 +492,14 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
   }
 }
 
+void Stream::WarnDiscarded() noexcept {
+  if (!warned_nan_.load(std::memory_order_relaxed))
+    LogOnce(warned_nan_, LogLevel::kWarning,
+            "otelweb metrics: instrument '" + cfg_.name +
+                "' was given a value that is not finite (or negative for a counter); it was "
+                "discarded. Check the value's computation.");
+}
+
 void Stream::RecordDouble(Series* s, double v) noexcept {
   if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
     if (!warned_nan_.load(std::memory_order_relaxed))
@@ -524,17 +532,13 @@ void Stream::RecordDouble(Series* s, double v) noexcept {
   }
 }
 
-bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
-                     MetricData* out) {
-  std::lock_guard<std::mutex> lock(collect_mu_);
+ReaderStreamState& Stream::ReaderState(size_t slot) {
   if (readers_.size() <= slot) readers_.resize(slot + 1);
   if (!readers_[slot]) readers_[slot] = std::make_unique<ReaderStreamState>();
-  ReaderStreamState& st = *readers_[slot];
-  const bool delta = temporality == AggregationTemporality::kDelta;
-  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
-  const size_t nb = cfg_.boundaries.size();
-  const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
+  return *readers_[slot];
+}
 
+void Stream::Describe(AggregationTemporality temporality, MetricData* out) const {
   out->name = cfg_.name;
   out->description = cfg_.description;
   out->unit = cfg_.unit;
@@ -545,6 +549,83 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
                         ? MetricPointKind::kHistogram
                     : cfg_.aggregation == Aggregation::kLastValue ? MetricPointKind::kGauge
                                                                   : MetricPointKind::kSum;
+}
+
+bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
+                             const std::vector<Observation>& obs, MetricData* out) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  ReaderStreamState& st = ReaderState(slot);
+  const bool delta = temporality == AggregationTemporality::kDelta;
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  Describe(temporality, out);
+  if (cfg_.aggregation != Aggregation::kSum && cfg_.aggregation != Aggregation::kLastValue) {
+    st.last_collect = now;
+    st.collected_once = true;
+    return false;
+  }
+  const bool sum = cfg_.aggregation == Aggregation::kSum;
+  // One value per series, in first-observed order: the last observation of a
+  // set wins; the overflow series adds up the sets it stands for (sums) or
+  // keeps the last (gauges).
+  std::vector<Observation> merged;
+  std::unordered_map<const Series*, size_t> index;
+  merged.reserve(obs.size());
+  for (const Observation& o : obs) {
+    auto [it, inserted] = index.try_emplace(o.series, merged.size());
+    if (inserted) {
+      merged.push_back(o);
+      continue;
+    }
+    Observation& m = merged[it->second];
+    if (o.series->overflow && sum) {
+      m.bits = is_int ? m.bits + o.bits
+                      : std::bit_cast<uint64_t>(std::bit_cast<double>(m.bits) +
+                                                std::bit_cast<double>(o.bits));
+    } else {
+      m.bits = o.bits;
+    }
+  }
+  for (const Observation& o : merged) {
+    const Series* s = o.series;
+    NumberPoint p;
+    p.is_int = is_int;
+    p.attributes = s->attrs;
+    p.time = now;
+    p.start_time = s->created;
+    uint64_t bits = o.bits;
+    if (delta && sum) {
+      auto [it, fresh] = st.seen.try_emplace(s);
+      if (fresh) it->second.totals.assign(1, is_int ? 0 : std::bit_cast<uint64_t>(0.0));
+      uint64_t prev = it->second.totals[0];
+      it->second.totals[0] = o.bits;
+      bits = is_int ? o.bits - prev
+                    : std::bit_cast<uint64_t>(std::bit_cast<double>(o.bits) -
+                                              std::bit_cast<double>(prev));
+      if (!fresh && st.collected_once && st.last_collect > p.start_time)
+        p.start_time = st.last_collect;
+    }
+    if (is_int) {
+      p.as_int = static_cast<int64_t>(bits);
+    } else {
+      p.as_double = std::bit_cast<double>(bits);
+    }
+    out->number_points.push_back(std::move(p));
+  }
+  st.last_collect = now;
+  st.collected_once = true;
+  return !out->number_points.empty();
+}
+
+bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
+                     MetricData* out) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  ReaderStreamState& st = ReaderState(slot);
+  const bool delta = temporality == AggregationTemporality::kDelta;
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  const size_t nb = cfg_.boundaries.size();
+  const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
+
+  Describe(temporality, out);
   if (cfg_.aggregation == Aggregation::kDrop) return false;
 
   std::vector<uint64_t> tot(words_);

@@ -92,6 +92,8 @@ struct ReaderStreamState {
   std::unordered_map<const Series*, SeriesMemory> seen;
 };
 
+struct Observation;
+
 class Stream {
  public:
   explicit Stream(StreamConfig cfg);
@@ -114,12 +116,21 @@ class Stream {
     return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff;
   }
   uint32_t stride() const noexcept { return stride_; }
+  // Warns once that a negative (counter) or non-finite value was discarded.
+  void WarnDiscarded() noexcept;
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
   // Appends this stream's points for reader `slot` to `out` (false: no point).
   bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out);
+  // The same for an observable instrument: the points are the observations
+  // of this collection's callbacks (sums: absolute totals; a delta reader
+  // gets the difference from its previous observation of the series).
+  bool CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
+                       const std::vector<Observation>& obs, MetricData* out);
 
  private:
+  void Describe(AggregationTemporality temporality, MetricData* out) const;
+  ReaderStreamState& ReaderState(size_t slot);
   Series* Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept;
   Series* Insert(Attributes attrs, uint64_t hash) noexcept;
   Series* NewSeries(uint64_t hash, bool overflow);
@@ -149,10 +160,40 @@ class Stream {
 uint64_t HashAttribute(const KeyValue& kv) noexcept;
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
 
+// One observation of an observable instrument (value bits: int64 two's
+// complement or double).
+struct Observation {
+  Series* series = nullptr;
+  uint64_t bits = 0;
+};
+
+// Where ObserverResult::Observe puts one callback's observations.
+struct ObservationSink {
+  Stream* stream = nullptr;
+  std::vector<Observation>* out = nullptr;
+};
+
+// One registered callback of an observable instrument.
+struct CallbackEntry {
+  ObservableCallback<int64_t> int_cb;
+  ObservableCallback<double> double_cb;
+  std::string instrument;  // for messages
+  std::atomic<bool> registered{true};
+  std::atomic<int> in_flight{0};
+  std::atomic<int64_t> running_since_ns{0};  // steady clock; 0 = not running
+  std::atomic<bool> warned_throw{false};
+  std::atomic<bool> warned_stuck{false};
+};
+
 // One instrument: its descriptor and its stream (null when dropped).
 struct InstrumentState {
   StreamConfig desc;
   std::unique_ptr<Stream> stream;
+  bool observable = false;
+  std::mutex callbacks_mu;
+  std::vector<std::shared_ptr<CallbackEntry>> callbacks;
+  // Runs the registered callbacks for one collection into *obs.
+  void Observe(std::vector<Observation>* obs);
 };
 
 // Number of stripes per series (a power of two, 4..16).

@@ -126,6 +126,30 @@ class Meter {
   Gauge<double> CreateDoubleGauge(std::string_view name, std::string_view unit = {},
                                   std::string_view description = {});
 
+  // Observable instruments (instruments.h): `callback` (optional) is
+  // registered at creation and stays for the instrument's life; AddCallback
+  // adds removable ones.
+  ObservableCounter<int64_t> CreateInt64ObservableCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<int64_t> callback = {});
+  ObservableCounter<double> CreateDoubleObservableCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<double> callback = {});
+  ObservableUpDownCounter<int64_t> CreateInt64ObservableUpDownCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<int64_t> callback = {});
+  ObservableUpDownCounter<double> CreateDoubleObservableUpDownCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<double> callback = {});
+  ObservableGauge<int64_t> CreateInt64ObservableGauge(std::string_view name,
+                                                      std::string_view unit = {},
+                                                      std::string_view description = {},
+                                                      ObservableCallback<int64_t> callback = {});
+  ObservableGauge<double> CreateDoubleObservableGauge(std::string_view name,
+                                                      std::string_view unit = {},
+                                                      std::string_view description = {},
+                                                      ObservableCallback<double> callback = {});
+
   bool IsNoOp() const noexcept { return scope_ == nullptr; }
 
  private:
