@@ -345,7 +345,42 @@ Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept
   }
 }
 
+bool StreamConfig::Keeps(std::string_view key) const noexcept {
+  if (has_allow && std::find(allow.begin(), allow.end(), key) == allow.end()) return false;
+  return std::find(exclude.begin(), exclude.end(), key) == exclude.end();
+}
+
+Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
+  constexpr size_t kStack = 16;
+  KeyValue stack[kStack];
+  std::vector<KeyValue> heap;
+  size_t n = 0;
+  if (attrs.size() > kStack) {
+    try {
+      heap.reserve(attrs.size());
+    } catch (...) {
+      overflow_->touched.store(true, std::memory_order_relaxed);
+      return overflow_;
+    }
+  }
+  for (const KeyValue& a : attrs) {
+    if (!cfg_.Keeps(a.key)) continue;
+    if (attrs.size() > kStack) {
+      heap.push_back(a);
+    } else {
+      stack[n] = a;
+    }
+    ++n;
+  }
+  const KeyValue* kv = attrs.size() > kStack ? heap.data() : stack;
+  uint64_t h = SetHash(kv, n);
+  Series* s = Find(kv, n, h);
+  return s != nullptr ? s : Insert(Attributes(kv, n), h);
+}
+
 Series* Stream::Resolve(Attributes attrs) noexcept {
+  if (cfg_.filter_attrs) [[unlikely]]
+    return ResolveFiltered(attrs);
   uint64_t h = SetHash(attrs.data(), attrs.size());
   Series* s = Find(attrs.data(), attrs.size(), h);
   return s != nullptr ? s : Insert(attrs, h);
@@ -767,7 +802,8 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     double mn = std::bit_cast<double>(tot[nb + 2]), mx = std::bit_cast<double>(tot[nb + 3]);
     uint64_t all = 0;
     for (size_t b = 0; b <= nb; ++b) all += tot[b];
-    if (std::isfinite(mn) && std::isfinite(mx) && (!delta || all == p.count)) {
+    if (cfg_.record_min_max && std::isfinite(mn) && std::isfinite(mx) &&
+        (!delta || all == p.count)) {
       p.has_min_max = true;
       p.min = mn;
       p.max = mx;

@@ -44,6 +44,13 @@ struct StreamConfig {
   std::vector<double> boundaries;  // explicit histogram
   size_t cardinality_limit = kDefaultCardinalityLimit;
   ExemplarFilter exemplar_filter = ExemplarFilter::kTraceBased;
+  bool record_min_max = true;
+  // A view's attribute filter (filter_attrs: apply it).
+  bool filter_attrs = false;
+  bool has_allow = false;
+  std::vector<std::string> allow;
+  std::vector<std::string> exclude;
+  bool Keeps(std::string_view key) const noexcept;
 };
 
 // One exemplar slot, written under a tiny seqlock (odd = being written; a
@@ -106,6 +113,7 @@ class Stream {
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
   Series* Resolve(Attributes attrs) noexcept;
+  Series* ResolveFiltered(Attributes attrs) noexcept;
   void RecordInt(Series* s, int64_t v) noexcept;
   void RecordDouble(Series* s, double v) noexcept;
   // The exemplar offer of a sum whose value was added inline (bound handle).
@@ -167,10 +175,12 @@ struct Observation {
   uint64_t bits = 0;
 };
 
-// Where ObserverResult::Observe puts one callback's observations.
+// Where ObserverResult::Observe puts one callback's observations: one list
+// per stream of the instrument.
 struct ObservationSink {
-  Stream* stream = nullptr;
+  Stream* const* streams = nullptr;
   std::vector<Observation>* out = nullptr;
+  size_t n = 0;
 };
 
 // One registered callback of an observable instrument.
@@ -185,15 +195,33 @@ struct CallbackEntry {
   std::atomic<bool> warned_stuck{false};
 };
 
-// One instrument: its descriptor and its stream (null when dropped).
+// The series of a bound attribute set in the instrument's other streams.
+struct Fanout {
+  std::vector<std::pair<Stream*, Series*>> series;
+};
+
+// One instrument: its descriptor and its streams. `stream` is the first (null
+// when every view dropped the instrument); views may add `extra` streams,
+// which the recording path visits only when there are some.
 struct InstrumentState {
   StreamConfig desc;
   std::unique_ptr<Stream> stream;
+  std::vector<std::unique_ptr<Stream>> extra;
+  std::vector<Stream*> all;  // stream + extra, for collection
   bool observable = false;
   std::mutex callbacks_mu;
   std::vector<std::shared_ptr<CallbackEntry>> callbacks;
-  // Runs the registered callbacks for one collection into *obs.
-  void Observe(std::vector<Observation>* obs);
+  std::mutex fanout_mu;
+  std::vector<std::unique_ptr<Fanout>> fanouts;  // of bound handles; kept for the instrument's life
+  // Where a bound Counter/UpDownCounter handle adds inline when a view made
+  // the first stream something else than a sum (never read: the value
+  // reaches the streams through OfferExemplar).
+  std::unique_ptr<std::atomic<uint64_t>[]> scratch;
+  // Runs the registered callbacks for one collection into outs[i] (one per
+  // stream of `all`).
+  void Observe(std::vector<std::vector<Observation>>* outs);
+  void RecordExtraInt(int64_t v, Attributes attrs) noexcept;
+  void RecordExtraDouble(double v, Attributes attrs) noexcept;
 };
 
 // Number of stripes per series (a power of two, 4..16).

@@ -83,6 +83,8 @@ struct BoundCell {
   uint8_t exemplars = 0;
   internal::Series* series = nullptr;
   internal::InstrumentState* state = nullptr;
+  // The series of the instrument's other streams (views), or null.
+  const void* fanout = nullptr;
 };
 
 // Out-of-line recording (the unbound path and the bound paths that offer
@@ -91,7 +93,8 @@ void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) no
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept;
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept;
 void RecordBoundDouble(const BoundCell& c, double v) noexcept;
-// Offers an exemplar for a value already added through a bound cell (sums).
+// Offers an exemplar for a value already added through a bound cell (sums),
+// and adds it to the instrument's other streams (views).
 void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept;
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept;
 bool Enabled(const internal::InstrumentState* state) noexcept;
@@ -125,7 +128,7 @@ class BoundSum {
       std::atomic<uint64_t>* w = c_.words + (detail::ThreadStripe() & c_.mask) * c_.stride;
       w->fetch_add(static_cast<uint64_t>(value), std::memory_order_relaxed);
       // Exemplar offer only when the filter is not always_off (the library
-      // then checks the current span).
+      // then checks the current span), or when views gave more streams.
       if (c_.exemplars != 0) detail::OfferExemplar(c_, static_cast<uint64_t>(value));
     } else {
       Slow(value);
