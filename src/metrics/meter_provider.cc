@@ -168,7 +168,7 @@ BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attribut
   BoundCell c;
   if (!state || !state->stream) return c;
   internal::Stream* st = state->stream.get();
-  c.series = st->Resolve(attrs);
+  c.series = st->ResolvePinned(attrs);
   c.words = c.series->words;
   c.stride = st->stride();
   c.mask = internal::StripeCount() - 1;
@@ -187,7 +187,7 @@ BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attribut
   if (!state->extra.empty()) {
     try {
       auto f = std::make_unique<internal::Fanout>();
-      for (const auto& x : state->extra) f->series.emplace_back(x.get(), x->Resolve(attrs));
+      for (const auto& x : state->extra) f->series.emplace_back(x.get(), x->ResolvePinned(attrs));
       c.fanout = f.get();
       c.exemplars = 1;  // the inline add then reaches OfferExemplar, which adds to the others
       std::lock_guard<std::mutex> lock(state->fanout_mu);
@@ -334,10 +334,20 @@ bool ProviderState::CollectFor(
     size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
     ResourceMetrics* out) {
   std::vector<std::shared_ptr<ScopeState>> scopes;
+  std::vector<std::shared_ptr<MetricReader>> all_readers;
   {
     std::lock_guard<std::mutex> lock(mu);
     scopes = this->scopes;
+    all_readers = readers;
   }
+  // Delta series that stopped reporting are forgotten only when every
+  // reader is delta for the instrument's kind (a cumulative reader needs
+  // them).
+  auto forget_readers = [&](InstrumentKind k) -> size_t {
+    for (const auto& r : all_readers)
+      if (r->TemporalityFor(k) != AggregationTemporality::kDelta) return 0;
+    return all_readers.size();
+  };
   out->resource = resource;
   out->scope_metrics.clear();
   Timestamp now = Now();
@@ -363,7 +373,8 @@ bool ProviderState::CollectFor(
       } else {
         for (internal::Stream* st : inst->all) {
           MetricData m;
-          if (st->Collect(slot, t, now, &m)) sm.metrics.push_back(std::move(m));
+          if (st->Collect(slot, t, now, &m, forget_readers(inst->desc.kind)))
+            sm.metrics.push_back(std::move(m));
         }
       }
     }

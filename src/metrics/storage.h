@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,8 @@ struct Series {
   Timestamp created{};
   Series* next = nullptr;  // the stream's list; immutable once published
   bool overflow = false;
+  bool retired = false;               // forgotten (under the stream's insert lock)
+  std::atomic<bool> pinned{false};    // a bound handle holds it: never forgotten
   std::atomic<bool> touched{false};        // the overflow series reports only once used
   std::atomic<uint64_t>* words = nullptr;  // stripes, 64-byte aligned
   size_t n_slots = 0;
@@ -91,6 +94,15 @@ struct Series {
 struct SeriesMemory {
   std::vector<uint64_t> totals;
   uint64_t gauge_seq = 0;
+};
+
+// A forgotten series, kept (unlinked) for a grace period: a thread that
+// found it just before may still add to it; what it adds then is moved to
+// the live series of the same attributes when the series is freed.
+struct RetiredSeries {
+  Series* series = nullptr;
+  std::vector<uint64_t> snapshot;  // totals when forgotten
+  std::chrono::steady_clock::time_point at;
 };
 
 struct ReaderStreamState {
@@ -129,7 +141,17 @@ class Stream {
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
   // Appends this stream's points for reader `slot` to `out` (false: no point).
-  bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out);
+  // `forget_readers`: the number of registered readers when every one of
+  // them is delta for this stream (0 otherwise); then a series that had no
+  // recording since this reader's previous collection, and whose every
+  // recording every reader has reported, is forgotten (memory and the
+  // cardinality limit recover).
+  bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out,
+               size_t forget_readers = 0);
+  // Resolve for a bound handle: the series is pinned (never forgotten).
+  Series* ResolvePinned(Attributes attrs) noexcept;
+  // Series currently linked (admitted sets; for tests).
+  size_t live_series() const noexcept { return admitted(); }
   // The same for an observable instrument: the points are the observations
   // of this collection's callbacks (sums: absolute totals; a delta reader
   // gets the difference from its previous observation of the series).
@@ -140,6 +162,13 @@ class Stream {
   void Describe(AggregationTemporality temporality, MetricData* out) const;
   ReaderStreamState& ReaderState(size_t slot);
   Series* Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept;
+  void Totals(const Series* s, std::vector<uint64_t>* tot) const noexcept;
+  void Retire(Series* s, std::vector<uint64_t> snapshot);  // under insert_mu_
+  void Reclaim(bool all);                                 // under collect_mu_
+  void ForgetIdle(size_t slot, size_t readers, const std::vector<Series*>& idle,
+                  size_t compared);  // under collect_mu_
+  void RebuildTableLocked();                              // under insert_mu_
+  void PlaceLocked(Series* s);                            // under insert_mu_
   Series* Insert(Attributes attrs, uint64_t hash) noexcept;
   Series* NewSeries(uint64_t hash, bool overflow);
   size_t BucketOf(double v) const noexcept;
@@ -151,7 +180,13 @@ class Stream {
   uint32_t stride_ = 8;  // words between stripes (a multiple of 8)
   uint32_t mask_ = 0;    // stripes - 1
   size_t table_mask_ = 0;
-  std::unique_ptr<std::atomic<Series*>[]> table_;
+  std::atomic<std::atomic<Series*>*> table_{nullptr};
+  std::unique_ptr<std::atomic<Series*>[]> table_owner_;
+  size_t used_slots_ = 0;  // live + tombstones (under insert_mu_)
+  std::vector<std::pair<std::unique_ptr<std::atomic<Series*>[]>,
+                        std::chrono::steady_clock::time_point>>
+      old_tables_;                       // replaced tables in their grace period
+  std::vector<RetiredSeries> retired_;  // under collect_mu_
   std::atomic<Series*> head_{nullptr};
   std::atomic<size_t> admitted_{0};
   Series* overflow_ = nullptr;
