@@ -3,6 +3,8 @@
 #include "otelweb/metrics/meter_provider.h"
 
 #include <algorithm>
+#include <bit>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <mutex>
@@ -104,6 +106,13 @@ const MetricData* ResourceMetrics::Find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+namespace {
+bool ValidBoundaries(const std::vector<double>& b) {
+  return std::is_sorted(b.begin(), b.end()) && std::adjacent_find(b.begin(), b.end()) == b.end() &&
+         std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); });
+}
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // Recording entry points
 
@@ -114,6 +123,8 @@ void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) no
   internal::Stream* st = state->stream.get();
   if (st == nullptr) return;
   st->RecordInt(st->Resolve(attrs), v);
+  if (!state->extra.empty()) [[unlikely]]
+    state->RecordExtraInt(v, attrs);
 }
 
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
@@ -121,34 +132,117 @@ void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) 
   internal::Stream* st = state->stream.get();
   if (st == nullptr) return;
   st->RecordDouble(st->Resolve(attrs), v);
+  if (!state->extra.empty()) [[unlikely]]
+    state->RecordExtraDouble(v, attrs);
 }
 
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept {
   if (c.state == nullptr || !c.state->stream) return;
   c.state->stream->RecordInt(c.series, v);
+  if (c.fanout != nullptr)
+    for (auto [st, se] : static_cast<const internal::Fanout*>(c.fanout)->series) st->RecordInt(se, v);
 }
 
 void RecordBoundDouble(const BoundCell& c, double v) noexcept {
   if (c.state == nullptr || !c.state->stream) return;
   c.state->stream->RecordDouble(c.series, v);
+  if (c.fanout != nullptr)
+    for (auto [st, se] : static_cast<const internal::Fanout*>(c.fanout)->series)
+      st->RecordDouble(se, v);
 }
 
 void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept {
   if (c.state == nullptr || !c.state->stream) return;
-  c.state->stream->OfferSum(c.series, value_bits);
+  internal::Stream* st = c.state->stream.get();
+  if (st->config().aggregation != internal::Aggregation::kSum) {
+    st->RecordInt(c.series, static_cast<int64_t>(value_bits));  // the inline add went to scratch
+  } else if (st->offers_exemplars()) {
+    st->OfferSum(c.series, value_bits);
+  }
+  if (c.fanout != nullptr)
+    for (auto [st, se] : static_cast<const internal::Fanout*>(c.fanout)->series)
+      st->RecordInt(se, static_cast<int64_t>(value_bits));
 }
 
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept {
   BoundCell c;
   if (!state || !state->stream) return c;
   internal::Stream* st = state->stream.get();
-  c.series = st->Resolve(attrs);
+  c.series = st->ResolvePinned(attrs);
   c.words = c.series->words;
   c.stride = st->stride();
   c.mask = internal::StripeCount() - 1;
   c.exemplars = st->offers_exemplars() ? 1 : 0;
   c.state = state.get();
+  if (st->config().aggregation != internal::Aggregation::kSum) {
+    std::lock_guard<std::mutex> lock(state->fanout_mu);
+    if (!state->scratch) {
+      size_t n = size_t{internal::StripeCount()} * st->stride();
+      state->scratch.reset(new (std::nothrow) std::atomic<uint64_t>[n]);
+    }
+    if (!state->scratch) return BoundCell{};
+    c.words = state->scratch.get();
+    c.exemplars = 1;
+  }
+  if (!state->extra.empty()) {
+    try {
+      auto f = std::make_unique<internal::Fanout>();
+      for (const auto& x : state->extra) f->series.emplace_back(x.get(), x->ResolvePinned(attrs));
+      c.fanout = f.get();
+      c.exemplars = 1;  // the inline add then reaches OfferExemplar, which adds to the others
+      std::lock_guard<std::mutex> lock(state->fanout_mu);
+      state->fanouts.push_back(std::move(f));
+    } catch (...) {
+      c.fanout = nullptr;
+      c.words = nullptr;  // a handle that records nothing rather than a partial one
+    }
+  }
   return c;
+}
+
+void ObserveInt(internal::ObservationSink* sink, int64_t v, Attributes attrs) noexcept {
+  if (sink == nullptr || sink->n == 0) return;
+  if (sink->streams[0]->config().monotonic && v < 0) {
+    sink->streams[0]->WarnDiscarded();
+    return;
+  }
+  try {
+    for (size_t i = 0; i < sink->n; ++i)
+      sink->out[i].push_back({sink->streams[i]->Resolve(attrs), static_cast<uint64_t>(v)});
+  } catch (...) {
+  }
+}
+
+void ObserveDouble(internal::ObservationSink* sink, double v, Attributes attrs) noexcept {
+  if (sink == nullptr || sink->n == 0) return;
+  if (!std::isfinite(v) || (sink->streams[0]->config().monotonic && v < 0)) {
+    sink->streams[0]->WarnDiscarded();
+    return;
+  }
+  try {
+    for (size_t i = 0; i < sink->n; ++i)
+      sink->out[i].push_back({sink->streams[i]->Resolve(attrs), std::bit_cast<uint64_t>(v)});
+  } catch (...) {
+  }
+}
+
+CallbackRegistration AddCallback(internal::InstrumentState* state,
+                                 ObservableCallback<int64_t> int_cb,
+                                 ObservableCallback<double> double_cb) noexcept {
+  if (state == nullptr || !state->observable || (!int_cb && !double_cb))
+    return CallbackRegistration();
+  try {
+    auto e = std::make_shared<internal::CallbackEntry>();
+    e->int_cb = std::move(int_cb);
+    e->double_cb = std::move(double_cb);
+    e->instrument = state->desc.name;
+    std::lock_guard<std::mutex> lock(state->callbacks_mu);
+    state->callbacks.push_back(e);
+    return CallbackRegistration(std::move(e));
+  } catch (...) {
+    Log(LogLevel::kError, "otelweb metrics: a callback could not be registered (out of memory).");
+    return CallbackRegistration();
+  }
 }
 
 bool Enabled(const internal::InstrumentState* state) noexcept {
@@ -158,19 +252,102 @@ bool Enabled(const internal::InstrumentState* state) noexcept {
 
 }  // namespace detail
 
+bool CallbackRegistration::Unregister() noexcept {
+  return e_ != nullptr && e_->registered.exchange(false, std::memory_order_acq_rel);
+}
+
+bool CallbackRegistration::Registered() const noexcept {
+  return e_ != nullptr && e_->registered.load(std::memory_order_acquire);
+}
+
 // ---------------------------------------------------------------------------
 // Provider state
 
 namespace internal {
 
+namespace {
+// A callback running longer than this is skipped by other collections.
+constexpr int64_t kStuckCallbackNs = 1'000'000'000;
+
+int64_t SteadyNs() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void InstrumentState::RecordExtraInt(int64_t v, Attributes attrs) noexcept {
+  for (const auto& x : extra) x->RecordInt(x->Resolve(attrs), v);
+}
+
+void InstrumentState::RecordExtraDouble(double v, Attributes attrs) noexcept {
+  for (const auto& x : extra) x->RecordDouble(x->Resolve(attrs), v);
+}
+
+void InstrumentState::Observe(std::vector<std::vector<Observation>>* outs) {
+  std::vector<std::shared_ptr<CallbackEntry>> cbs;
+  {
+    std::lock_guard<std::mutex> lock(callbacks_mu);
+    std::erase_if(callbacks, [](const std::shared_ptr<CallbackEntry>& e) {
+      return !e->registered.load(std::memory_order_acquire);
+    });
+    cbs = callbacks;
+  }
+  outs->resize(all.size());
+  ObservationSink sink{all.data(), outs->data(), all.size()};
+  std::vector<size_t> marks(all.size());
+  for (const auto& e : cbs) {
+    if (!e->registered.load(std::memory_order_acquire)) continue;
+    int64_t since = e->running_since_ns.load(std::memory_order_acquire);
+    if (since != 0 && SteadyNs() - since > kStuckCallbackNs) {
+      LogOnce(e->warned_stuck, LogLevel::kWarning,
+              "otelweb metrics: a callback of observable instrument '" + e->instrument +
+                  "' has been running for more than a second; collections skip it until it "
+                  "returns. Make the callback return quickly (read a cached value).");
+      continue;
+    }
+    if (e->in_flight.fetch_add(1, std::memory_order_acq_rel) == 0)
+      e->running_since_ns.store(SteadyNs(), std::memory_order_release);
+    for (size_t i = 0; i < all.size(); ++i) marks[i] = (*outs)[i].size();
+    try {
+      if (e->int_cb) {
+        ObserverResult<int64_t> r(&sink);
+        e->int_cb(r);
+      } else if (e->double_cb) {
+        ObserverResult<double> r(&sink);
+        e->double_cb(r);
+      }
+    } catch (...) {
+      // That callback's observations of this collection are discarded.
+      for (size_t i = 0; i < all.size(); ++i) (*outs)[i].resize(marks[i]);
+      LogOnce(e->warned_throw, LogLevel::kWarning,
+              "otelweb metrics: a callback of observable instrument '" + e->instrument +
+                  "' threw an exception; its observations of that collection were discarded. "
+                  "Catch errors inside the callback.");
+    }
+    if (e->in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      e->running_since_ns.store(0, std::memory_order_release);
+  }
+}
+
 bool ProviderState::CollectFor(
     size_t slot, const std::function<AggregationTemporality(InstrumentKind)>& temporality,
     ResourceMetrics* out) {
   std::vector<std::shared_ptr<ScopeState>> scopes;
+  std::vector<std::shared_ptr<MetricReader>> all_readers;
   {
     std::lock_guard<std::mutex> lock(mu);
     scopes = this->scopes;
+    all_readers = readers;
   }
+  // Delta series that stopped reporting are forgotten only when every
+  // reader is delta for the instrument's kind (a cumulative reader needs
+  // them).
+  auto forget_readers = [&](InstrumentKind k) -> size_t {
+    for (const auto& r : all_readers)
+      if (r->TemporalityFor(k) != AggregationTemporality::kDelta) return 0;
+    return all_readers.size();
+  };
   out->resource = resource;
   out->scope_metrics.clear();
   Timestamp now = Now();
@@ -184,9 +361,21 @@ bool ProviderState::CollectFor(
     sm.scope = sc->scope;
     for (const auto& inst : instruments) {
       if (!inst->stream) continue;
-      MetricData md;
-      if (inst->stream->Collect(slot, temporality(inst->desc.kind), now, &md)) {
-        sm.metrics.push_back(std::move(md));
+      const AggregationTemporality t = temporality(inst->desc.kind);
+      if (inst->observable) {
+        std::vector<std::vector<Observation>> obs;
+        inst->Observe(&obs);
+        for (size_t i = 0; i < inst->all.size(); ++i) {
+          MetricData m;
+          if (inst->all[i]->CollectObserved(slot, t, now, obs[i], &m))
+            sm.metrics.push_back(std::move(m));
+        }
+      } else {
+        for (internal::Stream* st : inst->all) {
+          MetricData m;
+          if (st->Collect(slot, t, now, &m, forget_readers(inst->desc.kind)))
+            sm.metrics.push_back(std::move(m));
+        }
       }
     }
     if (!sm.metrics.empty()) out->scope_metrics.push_back(std::move(sm));
@@ -214,6 +403,32 @@ MeterProvider::MeterProvider(MeterProviderOptions options)
       config::WarnInvalid("OTEL_METRICS_EXEMPLAR_FILTER", *v,
                           "always_on, always_off or trace_based");
     }
+  }
+  for (auto& v : options.views) {
+    bool wildcard = v.selector.name.empty() ||
+                    v.selector.name.find_first_of("*?") != std::string::npos;
+    if (!v.name.empty() && wildcard) {
+      Log(LogLevel::kWarning,
+          "otelweb metrics: a view renames streams to '" + v.name + "' but its selector ('" +
+              v.selector.name +
+              "') can match several instruments; the view is ignored. Select one instrument by "
+              "its exact name, or drop the view's name.");
+      continue;
+    }
+    if (!v.name.empty() && !IsValidInstrumentName(v.name)) {
+      Log(LogLevel::kWarning, "otelweb metrics: a view's stream name '" + v.name +
+                                  "' is not a valid instrument name; the view is ignored. Rename "
+                                  "it ([A-Za-z][A-Za-z0-9_./-]*, at most 255).");
+      continue;
+    }
+    if (!ValidBoundaries(v.boundaries)) {
+      Log(LogLevel::kWarning, "otelweb metrics: the boundaries of the view selecting '" +
+                                  v.selector.name +
+                                  "' are not strictly ascending finite numbers; the view is "
+                                  "ignored. Fix the boundaries.");
+      continue;
+    }
+    s_->views.push_back(std::move(v));
   }
   for (auto& r : options.readers) AddReader(std::move(r));
 }
@@ -332,6 +547,30 @@ bool MeterProvider::IsShutDown() const noexcept {
 
 namespace {
 
+// Case-insensitive glob match with * and ?.
+bool GlobMatch(std::string_view pat, std::string_view s) {
+  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  while (i < s.size()) {
+    if (p < pat.size() && (pat[p] == '?' || (pat[p] != '*' && eq(pat[p], s[i])))) {
+      ++p;
+      ++i;
+    } else if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      mark = i;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -346,6 +585,70 @@ const std::vector<double>& DefaultBoundaries() {
 }
 
 }  // namespace
+
+std::vector<internal::StreamConfig> Meter::StreamsFor(const internal::StreamConfig& c,
+                                                      bool observable) const {
+  std::vector<internal::StreamConfig> out;
+  bool matched = false;
+  for (const View& v : p_->views) {
+    const InstrumentSelector& sel = v.selector;
+    if (!sel.name.empty() && !GlobMatch(sel.name, c.name)) continue;
+    if (sel.kind && *sel.kind != c.kind) continue;
+    if (!sel.unit.empty() && sel.unit != c.unit) continue;
+    if (!sel.meter_name.empty() && sel.meter_name != scope_->scope.name) continue;
+    if (!sel.meter_version.empty() && sel.meter_version != scope_->scope.version) continue;
+    if (!sel.meter_schema_url.empty() && sel.meter_schema_url != scope_->scope.schema_url)
+      continue;
+    internal::StreamConfig sc = c;
+    bool compatible = true;
+    switch (v.aggregation) {
+      case ViewAggregation::kDefault:
+        break;
+      case ViewAggregation::kDrop:
+        sc.aggregation = internal::Aggregation::kDrop;
+        break;
+      case ViewAggregation::kSum:
+        compatible = c.kind != InstrumentKind::kGauge && c.kind != InstrumentKind::kObservableGauge;
+        sc.aggregation = internal::Aggregation::kSum;
+        sc.monotonic = c.kind == InstrumentKind::kCounter || c.kind == InstrumentKind::kHistogram ||
+                       c.kind == InstrumentKind::kObservableCounter;
+        break;
+      case ViewAggregation::kLastValue:
+        sc.aggregation = internal::Aggregation::kLastValue;
+        sc.monotonic = false;
+        break;
+      case ViewAggregation::kExplicitBucketHistogram:
+        compatible = !observable;
+        sc.aggregation = internal::Aggregation::kExplicitHistogram;
+        sc.monotonic = false;
+        sc.boundaries = v.boundaries.empty() ? DefaultBoundaries() : v.boundaries;
+        sc.record_min_max = v.record_min_max;
+        break;
+    }
+    if (!compatible) {
+      Log(LogLevel::kWarning,
+          "otelweb metrics: a view asks for an aggregation that instrument '" + c.name + "' (" +
+              std::string(InstrumentKindName(c.kind)) +
+              ") cannot use; the view is ignored for it. Select other instruments or change the "
+              "view's aggregation.");
+      continue;
+    }
+    matched = true;
+    if (sc.aggregation == internal::Aggregation::kDrop) continue;
+    if (!v.name.empty()) sc.name = v.name;
+    if (!v.description.empty()) sc.description = v.description;
+    if (v.cardinality_limit != 0) sc.cardinality_limit = v.cardinality_limit;
+    if (v.attribute_keys || !v.excluded_attribute_keys.empty()) {
+      sc.filter_attrs = true;
+      sc.has_allow = v.attribute_keys.has_value();
+      if (v.attribute_keys) sc.allow = *v.attribute_keys;
+      sc.exclude = v.excluded_attribute_keys;
+    }
+    out.push_back(std::move(sc));
+  }
+  if (!matched) out.push_back(c);
+  return out;
+}
 
 std::shared_ptr<internal::InstrumentState> Meter::Create(
     InstrumentKind kind, InstrumentValueType vt, std::string_view name, std::string_view unit,
@@ -383,9 +686,7 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(
     case InstrumentKind::kHistogram: {
       c.aggregation = internal::Aggregation::kExplicitHistogram;
       auto& b = advice.explicit_bucket_boundaries;
-      bool ok = std::is_sorted(b.begin(), b.end()) &&
-                std::adjacent_find(b.begin(), b.end()) == b.end() &&
-                std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); });
+      bool ok = ValidBoundaries(b);
       if (!ok) {
         Log(LogLevel::kWarning,
             "otelweb metrics: the advised bucket boundaries of '" + c.name +
@@ -411,8 +712,39 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(
     break;
   }
   auto st = std::make_shared<internal::InstrumentState>();
+  st->observable = kind == InstrumentKind::kObservableCounter ||
+                   kind == InstrumentKind::kObservableUpDownCounter ||
+                   kind == InstrumentKind::kObservableGauge;
   st->desc = c;
-  st->stream = std::make_unique<internal::Stream>(std::move(c));
+  std::vector<internal::StreamConfig> streams = StreamsFor(c, st->observable);
+  // Duplicate streams (spec: "Duplicate instrument registration", views
+  // included): a stream whose name another stream of this meter already has,
+  // with another identity, is still reported, with one warning.
+  for (const auto& sc : streams) {
+    for (const auto& inst : scope_->instruments) {
+      for (const internal::Stream* other : inst->all) {
+        const auto& o = other->config();
+        if (!IEquals(o.name, sc.name) || inst->desc.name == c.name) continue;
+        if (o.kind == sc.kind && o.unit == sc.unit && o.description == sc.description &&
+            o.aggregation == sc.aggregation && o.value_type == sc.value_type)
+          continue;
+        Log(LogLevel::kWarning,
+            "otelweb metrics: instrument '" + c.name + "' makes a stream named '" + sc.name +
+                "', which instrument '" + inst->desc.name + "' of meter '" + scope_->scope.name +
+                "' already reports with another kind, unit, description or aggregation; both "
+                "streams are reported. Change the view's name (or the instruments' names).");
+      }
+    }
+  }
+  for (auto& sc : streams) {
+    if (!st->stream) {
+      st->stream = std::make_unique<internal::Stream>(std::move(sc));
+    } else {
+      st->extra.push_back(std::make_unique<internal::Stream>(std::move(sc)));
+    }
+  }
+  if (st->stream) st->all.push_back(st->stream.get());
+  for (const auto& x : st->extra) st->all.push_back(x.get());
   scope_->instruments.push_back(st);
   return st;
 }
@@ -452,6 +784,63 @@ Gauge<int64_t> Meter::CreateInt64Gauge(std::string_view n, std::string_view u, s
 }
 Gauge<double> Meter::CreateDoubleGauge(std::string_view n, std::string_view u, std::string_view d) {
   return Gauge<double>(Create(InstrumentKind::kGauge, InstrumentValueType::kDouble, n, u, d, {}));
+}
+
+namespace {
+template <typename I, typename T>
+I MakeObservable(std::shared_ptr<internal::InstrumentState> st, ObservableCallback<T> cb) {
+  if (st && cb) {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      detail::AddCallback(st.get(), std::move(cb), {});
+    } else {
+      detail::AddCallback(st.get(), {}, std::move(cb));
+    }
+  }
+  return I(std::move(st));
+}
+}  // namespace
+
+ObservableCounter<int64_t> Meter::CreateInt64ObservableCounter(std::string_view n,
+                                                               std::string_view u,
+                                                               std::string_view d,
+                                                               ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableCounter<int64_t>>(
+      Create(InstrumentKind::kObservableCounter, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableCounter<double> Meter::CreateDoubleObservableCounter(std::string_view n,
+                                                               std::string_view u,
+                                                               std::string_view d,
+                                                               ObservableCallback<double> cb) {
+  return MakeObservable<ObservableCounter<double>>(
+      Create(InstrumentKind::kObservableCounter, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
+}
+ObservableUpDownCounter<int64_t> Meter::CreateInt64ObservableUpDownCounter(
+    std::string_view n, std::string_view u, std::string_view d, ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableUpDownCounter<int64_t>>(
+      Create(InstrumentKind::kObservableUpDownCounter, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableUpDownCounter<double> Meter::CreateDoubleObservableUpDownCounter(
+    std::string_view n, std::string_view u, std::string_view d, ObservableCallback<double> cb) {
+  return MakeObservable<ObservableUpDownCounter<double>>(
+      Create(InstrumentKind::kObservableUpDownCounter, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
+}
+ObservableGauge<int64_t> Meter::CreateInt64ObservableGauge(std::string_view n, std::string_view u,
+                                                           std::string_view d,
+                                                           ObservableCallback<int64_t> cb) {
+  return MakeObservable<ObservableGauge<int64_t>>(
+      Create(InstrumentKind::kObservableGauge, InstrumentValueType::kInt64, n, u, d, {}),
+      std::move(cb));
+}
+ObservableGauge<double> Meter::CreateDoubleObservableGauge(std::string_view n, std::string_view u,
+                                                           std::string_view d,
+                                                           ObservableCallback<double> cb) {
+  return MakeObservable<ObservableGauge<double>>(
+      Create(InstrumentKind::kObservableGauge, InstrumentValueType::kDouble, n, u, d, {}),
+      std::move(cb));
 }
 
 // ---------------------------------------------------------------------------

@@ -77,6 +77,9 @@ struct PeriodicExportingMetricReader::Worker {
   std::thread thread;
   std::atomic<uint64_t> exports{0};
   std::atomic<bool> warned_slow{false};
+  // Set when Shutdown's deadline passed during a collection (e.g. a callback
+  // that does not return): that collection's late points are never exported.
+  std::atomic<bool> abandoned{false};
 
   void ExportOnce() noexcept {
     auto t0 = std::chrono::steady_clock::now();
@@ -88,7 +91,8 @@ struct PeriodicExportingMetricReader::Worker {
     } catch (...) {
       ok = false;
     }
-    if (ok && rm.PointCount() > 0) exporter->Export(rm);
+    if (ok && rm.PointCount() > 0 && !abandoned.load(std::memory_order_acquire))
+      exporter->Export(rm);
     exports.fetch_add(1, std::memory_order_relaxed);
     if (std::chrono::steady_clock::now() - t0 > timeout) {
       LogOnce(
@@ -213,6 +217,7 @@ OperationResult PeriodicExportingMetricReader::OnShutdown(
   w_->cv.notify_all();
   if (!w_->cv.wait_until(lk, deadline, [&] { return w_->finished; })) {
     w_->shutdown_exporter_when_finished = true;
+    w_->abandoned.store(true, std::memory_order_release);
     lk.unlock();
     w_->thread.detach();
     return OperationResult::Timeout();

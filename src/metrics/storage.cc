@@ -276,8 +276,9 @@ Stream::Stream(StreamConfig cfg) : cfg_(std::move(cfg)) {
   mask_ = stripes - 1;
   size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * (cfg_.cardinality_limit + 1)));
   table_mask_ = cap - 1;
-  table_.reset(new std::atomic<Series*>[cap]);
-  for (size_t i = 0; i < cap; ++i) table_[i].store(nullptr, std::memory_order_relaxed);
+  table_owner_.reset(new std::atomic<Series*>[cap]);
+  for (size_t i = 0; i < cap; ++i) table_owner_[i].store(nullptr, std::memory_order_relaxed);
+  table_.store(table_owner_.get(), std::memory_order_release);
   overflow_ = NewSeries(0, true);
   overflow_->attrs.push_back(
       OwnedKeyValue{"otel.metric.overflow", OwnedValue(AttributeValue(true))});
@@ -290,8 +291,15 @@ Stream::~Stream() {
     delete s;
     s = n;
   }
+  for (auto& r : retired_) delete r.series;
   delete overflow_;
 }
+
+namespace {
+// Marks a forgotten series' slot in the table: lookups probe past it,
+// inserts may reuse it.
+Series g_tombstone;
+}  // namespace
 
 Series* Stream::NewSeries(uint64_t hash, bool overflow) {
   auto s = std::make_unique<Series>();
@@ -320,10 +328,11 @@ Series* Stream::NewSeries(uint64_t hash, bool overflow) {
 
 Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept {
   size_t i = hash & table_mask_;
+  std::atomic<Series*>* table = table_.load(std::memory_order_acquire);
   for (;;) {
-    Series* s = table_[i].load(std::memory_order_acquire);
+    Series* s = table[i].load(std::memory_order_acquire);
     if (s == nullptr) return nullptr;
-    if (s->hash == hash && s->flat.size() == n) {
+    if (s->hash == hash && s->flat.size() == n && s != &g_tombstone) {
       const FlatAttr* f = s->flat.data();
       bool same = true;
       for (size_t j = 0; j < n && same; ++j) {
@@ -345,7 +354,42 @@ Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept
   }
 }
 
+bool StreamConfig::Keeps(std::string_view key) const noexcept {
+  if (has_allow && std::find(allow.begin(), allow.end(), key) == allow.end()) return false;
+  return std::find(exclude.begin(), exclude.end(), key) == exclude.end();
+}
+
+Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
+  constexpr size_t kStack = 16;
+  KeyValue stack[kStack];
+  std::vector<KeyValue> heap;
+  size_t n = 0;
+  if (attrs.size() > kStack) {
+    try {
+      heap.reserve(attrs.size());
+    } catch (...) {
+      overflow_->touched.store(true, std::memory_order_relaxed);
+      return overflow_;
+    }
+  }
+  for (const KeyValue& a : attrs) {
+    if (!cfg_.Keeps(a.key)) continue;
+    if (attrs.size() > kStack) {
+      heap.push_back(a);
+    } else {
+      stack[n] = a;
+    }
+    ++n;
+  }
+  const KeyValue* kv = attrs.size() > kStack ? heap.data() : stack;
+  uint64_t h = SetHash(kv, n);
+  Series* s = Find(kv, n, h);
+  return s != nullptr ? s : Insert(Attributes(kv, n), h);
+}
+
 Series* Stream::Resolve(Attributes attrs) noexcept {
+  if (cfg_.filter_attrs) [[unlikely]]
+    return ResolveFiltered(attrs);
   uint64_t h = SetHash(attrs.data(), attrs.size());
   Series* s = Find(attrs.data(), attrs.size(), h);
   return s != nullptr ? s : Insert(attrs, h);
@@ -414,16 +458,211 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
                                                         : static_cast<uint64_t>(o.value.i);
       s->flat.push_back(f);
     }
-    size_t i = hash & table_mask_;
-    while (table_[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table_mask_;
     s->next = head_.load(std::memory_order_relaxed);
     head_.store(s, std::memory_order_release);
-    table_[i].store(s, std::memory_order_release);
+    PlaceLocked(s);
     admitted_.fetch_add(1, std::memory_order_release);
     return s;
   } catch (...) {
     overflow_->touched.store(true, std::memory_order_relaxed);
     return overflow_;
+  }
+}
+
+void Stream::PlaceLocked(Series* s) {
+  if ((used_slots_ + 1) * 4 > (table_mask_ + 1) * 3) RebuildTableLocked();
+  std::atomic<Series*>* table = table_.load(std::memory_order_relaxed);
+  size_t i = s->hash & table_mask_;
+  for (;;) {
+    Series* x = table[i].load(std::memory_order_relaxed);
+    if (x == nullptr) {
+      ++used_slots_;
+      break;
+    }
+    if (x == &g_tombstone) break;
+    i = (i + 1) & table_mask_;
+  }
+  table[i].store(s, std::memory_order_release);
+}
+
+void Stream::RebuildTableLocked() {
+  // A fresh table with the linked series only (no tombstones); lookups still
+  // probing the old one finish there (it is freed after a grace period).
+  size_t cap = table_mask_ + 1;
+  std::unique_ptr<std::atomic<Series*>[]> t(new std::atomic<Series*>[cap]);
+  for (size_t i = 0; i < cap; ++i) t[i].store(nullptr, std::memory_order_relaxed);
+  size_t used = 0;
+  for (Series* s = head_.load(std::memory_order_relaxed); s != nullptr; s = s->next) {
+    size_t i = s->hash & table_mask_;
+    while (t[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table_mask_;
+    t[i].store(s, std::memory_order_relaxed);
+    ++used;
+  }
+  table_.store(t.get(), std::memory_order_release);
+  old_tables_.emplace_back(std::move(table_owner_), std::chrono::steady_clock::now());
+  table_owner_ = std::move(t);
+  used_slots_ = used;
+}
+
+Series* Stream::ResolvePinned(Attributes attrs) noexcept {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Series* s = Resolve(attrs);
+    if (s->overflow) return s;
+    std::lock_guard<std::mutex> lock(insert_mu_);
+    if (!s->retired) {
+      s->pinned.store(true, std::memory_order_relaxed);
+      return s;
+    }
+  }
+  overflow_->touched.store(true, std::memory_order_relaxed);
+  return overflow_;
+}
+
+void Stream::Retire(Series* s, std::vector<uint64_t> snapshot) {
+  std::atomic<Series*>* table = table_.load(std::memory_order_relaxed);
+  size_t i = s->hash & table_mask_;
+  while (table[i].load(std::memory_order_relaxed) != s) i = (i + 1) & table_mask_;
+  table[i].store(&g_tombstone, std::memory_order_release);
+  s->retired = true;
+  retired_.push_back(RetiredSeries{s, std::move(snapshot), std::chrono::steady_clock::now()});
+  admitted_.fetch_sub(1, std::memory_order_release);
+}
+
+void Stream::Reclaim(bool all) {
+  auto now = std::chrono::steady_clock::now();
+  constexpr auto kGrace = std::chrono::seconds(1);
+  std::vector<uint64_t> tot(words_);
+  const size_t nb = cfg_.boundaries.size();
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  size_t kept = 0;
+  for (size_t r = 0; r < retired_.size(); ++r) {
+    RetiredSeries& rs = retired_[r];
+    if (!all && now - rs.at < kGrace) {
+      if (kept != r) retired_[kept] = std::move(rs);
+      ++kept;
+      continue;
+    }
+    // A recording that found the series just before it was forgotten: move
+    // it to the live series of the same attributes.
+    Totals(rs.series, &tot);
+    bool late = false;
+    size_t n = cfg_.aggregation == Aggregation::kExplicitHistogram ? nb + 2 : 1;
+    for (size_t k = 0; k < n; ++k) late |= tot[k] != rs.snapshot[k];
+    if (late) {
+      std::vector<KeyValue> kv;
+      bool scalar = true;
+      for (const OwnedKeyValue& o : rs.series->attrs) {
+        switch (o.value.type) {
+          case AttributeType::kString:
+            kv.push_back({o.key, AttributeValue(std::string_view(o.value.s))});
+            break;
+          case AttributeType::kInt:
+            kv.push_back({o.key, AttributeValue(o.value.i)});
+            break;
+          case AttributeType::kDouble:
+            kv.push_back({o.key, AttributeValue(o.value.d)});
+            break;
+          case AttributeType::kBool:
+            kv.push_back({o.key, AttributeValue(o.value.b)});
+            break;
+          default:
+            scalar = false;
+        }
+      }
+      Series* live = scalar ? Resolve(Attributes(kv.data(), kv.size())) : overflow_;
+      if (live->overflow) live->touched.store(true, std::memory_order_relaxed);
+      std::atomic<uint64_t>* w = live->words;
+      if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
+        for (size_t b = 0; b <= nb; ++b)
+          w[b].fetch_add(tot[b] - rs.snapshot[b], std::memory_order_relaxed);
+        AddDouble(w[nb + 1],
+                  std::bit_cast<double>(tot[nb + 1]) - std::bit_cast<double>(rs.snapshot[nb + 1]));
+        MinDouble(w[nb + 2], std::bit_cast<double>(tot[nb + 2]));
+        MaxDouble(w[nb + 3], std::bit_cast<double>(tot[nb + 3]));
+      } else if (is_int) {
+        w[0].fetch_add(tot[0] - rs.snapshot[0], std::memory_order_relaxed);
+      } else {
+        AddDouble(w[0], std::bit_cast<double>(tot[0]) - std::bit_cast<double>(rs.snapshot[0]));
+      }
+    }
+    delete rs.series;
+  }
+  retired_.resize(kept);
+  std::lock_guard<std::mutex> lock(insert_mu_);
+  std::erase_if(old_tables_, [&](const auto& t) { return all || now - t.second >= kGrace; });
+}
+
+void Stream::ForgetIdle(size_t slot, size_t readers, const std::vector<Series*>& idle,
+                        size_t compared) {
+  // Every registered reader must have collected this stream and reported
+  // everything recorded into the series (its memory equals this reader's).
+  size_t states = 0;
+  for (const auto& r : readers_) states += r != nullptr;
+  if (states != readers) return;
+  std::vector<Series*> gone;
+  {
+    std::lock_guard<std::mutex> lock(insert_mu_);
+    for (Series* s : idle) {
+      if (s->pinned.load(std::memory_order_relaxed)) continue;
+      const std::vector<uint64_t>& mine = readers_[slot]->seen.at(s).totals;
+      bool all = true;
+      for (size_t k = 0; k < readers_.size() && all; ++k) {
+        if (k == slot) continue;
+        auto it = readers_[k]->seen.find(s);
+        all = it != readers_[k]->seen.end() &&
+              std::equal(mine.begin(), mine.begin() + static_cast<ptrdiff_t>(compared),
+                         it->second.totals.begin());
+      }
+      if (!all) continue;
+      Retire(s, mine);
+      gone.push_back(s);
+    }
+    if (gone.empty()) return;
+    // Unlink the forgotten series from the list (collectors, the only
+    // readers of `next`, are excluded by collect_mu_, held by the caller).
+    Series* head = nullptr;
+    Series** tail = &head;
+    for (Series* s = head_.load(std::memory_order_relaxed); s != nullptr; s = s->next) {
+      if (s->retired) continue;
+      *tail = s;
+      tail = &s->next;
+    }
+    *tail = nullptr;
+    head_.store(head, std::memory_order_release);
+  }
+  for (auto& r : readers_)
+    if (r)
+      for (Series* s : gone) r->seen.erase(s);
+}
+
+void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept {
+  std::vector<uint64_t>& tot = *out;
+  const size_t nb = cfg_.boundaries.size();
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  std::fill(tot.begin(), tot.end(), 0);
+  if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
+    double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
+    for (uint32_t k = 0; k <= mask_; ++k) {
+      const std::atomic<uint64_t>* w = s->words + k * stride_;
+      for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
+      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
+      mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
+      mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
+    }
+    tot[nb + 1] = std::bit_cast<uint64_t>(sum);
+    tot[nb + 2] = std::bit_cast<uint64_t>(mn);
+    tot[nb + 3] = std::bit_cast<uint64_t>(mx);
+  } else if (cfg_.aggregation == Aggregation::kLastValue) {
+    tot[1] = s->words[1].load(std::memory_order_acquire);
+    tot[0] = s->words[0].load(std::memory_order_relaxed);
+  } else if (is_int) {
+    for (uint32_t k = 0; k <= mask_; ++k)
+      tot[0] += s->words[k * stride_].load(std::memory_order_relaxed);
+  } else {
+    double sum = 0;
+    for (uint32_t k = 0; k <= mask_; ++k)
+      sum += std::bit_cast<double>(s->words[k * stride_].load(std::memory_order_relaxed));
+    tot[0] = std::bit_cast<uint64_t>(sum);
   }
 }
 
@@ -492,6 +731,14 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
   }
 }
 
+void Stream::WarnDiscarded() noexcept {
+  if (!warned_nan_.load(std::memory_order_relaxed))
+    LogOnce(warned_nan_, LogLevel::kWarning,
+            "otelweb metrics: instrument '" + cfg_.name +
+                "' was given a value that is not finite (or negative for a counter); it was "
+                "discarded. Check the value's computation.");
+}
+
 void Stream::RecordDouble(Series* s, double v) noexcept {
   if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
     if (!warned_nan_.load(std::memory_order_relaxed))
@@ -524,17 +771,13 @@ void Stream::RecordDouble(Series* s, double v) noexcept {
   }
 }
 
-bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
-                     MetricData* out) {
-  std::lock_guard<std::mutex> lock(collect_mu_);
+ReaderStreamState& Stream::ReaderState(size_t slot) {
   if (readers_.size() <= slot) readers_.resize(slot + 1);
   if (!readers_[slot]) readers_[slot] = std::make_unique<ReaderStreamState>();
-  ReaderStreamState& st = *readers_[slot];
-  const bool delta = temporality == AggregationTemporality::kDelta;
-  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
-  const size_t nb = cfg_.boundaries.size();
-  const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
+  return *readers_[slot];
+}
 
+void Stream::Describe(AggregationTemporality temporality, MetricData* out) const {
   out->name = cfg_.name;
   out->description = cfg_.description;
   out->unit = cfg_.unit;
@@ -545,6 +788,84 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
                         ? MetricPointKind::kHistogram
                     : cfg_.aggregation == Aggregation::kLastValue ? MetricPointKind::kGauge
                                                                   : MetricPointKind::kSum;
+}
+
+bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
+                             const std::vector<Observation>& obs, MetricData* out) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  ReaderStreamState& st = ReaderState(slot);
+  const bool delta = temporality == AggregationTemporality::kDelta;
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  Describe(temporality, out);
+  if (cfg_.aggregation != Aggregation::kSum && cfg_.aggregation != Aggregation::kLastValue) {
+    st.last_collect = now;
+    st.collected_once = true;
+    return false;
+  }
+  const bool sum = cfg_.aggregation == Aggregation::kSum;
+  // One value per series, in first-observed order: the last observation of a
+  // set wins; the overflow series adds up the sets it stands for (sums) or
+  // keeps the last (gauges).
+  std::vector<Observation> merged;
+  std::unordered_map<const Series*, size_t> index;
+  merged.reserve(obs.size());
+  for (const Observation& o : obs) {
+    auto [it, inserted] = index.try_emplace(o.series, merged.size());
+    if (inserted) {
+      merged.push_back(o);
+      continue;
+    }
+    Observation& m = merged[it->second];
+    if (o.series->overflow && sum) {
+      m.bits = is_int ? m.bits + o.bits
+                      : std::bit_cast<uint64_t>(std::bit_cast<double>(m.bits) +
+                                                std::bit_cast<double>(o.bits));
+    } else {
+      m.bits = o.bits;
+    }
+  }
+  for (const Observation& o : merged) {
+    const Series* s = o.series;
+    NumberPoint p;
+    p.is_int = is_int;
+    p.attributes = s->attrs;
+    p.time = now;
+    p.start_time = s->created;
+    uint64_t bits = o.bits;
+    if (delta && sum) {
+      auto [it, fresh] = st.seen.try_emplace(s);
+      if (fresh) it->second.totals.assign(1, is_int ? 0 : std::bit_cast<uint64_t>(0.0));
+      uint64_t prev = it->second.totals[0];
+      it->second.totals[0] = o.bits;
+      bits = is_int ? o.bits - prev
+                    : std::bit_cast<uint64_t>(std::bit_cast<double>(o.bits) -
+                                              std::bit_cast<double>(prev));
+      if (!fresh && st.collected_once && st.last_collect > p.start_time)
+        p.start_time = st.last_collect;
+    }
+    if (is_int) {
+      p.as_int = static_cast<int64_t>(bits);
+    } else {
+      p.as_double = std::bit_cast<double>(bits);
+    }
+    out->number_points.push_back(std::move(p));
+  }
+  st.last_collect = now;
+  st.collected_once = true;
+  return !out->number_points.empty();
+}
+
+bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp now,
+                     MetricData* out, size_t forget_readers) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  if (!retired_.empty() || !old_tables_.empty()) Reclaim(false);
+  ReaderStreamState& st = ReaderState(slot);
+  const bool delta = temporality == AggregationTemporality::kDelta;
+  const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
+  const size_t nb = cfg_.boundaries.size();
+  const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
+
+  Describe(temporality, out);
   if (cfg_.aggregation == Aggregation::kDrop) return false;
 
   std::vector<uint64_t> tot(words_);
@@ -578,34 +899,12 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     }
   };
 
+  const bool may_forget = forget_readers != 0 && delta &&
+                          cfg_.aggregation != Aggregation::kLastValue;
+  const size_t compared = cfg_.aggregation == Aggregation::kExplicitHistogram ? nb + 2 : 1;
+  std::vector<Series*> idle;
   auto visit = [&](Series* s) {
-    // Totals over the stripes.
-    std::fill(tot.begin(), tot.end(), 0);
-    if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
-      tot[nb + 1] = std::bit_cast<uint64_t>(0.0);
-      double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
-      for (uint32_t k = 0; k <= mask_; ++k) {
-        const std::atomic<uint64_t>* w = s->words + k * stride_;
-        for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
-        sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
-        mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
-        mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
-      }
-      tot[nb + 1] = std::bit_cast<uint64_t>(sum);
-      tot[nb + 2] = std::bit_cast<uint64_t>(mn);
-      tot[nb + 3] = std::bit_cast<uint64_t>(mx);
-    } else if (cfg_.aggregation == Aggregation::kLastValue) {
-      tot[1] = s->words[1].load(std::memory_order_acquire);
-      tot[0] = s->words[0].load(std::memory_order_relaxed);
-    } else if (is_int) {
-      for (uint32_t k = 0; k <= mask_; ++k)
-        tot[0] += s->words[k * stride_].load(std::memory_order_relaxed);
-    } else {
-      double sum = 0;
-      for (uint32_t k = 0; k <= mask_; ++k)
-        sum += std::bit_cast<double>(s->words[k * stride_].load(std::memory_order_relaxed));
-      tot[0] = std::bit_cast<uint64_t>(sum);
-    }
+    Totals(s, &tot);
 
     SeriesMemory* prev = nullptr;
     bool fresh = false;
@@ -617,6 +916,12 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     }
     Timestamp start = s->created;
     if (delta && st.collected_once && st.last_collect > start) start = st.last_collect;
+    // No recording since this reader's previous collection: a candidate to
+    // forget.
+    if (may_forget && !fresh && !s->overflow && !s->pinned.load(std::memory_order_relaxed) &&
+        std::equal(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(compared),
+                   prev->totals.begin()))
+      idle.push_back(s);
 
     if (cfg_.aggregation == Aggregation::kLastValue) {
       uint64_t seq = tot[1];
@@ -686,7 +991,8 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     double mn = std::bit_cast<double>(tot[nb + 2]), mx = std::bit_cast<double>(tot[nb + 3]);
     uint64_t all = 0;
     for (size_t b = 0; b <= nb; ++b) all += tot[b];
-    if (std::isfinite(mn) && std::isfinite(mx) && (!delta || all == p.count)) {
+    if (cfg_.record_min_max && std::isfinite(mn) && std::isfinite(mx) &&
+        (!delta || all == p.count)) {
       p.has_min_max = true;
       p.min = mn;
       p.max = mx;
@@ -702,6 +1008,7 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
   if (overflow_->touched.load(std::memory_order_relaxed)) visit(overflow_);
   st.last_collect = now;
   st.collected_once = true;
+  if (!idle.empty()) ForgetIdle(slot, forget_readers, idle, compared);
   return !out->number_points.empty() || !out->histogram_points.empty();
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,13 @@ struct StreamConfig {
   std::vector<double> boundaries;  // explicit histogram
   size_t cardinality_limit = kDefaultCardinalityLimit;
   ExemplarFilter exemplar_filter = ExemplarFilter::kTraceBased;
+  bool record_min_max = true;
+  // A view's attribute filter (filter_attrs: apply it).
+  bool filter_attrs = false;
+  bool has_allow = false;
+  std::vector<std::string> allow;
+  std::vector<std::string> exclude;
+  bool Keeps(std::string_view key) const noexcept;
 };
 
 // One exemplar slot, written under a tiny seqlock (odd = being written; a
@@ -73,6 +81,8 @@ struct Series {
   Timestamp created{};
   Series* next = nullptr;  // the stream's list; immutable once published
   bool overflow = false;
+  bool retired = false;               // forgotten (under the stream's insert lock)
+  std::atomic<bool> pinned{false};    // a bound handle holds it: never forgotten
   std::atomic<bool> touched{false};        // the overflow series reports only once used
   std::atomic<uint64_t>* words = nullptr;  // stripes, 64-byte aligned
   size_t n_slots = 0;
@@ -86,11 +96,22 @@ struct SeriesMemory {
   uint64_t gauge_seq = 0;
 };
 
+// A forgotten series, kept (unlinked) for a grace period: a thread that
+// found it just before may still add to it; what it adds then is moved to
+// the live series of the same attributes when the series is freed.
+struct RetiredSeries {
+  Series* series = nullptr;
+  std::vector<uint64_t> snapshot;  // totals when forgotten
+  std::chrono::steady_clock::time_point at;
+};
+
 struct ReaderStreamState {
   Timestamp last_collect{};
   bool collected_once = false;
   std::unordered_map<const Series*, SeriesMemory> seen;
 };
+
+struct Observation;
 
 class Stream {
  public:
@@ -104,6 +125,7 @@ class Stream {
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
   Series* Resolve(Attributes attrs) noexcept;
+  Series* ResolveFiltered(Attributes attrs) noexcept;
   void RecordInt(Series* s, int64_t v) noexcept;
   void RecordDouble(Series* s, double v) noexcept;
   // The exemplar offer of a sum whose value was added inline (bound handle).
@@ -114,13 +136,39 @@ class Stream {
     return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff;
   }
   uint32_t stride() const noexcept { return stride_; }
+  // Warns once that a negative (counter) or non-finite value was discarded.
+  void WarnDiscarded() noexcept;
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
   // Appends this stream's points for reader `slot` to `out` (false: no point).
-  bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out);
+  // `forget_readers`: the number of registered readers when every one of
+  // them is delta for this stream (0 otherwise); then a series that had no
+  // recording since this reader's previous collection, and whose every
+  // recording every reader has reported, is forgotten (memory and the
+  // cardinality limit recover).
+  bool Collect(size_t slot, AggregationTemporality temporality, Timestamp now, MetricData* out,
+               size_t forget_readers = 0);
+  // Resolve for a bound handle: the series is pinned (never forgotten).
+  Series* ResolvePinned(Attributes attrs) noexcept;
+  // Series currently linked (admitted sets; for tests).
+  size_t live_series() const noexcept { return admitted(); }
+  // The same for an observable instrument: the points are the observations
+  // of this collection's callbacks (sums: absolute totals; a delta reader
+  // gets the difference from its previous observation of the series).
+  bool CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
+                       const std::vector<Observation>& obs, MetricData* out);
 
  private:
+  void Describe(AggregationTemporality temporality, MetricData* out) const;
+  ReaderStreamState& ReaderState(size_t slot);
   Series* Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept;
+  void Totals(const Series* s, std::vector<uint64_t>* tot) const noexcept;
+  void Retire(Series* s, std::vector<uint64_t> snapshot);  // under insert_mu_
+  void Reclaim(bool all);                                 // under collect_mu_
+  void ForgetIdle(size_t slot, size_t readers, const std::vector<Series*>& idle,
+                  size_t compared);  // under collect_mu_
+  void RebuildTableLocked();                              // under insert_mu_
+  void PlaceLocked(Series* s);                            // under insert_mu_
   Series* Insert(Attributes attrs, uint64_t hash) noexcept;
   Series* NewSeries(uint64_t hash, bool overflow);
   size_t BucketOf(double v) const noexcept;
@@ -132,7 +180,13 @@ class Stream {
   uint32_t stride_ = 8;  // words between stripes (a multiple of 8)
   uint32_t mask_ = 0;    // stripes - 1
   size_t table_mask_ = 0;
-  std::unique_ptr<std::atomic<Series*>[]> table_;
+  std::atomic<std::atomic<Series*>*> table_{nullptr};
+  std::unique_ptr<std::atomic<Series*>[]> table_owner_;
+  size_t used_slots_ = 0;  // live + tombstones (under insert_mu_)
+  std::vector<std::pair<std::unique_ptr<std::atomic<Series*>[]>,
+                        std::chrono::steady_clock::time_point>>
+      old_tables_;                       // replaced tables in their grace period
+  std::vector<RetiredSeries> retired_;  // under collect_mu_
   std::atomic<Series*> head_{nullptr};
   std::atomic<size_t> admitted_{0};
   Series* overflow_ = nullptr;
@@ -149,10 +203,60 @@ class Stream {
 uint64_t HashAttribute(const KeyValue& kv) noexcept;
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
 
-// One instrument: its descriptor and its stream (null when dropped).
+// One observation of an observable instrument (value bits: int64 two's
+// complement or double).
+struct Observation {
+  Series* series = nullptr;
+  uint64_t bits = 0;
+};
+
+// Where ObserverResult::Observe puts one callback's observations: one list
+// per stream of the instrument.
+struct ObservationSink {
+  Stream* const* streams = nullptr;
+  std::vector<Observation>* out = nullptr;
+  size_t n = 0;
+};
+
+// One registered callback of an observable instrument.
+struct CallbackEntry {
+  ObservableCallback<int64_t> int_cb;
+  ObservableCallback<double> double_cb;
+  std::string instrument;  // for messages
+  std::atomic<bool> registered{true};
+  std::atomic<int> in_flight{0};
+  std::atomic<int64_t> running_since_ns{0};  // steady clock; 0 = not running
+  std::atomic<bool> warned_throw{false};
+  std::atomic<bool> warned_stuck{false};
+};
+
+// The series of a bound attribute set in the instrument's other streams.
+struct Fanout {
+  std::vector<std::pair<Stream*, Series*>> series;
+};
+
+// One instrument: its descriptor and its streams. `stream` is the first (null
+// when every view dropped the instrument); views may add `extra` streams,
+// which the recording path visits only when there are some.
 struct InstrumentState {
   StreamConfig desc;
   std::unique_ptr<Stream> stream;
+  std::vector<std::unique_ptr<Stream>> extra;
+  std::vector<Stream*> all;  // stream + extra, for collection
+  bool observable = false;
+  std::mutex callbacks_mu;
+  std::vector<std::shared_ptr<CallbackEntry>> callbacks;
+  std::mutex fanout_mu;
+  std::vector<std::unique_ptr<Fanout>> fanouts;  // of bound handles; kept for the instrument's life
+  // Where a bound Counter/UpDownCounter handle adds inline when a view made
+  // the first stream something else than a sum (never read: the value
+  // reaches the streams through OfferExemplar).
+  std::unique_ptr<std::atomic<uint64_t>[]> scratch;
+  // Runs the registered callbacks for one collection into outs[i] (one per
+  // stream of `all`).
+  void Observe(std::vector<std::vector<Observation>>* outs);
+  void RecordExtraInt(int64_t v, Attributes attrs) noexcept;
+  void RecordExtraDouble(double v, Attributes attrs) noexcept;
 };
 
 // Number of stripes per series (a power of two, 4..16).

@@ -148,10 +148,49 @@ std::string PrometheusName(std::string_view name, std::string_view unit, bool ga
   return n;
 }
 
-std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
+namespace {
+
+// ` # {trace_id="…",span_id="…"} value timestamp` (OpenMetrics exemplar).
+std::string ExemplarSuffix(const metrics::Exemplar& e) {
+  if (!e.trace_id.IsValid()) return {};
+  std::string out = " # {trace_id=\"" + e.trace_id.ToHex() + "\",span_id=\"" + e.span_id.ToHex() +
+                    "\"} " + (e.is_int ? std::to_string(e.as_int) : Num(e.as_double));
+  int64_t ns = e.time.time_since_epoch().count();
+  char ts[40];
+  std::snprintf(ts, sizeof ts, " %lld.%09lld", static_cast<long long>(ns / 1000000000),
+                static_cast<long long>(ns % 1000000000));
+  return out + ts;
+}
+
+double ExemplarValue(const metrics::Exemplar& e) {
+  return e.is_int ? static_cast<double>(e.as_int) : e.as_double;
+}
+
+// The latest exemplar whose value falls in bucket i: (b[i-1], b[i]].
+const metrics::Exemplar* BucketExemplar(const HistogramPoint& p, size_t i) {
+  const metrics::Exemplar* best = nullptr;
+  for (const auto& e : p.exemplars) {
+    double v = ExemplarValue(e);
+    bool above = i == 0 || v > p.boundaries[i - 1];
+    bool below = i >= p.boundaries.size() || v <= p.boundaries[i];
+    if (above && below && e.trace_id.IsValid() && (best == nullptr || e.time > best->time))
+      best = &e;
+  }
+  return best;
+}
+
+const metrics::Exemplar* LatestExemplar(const std::vector<metrics::Exemplar>& ex) {
+  const metrics::Exemplar* best = nullptr;
+  for (const auto& e : ex)
+    if (e.trace_id.IsValid() && (best == nullptr || e.time > best->time)) best = &e;
+  return best;
+}
+
+std::string Format(const metrics::ResourceMetrics& rm, bool openmetrics) {
   std::string out;
-  // target_info: the resource.
-  out += "# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{";
+  // target_info: the resource (an info metric in OpenMetrics).
+  out += openmetrics ? "# TYPE target info\ntarget_info{"
+                     : "# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{";
   {
     std::map<std::string, std::string> labels;
     for (const auto& kv : rm.resource.attributes())
@@ -164,7 +203,10 @@ std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
     }
   }
   out += "} 1\n";
-  std::set<std::string> typed;  // one TYPE line per family
+  // One family per name, its samples together (OpenMetrics forbids
+  // interleaving; two scopes may report the same name).
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<std::string, std::string>> families;  // name -> header, samples
   for (const auto& sm : rm.scope_metrics) {
     for (const MetricData& m : sm.metrics) {
       bool counter = m.point_kind == MetricPointKind::kSum && m.monotonic;
@@ -173,29 +215,59 @@ std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) {
       if (counter && !name.ends_with("_total")) name += "_total";
       if (counter && m.temporality != metrics::AggregationTemporality::kCumulative)
         continue;  // needs cumulative
-      if (typed.insert(name).second) {
-        if (!m.description.empty()) out += "# HELP " + name + " " + Escape(m.description) + "\n";
-        out += "# TYPE " + name + (counter ? " counter\n" : gauge ? " gauge\n" : " histogram\n");
+      // OpenMetrics names a counter family without its _total suffix.
+      std::string family =
+          openmetrics && counter ? name.substr(0, name.size() - std::string_view("_total").size())
+                                 : name;
+      auto [it, fresh] = families.try_emplace(family);
+      if (fresh) {
+        order.push_back(family);
+        std::string& h = it->second.first;
+        if (!m.description.empty()) h += "# HELP " + family + " " + Escape(m.description) + "\n";
+        h += "# TYPE " + family + (counter ? " counter\n" : gauge ? " gauge\n" : " histogram\n");
       }
+      std::string& body = it->second.second;
       for (const NumberPoint& p : m.number_points) {
-        out += name + Labels(p.attributes, sm.scope) + " " +
-               (p.is_int ? std::to_string(p.as_int) : Num(p.as_double)) + "\n";
+        body += name + Labels(p.attributes, sm.scope) + " " +
+                (p.is_int ? std::to_string(p.as_int) : Num(p.as_double));
+        if (openmetrics && counter)
+          if (const metrics::Exemplar* e = LatestExemplar(p.exemplars)) body += ExemplarSuffix(*e);
+        body += "\n";
       }
       for (const HistogramPoint& p : m.histogram_points) {
         uint64_t cum = 0;
         for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
           cum += p.bucket_counts[i];
           std::string le = i < p.boundaries.size() ? Num(p.boundaries[i]) : "+Inf";
-          out += name + "_bucket" + Labels(p.attributes, sm.scope, "le", le) + " " +
-                 std::to_string(cum) + "\n";
+          body += name + "_bucket" + Labels(p.attributes, sm.scope, "le", le) + " " +
+                  std::to_string(cum);
+          if (openmetrics)
+            if (const metrics::Exemplar* e = BucketExemplar(p, i)) body += ExemplarSuffix(*e);
+          body += "\n";
         }
-        out += name + "_sum" + Labels(p.attributes, sm.scope) + " " + Num(p.sum) + "\n";
-        out +=
+        body += name + "_sum" + Labels(p.attributes, sm.scope) + " " + Num(p.sum) + "\n";
+        body +=
             name + "_count" + Labels(p.attributes, sm.scope) + " " + std::to_string(p.count) + "\n";
       }
     }
   }
+  for (const auto& f : order) {
+    const auto& [header, body] = families[f];
+    out += header;
+    out += body;
+  }
+  if (openmetrics) out += "# EOF\n";
   return out;
+}
+
+}  // namespace
+
+std::string FormatPrometheusText(const metrics::ResourceMetrics& rm) { return Format(rm, false); }
+
+std::string FormatOpenMetricsText(const metrics::ResourceMetrics& rm) { return Format(rm, true); }
+
+bool AcceptsOpenMetrics(std::string_view accept) noexcept {
+  return accept.find("application/openmetrics-text") != std::string_view::npos;
 }
 
 struct PrometheusExporter::Impl {
@@ -216,8 +288,13 @@ PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
     port = static_cast<int>(*p);
   }
   Impl* impl = impl_.get();
-  impl_->server.Get("/metrics", [this](const ::httplib::Request&, ::httplib::Response& res) {
-    res.set_content(Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+  impl_->server.Get("/metrics", [this](const ::httplib::Request& req, ::httplib::Response& res) {
+    if (AcceptsOpenMetrics(req.get_header_value("Accept"))) {
+      res.set_content(Scrape(ScrapeFormat::kOpenMetrics),
+                      "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    } else {
+      res.set_content(Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+    }
   });
   if (port == 0) {
     impl_->port = impl_->server.bind_to_any_port(host);
@@ -252,10 +329,11 @@ OperationResult PrometheusExporter::OnShutdown(std::chrono::milliseconds) noexce
 
 int PrometheusExporter::port() const noexcept { return impl_->port; }
 
-std::string PrometheusExporter::Scrape() {
+std::string PrometheusExporter::Scrape(ScrapeFormat format) {
   metrics::ResourceMetrics rm;
-  if (!Collect(&rm)) return FormatPrometheusText(rm);  // not registered: target_info only
-  return FormatPrometheusText(rm);
+  Collect(&rm);  // not registered: target_info only
+  return format == ScrapeFormat::kOpenMetrics ? FormatOpenMetricsText(rm)
+                                              : FormatPrometheusText(rm);
 }
 
 }  // namespace otelweb::prometheus

@@ -21,6 +21,9 @@
 #include <string>
 #include <thread>
 
+#include "otelweb/testing/memory_tracing.h"
+#include "otelweb/trace/span.h"
+
 namespace otelweb::prometheus {
 namespace {
 
@@ -101,6 +104,62 @@ TEST(Prometheus, TextFormatOfEveryKind) {
       << t;
 }
 
+// OpenMetrics when the scraper asks for it: counter families without
+// _total, target_info an info metric, exemplars with the trace id of the span
+// that recorded, # EOF; the 0.0.4 format has none of these.
+TEST(Prometheus, OpenMetricsWithExemplarsWhenTheScraperAsksForIt) {
+  testing::MemoryTracing tracing;
+  PromSetup s;
+  ASSERT_GT(s.exporter->port(), 0);
+  auto orders = s.meter.CreateInt64Counter("orders", "{order}", "Orders placed");
+  metrics::InstrumentAdvice adv;
+  adv.explicit_bucket_boundaries = {0.1, 1};
+  auto h = s.meter.CreateDoubleHistogram("latency", "s", "", adv);
+  h.Record(0.05);  // outside a span: no exemplar
+  Span span = tracing.tracer().StartSpan("work");
+  const std::string trace = span.GetContext().trace_id().ToHex();
+  const std::string sid = span.GetContext().span_id().ToHex();
+  {
+    Scope scope = MakeCurrent(span);
+    orders.Add(2, {{"shop.region", "eu"}});
+    h.Record(0.5);
+  }
+  span.End();
+
+  ::httplib::Client c("127.0.0.1", s.exporter->port());
+  auto om = c.Get("/metrics", {{"Accept", "application/openmetrics-text;version=1.0.0,text/plain;"
+                                          "version=0.0.4;q=0.5,*/*;q=0.1"}});
+  ASSERT_TRUE(om);
+  EXPECT_EQ(om->get_header_value("Content-Type"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  const std::string& t = om->body;
+  EXPECT_TRUE(t.ends_with("# EOF\n")) << t;
+  EXPECT_TRUE(Has(t, "# TYPE target info\ntarget_info{")) << t;
+  EXPECT_TRUE(Has(t, "# HELP orders Orders placed\n# TYPE orders counter\n")) << t;
+  EXPECT_TRUE(Has(t, "orders_total{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\","
+                     "shop_region=\"eu\"} 2 # {trace_id=\"" +
+                         trace + "\",span_id=\"" + sid + "\"} 2 "))
+      << t;
+  // The exemplar 0.5 sits on the bucket (0.1, 1] only.
+  EXPECT_TRUE(Has(t, "latency_seconds_bucket{le=\"1\",otel_scope_name=\"prom.test\","
+                     "otel_scope_version=\"1.2\"} 2 # {trace_id=\"" +
+                         trace + "\",span_id=\"" + sid + "\"} 0.5 ") ||
+              Has(t, "latency_seconds_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1."
+                     "2\",le=\"1\"} 2 # {trace_id=\"" +
+                         trace + "\",span_id=\"" + sid + "\"} 0.5 "))
+      << t;
+  size_t exemplars = 0;
+  for (size_t i = t.find(" # {"); i != std::string::npos; i = t.find(" # {", i + 1)) ++exemplars;
+  EXPECT_EQ(exemplars, 2u) << t;
+
+  auto text = c.Get("/metrics");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_FALSE(Has(text->body, " # {")) << text->body;
+  EXPECT_FALSE(Has(text->body, "# EOF")) << text->body;
+  EXPECT_TRUE(Has(text->body, "# TYPE orders_total counter\n")) << text->body;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -136,7 +195,7 @@ class PrometheusServer {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 2);
       execlp("prometheus", "prometheus", cfg.c_str(), data.c_str(), listen.c_str(),
-             "--log.level=warn", static_cast<char*>(nullptr));
+             "--log.level=warn", "--enable-feature=exemplar-storage", static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -160,6 +219,21 @@ class PrometheusServer {
     c.set_connection_timeout(1);
     c.set_read_timeout(5);
     auto r = c.Get("/api/v1/query", ::httplib::Params{{"query", promql}}, ::httplib::Headers{});
+    return r && r->status == 200 ? r->body : std::string();
+  }
+  // The body of an exemplar query over the last hour (empty on error).
+  std::string QueryExemplars(const std::string& promql) {
+    ::httplib::Client c("127.0.0.1", port_);
+    c.set_connection_timeout(1);
+    c.set_read_timeout(5);
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    auto r = c.Get("/api/v1/query_exemplars",
+                   ::httplib::Params{{"query", promql},
+                                     {"start", std::to_string(now - 3600)},
+                                     {"end", std::to_string(now + 60)}},
+                   ::httplib::Headers{});
     return r && r->status == 200 ? r->body : std::string();
   }
   // Polls until the query has a result (or the deadline passes).
@@ -195,7 +269,15 @@ TEST(Prometheus, ARealPrometheusScrapesAndQueriesTheSeries) {
   adv.explicit_bucket_boundaries.assign(std::begin(metrics::kHttpDurationBuckets),
                                         std::end(metrics::kHttpDurationBuckets));
   auto d = s.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
-  for (int i = 0; i < 100; ++i) d.Record(i < 90 ? 0.02 : 3.0, {{"http.route", "/items"}});
+  for (int i = 0; i < 99; ++i) d.Record(i < 90 ? 0.02 : 3.0, {{"http.route", "/items"}});
+  testing::MemoryTracing tracing;  // one recording inside a sampled span: an exemplar
+  Span span = tracing.tracer().StartSpan("GET /items");
+  const std::string trace = span.GetContext().trace_id().ToHex();
+  {
+    Scope scope = MakeCurrent(span);
+    d.Record(0.02, {{"http.route", "/items"}});
+  }
+  span.End();
 
   PrometheusServer prom(s.exporter->port());
   std::string r = prom.WaitFor("orders_total");
@@ -225,6 +307,14 @@ TEST(Prometheus, ARealPrometheusScrapesAndQueriesTheSeries) {
   double p95 = std::atof(r.c_str() + q + 2);
   EXPECT_GT(p95, 2.5) << r;
   EXPECT_LE(p95, 5) << r;
+
+  // Prometheus scraped OpenMetrics (it asks for it) and stored the exemplar.
+  std::string ex;
+  for (auto until = std::chrono::steady_clock::now() + 30s;
+       !Has(ex, trace) && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(250ms))
+    ex = prom.QueryExemplars("http_server_request_duration_seconds_bucket");
+  EXPECT_TRUE(Has(ex, "\"trace_id\":\"" + trace + "\"")) << ex << prom.Log();
 
   // A later increment shows in a later scrape.
   orders.Add(3, {{"shop.region", "eu"}});

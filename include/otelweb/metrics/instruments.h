@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -58,6 +59,8 @@ enum class InstrumentValueType : uint8_t { kInt64, kDouble };
 namespace internal {
 struct InstrumentState;
 struct Series;
+struct ObservationSink;
+struct CallbackEntry;
 }  // namespace internal
 
 namespace detail {
@@ -80,6 +83,8 @@ struct BoundCell {
   uint8_t exemplars = 0;
   internal::Series* series = nullptr;
   internal::InstrumentState* state = nullptr;
+  // The series of the instrument's other streams (views), or null.
+  const void* fanout = nullptr;
 };
 
 // Out-of-line recording (the unbound path and the bound paths that offer
@@ -88,7 +93,8 @@ void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) no
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept;
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept;
 void RecordBoundDouble(const BoundCell& c, double v) noexcept;
-// Offers an exemplar for a value already added through a bound cell (sums).
+// Offers an exemplar for a value already added through a bound cell (sums),
+// and adds it to the instrument's other streams (views).
 void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept;
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept;
 bool Enabled(const internal::InstrumentState* state) noexcept;
@@ -122,7 +128,7 @@ class BoundSum {
       std::atomic<uint64_t>* w = c_.words + (detail::ThreadStripe() & c_.mask) * c_.stride;
       w->fetch_add(static_cast<uint64_t>(value), std::memory_order_relaxed);
       // Exemplar offer only when the filter is not always_off (the library
-      // then checks the current span).
+      // then checks the current span), or when views gave more streams.
       if (c_.exemplars != 0) detail::OfferExemplar(c_, static_cast<uint64_t>(value));
     } else {
       Slow(value);
@@ -278,5 +284,136 @@ using Int64Histogram = Histogram<int64_t>;
 using DoubleHistogram = Histogram<double>;
 using Int64Gauge = Gauge<int64_t>;
 using DoubleGauge = Gauge<double>;
+
+// ---------------------------------------------------------------------------
+// Asynchronous (observable) instruments (metrics API "Asynchronous
+// instruments"; SDK "Observations inside asynchronous callbacks").
+//
+// An observable instrument reports through callbacks: every collection of
+// every reader calls each registered callback once (on the collecting thread:
+// the periodic reader's worker, or the caller of MetricReader::Collect), and
+// the callback reports the current values with ObserverResult::Observe.
+// Counters and up-down counters observe absolute totals (a delta reader
+// reports the difference from its previous observation of the same attribute
+// set); gauges observe current values. Only the attribute sets observed in a
+// collection are reported by it. The cardinality limit and the overflow
+// series apply as for synchronous instruments (overflowed sums are added up).
+//
+// Callbacks: should return quickly and may run concurrently for two readers
+// (make them reentrant). An exception is caught, that callback's observations
+// of that collection are discarded, and it is reported once. C++ cannot abort
+// a callback that never returns: it holds the thread that called it; other
+// collections skip a callback that has been running for more than one second
+// (reported once) until it returns, and the periodic reader's Shutdown returns
+// Timeout at its deadline, abandoning that collection (its late observations
+// are never exported).
+
+// What a callback receives: the sink of one collection's observations. Valid
+// only during the callback.
+template <typename T>
+class ObserverResult {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  // Reports `value` for the attribute set (borrowed for the call). The last
+  // observation of a set in one callback wins.
+  void Observe(T value, Attributes attrs = {}) noexcept;
+  void Observe(T value, std::initializer_list<KeyValue> attrs) noexcept {
+    Observe(value, Attributes(attrs.begin(), attrs.size()));
+  }
+  explicit ObserverResult(internal::ObservationSink* sink) noexcept : sink_(sink) {}
+
+ private:
+  internal::ObservationSink* sink_;
+};
+
+template <typename T>
+using ObservableCallback = std::function<void(ObserverResult<T>&)>;
+
+// The handle of one callback registration (Go: metric.Registration).
+// Destroying the handle does NOT remove the callback; Unregister does.
+// Thread-safety: Unregister may be called from any thread, also from inside
+// the callback; a collection already running may still call it once.
+class CallbackRegistration {
+ public:
+  CallbackRegistration() noexcept = default;
+  explicit CallbackRegistration(std::shared_ptr<internal::CallbackEntry> e) noexcept
+      : e_(std::move(e)) {}
+  // Removes the callback; true when it was registered until now.
+  bool Unregister() noexcept;
+  // True until Unregister (false for a default or disabled registration).
+  bool Registered() const noexcept;
+
+ private:
+  std::shared_ptr<internal::CallbackEntry> e_;
+};
+
+namespace detail {
+void ObserveInt(internal::ObservationSink* sink, int64_t v, Attributes attrs) noexcept;
+void ObserveDouble(internal::ObservationSink* sink, double v, Attributes attrs) noexcept;
+CallbackRegistration AddCallback(internal::InstrumentState* state,
+                                 ObservableCallback<int64_t> int_cb,
+                                 ObservableCallback<double> double_cb) noexcept;
+}  // namespace detail
+
+template <typename T>
+void ObserverResult<T>::Observe(T value, Attributes attrs) noexcept {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    detail::ObserveInt(sink_, value, attrs);
+  } else {
+    detail::ObserveDouble(sink_, value, attrs);
+  }
+}
+
+// The common handle of the observable instruments.
+template <typename T>
+class ObservableInstrument {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+
+ public:
+  ObservableInstrument() noexcept = default;
+  explicit ObservableInstrument(std::shared_ptr<internal::InstrumentState> s) noexcept
+      : s_(std::move(s)) {}
+  // Registers another callback (called from the next collection on). A
+  // disabled instrument returns an unregistered handle.
+  CallbackRegistration AddCallback(ObservableCallback<T> callback) const noexcept {
+    if constexpr (std::is_same_v<T, int64_t>) {
+      return detail::AddCallback(s_.get(), std::move(callback), {});
+    } else {
+      return detail::AddCallback(s_.get(), {}, std::move(callback));
+    }
+  }
+  bool Enabled() const noexcept { return detail::Enabled(s_.get()); }
+
+ protected:
+  std::shared_ptr<internal::InstrumentState> s_;
+};
+
+// Spec: "Asynchronous Counter" (monotonic totals, e.g. CPU time).
+template <typename T>
+class ObservableCounter : public ObservableInstrument<T> {
+ public:
+  using ObservableInstrument<T>::ObservableInstrument;
+};
+// Spec: "Asynchronous UpDownCounter" (totals that go up and down, e.g. a
+// queue's length).
+template <typename T>
+class ObservableUpDownCounter : public ObservableInstrument<T> {
+ public:
+  using ObservableInstrument<T>::ObservableInstrument;
+};
+// Spec: "Asynchronous Gauge" (current values, e.g. a temperature).
+template <typename T>
+class ObservableGauge : public ObservableInstrument<T> {
+ public:
+  using ObservableInstrument<T>::ObservableInstrument;
+};
+
+using Int64ObservableCounter = ObservableCounter<int64_t>;
+using DoubleObservableCounter = ObservableCounter<double>;
+using Int64ObservableUpDownCounter = ObservableUpDownCounter<int64_t>;
+using DoubleObservableUpDownCounter = ObservableUpDownCounter<double>;
+using Int64ObservableGauge = ObservableGauge<int64_t>;
+using DoubleObservableGauge = ObservableGauge<double>;
 
 }  // namespace otelweb::metrics

@@ -33,6 +33,7 @@ namespace otelweb::metrics {
 
 namespace internal {
 struct ScopeState;
+struct StreamConfig;
 }
 
 // OTEL_METRICS_EXEMPLAR_FILTER (spec default: trace_based).
@@ -56,6 +57,56 @@ struct InstrumentAdvice {
   std::vector<double> explicit_bucket_boundaries{};
 };
 
+// Spec: metrics SDK "View" — which instruments a view applies to. Every
+// field left empty matches anything; a view with every field empty matches
+// every instrument.
+struct InstrumentSelector {
+  // The instrument's name, case-insensitive, with the wildcards `*` (any run
+  // of characters) and `?` (one character).
+  std::string name{};
+  std::optional<InstrumentKind> kind{};
+  std::string unit{};  // exact
+  std::string meter_name{};
+  std::string meter_version{};
+  std::string meter_schema_url{};
+};
+
+// The aggregation a view asks for (spec: "Aggregation").
+enum class ViewAggregation : uint8_t {
+  kDefault,  // the instrument kind's default (advisory boundaries honoured)
+  kDrop,     // the stream is not recorded nor reported
+  kSum,
+  kLastValue,
+  kExplicitBucketHistogram,
+};
+
+// Spec: "View" — a selector and the configuration of the stream it makes.
+// Each view that matches an instrument makes one stream of it; an instrument
+// no view matches gets its default stream; an instrument every matching view
+// drops is disabled (Enabled() is false).
+// Errors (one warning each, at provider construction or instrument
+// creation, and the view is ignored as the spec says): a `name` on a view
+// whose selector has a wildcard or selects no instrument name (it would give
+// several instruments one name); boundaries that are not strictly ascending
+// finite numbers; an aggregation the instrument kind cannot use (sum on a
+// gauge; a histogram on an observable instrument).
+struct View {
+  InstrumentSelector selector{};
+  std::string name{};         // the stream's name; empty: the instrument's
+  std::string description{};  // empty: the instrument's
+  // Attribute keys kept (allow-list); unset: every key. Then
+  // excluded_attribute_keys are removed.
+  std::optional<std::vector<std::string>> attribute_keys{};
+  std::vector<std::string> excluded_attribute_keys{};
+  ViewAggregation aggregation = ViewAggregation::kDefault;
+  // kExplicitBucketHistogram: ascending finite boundaries (empty: the
+  // default ones) and whether min and max are reported.
+  std::vector<double> boundaries{};
+  bool record_min_max = true;
+  // Attribute sets admitted per collection; 0: the provider's limit.
+  size_t cardinality_limit = 0;
+};
+
 struct MeterProviderOptions {
   // Default: Resource::Create(). otelweb::Install passes the tracer
   // provider's resource so that both signals describe the same process.
@@ -65,6 +116,8 @@ struct MeterProviderOptions {
   std::optional<ExemplarFilter> exemplar_filter{};
   // Attribute sets admitted per stream before the overflow series.
   size_t cardinality_limit = kDefaultCardinalityLimit;
+  // Views (spec: "View"), applied to instruments created afterwards.
+  std::vector<View> views{};
 };
 
 class Meter;
@@ -126,6 +179,30 @@ class Meter {
   Gauge<double> CreateDoubleGauge(std::string_view name, std::string_view unit = {},
                                   std::string_view description = {});
 
+  // Observable instruments (instruments.h): `callback` (optional) is
+  // registered at creation and stays for the instrument's life; AddCallback
+  // adds removable ones.
+  ObservableCounter<int64_t> CreateInt64ObservableCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<int64_t> callback = {});
+  ObservableCounter<double> CreateDoubleObservableCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<double> callback = {});
+  ObservableUpDownCounter<int64_t> CreateInt64ObservableUpDownCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<int64_t> callback = {});
+  ObservableUpDownCounter<double> CreateDoubleObservableUpDownCounter(
+      std::string_view name, std::string_view unit = {}, std::string_view description = {},
+      ObservableCallback<double> callback = {});
+  ObservableGauge<int64_t> CreateInt64ObservableGauge(std::string_view name,
+                                                      std::string_view unit = {},
+                                                      std::string_view description = {},
+                                                      ObservableCallback<int64_t> callback = {});
+  ObservableGauge<double> CreateDoubleObservableGauge(std::string_view name,
+                                                      std::string_view unit = {},
+                                                      std::string_view description = {},
+                                                      ObservableCallback<double> callback = {});
+
   bool IsNoOp() const noexcept { return scope_ == nullptr; }
 
  private:
@@ -137,6 +214,8 @@ class Meter {
                                                     std::string_view name, std::string_view unit,
                                                     std::string_view description,
                                                     InstrumentAdvice advice);
+  std::vector<internal::StreamConfig> StreamsFor(const internal::StreamConfig& c,
+                                                bool observable) const;
   std::shared_ptr<internal::ProviderState> p_;
   std::shared_ptr<internal::ScopeState> scope_;
 };

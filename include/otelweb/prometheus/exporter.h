@@ -13,8 +13,12 @@
 //     scope is given as otel_scope_name / otel_scope_version labels;
 //   - the resource is one target_info gauge (value 1) with its attributes as
 //     labels (job / instance come from the scraper);
-//   - exemplars are not exposed (the 0.0.4 text format has none; OpenMetrics
-//     negotiation is not implemented).
+//   - when the scraper accepts application/openmetrics-text (Prometheus does
+//     by default), the answer is OpenMetrics 1.0: counter families named
+//     without "_total", target_info an info metric, "# EOF" at the end, and
+//     exemplars (trace_id, span_id, value, time) on counter samples and on the
+//     histogram bucket that holds the exemplar's value; the 0.0.4 text format
+//     has no exemplars.
 // The exporter is a MetricReader (cumulative, as Prometheus needs): register
 // it with the provider (MeterProviderOptions::readers or AddReader); each
 // scrape collects.
@@ -51,8 +55,9 @@ class PrometheusExporter final : public metrics::MetricReader {
 
   // The port the server listens on (0 when it could not start).
   int port() const noexcept;
+  enum class ScrapeFormat : uint8_t { kText004, kOpenMetrics };
   // One scrape's body (what /metrics answers), for tests and other servers.
-  std::string Scrape();
+  std::string Scrape(ScrapeFormat format = ScrapeFormat::kText004);
 
   struct Impl;
 
@@ -63,8 +68,12 @@ class PrometheusExporter final : public metrics::MetricReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// The text exposition of one collection.
+// The text exposition (0.0.4) of one collection.
 std::string FormatPrometheusText(const metrics::ResourceMetrics& rm);
+// The OpenMetrics 1.0 text of one collection, with exemplars.
+std::string FormatOpenMetricsText(const metrics::ResourceMetrics& rm);
+// True when an Accept header asks for OpenMetrics.
+bool AcceptsOpenMetrics(std::string_view accept) noexcept;
 // The Prometheus metric name of an OpenTelemetry metric (suffixes included,
 // "_total" excluded).
 std::string PrometheusName(std::string_view name, std::string_view unit, bool gauge_ratio);
