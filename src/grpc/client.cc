@@ -109,11 +109,14 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
 
  private:
   void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events || !span_.IsRecording()) return;
+    if (!state_->compiled.settings().message_events) return;
     const int64_t id = sent ? ++sent_ : ++received_;
     KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
+    // Under the call's mutex: a write on the app's thread may race the end of
+    // the call on gRPC's (cancellation), and Span::End() clears the span's
+    // record pointer that IsRecording() reads.
     std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_) span_.AddEvent("message", Attributes(kv, 2));
+    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
   }
 
   void End(int code, std::string_view message, const MetadataMap* trailing) noexcept {

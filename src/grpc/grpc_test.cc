@@ -5,6 +5,7 @@
 // endpoints, the semconv sets, message events, concurrent calls.
 #include <gtest/gtest.h>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -639,6 +640,49 @@ TEST(GrpcClient, CallbackAndAsyncStubsGetSpansParentedWhereTheCallStarts) {
     EXPECT_EQ(IntAttr(sp, "rpc.grpc.status_code"), IntAttr(server, "rpc.grpc.status_code"));
   }
   EXPECT_EQ(clients, 2);
+}
+
+}  // namespace
+}  // namespace otelweb::grpc
+
+namespace otelweb::grpc {
+namespace {
+
+// A call to a method the server does not serve (any client can send any
+// path): grpc++ still runs the interceptors, with "unknown" (sync server) or
+// the client's path (callback server) as the method, and answers UNIMPLEMENTED.
+// Span name, rpc.method and the duration metric's attributes must not take the
+// client-chosen path (unbounded span names and metric series): _OTHER, with
+// the path kept on the span as rpc.method_original.
+TEST(GrpcServer, UnimplementedMethodIsRecordedAsOtherNotAsTheClientsPath) {
+  CallbackEcho cb;
+  for (bool callback : {false, true}) {
+    MemoryTracing t;
+    EchoServer s({}, {}, callback ? static_cast<::grpc::Service*>(&cb) : nullptr);
+    auto channel = ::grpc::CreateChannel(s.target(), ::grpc::InsecureChannelCredentials());
+    ::grpc::GenericStub generic(channel);
+    for (const char* path : {"/interop.v1.Echo/NoSuchMethod", "/evil.Svc/random-1234"}) {
+      ::grpc::ClientContext ctx;
+      ::grpc::Slice payload("x");
+      ::grpc::ByteBuffer req(&payload, 1), resp;
+      std::promise<::grpc::Status> done;
+      generic.UnaryCall(&ctx, path, ::grpc::StubOptions(), &req, &resp,
+                        [&](::grpc::Status st) { done.set_value(st); });
+      EXPECT_EQ(done.get_future().get().error_code(), ::grpc::StatusCode::UNIMPLEMENTED);
+    }
+    auto spans = t.Exactly(2);
+    for (const SpanData* sp : spans) {
+      EXPECT_EQ(sp->name(), "_OTHER") << (callback ? "callback" : "sync");
+      EXPECT_EQ(StrAttr(sp, "rpc.method"), "_OTHER");
+      EXPECT_EQ(StrAttr(sp, "rpc.service"), "_OTHER");
+      EXPECT_EQ(IntAttr(sp, "rpc.grpc.status_code"), 12);
+      EXPECT_EQ(sp->status(), StatusCode::kError);
+      if (callback) {
+        const std::string original = StrAttr(sp, "rpc.method_original");
+        EXPECT_TRUE(original == "interop.v1.Echo/NoSuchMethod" || original == "evil.Svc/random-1234") << original;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -62,6 +62,9 @@ struct ServerState {
 
 class ServerCall;
 
+constexpr int kUnimplemented = 12;
+constexpr std::string_view kOther = "_OTHER";
+
 // ServerContextBase* -> its instrumented call, for ServerCallContext().
 class Registry {
  public:
@@ -241,16 +244,37 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
   }
 
   void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events || !span_.IsRecording()) return;
+    if (!state_->compiled.settings().message_events) return;
     const int64_t id = sent ? ++sent_ : ++received_;
     KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
+    // Under the call's mutex: a write on the app's thread may race the end of
+    // the call on gRPC's (cancellation), and Span::End() clears the span's
+    // record pointer that IsRecording() reads.
     std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_) span_.AddEvent("message", Attributes(kv, 2));
+    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
   }
 
   void EndLocked(int code, const std::string& message, bool cancelled) noexcept {
     ended_ = true;
     const Compiled& c = state_->compiled;
+    MethodName recorded = method_;
+    if (code == kUnimplemented && message.empty()) {
+      // grpc++'s own answer for a method this server does not serve (sync:
+      // method "unknown"; callback/async: the path the client sent, any
+      // string). Span name and rpc.method become _OTHER (RPC conventions),
+      // so a client cannot create unbounded span names and metric series; the
+      // path stays on the span as rpc.method_original.
+      recorded = internal::MethodName{method_.full, kOther, kOther, kOther};
+      if (span_.IsRecording()) {
+        span_.UpdateName(kOther);
+        KeyValue kv[3];
+        size_t n = 0;
+        if (c.old_set()) kv[n++] = {"rpc.service", kOther};
+        kv[n++] = {"rpc.method", kOther};
+        kv[n++] = {"rpc.method_original", method_.span_name};
+        inst::SetInstrumentationAttributes(span_.Ref(), Attributes(kv, n));
+      }
+    }
     c.EndAttributes(span_.Ref(), code, message, true);
     CallView view{method_.full, method_.service, method_.method, type_, nullptr, nullptr, ctx_};
     CallStatus st{code, message, cancelled};
@@ -258,7 +282,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     Timestamp end = Now();
     {
       Scope current(context_);  // the duration's exemplar names the span
-      c.RecordDuration(method_, code, server_, std::chrono::duration<double>(end - start_).count());
+      c.RecordDuration(recorded, code, server_, std::chrono::duration<double>(end - start_).count());
     }
     span_.End(end);
   }

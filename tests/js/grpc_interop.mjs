@@ -30,8 +30,15 @@ loadOrInstall(() => {
   require('@grpc/proto-loader');
 });
 
+// On failure, everything the C++ peers printed so far goes to stderr too (an
+// integration run under load once failed here and kept only "FAIL"): the
+// spans with their status codes are what tells a race from a defect.
+let sout = '';
+let cout = '';
 const fail = (msg) => {
   console.error(`FAIL: ${msg}`);
+  if (sout) console.error(`--- otelweb server output ---\n${sout}`);
+  if (cout) console.error(`--- otelweb client output ---\n${cout}`);
   process.exit(1);
 };
 setTimeout(() => fail('timed out after 60 s'), 60000).unref();
@@ -65,7 +72,6 @@ const parseSpans = (out) => out.split('\n').filter((l) => l.startsWith('{"span"'
 
 // ---- A. Node client -> otelweb server -------------------------------------
 const server = spawn(peerBin, ['server'], { stdio: ['pipe', 'pipe', 'inherit'] });
-let sout = '';
 server.stdout.on('data', (d) => { sout += d.toString(); });
 const port = await new Promise((resolve, reject) => {
   const t = setInterval(() => {
@@ -189,7 +195,6 @@ const nodePort = await new Promise((resolve) => {
   });
 });
 const peer = spawn(peerBin, ['client', `127.0.0.1:${nodePort}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-let cout = '';
 peer.stdout.on('data', (d) => { cout += d.toString(); });
 const exit = await new Promise((resolve) => peer.on('exit', resolve));
 if (exit !== 0) fail(`B: the otelweb client exited ${exit}`);
