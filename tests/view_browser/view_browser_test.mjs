@@ -18,6 +18,10 @@ const webDir = path.resolve(option(args, '--web-dir'));
 const uiDir = path.resolve(option(args, '--ui-dir'));
 const artifacts = path.resolve(option(args, '--artifacts', 'view_browser_artifacts'));
 fs.mkdirSync(artifacts, { recursive: true });
+if (!fs.existsSync(path.join(uiDir, 'index.html'))) {
+  console.log(`FAIL: the page is not built in ${uiDir}: build the target otelweb_view_ui (ninja) first`);
+  process.exit(1);
+}
 
 const playwright = loadPlaywright(webDir);
 const browser = await launchBrowser(playwright);
