@@ -1,0 +1,672 @@
+// SQLite storage of otelweb-view (see store.h).
+#include "view/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+namespace otelweb::view {
+
+namespace {
+
+using otlp_pb::common::v1::AnyValue;
+using otlp_pb::common::v1::KeyValue;
+
+constexpr size_t kMaxIndexedValue = 256;  // longer "key=value" strings are not indexed for `attr`
+
+std::string ServiceOf(const otlp_pb::resource::v1::Resource& r) {
+  for (const auto& kv : r.attributes()) {
+    if (kv.key() == "service.name" && kv.value().has_string_value()) return kv.value().string_value();
+  }
+  return "unknown_service";
+}
+
+// The value of an attribute as the `attr` filter compares it ("" = not indexed).
+bool ScalarText(const AnyValue& v, std::string* out) {
+  switch (v.value_case()) {
+    case AnyValue::kStringValue: *out = v.string_value(); return true;
+    case AnyValue::kBoolValue: *out = v.bool_value() ? "true" : "false"; return true;
+    case AnyValue::kIntValue: *out = std::to_string(v.int_value()); return true;
+    case AnyValue::kDoubleValue: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", v.double_value());
+      *out = buf;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+struct SpanRow {
+  std::string trace_id, span_id, data, name, route;
+  std::vector<std::string> kvs;
+  int64_t start = 0, end = 0;
+  bool root = false, error = false;
+  size_t ctx = 0;
+};
+struct LogRow {
+  std::string trace_id, span_id, data;
+  int64_t time = 0;
+  int severity = 0;
+  size_t ctx = 0;
+};
+struct PointRow {
+  std::string name, data;
+  int64_t time = 0;
+  size_t ctx = 0;
+};
+struct Batch {
+  std::vector<std::string> ctxs;      // serialized Resource*/scope wrappers
+  std::vector<std::string> services;  // service.name of each ctx
+  std::vector<SpanRow> spans;
+  std::vector<LogRow> logs;
+  std::vector<PointRow> points;
+  size_t items() const { return spans.size() + logs.size() + points.size(); }
+};
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "otelweb-view: SQL error %s in %s\n", sqlite3_errmsg(db), sql);
+      std::abort();
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  sqlite3_stmt* get() { return s_; }
+  Stmt& Int(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  bool Step() { return sqlite3_step(s_) == SQLITE_ROW; }
+  void Run() {
+    sqlite3_step(s_);
+    sqlite3_reset(s_);
+  }
+  void Reset() { sqlite3_reset(s_); }
+  int64_t Col(int i) { return sqlite3_column_int64(s_, i); }
+  std::string ColText(int i) {
+    const void* p = sqlite3_column_blob(s_, i);
+    return p ? std::string(static_cast<const char*>(p), size_t(sqlite3_column_bytes(s_, i))) : std::string();
+  }
+  bool ColNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS contexts(id INTEGER PRIMARY KEY, bytes BLOB UNIQUE, service TEXT);
+CREATE TABLE IF NOT EXISTS traces(id INTEGER PRIMARY KEY, trace_id BLOB UNIQUE, span_count INT, error_count INT,
+  start INT, end_ INT, duration INT, root_name TEXT, root_service TEXT, root_start INT, root_end INT,
+  first_name TEXT, first_service TEXT);
+CREATE INDEX IF NOT EXISTS traces_start ON traces(start);
+CREATE INDEX IF NOT EXISTS traces_duration ON traces(duration);
+CREATE INDEX IF NOT EXISTS traces_error ON traces(start) WHERE error_count > 0;
+CREATE TABLE IF NOT EXISTS trace_services(service TEXT, tid INT, PRIMARY KEY(service, tid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_services_tid ON trace_services(tid);
+CREATE TABLE IF NOT EXISTS trace_names(name TEXT, tid INT, PRIMARY KEY(name, tid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_attrs(kv TEXT, tid INT, PRIMARY KEY(kv, tid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spans(tid INT, start INT, ctx INT, data BLOB);
+CREATE INDEX IF NOT EXISTS spans_tid ON spans(tid);
+CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, time INT, trace_id BLOB, span_id BLOB, severity INT, ctx INT,
+  data BLOB);
+CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id);
+CREATE TABLE IF NOT EXISTS metric_points(id INTEGER PRIMARY KEY, time INT, name TEXT, ctx INT, data BLOB);
+CREATE INDEX IF NOT EXISTS metric_points_name ON metric_points(name, time);
+)";
+
+}  // namespace
+
+struct Store::Impl {
+  StoreOptions options;
+  sqlite3* wdb = nullptr;  // the writer's connection
+  sqlite3* rdb = nullptr;  // readers' connection (== wdb in memory)
+  std::mutex rd_mu;        // readers' connection (and wdb's transactions when shared)
+
+  std::mutex mu;
+  std::condition_variable cv, idle_cv;
+  std::deque<Batch> queue;
+  size_t queued_items = 0;
+  uint64_t enqueued = 0, committed = 0;  // batches
+  bool stopping = false;
+  std::thread writer;
+
+  // Counters (under mu), kept in step with the tables.
+  StoreStats stats;
+  std::unordered_map<std::string, int64_t> ctx_ids;  // writer thread only
+
+  ~Impl() {
+    if (rdb && rdb != wdb) sqlite3_close_v2(rdb);
+    if (wdb) sqlite3_close_v2(wdb);
+  }
+
+  bool Exec(sqlite3* db, const char* sql, std::string* error = nullptr) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      if (error) *error = msg ? msg : "SQLite error";
+      sqlite3_free(msg);
+      return false;
+    }
+    return true;
+  }
+
+  int64_t Scalar(sqlite3* db, const char* sql) {
+    Stmt s(db, sql);
+    return s.Step() ? s.Col(0) : 0;
+  }
+
+  int64_t UsedBytes(sqlite3* db) {
+    return (Scalar(db, "PRAGMA page_count") - Scalar(db, "PRAGMA freelist_count")) *
+           Scalar(db, "PRAGMA page_size");
+  }
+
+  Admit Enqueue(Batch b) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return Admit::kStopped;
+    size_t n = b.items();
+    if (n == 0 && b.ctxs.empty()) return Admit::kStored;
+    if (!queue.empty() && queued_items + n > options.max_queued_items) return Admit::kQueueFull;
+    queued_items += n;
+    queue.push_back(std::move(b));
+    ++enqueued;
+    cv.notify_one();
+    return Admit::kStored;
+  }
+
+  void Run();
+  void Write(std::vector<Batch>& batches, struct Writer& w);
+  void Prune(struct Writer& w);
+};
+
+struct Writer {
+  explicit Writer(sqlite3* db)
+      : ctx_insert(db, "INSERT OR IGNORE INTO contexts(bytes, service) VALUES(?1, ?2)"),
+        ctx_select(db, "SELECT id FROM contexts WHERE bytes = ?1"),
+        trace_upsert(db,
+                     "INSERT INTO traces(trace_id, span_count, error_count, start, end_, duration, root_name, "
+                     "root_service, root_start, root_end, first_name, first_service) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?9 - ?8, ?5 - ?4), ?6, ?7, ?8, ?9, ?10, ?11) "
+                     "ON CONFLICT(trace_id) DO UPDATE SET span_count = span_count + excluded.span_count, "
+                     "error_count = error_count + excluded.error_count, "
+                     "start = min(start, excluded.start), end_ = max(end_, excluded.end_), "
+                     "duration = coalesce(coalesce(excluded.root_end, root_end) - coalesce(excluded.root_start, "
+                     "root_start), max(end_, excluded.end_) - min(start, excluded.start)), "
+                     "root_name = coalesce(excluded.root_name, root_name), "
+                     "root_service = coalesce(excluded.root_service, root_service), "
+                     "root_start = coalesce(excluded.root_start, root_start), "
+                     "root_end = coalesce(excluded.root_end, root_end), "
+                     "first_name = CASE WHEN excluded.start < start THEN excluded.first_name ELSE first_name END, "
+                     "first_service = CASE WHEN excluded.start < start THEN excluded.first_service "
+                     "ELSE first_service END "
+                     "RETURNING id, span_count"),
+        service_insert(db, "INSERT OR IGNORE INTO trace_services(service, tid) VALUES(?1, ?2)"),
+        name_insert(db, "INSERT OR IGNORE INTO trace_names(name, tid) VALUES(?1, ?2)"),
+        attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(kv, tid) VALUES(?1, ?2)"),
+        span_insert(db, "INSERT INTO spans(tid, start, ctx, data) VALUES(?1, ?2, ?3, ?4)"),
+        log_insert(db, "INSERT INTO logs(time, trace_id, span_id, severity, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
+        point_insert(db, "INSERT INTO metric_points(time, name, ctx, data) VALUES(?1, ?2, ?3, ?4)") {}
+  Stmt ctx_insert, ctx_select, trace_upsert, service_insert, name_insert, attr_insert, span_insert, log_insert,
+      point_insert;
+};
+
+void Store::Impl::Run() {
+  Writer w(wdb);
+  for (;;) {
+    std::vector<Batch> batches;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;
+      for (auto& b : queue) batches.push_back(std::move(b));
+      queue.clear();
+    }
+    Write(batches, w);
+  }
+}
+
+void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
+  std::unique_lock<std::mutex> shared_lock(rd_mu, std::defer_lock);
+  if (rdb == wdb) shared_lock.lock();
+  Exec(wdb, "BEGIN");
+  struct Agg {
+    int64_t count = 0, errors = 0, start = INT64_MAX, end = INT64_MIN, root_start = 0, root_end = 0;
+    std::string root_name, root_service, first_name, first_service;
+    bool root = false;
+    std::set<std::string> services, names, kvs;
+    std::vector<const SpanRow*> rows;
+  };
+  int64_t new_traces = 0, spans = 0, logs = 0, points = 0;
+  size_t items = 0;
+  for (auto& b : batches) {
+    items += b.items();
+    std::vector<int64_t> ctx(b.ctxs.size());
+    for (size_t i = 0; i < b.ctxs.size(); ++i) {
+      auto it = ctx_ids.find(b.ctxs[i]);
+      if (it != ctx_ids.end()) {
+        ctx[i] = it->second;
+        continue;
+      }
+      w.ctx_insert.Blob(1, b.ctxs[i]).Text(2, b.services[i]).Run();
+      w.ctx_select.Blob(1, b.ctxs[i]);
+      ctx[i] = w.ctx_select.Step() ? w.ctx_select.Col(0) : 0;
+      w.ctx_select.Reset();
+      if (ctx_ids.size() > 100000) ctx_ids.clear();
+      ctx_ids.emplace(b.ctxs[i], ctx[i]);
+    }
+    std::map<std::string, Agg> traces;
+    for (const SpanRow& r : b.spans) {
+      Agg& a = traces[r.trace_id];
+      ++a.count;
+      a.errors += r.error;
+      if (r.start < a.start) {
+        a.start = r.start;
+        a.first_name = r.name;
+        a.first_service = b.services[r.ctx];
+      }
+      a.end = std::max(a.end, r.end);
+      if (r.root) {
+        a.root = true;
+        a.root_name = r.name;
+        a.root_service = b.services[r.ctx];
+        a.root_start = r.start;
+        a.root_end = r.end;
+      }
+      a.services.insert(b.services[r.ctx]);
+      a.names.insert(r.name);
+      if (!r.route.empty()) a.names.insert(r.route);
+      for (const auto& kv : r.kvs) a.kvs.insert(kv);
+      a.rows.push_back(&r);
+    }
+    for (auto& [id, a] : traces) {
+      w.trace_upsert.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
+      if (a.root) {
+        w.trace_upsert.Text(6, a.root_name).Text(7, a.root_service).Int(8, a.root_start).Int(9, a.root_end);
+      } else {
+        w.trace_upsert.Null(6).Null(7).Null(8).Null(9);
+      }
+      w.trace_upsert.Text(10, a.first_name).Text(11, a.first_service);
+      int64_t tid = 0;
+      if (w.trace_upsert.Step()) {
+        tid = w.trace_upsert.Col(0);
+        new_traces += w.trace_upsert.Col(1) == a.count;
+      }
+      w.trace_upsert.Reset();
+      for (const auto& s : a.services) w.service_insert.Text(1, s).Int(2, tid).Run();
+      for (const auto& s : a.names) w.name_insert.Text(1, s).Int(2, tid).Run();
+      for (const auto& s : a.kvs) w.attr_insert.Text(1, s).Int(2, tid).Run();
+      for (const SpanRow* r : a.rows) {
+        w.span_insert.Int(1, tid).Int(2, r->start).Int(3, ctx[r->ctx]).Blob(4, r->data).Run();
+      }
+      spans += a.count;
+    }
+    for (const LogRow& r : b.logs) {
+      w.log_insert.Int(1, r.time).Int(5, ctx[r.ctx]).Int(4, r.severity).Blob(6, r.data);
+      if (r.trace_id.empty()) w.log_insert.Null(2); else w.log_insert.Blob(2, r.trace_id);
+      if (r.span_id.empty()) w.log_insert.Null(3); else w.log_insert.Blob(3, r.span_id);
+      w.log_insert.Run();
+      ++logs;
+    }
+    for (const PointRow& r : b.points) {
+      w.point_insert.Int(1, r.time).Text(2, r.name).Int(3, ctx[r.ctx]).Blob(4, r.data).Run();
+      ++points;
+    }
+  }
+  Exec(wdb, "COMMIT");
+  int64_t used = UsedBytes(wdb);
+  bool prune = used > options.max_bytes;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stats.traces += new_traces;
+    stats.spans += spans;
+    stats.logs += logs;
+    stats.metric_points += points;
+    stats.db_bytes = used;
+    ++stats.generation;
+    queued_items -= items;
+    committed += batches.size();
+  }
+  if (prune) Prune(w);
+  idle_cv.notify_all();
+}
+
+// Deletes the oldest traces (by start), logs and metric points, a tenth at a
+// time, until the data is under the cap again.
+void Store::Impl::Prune(Writer&) {
+  for (int round = 0; round < 20; ++round) {
+    Exec(wdb, "BEGIN");
+    Exec(wdb,
+         "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER PRIMARY KEY);"
+         "DELETE FROM doomed;"
+         "INSERT INTO doomed SELECT id FROM traces ORDER BY start LIMIT max(1, (SELECT count(*) FROM traces) / 10);"
+         "DELETE FROM spans WHERE tid IN doomed;"
+         "DELETE FROM trace_services WHERE tid IN doomed;"
+         "DELETE FROM trace_names WHERE tid IN doomed;"
+         "DELETE FROM trace_attrs WHERE tid IN doomed;"
+         "DELETE FROM traces WHERE id IN doomed;"
+         "DELETE FROM logs WHERE id <= (SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM logs);"
+         "DELETE FROM metric_points WHERE id <= "
+         "(SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM metric_points);");
+    Exec(wdb, "COMMIT");
+    int64_t traces = Scalar(wdb, "SELECT count(*) FROM traces");
+    int64_t spans = Scalar(wdb, "SELECT count(*) FROM spans");
+    int64_t logs = Scalar(wdb, "SELECT count(*) FROM logs");
+    int64_t points = Scalar(wdb, "SELECT count(*) FROM metric_points");
+    int64_t used = UsedBytes(wdb);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stats.traces = traces;
+      stats.spans = spans;
+      stats.logs = logs;
+      stats.metric_points = points;
+      stats.db_bytes = used;
+      ++stats.generation;
+    }
+    if (used <= options.max_bytes * 9 / 10 || traces + logs + points == 0) break;
+  }
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  bool memory = options.path.empty();
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(memory ? ":memory:" : options.path.c_str(), &impl->wdb, flags, nullptr) != SQLITE_OK) {
+    *error = "cannot open the database " + options.path + ": " +
+             (impl->wdb ? sqlite3_errmsg(impl->wdb) : "out of memory") +
+             " (check the path and its directory's permissions, or leave --db out for an in-memory store)";
+    return nullptr;
+  }
+  sqlite3_busy_timeout(impl->wdb, 5000);
+  std::string err;
+  if (!memory && !impl->Exec(impl->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", &err)) {
+    *error = "cannot use the database " + options.path + ": " + err +
+             " (is it an SQLite file written by otelweb-view?)";
+    return nullptr;
+  }
+  if (!impl->Exec(impl->wdb, kSchema, &err)) {
+    *error = "cannot create the tables in " + (memory ? std::string("memory") : options.path) + ": " + err +
+             " (is it an SQLite file written by otelweb-view? Use another --db path)";
+    return nullptr;
+  }
+  impl->Exec(impl->wdb, "PRAGMA cache_size=-65536");
+  if (memory) {
+    impl->rdb = impl->wdb;
+  } else {
+    if (sqlite3_open_v2(options.path.c_str(), &impl->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      *error = "cannot open the database " + options.path + " for reading";
+      return nullptr;
+    }
+    sqlite3_busy_timeout(impl->rdb, 5000);
+  }
+  auto& s = impl->stats;
+  s.traces = impl->Scalar(impl->wdb, "SELECT count(*) FROM traces");
+  s.spans = impl->Scalar(impl->wdb, "SELECT count(*) FROM spans");
+  s.logs = impl->Scalar(impl->wdb, "SELECT count(*) FROM logs");
+  s.metric_points = impl->Scalar(impl->wdb, "SELECT count(*) FROM metric_points");
+  s.db_bytes = impl->UsedBytes(impl->wdb);
+  s.cap_bytes = options.max_bytes;
+  s.generation = 1;
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->Run(); });
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+    impl_->cv.notify_all();
+  }
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+namespace {
+
+template <typename Scope>
+std::string ContextBytes(const otlp_pb::resource::v1::Resource& resource, const std::string& schema_url,
+                         const Scope& scope) {
+  // A ResourceSpans with one scope_spans holding the scope only: the same
+  // bytes for the logs' and metrics' contexts (their field numbers match).
+  otlp_pb::trace::v1::ResourceSpans rs;
+  *rs.mutable_resource() = resource;
+  rs.set_schema_url(schema_url);
+  auto* ss = rs.add_scope_spans();
+  *ss->mutable_scope() = scope.scope();
+  ss->set_schema_url(scope.schema_url());
+  return rs.SerializeAsString();
+}
+
+}  // namespace
+
+Admit Store::AddTraces(const otlp_pb::collector::trace::v1::ExportTraceServiceRequest& request) {
+  Batch b;
+  for (const auto& rs : request.resource_spans()) {
+    std::string service = ServiceOf(rs.resource());
+    for (const auto& ss : rs.scope_spans()) {
+      b.ctxs.push_back(ContextBytes(rs.resource(), rs.schema_url(), ss));
+      b.services.push_back(service);
+      for (const auto& sp : ss.spans()) {
+        SpanRow r;
+        r.trace_id = sp.trace_id();
+        r.span_id = sp.span_id();
+        r.name = sp.name();
+        r.start = int64_t(sp.start_time_unix_nano());
+        r.end = int64_t(sp.end_time_unix_nano());
+        r.root = sp.parent_span_id().empty();
+        r.error = sp.status().code() == otlp_pb::trace::v1::Status::STATUS_CODE_ERROR;
+        r.ctx = b.ctxs.size() - 1;
+        std::string text;
+        for (const auto& kv : sp.attributes()) {
+          if (kv.key() == "http.route" && kv.value().has_string_value()) r.route = kv.value().string_value();
+          if (ScalarText(kv.value(), &text) && kv.key().size() + text.size() < kMaxIndexedValue) {
+            r.kvs.push_back(kv.key() + "=" + text);
+          }
+        }
+        r.data = sp.SerializeAsString();
+        b.spans.push_back(std::move(r));
+      }
+    }
+  }
+  return impl_->Enqueue(std::move(b));
+}
+
+Admit Store::AddLogs(const otlp_pb::collector::logs::v1::ExportLogsServiceRequest& request) {
+  Batch b;
+  for (const auto& rl : request.resource_logs()) {
+    std::string service = ServiceOf(rl.resource());
+    for (const auto& sl : rl.scope_logs()) {
+      b.ctxs.push_back(ContextBytes(rl.resource(), rl.schema_url(), sl));
+      b.services.push_back(service);
+      for (const auto& lr : sl.log_records()) {
+        LogRow r;
+        r.time = int64_t(lr.time_unix_nano() ? lr.time_unix_nano() : lr.observed_time_unix_nano());
+        r.trace_id = lr.trace_id();
+        r.span_id = lr.span_id();
+        r.severity = int(lr.severity_number());
+        r.ctx = b.ctxs.size() - 1;
+        r.data = lr.SerializeAsString();
+        b.logs.push_back(std::move(r));
+      }
+    }
+  }
+  return impl_->Enqueue(std::move(b));
+}
+
+Admit Store::AddMetrics(const otlp_pb::collector::metrics::v1::ExportMetricsServiceRequest& request) {
+  Batch b;
+  for (const auto& rm : request.resource_metrics()) {
+    std::string service = ServiceOf(rm.resource());
+    for (const auto& sm : rm.scope_metrics()) {
+      b.ctxs.push_back(ContextBytes(rm.resource(), rm.schema_url(), sm));
+      b.services.push_back(service);
+      for (const auto& m : sm.metrics()) {
+        PointRow r;
+        r.name = m.name();
+        // The time of the metric's first data point (all share the collection time).
+        uint64_t t = 0;
+        if (m.has_sum() && m.sum().data_points_size()) t = m.sum().data_points(0).time_unix_nano();
+        if (m.has_gauge() && m.gauge().data_points_size()) t = m.gauge().data_points(0).time_unix_nano();
+        if (m.has_histogram() && m.histogram().data_points_size()) t = m.histogram().data_points(0).time_unix_nano();
+        if (m.has_exponential_histogram() && m.exponential_histogram().data_points_size())
+          t = m.exponential_histogram().data_points(0).time_unix_nano();
+        if (m.has_summary() && m.summary().data_points_size()) t = m.summary().data_points(0).time_unix_nano();
+        r.time = int64_t(t);
+        r.ctx = b.ctxs.size() - 1;
+        r.data = m.SerializeAsString();
+        b.points.push_back(std::move(r));
+      }
+    }
+  }
+  return impl_->Enqueue(std::move(b));
+}
+
+bool Store::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  uint64_t target = impl_->enqueued;
+  return impl_->idle_cv.wait_for(lock, timeout, [&] { return impl_->committed >= target; });
+}
+
+StoreStats Store::Stats() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stats;
+}
+
+std::vector<std::string> Store::Services() {
+  std::lock_guard<std::mutex> lock(impl_->rd_mu);
+  Stmt s(impl_->rdb, "SELECT DISTINCT service FROM trace_services ORDER BY service");
+  std::vector<std::string> out;
+  while (s.Step()) out.push_back(s.ColText(0));
+  return out;
+}
+
+bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int64_t* total, std::string* error) {
+  std::string where = " WHERE 1";
+  std::vector<std::pair<bool, std::string>> binds;  // (is_int, value)
+  auto text = [&](const std::string& v) { binds.emplace_back(false, v); };
+  auto num = [&](int64_t v) { binds.emplace_back(true, std::to_string(v)); };
+  if (!q.service.empty()) {
+    where += " AND id IN (SELECT tid FROM trace_services WHERE service = ?)";
+    text(q.service);
+  }
+  if (!q.name.empty()) {
+    where += " AND id IN (SELECT tid FROM trace_names WHERE name = ?)";
+    text(q.name);
+  }
+  for (const auto& kv : q.attrs) {
+    where += " AND id IN (SELECT tid FROM trace_attrs WHERE kv = ?)";
+    text(kv);
+  }
+  if (q.error_only) where += " AND error_count > 0";
+  if (q.min_duration >= 0) {
+    where += " AND duration >= ?";
+    num(q.min_duration);
+  }
+  if (q.max_duration >= 0) {
+    where += " AND duration <= ?";
+    num(q.max_duration);
+  }
+  if (q.start >= 0) {
+    where += " AND start >= ?";
+    num(q.start);
+  }
+  if (q.end >= 0) {
+    where += " AND start <= ?";
+    num(q.end);
+  }
+  auto bind_all = [&](Stmt& s) {
+    int i = 1;
+    for (const auto& [is_int, v] : binds) {
+      if (is_int) s.Int(i++, std::stoll(v)); else s.Text(i++, v);
+    }
+    return i;
+  };
+  std::lock_guard<std::mutex> lock(impl_->rd_mu);
+  std::string sql =
+      "SELECT id, trace_id, span_count, error_count, start, duration, coalesce(root_name, first_name), "
+      "coalesce(root_service, first_service) FROM traces" +
+      where + (q.sort_by_duration ? " ORDER BY duration DESC" : " ORDER BY start DESC") + " LIMIT ? OFFSET ?";
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(impl_->rdb, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    *error = sqlite3_errmsg(impl_->rdb);
+    return false;
+  }
+  sqlite3_finalize(raw);
+  Stmt s(impl_->rdb, sql.c_str());
+  int i = bind_all(s);
+  s.Int(i, q.limit).Int(i + 1, q.offset);
+  std::vector<int64_t> ids;
+  while (s.Step()) {
+    TraceSummary t;
+    ids.push_back(s.Col(0));
+    t.trace_id = s.ColText(1);
+    t.span_count = s.Col(2);
+    t.error_count = s.Col(3);
+    t.start = s.Col(4);
+    t.duration = s.Col(5);
+    t.root_name = s.ColText(6);
+    t.root_service = s.ColText(7);
+    out->push_back(std::move(t));
+  }
+  Stmt svc(impl_->rdb, "SELECT service FROM trace_services WHERE tid = ? ORDER BY service");
+  for (size_t k = 0; k < ids.size(); ++k) {
+    svc.Int(1, ids[k]);
+    while (svc.Step()) (*out)[k].services.push_back(svc.ColText(0));
+    svc.Reset();
+  }
+  if (q.offset == 0 && int64_t(out->size()) < q.limit) {
+    *total = int64_t(out->size());
+  } else {
+    Stmt c(impl_->rdb, ("SELECT count(*) FROM traces" + where).c_str());
+    bind_all(c);
+    *total = c.Step() ? c.Col(0) : 0;
+  }
+  return true;
+}
+
+bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) {
+  std::lock_guard<std::mutex> lock(impl_->rd_mu);
+  Stmt s(impl_->rdb,
+         "SELECT s.data, c.bytes FROM traces t JOIN spans s ON s.tid = t.id JOIN contexts c ON c.id = s.ctx "
+         "WHERE t.trace_id = ?1 ORDER BY s.start");
+  s.Blob(1, trace_id);
+  bool any = false;
+  while (s.Step()) {
+    StoredSpan sp;
+    std::string data = s.ColText(0), ctx = s.ColText(1);
+    if (!sp.span.ParseFromString(data) || !sp.context.ParseFromString(ctx)) continue;
+    out->push_back(std::move(sp));
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace otelweb::view
