@@ -131,7 +131,7 @@ function addBig(t0, n) {
     const slot = (k - 1) % 10;
     const start = ps + BigInt(Math.floor((pd / 10) * slot));
     const dur = Math.max(1000, Math.floor(pd / 12));
-    const failed = k % 997 === 0;
+    const failed = k % 97 === 0;
     all.push(
       span(id, parent, services[k % 3], `step ${k}`, k % 2 ? 'INTERNAL' : 'CLIENT', start, dur, {
         attributes: { 'batch.item': k, 'batch.key': `key-${k}` },

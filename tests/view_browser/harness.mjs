@@ -10,6 +10,20 @@ import { fileURLToPath } from 'node:url';
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SKIP = 77;
 
+// Programs started here are stopped when this process ends, however it ends.
+const children = new Set();
+export function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(1));
+process.on('unhandledRejection', (e) => {
+  console.log(`FAIL: ${e && e.stack ? e.stack : e}`);
+  process.exit(1);
+});
+
 export function option(args, name, dflt = '') {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
@@ -46,13 +60,14 @@ export async function launchBrowser(playwright) {
 // and returns { url, line, stop() }.
 export function startServer(cmd, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
       reject(new Error(`${cmd} printed no "ui=" line within 10 s`));
     }, 10000);
-    child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code} before it listened`)));
+    const early = (code) => reject(new Error(`${cmd} exited with ${code} before it listened`));
+    child.on('exit', early);
     child.stdout.on('data', (d) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -61,7 +76,7 @@ export function startServer(cmd, args) {
       const m = /ui=(http:\/\/\S+)/.exec(line);
       if (!m) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', early);
       child.stdout.resume();
       resolve({
         url: m[1],

@@ -2,7 +2,7 @@
 // DOM), a collapsible span tree, search within the trace, next/previous
 // error, span details and deep links /trace/<id>?span=<id>.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { getJSON, formatDuration, formatTime, formatValue, serviceColor } from './api.js';
+import { getJSON, takePrefetchedTrace, formatDuration, formatTime, formatValue, serviceColor } from './api.js';
 import { Link, navigate } from './router.jsx';
 import { buildModel, visibleRows, searchSpans, reveal } from './model.js';
 
@@ -26,8 +26,12 @@ export function TracePage({ traceId, spanParam }) {
     setError('');
     setCollapsed(new Set());
     setQuery('');
-    getJSON(`/api/traces/${traceId}`, ctl.signal)
-      .then((t) => setModel(buildModel(t)))
+    (takePrefetchedTrace(traceId) || getJSON(`/api/traces/${traceId}`, ctl.signal))
+      .then((t) => {
+        if (ctl.signal.aborted) return;
+        performance.mark('otelweb-view:trace-fetched');
+        setModel(buildModel(t));
+      })
       .catch((e) => {
         if (e.name === 'AbortError') return;
         setError(

@@ -3,7 +3,18 @@
 // nanoseconds (they exceed 2^53), durations as numbers of nanoseconds.
 
 export async function getJSON(url, signal) {
-  const response = await fetch(url, { signal });
+  return readJSON(await fetch(url, { signal }));
+}
+
+// The trace of a deep link, requested by index.html before this code loaded.
+export function takePrefetchedTrace(traceId) {
+  const p = window.__otelwebTrace;
+  if (!p || p.id !== traceId) return null;
+  window.__otelwebTrace = null;
+  return p.response.then(readJSON);
+}
+
+async function readJSON(response) {
   let body = null;
   try {
     body = await response.json();
