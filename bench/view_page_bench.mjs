@@ -67,10 +67,19 @@ for (let r = 0; r < runs; r++) {
   // received, then JSON parse + span tree + first render.
   const split = await page.evaluate(() => {
     const api = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/traces/'));
+    const fetched = performance.getEntriesByName('otelweb-view:trace-fetched')[0];
     const rendered = performance.getEntriesByName('otelweb-view:trace-rendered')[0];
-    return { apiStart: Math.round(api.requestStart), apiEnd: Math.round(api.responseEnd), rendered: Math.round(rendered.startTime) };
+    return {
+      apiStart: Math.round(api.requestStart),
+      apiEnd: Math.round(api.responseEnd),
+      parsed: Math.round(fetched.startTime),
+      rendered: Math.round(rendered.startTime),
+    };
   });
-  const res = { rows, interactive, expand, collapse, search, inDom, ...split, client: split.rendered - split.apiEnd };
+  const res = {
+    rows, interactive, expand, collapse, search, inDom, ...split,
+    parse: split.parsed - split.apiEnd, treeAndRender: split.rendered - split.parsed, client: split.rendered - split.apiEnd,
+  };
   results.push(res);
   console.log(`run ${r + 1}: ${JSON.stringify(res)}`);
   await context.close();
@@ -85,7 +94,7 @@ const median = (k) => {
 console.log(
   `view_page_bench: ${spans} spans (${(bytes / 1e6).toFixed(1)} MB JSON) via ${viewBin ? 'otelweb-view' : 'fixture_server'}, ` +
     `median of ${runs}: first rows ${median('rows')} ms, interactive (root collapsed) ${median('interactive')} ms, ` +
-    `client side (parse, tree, render) ${median('client')} ms, API response complete at ${median('apiEnd')} ms, ` +
+    `client side ${median('client')} ms (JSON parse ${median('parse')}, tree + first render ${median('treeAndRender')}), API response complete at ${median('apiEnd')} ms, ` +
     `expand all ${median('expand')} ms, collapse all ${median('collapse')} ms, search+jump ${median('search')} ms; ` +
     `${os.cpus().length} x ${os.cpus()[0].model}, load average ${os.loadavg()[0].toFixed(1)}, node ${process.version}, Chromium ${chromiumVersion}`,
 );
