@@ -178,7 +178,10 @@ export function TracePage({ traceId, spanParam }) {
         </div>
         <div class="wf-time">
           <div class="bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />
-          <span class="bar-label" style={{ left: `${Math.min(left + width, 88)}%` }}>
+          <span
+            class={left + width > 80 ? 'bar-label inside' : 'bar-label'}
+            style={left + width > 80 ? { right: `${Math.max(0, 100 - left - width)}%` } : { left: `${left + width}%` }}
+          >
             {formatDuration(s.durationNano)} <span class="kind">{s.kind}</span>
           </span>
         </div>
