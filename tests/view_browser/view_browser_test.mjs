@@ -1,0 +1,320 @@
+// Browser tests of the otelweb-view page in real Chromium (Debian's
+// /usr/bin/chromium through playwright-core, headless): trace list, error
+// filter, live update, waterfall rows and nesting, span details, span links,
+// deep links, search within a trace, next error, collapse, virtualization.
+//
+//   node view_browser_test.mjs --web-dir web/view --ui-dir <built dist> --artifacts DIR
+//        [--view <otelweb-view> --seed-dir <dir of seed_app, seed_backend>]
+//
+// With --view and --seed-dir (as ctest runs it): the real otelweb-view with
+// its compiled-in page, fed by the seed app's services over OTLP (otelweb's
+// exporter) and one large trace as OTLP/JSON. Without them: the page from
+// --ui-dir over the API stand-in fixture_server.mjs (page development).
+//
+// Screenshots go to --artifacts; with OTELWEB_VIEW_DOCS_SCREENSHOT=<file> the
+// trace page's screenshot is also written there (docs/view-trace.png).
+// Exit 77 (ctest SKIP) only when Chromium or playwright-core is absent.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { option, loadPlaywright, launchBrowser, startFixture, api, traceNamed } from './harness.mjs';
+import { startView, startSeed, waitForTraces, bigTraceRequest, postOtlpJson } from './feed.mjs';
+
+const args = process.argv.slice(2);
+const webDir = path.resolve(option(args, '--web-dir'));
+const uiDir = path.resolve(option(args, '--ui-dir'));
+const viewBin = option(args, '--view');
+const seedDir = option(args, '--seed-dir');
+const BIG = 600; // spans of the large trace: many more than the rows in view
+const artifacts = path.resolve(option(args, '--artifacts', 'view_browser_artifacts'));
+fs.mkdirSync(artifacts, { recursive: true });
+if (!fs.existsSync(path.join(uiDir, 'index.html'))) {
+  console.log(`FAIL: the page is not built in ${uiDir}: build the target otelweb_view_ui (ninja) first`);
+  process.exit(1);
+}
+
+const playwright = loadPlaywright(webDir);
+const browser = await launchBrowser(playwright);
+let server;
+let seed = null;
+let addTrace;
+if (viewBin && seedDir) {
+  // The real program with its compiled-in page, fed by the seed app's two
+  // services over OTLP/HTTP protobuf, plus one 600-span trace as OTLP/JSON.
+  server = await startView(viewBin, '');
+  seed = await startSeed(seedDir, server.otlpHttp);
+  const get = async (p) => (await fetch(seed.url + p)).status;
+  assert.equal(await get('/items'), 200);
+  assert.equal(await get('/items'), 200);
+  assert.equal(await get('/fetch-external?delay=0.05'), 200);
+  assert.equal(await get('/fetch-external?delay=2'), 500); // the backend call times out: ERROR spans
+  await waitForTraces(server.url, 2, '&name=' + encodeURIComponent('GET /fetch-external'));
+  await waitForTraces(server.url, 2, '&name=' + encodeURIComponent('GET /items'));
+  const items = await traceNamed(server.url, 'GET /items');
+  const itemsTrace = await api(server.url, `/api/traces/${items.traceId}`);
+  const root = itemsTrace.spans.find((x) => !x.parentSpanId);
+  await postOtlpJson(server.otlpHttp, bigTraceRequest(BIG, { traceId: items.traceId, spanId: root.spanId }).body);
+  addTrace = () => get('/items');
+} else {
+  if (viewBin || seedDir) console.log('note: --view needs --seed-dir (and the reverse): using the API stand-in');
+  server = await startFixture(uiDir, BIG);
+  addTrace = () => fetch(server.url + '/fixture/add', { method: 'POST' });
+}
+const base = server.url;
+console.log(`server: ${server.line}`);
+// Every expected span is stored before the pages are checked.
+async function settle() {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const fetchExt = (await api(base, '/api/traces?name=' + encodeURIComponent('GET /fetch-external') + '&limit=1000')).traces;
+    const big = (await api(base, '/api/traces?name=' + encodeURIComponent('POST /batch'))).traces[0];
+    if (fetchExt.length && fetchExt.every((t) => t.spanCount >= 3) && big && big.spanCount === BIG) return;
+    if (Date.now() > deadline) throw new Error('the expected traces were not all stored within 10 s');
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+await settle();
+// The seed's successful /fetch-external trace (the other one timed out).
+async function fetchExternal() {
+  const r = await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /fetch-external'));
+  return r.traces.find((t) => t.errorCount === 0) || r.traces[0];
+}
+
+let passed = 0;
+let failed = 0;
+const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+// otelweb-view answers a large trace slowly while Chromium asks for brotli
+// (see docs/view-ui.md): the waits allow for it; the benchmark measures it.
+page.setDefaultTimeout(viewBin ? 15000 : 5000);
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
+    await page.screenshot({ path: path.join(artifacts, `failed-${name.replace(/\W+/g, '_')}.png`) }).catch(() => {});
+  }
+}
+
+const rowNames = (sel) => page.$$eval(sel, (els) => els.map((e) => e.querySelector('.root-name, .span-name').textContent));
+const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+
+// The rows the waterfall must show for `trace`: depth-first from the roots
+// (spans whose parent is absent), children by start time.
+function expectedRows(trace) {
+  const ids = new Set(trace.spans.map((x) => x.spanId));
+  const kids = new Map();
+  const roots = [];
+  for (const x of trace.spans) {
+    if (x.parentSpanId && ids.has(x.parentSpanId)) {
+      if (!kids.has(x.parentSpanId)) kids.set(x.parentSpanId, []);
+      kids.get(x.parentSpanId).push(x);
+    } else roots.push(x);
+  }
+  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
+  const out = [];
+  const walk = (x, d) => {
+    out.push([x.service, x.name, d]);
+    for (const c of (kids.get(x.spanId) || []).sort(byStart)) walk(c, d + 1);
+  };
+  roots.sort(byStart).forEach((r) => walk(r, 0));
+  return out;
+}
+
+const ids = (sel) => page.$$eval(sel, (els) => els.map((e) => e.dataset.traceId));
+const waitRows = (expected) =>
+  page.waitForFunction(
+    (want) => JSON.stringify([...document.querySelectorAll('.trace-row')].map((e) => e.dataset.traceId)) === want,
+    JSON.stringify(expected),
+  );
+
+await test('trace list shows every trace newest first with root name, services, spans, duration', async () => {
+  await page.goto(base + '/');
+  const all = await api(base, '/api/traces?limit=1000');
+  const byStart = [...all.traces].sort((a, b) => (BigInt(b.startTimeUnixNano) > BigInt(a.startTimeUnixNano) ? 1 : -1));
+  await waitRows(byStart.map((t) => t.traceId));
+  const fetchExt = await fetchExternal();
+  assert.ok(fetchExt.services.length >= 2, 'the /fetch-external trace crosses two services');
+  const text = await page.innerText(`.trace-row[data-trace-id="${fetchExt.traceId}"]`);
+  assert.match(text, /GET \/fetch-external/);
+  for (const svc of fetchExt.services) assert.ok(text.includes(svc), `row names service ${svc}`);
+  assert.match(text, new RegExp(`\\b${fetchExt.spanCount}\\b`));
+  assert.match(text, /\d (ns|µs|ms|s)\b/);
+  await shot('trace-list');
+});
+
+await test('error filter keeps only traces with an ERROR span, each marked', async () => {
+  await page.check('input[name=error]');
+  await page.waitForURL(/error=1/);
+  const expected = await api(base, '/api/traces?error=1&limit=1000');
+  assert.ok(expected.total >= 1 && expected.total < (await api(base, '/api/traces')).total);
+  await waitRows(expected.traces.map((t) => t.traceId));
+  const marks = await page.$$eval('.trace-row', (els) => els.map((e) => !!e.querySelector('.error-mark')));
+  assert.ok(marks.length && marks.every(Boolean), 'every row has the error mark');
+  await shot('trace-list-errors');
+  await page.uncheck('input[name=error]');
+  await page.waitForFunction(() => !location.search.includes('error'));
+});
+
+await test('sort by duration puts the longest trace first', async () => {
+  await page.selectOption('select[name=sort]', 'duration');
+  const longest = (await api(base, '/api/traces?sort=duration&limit=1')).traces[0];
+  await page.waitForFunction((id) => document.querySelector('.trace-row')?.dataset.traceId === id, longest.traceId);
+  await page.selectOption('select[name=sort]', 'newest');
+});
+
+await test('service and name filters narrow the list', async () => {
+  const fetchExt = await fetchExternal();
+  const other = fetchExt.services.find((x) => x !== fetchExt.rootService);
+  await page.selectOption('select[name=service]', other);
+  const bySvc = await api(base, `/api/traces?limit=1000&service=${encodeURIComponent(other)}`);
+  assert.ok(bySvc.total >= 1 && bySvc.total < (await api(base, '/api/traces')).total);
+  await waitRows(bySvc.traces.map((t) => t.traceId));
+  await page.selectOption('select[name=service]', '');
+  await page.fill('input[name=name]', 'GET /items');
+  const items = await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /items'));
+  await waitRows(items.traces.map((t) => t.traceId));
+  assert.ok((await ids('.trace-row')).length >= 1);
+  await page.click('text=Clear');
+});
+
+await test('a new trace appears without reloading (generation polling)', async () => {
+  const before = await api(base, '/api/traces?limit=1000');
+  await page.waitForFunction((n) => document.querySelectorAll('.trace-row').length === n, before.total);
+  await addTrace();
+  const known = new Set(before.traces.map((t) => t.traceId));
+  const after = await waitForTraces(base, before.total + 1);
+  const added = after.traces.find((t) => !known.has(t.traceId));
+  await page.waitForSelector(`.trace-row[data-trace-id="${added.traceId}"]`, { timeout: 4000 });
+});
+
+await test('waterfall shows the rows of a cross-service trace nested by parent', async () => {
+  const fetchExt = await fetchExternal();
+  const trace = await api(base, `/api/traces/${fetchExt.traceId}`);
+  await page.goto(base + '/');
+  await page.click(`.trace-row[data-trace-id="${fetchExt.traceId}"] .root-name`);
+  await page.waitForURL(new RegExp(`/trace/${fetchExt.traceId}$`));
+  await page.waitForSelector('.wf-row');
+  const rows = await page.$$eval('.wf-row', (els) =>
+    els.map((e) => [e.querySelector('.svc').textContent, e.querySelector('.span-name').textContent, Number(e.dataset.depth)]));
+  const want = expectedRows(trace);
+  assert.deepEqual(rows, want);
+  assert.ok(Math.max(...want.map((r) => r[2])) >= 2, 'nested at least two levels deep');
+  const colors = await page.$$eval('.wf-row .bar', (els) => els.map((e) => e.style.background));
+  for (let a = 0; a < rows.length; a++)
+    for (let b = 0; b < rows.length; b++)
+      assert.equal(colors[a] === colors[b], rows[a][0] === rows[b][0], `colour by service: rows ${a}, ${b}`);
+  const kinds = await page.$$eval('.wf-row .kind', (els) => els.map((e) => e.textContent));
+  assert.ok(kinds.includes('SERVER') && kinds.includes('CLIENT'), `kinds shown: ${kinds}`);
+});
+
+await test('span details show status, attributes, resource and scope of the clicked span', async () => {
+  const fetchExt = await fetchExternal();
+  const trace = await api(base, `/api/traces/${fetchExt.traceId}`);
+  const span = trace.spans.find((x) => x.service !== fetchExt.rootService);
+  await page.click(`.wf-row[data-span-id="${span.spanId}"]`);
+  await page.waitForSelector(`[data-testid=span-details][data-span-id="${span.spanId}"]`);
+  assert.match(page.url(), new RegExp(`\\?span=${span.spanId}$`));
+  const details = await page.innerText('[data-testid=span-details]');
+  assert.ok(details.includes(span.service) && details.includes(span.kind));
+  const attrs = await page.innerText('[data-testid=span-attributes]');
+  for (const [k, v] of Object.entries(span.attributes)) assert.ok(attrs.includes(k) && attrs.includes(String(v)), `attribute ${k}`);
+  assert.match(await page.innerText('[data-testid=span-resource]'), new RegExp(`service\\.name\\s+${span.service}`));
+  assert.ok((await page.innerText('[data-testid=span-scope]')).includes(span.scope.name));
+  assert.ok((await page.innerText('[data-testid=span-status]')).startsWith(span.status.code));
+  await shot('trace-page');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: process.env.OTELWEB_VIEW_DOCS_SCREENSHOT });
+});
+
+await test('a span link jumps to the linked trace with the linked span selected', async () => {
+  let from = null;
+  for (const t of (await api(base, '/api/traces?limit=1000')).traces) {
+    const trace = await api(base, `/api/traces/${t.traceId}`);
+    const x = trace.spans.find((sp) => sp.links.length);
+    if (x) from = { traceId: t.traceId, span: x };
+  }
+  assert.ok(from, 'a stored span has a link');
+  const to = from.span.links[0];
+  await page.goto(`${base}/trace/${from.traceId}?span=${from.span.spanId}`);
+  await page.click('[data-testid=span-link]');
+  await page.waitForURL(new RegExp(`/trace/${to.traceId}\\?span=${to.spanId}$`));
+  await page.waitForSelector(`.wf-row.selected[data-span-id="${to.spanId}"]`);
+  assert.equal(await page.getAttribute('[data-testid=span-details]', 'data-span-id'), to.spanId);
+});
+
+await test('a deep link to a span opens the trace with that span selected and its details', async () => {
+  const errs = (await api(base, '/api/traces?error=1&limit=1000')).traces.filter((t) => t.spanCount < 100);
+  const trace = await api(base, `/api/traces/${errs[0].traceId}`);
+  const child = trace.spans.find((x) => x.parentSpanId && x.status.code === 'ERROR');
+  await page.goto(`${base}/trace/${trace.traceId}?span=${child.spanId}`);
+  await page.waitForSelector(`.wf-row.selected[data-span-id="${child.spanId}"]`);
+  const status = await page.innerText('[data-testid=span-status]');
+  assert.ok(status.startsWith('ERROR') && status.includes(child.status.message), status);
+  for (const e of child.events) assert.ok((await page.innerText('[data-testid=span-details]')).includes(e.name));
+  await page.goto(`${base}/trace/${'0'.repeat(31)}1`);
+  assert.match(await page.innerText('[data-testid=trace-error]'), /not stored/);
+});
+
+await test('a 600-span trace renders only the rows in view; search, next error and collapse work', async () => {
+  const big = await traceNamed(base, 'POST /batch');
+  await page.goto(`${base}/trace/${big.traceId}`);
+  await page.waitForSelector('.wf-row');
+  assert.equal(await page.innerText('[data-testid=span-count]'), `${big.spanCount} spans`);
+  const inDom = await page.$$eval('.wf-row', (els) => els.length);
+  assert.ok(inDom < 120, `virtualized: ${inDom} rows in the DOM for ${big.spanCount} spans`);
+  // Search: "step 345" matches exactly that span; Enter selects and scrolls to it.
+  await page.fill('[data-testid=trace-search]', 'step 345');
+  await page.waitForFunction(() => document.querySelector('[data-testid=match-count]').textContent === '0 of 1');
+  await page.press('[data-testid=trace-search]', 'Enter');
+  await page.waitForSelector('.wf-row.selected.current:has-text("step 345")');
+  assert.equal(await page.innerText('[data-testid=match-count]'), '1 of 1');
+  // Next error from there: the first ERROR span after it in tree order.
+  await page.click('[data-testid=next-error]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=span-status]')?.textContent.startsWith('ERROR'));
+  const sel = await page.getAttribute('.wf-row.selected', 'data-span-id');
+  const trace = await api(base, `/api/traces/${big.traceId}`);
+  assert.equal(trace.spans.find((s) => s.spanId === sel).status.code, 'ERROR');
+  // Collapse the root: one row left; expand: all back.
+  await page.goto(`${base}/trace/${big.traceId}`);
+  await page.click('.wf-row[data-depth="0"] .toggle');
+  await page.waitForFunction(() => document.querySelectorAll('.wf-row').length === 1);
+  assert.match(await page.innerText('.wf-row'), new RegExp(`\\+${big.spanCount - 1}`));
+  await page.click('.wf-row[data-depth="0"] .toggle');
+  await page.waitForFunction(() => document.querySelectorAll('.wf-row').length > 20);
+  await shot('big-trace');
+});
+
+await test('export links point at the API and return OTLP JSON', async () => {
+  const fetchExt = await fetchExternal();
+  await page.goto(`${base}/trace/${fetchExt.traceId}`);
+  const href = await page.getAttribute('[data-testid=export-trace]', 'href');
+  assert.equal(href, `/api/traces/${fetchExt.traceId}/otlp`);
+  const body = await (await page.request.get(base + href)).json();
+  const spans = body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans));
+  assert.equal(spans.length, fetchExt.spanCount);
+  await page.goto(`${base}/?error=1`);
+  const exp = await page.getAttribute('[data-testid=export-results]', 'href');
+  assert.match(exp, /^\/api\/export\?error=1/);
+  const lines = (await (await page.request.get(base + exp)).text()).trim().split('\n');
+  assert.equal(lines.length, (await api(base, '/api/traces?error=1')).total);
+  assert.ok(JSON.parse(lines[0]).resourceSpans);
+});
+
+await test('no script errors on any page', async () => {
+  assert.deepEqual(pageErrors, []);
+});
+
+const tEnd = Date.now();
+await browser.close();
+if (seed) await seed.stop();
+await server.stop();
+console.log(`stopped browser and servers in ${Date.now() - tEnd} ms`);
+console.log(`screenshots: ${artifacts}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
