@@ -14,6 +14,7 @@
 #include "otelweb/otelweb.h"
 #include "otelweb/otlp/exporter.h"
 #include "otelweb/otlp/file_exporter.h"
+#include "view/ui_assets.h"
 #include "view/view_test_util.h"
 
 namespace otelweb::view {
@@ -451,6 +452,31 @@ TEST_P(Api, ThePageAndClientSideRoutes) {
   EXPECT_EQ(Get(w.server->ui_port(), "/trace/abc").body, "<html>dev page</html>");
   EXPECT_EQ(Get(w.server->ui_port(), "/../../etc/passwd").body, "<html>dev page</html>");
   std::filesystem::remove_all(dir);
+}
+
+// Debian's cpp-httplib would answer a browser (which accepts "br") with
+// Brotli at its slowest setting: seconds for a large trace. API answers and
+// the page's scripts must go out uncompressed.
+TEST_P(Api, AnswersAreNotCompressedForABrowser) {
+  httplib::Client c("127.0.0.1", v_->server->ui_port());
+  c.set_decompress(false);
+  const httplib::Headers browser = {{"Accept-Encoding", "gzip, deflate, br, zstd"}};
+  for (std::string path : {"/api/traces/" + TraceHex(1), std::string("/api/traces"), std::string("/api/stats"),
+                           "/api/traces/" + TraceHex(1) + "/otlp"}) {
+    auto r = c.Get(path, browser);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Content-Encoding"), "") << path;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8") << path;
+    EXPECT_FALSE(nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false).is_discarded()) << path;
+  }
+  for (const UiAsset& a : UiAssets()) {
+    if (a.path.ends_with(".js")) {
+      auto r = c.Get(std::string(a.path), browser);
+      ASSERT_TRUE(r) << a.path;
+      EXPECT_EQ(r->get_header_value("Content-Encoding"), "") << a.path;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, Api, ::testing::Bool(),
