@@ -23,6 +23,7 @@ namespace inst = otelweb::instrumentation;
 using internal::Compiled;
 using internal::HostPort;
 using internal::MethodName;
+using internal::ToCallType;
 
 struct ClientState {
   ClientState(std::string_view t, const ClientOptions& o)
@@ -31,19 +32,6 @@ struct ClientState {
   std::string target;
   HostPort server;  // views into target
 };
-
-CallType ToCallType(::grpc::experimental::ClientRpcInfo::Type t) noexcept {
-  switch (t) {
-    case ::grpc::experimental::ClientRpcInfo::Type::CLIENT_STREAMING:
-      return CallType::kClientStreaming;
-    case ::grpc::experimental::ClientRpcInfo::Type::SERVER_STREAMING:
-      return CallType::kServerStreaming;
-    case ::grpc::experimental::ClientRpcInfo::Type::BIDI_STREAMING:
-      return CallType::kBidiStreaming;
-    default:
-      return CallType::kUnary;
-  }
-}
 
 class ClientCall final : public ::grpc::experimental::Interceptor {
  public:

@@ -21,6 +21,22 @@ namespace otelweb::grpc::internal {
 
 // "/pkg.Service/Method" -> service "pkg.Service", method "Method"; the span
 // name "pkg.Service/Method" (the full name without its leading '/').
+// CallType of grpc++'s ClientRpcInfo::Type or ServerRpcInfo::Type (two enums
+// with the same enumerators).
+template <typename RpcType>
+CallType ToCallType(RpcType t) noexcept {
+  switch (t) {
+    case RpcType::CLIENT_STREAMING:
+      return CallType::kClientStreaming;
+    case RpcType::SERVER_STREAMING:
+      return CallType::kServerStreaming;
+    case RpcType::BIDI_STREAMING:
+      return CallType::kBidiStreaming;
+    default:
+      return CallType::kUnary;
+  }
+}
+
 struct MethodName {
   std::string_view full;
   std::string_view service;

@@ -35,6 +35,7 @@ namespace inst = otelweb::instrumentation;
 using internal::Compiled;
 using internal::HostPort;
 using internal::MethodName;
+using internal::ToCallType;
 
 struct ServerState {
   ServerState(const ServerOptions& o) : compiled(o, kServerScopeName, true), options(o) {
@@ -105,19 +106,6 @@ class Registry {
 Registry& TheRegistry() {
   static Registry* r = new Registry;  // never destroyed: calls may end during exit
   return *r;
-}
-
-CallType ToCallType(::grpc::experimental::ServerRpcInfo::Type t) noexcept {
-  switch (t) {
-    case ::grpc::experimental::ServerRpcInfo::Type::CLIENT_STREAMING:
-      return CallType::kClientStreaming;
-    case ::grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING:
-      return CallType::kServerStreaming;
-    case ::grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING:
-      return CallType::kBidiStreaming;
-    default:
-      return CallType::kUnary;
-  }
 }
 
 class ServerCall final : public ::grpc::experimental::Interceptor {
