@@ -320,7 +320,32 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
   // parent exports them: nothing is exported twice), the counters start at
   // zero, and a new worker thread starts. A worker already shut down stays
   // shut down. Runs in the child's only thread, inside fork().
+  // fork(): no export may be in progress at the moment of fork() (its
+  // exporter's locks would stay taken in the child). Waits, bounded by
+  // kForkQuiesceLimit, until the worker is between exports, and holds
+  // consumer_mu (so that it starts no new one) until fork() returns.
+  void BeforeFork() noexcept override {
+    const auto limit = Clock::now() + kForkQuiesceLimit;
+    for (;;) {
+      consumer_mu.lock();
+      if (!worker_exporting || Clock::now() >= limit) {
+        fork_holds_consumer = true;
+        return;
+      }
+      consumer_mu.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  void AfterForkInParent() noexcept override {
+    if (fork_holds_consumer) {
+      fork_holds_consumer = false;
+      consumer_mu.unlock();
+    }
+  }
+
   void AfterForkInChild() noexcept override {
+    fork_holds_consumer = false;
+    worker_exporting = false;  // the parent's worker: its batch stays the parent's
     new (&mu) std::mutex();
     new (&consumer_mu) std::mutex();
     new (&cv) std::condition_variable();
@@ -417,6 +442,8 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
   // The consumer side: held while dequeuing (never during an export), so
   // that a Shutdown that gave up on a stuck worker can drain the queue.
   std::mutex consumer_mu;
+  bool fork_holds_consumer = false;    // BeforeFork took consumer_mu (forking thread only)
+  bool worker_exporting = false;       // guarded by consumer_mu: from dequeue to release
   bool abandoned = false;              // guarded by consumer_mu
   std::atomic<uint64_t> in_flight{0};  // items in the Export call running now
 
@@ -489,6 +516,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
       n = Dequeue(buf.data(), buf.size());
       if (n == 0) return false;
       in_flight.store(n, std::memory_order_release);
+      worker_exporting = true;
     }
     bool ok = sink->Export(buf.data(), n);
     // Whoever takes in_flight counts the batch: this thread, or an
@@ -497,6 +525,8 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
       CountExportCall(counters_, mirror_, ok, n, warned_fail, sink->ExporterName(), opt.items);
     }
     sink->Release(buf.data(), n);
+    std::lock_guard<std::mutex> lock(consumer_mu);
+    worker_exporting = false;
     return true;
   }
 

@@ -24,8 +24,16 @@ Registry& R() {
   return *r;
 }
 
-void Prepare() { R().mu.lock(); }
-void Parent() { R().mu.unlock(); }
+void Prepare() {
+  Registry& r = R();
+  r.mu.lock();
+  for (ForkAware* o : r.objects) o->BeforeFork();
+}
+void Parent() {
+  Registry& r = R();
+  for (ForkAware* o : r.objects) o->AfterForkInParent();
+  r.mu.unlock();
+}
 void Child() {
   Registry& r = R();
   r.generation.fetch_add(1, std::memory_order_relaxed);

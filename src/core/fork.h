@@ -18,10 +18,21 @@
 // in its destructor. Thread-safety: Register/Unregister from any thread.
 #pragma once
 
+#include <chrono>
+
 namespace otelweb::internal {
+
+// How long fork() may wait for one worker's export in progress to end. An
+// export that takes longer (a hung collector) is left running: the child may
+// then find that exporter's locks taken (docs/troubleshooting.md).
+inline constexpr auto kForkQuiesceLimit = std::chrono::seconds(2);
 
 class ForkAware {
  public:
+  // In fork()'s prepare handler (the forking thread; registry lock held).
+  virtual void BeforeFork() noexcept {}
+  // In fork()'s parent handler: undo what BeforeFork took.
+  virtual void AfterForkInParent() noexcept {}
   virtual void AfterForkInChild() noexcept = 0;
 
  protected:
