@@ -154,6 +154,12 @@ TEST(ForkAfterSetup, BatchLogRecordProcessorWorksInTheChild) {
   logs::BatchLogRecordProcessorOptions bo;
   bo.schedule_delay = 60s;
   auto proc = std::make_shared<logs::BatchLogRecordProcessor>(std::move(exporter), bo);
+  // The worker thread allocates its export buffer when it starts. Under
+  // ASan (gcc 12's allocator takes no lock around fork()), a fork() during
+  // that allocation leaves the allocator's lock taken in the child, and the
+  // child's worker then blocks in malloc: glibc's malloc is fork-safe, ASan's
+  // is not. A flush of the empty queue returns once the worker runs.
+  ASSERT_TRUE(proc->ForceFlush(2s).ok());
   logs::LogRecord rec;
   for (int i = 0; i < 4; ++i) proc->OnEmit(rec);
   const pid_t pid = fork();
