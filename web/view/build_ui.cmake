@@ -3,8 +3,9 @@
 #   cmake -DSRC_DIR=web/view -DOUT_DIR=<build>/web/view/dist -DGEN_CC=<file.cc>
 #         -DNPM=<npm> -DSTAMP=<file> -P build_ui.cmake
 #
-# 1. `npm ci` in SRC_DIR when node_modules does not match package-lock.json
-#    (the same stamp as scripts/setup: node_modules/.otelweb-package-lock.json);
+# 1. `npm install --no-package-lock` in SRC_DIR (exact versions pinned in
+#    package.json, no lock file) when node_modules does not match package.json
+#    (the same stamp as scripts/setup: node_modules/.otelweb-package.json);
 #    --prefer-offline uses npm's cache first.
 # 2. `npm run build` (vite) into OUT_DIR.
 # 3. GEN_CC: otelweb::view::UiAssets() over every file of OUT_DIR as byte
@@ -14,8 +15,8 @@
 cmake_minimum_required(VERSION 3.25)
 
 set(_error "")
-set(_lock ${SRC_DIR}/package-lock.json)
-set(_stamp ${SRC_DIR}/node_modules/.otelweb-package-lock.json)
+set(_lock ${SRC_DIR}/package.json)
+set(_stamp ${SRC_DIR}/node_modules/.otelweb-package.json)
 set(_fresh FALSE)
 if(EXISTS ${_stamp})
   file(SHA256 ${_lock} _a)
@@ -25,13 +26,13 @@ if(EXISTS ${_stamp})
   endif()
 endif()
 if(NOT _fresh)
-  message(STATUS "otelweb: npm ci in ${SRC_DIR}")
-  execute_process(COMMAND ${NPM} ci --no-audit --no-fund --prefer-offline --loglevel=error
+  message(STATUS "otelweb: npm install in ${SRC_DIR}")
+  execute_process(COMMAND ${NPM} install --no-package-lock --no-audit --no-fund --prefer-offline --loglevel=error
                   WORKING_DIRECTORY ${SRC_DIR} RESULT_VARIABLE _rc)
   if(_rc EQUAL 0)
     file(COPY_FILE ${_lock} ${_stamp})
   else()
-    set(_error "npm ci failed in ${SRC_DIR} (${_rc})")
+    set(_error "npm install failed in ${SRC_DIR} (${_rc})")
   endif()
 endif()
 
