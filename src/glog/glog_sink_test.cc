@@ -19,6 +19,7 @@
 #include "otelweb/semconv.h"
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/trace/span.h"
+#include "support/memory_logs.h"
 
 using namespace otelweb;
 using logs::Severity;
@@ -35,21 +36,7 @@ void InitGlogOnce() {
   (void)done;
 }
 
-struct MemoryLogs {
-  explicit MemoryLogs(std::unique_ptr<logs::LogRecordExporter> e = nullptr) {
-    if (!e) {
-      auto m = std::make_unique<logs::InMemoryLogRecordExporter>();
-      exporter = m.get();
-      e = std::move(m);
-    }
-    logs::LoggerProviderOptions o;
-    o.resource = Resource();
-    o.processors.push_back(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(e)));
-    provider = std::make_shared<logs::LoggerProvider>(std::move(o));
-  }
-  logs::InMemoryLogRecordExporter* exporter = nullptr;
-  std::shared_ptr<logs::LoggerProvider> provider;
-};
+using otelweb::testing::MemoryLogs;
 
 TEST(GlogSink, MapsSeverityBodyCodeAndSpan) {
   InitGlogOnce();
@@ -119,24 +106,8 @@ TEST(GlogSink, ConcurrentRequestsEachRecordHasItsOwnSpan) {
   FLAGS_logtostderr = false;
   FLAGS_stderrthreshold = google::GLOG_FATAL;  // keep the test output short
   constexpr int kThreads = 6, kRequests = 20;
-  std::mutex mu;
-  std::map<std::string, std::string> span_of_request;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int r = 0; r < kRequests; ++r) {
-        auto span = tracing.tracer().StartSpan("request");
-        Scope s = MakeCurrent(span);
-        const std::string id = std::to_string(t) + "-" + std::to_string(r);
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          span_of_request[id] = span.GetContext().span_id().ToHex();
-        }
-        LOG(INFO) << id;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+  auto span_of_request = otelweb::testing::LogOnConcurrentRequests(tracing.tracer(), kThreads, kRequests,
+                                                                   [](const std::string& id) { LOG(INFO) << id; });
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = saved;
   auto recs = logs.exporter->records();
@@ -163,7 +134,7 @@ class ComplainingExporter final : public logs::LogRecordExporter {
 
 TEST(GlogSink, DiagnosticsRoutedIntoGlogDoNotDeadlock) {
   InitGlogOnce();
-  MemoryLogs logs(std::make_unique<ComplainingExporter>());
+  MemoryLogs logs({.exporter = std::make_unique<ComplainingExporter>()});
   glog_bridge::Sink sink({.provider = logs.provider});
   DiagnosticsSink previous = ExchangeDiagnosticsSink(glog_bridge::DiagnosticsToGlog());
   std::atomic<bool> finished{false};

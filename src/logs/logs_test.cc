@@ -18,29 +18,14 @@
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/trace/sampler.h"
 #include "otelweb/trace/span.h"
+#include "support/memory_logs.h"
 
 using namespace otelweb;
 using namespace otelweb::logs;
 
 namespace {
 
-struct MemoryLogs {
-  explicit MemoryLogs(LoggerConfig config = {}, bool batch = false) {
-    auto e = std::make_unique<InMemoryLogRecordExporter>();
-    exporter = e.get();
-    LoggerProviderOptions o;
-    o.resource = Resource({{"service.name", OwnedValue(AttributeValue("svc"))}});
-    o.configurator = [config](const InstrumentationScope&) { return config; };
-    if (batch) {
-      o.processors.push_back(std::make_unique<BatchLogRecordProcessor>(std::move(e)));
-    } else {
-      o.processors.push_back(std::make_unique<SimpleLogRecordProcessor>(std::move(e)));
-    }
-    provider = std::make_shared<LoggerProvider>(std::move(o));
-  }
-  InMemoryLogRecordExporter* exporter;
-  std::shared_ptr<LoggerProvider> provider;
-};
+using otelweb::testing::MemoryLogs;
 
 TEST(LogRecord, StoresFieldsAndCopiesOnlyTheUsedPart) {
   LogRecord r;
@@ -162,7 +147,7 @@ TEST(LogRecord, LimitsDropAndTruncate) {
 
 TEST(Logger, StampsTheCurrentSpanAndTimestamps) {
   otelweb::testing::MemoryTracing tracing;
-  MemoryLogs logs;
+  MemoryLogs logs({.service_name = "svc"});
   Logger logger = logs.provider->GetLogger("app");
   auto span = tracing.tracer().StartSpan("request");
   {
@@ -216,7 +201,7 @@ TEST(Logger, MinimumSeverityAndTraceBasedFilters) {
   LoggerConfig c;
   c.minimum_severity = Severity::kWarn;
   c.trace_based = true;
-  MemoryLogs logs(c);
+  MemoryLogs logs({.config = c, .service_name = "svc"});
   Logger logger = logs.provider->GetLogger("app");
   EXPECT_FALSE(logger.Enabled(Severity::kInfo));
   EXPECT_TRUE(logger.Enabled(Severity::kError));
@@ -235,7 +220,7 @@ TEST(Logger, MinimumSeverityAndTraceBasedFilters) {
 TEST(Logger, DisabledLoggerAndShutDownProvider) {
   LoggerConfig c;
   c.enabled = false;
-  MemoryLogs logs(c);
+  MemoryLogs logs({.config = c, .service_name = "svc"});
   Logger logger = logs.provider->GetLogger("app");
   logger.Emit(Severity::kFatal, "x");
   EXPECT_TRUE(logs.exporter->records().empty());
@@ -301,7 +286,7 @@ TEST(Logger, RecursionGuardDropsNestedEmits) {
 }
 
 TEST(BatchLogRecordProcessor, ExportsOnFlushAndShutdown) {
-  MemoryLogs logs({}, /*batch=*/true);
+  MemoryLogs logs({.batch = true, .service_name = "svc"});
   Logger logger = logs.provider->GetLogger("app");
   for (int i = 0; i < 1000; ++i) logger.Emit(Severity::kInfo, "line " + std::to_string(i));
   EXPECT_TRUE(logs.provider->ForceFlush().ok());

@@ -21,28 +21,14 @@
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/trace/sampler.h"
 #include "otelweb/trace/span.h"
+#include "support/memory_logs.h"
 
 using namespace otelweb;
 using logs::Severity;
 
 namespace {
 
-struct MemoryLogs {
-  explicit MemoryLogs(bool batch = false, logs::BatchLogRecordProcessorOptions bo = {}) {
-    auto e = std::make_unique<logs::InMemoryLogRecordExporter>();
-    exporter = e.get();
-    logs::LoggerProviderOptions o;
-    o.resource = Resource();
-    if (batch) {
-      o.processors.push_back(std::make_unique<logs::BatchLogRecordProcessor>(std::move(e), bo));
-    } else {
-      o.processors.push_back(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(e)));
-    }
-    provider = std::make_shared<logs::LoggerProvider>(std::move(o));
-  }
-  logs::InMemoryLogRecordExporter* exporter;
-  std::shared_ptr<logs::LoggerProvider> provider;
-};
+using otelweb::testing::MemoryLogs;
 
 TEST(SpdlogSink, MapsLevelsBodyScopeCodeAndSpan) {
   otelweb::testing::MemoryTracing tracing;
@@ -98,7 +84,7 @@ TEST(SpdlogSink, FollowsTheGlobalProvider) {
 TEST(SpdlogSink, FlushNeverForcesAnExport) {
   logs::BatchLogRecordProcessorOptions bo;
   bo.schedule_delay = std::chrono::hours(1);
-  MemoryLogs logs(true, bo);
+  MemoryLogs logs({.batch = true, .batch_options = bo});
   auto logger = std::make_shared<::spdlog::logger>("f", spdlog_bridge::MakeSink({.provider = logs.provider}));
   logger->flush_on(::spdlog::level::info);
   logger->info("one");
@@ -183,30 +169,16 @@ TEST(SpdlogPattern, UnsampledRequestPrintsValidIds) {
 // span, not the worker's (none) nor another request's.
 TEST(SpdlogAsync, EveryRecordCarriesItsOwnRequestsSpan) {
   otelweb::testing::MemoryTracing tracing;
-  MemoryLogs logs(true);
+  MemoryLogs logs({.batch = true});
   std::ostringstream out;
   auto text = std::make_shared<::spdlog::sinks::ostream_sink_mt>(out);
   auto logger = spdlog_bridge::MakeAsyncLogger("async", {spdlog_bridge::MakeSink({.provider = logs.provider}), text});
   spdlog_bridge::SetPattern(*logger, "%J %v");
   constexpr int kThreads = 8, kRequests = 25, kLines = 4;
-  std::mutex mu;
-  std::map<std::string, std::string> span_of_request;  // "t-r" -> span id hex
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int r = 0; r < kRequests; ++r) {
-        auto span = tracing.tracer().StartSpan("request");
-        Scope s = MakeCurrent(span);
-        const std::string id = std::to_string(t) + "-" + std::to_string(r);
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          span_of_request[id] = span.GetContext().span_id().ToHex();
-        }
+  auto span_of_request =
+      otelweb::testing::LogOnConcurrentRequests(tracing.tracer(), kThreads, kRequests, [&](const std::string& id) {
         for (int l = 0; l < kLines; ++l) logger->info("req {} line {}", id, l);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+      });
   logger->flush();
   logger.reset();  // drains the queue and joins the worker
   ASSERT_TRUE(logs.provider->ForceFlush().ok());
