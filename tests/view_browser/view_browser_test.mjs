@@ -306,6 +306,81 @@ await test('export links point at the API and return OTLP JSON', async () => {
   assert.ok(JSON.parse(lines[0]).resourceSpans);
 });
 
+// --- issue 16: logs, critical path, service map, metrics, comparison ---------
+// Polls the API until `pred(answer)` holds (exports are asynchronous).
+async function until(path, pred, what) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const r = await api(base, path);
+    if (pred(r)) return r;
+    if (Date.now() > deadline) throw new Error(`${what} not stored within 10 s: ${JSON.stringify(r).slice(0, 300)}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+await test('the seed app\'s log records appear under the spans that wrote them', async () => {
+  if (!seed) return console.log('  (skipped: needs the seed app)');
+  const items = await traceNamed(base, 'GET /items');
+  const trace = await api(base, `/api/traces/${items.traceId}`);
+  const server = trace.spans.find((x) => x.kind === 'SERVER' && x.name === 'GET /items');
+  assert.ok(server, 'the /items trace has its SERVER span');
+  // The app logs "GET /items -> 200 (N items)" inside the request's span.
+  const { logs } = await until(`/api/traces/${items.traceId}/logs`, (r) => r.logs.some((l) => /GET \/items -> 200/.test(l.body)), 'the /items log record');
+  const rec = logs.find((l) => /GET \/items -> 200/.test(l.body));
+  assert.equal(rec.spanId, server.spanId, 'the record names the SERVER span');
+  assert.equal(rec.service, 'seed-app');
+  assert.equal(rec.severityNumber, 9);
+  await page.goto(`${base}/trace/${items.traceId}`);
+  await page.waitForSelector('.wf-log');
+  // Each log row follows its span's row (and that span's other log rows).
+  const order = await page.$$eval('.wf-row, .wf-log', (els) =>
+    els
+      .map((e) => ({ log: e.classList.contains('wf-log'), span: e.dataset.spanId, top: parseFloat(e.style.top), text: e.textContent }))
+      .sort((a, b) => a.top - b.top));
+  const k = order.findIndex((r) => r.log && r.text.includes('GET /items -> 200'));
+  assert.ok(k > 0, 'a log row with the record\'s body');
+  let j = k - 1;
+  while (order[j].log) j--;
+  assert.equal(order[j].span, server.spanId, 'the row above the record\'s rows is its span');
+  assert.match(order[k].text, /INFO/);
+  // The span's details list its records too.
+  await page.click(`.wf-row[data-span-id="${server.spanId}"]`);
+  assert.match(await page.innerText('[data-testid=span-logs]'), /GET \/items -> 200/);
+  await shot('trace-logs');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-trace-logs.png') });
+});
+
+await test('the logs page filters by service, severity, text and trace; a record opens its span', async () => {
+  if (!seed) return console.log('  (skipped: needs the seed app)');
+  await until('/api/logs?severity=ERROR', (r) => r.logs.length > 0, 'the error log record');
+  await page.goto(`${base}/logs?service=seed-app&severity=ERROR`);
+  await page.waitForSelector('.log-row');
+  const bodies = await page.$$eval('.log-row', (els) => els.map((e) => [e.querySelector('.sev').textContent, e.textContent]));
+  assert.ok(bodies.length >= 1);
+  for (const [sev, text] of bodies) {
+    assert.equal(sev, 'ERROR');
+    assert.match(text, /seed-app/);
+  }
+  assert.ok(bodies.some(([, t]) => /backend call failed/.test(t)), 'the failed /fetch-external call is logged');
+  // Text filter.
+  await page.goto(`${base}/logs?text=${encodeURIComponent('GET /items -> 200')}`);
+  await page.waitForSelector('.log-row');
+  const texts = await page.$$eval('.log-row .log-body-cell', (els) => els.map((e) => e.textContent));
+  const want = (await api(base, '/api/logs?text=' + encodeURIComponent('GET /items -> 200'))).logs.length;
+  assert.ok(texts.length >= 2 && texts.length === want && texts.every((t) => t.includes('GET /items -> 200')), texts.join(' | '));
+  // Trace filter, then the record's span link.
+  const items = await traceNamed(base, 'GET /items');
+  await page.goto(`${base}/logs?traceId=${items.traceId}`);
+  await page.waitForSelector('.log-row');
+  const traces = await page.$$eval('.log-row', (els) => els.map((e) => e.dataset.traceId));
+  assert.ok(traces.every((t) => t === items.traceId), 'only that trace\'s records');
+  const spanId = await page.getAttribute('.log-row', 'data-span-id');
+  await shot('logs-page');
+  await page.click('.log-row .span-link');
+  await page.waitForURL(new RegExp(`/trace/${items.traceId}\\?span=${spanId}$`));
+  await page.waitForSelector(`.wf-row.selected[data-span-id="${spanId}"]`);
+});
+
 await test('no script errors on any page', async () => {
   assert.deepEqual(pageErrors, []);
 });
