@@ -381,6 +381,26 @@ await test('the logs page filters by service, severity, text and trace; a record
   await page.waitForSelector(`.wf-row.selected[data-span-id="${spanId}"]`);
 });
 
+await test('the critical path of the /fetch-external trace goes through the backend service', async () => {
+  const fetchExt = await fetchExternal();
+  const trace = await api(base, `/api/traces/${fetchExt.traceId}`);
+  const backend = trace.spans.find((x) => x.service !== fetchExt.rootService && x.kind === 'SERVER');
+  assert.ok(backend, 'the trace has the backend\'s SERVER span');
+  await page.goto(`${base}/trace/${fetchExt.traceId}`);
+  await page.waitForSelector('.wf-row.critical');
+  const critical = await page.$$eval('.wf-row.critical', (els) => els.map((e) => [e.dataset.spanId, e.querySelector('.svc').textContent]));
+  const ids = critical.map(([id]) => id);
+  assert.ok(ids.includes(backend.spanId), `the backend's SERVER span is on the path: ${JSON.stringify(critical)}`);
+  // Its caller (the app's CLIENT span) and the root are too; the path is one chain.
+  const byId = new Map(trace.spans.map((x) => [x.spanId, x]));
+  for (let x = byId.get(backend.spanId); x; x = byId.get(x.parentSpanId)) assert.ok(ids.includes(x.spanId), `ancestor ${x.name} on the path`);
+  assert.ok((await page.$$eval('.wf-row.critical .crit', (els) => els.length)) >= ids.length, 'path segments drawn');
+  await shot('critical-path');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-critical-path.png') });
+  await page.uncheck('[data-testid=show-critical]');
+  await page.waitForFunction(() => !document.querySelector('.wf-row.critical'));
+});
+
 await test('no script errors on any page', async () => {
   assert.deepEqual(pageErrors, []);
 });

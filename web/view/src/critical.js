@@ -30,44 +30,71 @@ export function criticalPath(model) {
   let root = -1;
   for (let i = 0; i < n; i++) if (parent[i] === -1 && (root === -1 || end[i] > end[root])) root = i;
   if (root === -1) root = 0;
-  const seg = (i, from, to) => {
-    if (to <= from) return;
-    let s = segments.get(i);
-    if (!s) segments.set(i, (s = []));
-    s.push([from, to]);
-  };
-  const frame = (i, lo, hi) => {
+  // The walk's stack as parallel typed arrays (no object per span): span,
+  // window [lo, hi] (clamped to the parent's), cursor (the earliest time on
+  // the path found so far in that span), next child to look at.
+  const sI = new Int32Array(n + 1);
+  const sK = new Int32Array(n + 1);
+  const sLo = new Float64Array(n + 1);
+  const sHi = new Float64Array(n + 1);
+  const sCur = new Float64Array(n + 1);
+  // Segments found, flat (span, from, to).
+  const gI = [];
+  const gFrom = [];
+  const gTo = [];
+  const byEndDesc = (a, b) => end[b] - end[a]; // = by clamped end: min(end, hi) keeps the order
+  const sorted = new Array(n);
+  let top = 0;
+  const push = (i, lo, hi) => {
     const kids = children[i];
-    let sorted = kids;
-    if (kids.length > 1) {
-      const e = kids.map((c) => Math.min(end[c], hi));
-      const idx = kids.map((_, k) => k).sort((a, b) => e[b] - e[a]);
-      sorted = idx.map((k) => kids[k]);
-    }
-    return { i, lo, hi, cursor: hi, kids: sorted, k: 0 };
+    sorted[i] = kids.length > 1 ? kids.slice().sort(byEndDesc) : kids;
+    sI[top] = i;
+    sK[top] = 0;
+    sLo[top] = lo;
+    sHi[top] = hi;
+    sCur[top] = hi;
+    top++;
   };
   on[root] = 1;
-  const stack = [frame(root, start[root], end[root])];
-  while (stack.length) {
-    const f = stack[stack.length - 1];
+  push(root, start[root], end[root]);
+  while (top > 0) {
+    const f = top - 1;
+    const i = sI[f];
+    const kids = sorted[i];
+    const lo = sLo[f];
+    const hi = sHi[f];
     let pushed = false;
-    while (f.k < f.kids.length) {
-      const c = f.kids[f.k++];
+    while (sK[f] < kids.length) {
+      const c = kids[sK[f]++];
       if (on[c]) continue; // a parent cycle in bad data
-      const ce = Math.min(end[c], f.hi);
-      const cs = Math.max(start[c], f.lo);
+      const ce = end[c] < hi ? end[c] : hi;
+      const cs = start[c] > lo ? start[c] : lo;
       if (ce <= cs) continue; // empty, or wholly outside the parent (skew)
-      if (ce > f.cursor) continue; // overlaps the part of the path already found
-      seg(f.i, ce, f.cursor);
+      if (ce > sCur[f]) continue; // overlaps the part of the path already found
+      if (sCur[f] > ce) {
+        gI.push(i);
+        gFrom.push(ce);
+        gTo.push(sCur[f]);
+      }
       on[c] = 1;
-      stack.push(frame(c, cs, ce));
+      push(c, cs, ce);
       pushed = true;
       break;
     }
     if (pushed) continue;
-    seg(f.i, f.lo, f.cursor);
-    stack.pop();
-    if (stack.length) stack[stack.length - 1].cursor = f.lo;
+    if (sCur[f] > lo) {
+      gI.push(i);
+      gFrom.push(lo);
+      gTo.push(sCur[f]);
+    }
+    sorted[i] = undefined;
+    top--;
+    if (top > 0) sCur[top - 1] = lo;
+  }
+  for (let k = 0; k < gI.length; k++) {
+    let list = segments.get(gI[k]);
+    if (!list) segments.set(gI[k], (list = []));
+    list.push([gFrom[k], gTo[k]]);
   }
   return { on, segments };
 }
