@@ -401,6 +401,40 @@ await test('the critical path of the /fetch-external trace goes through the back
   await page.waitForFunction(() => !document.querySelector('.wf-row.critical'));
 });
 
+await test('the service map shows each cross-service edge with its calls and errors', async () => {
+  // The expected edges, counted here from the traces themselves.
+  const want = new Map();
+  for (const t of (await api(base, '/api/traces?limit=1000')).traces) {
+    if (t.services.length < 2) continue;
+    const trace = await api(base, `/api/traces/${t.traceId}`);
+    const byId = new Map(trace.spans.map((x) => [x.spanId, x]));
+    for (const x of trace.spans) {
+      const p = byId.get(x.parentSpanId);
+      if (!p || p.service === x.service) continue;
+      const k = `${p.service}->${x.service}`;
+      const e = want.get(k) || { calls: 0, errors: 0 };
+      e.calls++;
+      e.errors += x.status.code === 'ERROR' ? 1 : 0;
+      want.set(k, e);
+    }
+  }
+  if (seed) assert.ok(want.has('seed-app->seed-backend'), 'the seed app calls its backend');
+  await page.goto(`${base}/service-map`);
+  await page.waitForSelector('[data-testid=service-map] .edge');
+  const got = await page.$$eval('[data-testid=service-map] .edge', (els) =>
+    Object.fromEntries(els.map((e) => [e.dataset.edge, { calls: Number(e.dataset.calls), errors: Number(e.dataset.errors), text: e.textContent }])));
+  assert.deepEqual(Object.keys(got).sort(), [...want.keys()].sort());
+  for (const [k, e] of want) {
+    assert.equal(got[k].calls, e.calls, `${k} calls`);
+    assert.equal(got[k].errors, e.errors, `${k} errors`);
+    assert.match(got[k].text, new RegExp(`^${e.calls} calls`));
+  }
+  const nodes = await page.$$eval('[data-testid=service-map] .node', (els) => els.map((e) => e.dataset.service));
+  assert.deepEqual(nodes.sort(), (await api(base, '/api/services')).services);
+  await shot('service-map');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-service-map.png') });
+});
+
 await test('no script errors on any page', async () => {
   assert.deepEqual(pageErrors, []);
 });

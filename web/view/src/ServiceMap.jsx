@@ -7,34 +7,80 @@ import { getJSON, formatDuration, serviceColor } from './api.js';
 import { Link, navigate } from './router.jsx';
 import './signals.css';
 
-// Layer of each service: the longest chain of callers above it (cycles cut).
+// Columns by call depth: services nobody else calls first (or, in a group
+// that only calls itself round, the one that calls most), then breadth-first
+// along the edges; each service in the first column it is reached at.
 export function layout(services, edges) {
-  const names = services.map((s) => s.service);
-  const layer = new Map(names.map((n) => [n, 0]));
-  for (let round = 0; round < names.length; round++) {
-    let changed = false;
-    for (const e of edges) {
-      if (e.parent === e.child) continue;
-      const want = layer.get(e.parent) + 1;
-      if (want > layer.get(e.child) && want < names.length) {
-        layer.set(e.child, want);
-        changed = true;
-      }
+  const names = services.map((x) => x.service);
+  const out = new Map(names.map((n) => [n, []]));
+  const inCalls = new Map(names.map((n) => [n, 0]));
+  const outCalls = new Map(names.map((n) => [n, 0]));
+  for (const e of edges) {
+    if (e.parent === e.child || !out.has(e.parent) || !out.has(e.child)) continue;
+    out.get(e.parent).push(e.child);
+    inCalls.set(e.child, inCalls.get(e.child) + e.calls);
+    outCalls.set(e.parent, outCalls.get(e.parent) + e.calls);
+  }
+  const layer = new Map();
+  const bfs = (starts) => {
+    let front = starts;
+    for (const n of front) layer.set(n, 0);
+    for (let d = 1; front.length; d++) {
+      const next = [];
+      for (const n of front) for (const c of out.get(n)) if (!layer.has(c)) (layer.set(c, d), next.push(c));
+      front = next;
     }
-    if (!changed) break;
+  };
+  bfs(names.filter((n) => inCalls.get(n) === 0));
+  for (;;) {
+    const left = names.filter((n) => !layer.has(n));
+    if (!left.length) break;
+    left.sort((x, y) => outCalls.get(y) - inCalls.get(y) - (outCalls.get(x) - inCalls.get(x)));
+    bfs([left[0]]);
   }
   const columns = [];
-  for (const n of names) {
-    const l = layer.get(n);
-    (columns[l] ||= []).push(n);
-  }
+  for (const n of names) (columns[layer.get(n)] ||= []).push(n);
   const W = 190;
   const H = 44;
+  const GX = 230;
+  const GY = 70;
   const pos = new Map();
-  columns.forEach((col, x) => col.forEach((n, y) => pos.set(n, { x: 30 + x * (W + 120), y: 30 + y * (H + 50), w: W, h: H })));
-  const width = 60 + columns.length * (W + 120);
-  const height = 60 + Math.max(1, ...columns.map((c) => c.length)) * (H + 50);
+  columns.forEach((col, x) => col.forEach((n, y) => pos.set(n, { x: 30 + x * (W + GX), y: 40 + y * (H + GY), w: W, h: H })));
+  const width = 260 + columns.length * (W + GX) - GX; // room for the labels of the last column
+  const height = 80 + Math.max(1, ...columns.map((c) => c.length)) * (H + GY);
   return { pos, width, height };
+}
+
+// Where the line from the box's centre towards (dx, dy) leaves the box.
+function border(b, dx, dy) {
+  const cx = b.x + b.w / 2;
+  const cy = b.y + b.h / 2;
+  const sx = dx ? b.w / 2 / Math.abs(dx) : Infinity;
+  const sy = dy ? b.h / 2 / Math.abs(dy) : Infinity;
+  const t = Math.min(sx, sy);
+  return [cx + dx * t, cy + dy * t];
+}
+
+// A curve from box a to box b bent to its left (so a -> b and b -> a do not
+// overlap) and the point at its middle for the label.
+export function edgeCurve(a, b) {
+  const dx = b.x + b.w / 2 - (a.x + a.w / 2);
+  const dy = b.y + b.h / 2 - (a.y + a.h / 2);
+  const len = Math.hypot(dx, dy) || 1;
+  const [x1, y1] = border(a, dx, dy);
+  const [x2, y2] = border(b, -dx, -dy);
+  const nx = -dy / len;
+  const ny = dx / len;
+  const bend = 28;
+  const cx = (x1 + x2) / 2 + nx * bend;
+  const cy = (y1 + y2) / 2 + ny * bend;
+  const anchor = nx > 0.5 ? 'start' : nx < -0.5 ? 'end' : 'middle';
+  return {
+    d: `M ${x1} ${y1} Q ${cx} ${cy} ${x2} ${y2}`,
+    mx: 0.25 * x1 + 0.5 * cx + 0.25 * x2 + nx * 6,
+    my: 0.25 * y1 + 0.5 * cy + 0.25 * y2 + ny * 6 + (anchor === 'middle' ? (ny < 0 ? -2 : 10) : 4),
+    anchor,
+  };
 }
 
 const WINDOWS = [['', 'all stored'], ['5', 'last 5 min'], ['15', 'last 15 min'], ['60', 'last hour'], ['1440', 'last day']];
@@ -63,32 +109,19 @@ export function ServiceMap({ search }) {
       </div>
       <svg class="service-map" width={width} height={height} data-testid="service-map">
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#8a94a6" />
           </marker>
         </defs>
         {map.edges.map((e) => {
           const a = pos.get(e.parent);
           const b = pos.get(e.child);
-          if (!a || !b) return null;
-          const x1 = a.x + a.w;
-          const y1 = a.y + a.h / 2;
-          let x2 = b.x;
-          const y2 = b.y + b.h / 2;
-          let d;
-          if (x2 > x1) d = `M ${x1} ${y1} C ${x1 + 60} ${y1}, ${x2 - 60} ${y2}, ${x2} ${y2}`;
-          else {
-            // A call back to an earlier layer (or the same one): an arc under the boxes.
-            x2 = b.x + b.w / 2;
-            const y = Math.max(a.y, b.y) + a.h + 30;
-            d = `M ${a.x + a.w / 2} ${a.y + a.h} C ${a.x + a.w / 2} ${y}, ${x2} ${y}, ${x2} ${b.y + b.h}`;
-          }
-          const mx = (x1 + x2) / 2;
-          const my = (y1 + y2) / 2 - 8;
+          if (!a || !b || a === b) return null;
+          const { d, mx, my, anchor } = edgeCurve(a, b);
           return (
             <g class={`edge${e.errors ? ' has-errors' : ''}`} data-edge={`${e.parent}->${e.child}`} data-calls={e.calls} data-errors={e.errors}>
-              <path d={d} marker-end="url(#arrow)" stroke-width={1 + Math.min(4, Math.log10(1 + e.calls))} />
-              <text x={mx} y={my} text-anchor="middle">
+              <path d={d} marker-end="url(#arrow)" stroke-width={1 + Math.min(3, Math.log10(1 + e.calls))} />
+              <text x={mx} y={my} text-anchor={anchor}>
                 {e.calls} calls · {(e.errorRate * 100).toFixed(e.errorRate && e.errorRate < 0.1 ? 1 : 0)}% errors · {formatDuration(e.meanDurationNano)}
               </text>
             </g>
