@@ -435,6 +435,91 @@ await test('the service map shows each cross-service edge with its calls and err
   if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-service-map.png') });
 });
 
+await test('the metrics page charts the request duration per route; an exemplar opens its trace at its span', async () => {
+  if (!seed) return console.log('  (skipped: needs the seed app)');
+  const dur = encodeURIComponent('http.server.request.duration');
+  // Every /items request of the stored traces is counted in the /items series.
+  const itemsTraces = (await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /items'))).traces.filter((t) => t.rootName === 'GET /items');
+  const countOf = (r) => r.series.filter((x) => x.attributes['http.route'] === '/items').reduce((a, x) => a + x.counts.reduce((p, c) => p + c, 0), 0);
+  await until(`/api/metrics/series?name=${dur}`, (r) => countOf(r) === itemsTraces.length, `${itemsTraces.length} /items requests in the metrics`);
+  await page.goto(`${base}/metrics`);
+  const group = '.metric-group[data-group="seed-app http.route=/items"]';
+  await page.waitForSelector(`${group} [data-testid=chart-duration] circle.exemplar`);
+  assert.equal(await page.$eval('select[name=name]', (e) => e.value), 'http.server.request.duration');
+  for (const c of ['chart-rate', 'chart-errors', 'chart-duration']) assert.ok(await page.$(`${group} [data-testid=${c}] canvas`), c);
+  await shot('metrics');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-metrics.png') });
+  const dot = await page.$(`${group} [data-testid=chart-duration] circle.exemplar`);
+  const traceId = await dot.getAttribute('data-trace-id');
+  const spanId = await dot.getAttribute('data-span-id');
+  await dot.dispatchEvent('click');
+  await page.waitForURL(new RegExp(`/trace/${traceId}\\?span=${spanId}$`));
+  await page.waitForSelector(`.wf-row.selected[data-span-id="${spanId}"]`);
+  // The exemplar's trace is an /items request and its span the request's SERVER span.
+  const trace = await api(base, `/api/traces/${traceId}`);
+  const span = trace.spans.find((x) => x.spanId === spanId);
+  assert.ok(span, 'the exemplar\'s span is in its trace');
+  assert.equal(span.kind, 'SERVER');
+  assert.equal(span.attributes['http.route'], '/items');
+  assert.ok(itemsTraces.some((t) => t.traceId === traceId), 'one of the stored /items traces');
+  // The error-rate chart has the failed /fetch-external request (HTTP 500).
+  const fe = (await api(base, `/api/metrics/series?name=${dur}`)).series.filter((x) => x.attributes['http.route'] === '/fetch-external');
+  assert.ok(fe.some((x) => x.attributes['http.response.status_code'] === 500), 'a 500 series for /fetch-external');
+});
+
+await test('two /items traces compared side by side: spans matched by service and name, differences marked', async () => {
+  const items = (await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /items'))).traces.filter((t) => t.rootName === 'GET /items');
+  assert.ok(items.length >= 2, 'two /items traces');
+  const [ta, tb] = [items[0], items[1]];
+  // Pick B from A's trace page.
+  await page.goto(`${base}/trace/${ta.traceId}`);
+  await page.click('[data-testid=compare-trace]');
+  await page.waitForSelector(`.candidate[data-trace-id="${tb.traceId}"]`);
+  const offered = await page.$$eval('.candidate', (els) => els.map((e) => e.dataset.traceId));
+  assert.ok(!offered.includes(ta.traceId) && offered.every((id) => items.some((t) => t.traceId === id)), 'only other /items traces are offered');
+  await page.click(`.candidate[data-trace-id="${tb.traceId}"] a`);
+  await page.waitForURL(new RegExp(`/compare\\?a=${ta.traceId}&b=${tb.traceId}$`));
+  await page.waitForSelector('.cmp-row');
+  // Expected from the API: the names are unique within an /items trace.
+  const A = await api(base, `/api/traces/${ta.traceId}`);
+  const B = await api(base, `/api/traces/${tb.traceId}`);
+  const byKey = (t) => new Map(t.spans.map((x) => [`${x.service}: ${x.name}`, x]));
+  const ma = byKey(A);
+  const mb = byKey(B);
+  const rows = await page.$$eval('.cmp-row', (els) =>
+    els.map((e) => ({
+      key: `${e.querySelector('.svc').textContent}: ${e.querySelector('.span-name').textContent}`,
+      verdict: e.dataset.verdict,
+      a: e.querySelector('.dur-a').textContent,
+      b: e.querySelector('.dur-b').textContent,
+      diff: e.querySelector('.diff').textContent,
+    })));
+  assert.deepEqual(rows.map((r) => r.key).sort(), [...new Set([...ma.keys(), ...mb.keys()])].sort());
+  const fmt = (ns) => page.evaluate((n) => {
+    const t = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+    return n < 1e3 ? `${n} ns` : n < 1e6 ? `${t(n / 1e3)} µs` : n < 1e9 ? `${t(n / 1e6)} ms` : `${t(n / 1e9)} s`;
+  }, ns);
+  let marked = 0;
+  for (const r of rows) {
+    const a = ma.get(r.key);
+    const b = mb.get(r.key);
+    assert.equal(r.a, a ? await fmt(a.durationNano) : '—', `${r.key} A`);
+    assert.equal(r.b, b ? await fmt(b.durationNano) : '—', `${r.key} B`);
+    if (!a || !b) {
+      assert.equal(r.verdict, 'only');
+      continue;
+    }
+    const d = b.durationNano - a.durationNano;
+    const want = Math.abs(d) < 1000 || Math.abs(d) < 0.2 * Math.max(a.durationNano, 1) ? 'same' : d > 0 ? 'slower' : 'faster';
+    assert.equal(r.verdict, want, `${r.key}: ${a.durationNano} -> ${b.durationNano}`);
+    assert.ok(r.diff.startsWith(d >= 0 ? '+' : '−'), r.diff);
+    if (want !== 'same') marked++;
+  }
+  assert.equal(await page.$$eval('td.diff.slower, td.diff.faster', (els) => els.length), marked, 'differences highlighted');
+  await shot('compare');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-compare.png') });
+});
+
 await test('no script errors on any page', async () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -282,6 +282,7 @@ export function TracePage({ traceId, spanParam }) {
             Critical path
           </label>
           <Link class="button" href={`/logs?traceId=${traceId}`}>Logs page</Link>
+          <Link class="button" href={`/compare?a=${traceId}`} data-testid="compare-trace">Compare…</Link>
           <button onClick={() => setCollapsed(new Set())}>Expand all</button>
           <button onClick={collapseAll}>Collapse all</button>
         </div>

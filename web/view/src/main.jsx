@@ -4,6 +4,8 @@ import { TraceList } from './TraceList.jsx';
 import { TracePage } from './TracePage.jsx';
 import { LogsPage } from './LogsPage.jsx';
 import { ServiceMap } from './ServiceMap.jsx';
+import { MetricsPage } from './MetricsPage.jsx';
+import { ComparePage } from './ComparePage.jsx';
 import './style.css';
 
 function App() {
@@ -13,6 +15,10 @@ function App() {
   if (m) {
     const span = new URLSearchParams(search).get('span') || '';
     page = <TracePage traceId={m[1].toLowerCase()} spanParam={span.toLowerCase()} />;
+  } else if (path === '/compare') {
+    page = <ComparePage search={search} />;
+  } else if (path === '/metrics') {
+    page = <MetricsPage search={search} />;
   } else if (path === '/service-map') {
     page = <ServiceMap search={search} />;
   } else if (path === '/logs') {
@@ -33,6 +39,7 @@ function App() {
         <nav>
           <Link href="/">Traces</Link>
           <Link href="/logs">Logs</Link>
+          <Link href="/metrics">Metrics</Link>
           <Link href="/service-map">Service map</Link>
         </nav>
       </header>
