@@ -1,6 +1,7 @@
 // otelweb-view's logs, metrics and service-map API (see signals.h).
 #include "view/signals.h"
 
+#include <google/protobuf/arena.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include <set>
 #include <type_traits>
 #include <unordered_map>
-
-#include <google/protobuf/arena.h>
 
 #include "opentelemetry/proto/logs/v1/logs.pb.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb.h"
@@ -50,15 +49,20 @@ class Query {
   bool ok() const { return s_ != nullptr; }
   const std::string& error() const { return error_; }
   void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
-  void Blob(int i, const std::string& v) { sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+  }
+  void Blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+  }
   bool Step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
   void Reset() { sqlite3_reset(s_); }
   sqlite3_stmt* stmt() { return s_; }
   int64_t Col(int i) { return sqlite3_column_int64(s_, i); }
   std::string Bytes(int i) {
     const void* p = sqlite3_column_blob(s_, i);
-    return p ? std::string(static_cast<const char*>(p), size_t(sqlite3_column_bytes(s_, i))) : std::string();
+    return p ? std::string(static_cast<const char*>(p), size_t(sqlite3_column_bytes(s_, i)))
+             : std::string();
   }
 
  private:
@@ -74,9 +78,12 @@ struct Binds {
   void Blob(std::string x) { v.emplace_back(false, std::move(x)); }
   void Apply(Query& q, const std::vector<bool>& blob) const {
     for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i].first) q.Int(int(i + 1), std::stoll(v[i].second));
-      else if (i < blob.size() && blob[i]) q.Blob(int(i + 1), v[i].second);
-      else q.Text(int(i + 1), v[i].second);
+      if (v[i].first)
+        q.Int(int(i + 1), std::stoll(v[i].second));
+      else if (i < blob.size() && blob[i])
+        q.Blob(int(i + 1), v[i].second);
+      else
+        q.Text(int(i + 1), v[i].second);
     }
   }
 };
@@ -91,7 +98,9 @@ bool IntParam(const httplib::Request& req, httplib::Response& res, const char* n
   if (!req.has_param(name)) return true;
   std::string v = req.get_param_value(name);
   if (!ParseNonNegative(v, out)) {
-    Error(res, 400, std::string(name) + "=" + v + ": use a non-negative integer (nanoseconds for times and steps)");
+    Error(res, 400,
+          std::string(name) + "=" + v +
+              ": use a non-negative integer (nanoseconds for times and steps)");
     return false;
   }
   return true;
@@ -119,7 +128,8 @@ const Context& ContextOf(std::unordered_map<std::string, Context>& cache, const 
   if (rs.ParseFromString(bytes)) {
     c.resource = {{"attributes", ToJson(rs.resource().attributes())}};
     if (rs.scope_spans_size()) {
-      c.scope = {{"name", rs.scope_spans(0).scope().name()}, {"version", rs.scope_spans(0).scope().version()}};
+      c.scope = {{"name", rs.scope_spans(0).scope().name()},
+                 {"version", rs.scope_spans(0).scope().version()}};
     }
   }
   return cache.emplace(bytes, std::move(c)).first->second;
@@ -130,8 +140,9 @@ const Context& ContextOf(std::unordered_map<std::string, Context>& cache, const 
 // severity=NAME|NUMBER: the lowest severity number kept (OTLP ranges: TRACE 1,
 // DEBUG 5, INFO 9, WARN 13, ERROR 17, FATAL 21).
 bool SeverityParam(const std::string& v, int64_t* out) {
-  static const std::pair<const char*, int> names[] = {{"trace", 1}, {"debug", 5}, {"info", 9}, {"warn", 13},
-                                                       {"warning", 13}, {"error", 17}, {"fatal", 21}};
+  static const std::pair<const char*, int> names[] = {{"trace", 1}, {"debug", 5},    {"info", 9},
+                                                      {"warn", 13}, {"warning", 13}, {"error", 17},
+                                                      {"fatal", 21}};
   std::string l = Lower(v);
   for (const auto& [n, number] : names) {
     if (l == n) {
@@ -148,7 +159,8 @@ std::string ValueText(const otlp_pb::common::v1::AnyValue& v) {
 }
 
 Json LogJson(const pb_logs::LogRecord& r, const Context& c) {
-  return {{"timeUnixNano", std::to_string(r.time_unix_nano() ? r.time_unix_nano() : r.observed_time_unix_nano())},
+  return {{"timeUnixNano",
+           std::to_string(r.time_unix_nano() ? r.time_unix_nano() : r.observed_time_unix_nano())},
           {"observedTimeUnixNano", std::to_string(r.observed_time_unix_nano())},
           {"severityNumber", int(r.severity_number())},
           {"severityText", r.severity_text()},
@@ -178,8 +190,10 @@ bool QueryLogs(Store* store, const LogFilter& f, Json* out, bool* more, std::str
   std::vector<bool> blob;
   auto add = [&](const char* clause, auto value, bool is_blob) {
     sql += clause;
-    if constexpr (std::is_same_v<decltype(value), int64_t>) b.Int(value);
-    else b.Text(value);
+    if constexpr (std::is_same_v<decltype(value), int64_t>)
+      b.Int(value);
+    else
+      b.Text(value);
     blob.push_back(is_blob);
   };
   if (!f.trace_id.empty()) add(" AND l.trace_id = ?", f.trace_id, true);
@@ -225,12 +239,15 @@ bool QueryLogs(Store* store, const LogFilter& f, Json* out, bool* more, std::str
   return ok;
 }
 
-bool HexParam(const httplib::Request& req, httplib::Response& res, const char* name, size_t bytes, std::string* out) {
+bool HexParam(const httplib::Request& req, httplib::Response& res, const char* name, size_t bytes,
+              std::string* out) {
   if (!req.has_param(name)) return true;
   std::string v = Lower(req.get_param_value(name));
   if (v.empty()) return true;
   if (!FromHex(v, bytes, out)) {
-    Error(res, 400, std::string(name) + "=" + v + ": use the " + std::to_string(bytes * 2) + " hex digits of the id");
+    Error(res, 400,
+          std::string(name) + "=" + v + ": use the " + std::to_string(bytes * 2) +
+              " hex digits of the id");
     return false;
   }
   return true;
@@ -240,18 +257,22 @@ void HandleLogs(Store* store, const httplib::Request& req, httplib::Response& re
   LogFilter f;
   f.service = req.get_param_value("service");
   f.text = req.get_param_value("text");
-  if (!HexParam(req, res, "traceId", 16, &f.trace_id) || !HexParam(req, res, "spanId", 8, &f.span_id)) return;
+  if (!HexParam(req, res, "traceId", 16, &f.trace_id) ||
+      !HexParam(req, res, "spanId", 8, &f.span_id))
+    return;
   if (req.has_param("severity") && !req.get_param_value("severity").empty() &&
       !SeverityParam(req.get_param_value("severity"), &f.min_severity)) {
-    Error(res, 400, "severity=" + req.get_param_value("severity") +
-                        ": use TRACE, DEBUG, INFO, WARN, ERROR, FATAL or a severity number 1 to 24");
+    Error(res, 400,
+          "severity=" + req.get_param_value("severity") +
+              ": use TRACE, DEBUG, INFO, WARN, ERROR, FATAL or a severity number 1 to 24");
     return;
   }
   if (!IntParam(req, res, "start", &f.start) || !IntParam(req, res, "end", &f.end) ||
       !IntParam(req, res, "limit", &f.limit)) {
     return;
   }
-  if (f.limit < 1 || f.limit > 10000) return Error(res, 400, "limit=" + std::to_string(f.limit) + ": use 1 to 10000");
+  if (f.limit < 1 || f.limit > 10000)
+    return Error(res, 400, "limit=" + std::to_string(f.limit) + ": use 1 to 10000");
   f.oldest_first = req.get_param_value("order") == "oldest";
   Json logs;
   bool more = false;
@@ -268,7 +289,8 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
       !IntParam(req, res, "limit", &limit)) {
     return;
   }
-  if (limit < 1 || limit > 100000) return Error(res, 400, "limit=" + std::to_string(limit) + ": use 1 to 100000");
+  if (limit < 1 || limit > 100000)
+    return Error(res, 400, "limit=" + std::to_string(limit) + ": use 1 to 100000");
   std::string where = " WHERE 1";
   Binds b;
   if (start >= 0) {
@@ -283,7 +305,8 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
   // Spans of the newest `limit` traces in the window, grouped by trace.
   std::string sql =
       "SELECT s.tid, s.data, c.service FROM spans s JOIN contexts c ON c.id = s.ctx WHERE s.tid IN "
-      "(SELECT id FROM traces" + where + " ORDER BY start DESC LIMIT ?) ORDER BY s.tid";
+      "(SELECT id FROM traces" +
+      where + " ORDER BY start DESC LIMIT ?) ORDER BY s.tid";
   struct Edge {
     int64_t calls = 0, errors = 0, duration = 0;
   };
@@ -342,7 +365,10 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
   if (!error.empty()) return Error(res, 500, "query failed: " + error);
   Json jn = Json::array(), je = Json::array();
   for (const auto& [name, n] : nodes) {
-    jn.push_back({{"service", name}, {"spans", n.spans}, {"errors", n.errors}, {"traces", int64_t(n.traces.size())}});
+    jn.push_back({{"service", name},
+                  {"spans", n.spans},
+                  {"errors", n.errors},
+                  {"traces", int64_t(n.traces.size())}});
   }
   for (const auto& [k, e] : edges) {
     je.push_back({{"parent", k.first},
@@ -359,12 +385,18 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
 
 const char* TypeName(const pb_metrics::Metric& m) {
   switch (m.data_case()) {
-    case pb_metrics::Metric::kGauge: return "gauge";
-    case pb_metrics::Metric::kSum: return "sum";
-    case pb_metrics::Metric::kHistogram: return "histogram";
-    case pb_metrics::Metric::kExponentialHistogram: return "exponentialHistogram";
-    case pb_metrics::Metric::kSummary: return "summary";
-    default: return "unknown";
+    case pb_metrics::Metric::kGauge:
+      return "gauge";
+    case pb_metrics::Metric::kSum:
+      return "sum";
+    case pb_metrics::Metric::kHistogram:
+      return "histogram";
+    case pb_metrics::Metric::kExponentialHistogram:
+      return "exponentialHistogram";
+    case pb_metrics::Metric::kSummary:
+      return "summary";
+    default:
+      return "unknown";
   }
 }
 
@@ -373,9 +405,13 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
   std::string error;
   store->Read([&](sqlite3* db) {
     std::map<std::string, std::set<std::string>> services;
-    Query s(db, "SELECT DISTINCT m.name, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx");
+    Query s(
+        db,
+        "SELECT DISTINCT m.name, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx");
     while (s.Step()) services[s.Bytes(0)].insert(s.Bytes(1));
-    Query q(db, "SELECT name, count(*), min(time), max(time), max(id) FROM metric_points GROUP BY name ORDER BY name");
+    Query q(db,
+            "SELECT name, count(*), min(time), max(time), max(id) FROM metric_points GROUP BY name "
+            "ORDER BY name");
     Query last(db, "SELECT data FROM metric_points WHERE id = ?");
     if (!q.ok() || !last.ok()) {
       error = q.ok() ? last.error() : q.error();
@@ -397,12 +433,16 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
                 {"endTimeUnixNano", std::to_string(q.Col(3))}};
       if (m.has_sum()) {
         j["monotonic"] = m.sum().is_monotonic();
-        j["temporality"] = m.sum().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA
-                               ? "delta" : "cumulative";
+        j["temporality"] =
+            m.sum().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA
+                ? "delta"
+                : "cumulative";
       }
       if (m.has_histogram()) {
-        j["temporality"] = m.histogram().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA
-                               ? "delta" : "cumulative";
+        j["temporality"] =
+            m.histogram().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA
+                ? "delta"
+                : "cumulative";
       }
       list.push_back(std::move(j));
     }
@@ -415,9 +455,9 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
 struct Series {
   std::string service;
   Json attributes;
-  std::vector<double> value;                  // per bucket: gauge last value, sum rate (/s), histogram rate (/s)
-  std::vector<double> count, sum;             // histogram: observations and their sum per bucket
-  std::vector<std::vector<double>> buckets;   // histogram: bucket counts per time bucket
+  std::vector<double> value;  // per bucket: gauge last value, sum rate (/s), histogram rate (/s)
+  std::vector<double> count, sum;            // histogram: observations and their sum per bucket
+  std::vector<std::vector<double>> buckets;  // histogram: bucket counts per time bucket
   std::vector<double> bounds;
   std::vector<bool> has;
   // Cumulative points: the previous point, to take differences.
@@ -439,11 +479,13 @@ void AddExemplars(Series& s, const Point& p) {
     if (e.trace_id().empty()) continue;
     if (!s.seen_exemplars.emplace(e.time_unix_nano(), e.span_id()).second) continue;
     if (s.exemplars.size() >= 2000) return;
-    s.exemplars.push_back({{"timeUnixNano", std::to_string(e.time_unix_nano())},
-                           {"value", e.value_case() == pb_metrics::Exemplar::kAsInt ? double(e.as_int()) : e.as_double()},
-                           {"traceId", Hex(e.trace_id())},
-                           {"spanId", Hex(e.span_id())},
-                           {"filteredAttributes", ToJson(e.filtered_attributes())}});
+    s.exemplars.push_back(
+        {{"timeUnixNano", std::to_string(e.time_unix_nano())},
+         {"value",
+          e.value_case() == pb_metrics::Exemplar::kAsInt ? double(e.as_int()) : e.as_double()},
+         {"traceId", Hex(e.trace_id())},
+         {"spanId", Hex(e.span_id())},
+         {"filteredAttributes", ToJson(e.filtered_attributes())}});
   }
 }
 
@@ -469,11 +511,12 @@ double Quantile(const std::vector<double>& counts, const std::vector<double>& bo
 
 void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& res) {
   std::string name = req.get_param_value("name");
-  if (name.empty()) return Error(res, 400, "name is missing: use name=<instrument name> (see /api/metrics)");
+  if (name.empty())
+    return Error(res, 400, "name is missing: use name=<instrument name> (see /api/metrics)");
   std::string service = req.get_param_value("service");
   int64_t start = -1, end = -1, step = 0, max_points = 120;
-  if (!IntParam(req, res, "start", &start) || !IntParam(req, res, "end", &end) || !IntParam(req, res, "step", &step) ||
-      !IntParam(req, res, "maxPoints", &max_points)) {
+  if (!IntParam(req, res, "start", &start) || !IntParam(req, res, "end", &end) ||
+      !IntParam(req, res, "step", &step) || !IntParam(req, res, "maxPoints", &max_points)) {
     return;
   }
   if (max_points < 1 || max_points > 20000) {
@@ -532,7 +575,9 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
     double step_s = double(step) / 1e9;
     // A cumulative series whose first point started counting after the
     // window's start: that point's whole value is new (else it is the base).
-    auto new_in_window = [&](const auto& p) { return int64_t(p.start_time_unix_nano()) >= start - step; };
+    auto new_in_window = [&](const auto& p) {
+      return int64_t(p.start_time_unix_nano()) >= start - step;
+    };
     while (q.Step()) {
       // One arena per stored Metric: its hundreds of points, attributes and
       // strings are freed at once (malloc per message was the cost).
@@ -561,7 +606,8 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
           AddExemplars(s, p);
           double v = NumberOf(p), d = v;
           if (!delta) {
-            bool reset = !s.have_prev || p.start_time_unix_nano() != s.prev_start || v < s.prev_value;
+            bool reset =
+                !s.have_prev || p.start_time_unix_nano() != s.prev_start || v < s.prev_value;
             d = !s.have_prev ? (new_in_window(p) ? v : 0) : reset ? v : v - s.prev_value;
             s.have_prev = true;
             s.prev_start = p.start_time_unix_nano();
@@ -573,7 +619,8 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
           s.has[size_t(k)] = true;
         }
       } else if (m.has_histogram()) {
-        bool delta = m.histogram().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA;
+        bool delta =
+            m.histogram().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA;
         temporality = delta ? "delta" : "cumulative";
         for (const auto& p : m.histogram().data_points()) {
           Series& s = series_of(svc, p.attributes());
@@ -583,8 +630,8 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
           std::vector<double> dc = bc;
           double dcount = c, dsum = sm;
           if (!delta) {
-            bool reset = !s.have_prev || p.start_time_unix_nano() != s.prev_start || c < s.prev_count ||
-                         bc.size() != s.prev_buckets.size();
+            bool reset = !s.have_prev || p.start_time_unix_nano() != s.prev_start ||
+                         c < s.prev_count || bc.size() != s.prev_buckets.size();
             if (!s.have_prev && new_in_window(p)) {
               // The series started in the window: all of its first point is new.
             } else if (!s.have_prev) {
@@ -626,7 +673,8 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
   // values cost seconds.
   std::vector<std::pair<std::string, Series*>> sorted;
   for (auto& [k, v] : series) sorted.emplace_back(v.service + "\n" + Dump(v.attributes), &v);
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string body = Dump(Json{{"name", name},
                                {"type", type},
                                {"unit", unit},
@@ -661,7 +709,8 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
     first = false;
     body += "{\"service\":" + Dump(s.service) + ",\"attributes\":" + Dump(s.attributes) +
             ",\"exemplars\":" + Dump(s.exemplars);
-    array("values", s.value.size(), [&](size_t i) { s.has[i] ? num(s.value[i]) : void(body += "null"); });
+    array("values", s.value.size(),
+          [&](size_t i) { s.has[i] ? num(s.value[i]) : void(body += "null"); });
     if (!s.count.empty()) {
       size_t n = s.count.size();
       array("counts", n, [&](size_t i) { num(s.count[i]); });
@@ -688,24 +737,33 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
 }  // namespace
 
 void RegisterSignalsApi(httplib::Server& srv, Store* store) {
-  srv.Get("/api/logs", [store](const httplib::Request& req, httplib::Response& res) { HandleLogs(store, req, res); });
-  srv.Get(R"(/api/traces/([^/]+)/logs)", [store](const httplib::Request& req, httplib::Response& res) {
-    LogFilter f;
-    std::string hex = Lower(req.matches[1]);
-    if (!FromHex(hex, 16, &f.trace_id)) return Error(res, 400, "trace id \"" + hex + "\": use the 32 hex digits of a trace id");
-    f.limit = 10000;
-    f.oldest_first = true;
-    Json logs;
-    bool more = false;
-    std::string error;
-    if (!QueryLogs(store, f, &logs, &more, &error)) return Error(res, 500, "query failed: " + error);
-    res.set_content(Dump(Json{{"logs", std::move(logs)}, {"more", more}}), kJson);
+  srv.Get("/api/logs", [store](const httplib::Request& req, httplib::Response& res) {
+    HandleLogs(store, req, res);
   });
-  srv.Get("/api/service-map",
-          [store](const httplib::Request& req, httplib::Response& res) { HandleServiceMap(store, req, res); });
-  srv.Get("/api/metrics", [store](const httplib::Request& req, httplib::Response& res) { HandleMetrics(store, req, res); });
-  srv.Get("/api/metrics/series",
-          [store](const httplib::Request& req, httplib::Response& res) { HandleSeries(store, req, res); });
+  srv.Get(
+      R"(/api/traces/([^/]+)/logs)", [store](const httplib::Request& req, httplib::Response& res) {
+        LogFilter f;
+        std::string hex = Lower(req.matches[1]);
+        if (!FromHex(hex, 16, &f.trace_id))
+          return Error(res, 400, "trace id \"" + hex + "\": use the 32 hex digits of a trace id");
+        f.limit = 10000;
+        f.oldest_first = true;
+        Json logs;
+        bool more = false;
+        std::string error;
+        if (!QueryLogs(store, f, &logs, &more, &error))
+          return Error(res, 500, "query failed: " + error);
+        res.set_content(Dump(Json{{"logs", std::move(logs)}, {"more", more}}), kJson);
+      });
+  srv.Get("/api/service-map", [store](const httplib::Request& req, httplib::Response& res) {
+    HandleServiceMap(store, req, res);
+  });
+  srv.Get("/api/metrics", [store](const httplib::Request& req, httplib::Response& res) {
+    HandleMetrics(store, req, res);
+  });
+  srv.Get("/api/metrics/series", [store](const httplib::Request& req, httplib::Response& res) {
+    HandleSeries(store, req, res);
+  });
 }
 
 }  // namespace otelweb::view

@@ -85,7 +85,8 @@ class Signals : public ::testing::Test {
 };
 
 TEST_F(Signals, LogFilters) {
-  EXPECT_EQ(Bodies(""), (V{"noise", "slow disk", "backend call failed", "GET /items -> 200"}));  // newest first
+  EXPECT_EQ(Bodies(""),
+            (V{"noise", "slow disk", "backend call failed", "GET /items -> 200"}));  // newest first
   EXPECT_EQ(Bodies("?severity=WARN"), (V{"slow disk", "backend call failed"}));
   EXPECT_EQ(Bodies("?severity=error"), (V{"backend call failed"}));
   EXPECT_EQ(Bodies("?severity=13"), (V{"slow disk", "backend call failed"}));
@@ -118,14 +119,16 @@ TEST_F(Signals, TraceLogsOldestFirstAndBadParameters) {
   ASSERT_EQ(a.json["logs"].size(), 2u);
   EXPECT_EQ(a.json["logs"][0]["body"], "GET /items -> 200");
   EXPECT_EQ(a.json["logs"][1]["body"], "backend call failed");
-  EXPECT_EQ(Get(v_->server->ui_port(), "/api/traces/" + TraceHex(7) + "/logs").json["logs"].size(), 0u);
+  EXPECT_EQ(Get(v_->server->ui_port(), "/api/traces/" + TraceHex(7) + "/logs").json["logs"].size(),
+            0u);
   for (const char* bad : {"/api/logs?severity=LOUD", "/api/logs?traceId=xyz", "/api/logs?limit=0",
                           "/api/logs?start=-5", "/api/traces/nothex/logs", "/api/metrics/series",
                           "/api/metrics/series?name=x&maxPoints=0", "/api/service-map?limit=0"}) {
     auto r = Get(v_->server->ui_port(), bad);
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_TRUE(r.json.contains("error")) << bad;
-    EXPECT_NE(r.json["error"].get<std::string>().find("use"), std::string::npos) << bad << ": " << r.body;
+    EXPECT_NE(r.json["error"].get<std::string>().find("use"), std::string::npos)
+        << bad << ": " << r.body;
   }
 }
 
@@ -162,8 +165,9 @@ TEST_F(Signals, ServiceMapCountsCrossServiceCallsAndErrors) {
   EXPECT_EQ(w["edges"][0]["child"], "b");
 }
 
-msvc::ExportMetricsServiceRequest Metrics(uint64_t t, double sum_value, uint64_t sum_start, uint64_t count,
-                                          std::vector<uint64_t> buckets, double hist_sum, double gauge,
+msvc::ExportMetricsServiceRequest Metrics(uint64_t t, double sum_value, uint64_t sum_start,
+                                          uint64_t count, std::vector<uint64_t> buckets,
+                                          double hist_sum, double gauge,
                                           const std::string& exemplar_trace = "") {
   msvc::ExportMetricsServiceRequest req;
   auto* rm = req.add_resource_metrics();
@@ -210,10 +214,13 @@ msvc::ExportMetricsServiceRequest Metrics(uint64_t t, double sum_value, uint64_t
 
 TEST_F(Signals, MetricSeries) {
   // Three collections one second apart; the sum resets (new start) at the third.
-  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0, 10, kT0 - kSec / 2, 2, {1, 1, 0}, 2.5, 7)), Admit::kStored);
-  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0 + kSec, 15, kT0 - kSec / 2, 5, {1, 3, 1}, 9, 3, TraceHex(9))),
+  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0, 10, kT0 - kSec / 2, 2, {1, 1, 0}, 2.5, 7)),
             Admit::kStored);
-  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0 + 2 * kSec, 4, kT0 + kSec + 1, 5, {1, 3, 1}, 9, 5)), Admit::kStored);
+  ASSERT_EQ(v_->store->AddMetrics(
+                Metrics(kT0 + kSec, 15, kT0 - kSec / 2, 5, {1, 3, 1}, 9, 3, TraceHex(9))),
+            Admit::kStored);
+  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0 + 2 * kSec, 4, kT0 + kSec + 1, 5, {1, 3, 1}, 9, 5)),
+            Admit::kStored);
   ASSERT_TRUE(v_->store->Flush(std::chrono::seconds(5)));
   int port = v_->server->ui_port();
 
@@ -255,10 +262,13 @@ TEST_F(Signals, MetricSeries) {
   // One 3-second bucket: the gauge's last value; the sum's rate per second.
   EXPECT_EQ(Get(port, "/api/metrics/series?name=queue&step=3000000000").json["series"][0]["values"],
             Json::array({5.0}));
-  auto wide = Get(port, "/api/metrics/series?name=requests&step=3000000000").json["series"][0]["values"];
+  auto wide =
+      Get(port, "/api/metrics/series?name=requests&step=3000000000").json["series"][0]["values"];
   EXPECT_DOUBLE_EQ(wide[0].get<double>(), 19.0 / 3);
   // A window: the point before it is the base of the first difference.
-  auto later = Get(port, "/api/metrics/series?name=requests&step=1000000000&start=" + std::to_string(kT0 + kSec)).json;
+  auto later = Get(port, "/api/metrics/series?name=requests&step=1000000000&start=" +
+                             std::to_string(kT0 + kSec))
+                   .json;
   EXPECT_EQ(later["series"][0]["values"], Json::array({5.0, 4.0}));
   EXPECT_EQ(Get(port, "/api/metrics/series?name=nothing").json["series"].size(), 0u);
 }

@@ -13,6 +13,8 @@
 //
 // Screenshots go to --artifacts; with OTELWEB_VIEW_DOCS_SCREENSHOT=<file> the
 // trace page's screenshot is also written there (docs/view-trace.png).
+// Issue 16's checks (logs under spans, logs page, critical path, service map,
+// metrics and exemplars, comparison) need the real program and the seed app.
 // Exit 77 (ctest SKIP) only when Chromium or playwright-core is absent.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -382,6 +384,7 @@ await test('the logs page filters by service, severity, text and trace; a record
 });
 
 await test('the critical path of the /fetch-external trace goes through the backend service', async () => {
+  if (!seed) return console.log('  (skipped: needs otelweb-view and the seed app; the API stand-in has no issue-16 answers)');
   const fetchExt = await fetchExternal();
   const trace = await api(base, `/api/traces/${fetchExt.traceId}`);
   const backend = trace.spans.find((x) => x.service !== fetchExt.rootService && x.kind === 'SERVER');
@@ -402,6 +405,7 @@ await test('the critical path of the /fetch-external trace goes through the back
 });
 
 await test('the service map shows each cross-service edge with its calls and errors', async () => {
+  if (!seed) return console.log('  (skipped: needs otelweb-view and the seed app; the API stand-in has no issue-16 answers)');
   // The expected edges, counted here from the traces themselves.
   const want = new Map();
   for (const t of (await api(base, '/api/traces?limit=1000')).traces) {
@@ -468,6 +472,7 @@ await test('the metrics page charts the request duration per route; an exemplar 
 });
 
 await test('two /items traces compared side by side: spans matched by service and name, differences marked', async () => {
+  if (!seed) return console.log('  (skipped: needs otelweb-view and the seed app; the API stand-in has no issue-16 answers)');
   const items = (await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /items'))).traces.filter((t) => t.rootName === 'GET /items');
   assert.ok(items.length >= 2, 'two /items traces');
   const [ta, tb] = [items[0], items[1]];
