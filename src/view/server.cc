@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "view/otlp_json.h"
+#include "view/signals.h"
 #include "view/ui_assets.h"
 
 namespace otelweb::view {
@@ -395,6 +396,7 @@ bool ReadFile(const std::string& path, std::string* out) {
 }
 
 void RegisterApi(httplib::Server& srv, Store* store, const ServerOptions& opt) {
+  RegisterSignalsApi(srv, store);  // logs, metrics, service map (signals.cc)
   srv.Get("/api/services", [store](const httplib::Request&, httplib::Response& res) {
     res.set_content(DumpJson(Json{{"services", store->Services()}}), kJsonContentType);
   });

@@ -725,6 +725,11 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   return true;
 }
 
+void Store::Read(const std::function<void(sqlite3*)>& fn) {
+  std::lock_guard<std::mutex> lock(impl_->rd_mu);
+  fn(impl_->rdb);
+}
+
 bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) {
   std::lock_guard<std::mutex> lock(impl_->rd_mu);
   Stmt s(impl_->rdb,

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+struct sqlite3;
 
 namespace otelweb::view {
 
@@ -96,6 +99,9 @@ class Store {
                    std::string* error);
   // The spans of one trace sorted by start; false when the trace is unknown.
   bool GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out);
+  // Runs `fn` with the readers' connection, locked: the logs, metrics and
+  // service-map queries of view/signals.h read the tables through it.
+  void Read(const std::function<void(sqlite3*)>& fn);
 
   struct Impl;
 

@@ -5,6 +5,9 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { getJSON, takePrefetchedTrace, formatDuration, formatTime, formatValue, serviceColor } from './api.js';
 import { Link, navigate } from './router.jsx';
 import { buildModel, visibleRows, searchSpans, reveal } from './model.js';
+import { logsBySpan, withLogRows } from './logs.js';
+import { LogRow, SpanLogs } from './LogRow.jsx';
+import { criticalPath } from './critical.js';
 
 const ROW = 24; // px, every waterfall row
 const OVERSCAN = 10;
@@ -19,6 +22,18 @@ export function TracePage({ traceId, spanParam }) {
   const [viewHeight, setViewHeight] = useState(600);
   const scroller = useRef(null);
   const pendingScroll = useRef(null);
+  // Issue 16: the trace's log records under their spans, and the critical path.
+  const [logs, setLogs] = useState(null);
+  const [showLogs, setShowLogs] = useState(true);
+  const [showCritical, setShowCritical] = useState(true);
+  useEffect(() => {
+    const ctl = new AbortController();
+    setLogs(null);
+    getJSON(`/api/traces/${traceId}/logs`, ctl.signal)
+      .then((r) => !ctl.signal.aborted && setLogs(r.logs || []))
+      .catch(() => !ctl.signal.aborted && setLogs([]));
+    return () => ctl.abort();
+  }, [traceId]);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -44,11 +59,17 @@ export function TracePage({ traceId, spanParam }) {
   }, [traceId]);
 
   const rows = useMemo(() => (model ? visibleRows(model, collapsed) : []), [model, collapsed]);
+  const logIndex = useMemo(() => (model && logs ? logsBySpan(model, logs) : null), [model, logs]);
+  const critical = useMemo(() => (model ? criticalPath(model) : null), [model]);
+  const display = useMemo(
+    () => (showLogs && logIndex ? withLogRows(rows, model, logIndex.by) : rows),
+    [rows, logIndex, showLogs],
+  );
   const rowIndex = useMemo(() => {
     const m = new Map();
-    rows.forEach((i, k) => m.set(i, k));
+    display.forEach((i, k) => typeof i === 'number' && m.set(i, k));
     return m;
-  }, [rows]);
+  }, [display]);
   const matches = useMemo(() => (model ? searchSpans(model, query) : []), [model, query]);
   const matchSet = useMemo(() => new Set(matches), [matches]);
   const selected = model && spanParam ? model.byId.get(spanParam) : undefined;
@@ -125,14 +146,19 @@ export function TracePage({ traceId, spanParam }) {
   const collapseAll = () => setCollapsed(new Set(model.order.filter((i) => model.size[i] > 1).map((i) => model.spans[i].spanId)));
 
   const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((scrollTop + viewHeight) / ROW) + OVERSCAN);
+  const last = Math.min(display.length, Math.ceil((scrollTop + viewHeight) / ROW) + OVERSCAN);
   const root = model.spans[model.order[0]];
   const currentMatch = matchPos >= 0 && matchPos < matches.length ? matches[matchPos] : -1;
 
   const rowEls = [];
   for (let k = first; k < last; k++) {
-    const i = rows[k];
+    const i = display[k];
+    if (typeof i !== 'number') {
+      rowEls.push(<LogRow row={i} model={model} top={k * ROW} key={`log-${k}`} onSelect={() => select(i.span)} />);
+      continue;
+    }
     const s = model.spans[i];
+    const onPath = showCritical && critical && critical.on[i] === 1;
     const hasChildren = model.size[i] > 1;
     const isCollapsed = collapsed.has(s.spanId);
     const isError = s.status && s.status.code === 'ERROR';
@@ -144,7 +170,8 @@ export function TracePage({ traceId, spanParam }) {
       (i === selected ? ' selected' : '') +
       (matchSet.has(i) ? ' match' : '') +
       (i === currentMatch ? ' current' : '') +
-      (isError ? ' error' : '');
+      (isError ? ' error' : '') +
+      (onPath ? ' critical' : '');
     rowEls.push(
       <div
         class={cls}
@@ -175,9 +202,14 @@ export function TracePage({ traceId, spanParam }) {
           <span class="span-name">{s.name}</span>
           {isCollapsed && <span class="hidden-count">+{model.size[i] - 1}</span>}
           {isError && <span class="error-mark" title={s.status.message || 'status ERROR'}>!</span>}
+          {onPath && <span class="crit-mark" title="on the critical path">◆</span>}
         </div>
         <div class="wf-time">
           <div class="bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />
+          {onPath &&
+            (critical.segments.get(i) || []).map(([a, b]) => (
+              <i class="crit" style={{ left: `${(a / model.total) * 100}%`, width: `${Math.max(0.1, ((b - a) / model.total) * 100)}%` }} />
+            ))}
           <span
             class={left + width > 80 ? 'bar-label inside' : 'bar-label'}
             style={left + width > 80 ? { right: `${Math.max(0, 100 - left - width)}%` } : { left: `${left + width}%` }}
@@ -241,6 +273,16 @@ export function TracePage({ traceId, spanParam }) {
           <button onClick={() => goError(1)} disabled={!model.errors.length} data-testid="next-error">
             Next error
           </button>
+          <label class="check" title="Each span's log records under it">
+            <input type="checkbox" checked={showLogs} onChange={(e) => setShowLogs(e.currentTarget.checked)} data-testid="show-logs" />
+            Logs ({logs ? logs.length : '…'})
+          </label>
+          <label class="check" title="The chain of spans that determined the trace's duration">
+            <input type="checkbox" checked={showCritical} onChange={(e) => setShowCritical(e.currentTarget.checked)} data-testid="show-critical" />
+            Critical path
+          </label>
+          <Link class="button" href={`/logs?traceId=${traceId}`}>Logs page</Link>
+          <Link class="button" href={`/compare?a=${traceId}`} data-testid="compare-trace">Compare…</Link>
           <button onClick={() => setCollapsed(new Set())}>Expand all</button>
           <button onClick={collapseAll}>Collapse all</button>
         </div>
@@ -258,13 +300,13 @@ export function TracePage({ traceId, spanParam }) {
             </div>
           </div>
           <div class="wf-scroll" ref={scroller} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="waterfall">
-            <div class="wf-inner" style={{ height: `${rows.length * ROW}px` }}>
+            <div class="wf-inner" style={{ height: `${display.length * ROW}px` }}>
               {rowEls}
             </div>
           </div>
         </div>
         {selected !== undefined && (
-          <SpanDetails span={model.spans[selected]} model={model} traceId={traceId} onClose={() => navigate(`/trace/${traceId}`, { replace: true })} />
+          <SpanDetails span={model.spans[selected]} model={model} traceId={traceId} logs={logIndex && logIndex.by.get(selected)} onClose={() => navigate(`/trace/${traceId}`, { replace: true })} />
         )}
       </div>
     </div>
@@ -288,7 +330,7 @@ function Attributes({ attrs, testid }) {
   );
 }
 
-function SpanDetails({ span: s, model, traceId, onClose }) {
+function SpanDetails({ span: s, model, traceId, logs, onClose }) {
   const start = BigInt(s.startTimeUnixNano);
   const parentIndex = s.parentSpanId ? model.byId.get(s.parentSpanId) : undefined;
   return (
@@ -339,6 +381,8 @@ function SpanDetails({ span: s, model, traceId, onClose }) {
         </div>
       ))}
       {s.droppedEventsCount > 0 && <div class="dropped">{s.droppedEventsCount} events dropped</div>}
+      <h3>Logs ({(logs || []).length})</h3>
+      <SpanLogs logs={logs} start={start} />
       <h3>Links ({(s.links || []).length})</h3>
       {(s.links || []).map((l) => (
         <div class="link">

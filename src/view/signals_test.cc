@@ -1,0 +1,277 @@
+// The logs, metrics and service-map API of otelweb-view (issue 16;
+// src/view/signals.cc): every filter of /api/logs and the per-trace logs,
+// the service map's edges, the metric list and series (cumulative sums
+// differenced, resets, histograms merged with percentiles, exemplars, gauges),
+// and the 400 answers. In process, real sockets and SQLite.
+#include <cmath>
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "view/view_test_util.h"
+
+namespace otelweb::view {
+namespace {
+
+using namespace testing;
+namespace lsvc = ::opentelemetry::proto::collector::logs::v1;
+namespace msvc = ::opentelemetry::proto::collector::metrics::v1;
+namespace pbm = ::opentelemetry::proto::metrics::v1;
+
+constexpr uint64_t kT0 = 1700000000000000000ull;
+constexpr uint64_t kSec = 1000000000ull;
+
+std::string Bin(const std::string& hex, size_t n) {
+  std::string b;
+  FromHex(hex, n, &b);
+  return b;
+}
+
+void SetService(::opentelemetry::proto::resource::v1::Resource* r, const std::string& service) {
+  auto* kv = r->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value(service);
+}
+
+struct LogSpec {
+  std::string service, body, trace_hex, span_hex;
+  int severity;
+  uint64_t time;
+  std::string attr_key, attr_value;
+};
+
+lsvc::ExportLogsServiceRequest Logs(const std::vector<LogSpec>& specs) {
+  lsvc::ExportLogsServiceRequest req;
+  for (const auto& s : specs) {
+    auto* rl = req.add_resource_logs();
+    SetService(rl->mutable_resource(), s.service);
+    auto* lr = rl->add_scope_logs()->add_log_records();
+    lr->set_time_unix_nano(s.time);
+    lr->set_severity_number(::opentelemetry::proto::logs::v1::SeverityNumber(s.severity));
+    lr->mutable_body()->set_string_value(s.body);
+    if (!s.trace_hex.empty()) lr->set_trace_id(Bin(s.trace_hex, 16));
+    if (!s.span_hex.empty()) lr->set_span_id(Bin(s.span_hex, 8));
+    if (!s.attr_key.empty()) {
+      auto* kv = lr->add_attributes();
+      kv->set_key(s.attr_key);
+      kv->mutable_value()->set_string_value(s.attr_value);
+    }
+  }
+  return req;
+}
+
+class Signals : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v_ = std::make_unique<Running>();
+    ASSERT_EQ(v_->store->AddLogs(Logs({
+                  {"a", "GET /items -> 200", TraceHex(1), SpanHex(10), 9, kT0 + 1, "user", "42"},
+                  {"a", "backend call failed", TraceHex(1), SpanHex(11), 17, kT0 + 2},
+                  {"b", "slow disk", "", "", 13, kT0 + 3},
+                  {"b", "noise", "", "", 5, kT0 + 4},
+              })),
+              Admit::kStored);
+    ASSERT_TRUE(v_->store->Flush(std::chrono::seconds(5)));
+  }
+  std::vector<std::string> Bodies(const std::string& query, bool* more = nullptr) {
+    auto a = Get(v_->server->ui_port(), "/api/logs" + query);
+    EXPECT_EQ(a.status, 200) << query << ": " << a.body;
+    std::vector<std::string> out;
+    for (const auto& l : a.json["logs"]) out.push_back(l["body"].get<std::string>());
+    if (more) *more = a.json["more"].get<bool>();
+    return out;
+  }
+  using V = std::vector<std::string>;
+  std::unique_ptr<Running> v_;
+};
+
+TEST_F(Signals, LogFilters) {
+  EXPECT_EQ(Bodies(""),
+            (V{"noise", "slow disk", "backend call failed", "GET /items -> 200"}));  // newest first
+  EXPECT_EQ(Bodies("?severity=WARN"), (V{"slow disk", "backend call failed"}));
+  EXPECT_EQ(Bodies("?severity=error"), (V{"backend call failed"}));
+  EXPECT_EQ(Bodies("?severity=13"), (V{"slow disk", "backend call failed"}));
+  EXPECT_EQ(Bodies("?text=ITEMS"), (V{"GET /items -> 200"}));
+  EXPECT_EQ(Bodies("?text=user%3D42"), (V{"GET /items -> 200"}));  // an attribute's key=value
+  EXPECT_EQ(Bodies("?service=b"), (V{"noise", "slow disk"}));
+  EXPECT_EQ(Bodies("?traceId=" + TraceHex(1)), (V{"backend call failed", "GET /items -> 200"}));
+  EXPECT_EQ(Bodies("?spanId=" + SpanHex(11)), (V{"backend call failed"}));
+  EXPECT_EQ(Bodies("?start=" + std::to_string(kT0 + 2) + "&end=" + std::to_string(kT0 + 3)),
+            (V{"slow disk", "backend call failed"}));
+  EXPECT_EQ(Bodies("?service=b&severity=WARN"), (V{"slow disk"}));
+  bool more = false;
+  EXPECT_EQ(Bodies("?limit=1", &more), (V{"noise"}));
+  EXPECT_TRUE(more);
+  Bodies("?limit=4", &more);
+  EXPECT_FALSE(more);
+  auto one = Get(v_->server->ui_port(), "/api/logs?spanId=" + SpanHex(10)).json["logs"][0];
+  EXPECT_EQ(one["traceId"], TraceHex(1));
+  EXPECT_EQ(one["spanId"], SpanHex(10));
+  EXPECT_EQ(one["service"], "a");
+  EXPECT_EQ(one["severityNumber"], 9);
+  EXPECT_EQ(one["attributes"]["user"], "42");
+  EXPECT_EQ(one["timeUnixNano"], std::to_string(kT0 + 1));
+  EXPECT_EQ(one["resource"]["attributes"]["service.name"], "a");
+}
+
+TEST_F(Signals, TraceLogsOldestFirstAndBadParameters) {
+  auto a = Get(v_->server->ui_port(), "/api/traces/" + TraceHex(1) + "/logs");
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(a.json["logs"].size(), 2u);
+  EXPECT_EQ(a.json["logs"][0]["body"], "GET /items -> 200");
+  EXPECT_EQ(a.json["logs"][1]["body"], "backend call failed");
+  EXPECT_EQ(Get(v_->server->ui_port(), "/api/traces/" + TraceHex(7) + "/logs").json["logs"].size(),
+            0u);
+  for (const char* bad : {"/api/logs?severity=LOUD", "/api/logs?traceId=xyz", "/api/logs?limit=0",
+                          "/api/logs?start=-5", "/api/traces/nothex/logs", "/api/metrics/series",
+                          "/api/metrics/series?name=x&maxPoints=0", "/api/service-map?limit=0"}) {
+    auto r = Get(v_->server->ui_port(), bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_TRUE(r.json.contains("error")) << bad;
+    EXPECT_NE(r.json["error"].get<std::string>().find("use"), std::string::npos)
+        << bad << ": " << r.body;
+  }
+}
+
+TEST_F(Signals, ServiceMapCountsCrossServiceCallsAndErrors) {
+  // Trace 1: a -> b twice (one ERROR), a -> a; trace 2 (10 s later): b -> c.
+  std::vector<SpanSpec> specs = {
+      {TraceHex(1), SpanHex(1), "", "GET /", "a", 2, kT0, 9000000},
+      {TraceHex(1), SpanHex(2), SpanHex(1), "call b", "a", 3, kT0 + 10, 4000000},
+      {TraceHex(1), SpanHex(3), SpanHex(2), "serve", "b", 2, kT0 + 20, 2000000},
+      {TraceHex(1), SpanHex(4), SpanHex(1), "serve again", "b", 2, kT0 + 5000000, 4000000, true},
+      {TraceHex(1), SpanHex(5), SpanHex(1), "local", "a", 1, kT0 + 30, 1000},
+      {TraceHex(2), SpanHex(6), "", "job", "b", 2, kT0 + 10 * kSec, 1000},
+      {TraceHex(2), SpanHex(7), SpanHex(6), "store", "c", 2, kT0 + 10 * kSec, 1000},
+  };
+  ASSERT_EQ(v_->store->AddTraces(MakeRequest(specs)), Admit::kStored);
+  ASSERT_TRUE(v_->store->Flush(std::chrono::seconds(5)));
+  auto m = Get(v_->server->ui_port(), "/api/service-map").json;
+  ASSERT_EQ(m["edges"].size(), 2u) << m.dump();
+  EXPECT_EQ(m["edges"][0]["parent"], "a");
+  EXPECT_EQ(m["edges"][0]["child"], "b");
+  EXPECT_EQ(m["edges"][0]["calls"], 2);
+  EXPECT_EQ(m["edges"][0]["errors"], 1);
+  EXPECT_DOUBLE_EQ(m["edges"][0]["errorRate"].get<double>(), 0.5);
+  EXPECT_EQ(m["edges"][0]["meanDurationNano"], 3000000);
+  EXPECT_EQ(m["edges"][1]["parent"], "b");
+  EXPECT_EQ(m["edges"][1]["child"], "c");
+  EXPECT_EQ(m["traces"], 2);
+  ASSERT_EQ(m["services"].size(), 3u);
+  EXPECT_EQ(m["services"][0]["service"], "a");
+  EXPECT_EQ(m["services"][0]["spans"], 3);
+  // The window keeps trace 1 only.
+  auto w = Get(v_->server->ui_port(), "/api/service-map?end=" + std::to_string(kT0 + kSec)).json;
+  ASSERT_EQ(w["edges"].size(), 1u);
+  EXPECT_EQ(w["edges"][0]["child"], "b");
+}
+
+msvc::ExportMetricsServiceRequest Metrics(uint64_t t, double sum_value, uint64_t sum_start,
+                                          uint64_t count, std::vector<uint64_t> buckets,
+                                          double hist_sum, double gauge,
+                                          const std::string& exemplar_trace = "") {
+  msvc::ExportMetricsServiceRequest req;
+  auto* rm = req.add_resource_metrics();
+  SetService(rm->mutable_resource(), "svc");
+  auto* sm = rm->add_scope_metrics();
+  auto* s = sm->add_metrics();
+  s->set_name("requests");
+  s->set_unit("{request}");
+  s->mutable_sum()->set_is_monotonic(true);
+  s->mutable_sum()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  auto* sp = s->mutable_sum()->add_data_points();
+  sp->set_start_time_unix_nano(sum_start);
+  sp->set_time_unix_nano(t);
+  sp->set_as_double(sum_value);
+  auto* h = sm->add_metrics();
+  h->set_name("duration");
+  h->set_unit("s");
+  h->mutable_histogram()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  auto* hp = h->mutable_histogram()->add_data_points();
+  hp->set_start_time_unix_nano(kT0 - kSec / 2);
+  hp->set_time_unix_nano(t);
+  hp->set_count(count);
+  hp->set_sum(hist_sum);
+  hp->add_explicit_bounds(1);
+  hp->add_explicit_bounds(2);
+  for (uint64_t b : buckets) hp->add_bucket_counts(b);
+  auto* kv = hp->add_attributes();
+  kv->set_key("http.route");
+  kv->mutable_value()->set_string_value("/items");
+  if (!exemplar_trace.empty()) {
+    auto* e = hp->add_exemplars();
+    e->set_time_unix_nano(t - 10);
+    e->set_as_double(1.5);
+    e->set_trace_id(Bin(exemplar_trace, 16));
+    e->set_span_id(Bin(SpanHex(5), 8));
+  }
+  auto* g = sm->add_metrics();
+  g->set_name("queue");
+  auto* gp = g->mutable_gauge()->add_data_points();
+  gp->set_time_unix_nano(t);
+  gp->set_as_int(int64_t(gauge));
+  return req;
+}
+
+TEST_F(Signals, MetricSeries) {
+  // Three collections one second apart; the sum resets (new start) at the third.
+  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0, 10, kT0 - kSec / 2, 2, {1, 1, 0}, 2.5, 7)),
+            Admit::kStored);
+  ASSERT_EQ(v_->store->AddMetrics(
+                Metrics(kT0 + kSec, 15, kT0 - kSec / 2, 5, {1, 3, 1}, 9, 3, TraceHex(9))),
+            Admit::kStored);
+  ASSERT_EQ(v_->store->AddMetrics(Metrics(kT0 + 2 * kSec, 4, kT0 + kSec + 1, 5, {1, 3, 1}, 9, 5)),
+            Admit::kStored);
+  ASSERT_TRUE(v_->store->Flush(std::chrono::seconds(5)));
+  int port = v_->server->ui_port();
+
+  auto list = Get(port, "/api/metrics").json["metrics"];
+  ASSERT_EQ(list.size(), 3u) << list.dump();
+  EXPECT_EQ(list[0]["name"], "duration");
+  EXPECT_EQ(list[0]["type"], "histogram");
+  EXPECT_EQ(list[1]["name"], "queue");
+  EXPECT_EQ(list[1]["type"], "gauge");
+  EXPECT_EQ(list[2]["type"], "sum");
+  EXPECT_EQ(list[2]["monotonic"], true);
+  EXPECT_EQ(list[2]["exports"], 3);
+  EXPECT_EQ(list[2]["services"], Json::array({"svc"}));
+
+  auto sum = Get(port, "/api/metrics/series?name=requests&step=1000000000").json;
+  EXPECT_EQ(sum["type"], "sum");
+  EXPECT_EQ(sum["stepNano"], 1000000000);
+  EXPECT_EQ(sum["startTimeUnixNano"], std::to_string(kT0));
+  ASSERT_EQ(sum["series"].size(), 1u);
+  // Started in the window: all 10 new; then +5; then a reset: 4 new.
+  EXPECT_EQ(sum["series"][0]["values"], Json::array({10.0, 5.0, 4.0})) << sum.dump();
+
+  auto hist = Get(port, "/api/metrics/series?name=duration&step=1000000000").json["series"][0];
+  EXPECT_EQ(hist["attributes"]["http.route"], "/items");
+  EXPECT_EQ(hist["counts"], Json::array({2.0, 3.0, 0.0}));
+  EXPECT_EQ(hist["buckets"][1], Json::array({0.0, 2.0, 1.0}));
+  EXPECT_EQ(hist["bounds"], Json::array({1.0, 2.0}));
+  EXPECT_DOUBLE_EQ(hist["sums"][1].get<double>(), 6.5);
+  // 3 observations, the 1.5th in bucket (1, 2] holding 2: 1 + 1 * 1.5 / 2.
+  EXPECT_DOUBLE_EQ(hist["p50"][1].get<double>(), 1.75);
+  EXPECT_TRUE(hist["p50"][2].is_null());
+  ASSERT_EQ(hist["exemplars"].size(), 1u);
+  EXPECT_EQ(hist["exemplars"][0]["traceId"], TraceHex(9));
+  EXPECT_EQ(hist["exemplars"][0]["spanId"], SpanHex(5));
+  EXPECT_DOUBLE_EQ(hist["exemplars"][0]["value"].get<double>(), 1.5);
+
+  auto gauge = Get(port, "/api/metrics/series?name=queue&step=1000000000").json["series"][0];
+  EXPECT_EQ(gauge["values"], Json::array({7.0, 3.0, 5.0}));
+  // One 3-second bucket: the gauge's last value; the sum's rate per second.
+  EXPECT_EQ(Get(port, "/api/metrics/series?name=queue&step=3000000000").json["series"][0]["values"],
+            Json::array({5.0}));
+  auto wide =
+      Get(port, "/api/metrics/series?name=requests&step=3000000000").json["series"][0]["values"];
+  EXPECT_DOUBLE_EQ(wide[0].get<double>(), 19.0 / 3);
+  // A window: the point before it is the base of the first difference.
+  auto later = Get(port, "/api/metrics/series?name=requests&step=1000000000&start=" +
+                             std::to_string(kT0 + kSec))
+                   .json;
+  EXPECT_EQ(later["series"][0]["values"], Json::array({5.0, 4.0}));
+  EXPECT_EQ(Get(port, "/api/metrics/series?name=nothing").json["series"].size(), 0u);
+}
+
+}  // namespace
+}  // namespace otelweb::view

@@ -1,0 +1,125 @@
+// A light time-series chart (issue 16): lines drawn on a canvas (200 series
+// of 3 600 points are 720 000 segments: too many SVG nodes or path text),
+// axes and exemplar points as SVG over it (points are clickable elements).
+import { useEffect, useRef } from 'preact/hooks';
+
+export const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+export function formatNumber(v, unit) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '';
+  if (unit === 's') {
+    if (v === 0) return '0';
+    if (v < 1e-3) return `${+(v * 1e6).toPrecision(3)} µs`;
+    if (v < 1) return `${+(v * 1e3).toPrecision(3)} ms`;
+    return `${+v.toPrecision(3)} s`;
+  }
+  const a = Math.abs(v);
+  const s = a >= 1e9 ? `${+(v / 1e9).toPrecision(3)}G` : a >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : a >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`;
+  return unit && unit !== '1' && !unit.startsWith('{') ? `${s} ${unit}` : s;
+}
+
+function clock(ms) {
+  const d = new Date(ms);
+  const p = (x) => String(x).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+const PAD = { l: 58, r: 8, t: 8, b: 20 };
+
+// lines: [{label, color, values: (number|null)[]}], one value per time bucket.
+// t0Ms, stepMs: the buckets' times. dots: [{tMs, value, key, title, onClick, attrs}].
+export function Chart({ title, unit, lines, t0Ms, stepMs, n, dots = [], width = 460, height = 170, testid, yMax }) {
+  const canvas = useRef(null);
+  let max = 0;
+  for (const l of lines) for (const v of l.values) if (v !== null && v > max) max = v;
+  for (const d of dots) if (d.value > max) max = d.value;
+  max = yMax ?? niceMax(max);
+  const w = width - PAD.l - PAD.r;
+  const h = height - PAD.t - PAD.b;
+  const span = Math.max(1, n - 1) * stepMs;
+  const x = (tMs) => PAD.l + ((tMs - t0Ms) / span) * w;
+  const y = (v) => PAD.t + h - (v / max) * h;
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const dpr = window.devicePixelRatio || 1;
+    c.width = width * dpr;
+    c.height = height * dpr;
+    const g = c.getContext('2d');
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, width, height);
+    g.lineWidth = 1.25;
+    const dx = n > 1 ? w / (n - 1) : 0;
+    for (const l of lines) {
+      g.strokeStyle = l.color;
+      g.beginPath();
+      let pen = false;
+      const vals = l.values;
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i];
+        if (v === null || v === undefined) {
+          pen = false;
+          continue;
+        }
+        const px = PAD.l + i * dx;
+        const py = PAD.t + h - (v / max) * h;
+        if (pen) g.lineTo(px, py);
+        else g.moveTo(px, py);
+        pen = true;
+      }
+      // A lone point (no neighbours) still shows.
+      g.stroke();
+      if (vals.filter((v) => v !== null).length === 1) {
+        const i = vals.findIndex((v) => v !== null);
+        g.fillStyle = l.color;
+        g.fillRect(PAD.l + i * dx - 1.5, PAD.t + h - (vals[i] / max) * h - 1.5, 3, 3);
+      }
+    }
+  }, [lines, max, n, width, height]);
+  const ticksY = [0, 0.5, 1];
+  const ticksX = [0, 0.5, 1];
+  return (
+    <div class="chart" data-testid={testid}>
+      <h3>{title}</h3>
+      <div style={{ position: 'relative', width: `${width}px`, height: `${height}px` }}>
+        <canvas ref={canvas} style={{ position: 'absolute', left: 0, top: 0, width: `${width}px`, height: `${height}px` }} />
+        <svg width={width} height={height} style={{ position: 'absolute', left: 0, top: 0 }}>
+          <line x1={PAD.l} y1={PAD.t + h} x2={PAD.l + w} y2={PAD.t + h} stroke="#ccd" />
+          <line x1={PAD.l} y1={PAD.t} x2={PAD.l} y2={PAD.t + h} stroke="#ccd" />
+          {ticksY.map((f) => (
+            <text x={PAD.l - 4} y={y(max * f) + 4} text-anchor="end" font-size="10" fill="#667">
+              {formatNumber(max * f, unit)}
+            </text>
+          ))}
+          {ticksX.map((f) => (
+            <text x={PAD.l + f * w} y={height - 5} text-anchor={f === 0 ? 'start' : f === 1 ? 'end' : 'middle'} font-size="10" fill="#667">
+              {clock(t0Ms + f * span)}
+            </text>
+          ))}
+          {dots.map((d) => (
+            <circle class="exemplar" cx={x(d.tMs)} cy={y(d.value)} r="4" onClick={d.onClick} {...d.attrs}>
+              <title>{d.title}</title>
+            </circle>
+          ))}
+        </svg>
+      </div>
+      {lines.length <= 8 && (
+        <div class="legend">
+          {lines.map((l) => (
+            <span style={{ marginRight: '10px' }}>
+              <i style={{ display: 'inline-block', width: '10px', height: '3px', background: l.color, verticalAlign: 'middle', marginRight: '3px' }} />
+              {l.label}
+            </span>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
