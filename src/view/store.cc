@@ -103,11 +103,11 @@ class Stmt {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
-  Stmt& Text(int i, const std::string& v) {
+  Stmt& Text(int i, std::string_view v) {
     sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
-  Stmt& Blob(int i, const std::string& v) {
+  Stmt& Blob(int i, std::string_view v) {
     sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
@@ -144,8 +144,8 @@ CREATE TABLE IF NOT EXISTS trace_services(service TEXT, tid INT, PRIMARY KEY(ser
 CREATE INDEX IF NOT EXISTS trace_services_tid ON trace_services(tid);
 CREATE TABLE IF NOT EXISTS trace_names(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trace_attrs(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS spans(tid INT, start INT, ctx INT, data BLOB);
-CREATE INDEX IF NOT EXISTS spans_tid ON spans(tid);
+CREATE TABLE IF NOT EXISTS spans(tid INT, span_id BLOB, start INT, ctx INT, data BLOB);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_key ON spans(tid, span_id);
 CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, time INT, trace_id BLOB, span_id BLOB, severity INT, ctx INT,
   data BLOB);
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id);
@@ -240,11 +240,12 @@ struct Writer {
         service_insert(db, "INSERT OR IGNORE INTO trace_services(service, tid) VALUES(?1, ?2)"),
         name_insert(db, "INSERT OR IGNORE INTO trace_names(h, tid) VALUES(?1, ?2)"),
         attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(h, tid) VALUES(?1, ?2)"),
-        span_insert(db, "INSERT INTO spans(tid, start, ctx, data) VALUES(?1, ?2, ?3, ?4)"),
+        trace_find(db, "SELECT id FROM traces WHERE trace_id = ?1"),
+        span_insert(db, "INSERT OR IGNORE INTO spans(tid, span_id, start, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5)"),
         log_insert(db, "INSERT INTO logs(time, trace_id, span_id, severity, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         point_insert(db, "INSERT INTO metric_points(time, name, ctx, data) VALUES(?1, ?2, ?3, ?4)") {}
-  Stmt ctx_insert, ctx_select, trace_upsert, service_insert, name_insert, attr_insert, span_insert, log_insert,
-      point_insert;
+  Stmt ctx_insert, ctx_select, trace_upsert, service_insert, name_insert, attr_insert, trace_find, span_insert,
+      log_insert, point_insert;
 };
 
 void Store::Impl::Run() {
@@ -279,9 +280,8 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     bool root = false;
     std::set<std::string> services;
     std::set<int64_t> names, kvs;
-    std::vector<const SpanRow*> rows;
   };
-  int64_t new_traces = 0, spans = 0, logs = 0, points = 0;
+  int64_t new_traces = 0, spans = 0, logs = 0, points = 0, duplicates = 0;
   size_t items = 0;
   for (auto& b : batches) {
     items += b.items();
@@ -299,31 +299,59 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       if (ctx_ids.size() > 100000) ctx_ids.clear();
       ctx_ids.emplace(b.ctxs[i], ctx[i]);
     }
-    std::map<std::string, Agg> traces;
-    for (const SpanRow& r : b.spans) {
-      Agg& a = traces[r.trace_id];
-      ++a.count;
-      a.errors += r.error;
-      if (r.start < a.start) {
-        a.start = r.start;
-        a.first_name = r.name;
-        a.first_service = b.services[r.ctx];
+    // A sender that timed out resends spans already stored (same trace id and
+    // span id): those are stored once and counted once. The trace's known
+    // spans are found by the spans' unique (trace, span id) index; repeats
+    // within a batch by the span id.
+    std::map<std::string_view, std::vector<const SpanRow*>> by_trace;
+    for (const SpanRow& r : b.spans) by_trace[r.trace_id].push_back(&r);
+    for (auto& [id, rows] : by_trace) {
+      int64_t tid = 0;
+      w.trace_find.Blob(1, id);
+      if (w.trace_find.Step()) tid = w.trace_find.Col(0);
+      w.trace_find.Reset();
+      auto insert_span = [&](const SpanRow& r, int64_t t) {
+        w.span_insert.Int(1, t);
+        if (r.span_id.empty()) w.span_insert.Null(2); else w.span_insert.Blob(2, r.span_id);
+        w.span_insert.Int(3, r.start).Int(4, ctx[r.ctx]).Blob(5, r.data).Run();
+        return sqlite3_changes(wdb) > 0;
+      };
+      std::vector<const SpanRow*> fresh;
+      fresh.reserve(rows.size());
+      if (tid != 0) {
+        for (const SpanRow* r : rows) {
+          if (insert_span(*r, tid)) fresh.push_back(r);
+        }
+      } else {
+        std::set<std::string_view> seen;
+        for (const SpanRow* r : rows) {
+          if (r->span_id.empty() || seen.insert(r->span_id).second) fresh.push_back(r);
+        }
       }
-      a.end = std::max(a.end, r.end);
-      if (r.root) {
-        a.root = true;
-        a.root_name = r.name;
-        a.root_service = b.services[r.ctx];
-        a.root_start = r.start;
-        a.root_end = r.end;
+      duplicates += int64_t(rows.size() - fresh.size());
+      if (fresh.empty()) continue;
+      Agg a;
+      for (const SpanRow* r : fresh) {
+        ++a.count;
+        a.errors += r->error;
+        if (r->start < a.start) {
+          a.start = r->start;
+          a.first_name = r->name;
+          a.first_service = b.services[r->ctx];
+        }
+        a.end = std::max(a.end, r->end);
+        if (r->root) {
+          a.root = true;
+          a.root_name = r->name;
+          a.root_service = b.services[r->ctx];
+          a.root_start = r->start;
+          a.root_end = r->end;
+        }
+        a.services.insert(b.services[r->ctx]);
+        a.names.insert(Fnv1a(r->name));
+        if (!r->route.empty()) a.names.insert(Fnv1a(r->route));
+        for (int64_t kv : r->kvs) a.kvs.insert(kv);
       }
-      a.services.insert(b.services[r.ctx]);
-      a.names.insert(Fnv1a(r.name));
-      if (!r.route.empty()) a.names.insert(Fnv1a(r.route));
-      for (int64_t kv : r.kvs) a.kvs.insert(kv);
-      a.rows.push_back(&r);
-    }
-    for (auto& [id, a] : traces) {
       w.trace_upsert.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
       if (a.root) {
         w.trace_upsert.Text(6, a.root_name).Text(7, a.root_service).Int(8, a.root_start).Int(9, a.root_end);
@@ -331,18 +359,17 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
         w.trace_upsert.Null(6).Null(7).Null(8).Null(9);
       }
       w.trace_upsert.Text(10, a.first_name).Text(11, a.first_service);
-      int64_t tid = 0;
-      if (w.trace_upsert.Step()) {
-        tid = w.trace_upsert.Col(0);
-        new_traces += w.trace_upsert.Col(1) == a.count;
-      }
+      int64_t upserted = 0;
+      if (w.trace_upsert.Step()) upserted = w.trace_upsert.Col(0);
       w.trace_upsert.Reset();
+      if (tid == 0) {
+        tid = upserted;
+        ++new_traces;
+        for (const SpanRow* r : fresh) insert_span(*r, tid);
+      }
       for (const auto& s : a.services) w.service_insert.Text(1, s).Int(2, tid).Run();
       for (int64_t h : a.names) w.name_insert.Int(1, h).Int(2, tid).Run();
       for (int64_t h : a.kvs) w.attr_insert.Int(1, h).Int(2, tid).Run();
-      for (const SpanRow* r : a.rows) {
-        w.span_insert.Int(1, tid).Int(2, r->start).Int(3, ctx[r->ctx]).Blob(4, r->data).Run();
-      }
       spans += a.count;
     }
     for (const LogRow& r : b.logs) {
@@ -370,6 +397,7 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     std::lock_guard<std::mutex> lock(mu);
     stats.traces += new_traces;
     stats.spans += spans;
+    stats.duplicate_spans += duplicates;
     stats.logs += logs;
     stats.metric_points += points;
     stats.db_bytes = used;
@@ -437,21 +465,22 @@ std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* err
              " (is it an SQLite file written by otelweb-view?)";
     return nullptr;
   }
+  // The schema's version: a file of another version is refused, not misread
+  // (version 2 added the spans' ids, so that a resent span is stored once).
+  constexpr int64_t kVersion = 2;
+  int64_t version = impl->Scalar(impl->wdb, "PRAGMA user_version");
+  if (version != 0 && version != kVersion) {
+    *error = options.path + " holds otelweb-view data of another version (" + std::to_string(version) +
+             ", this program writes version " + std::to_string(kVersion) + "): use another --db path";
+    return nullptr;
+  }
   if (!impl->Exec(impl->wdb, kSchema, &err)) {
     *error = "cannot create the tables in " + (memory ? std::string("memory") : options.path) + ": " + err +
              " (is it an SQLite file written by otelweb-view? Use another --db path)";
     return nullptr;
   }
+  if (version == 0) impl->Exec(impl->wdb, ("PRAGMA user_version=" + std::to_string(kVersion)).c_str());
   impl->Exec(impl->wdb, memory ? "PRAGMA cache_size=-65536; PRAGMA journal_mode=OFF" : "PRAGMA cache_size=-65536");
-  // The schema's version: a file of another version is refused, not misread.
-  int64_t version = impl->Scalar(impl->wdb, "PRAGMA user_version");
-  if (version == 0) {
-    impl->Exec(impl->wdb, "PRAGMA user_version=1");
-  } else if (version != 1) {
-    *error = options.path + " holds otelweb-view data of another version (" + std::to_string(version) +
-             "): use another --db path";
-    return nullptr;
-  }
   if (memory) {
     impl->rdb = impl->wdb;
   } else {
@@ -727,40 +756,67 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
 
 bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) {
   std::lock_guard<std::mutex> lock(impl_->rd_mu);
-  Stmt s(impl_->rdb,
-         "SELECT s.data, c.bytes FROM traces t JOIN spans s ON s.tid = t.id JOIN contexts c ON c.id = s.ctx "
-         "WHERE t.trace_id = ?1 ORDER BY s.start");
+  Stmt s(impl_->rdb, "SELECT s.ctx, s.data FROM spans s WHERE s.tid = (SELECT id FROM traces WHERE trace_id = ?1)");
   s.Blob(1, trace_id);
-  bool any = false;
+  // Each context (resource and scope) is parsed once per trace.
+  std::unordered_map<int64_t, otlp_pb::trace::v1::ResourceSpans> contexts;
+  Stmt c(impl_->rdb, "SELECT bytes FROM contexts WHERE id = ?1");
+  std::vector<StoredSpan> spans;
   while (s.Step()) {
     StoredSpan sp;
-    std::string data = s.ColText(0), ctx = s.ColText(1);
-    if (!sp.span.ParseFromString(data) || !sp.context.ParseFromString(ctx)) continue;
-    out->push_back(std::move(sp));
-    any = true;
-  }
-  // Equal start times (clocks of coarse resolution): parents before children.
-  std::unordered_map<std::string, std::string> parent;
-  for (const auto& sp : *out) parent[sp.span.span_id()] = sp.span.parent_span_id();
-  auto depth = [&](const StoredSpan& sp) {
-    int d = 0;
-    for (std::string p = sp.span.parent_span_id(); !p.empty() && d < 1000; ++d) {
-      auto it = parent.find(p);
-      if (it == parent.end()) break;
-      p = it->second;
+    sp.context_id = s.Col(0);
+    const void* data = sqlite3_column_blob(s.get(), 1);
+    if (!sp.span.ParseFromArray(data, sqlite3_column_bytes(s.get(), 1))) continue;
+    auto it = contexts.find(sp.context_id);
+    if (it == contexts.end()) {
+      otlp_pb::trace::v1::ResourceSpans rs;
+      c.Int(1, sp.context_id);
+      bool ok = c.Step() && rs.ParseFromArray(sqlite3_column_blob(c.get(), 0), sqlite3_column_bytes(c.get(), 0));
+      c.Reset();
+      if (!ok) continue;
+      it = contexts.emplace(sp.context_id, std::move(rs)).first;
     }
-    return d;
-  };
-  std::vector<std::pair<int, size_t>> keys;
-  for (size_t i = 0; i < out->size(); ++i) keys.emplace_back(depth((*out)[i]), i);
-  std::vector<StoredSpan> sorted;
-  std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-    uint64_t sa = (*out)[a.second].span.start_time_unix_nano(), sb = (*out)[b.second].span.start_time_unix_nano();
-    return sa != sb ? sa < sb : a.first < b.first;
+    sp.context = it->second;
+    spans.push_back(std::move(sp));
+  }
+  if (spans.empty()) return false;
+  // Sorted by start; equal start times (clocks of coarse resolution): parents
+  // before children. Each span's depth is computed once (linear in the spans,
+  // also for a chain thousands deep; a cycle of parent ids ends the walk).
+  const size_t n = spans.size();
+  std::unordered_map<std::string_view, size_t> index;
+  index.reserve(n);
+  for (size_t i = 0; i < n; ++i) index.emplace(spans[i].span.span_id(), i);
+  constexpr int kUnknown = -1, kOnPath = -2;
+  std::vector<int> depth(n, kUnknown);
+  std::vector<size_t> path;
+  for (size_t i = 0; i < n; ++i) {
+    path.clear();
+    int base = -1;  // depth of the first ancestor already known
+    for (size_t j = i;;) {
+      if (depth[j] >= 0) {
+        base = depth[j];
+        break;
+      }
+      if (depth[j] == kOnPath) break;  // a cycle
+      depth[j] = kOnPath;
+      path.push_back(j);
+      const std::string& parent = spans[j].span.parent_span_id();
+      auto it = parent.empty() ? index.end() : index.find(parent);
+      if (it == index.end()) break;
+      j = it->second;
+    }
+    for (size_t k = path.size(); k-- > 0;) depth[path[k]] = ++base;
+  }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    uint64_t sa = spans[a].span.start_time_unix_nano(), sb = spans[b].span.start_time_unix_nano();
+    return sa != sb ? sa < sb : depth[a] < depth[b];
   });
-  for (const auto& k : keys) sorted.push_back(std::move((*out)[k.second]));
-  *out = std::move(sorted);
-  return any;
+  out->reserve(out->size() + n);
+  for (size_t i : order) out->push_back(std::move(spans[i]));
+  return true;
 }
 
 }  // namespace otelweb::view
