@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -140,6 +141,7 @@ CREATE TABLE IF NOT EXISTS traces(id INTEGER PRIMARY KEY, trace_id BLOB UNIQUE, 
 CREATE INDEX IF NOT EXISTS traces_start ON traces(start);
 CREATE INDEX IF NOT EXISTS traces_duration ON traces(duration);
 CREATE INDEX IF NOT EXISTS traces_error ON traces(start) WHERE error_count > 0;
+CREATE INDEX IF NOT EXISTS traces_error_duration ON traces(duration) WHERE error_count > 0;
 CREATE TABLE IF NOT EXISTS trace_services(service TEXT, tid INT, PRIMARY KEY(service, tid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_services_tid ON trace_services(tid);
 CREATE TABLE IF NOT EXISTS trace_names(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
@@ -693,7 +695,19 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
       num(q.end);
     }
   };
-  bool drive = driver != SIZE_MAX && vf[driver].count < impl_->options.drive_below;
+  // `error=1` drives (the error traces' partial indexes, every value probed)
+  // when there are fewer error traces than the smallest value range.
+  bool error_drives = false;
+  if (q.error_only) {
+    Stmt c(impl_->rdb, "SELECT count(*) FROM traces INDEXED BY traces_error WHERE error_count > 0");
+    int64_t errors = c.Step() ? c.Col(0) : 0;
+    error_drives = driver == SIZE_MAX || errors < vf[driver].count;
+  }
+  const std::string from =
+      !error_drives ? " FROM traces"
+                    : q.sort_by_duration ? " FROM traces INDEXED BY traces_error_duration"
+                                         : " FROM traces INDEXED BY traces_error";
+  bool drive = !error_drives && driver != SIZE_MAX && vf[driver].count < impl_->options.drive_below;
   value_filters(drive);
   other_filters();
   auto bind_all = [&](Stmt& s) {
@@ -705,8 +719,8 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   };
   std::string sql =
       "SELECT id, trace_id, span_count, error_count, start, duration, coalesce(root_name, first_name), "
-      "coalesce(root_service, first_service) FROM traces" +
-      where + (q.sort_by_duration ? " ORDER BY duration DESC" : " ORDER BY start DESC") + " LIMIT ? OFFSET ?";
+      "coalesce(root_service, first_service)" +
+      from + where + (q.sort_by_duration ? " ORDER BY duration DESC" : " ORDER BY start DESC") + " LIMIT ? OFFSET ?";
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(impl_->rdb, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     *error = sqlite3_errmsg(impl_->rdb);
@@ -742,14 +756,65 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   } else if (only_one_value) {
     *total = vf[0].count;  // the value's index range
   } else {
-    // Counting visits every match: driven by the smallest value range.
-    where = " WHERE 1";
-    binds.clear();
-    value_filters(driver != SIZE_MAX);
-    other_filters();
-    Stmt c(impl_->rdb, ("SELECT count(*) FROM traces" + where).c_str());
-    bind_all(c);
-    *total = c.Step() ? c.Col(0) : 0;
+    *total = 0;
+    if (error_drives || vf.size() < 2) {
+      // Counting visits every match: driven by the error traces or the one value range.
+      where = " WHERE 1";
+      binds.clear();
+      value_filters(!error_drives && driver != SIZE_MAX);
+      other_filters();
+      Stmt c(impl_->rdb, ("SELECT count(*)" + from + where).c_str());
+      bind_all(c);
+      *total = c.Step() ? c.Col(0) : 0;
+    } else {
+      // Two or more value ranges: the smallest range's traces (each range is
+      // sorted by trace), intersected with each other range by a merge (or
+      // by probes when few are left), then the other filters per trace: no
+      // per-match probe of every range (116 ms -> a few ms for two ranges of
+      // 50 000 traces).
+      auto range = [&](const ValueFilter& f) {
+        Stmt r(impl_->rdb, (std::string("SELECT tid FROM ") + f.table + " WHERE " + f.column + " = ? ORDER BY tid").c_str());
+        if (f.is_text) r.Text(1, f.text); else r.Int(1, f.hash);
+        std::vector<int64_t> ids;
+        while (r.Step()) ids.push_back(r.Col(0));
+        return ids;
+      };
+      std::vector<int64_t> ids = range(vf[driver]);
+      for (size_t i = 0; i < vf.size() && !ids.empty(); ++i) {
+        if (i == driver) continue;
+        const ValueFilter& f = vf[i];
+        std::vector<int64_t> kept;
+        if (int64_t(ids.size()) * 8 < f.count) {
+          Stmt p(impl_->rdb,
+                 (std::string("SELECT 1 FROM ") + f.table + " WHERE " + f.column + " = ?1 AND tid = ?2").c_str());
+          if (f.is_text) p.Text(1, f.text); else p.Int(1, f.hash);
+          for (int64_t id : ids) {
+            p.Int(2, id);
+            if (p.Step()) kept.push_back(id);
+            p.Reset();
+          }
+        } else {
+          std::vector<int64_t> other = range(f);
+          std::set_intersection(ids.begin(), ids.end(), other.begin(), other.end(), std::back_inserter(kept));
+        }
+        ids = std::move(kept);
+      }
+      if (!q.error_only && q.min_duration < 0 && q.max_duration < 0 && q.start < 0 && q.end < 0) {
+        *total = int64_t(ids.size());
+      } else {
+        Stmt t(impl_->rdb, "SELECT error_count, duration, start FROM traces WHERE id = ?1");
+        for (int64_t id : ids) {
+          t.Int(1, id);
+          if (t.Step()) {
+            int64_t errors = t.Col(0), duration = t.Col(1), start = t.Col(2);
+            *total += (!q.error_only || errors > 0) && (q.min_duration < 0 || duration >= q.min_duration) &&
+                      (q.max_duration < 0 || duration <= q.max_duration) && (q.start < 0 || start >= q.start) &&
+                      (q.end < 0 || start <= q.end);
+          }
+          t.Reset();
+        }
+      }
+    }
   }
   return true;
 }
