@@ -25,13 +25,17 @@ constexpr size_t kMaxIndexedValue = 256;  // longer "key=value" strings are not 
 // The name and attribute indexes hold 64-bit FNV-1a hashes of the strings
 // (small integer keys: the writer's B-tree inserts are the ingest's cost). A
 // collision (about 1 in 10^19 per pair) could only add a trace to a list.
-int64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t Fnv1aMore(uint64_t h, std::string_view s) {
   for (char c : s) {
     h ^= uint8_t(c);
     h *= 1099511628211ull;
   }
-  return int64_t(h);
+  return h;
+}
+int64_t Fnv1a(std::string_view s) { return int64_t(Fnv1aMore(1469598103934665603ull, s)); }
+// Fnv1a(key + "=" + value) without building the string.
+int64_t Fnv1aPair(std::string_view key, std::string_view value) {
+  return int64_t(Fnv1aMore(Fnv1aMore(Fnv1aMore(1469598103934665603ull, key), "="), value));
 }
 
 std::string ServiceOf(const otlp_pb::resource::v1::Resource& r) {
@@ -110,6 +114,11 @@ class Stmt {
   }
   Stmt& Blob(int i, std::string_view v) {
     sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Bound without a copy: `v` must stay valid until the statement is reset.
+  Stmt& BlobNoCopy(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& Null(int i) {
@@ -222,23 +231,22 @@ struct Writer {
   explicit Writer(sqlite3* db)
       : ctx_insert(db, "INSERT OR IGNORE INTO contexts(bytes, service) VALUES(?1, ?2)"),
         ctx_select(db, "SELECT id FROM contexts WHERE bytes = ?1"),
-        trace_upsert(db,
+        // A trace new to the store: one plain insert (no conflict clause,
+        // no RETURNING); a known one: one update by its id.
+        trace_insert(db,
                      "INSERT INTO traces(trace_id, span_count, error_count, start, end_, duration, root_name, "
                      "root_service, root_start, root_end, first_name, first_service) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?9 - ?8, ?5 - ?4), ?6, ?7, ?8, ?9, ?10, ?11) "
-                     "ON CONFLICT(trace_id) DO UPDATE SET span_count = span_count + excluded.span_count, "
-                     "error_count = error_count + excluded.error_count, "
-                     "start = min(start, excluded.start), end_ = max(end_, excluded.end_), "
-                     "duration = coalesce(coalesce(excluded.root_end, root_end) - coalesce(excluded.root_start, "
-                     "root_start), max(end_, excluded.end_) - min(start, excluded.start)), "
-                     "root_name = coalesce(excluded.root_name, root_name), "
-                     "root_service = coalesce(excluded.root_service, root_service), "
-                     "root_start = coalesce(excluded.root_start, root_start), "
-                     "root_end = coalesce(excluded.root_end, root_end), "
-                     "first_name = CASE WHEN excluded.start < start THEN excluded.first_name ELSE first_name END, "
-                     "first_service = CASE WHEN excluded.start < start THEN excluded.first_service "
-                     "ELSE first_service END "
-                     "RETURNING id, span_count"),
+                     "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?9 - ?8, ?5 - ?4), ?6, ?7, ?8, ?9, ?10, ?11)"),
+        trace_update(db,
+                     "UPDATE traces SET span_count = span_count + ?2, error_count = error_count + ?3, "
+                     "start = min(start, ?4), end_ = max(end_, ?5), "
+                     "duration = coalesce(coalesce(?9, root_end) - coalesce(?8, root_start), "
+                     "max(end_, ?5) - min(start, ?4)), "
+                     "root_name = coalesce(?6, root_name), root_service = coalesce(?7, root_service), "
+                     "root_start = coalesce(?8, root_start), root_end = coalesce(?9, root_end), "
+                     "first_name = CASE WHEN ?4 < start THEN ?10 ELSE first_name END, "
+                     "first_service = CASE WHEN ?4 < start THEN ?11 ELSE first_service END "
+                     "WHERE id = ?12"),
         service_insert(db, "INSERT OR IGNORE INTO trace_services(service, tid) VALUES(?1, ?2)"),
         name_insert(db, "INSERT OR IGNORE INTO trace_names(h, tid) VALUES(?1, ?2)"),
         attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(h, tid) VALUES(?1, ?2)"),
@@ -246,7 +254,7 @@ struct Writer {
         span_insert(db, "INSERT OR IGNORE INTO spans(tid, span_id, start, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5)"),
         log_insert(db, "INSERT INTO logs(time, trace_id, span_id, severity, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         point_insert(db, "INSERT INTO metric_points(time, name, ctx, data) VALUES(?1, ?2, ?3, ?4)") {}
-  Stmt ctx_insert, ctx_select, trace_upsert, service_insert, name_insert, attr_insert, trace_find, span_insert,
+  Stmt ctx_insert, ctx_select, trace_insert, trace_update, service_insert, name_insert, attr_insert, trace_find, span_insert,
       log_insert, point_insert;
 };
 
@@ -315,7 +323,7 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       auto insert_span = [&](const SpanRow& r, int64_t t) {
         w.span_insert.Int(1, t);
         if (r.span_id.empty()) w.span_insert.Null(2); else w.span_insert.Blob(2, r.span_id);
-        w.span_insert.Int(3, r.start).Int(4, ctx[r.ctx]).Blob(5, r.data).Run();
+        w.span_insert.Int(3, r.start).Int(4, ctx[r.ctx]).BlobNoCopy(5, r.data).Run();
         return sqlite3_changes(wdb) > 0;
       };
       std::vector<const SpanRow*> fresh;
@@ -354,18 +362,19 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
         if (!r->route.empty()) a.names.insert(Fnv1a(r->route));
         for (int64_t kv : r->kvs) a.kvs.insert(kv);
       }
-      w.trace_upsert.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
+      Stmt& t = tid == 0 ? w.trace_insert : w.trace_update;
+      t.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
       if (a.root) {
-        w.trace_upsert.Text(6, a.root_name).Text(7, a.root_service).Int(8, a.root_start).Int(9, a.root_end);
+        t.Text(6, a.root_name).Text(7, a.root_service).Int(8, a.root_start).Int(9, a.root_end);
       } else {
-        w.trace_upsert.Null(6).Null(7).Null(8).Null(9);
+        t.Null(6).Null(7).Null(8).Null(9);
       }
-      w.trace_upsert.Text(10, a.first_name).Text(11, a.first_service);
-      int64_t upserted = 0;
-      if (w.trace_upsert.Step()) upserted = w.trace_upsert.Col(0);
-      w.trace_upsert.Reset();
-      if (tid == 0) {
-        tid = upserted;
+      t.Text(10, a.first_name).Text(11, a.first_service);
+      if (tid != 0) {
+        t.Int(12, tid).Run();
+      } else {
+        t.Run();
+        tid = sqlite3_last_insert_rowid(wdb);
         ++new_traces;
         for (const SpanRow* r : fresh) insert_span(*r, tid);
       }
@@ -554,7 +563,7 @@ Admit Store::AddTraces(const otlp_pb::collector::trace::v1::ExportTraceServiceRe
         for (const auto& kv : sp.attributes()) {
           if (kv.key() == "http.route" && kv.value().has_string_value()) r.route = kv.value().string_value();
           if (ScalarText(kv.value(), &text) && kv.key().size() + text.size() < kMaxIndexedValue) {
-            r.kvs.push_back(Fnv1a(kv.key() + "=" + text));
+            r.kvs.push_back(Fnv1aPair(kv.key(), text));
           }
         }
         r.data = sp.SerializeAsString();
