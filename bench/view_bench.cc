@@ -1,6 +1,7 @@
 // otelweb-view's figures (docs/performance.md "otelweb-view"):
 //
 //   otelweb_view_bench ingest [--spans N] [--db]   spans/s over OTLP/HTTP protobuf from this process
+//                                                    (OTELWEB_VIEW_BENCH_BIN=<otelweb-view> to run another build)
 //                                                    into the real otelweb-view program (a child
 //                                                    process), counted when committed and queryable
 //                                                    (/api/stats)
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <regex>
@@ -116,6 +118,7 @@ tsvc::ExportTraceServiceRequest MakeTraces(uint64_t first, int traces, std::mt19
 
 int Ingest(int64_t spans, bool db) {
   std::string bin = OTELWEB_VIEW_BIN;
+  if (const char* other = std::getenv("OTELWEB_VIEW_BENCH_BIN")) bin = other;  // e.g. an older build, to compare
   auto dir = std::filesystem::temp_directory_path() / ("otelweb-view-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::vector<std::string> args = {bin, "--ui-port", "0", "--grpc-port", "0", "--http-port", "0",

@@ -133,7 +133,10 @@ void HandleHttpExport(const httplib::Request& req, httplib::Response& res, const
     }
     return;
   }
-  Request request;
+  // Parsed on an arena: a request of 512 spans is thousands of small
+  // messages and strings, freed at once (malloc was a fifth of ingest's CPU).
+  google::protobuf::Arena arena;
+  Request& request = *google::protobuf::Arena::CreateMessage<Request>(&arena);
   if (json) {
     std::string error;
     if (!ParseOtlpJson(body, &request, &error)) {

@@ -288,8 +288,8 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     int64_t count = 0, errors = 0, start = INT64_MAX, end = INT64_MIN, root_start = 0, root_end = 0;
     std::string root_name, root_service, first_name, first_service;
     bool root = false;
-    std::set<std::string> services;
-    std::set<int64_t> names, kvs;
+    std::vector<std::string_view> services;  // sorted and unique once complete
+    std::vector<int64_t> names, kvs;
   };
   int64_t new_traces = 0, spans = 0, logs = 0, points = 0, duplicates = 0;
   size_t items = 0;
@@ -357,11 +357,18 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
           a.root_start = r->start;
           a.root_end = r->end;
         }
-        a.services.insert(b.services[r->ctx]);
-        a.names.insert(Fnv1a(r->name));
-        if (!r->route.empty()) a.names.insert(Fnv1a(r->route));
-        for (int64_t kv : r->kvs) a.kvs.insert(kv);
+        a.services.push_back(b.services[r->ctx]);
+        a.names.push_back(Fnv1a(r->name));
+        if (!r->route.empty()) a.names.push_back(Fnv1a(r->route));
+        a.kvs.insert(a.kvs.end(), r->kvs.begin(), r->kvs.end());
       }
+      auto unique = [](auto& v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+      };
+      unique(a.services);
+      unique(a.names);
+      unique(a.kvs);
       Stmt& t = tid == 0 ? w.trace_insert : w.trace_update;
       t.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
       if (a.root) {
@@ -459,6 +466,11 @@ void Store::Impl::Prune(Writer&) {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* error) {
+  // SQLite's memory statistics take a global mutex on every allocation; the
+  // viewer never reads them. Only possible before SQLite is initialized (a
+  // process that already used SQLite keeps its setting).
+  static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)configured;
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   bool memory = options.path.empty();
