@@ -1,5 +1,6 @@
 // otelweb-view: spans a sender resends are stored once; the trace JSON written
 // directly equals the document model's; GetTrace's order for deep chains.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -9,8 +10,6 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "view/trace_json.h"
 #include "view_test_util.h"
-
-#include <grpcpp/grpcpp.h>
 
 namespace otelweb::view::testing {
 namespace {
@@ -30,12 +29,22 @@ TEST(Dedup, SpansASenderResendsAreStoredOnce) {
   Running r;
   const std::string t = TraceHex(901);
   std::vector<SpanSpec> first = {
-      {t, SpanHex(1), "", "GET /cart", "shop", 2, 1700000000000000000ull, 9000000, false, {{"region", "eu"}}},
+      {t,
+       SpanHex(1),
+       "",
+       "GET /cart",
+       "shop",
+       2,
+       1700000000000000000ull,
+       9000000,
+       false,
+       {{"region", "eu"}}},
       {t, SpanHex(2), SpanHex(1), "SELECT", "shop", 3, 1700000000001000000ull, 1000000, true, {}},
       {t, SpanHex(3), SpanHex(1), "POST /pay", "pay", 2, 1700000000002000000ull, 5000000, true, {}},
   };
   const std::string body = MakeRequest(first).SerializeAsString();
-  for (int attempt = 0; attempt < 3; ++attempt) ASSERT_EQ(PostProtobuf(r.server->http_port(), body), 200);
+  for (int attempt = 0; attempt < 3; ++attempt)
+    ASSERT_EQ(PostProtobuf(r.server->http_port(), body), 200);
   {
     httplib::Client c("127.0.0.1", r.server->http_port());
     auto res = c.Post("/v1/traces", ToOtlpJson(MakeRequest(first)), "application/json");
@@ -49,21 +58,33 @@ TEST(Dedup, SpansASenderResendsAreStoredOnce) {
     ASSERT_TRUE(stub->Export(&ctx, MakeRequest(first), &resp).ok());
   }
   // Two spans seen before and a new one; then a batch repeating a span.
-  std::vector<SpanSpec> overlap = {first[1], first[2],
-                                   {t, SpanHex(4), SpanHex(3), "UPDATE", "pay", 3, 1700000000003000000ull, 1000000,
-                                    false, {{"db.system", "sqlite"}}}};
+  std::vector<SpanSpec> overlap = {first[1],
+                                   first[2],
+                                   {t,
+                                    SpanHex(4),
+                                    SpanHex(3),
+                                    "UPDATE",
+                                    "pay",
+                                    3,
+                                    1700000000003000000ull,
+                                    1000000,
+                                    false,
+                                    {{"db.system", "sqlite"}}}};
   ASSERT_EQ(PostProtobuf(r.server->http_port(), MakeRequest(overlap).SerializeAsString()), 200);
   const std::string t2 = TraceHex(902);
-  SpanSpec twice{t2, SpanHex(9), "", "GET /twice", "shop", 2, 1700000001000000000ull, 1000000, true, {}};
-  ASSERT_EQ(PostProtobuf(r.server->http_port(), MakeRequest({twice, twice, twice}).SerializeAsString()), 200);
+  SpanSpec twice{t2,      SpanHex(9), "", "GET /twice", "shop", 2, 1700000001000000000ull,
+                 1000000, true,       {}};
+  ASSERT_EQ(
+      PostProtobuf(r.server->http_port(), MakeRequest({twice, twice, twice}).SerializeAsString()),
+      200);
   ASSERT_TRUE(r.store->Flush(10s));
 
   const int ui = r.server->ui_port();
   auto stats = Get(ui, "/api/stats");
   EXPECT_EQ(stats.json["traces"], 2);
   EXPECT_EQ(stats.json["spans"], 5);
-  // The first request was resent 4 times (twice over HTTP protobuf, once over HTTP JSON and gRPC): 4 * 3
-  // repeated spans; 2 repeats in the overlap, 2 in the batch.
+  // The first request was resent 4 times (twice over HTTP protobuf, once over HTTP JSON and gRPC):
+  // 4 * 3 repeated spans; 2 repeats in the overlap, 2 in the batch.
   EXPECT_EQ(stats.json["duplicateSpans"], 4 * 3 + 2 + 2);
   auto list = Get(ui, "/api/traces?limit=10");
   ASSERT_EQ(list.json["traces"].size(), 2u);
@@ -178,9 +199,9 @@ TEST(TraceJson, EqualsTheDocumentModel) {
     return span;
   };
   // The document model's own string repair (U+FFFD for invalid bytes).
-  Json want = Json::parse(Json{{"traceId", "abababababababababababababababab"},
-                               {"spans", Json::array({one(), one()})}}
-                              .dump(-1, ' ', false, Json::error_handler_t::replace));
+  Json want = Json::parse(
+      Json{{"traceId", "abababababababababababababababab"}, {"spans", Json::array({one(), one()})}}
+          .dump(-1, ' ', false, Json::error_handler_t::replace));
   EXPECT_EQ(got, want) << got.dump(1);
   EXPECT_EQ(got["spans"][0]["attributes"]["s"], "last wins");
   EXPECT_EQ(got["spans"][0]["attributes"]["big"], "1152921504606846976");
@@ -196,12 +217,21 @@ TEST(GetTrace, ParentsBeforeChildrenAtEqualStartsInLinearTime) {
   const int n = 5000;
   std::vector<SpanSpec> chain;
   for (int k = n - 1; k >= 0; --k) {
-    chain.push_back({t, SpanHex(uint64_t(k)), k ? SpanHex(uint64_t(k - 1)) : "", "s" + std::to_string(k), "svc", 1,
-                     1700000000000000000ull, 1000, false, {}});
+    chain.push_back({t,
+                     SpanHex(uint64_t(k)),
+                     k ? SpanHex(uint64_t(k - 1)) : "",
+                     "s" + std::to_string(k),
+                     "svc",
+                     1,
+                     1700000000000000000ull,
+                     1000,
+                     false,
+                     {}});
   }
   ASSERT_EQ(r.store->AddTraces(MakeRequest(chain)), Admit::kStored);
   const std::string c = TraceHex(904);  // a -> b -> a
-  ASSERT_EQ(r.store->AddTraces(MakeRequest({{c, SpanHex(1), SpanHex(2), "a"}, {c, SpanHex(2), SpanHex(1), "b"}})),
+  ASSERT_EQ(r.store->AddTraces(
+                MakeRequest({{c, SpanHex(1), SpanHex(2), "a"}, {c, SpanHex(2), SpanHex(1), "b"}})),
             Admit::kStored);
   ASSERT_TRUE(r.store->Flush(20s));
   std::string bin;
@@ -211,7 +241,8 @@ TEST(GetTrace, ParentsBeforeChildrenAtEqualStartsInLinearTime) {
   ASSERT_TRUE(r.store->GetTrace(bin, &spans));
   auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(spans.size(), size_t(n));
-  for (int k = 0; k < n; ++k) ASSERT_EQ(Hex(spans[size_t(k)].span.span_id()), SpanHex(uint64_t(k))) << k;
+  for (int k = 0; k < n; ++k)
+    ASSERT_EQ(Hex(spans[size_t(k)].span.span_id()), SpanHex(uint64_t(k))) << k;
   EXPECT_LT(took, 5s);  // was quadratic (a walk to the root per span)
   std::vector<StoredSpan> cyc;
   FromHex(c, 16, &bin);

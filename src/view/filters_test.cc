@@ -71,7 +71,8 @@ TEST_P(Filters, EveryCombinationMatchesBruteForce) {
   }
   // In several requests, the spans of a trace split over two of them.
   for (size_t at = 0; at < specs.size(); at += 97) {
-    std::vector<SpanSpec> part(specs.begin() + long(at), specs.begin() + long(std::min(specs.size(), at + 97)));
+    std::vector<SpanSpec> part(specs.begin() + long(at),
+                               specs.begin() + long(std::min(specs.size(), at + 97)));
     ASSERT_EQ(store->AddTraces(MakeRequest(part)), Admit::kStored);
   }
   ASSERT_TRUE(store->Flush(10s));
@@ -90,8 +91,9 @@ TEST_P(Filters, EveryCombinationMatchesBruteForce) {
                 for (bool by_duration : {false, true}) {
                   std::vector<const Truth*> want;
                   for (const Truth& t : truth) {
-                    bool ok = (s.empty() || t.services.count(s)) && (nm.empty() || t.names.count(nm)) &&
-                              (!err || t.errors > 0) && (mind < 0 || t.duration >= mind) &&
+                    bool ok = (s.empty() || t.services.count(s)) &&
+                              (nm.empty() || t.names.count(nm)) && (!err || t.errors > 0) &&
+                              (mind < 0 || t.duration >= mind) &&
                               (maxd < 0 || t.duration <= maxd) &&
                               (!window || (t.start >= mid && t.start <= mid + 150 * 1000003));
                     for (const auto& a : at) ok = ok && t.attrs.count(a);
@@ -118,10 +120,13 @@ TEST_P(Filters, EveryCombinationMatchesBruteForce) {
                     int64_t total = -1;
                     std::string e;
                     ASSERT_TRUE(store->QueryTraces(q, &got, &total, &e)) << e;
-                    std::string what = "service=" + s + " name=" + nm + " error=" + std::to_string(err) +
-                                       " min=" + std::to_string(mind) + " max=" + std::to_string(maxd) +
-                                       " window=" + std::to_string(window) + " attrs=" + std::to_string(at.size()) +
-                                       " duration=" + std::to_string(by_duration) + " limit=" + std::to_string(limit);
+                    std::string what =
+                        "service=" + s + " name=" + nm + " error=" + std::to_string(err) +
+                        " min=" + std::to_string(mind) + " max=" + std::to_string(maxd) +
+                        " window=" + std::to_string(window) +
+                        " attrs=" + std::to_string(at.size()) +
+                        " duration=" + std::to_string(by_duration) +
+                        " limit=" + std::to_string(limit);
                     ASSERT_EQ(total, int64_t(want.size())) << what;
                     ASSERT_EQ(got.size(), std::min(want.size(), size_t(limit))) << what;
                     for (size_t k = 0; k < got.size(); ++k) {
@@ -141,7 +146,9 @@ TEST_P(Filters, EveryCombinationMatchesBruteForce) {
 // the smallest value range drives. error=1 drives under either when the error
 // traces are fewer than the smallest value range ("rare" is rarer than them).
 INSTANTIATE_TEST_SUITE_P(Plans, Filters, ::testing::Values(int64_t(0), int64_t(1) << 30),
-                         [](const auto& info) { return info.param ? std::string("Driven") : std::string("IndexWalk"); });
+                         [](const auto& info) {
+                           return info.param ? std::string("Driven") : std::string("IndexWalk");
+                         });
 
 }  // namespace
 }  // namespace otelweb::view::testing

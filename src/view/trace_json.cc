@@ -21,12 +21,14 @@ constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 void AppendBase64(std::string& out, std::string_view bin) {
   size_t i = 0;
   for (; i + 2 < bin.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(bin[i])) << 16 | uint32_t(uint8_t(bin[i + 1])) << 8 | uint8_t(bin[i + 2]);
+    uint32_t v =
+        uint32_t(uint8_t(bin[i])) << 16 | uint32_t(uint8_t(bin[i + 1])) << 8 | uint8_t(bin[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kB64[(v >> s) & 63];
   }
   size_t rest = bin.size() - i;
   if (rest > 0) {
-    uint32_t v = uint32_t(uint8_t(bin[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(bin[i + 1])) << 8 : 0);
+    uint32_t v =
+        uint32_t(uint8_t(bin[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(bin[i + 1])) << 8 : 0);
     out += kB64[(v >> 18) & 63];
     out += kB64[(v >> 12) & 63];
     out += rest == 2 ? kB64[(v >> 6) & 63] : '=';
@@ -67,16 +69,19 @@ void AppendDouble(std::string& out, double v) {
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   std::string_view s(buf, size_t(r.ptr - buf));
   out += s;
-  if (s.find_first_of(".e") == std::string_view::npos) out += ".0";  // stays a floating-point number
+  if (s.find_first_of(".e") == std::string_view::npos)
+    out += ".0";  // stays a floating-point number
 }
 
 void AppendValue(std::string& out, const AnyValue& v, int depth);
 
-void AppendKeyValues(std::string& out, const google::protobuf::RepeatedPtrField<KeyValue>& kvs, int depth) {
+void AppendKeyValues(std::string& out, const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
+                     int depth) {
   // Keys sorted; a repeated key keeps its last value (as a JSON object would).
   std::vector<int> order(size_t(kvs.size()));
   for (int i = 0; i < kvs.size(); ++i) order[size_t(i)] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return kvs.Get(a).key() < kvs.Get(b).key(); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return kvs.Get(a).key() < kvs.Get(b).key(); });
   out += '{';
   bool first = true;
   for (size_t i = 0; i < order.size(); ++i) {
@@ -97,8 +102,12 @@ void AppendValue(std::string& out, const AnyValue& v, int depth) {
     return;
   }
   switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendJsonString(out, v.string_value()); return;
-    case AnyValue::kBoolValue: out += v.bool_value() ? "true" : "false"; return;
+    case AnyValue::kStringValue:
+      AppendJsonString(out, v.string_value());
+      return;
+    case AnyValue::kBoolValue:
+      out += v.bool_value() ? "true" : "false";
+      return;
     case AnyValue::kIntValue: {
       constexpr int64_t kSafe = int64_t(1) << 53;
       if (v.int_value() > kSafe || v.int_value() < -kSafe) {
@@ -110,7 +119,9 @@ void AppendValue(std::string& out, const AnyValue& v, int depth) {
       }
       return;
     }
-    case AnyValue::kDoubleValue: AppendDouble(out, v.double_value()); return;
+    case AnyValue::kDoubleValue:
+      AppendDouble(out, v.double_value());
+      return;
     case AnyValue::kBytesValue:
       out += '"';
       AppendBase64(out, v.bytes_value());
@@ -127,13 +138,18 @@ void AppendValue(std::string& out, const AnyValue& v, int depth) {
       out += ']';
       return;
     }
-    case AnyValue::kKvlistValue: AppendKeyValues(out, v.kvlist_value().values(), depth); return;
-    default: out += "null"; return;
+    case AnyValue::kKvlistValue:
+      AppendKeyValues(out, v.kvlist_value().values(), depth);
+      return;
+    default:
+      out += "null";
+      return;
   }
 }
 
 const char* KindText(int k) {
-  static const char* names[] = {"UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"};
+  static const char* names[] = {"UNSPECIFIED", "INTERNAL", "SERVER",
+                                "CLIENT",      "PRODUCER", "CONSUMER"};
   return k >= 0 && k <= 5 ? names[k] : "UNSPECIFIED";
 }
 const char* StatusText(int c) {
@@ -150,7 +166,8 @@ ContextJson MakeContextJson(const otlp_pb::trace::v1::ResourceSpans& rs) {
   ContextJson c;
   std::string service = "unknown_service";
   for (const auto& kv : rs.resource().attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value()) service = kv.value().string_value();
+    if (kv.key() == "service.name" && kv.value().has_string_value())
+      service = kv.value().string_value();
   }
   c.service = "\"service\":";
   AppendJsonString(c.service, service);
@@ -158,9 +175,11 @@ ContextJson MakeContextJson(const otlp_pb::trace::v1::ResourceSpans& rs) {
   c.resource_and_scope = "\"resource\":{\"attributes\":";
   AppendAttributesJson(c.resource_and_scope, rs.resource().attributes());
   c.resource_and_scope += "},\"scope\":{\"name\":";
-  AppendJsonString(c.resource_and_scope, rs.scope_spans_size() ? rs.scope_spans(0).scope().name() : "");
+  AppendJsonString(c.resource_and_scope,
+                   rs.scope_spans_size() ? rs.scope_spans(0).scope().name() : "");
   c.resource_and_scope += ",\"version\":";
-  AppendJsonString(c.resource_and_scope, rs.scope_spans_size() ? rs.scope_spans(0).scope().version() : "");
+  AppendJsonString(c.resource_and_scope,
+                   rs.scope_spans_size() ? rs.scope_spans(0).scope().version() : "");
   c.resource_and_scope += "},";
   return c;
 }
@@ -246,13 +265,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += d[c >> 4];
@@ -263,7 +296,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void AppendAttributesJson(std::string& out, const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
+void AppendAttributesJson(std::string& out,
+                          const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
   AppendKeyValues(out, attributes, 0);
 }
 

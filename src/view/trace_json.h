@@ -29,6 +29,7 @@ void AppendJsonString(std::string& out, std::string_view s);
 // Appends the attributes as a JSON object.
 void AppendAttributesJson(
     std::string& out,
-    const google::protobuf::RepeatedPtrField<::opentelemetry::proto::common::v1::KeyValue>& attributes);
+    const google::protobuf::RepeatedPtrField<::opentelemetry::proto::common::v1::KeyValue>&
+        attributes);
 
 }  // namespace otelweb::view
