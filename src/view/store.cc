@@ -675,10 +675,18 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   for (const auto& kv : q.attrs) vf.push_back({"trace_attrs", "h", false, "", Fnv1a(kv), 0});
   std::lock_guard<std::mutex> lock(impl_->rd_mu);
   size_t driver = SIZE_MAX;
+  // A range is counted up to `cap` only (a value on every trace would be read
+  // whole just to choose the plan); `count == cap` means "at least cap".
+  const int64_t cap = std::max<int64_t>(impl_->options.drive_below, 1);
+  auto count_range = [&](const ValueFilter& f, int64_t limit) {
+    Stmt c(impl_->rdb, (std::string("SELECT count(*) FROM (SELECT 1 FROM ") + f.table + " WHERE " + f.column +
+                        " = ? LIMIT ?)").c_str());
+    if (f.is_text) c.Text(1, f.text); else c.Int(1, f.hash);
+    c.Int(2, limit);
+    return c.Step() ? c.Col(0) : 0;
+  };
   for (size_t i = 0; i < vf.size(); ++i) {
-    Stmt c(impl_->rdb, (std::string("SELECT count(*) FROM ") + vf[i].table + " WHERE " + vf[i].column + " = ?").c_str());
-    if (vf[i].is_text) c.Text(1, vf[i].text); else c.Int(1, vf[i].hash);
-    vf[i].count = c.Step() ? c.Col(0) : 0;
+    vf[i].count = count_range(vf[i], cap);
     if (driver == SIZE_MAX || vf[i].count < vf[driver].count) driver = i;
   }
   std::string where = " WHERE 1";
@@ -775,7 +783,7 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   if (q.offset == 0 && int64_t(out->size()) < q.limit) {
     *total = int64_t(out->size());
   } else if (only_one_value) {
-    *total = vf[0].count;  // the value's index range
+    *total = vf[0].count < cap ? vf[0].count : count_range(vf[0], INT64_MAX);  // the value's index range
   } else {
     *total = 0;
     if (error_drives || vf.size() < 2) {
