@@ -1,12 +1,15 @@
 // otelweb-view's figures (docs/performance.md "otelweb-view"):
 //
 //   otelweb_view_bench ingest [--spans N] [--db]   spans/s over OTLP/HTTP protobuf from this process
+//                                                    (OTELWEB_VIEW_BENCH_BIN=<otelweb-view> to run another build)
 //                                                    into the real otelweb-view program (a child
 //                                                    process), counted when committed and queryable
 //                                                    (/api/stats)
 //   otelweb_view_bench filters [--spans N]          trace-list latency over N stored spans (default
 //                                                    1 000 000): each filter and combinations, via
 //                                                    the JSON API on 127.0.0.1
+//   otelweb_view_bench trace [--spans N]            GET /api/traces/<id> of one N-span trace (default
+//                                                    10 000): a 10-ary tree and a chain (depth N)
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <regex>
@@ -114,6 +118,7 @@ tsvc::ExportTraceServiceRequest MakeTraces(uint64_t first, int traces, std::mt19
 
 int Ingest(int64_t spans, bool db) {
   std::string bin = OTELWEB_VIEW_BIN;
+  if (const char* other = std::getenv("OTELWEB_VIEW_BENCH_BIN")) bin = other;  // e.g. an older build, to compare
   auto dir = std::filesystem::temp_directory_path() / ("otelweb-view-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::vector<std::string> args = {bin, "--ui-port", "0", "--grpc-port", "0", "--http-port", "0",
@@ -278,6 +283,97 @@ int Filters(int64_t spans) {
   return 0;
 }
 
+// One trace of `n` spans: a 10-ary tree (as bench/view_page_bench.mjs sends),
+// or a chain where each span is the parent of the next; 3 services.
+tsvc::ExportTraceServiceRequest BigTrace(int n, bool chain, const std::string& trace_id) {
+  tsvc::ExportTraceServiceRequest req;
+  tpb::ScopeSpans* by_service[3] = {};
+  const uint64_t t0 = 1700000000000000000ull;
+  for (int k = 0; k < n; ++k) {
+    int svc = k % 3;
+    if (!by_service[svc]) {
+      auto* rs = req.add_resource_spans();
+      auto* a = rs->mutable_resource()->add_attributes();
+      a->set_key("service.name");
+      a->mutable_value()->set_string_value(std::string("svc-") + char('a' + svc));
+      for (int i = 0; i < 8; ++i) {
+        auto* ra = rs->mutable_resource()->add_attributes();
+        ra->set_key("resource.attr." + std::to_string(i));
+        ra->mutable_value()->set_string_value("value of a resource attribute");
+      }
+      by_service[svc] = rs->add_scope_spans();
+      by_service[svc]->mutable_scope()->set_name("bench");
+    }
+    tpb::Span* s = by_service[svc]->add_spans();
+    s->set_trace_id(trace_id);
+    char id[8];
+    for (int b = 0; b < 8; ++b) id[b] = char(((uint64_t(k) + 1) >> (8 * (7 - b))) & 0xff);
+    s->set_span_id(std::string(id, 8));
+    int parent = k == 0 ? -1 : chain ? k - 1 : (k - 1) / 10;
+    if (parent >= 0) {
+      for (int b = 0; b < 8; ++b) id[b] = char(((uint64_t(parent) + 1) >> (8 * (7 - b))) & 0xff);
+      s->set_parent_span_id(std::string(id, 8));
+    }
+    s->set_name(k == 0 ? "POST /batch" : "step " + std::to_string(k % 50));
+    s->set_kind(k == 0 ? tpb::Span::SPAN_KIND_SERVER : tpb::Span::SPAN_KIND_INTERNAL);
+    s->set_start_time_unix_nano(t0 + uint64_t(k) * 1000);
+    s->set_end_time_unix_nano(t0 + uint64_t(k) * 1000 + 500000);
+    AddAttr(s, "code.function", "handler_" + std::to_string(k % 20));
+    AddInt(s, "item.index", k);
+    AddAttr(s, "db.statement", "SELECT * FROM items WHERE id = ?");
+    if (k % 100 == 0) {
+      auto* e = s->add_events();
+      e->set_name("checkpoint");
+      e->set_time_unix_nano(t0 + uint64_t(k) * 1000 + 100);
+    }
+  }
+  return req;
+}
+
+int Trace(int n) {
+  otelweb::view::StoreOptions so;
+  std::string error;
+  auto store = otelweb::view::Store::Open(so, &error);
+  if (!store) return 1;
+  std::string tree_id(16, '\x11'), chain_id(16, '\x22');
+  store->AddTraces(BigTrace(n, false, tree_id));
+  store->AddTraces(BigTrace(n, true, chain_id));
+  store->Flush(std::chrono::seconds(120));
+  otelweb::view::ServerOptions o;
+  o.ui_port = o.grpc_port = o.http_port = 0;
+  auto server = otelweb::view::ViewServer::Start(store.get(), o, &error);
+  if (!server) return 1;
+  httplib::Client c("127.0.0.1", server->ui_port());
+  c.set_keep_alive(true);
+  c.set_read_timeout(std::chrono::seconds(120));
+  std::printf("GET /api/traces/<id>, %d spans: median (max) of 5, wall and this process's CPU\n", n);
+  for (auto [label, hex] : {std::pair{"10-ary tree", std::string(32, '1')}, std::pair{"chain", std::string(32, '2')}}) {
+    std::vector<double> ms, cpu;
+    size_t bytes = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto c0 = std::clock();
+      auto a = Clock::now();
+      auto r = c.Get(("/api/traces/" + hex).c_str());
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+      cpu.push_back(double(std::clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
+      if (!r || r->status != 200) {
+        std::fprintf(stderr, "GET /api/traces/%s failed\n", hex.c_str());
+        return 1;
+      }
+      bytes = r->body.size();
+      if (nlohmann::json::parse(r->body)["spans"].size() != size_t(n)) {
+        std::fprintf(stderr, "the trace does not have %d spans\n", n);
+        return 1;
+      }
+    }
+    std::sort(ms.begin(), ms.end());
+    std::sort(cpu.begin(), cpu.end());
+    std::printf("%-12s %8.1f ms (%.1f) wall, %8.1f ms CPU (server and client threads), %zu bytes\n", label,
+                ms[2], ms[4], cpu[2], bytes);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -291,6 +387,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "ingest") return Ingest(spans, db);
   if (mode == "filters") return Filters(spans);
-  std::fprintf(stderr, "usage: otelweb_view_bench ingest [--spans N] [--db] | filters [--spans N]\n");
+  if (mode == "trace") return Trace(argc > 2 && std::string(argv[2]) == "--spans" ? int(spans) : 10000);
+  std::fprintf(stderr, "usage: otelweb_view_bench ingest [--spans N] [--db] | filters [--spans N] | trace [--spans N]\n");
   return 2;
 }

@@ -8,7 +8,8 @@
 // name and service, indexed for the trace list's filters and sorts),
 // `trace_services`, `trace_names` (span names and http.route values) and
 // `trace_attrs` ("key=value" strings) mapping a value to the traces that have
-// it, `spans` (each span's OTLP protobuf bytes with its trace), `contexts`
+// it, `spans` (each span's OTLP protobuf bytes with its trace and span id,
+// unique: a span a sender resends is stored once), `contexts`
 // (the resource and scope of a batch, shared by its spans, logs and points),
 // `logs` (each log record's bytes, with time and ids) and `metric_points` (each
 // Metric's bytes, with time and name: raw enough for the logs and metrics pages).
@@ -48,6 +49,7 @@ struct StoreStats {
   int64_t traces = 0, spans = 0, logs = 0, metric_points = 0;
   int64_t db_bytes = 0, cap_bytes = 0;
   uint64_t generation = 0;
+  int64_t duplicate_spans = 0;  // spans received again (same trace and span id) and not stored twice, since start
 };
 
 struct TraceQuery {
@@ -71,6 +73,7 @@ struct TraceSummary {
 struct StoredSpan {
   otlp_pb::trace::v1::ResourceSpans context;  // resource and one scope_spans with its scope, no spans
   otlp_pb::trace::v1::Span span;
+  int64_t context_id = 0;  // spans with the same (non-zero) id share resource and scope
 };
 
 enum class Admit { kStored, kQueueFull, kStopped };

@@ -1,7 +1,8 @@
 // Browser tests of the otelweb-view page in real Chromium (Debian's
 // /usr/bin/chromium through playwright-core, headless): trace list, error
 // filter, live update, waterfall rows and nesting, span details, span links,
-// deep links, search within a trace, next error, collapse, virtualization.
+// deep links, search within a trace, next error, collapse, virtualization; a
+// trace sent by the official OpenTelemetry JS SDK's OTLP exporter.
 //
 //   node view_browser_test.mjs --web-dir web/view --ui-dir <built dist> --artifacts DIR
 //        [--view <otelweb-view> --seed-dir <dir of seed_app, seed_backend>]
@@ -21,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { option, loadPlaywright, launchBrowser, startFixture, api, traceNamed } from './harness.mjs';
 import { startView, startSeed, waitForTraces, bigTraceRequest, postOtlpJson } from './feed.mjs';
+import { sendWithJsSdk } from './js_sdk_sender.mjs';
 
 const args = process.argv.slice(2);
 const webDir = path.resolve(option(args, '--web-dir'));
@@ -40,6 +42,7 @@ const browser = await launchBrowser(playwright);
 let server;
 let seed = null;
 let addTrace;
+let jsTrace = null; // the trace the official JS SDK exported (real server only)
 if (viewBin && seedDir) {
   // The real program with its compiled-in page, fed by the seed app's two
   // services over OTLP/HTTP protobuf, plus one 600-span trace as OTLP/JSON.
@@ -57,6 +60,9 @@ if (viewBin && seedDir) {
   const root = itemsTrace.spans.find((x) => !x.parentSpanId);
   await postOtlpJson(server.otlpHttp, bigTraceRequest(BIG, { traceId: items.traceId, spanId: root.spanId }).body);
   addTrace = () => get('/items');
+  // The official OpenTelemetry JS SDK as a second sender (its OTLP/HTTP exporter).
+  jsTrace = await sendWithJsSdk(server.otlpHttp);
+  await waitForTraces(server.url, 1, '&service=js-sdk-peer');
 } else {
   if (viewBin || seedDir) console.log('note: --view needs --seed-dir (and the reverse): using the API stand-in');
   server = await startFixture(uiDir, BIG);
@@ -290,6 +296,40 @@ await test('a 600-span trace renders only the rows in view; search, next error a
   await page.click('.wf-row[data-depth="0"] .toggle');
   await page.waitForFunction(() => document.querySelectorAll('.wf-row').length > 20);
   await shot('big-trace');
+});
+
+await test('a trace the official JS SDK exported shows up in the list and the waterfall', async () => {
+  if (!jsTrace) {
+    console.log('  (needs --view and --seed-dir: the API stand-in has no OTLP receiver)');
+    return;
+  }
+  await page.goto(`${base}/?service=js-sdk-peer`);
+  await waitRows([jsTrace.traceId]);
+  const row = `.trace-row[data-trace-id="${jsTrace.traceId}"]`;
+  const text = await page.innerText(row);
+  assert.match(text, /GET \/js-sdk/);
+  assert.ok(text.includes('js-sdk-peer'), 'the row names the service');
+  assert.match(text, /\b3\b/, 'three spans');
+  assert.ok(await page.$(`${row} .error-mark`), 'the error mark');
+  await page.click(`${row} .root-name`);
+  await page.waitForURL(new RegExp(`/trace/${jsTrace.traceId}$`));
+  await page.waitForSelector('.wf-row');
+  const rows = await page.$$eval('.wf-row', (els) =>
+    els.map((e) => [e.querySelector('.svc').textContent, e.querySelector('.span-name').textContent, Number(e.dataset.depth),
+      e.querySelector('.kind').textContent]));
+  assert.deepEqual(rows, [['js-sdk-peer', 'GET /js-sdk', 0, 'SERVER'], ['js-sdk-peer', 'render', 1, 'INTERNAL'],
+    ['js-sdk-peer', 'SELECT cart', 2, 'CLIENT']]);
+  const trace = await api(base, `/api/traces/${jsTrace.traceId}`);
+  const query = trace.spans.find((x) => x.name === 'SELECT cart');
+  await page.click(`.wf-row[data-span-id="${query.spanId}"]`);
+  await page.waitForSelector(`[data-testid=span-details][data-span-id="${query.spanId}"]`);
+  assert.ok((await page.innerText('[data-testid=span-status]')).startsWith('ERROR'));
+  assert.ok((await page.innerText('[data-testid=span-details]')).includes('cache miss'), 'the event');
+  const attrs = await page.innerText('[data-testid=span-attributes]');
+  assert.ok(attrs.includes('db.system') && attrs.includes('sqlite'));
+  assert.match(await page.innerText('[data-testid=span-resource]'), /service\.name\s+js-sdk-peer/);
+  assert.ok((await page.innerText('[data-testid=span-scope]')).includes('js-sdk-sender'));
+  await shot('js-sdk-trace');
 });
 
 await test('export links point at the API and return OTLP JSON', async () => {
