@@ -226,15 +226,6 @@ class MetricsService final : public msvc::MetricsService::Service {
 
 // --- JSON API ------------------------------------------------------------------
 
-[[maybe_unused]] const char* KindName(int k) {
-  static const char* names[] = {"UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"};
-  return k >= 0 && k <= 5 ? names[k] : "UNSPECIFIED";
-}
-[[maybe_unused]] const char* StatusName(int c) {
-  static const char* names[] = {"UNSET", "OK", "ERROR"};
-  return c >= 0 && c <= 2 ? names[c] : "UNSET";
-}
-
 void ApiError(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(DumpJson(Json{{"error", message}}), kJsonContentType);
