@@ -5,9 +5,12 @@
 // context is injected at PRE_SEND_INITIAL_METADATA, and it ends at
 // POST_RECV_STATUS (on the thread that receives the status: the caller's for
 // blocking calls, gRPC's for callback calls), or when the call's context is
-// destroyed without a status.
+// destroyed without a status. server.address/port come from the channel's
+// target, network.peer.address/port from the call's peer at its end.
 #include "otelweb/grpc/client.h"
 
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/interceptor.h>
 
@@ -33,7 +36,9 @@ struct ClientState {
   HostPort server;  // views into target
 };
 
-class ClientCall final : public ::grpc::experimental::Interceptor {
+constexpr size_t kReservedCalls = 64;  // per-call blocks made when a channel is created
+
+class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall> {
  public:
   ClientCall(std::shared_ptr<const ClientState> state, ::grpc::experimental::ClientRpcInfo* info,
              MethodName m) noexcept
@@ -85,6 +90,7 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
       const MetadataMap* trailing = methods->GetRecvTrailingMetadata();
       std::lock_guard<std::mutex> lock(mu_);
       if (!ended_) {
+        PeerAttributes();
         if (st != nullptr) {
           End(static_cast<int>(st->error_code()), st->error_message(), trailing);
         } else {
@@ -105,6 +111,24 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
     // record pointer that IsRecording() reads.
     std::lock_guard<std::mutex> lock(mu_);
     if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
+  }
+
+  // network.peer.address/port: the address the call went to, from the C
+  // core's copy of the peer (one gpr_malloc of its own; ClientContext::peer()
+  // would add a std::string). Only while the call is alive (POST_RECV_STATUS:
+  // in ~ClientContext the call is already released) and only when the span
+  // records; "unknown" (never connected) and other forms without a port are
+  // left out.
+  void PeerAttributes() noexcept {
+    if (!span_.IsRecording() || ctx_ == nullptr || ctx_->c_call() == nullptr) return;
+    char* text = grpc_call_get_peer(ctx_->c_call());
+    if (text == nullptr) return;
+    HostPort peer = internal::ParseAddress(text);
+    if (!peer.host.empty() && peer.port > 0) {
+      KeyValue kv[2] = {{"network.peer.address", peer.host}, {"network.peer.port", int64_t{peer.port}}};
+      inst::SetInstrumentationAttributes(span_.Ref(), Attributes(kv, 2));
+    }
+    gpr_free(text);
   }
 
   void End(int code, std::string_view message, const MetadataMap* trailing) noexcept {
@@ -143,7 +167,9 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
 class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   ClientFactory(std::string_view target, ClientOptions o)
-      : state_(std::make_shared<ClientState>(target, o)) {}
+      : state_(std::make_shared<ClientState>(target, o)) {
+    ClientCall::Blocks().Reserve(kReservedCalls);
+  }
   ::grpc::experimental::Interceptor* CreateClientInterceptor(
       ::grpc::experimental::ClientRpcInfo* info) override {
     const char* full = info->method();
@@ -161,6 +187,8 @@ class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactor
 };
 
 }  // namespace
+
+internal::CallBlocks::Stats internal::ClientCallBlockStats() noexcept { return ClientCall::Blocks().stats(); }
 
 std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface> MakeClientInterceptorFactory(
     std::string_view target, ClientOptions options) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -113,6 +115,59 @@ class Compiled {
   };
   mutable instrumentation::Published<Entry> metrics_;
 };
+
+// A bounded free list of memory blocks for the per-call interceptor objects
+// (ServerCall, ClientCall), so that starting and ending a call does not
+// allocate once the list holds as many blocks as calls run at once. `Reserve`
+// (at factory creation, off the call path) fills the list; a call that finds
+// it empty allocates a block (counted in `misses`), and a block given back
+// to a full list (more than kMaxCached) is freed. One list per block size, for
+// the whole process (blocks outlive the servers and channels that used them).
+class CallBlocks {
+ public:
+  static constexpr size_t kMaxCached = 4096;
+  explicit CallBlocks(size_t block_size) noexcept : size_(block_size) {}
+  void Reserve(size_t n) noexcept;
+  void* Take() noexcept;
+  void Give(void* p) noexcept;
+  struct Stats {
+    uint64_t taken = 0;   // blocks handed out
+    uint64_t misses = 0;  // of which the list was empty: allocated on the call path
+    size_t cached = 0;    // blocks in the list now
+  };
+  Stats stats() const noexcept;
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  const size_t size_;
+  mutable std::mutex mu_;
+  Node* head_ = nullptr;
+  size_t cached_ = 0;
+  uint64_t taken_ = 0;
+  uint64_t misses_ = 0;
+};
+
+// Class-level operator new/delete of a per-call object on a CallBlocks list
+// (grpc++ deletes interceptors with `delete`, which calls these).
+template <typename T>
+struct PooledCall {
+  static CallBlocks& Blocks() noexcept {
+    static CallBlocks* b = new CallBlocks(sizeof(T));  // never destroyed: calls may end during exit
+    return *b;
+  }
+  static void* operator new(size_t n, const std::nothrow_t&) noexcept {
+    (void)n;  // T is final: always sizeof(T)
+    return Blocks().Take();
+  }
+  static void operator delete(void* p, const std::nothrow_t&) noexcept { Blocks().Give(p); }
+  static void operator delete(void* p) noexcept { Blocks().Give(p); }
+};
+
+// The block lists of ServerCall and ClientCall (tests).
+CallBlocks::Stats ServerCallBlockStats() noexcept;
+CallBlocks::Stats ClientCallBlockStats() noexcept;
 
 // Reads the lowercase keys of received gRPC metadata.
 class MetadataGetter final : public TextMapGetter {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "grpc/common.h"
 #include "grpc_echo_service.h"
 #include "otelweb/grpc/client.h"
 #include "otelweb/grpc/server.h"
@@ -105,6 +106,10 @@ void ExpectChain(const std::vector<const SpanData*>& spans, std::string_view met
   }
   EXPECT_EQ(StrAttr(server, "network.peer.address"), "127.0.0.1");
   EXPECT_GT(IntAttr(server, "network.peer.port"), 0);
+  // The client's peer is the server's socket: the target's address and port.
+  EXPECT_EQ(StrAttr(client, "network.peer.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(client, "network.peer.port"), IntAttr(client, "server.port"));
+  EXPECT_GT(IntAttr(client, "server.port"), 0);
 }
 
 TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
@@ -124,6 +129,29 @@ TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
   ExpectChain(spans, "Unary");
   const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
   EXPECT_EQ(IntAttr(server, "server.port"), s.port);
+}
+
+// The per-call objects come from the block lists reserved when the server and
+// channel were made: sequential calls allocate none on the call path.
+TEST(GrpcServer, CallObjectsComeFromTheReservedBlocks) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  const internal::CallBlocks::Stats s0 = internal::ServerCallBlockStats();
+  const internal::CallBlocks::Stats c0 = internal::ClientCallBlockStats();
+  for (int i = 0; i < 20; ++i) {
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("x"), &reply).ok());
+  }
+  const internal::CallBlocks::Stats s1 = internal::ServerCallBlockStats();
+  const internal::CallBlocks::Stats c1 = internal::ClientCallBlockStats();
+  EXPECT_EQ(s1.taken - s0.taken, 20u);
+  EXPECT_EQ(c1.taken - c0.taken, 20u);
+  EXPECT_EQ(s1.misses, s0.misses) << "a server call allocated its object";
+  EXPECT_EQ(c1.misses, c0.misses) << "a client call allocated its object";
+  EXPECT_GT(s1.cached, 0u);  // (the last call's server object may still be in use)
+  EXPECT_TRUE(t.WaitFor(40));
 }
 
 TEST(GrpcServer, StreamingKindsAreTracedAndLinked) {

@@ -18,9 +18,12 @@
 //     mutex orders them.
 #include "otelweb/grpc/server.h"
 
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 #include <grpcpp/support/interceptor.h>
 
 #include <array>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -64,43 +67,71 @@ struct ServerState {
 class ServerCall;
 
 constexpr int kUnimplemented = 12;
+constexpr size_t kReservedCalls = 64;  // per-call blocks made when a server is built
 constexpr std::string_view kOther = "_OTHER";
 
-// ServerContextBase* -> its instrumented call, for ServerCallContext().
+// ServerContextBase* -> its instrumented call, for ServerCallContext(). Each
+// shard keeps up to kSlots calls in place (no allocation); more calls at once
+// in one shard go to an overflow map (allocates; rare: 64 x 16 calls).
 class Registry {
  public:
   void Add(const void* key, ServerCall* call) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
+    if (s.n < kSlots) {
+      s.slots[s.n++] = {key, call};
+      return;
+    }
     try {
-      s.map[key] = call;
+      s.overflow[key] = call;
     } catch (...) {
     }
   }
   void Remove(const void* key, ServerCall* call) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(key);
-    if (it != s.map.end() && it->second == call) s.map.erase(it);
+    for (size_t i = 0; i < s.n; ++i) {
+      if (s.slots[i].key == key && s.slots[i].call == call) {
+        s.slots[i] = s.slots[--s.n];
+        return;
+      }
+    }
+    if (s.overflow.empty()) return;
+    auto it = s.overflow.find(key);
+    if (it != s.overflow.end() && it->second == call) s.overflow.erase(it);
   }
   template <typename F>
   void With(const void* key, F&& f) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(key);
-    if (it != s.map.end()) f(*it->second);
+    for (size_t i = 0; i < s.n; ++i) {
+      if (s.slots[i].key == key) {
+        f(*s.slots[i].call);
+        return;
+      }
+    }
+    if (s.overflow.empty()) return;
+    auto it = s.overflow.find(key);
+    if (it != s.overflow.end()) f(*it->second);
   }
 
  private:
+  static constexpr size_t kSlots = 16;
+  struct Slot {
+    const void* key;
+    ServerCall* call;
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<const void*, ServerCall*> map;
+    size_t n = 0;
+    std::array<Slot, kSlots> slots{};
+    std::unordered_map<const void*, ServerCall*> overflow;
   };
   Shard& shard(const void* key) noexcept {
     auto v = reinterpret_cast<uintptr_t>(key);
     return shards_[(v >> 4 ^ v >> 12) % shards_.size()];
   }
-  std::array<Shard, 32> shards_;
+  std::array<Shard, 64> shards_;
 };
 
 Registry& TheRegistry() {
@@ -108,7 +139,12 @@ Registry& TheRegistry() {
   return *r;
 }
 
-class ServerCall final : public ::grpc::experimental::Interceptor {
+// Authority and peer are parsed into fixed buffers (no std::string on the call
+// path): the authority "host:port" (kept for the duration metric's
+// server.address), the peer only for the span's start attributes.
+constexpr size_t kAuthorityBytes = 264;  // a 253-byte DNS name, ':' and a port
+
+class ServerCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ServerCall> {
  public:
   ServerCall(std::shared_ptr<const ServerState> state, ::grpc::experimental::ServerRpcInfo* info,
              MethodName m) noexcept
@@ -183,22 +219,20 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     CallView view{method_.full, method_.service, method_.method, type_, metadata, nullptr, ctx_};
     inst::AttrList<8> attrs;
     c.StartAttributes(method_, attrs);
-    try {
+    {
       ::grpc::string_ref a = ctx_->ExperimentalGetAuthority();
-      authority_.assign(a.data(), a.size());
-    } catch (...) {
-    }
-    server_ = internal::ParseAddress(authority_);  // views into authority_
-    attrs.AddIfNotEmpty("server.address", server_.host);
-    attrs.AddIfPositive("server.port", server_.port);
-    std::string peer_text;
-    if (r.live) {
-      try {
-        peer_text = ctx_->peer();
-      } catch (...) {
+      if (a.size() <= kAuthorityBytes) {  // else (not a host:port) no server.*
+        std::memcpy(authority_, a.data(), a.size());
+        server_ = internal::ParseAddress(std::string_view(authority_, a.size()));  // views into authority_
       }
     }
-    HostPort peer = internal::ParseAddress(peer_text);
+    attrs.AddIfNotEmpty("server.address", server_.host);
+    attrs.AddIfPositive("server.port", server_.port);
+    // grpc_call_get_peer(): the C core's copy of the peer (one gpr_malloc of
+    // its own; ServerContext::peer() would add a std::string), read only when
+    // the span records and freed once the span holds its attributes.
+    char* peer_text = r.live ? grpc_call_get_peer(ctx_->c_call()) : nullptr;
+    HostPort peer = internal::ParseAddress(peer_text != nullptr ? std::string_view(peer_text) : std::string_view());
     attrs.AddIfNotEmpty("network.peer.address", peer.host);
     attrs.AddIfPositive("network.peer.port", peer.port);
 
@@ -225,6 +259,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     }
     so.parent = &parent;
     span_ = c.tracer().StartSpan(r, method_.span_name, so);
+    if (peer_text != nullptr) gpr_free(peer_text);  // the span copied its attributes
     context_ = span_.AsContext(parent);
     started_ = true;
     c.RunRequestHook(span_.Ref(), view);
@@ -283,8 +318,8 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
   Span span_;
   Context context_;
   Timestamp start_{};
-  std::string authority_;
-  HostPort server_;
+  char authority_[kAuthorityBytes];
+  HostPort server_;  // views into authority_
   bool started_ = false;
   bool ended_ = false;
   bool status_set_ = false;
@@ -296,7 +331,9 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
 
 class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit ServerFactory(ServerOptions o) : state_(std::make_shared<ServerState>(o)) {}
+  explicit ServerFactory(ServerOptions o) : state_(std::make_shared<ServerState>(o)) {
+    ServerCall::Blocks().Reserve(kReservedCalls);
+  }
   ::grpc::experimental::Interceptor* CreateServerInterceptor(
       ::grpc::experimental::ServerRpcInfo* info) override {
     const char* full = info->method();
@@ -313,6 +350,8 @@ class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactor
 };
 
 }  // namespace
+
+internal::CallBlocks::Stats internal::ServerCallBlockStats() noexcept { return ServerCall::Blocks().stats(); }
 
 std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
     ServerOptions options) {
