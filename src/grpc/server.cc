@@ -194,12 +194,14 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
       std::lock_guard<std::mutex> lock(mu_);
       if (started_ && !ended_) {
         if (!status_set_) {
-          // A call whose deadline passed is cancelled too: DEADLINE_EXCEEDED.
-          // The client's deadline passes first (the server's copy starts when
-          // the request arrives) and its cancellation may arrive before the
-          // server's own deadline: within kDeadlineSlack of it counts too.
-          constexpr auto kDeadlineSlack = std::chrono::milliseconds(50);
-          const bool late = ctx_->deadline() <= std::chrono::system_clock::now() + kDeadlineSlack;
+          // What the server saw: its own copy of the deadline had passed
+          // (gRPC ended the call: DEADLINE_EXCEEDED), else the client (or a
+          // proxy) cancelled it: CANCELLED. A client whose deadline passes
+          // cancels the call, and that cancellation usually reaches the server
+          // before the server's copy (which started when the request
+          // arrived) passes: such a call is CANCELLED here while the client
+          // records DEADLINE_EXCEEDED, as Node's server instrumentation does.
+          const bool late = ctx_->deadline() <= std::chrono::system_clock::now();
           EndLocked(late ? 4 : 1, std::string(), true);
         } else {
           EndLocked(code_, message_, false);
