@@ -404,16 +404,42 @@ TEST(GrpcServer, CallbackBidiReactorMakesTheCallCurrentWithServerCallScope) {
   EXPECT_EQ(handlers, 2);
 }
 
-TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
-  MemoryTracing t;
+// An instrumented server with the async (completion-queue) echo service and
+// one queue, and an instrumented channel to it.
+struct AsyncEchoServer {
+  AsyncEchoServer() {
+    ::grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&async);
+    cq = b.AddCompletionQueue();
+    InstrumentServer(b);
+    server = b.BuildAndStart();
+    stub = interop::v1::Echo::NewStub(
+        CreateInstrumentedChannel("127.0.0.1:" + std::to_string(port), ::grpc::InsecureChannelCredentials()));
+  }
+  // Shuts the server and queue down and drains the queue (on the queue's thread).
+  void Stop() {
+    server->Shutdown(std::chrono::system_clock::now());
+    cq->Shutdown();
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) {
+    }
+  }
   interop::v1::Echo::AsyncService async;
   int port = 0;
-  ::grpc::ServerBuilder b;
-  b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
-  b.RegisterService(&async);
-  auto cq = b.AddCompletionQueue();
-  InstrumentServer(b);
-  auto server = b.BuildAndStart();
+  std::unique_ptr<::grpc::ServerCompletionQueue> cq;
+  std::unique_ptr<::grpc::Server> server;
+  std::unique_ptr<interop::v1::Echo::Stub> stub;
+};
+
+void* Tag(intptr_t n) { return reinterpret_cast<void*>(n); }
+
+TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
+  MemoryTracing t;
+  AsyncEchoServer a;
+  auto& async = a.async;
+  auto& cq = a.cq;
   std::thread worker([&] {
     ::grpc::ServerContext ctx;
     EchoRequest req;
@@ -432,23 +458,130 @@ TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
     reply.set_message(req.message());
     responder.Finish(reply, ::grpc::Status::OK, reinterpret_cast<void*>(2));
     ASSERT_TRUE(cq->Next(&tag, &ok));
-    server->Shutdown(std::chrono::system_clock::now());
-    cq->Shutdown();
-    while (cq->Next(&tag, &ok)) {
-    }
+    a.Stop();
   });
-  auto stub = interop::v1::Echo::NewStub(
-      CreateInstrumentedChannel("127.0.0.1:" + std::to_string(port), ::grpc::InsecureChannelCredentials()));
   {
     Span root = t.tracer().StartSpan("root");
     Scope scope(root.AsContext());
     ::grpc::ClientContext ctx;
     EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("async"), &reply).ok());
+    ASSERT_TRUE(a.stub->Unary(&ctx, Req("async"), &reply).ok());
     root.End();
   }
   worker.join();
   ExpectChain(t.Exactly(4), "Unary");
+}
+
+// Async server-streaming and bidi calls in flight at once, served by one
+// queue thread that interleaves their steps: each step makes its own call's
+// span current with ServerCallScope, so the work of each step is a child of
+// the right call; nothing stays current on the queue's thread between steps;
+// each SERVER span ends when its call is over, after its steps.
+TEST(GrpcServer, AsyncStreamingCallsInterleavedOnOneQueueThreadEachGetTheirOwnParent) {
+  MemoryTracing t;
+  AsyncEchoServer a;
+  auto step = [](const ::grpc::ServerContextBase& ctx, const std::string& name) {
+    ServerCallScope scope(ctx);
+    GetTracerProvider()->GetTracer("handler").StartSpan(name).End();
+  };
+  std::thread worker([&] {
+    ::grpc::ServerContext ss_ctx, bidi_ctx;
+    EchoRequest ss_req, bidi_req;
+    ::grpc::ServerAsyncWriter<EchoReply> ss(&ss_ctx);
+    ::grpc::ServerAsyncReaderWriter<EchoReply, EchoRequest> bidi(&bidi_ctx);
+    a.async.RequestServerStream(&ss_ctx, &ss_req, &ss, a.cq.get(), a.cq.get(), Tag(10));
+    a.async.RequestBidi(&bidi_ctx, &bidi, a.cq.get(), a.cq.get(), Tag(20));
+    int ss_sent = 0, bidi_index = 0, done = 0;
+    EchoReply reply;
+    void* tag;
+    bool ok;
+    while (done < 2 && a.cq->Next(&tag, &ok)) {
+      EXPECT_FALSE(Context::Current().span_context().IsValid()) << "nothing current on the queue's thread";
+      switch (reinterpret_cast<intptr_t>(tag)) {
+        case 10:  // server streaming: started
+        case 11:  // a reply written
+          if (ss_sent < std::max(ss_req.count(), 1)) {
+            step(ss_ctx, "handler ServerStream " + std::to_string(ss_sent));
+            reply.set_message(ss_req.message());
+            reply.set_index(ss_sent++);
+            ss.Write(reply, Tag(11));
+          } else {
+            ss.Finish(::grpc::Status::OK, Tag(12));
+          }
+          break;
+        case 20:  // bidi: started
+        case 22:  // a reply written
+          bidi.Read(&bidi_req, Tag(21));
+          break;
+        case 21:  // bidi: a request, or the end of the requests
+          if (ok) {
+            step(bidi_ctx, "handler Bidi " + bidi_req.message());
+            reply.set_message(bidi_req.message());
+            reply.set_index(bidi_index++);
+            bidi.Write(reply, Tag(22));
+          } else {
+            bidi.Finish(::grpc::Status::OK, Tag(23));
+          }
+          break;
+        case 12:
+        case 23:
+          ++done;
+          break;
+        default:
+          ADD_FAILURE() << "unexpected tag";
+      }
+    }
+    a.Stop();
+  });
+  Span root = t.tracer().StartSpan("root");
+  const Context root_ctx = root.AsContext();
+  const SpanContext root_sc = root_ctx.span_context();
+  std::thread ss_client([&] {
+    Scope scope(root_ctx);
+    ::grpc::ClientContext ctx;
+    auto reader = a.stub->ServerStream(&ctx, Req("s", 3));
+    EchoReply r;
+    int n = 0;
+    while (reader->Read(&r)) ++n;
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(n, 3);
+  });
+  {
+    Scope scope(root_ctx);
+    ::grpc::ClientContext ctx;
+    auto stream = a.stub->Bidi(&ctx);
+    EchoReply r;
+    for (const char* m : {"a", "b"}) {
+      ASSERT_TRUE(stream->Write(Req(m)));
+      ASSERT_TRUE(stream->Read(&r));
+      EXPECT_EQ(r.message(), m);
+    }
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  ss_client.join();
+  root.End();
+  worker.join();
+  auto spans = t.Exactly(1 + 2 + 2 + 3 + 2);
+  for (const char* method : {"ServerStream", "Bidi"}) {
+    const std::string name = std::string("interop.v1.Echo/") + method;
+    const SpanData* client = Named(spans, name, SpanKind::kClient);
+    const SpanData* server = Named(spans, name, SpanKind::kServer);
+    ASSERT_TRUE(client && server) << method;
+    EXPECT_EQ(client->parent_span_id(), root_sc.span_id());
+    EXPECT_EQ(server->parent_span_id(), client->span_id());
+    EXPECT_EQ(server->trace_id(), root_sc.trace_id());
+    EXPECT_EQ(IntAttr(server, "rpc.grpc.status_code"), 0);
+    EXPECT_EQ(StrAttr(server, "rpc.method"), method);
+    int steps = 0;
+    for (const SpanData* s : spans) {
+      if (!s->name().starts_with(std::string("handler ") + method)) continue;
+      ++steps;
+      EXPECT_EQ(s->parent_span_id(), server->span_id()) << s->name() << " under its own call";
+      EXPECT_GE(server->end_time(), s->end_time()) << "the call's span ends when the call does";
+    }
+    EXPECT_EQ(steps, std::string(method) == "Bidi" ? 2 : 3) << method;
+  }
 }
 
 TEST(GrpcServer, ExcludedMethodsGetNoSpanAndNoInjectedContext) {
