@@ -11,61 +11,16 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "bench_common.h"
 #include "grpc_echo_service.h"
 #include "otelweb/grpc/client.h"
 #include "otelweb/grpc/server.h"
-
-// This benchmark's own counting allocator (instead of alloc_counter.cc): the
-// calling thread's allocations and the whole process's.
-namespace {
-thread_local uint64_t t_allocs = 0;
-std::atomic<uint64_t> g_allocs{0};
-void Count() noexcept {
-  ++t_allocs;
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-}
-void* Alloc(std::size_t n) {
-  Count();
-  void* p = std::malloc(n ? n : 1);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* AllocAligned(std::size_t n, std::align_val_t al) {
-  Count();
-  void* p = nullptr;
-  std::size_t a = std::max(static_cast<std::size_t>(al), sizeof(void*));
-  if (posix_memalign(&p, a, n ? n : 1) != 0) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-void* operator new(std::size_t n) { return Alloc(n); }
-void* operator new[](std::size_t n) { return Alloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  Count();
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  Count();
-  return std::malloc(n ? n : 1);
-}
-void* operator new(std::size_t n, std::align_val_t a) { return AllocAligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return AllocAligned(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -107,8 +62,8 @@ struct Side {
   Result Round(int calls) {
     interop::v1::EchoRequest req;
     req.set_message("hello");
-    const uint64_t a0 = t_allocs;
-    const uint64_t g0 = g_allocs.load();
+    const uint64_t a0 = otelweb_bench_allocs();
+    const uint64_t g0 = otelweb_bench_allocs_all();
     const double c0 = CpuSeconds();
     const auto w0 = std::chrono::steady_clock::now();
     for (int i = 0; i < calls; ++i) {
@@ -121,8 +76,8 @@ struct Side {
       }
     }
     const auto w1 = std::chrono::steady_clock::now();
-    const uint64_t a = t_allocs - a0;
-    return {CpuSeconds() - c0, std::chrono::duration<double>(w1 - w0).count(), a, g_allocs.load() - g0 - a};
+    const uint64_t a = otelweb_bench_allocs() - a0;
+    return {CpuSeconds() - c0, std::chrono::duration<double>(w1 - w0).count(), a, otelweb_bench_allocs_all() - g0 - a};
   }
   echo_example::EchoService service;
   int port = 0;

@@ -36,9 +36,8 @@ struct ClientState {
   HostPort server;  // views into target
 };
 
-constexpr size_t kReservedCalls = 64;  // per-call blocks made when a channel is created
-
-class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall> {
+class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall>,
+                         private internal::CallSpan {
  public:
   ClientCall(std::shared_ptr<const ClientState> state, ::grpc::experimental::ClientRpcInfo* info,
              MethodName m) noexcept
@@ -102,16 +101,7 @@ class ClientCall final : public ::grpc::experimental::Interceptor, public intern
   }
 
  private:
-  void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events) return;
-    const int64_t id = sent ? ++sent_ : ++received_;
-    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
-    // Under the call's mutex: a write on the app's thread may race the end of
-    // the call on gRPC's (cancellation), and Span::End() clears the span's
-    // record pointer that IsRecording() reads.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
-  }
+  void Message(bool sent) noexcept { MessageEvent(state_->compiled.settings().message_events, sent); }
 
   // network.peer.address/port: the address the call went to, from the C
   // core's copy of the peer (one gpr_malloc of its own; ClientContext::peer()
@@ -153,37 +143,21 @@ class ClientCall final : public ::grpc::experimental::Interceptor, public intern
   ::grpc::ClientContext* ctx_;
   MethodName method_;
   CallType type_;
-  std::mutex mu_;
-  Span span_;
   Context context_;
   const TextMapPropagator* propagator_ = nullptr;
   Timestamp start_{};
-  bool ended_ = false;
   std::atomic<bool> cancelled_{false};
-  std::atomic<int64_t> sent_{0};
-  std::atomic<int64_t> received_{0};
 };
 
-class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface,
+                            internal::CallFactory<ClientCall, ClientState> {
  public:
-  ClientFactory(std::string_view target, ClientOptions o)
-      : state_(std::make_shared<ClientState>(target, o)) {
-    ClientCall::Blocks().Reserve(kReservedCalls);
-  }
+  ClientFactory(std::string_view target, const ClientOptions& o) : CallFactory(target, o) {}
   ::grpc::experimental::Interceptor* CreateClientInterceptor(
       ::grpc::experimental::ClientRpcInfo* info) override {
-    const char* full = info->method();
-    if (full == nullptr) return nullptr;
     if (Context::Current().instrumentation_suppressed()) return nullptr;
-    MethodName m = internal::SplitMethod(full);
-    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr,
-                  info->client_context()};
-    if (state_->compiled.Excluded(view)) return nullptr;
-    return new (std::nothrow) ClientCall(state_, info, m);
+    return NewCall(info, info->client_context());
   }
-
- private:
-  std::shared_ptr<const ClientState> state_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // histograms (old and new names) resolved from the meter provider.
 #pragma once
 
+#include <grpcpp/support/interceptor.h>
 #include <grpcpp/support/string_ref.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "otelweb/instrumentation.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/propagation.h"
+#include "otelweb/trace/span.h"
 
 namespace otelweb::grpc::internal {
 
@@ -163,6 +165,51 @@ struct PooledCall {
   }
   static void operator delete(void* p, const std::nothrow_t&) noexcept { Blocks().Give(p); }
   static void operator delete(void* p) noexcept { Blocks().Give(p); }
+};
+
+// What both interceptor factories share: the side's state (made once), the
+// call objects' block list reserved at creation, and the per-call step: no
+// object for a call without a method name or for an excluded method, else
+// `Call(state, info, method)` from its block list (`native` is the grpc++
+// context, for the filter's CallView).
+template <typename Call, typename State>
+class CallFactory {
+ protected:
+  static constexpr size_t kReservedCalls = 64;  // blocks made with the server or channel
+  template <typename... A>
+  explicit CallFactory(A&&... a) : state_(std::make_shared<const State>(std::forward<A>(a)...)) {
+    Call::Blocks().Reserve(kReservedCalls);
+  }
+  template <typename Info>
+  ::grpc::experimental::Interceptor* NewCall(Info* info, const void* native) const noexcept {
+    const char* full = info->method();
+    if (full == nullptr) return nullptr;
+    MethodName m = SplitMethod(full);
+    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr, native};
+    if (state_->compiled.Excluded(view)) return nullptr;
+    return new (std::nothrow) Call(state_, info, m);
+  }
+  std::shared_ptr<const State> state_;
+};
+
+// A call's span and what guards it, on both sides.
+struct CallSpan {
+  // One "message" event (rpc.message.type, rpc.message.id) when `enabled`.
+  // Under the call's mutex: a write on the app's thread may race the end of
+  // the call on gRPC's (cancellation), and Span::End() clears the span's
+  // record pointer that IsRecording() reads.
+  void MessageEvent(bool enabled, bool sent) noexcept {
+    if (!enabled) return;
+    const int64_t id = sent ? ++sent_ : ++received_;
+    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
+  }
+  std::mutex mu_;
+  Span span_;
+  bool ended_ = false;
+  std::atomic<int64_t> sent_{0};
+  std::atomic<int64_t> received_{0};
 };
 
 // The block lists of ServerCall and ClientCall (tests).

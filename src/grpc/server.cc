@@ -67,7 +67,6 @@ struct ServerState {
 class ServerCall;
 
 constexpr int kUnimplemented = 12;
-constexpr size_t kReservedCalls = 64;  // per-call blocks made when a server is built
 constexpr std::string_view kOther = "_OTHER";
 
 // ServerContextBase* -> its instrumented call, for ServerCallContext(). Each
@@ -144,7 +143,8 @@ Registry& TheRegistry() {
 // server.address), the peer only for the span's start attributes.
 constexpr size_t kAuthorityBytes = 264;  // a 253-byte DNS name, ':' and a port
 
-class ServerCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ServerCall> {
+class ServerCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ServerCall>,
+                         private internal::CallSpan {
  public:
   ServerCall(std::shared_ptr<const ServerState> state, ::grpc::experimental::ServerRpcInfo* info,
              MethodName m) noexcept
@@ -268,16 +268,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
     TheRegistry().Add(ctx_, this);
   }
 
-  void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events) return;
-    const int64_t id = sent ? ++sent_ : ++received_;
-    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
-    // Under the call's mutex: a write on the app's thread may race the end of
-    // the call on gRPC's (cancellation), and Span::End() clears the span's
-    // record pointer that IsRecording() reads.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
-  }
+  void Message(bool sent) noexcept { MessageEvent(state_->compiled.settings().message_events, sent); }
 
   void EndLocked(int code, const std::string& message, bool cancelled) noexcept {
     ended_ = true;
@@ -316,39 +307,24 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
   ::grpc::ServerContextBase* ctx_;
   MethodName method_;
   CallType type_;
-  std::mutex mu_;
-  Span span_;
   Context context_;
   Timestamp start_{};
   char authority_[kAuthorityBytes];
   HostPort server_;  // views into authority_
   bool started_ = false;
-  bool ended_ = false;
   bool status_set_ = false;
   int code_ = 0;
   std::string message_;
-  std::atomic<int64_t> sent_{0};
-  std::atomic<int64_t> received_{0};
 };
 
-class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface,
+                            internal::CallFactory<ServerCall, ServerState> {
  public:
-  explicit ServerFactory(ServerOptions o) : state_(std::make_shared<ServerState>(o)) {
-    ServerCall::Blocks().Reserve(kReservedCalls);
-  }
+  explicit ServerFactory(const ServerOptions& o) : CallFactory(o) {}
   ::grpc::experimental::Interceptor* CreateServerInterceptor(
       ::grpc::experimental::ServerRpcInfo* info) override {
-    const char* full = info->method();
-    if (full == nullptr) return nullptr;
-    MethodName m = internal::SplitMethod(full);
-    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr,
-                  info->server_context()};
-    if (state_->compiled.Excluded(view)) return nullptr;
-    return new (std::nothrow) ServerCall(state_, info, m);
+    return NewCall(info, info->server_context());
   }
-
- private:
-  std::shared_ptr<const ServerState> state_;
 };
 
 }  // namespace
