@@ -79,6 +79,18 @@ const SpanData* Named(const std::vector<const SpanData*>& spans, std::string_vie
   return nullptr;
 }
 
+// One blocking Unary call inside a span "root", current while the call runs.
+::grpc::Status UnaryUnderRoot(MemoryTracing& t, interop::v1::Echo::Stub& stub, const EchoRequest& req,
+                              EchoReply* reply = nullptr) {
+  Span root = t.tracer().StartSpan("root");
+  Scope scope(root.AsContext());
+  ::grpc::ClientContext ctx;
+  EchoReply ignored;
+  ::grpc::Status st = stub.Unary(&ctx, req, reply != nullptr ? reply : &ignored);
+  root.End();
+  return st;
+}
+
 // root -> CLIENT -> SERVER -> handler, all in one trace.
 void ExpectChain(const std::vector<const SpanData*>& spans, std::string_view method) {
   std::string name = "interop.v1.Echo/" + std::string(method);
@@ -117,13 +129,9 @@ TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
   EchoServer s;
   auto stub = Stub(s);
   {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
     EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("hello"), &reply).ok());
+    ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("hello"), &reply).ok());
     EXPECT_EQ(reply.message(), "hello");
-    root.End();
   }
   auto spans = t.Exactly(4);
   ExpectChain(spans, "Unary");
@@ -322,14 +330,7 @@ TEST(GrpcServer, CallbackServiceGetsTheCallContextThroughTheAccessor) {
   CallbackEcho cb;
   EchoServer s({}, {}, &cb);
   auto stub = Stub(s);
-  {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
-    EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("cb"), &reply).ok());
-    root.End();
-  }
+  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("cb")).ok());
   ExpectChain(t.Exactly(4), "Unary");
 }
 
@@ -460,14 +461,7 @@ TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
     ASSERT_TRUE(cq->Next(&tag, &ok));
     a.Stop();
   });
-  {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
-    EchoReply reply;
-    ASSERT_TRUE(a.stub->Unary(&ctx, Req("async"), &reply).ok());
-    root.End();
-  }
+  ASSERT_TRUE(UnaryUnderRoot(t, *a.stub, Req("async")).ok());
   worker.join();
   ExpectChain(t.Exactly(4), "Unary");
 }
@@ -622,14 +616,7 @@ TEST(GrpcServer, PublicEndpointStartsANewTraceLinkedToTheClient) {
   so.public_endpoint = true;
   EchoServer s(so);
   auto stub = Stub(s);
-  {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
-    EchoReply r;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
-    root.End();
-  }
+  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("p")).ok());
   auto spans = t.Exactly(4);
   const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
   const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
