@@ -610,22 +610,103 @@ TEST(GrpcServer, ExcludedMethodsGetNoSpanAndNoInjectedContext) {
   EXPECT_EQ(Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kServer), nullptr);
 }
 
+// Public endpoint by option, by OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT, and by
+// the HTTP variable when the gRPC one is not set; the gRPC variable wins.
 TEST(GrpcServer, PublicEndpointStartsANewTraceLinkedToTheClient) {
+  auto check = [](ServerOptions so, bool want_public) {
+    MemoryTracing t;
+    EchoServer s(std::move(so));
+    auto stub = Stub(s);
+    ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("p")).ok());
+    auto spans = t.Exactly(4);
+    const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
+    const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+    ASSERT_TRUE(client && server);
+    EXPECT_EQ(Named(spans, "handler Unary")->parent_span_id(), server->span_id());
+    if (!want_public) {
+      EXPECT_EQ(server->parent_span_id(), client->span_id());
+      return;
+    }
+    EXPECT_NE(server->trace_id(), client->trace_id());
+    EXPECT_FALSE(server->parent_span_id().IsValid());
+    ASSERT_EQ(server->link_count(), 1u);
+    EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
+  };
+  ServerOptions by_option;
+  by_option.public_endpoint = true;
+  check(by_option, true);
+  {
+    otelweb::testing::ScopedEnv env("OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "true");
+    check({}, true);
+  }
+  {
+    otelweb::testing::ScopedEnv env("OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT", "true");
+    check({}, true);
+  }
+  {
+    otelweb::testing::ScopedEnv env{{"OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT", "true"},
+                                    {"OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "false"}};
+    check({}, false);
+  }
+}
+
+// The app's own interceptors keep working next to ours: a server interceptor
+// factory given to InstrumentServer sees every call; a client one given to
+// CreateInstrumentedChannel adds metadata the server receives; the trace
+// chain is intact.
+class AppServerInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  explicit AppServerInterceptor(std::atomic<int>* seen) : seen_(seen) {}
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = m->GetRecvInitialMetadata();
+      if (md != nullptr && md->count("x-app") == 1) ++*seen_;
+    }
+    m->Proceed();
+  }
+
+ private:
+  std::atomic<int>* seen_;
+};
+class AppServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit AppServerFactory(std::atomic<int>* seen) : seen_(seen) {}
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(::grpc::experimental::ServerRpcInfo*) override {
+    return new AppServerInterceptor(seen_);
+  }
+
+ private:
+  std::atomic<int>* seen_;
+};
+class AppClientInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      m->GetSendInitialMetadata()->emplace("x-app", "1");
+    }
+    m->Proceed();
+  }
+};
+class AppClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(::grpc::experimental::ClientRpcInfo*) override {
+    return new AppClientInterceptor;
+  }
+};
+
+TEST(GrpcServer, AppInterceptorsComposeWithOursOnBothSides) {
   MemoryTracing t;
-  ServerOptions so;
-  so.public_endpoint = true;
-  EchoServer s(so);
-  auto stub = Stub(s);
-  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("p")).ok());
-  auto spans = t.Exactly(4);
-  const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
-  const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
-  ASSERT_TRUE(client && server);
-  EXPECT_NE(server->trace_id(), client->trace_id());
-  EXPECT_FALSE(server->parent_span_id().IsValid());
-  ASSERT_EQ(server->link_count(), 1u);
-  EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
-  EXPECT_EQ(Named(spans, "handler Unary")->parent_span_id(), server->span_id());
+  std::atomic<int> seen{0};
+  std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> server_app;
+  server_app.push_back(std::make_unique<AppServerFactory>(&seen));
+  EchoServer s({}, std::move(server_app));
+  std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> client_app;
+  client_app.push_back(std::make_unique<AppClientFactory>());
+  auto stub = interop::v1::Echo::NewStub(CreateInstrumentedChannel(
+      s.target(), ::grpc::InsecureChannelCredentials(), {}, ClientOptions{}, std::move(client_app)));
+  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("app")).ok());
+  EXPECT_EQ(seen.load(), 1) << "the app's server interceptor ran and saw the app's client metadata";
+  ExpectChain(t.Exactly(4), "Unary");
 }
 
 TEST(GrpcServer, HooksSeeMetadataAndThrowingHooksAreCaught) {
