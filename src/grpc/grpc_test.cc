@@ -140,26 +140,28 @@ TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
 }
 
 // The per-call objects come from the block lists reserved when the server and
-// channel were made: sequential calls allocate none on the call path.
+// channel were made: sequential calls allocate none on the call path, and
+// each call gives its block back (more calls than blocks reserved).
 TEST(GrpcServer, CallObjectsComeFromTheReservedBlocks) {
   MemoryTracing t;
   EchoServer s;
   auto stub = Stub(s);
   const internal::CallBlocks::Stats s0 = internal::ServerCallBlockStats();
   const internal::CallBlocks::Stats c0 = internal::ClientCallBlockStats();
-  for (int i = 0; i < 20; ++i) {
+  constexpr int kCalls = 150;  // > 64 reserved: fails if blocks are not given back
+  for (int i = 0; i < kCalls; ++i) {
     ::grpc::ClientContext ctx;
     EchoReply reply;
     ASSERT_TRUE(stub->Unary(&ctx, Req("x"), &reply).ok());
   }
   const internal::CallBlocks::Stats s1 = internal::ServerCallBlockStats();
   const internal::CallBlocks::Stats c1 = internal::ClientCallBlockStats();
-  EXPECT_EQ(s1.taken - s0.taken, 20u);
-  EXPECT_EQ(c1.taken - c0.taken, 20u);
+  EXPECT_EQ(s1.taken - s0.taken, uint64_t{kCalls});
+  EXPECT_EQ(c1.taken - c0.taken, uint64_t{kCalls});
   EXPECT_EQ(s1.misses, s0.misses) << "a server call allocated its object";
   EXPECT_EQ(c1.misses, c0.misses) << "a client call allocated its object";
   EXPECT_GT(s1.cached, 0u);  // (the last call's server object may still be in use)
-  EXPECT_TRUE(t.WaitFor(40));
+  EXPECT_TRUE(t.WaitFor(2 * kCalls));
 }
 
 TEST(GrpcServer, StreamingKindsAreTracedAndLinked) {
@@ -648,6 +650,53 @@ TEST(GrpcServer, PublicEndpointStartsANewTraceLinkedToTheClient) {
                                     {"OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "false"}};
     check({}, false);
   }
+}
+
+// Baggage around a client call reaches the handler through the metadata, by
+// the configured (global) propagators; with baggage not among them, nothing.
+TEST(GrpcServer, BaggageTravelsThroughTheConfiguredPropagators) {
+  MemoryTracing t;
+  const std::shared_ptr<TextMapPropagator> previous = GetTextMapPropagator();
+  EchoServer s;
+  std::string seen = "unset";
+  s.service.on_call = [&](const char*) { seen = std::string(Context::Current().baggage().Get("tenant")); };
+  auto stub = Stub(s);
+  auto call = [&] {
+    Scope scope(Context::Current().WithBaggage(Baggage().Set("tenant", "acme")));
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    return stub->Unary(&ctx, Req("b"), &r).ok();
+  };
+  SetTextMapPropagator(MakePropagators("tracecontext,baggage"));
+  EXPECT_TRUE(call());
+  EXPECT_EQ(seen, "acme");
+  SetTextMapPropagator(MakePropagators("tracecontext"));
+  EXPECT_TRUE(call());
+  EXPECT_EQ(seen, "");
+  SetTextMapPropagator(previous);
+}
+
+// Explicit tracer providers (ServerOptions/ClientOptions::tracer_provider):
+// each side's spans go to its own provider, none to the global one.
+TEST(GrpcServer, ExplicitTracerProvidersTakeTheSpans) {
+  MemoryTracing global;
+  MemoryTracing server_side({.set_global = false}), client_side({.set_global = false});
+  ServerOptions so;
+  so.tracer_provider = server_side.provider;
+  EchoServer s(so);
+  s.service.on_call = [](const char*) {};
+  ClientOptions co;
+  co.tracer_provider = client_side.provider;
+  auto stub = Stub(s, co);
+  ::grpc::ClientContext ctx;
+  EchoReply r;
+  ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
+  auto server_spans = server_side.Exactly(1);
+  auto client_spans = client_side.Exactly(1);
+  EXPECT_EQ(server_spans[0]->kind(), SpanKind::kServer);
+  EXPECT_EQ(client_spans[0]->kind(), SpanKind::kClient);
+  EXPECT_EQ(server_spans[0]->parent_span_id(), client_spans[0]->span_id());
+  EXPECT_TRUE(global.spans().empty());
 }
 
 // The app's own interceptors keep working next to ours: a server interceptor
