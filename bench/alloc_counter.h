@@ -5,3 +5,5 @@
 
 // Allocations made so far by the calling thread.
 uint64_t otelweb_bench_allocs() noexcept;
+// Allocations made so far by the whole process (every thread).
+uint64_t otelweb_bench_allocs_all() noexcept;

@@ -3,7 +3,8 @@
 // on an instrumented server+channel (batch span processor, no-op exporter,
 // always_on), in interleaved rounds. Reports process CPU per RPC (both sides:
 // getrusage), the ratio instrumented/plain, the added wall and CPU µs per RPC,
-// and the added heap allocations per RPC.
+// and the added heap allocations per RPC on the calling (client) thread and
+// on all other threads (gRPC's: the server's handler and pollers).
 //
 //   otelweb_grpc_overhead [calls_per_round=2000] [rounds=10]
 #include <grpcpp/grpcpp.h>
@@ -55,12 +56,14 @@ struct Side {
   }
   struct Result {
     double cpu_s, wall_s;
-    uint64_t allocs;
+    uint64_t allocs;        // on the calling (client) thread
+    uint64_t other_allocs;  // on every other thread (the server's)
   };
   Result Round(int calls) {
     interop::v1::EchoRequest req;
     req.set_message("hello");
     const uint64_t a0 = otelweb_bench_allocs();
+    const uint64_t g0 = otelweb_bench_allocs_all();
     const double c0 = CpuSeconds();
     const auto w0 = std::chrono::steady_clock::now();
     for (int i = 0; i < calls; ++i) {
@@ -73,7 +76,8 @@ struct Side {
       }
     }
     const auto w1 = std::chrono::steady_clock::now();
-    return {CpuSeconds() - c0, std::chrono::duration<double>(w1 - w0).count(), otelweb_bench_allocs() - a0};
+    const uint64_t a = otelweb_bench_allocs() - a0;
+    return {CpuSeconds() - c0, std::chrono::duration<double>(w1 - w0).count(), a, otelweb_bench_allocs_all() - g0 - a};
   }
   echo_example::EchoService service;
   int port = 0;
@@ -92,7 +96,12 @@ int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 10;
   auto provider = otelweb::bench::NoopBatchProvider();
-  otelweb::SetTextMapPropagator(std::make_shared<otelweb::W3CTraceContextPropagator>());
+  // GRPC_OVERHEAD_NO_PROPAGATION=1: nothing injected (no traceparent metadata).
+  if (std::getenv("GRPC_OVERHEAD_NO_PROPAGATION") == nullptr) {
+    otelweb::SetTextMapPropagator(std::make_shared<otelweb::W3CTraceContextPropagator>());
+  } else {
+    otelweb::SetTextMapPropagator(otelweb::MakePropagators("none"));
+  }
   // GRPC_OVERHEAD_AA=1: both sides uninstrumented (the noise floor of the
   // machine); GRPC_OVERHEAD_EXCLUDE=1: instrumented, every method excluded
   // (grpc++'s own interceptor machinery without spans).
@@ -100,7 +109,7 @@ int main(int argc, char** argv) {
   plain.Round(calls / 4);  // warm up both
   inst.Round(calls / 4);
   std::vector<double> cpu_p, cpu_i, wall_p, wall_i, ratio;
-  uint64_t alloc_p = 0, alloc_i = 0;
+  uint64_t alloc_p = 0, alloc_i = 0, other_p = 0, other_i = 0;
   for (int r = 0; r < rounds; ++r) {
     // Interleaved, alternating which goes first.
     Side::Result a, b;
@@ -118,13 +127,18 @@ int main(int argc, char** argv) {
     ratio.push_back(b.cpu_s / a.cpu_s);
     alloc_p += a.allocs;
     alloc_i += b.allocs;
+    other_p += a.other_allocs;
+    other_i += b.other_allocs;
   }
   std::printf("unary echo, %d calls x %d interleaved rounds (medians)\n", calls, rounds);
   std::printf("cpu us/rpc   plain %.2f  instrumented %.2f  ratio %.3f  added %.2f\n", Median(cpu_p),
               Median(cpu_i), Median(ratio), Median(cpu_i) - Median(cpu_p));
   std::printf("wall us/rpc  plain %.2f  instrumented %.2f  added %.2f\n", Median(wall_p), Median(wall_i),
               Median(wall_i) - Median(wall_p));
-  std::printf("allocs/rpc   plain %.1f  instrumented %.1f  added %.1f\n", double(alloc_p) / (calls * rounds),
-              double(alloc_i) / (calls * rounds), (double(alloc_i) - double(alloc_p)) / (calls * rounds));
+  const double n = double(calls) * rounds;
+  std::printf("allocs/rpc client thread  plain %.2f  instrumented %.2f  added %.2f\n", double(alloc_p) / n,
+              double(alloc_i) / n, (double(alloc_i) - double(alloc_p)) / n);
+  std::printf("allocs/rpc other threads  plain %.2f  instrumented %.2f  added %.2f\n", double(other_p) / n,
+              double(other_i) / n, (double(other_i) - double(other_p)) / n);
   return 0;
 }

@@ -5,9 +5,12 @@
 // context is injected at PRE_SEND_INITIAL_METADATA, and it ends at
 // POST_RECV_STATUS (on the thread that receives the status: the caller's for
 // blocking calls, gRPC's for callback calls), or when the call's context is
-// destroyed without a status.
+// destroyed without a status. server.address/port come from the channel's
+// target, network.peer.address/port from the call's peer at its end.
 #include "otelweb/grpc/client.h"
 
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/interceptor.h>
 
@@ -33,7 +36,8 @@ struct ClientState {
   HostPort server;  // views into target
 };
 
-class ClientCall final : public ::grpc::experimental::Interceptor {
+class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall>,
+                         private internal::CallSpan {
  public:
   ClientCall(std::shared_ptr<const ClientState> state, ::grpc::experimental::ClientRpcInfo* info,
              MethodName m) noexcept
@@ -85,6 +89,7 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
       const MetadataMap* trailing = methods->GetRecvTrailingMetadata();
       std::lock_guard<std::mutex> lock(mu_);
       if (!ended_) {
+        PeerAttributes();
         if (st != nullptr) {
           End(static_cast<int>(st->error_code()), st->error_message(), trailing);
         } else {
@@ -96,15 +101,24 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
   }
 
  private:
-  void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events) return;
-    const int64_t id = sent ? ++sent_ : ++received_;
-    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
-    // Under the call's mutex: a write on the app's thread may race the end of
-    // the call on gRPC's (cancellation), and Span::End() clears the span's
-    // record pointer that IsRecording() reads.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
+  void Message(bool sent) noexcept { MessageEvent(state_->compiled.settings().message_events, sent); }
+
+  // network.peer.address/port: the address the call went to, from the C
+  // core's copy of the peer (one gpr_malloc of its own; ClientContext::peer()
+  // would add a std::string). Only while the call is alive (POST_RECV_STATUS:
+  // in ~ClientContext the call is already released) and only when the span
+  // records; "unknown" (never connected) and other forms without a port are
+  // left out.
+  void PeerAttributes() noexcept {
+    if (!span_.IsRecording() || ctx_ == nullptr || ctx_->c_call() == nullptr) return;
+    char* text = grpc_call_get_peer(ctx_->c_call());
+    if (text == nullptr) return;
+    HostPort peer = internal::ParseAddress(text);
+    if (!peer.host.empty() && peer.port > 0) {
+      KeyValue kv[2] = {{"network.peer.address", peer.host}, {"network.peer.port", int64_t{peer.port}}};
+      inst::SetInstrumentationAttributes(span_.Ref(), Attributes(kv, 2));
+    }
+    gpr_free(text);
   }
 
   void End(int code, std::string_view message, const MetadataMap* trailing) noexcept {
@@ -129,38 +143,26 @@ class ClientCall final : public ::grpc::experimental::Interceptor {
   ::grpc::ClientContext* ctx_;
   MethodName method_;
   CallType type_;
-  std::mutex mu_;
-  Span span_;
   Context context_;
   const TextMapPropagator* propagator_ = nullptr;
   Timestamp start_{};
-  bool ended_ = false;
   std::atomic<bool> cancelled_{false};
-  std::atomic<int64_t> sent_{0};
-  std::atomic<int64_t> received_{0};
 };
 
-class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface,
+                            internal::CallFactory<ClientCall, ClientState> {
  public:
-  ClientFactory(std::string_view target, ClientOptions o)
-      : state_(std::make_shared<ClientState>(target, o)) {}
+  ClientFactory(std::string_view target, const ClientOptions& o) : CallFactory(target, o) {}
   ::grpc::experimental::Interceptor* CreateClientInterceptor(
       ::grpc::experimental::ClientRpcInfo* info) override {
-    const char* full = info->method();
-    if (full == nullptr) return nullptr;
     if (Context::Current().instrumentation_suppressed()) return nullptr;
-    MethodName m = internal::SplitMethod(full);
-    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr,
-                  info->client_context()};
-    if (state_->compiled.Excluded(view)) return nullptr;
-    return new (std::nothrow) ClientCall(state_, info, m);
+    return NewCall(info, info->client_context());
   }
-
- private:
-  std::shared_ptr<const ClientState> state_;
 };
 
 }  // namespace
+
+internal::CallBlocks::Stats internal::ClientCallBlockStats() noexcept { return ClientCall::Blocks().stats(); }
 
 std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface> MakeClientInterceptorFactory(
     std::string_view target, ClientOptions options) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <iterator>
 
 #include "core/config.h"
@@ -239,6 +240,49 @@ void Compiled::RecordDuration(const MethodName& m, int code, HostPort server, do
     if (server.port > 0) kv[n++] = {"server.port", int64_t{server.port}};
     mx->new_s.Record(seconds, Attributes(kv, n));
   }
+}
+
+void CallBlocks::Reserve(size_t n) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  while (cached_ < n && cached_ < kMaxCached) {
+    void* p = std::malloc(size_);
+    if (p == nullptr) return;
+    head_ = new (p) Node{head_};
+    ++cached_;
+  }
+}
+
+void* CallBlocks::Take() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++taken_;
+    if (head_ != nullptr) {
+      Node* n = head_;
+      head_ = n->next;
+      --cached_;
+      return n;
+    }
+    ++misses_;
+  }
+  return std::malloc(size_);
+}
+
+void CallBlocks::Give(void* p) noexcept {
+  if (p == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ < kMaxCached) {
+      head_ = new (p) Node{head_};
+      ++cached_;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+CallBlocks::Stats CallBlocks::stats() const noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {taken_, misses_, cached_};
 }
 
 std::string_view MetadataGetter::Get(std::string_view key, std::string& scratch) const noexcept {

@@ -3,12 +3,15 @@
 // histograms (old and new names) resolved from the meter provider.
 #pragma once
 
+#include <grpcpp/support/interceptor.h>
 #include <grpcpp/support/string_ref.h>
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -16,6 +19,7 @@
 #include "otelweb/instrumentation.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/propagation.h"
+#include "otelweb/trace/span.h"
 
 namespace otelweb::grpc::internal {
 
@@ -113,6 +117,104 @@ class Compiled {
   };
   mutable instrumentation::Published<Entry> metrics_;
 };
+
+// A bounded free list of memory blocks for the per-call interceptor objects
+// (ServerCall, ClientCall), so that starting and ending a call does not
+// allocate once the list holds as many blocks as calls run at once. `Reserve`
+// (at factory creation, off the call path) fills the list; a call that finds
+// it empty allocates a block (counted in `misses`), and a block given back
+// to a full list (more than kMaxCached) is freed. One list per block size, for
+// the whole process (blocks outlive the servers and channels that used them).
+class CallBlocks {
+ public:
+  static constexpr size_t kMaxCached = 4096;
+  explicit CallBlocks(size_t block_size) noexcept : size_(block_size) {}
+  void Reserve(size_t n) noexcept;
+  void* Take() noexcept;
+  void Give(void* p) noexcept;
+  struct Stats {
+    uint64_t taken = 0;   // blocks handed out
+    uint64_t misses = 0;  // of which the list was empty: allocated on the call path
+    size_t cached = 0;    // blocks in the list now
+  };
+  Stats stats() const noexcept;
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  const size_t size_;
+  mutable std::mutex mu_;
+  Node* head_ = nullptr;
+  size_t cached_ = 0;
+  uint64_t taken_ = 0;
+  uint64_t misses_ = 0;
+};
+
+// Class-level operator new/delete of a per-call object on a CallBlocks list
+// (grpc++ deletes interceptors with `delete`, which calls these).
+template <typename T>
+struct PooledCall {
+  static CallBlocks& Blocks() noexcept {
+    static CallBlocks* b = new CallBlocks(sizeof(T));  // never destroyed: calls may end during exit
+    return *b;
+  }
+  static void* operator new(size_t n, const std::nothrow_t&) noexcept {
+    (void)n;  // T is final: always sizeof(T)
+    return Blocks().Take();
+  }
+  static void operator delete(void* p, const std::nothrow_t&) noexcept { Blocks().Give(p); }
+  static void operator delete(void* p) noexcept { Blocks().Give(p); }
+};
+
+// What both interceptor factories share: the side's state (made once), the
+// call objects' block list reserved at creation, and the per-call step: no
+// object for a call without a method name or for an excluded method, else
+// `Call(state, info, method)` from its block list (`native` is the grpc++
+// context, for the filter's CallView).
+template <typename Call, typename State>
+class CallFactory {
+ protected:
+  static constexpr size_t kReservedCalls = 64;  // blocks made with the server or channel
+  template <typename... A>
+  explicit CallFactory(A&&... a) : state_(std::make_shared<const State>(std::forward<A>(a)...)) {
+    Call::Blocks().Reserve(kReservedCalls);
+  }
+  template <typename Info>
+  ::grpc::experimental::Interceptor* NewCall(Info* info, const void* native) const noexcept {
+    const char* full = info->method();
+    if (full == nullptr) return nullptr;
+    MethodName m = SplitMethod(full);
+    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr, native};
+    if (state_->compiled.Excluded(view)) return nullptr;
+    return new (std::nothrow) Call(state_, info, m);
+  }
+  std::shared_ptr<const State> state_;
+};
+
+// A call's span and what guards it, on both sides.
+struct CallSpan {
+  // One "message" event (rpc.message.type, rpc.message.id) when `enabled`.
+  // Under the call's mutex: a write on the app's thread may race the end of
+  // the call on gRPC's (cancellation), and Span::End() clears the span's
+  // record pointer that IsRecording() reads.
+  void MessageEvent(bool enabled, bool sent) noexcept {
+    if (!enabled) return;
+    const int64_t id = sent ? ++sent_ : ++received_;
+    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
+  }
+  std::mutex mu_;
+  Span span_;
+  bool ended_ = false;
+  std::atomic<int64_t> sent_{0};
+  std::atomic<int64_t> received_{0};
+};
+
+// The block lists of ServerCall and ClientCall (tests).
+CallBlocks::Stats ServerCallBlockStats() noexcept;
+CallBlocks::Stats ClientCallBlockStats() noexcept;
 
 // Reads the lowercase keys of received gRPC metadata.
 class MetadataGetter final : public TextMapGetter {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "grpc/common.h"
 #include "grpc_echo_service.h"
 #include "otelweb/grpc/client.h"
 #include "otelweb/grpc/server.h"
@@ -78,6 +79,18 @@ const SpanData* Named(const std::vector<const SpanData*>& spans, std::string_vie
   return nullptr;
 }
 
+// One blocking Unary call inside a span "root", current while the call runs.
+::grpc::Status UnaryUnderRoot(MemoryTracing& t, interop::v1::Echo::Stub& stub, const EchoRequest& req,
+                              EchoReply* reply = nullptr) {
+  Span root = t.tracer().StartSpan("root");
+  Scope scope(root.AsContext());
+  ::grpc::ClientContext ctx;
+  EchoReply ignored;
+  ::grpc::Status st = stub.Unary(&ctx, req, reply != nullptr ? reply : &ignored);
+  root.End();
+  return st;
+}
+
 // root -> CLIENT -> SERVER -> handler, all in one trace.
 void ExpectChain(const std::vector<const SpanData*>& spans, std::string_view method) {
   std::string name = "interop.v1.Echo/" + std::string(method);
@@ -105,6 +118,10 @@ void ExpectChain(const std::vector<const SpanData*>& spans, std::string_view met
   }
   EXPECT_EQ(StrAttr(server, "network.peer.address"), "127.0.0.1");
   EXPECT_GT(IntAttr(server, "network.peer.port"), 0);
+  // The client's peer is the server's socket: the target's address and port.
+  EXPECT_EQ(StrAttr(client, "network.peer.address"), "127.0.0.1");
+  EXPECT_EQ(IntAttr(client, "network.peer.port"), IntAttr(client, "server.port"));
+  EXPECT_GT(IntAttr(client, "server.port"), 0);
 }
 
 TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
@@ -112,18 +129,39 @@ TEST(GrpcServer, SyncUnaryContinuesTheClientTraceAndIsCurrentInTheHandler) {
   EchoServer s;
   auto stub = Stub(s);
   {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
     EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("hello"), &reply).ok());
+    ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("hello"), &reply).ok());
     EXPECT_EQ(reply.message(), "hello");
-    root.End();
   }
   auto spans = t.Exactly(4);
   ExpectChain(spans, "Unary");
   const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
   EXPECT_EQ(IntAttr(server, "server.port"), s.port);
+}
+
+// The per-call objects come from the block lists reserved when the server and
+// channel were made: sequential calls allocate none on the call path, and
+// each call gives its block back (more calls than blocks reserved).
+TEST(GrpcServer, CallObjectsComeFromTheReservedBlocks) {
+  MemoryTracing t;
+  EchoServer s;
+  auto stub = Stub(s);
+  const internal::CallBlocks::Stats s0 = internal::ServerCallBlockStats();
+  const internal::CallBlocks::Stats c0 = internal::ClientCallBlockStats();
+  constexpr int kCalls = 150;  // > 64 reserved: fails if blocks are not given back
+  for (int i = 0; i < kCalls; ++i) {
+    ::grpc::ClientContext ctx;
+    EchoReply reply;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("x"), &reply).ok());
+  }
+  const internal::CallBlocks::Stats s1 = internal::ServerCallBlockStats();
+  const internal::CallBlocks::Stats c1 = internal::ClientCallBlockStats();
+  EXPECT_EQ(s1.taken - s0.taken, uint64_t{kCalls});
+  EXPECT_EQ(c1.taken - c0.taken, uint64_t{kCalls});
+  EXPECT_EQ(s1.misses, s0.misses) << "a server call allocated its object";
+  EXPECT_EQ(c1.misses, c0.misses) << "a client call allocated its object";
+  EXPECT_GT(s1.cached, 0u);  // (the last call's server object may still be in use)
+  EXPECT_TRUE(t.WaitFor(2 * kCalls));
 }
 
 TEST(GrpcServer, StreamingKindsAreTracedAndLinked) {
@@ -206,9 +244,23 @@ TEST(GrpcServer, StatusCodesClientErrorForAnyServerOnlyForListedCodes) {
   EXPECT_EQ(IntAttr(servers[2], "rpc.grpc.status_code"), 3);
 }
 
+// The server records what it saw: DEADLINE_EXCEEDED only when its own copy of
+// the deadline had passed when the call closed, else CANCELLED (the client's
+// cancellation at its deadline usually arrives first). Which one happens is a
+// race; the rule is checked against the server's deadline at the response hook
+// (after the decision: a passed deadline stays passed).
 TEST(GrpcServer, DeadlineExceededAndCancellationAreRecordedOnBothSides) {
   MemoryTracing t;
-  EchoServer s;
+  ServerOptions so;
+  std::atomic<int> hook_code{-1};
+  std::atomic<bool> hook_deadline_passed{false};
+  so.response_hook = [&](SpanRef, const CallView& v, const CallStatus& st) {
+    if (v.method != "Unary") return;
+    auto* ctx = static_cast<const ::grpc::ServerContextBase*>(v.native_context);
+    hook_deadline_passed = ctx->deadline() <= std::chrono::system_clock::now();
+    hook_code = st.code;
+  };
+  EchoServer s(so);
   auto stub = Stub(s);
   {
     ::grpc::ClientContext ctx;
@@ -233,8 +285,16 @@ TEST(GrpcServer, DeadlineExceededAndCancellationAreRecordedOnBothSides) {
   ASSERT_TRUE(dc && ds);
   EXPECT_EQ(IntAttr(dc, "rpc.grpc.status_code"), 4);
   EXPECT_EQ(dc->status(), StatusCode::kError);
-  EXPECT_EQ(IntAttr(ds, "rpc.grpc.status_code"), 4);
-  EXPECT_EQ(ds->status(), StatusCode::kError);
+  const int64_t server_code = IntAttr(ds, "rpc.grpc.status_code");
+  EXPECT_EQ(server_code, hook_code.load());
+  if (server_code == 4) {
+    EXPECT_TRUE(hook_deadline_passed.load()) << "DEADLINE_EXCEEDED only once the server's deadline passed";
+    EXPECT_EQ(ds->status(), StatusCode::kError);
+    EXPECT_EQ(StrAttr(ds, "error.type"), "DEADLINE_EXCEEDED");
+  } else {
+    EXPECT_EQ(server_code, 1) << "the client's cancellation arrived first: CANCELLED";
+    EXPECT_EQ(ds->status(), StatusCode::kUnset);
+  }
   EXPECT_LT(ds->end_time() - ds->start_time(), std::chrono::milliseconds(500)) << "ends when the call does";
   const SpanData* cc = Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kClient);
   const SpanData* cs = Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kServer);
@@ -272,14 +332,7 @@ TEST(GrpcServer, CallbackServiceGetsTheCallContextThroughTheAccessor) {
   CallbackEcho cb;
   EchoServer s({}, {}, &cb);
   auto stub = Stub(s);
-  {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
-    EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("cb"), &reply).ok());
-    root.End();
-  }
+  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("cb")).ok());
   ExpectChain(t.Exactly(4), "Unary");
 }
 
@@ -354,16 +407,42 @@ TEST(GrpcServer, CallbackBidiReactorMakesTheCallCurrentWithServerCallScope) {
   EXPECT_EQ(handlers, 2);
 }
 
-TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
-  MemoryTracing t;
+// An instrumented server with the async (completion-queue) echo service and
+// one queue, and an instrumented channel to it.
+struct AsyncEchoServer {
+  AsyncEchoServer() {
+    ::grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&async);
+    cq = b.AddCompletionQueue();
+    InstrumentServer(b);
+    server = b.BuildAndStart();
+    stub = interop::v1::Echo::NewStub(
+        CreateInstrumentedChannel("127.0.0.1:" + std::to_string(port), ::grpc::InsecureChannelCredentials()));
+  }
+  // Shuts the server and queue down and drains the queue (on the queue's thread).
+  void Stop() {
+    server->Shutdown(std::chrono::system_clock::now());
+    cq->Shutdown();
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) {
+    }
+  }
   interop::v1::Echo::AsyncService async;
   int port = 0;
-  ::grpc::ServerBuilder b;
-  b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
-  b.RegisterService(&async);
-  auto cq = b.AddCompletionQueue();
-  InstrumentServer(b);
-  auto server = b.BuildAndStart();
+  std::unique_ptr<::grpc::ServerCompletionQueue> cq;
+  std::unique_ptr<::grpc::Server> server;
+  std::unique_ptr<interop::v1::Echo::Stub> stub;
+};
+
+void* Tag(intptr_t n) { return reinterpret_cast<void*>(n); }
+
+TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
+  MemoryTracing t;
+  AsyncEchoServer a;
+  auto& async = a.async;
+  auto& cq = a.cq;
   std::thread worker([&] {
     ::grpc::ServerContext ctx;
     EchoRequest req;
@@ -382,23 +461,123 @@ TEST(GrpcServer, AsyncServiceUsesTheAccessorAndNoScopeLeaksOntoTheQueueThread) {
     reply.set_message(req.message());
     responder.Finish(reply, ::grpc::Status::OK, reinterpret_cast<void*>(2));
     ASSERT_TRUE(cq->Next(&tag, &ok));
-    server->Shutdown(std::chrono::system_clock::now());
-    cq->Shutdown();
-    while (cq->Next(&tag, &ok)) {
-    }
+    a.Stop();
   });
-  auto stub = interop::v1::Echo::NewStub(
-      CreateInstrumentedChannel("127.0.0.1:" + std::to_string(port), ::grpc::InsecureChannelCredentials()));
-  {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
-    ::grpc::ClientContext ctx;
-    EchoReply reply;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("async"), &reply).ok());
-    root.End();
-  }
+  ASSERT_TRUE(UnaryUnderRoot(t, *a.stub, Req("async")).ok());
   worker.join();
   ExpectChain(t.Exactly(4), "Unary");
+}
+
+// Async server-streaming and bidi calls in flight at once, served by one
+// queue thread that interleaves their steps: each step makes its own call's
+// span current with ServerCallScope, so the work of each step is a child of
+// the right call; nothing stays current on the queue's thread between steps;
+// each SERVER span ends when its call is over, after its steps.
+TEST(GrpcServer, AsyncStreamingCallsInterleavedOnOneQueueThreadEachGetTheirOwnParent) {
+  MemoryTracing t;
+  AsyncEchoServer a;
+  auto step = [](const ::grpc::ServerContextBase& ctx, const std::string& name) {
+    ServerCallScope scope(ctx);
+    GetTracerProvider()->GetTracer("handler").StartSpan(name).End();
+  };
+  std::thread worker([&] {
+    ::grpc::ServerContext ss_ctx, bidi_ctx;
+    EchoRequest ss_req, bidi_req;
+    ::grpc::ServerAsyncWriter<EchoReply> ss(&ss_ctx);
+    ::grpc::ServerAsyncReaderWriter<EchoReply, EchoRequest> bidi(&bidi_ctx);
+    a.async.RequestServerStream(&ss_ctx, &ss_req, &ss, a.cq.get(), a.cq.get(), Tag(10));
+    a.async.RequestBidi(&bidi_ctx, &bidi, a.cq.get(), a.cq.get(), Tag(20));
+    int ss_sent = 0, bidi_index = 0, done = 0;
+    EchoReply reply;
+    void* tag;
+    bool ok;
+    while (done < 2 && a.cq->Next(&tag, &ok)) {
+      EXPECT_FALSE(Context::Current().span_context().IsValid()) << "nothing current on the queue's thread";
+      switch (reinterpret_cast<intptr_t>(tag)) {
+        case 10:  // server streaming: started
+        case 11:  // a reply written
+          if (ss_sent < std::max(ss_req.count(), 1)) {
+            step(ss_ctx, "handler ServerStream " + std::to_string(ss_sent));
+            reply.set_message(ss_req.message());
+            reply.set_index(ss_sent++);
+            ss.Write(reply, Tag(11));
+          } else {
+            ss.Finish(::grpc::Status::OK, Tag(12));
+          }
+          break;
+        case 20:  // bidi: started
+        case 22:  // a reply written
+          bidi.Read(&bidi_req, Tag(21));
+          break;
+        case 21:  // bidi: a request, or the end of the requests
+          if (ok) {
+            step(bidi_ctx, "handler Bidi " + bidi_req.message());
+            reply.set_message(bidi_req.message());
+            reply.set_index(bidi_index++);
+            bidi.Write(reply, Tag(22));
+          } else {
+            bidi.Finish(::grpc::Status::OK, Tag(23));
+          }
+          break;
+        case 12:
+        case 23:
+          ++done;
+          break;
+        default:
+          ADD_FAILURE() << "unexpected tag";
+      }
+    }
+    a.Stop();
+  });
+  Span root = t.tracer().StartSpan("root");
+  const Context root_ctx = root.AsContext();
+  const SpanContext root_sc = root_ctx.span_context();
+  std::thread ss_client([&] {
+    Scope scope(root_ctx);
+    ::grpc::ClientContext ctx;
+    auto reader = a.stub->ServerStream(&ctx, Req("s", 3));
+    EchoReply r;
+    int n = 0;
+    while (reader->Read(&r)) ++n;
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(n, 3);
+  });
+  {
+    Scope scope(root_ctx);
+    ::grpc::ClientContext ctx;
+    auto stream = a.stub->Bidi(&ctx);
+    EchoReply r;
+    for (const char* m : {"a", "b"}) {
+      ASSERT_TRUE(stream->Write(Req(m)));
+      ASSERT_TRUE(stream->Read(&r));
+      EXPECT_EQ(r.message(), m);
+    }
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  ss_client.join();
+  root.End();
+  worker.join();
+  auto spans = t.Exactly(1 + 2 + 2 + 3 + 2);
+  for (const char* method : {"ServerStream", "Bidi"}) {
+    const std::string name = std::string("interop.v1.Echo/") + method;
+    const SpanData* client = Named(spans, name, SpanKind::kClient);
+    const SpanData* server = Named(spans, name, SpanKind::kServer);
+    ASSERT_TRUE(client && server) << method;
+    EXPECT_EQ(client->parent_span_id(), root_sc.span_id());
+    EXPECT_EQ(server->parent_span_id(), client->span_id());
+    EXPECT_EQ(server->trace_id(), root_sc.trace_id());
+    EXPECT_EQ(IntAttr(server, "rpc.grpc.status_code"), 0);
+    EXPECT_EQ(StrAttr(server, "rpc.method"), method);
+    int steps = 0;
+    for (const SpanData* s : spans) {
+      if (!s->name().starts_with(std::string("handler ") + method)) continue;
+      ++steps;
+      EXPECT_EQ(s->parent_span_id(), server->span_id()) << s->name() << " under its own call";
+      EXPECT_GE(server->end_time(), s->end_time()) << "the call's span ends when the call does";
+    }
+    EXPECT_EQ(steps, std::string(method) == "Bidi" ? 2 : 3) << method;
+  }
 }
 
 TEST(GrpcServer, ExcludedMethodsGetNoSpanAndNoInjectedContext) {
@@ -433,29 +612,150 @@ TEST(GrpcServer, ExcludedMethodsGetNoSpanAndNoInjectedContext) {
   EXPECT_EQ(Named(spans, "interop.v1.Echo/ServerStream", SpanKind::kServer), nullptr);
 }
 
+// Public endpoint by option, by OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT, and by
+// the HTTP variable when the gRPC one is not set; the gRPC variable wins.
 TEST(GrpcServer, PublicEndpointStartsANewTraceLinkedToTheClient) {
-  MemoryTracing t;
-  ServerOptions so;
-  so.public_endpoint = true;
-  EchoServer s(so);
-  auto stub = Stub(s);
+  auto check = [](ServerOptions so, bool want_public) {
+    MemoryTracing t;
+    EchoServer s(std::move(so));
+    auto stub = Stub(s);
+    ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("p")).ok());
+    auto spans = t.Exactly(4);
+    const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
+    const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+    ASSERT_TRUE(client && server);
+    EXPECT_EQ(Named(spans, "handler Unary")->parent_span_id(), server->span_id());
+    if (!want_public) {
+      EXPECT_EQ(server->parent_span_id(), client->span_id());
+      return;
+    }
+    EXPECT_NE(server->trace_id(), client->trace_id());
+    EXPECT_FALSE(server->parent_span_id().IsValid());
+    ASSERT_EQ(server->link_count(), 1u);
+    EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
+  };
+  ServerOptions by_option;
+  by_option.public_endpoint = true;
+  check(by_option, true);
   {
-    Span root = t.tracer().StartSpan("root");
-    Scope scope(root.AsContext());
+    otelweb::testing::ScopedEnv env("OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "true");
+    check({}, true);
+  }
+  {
+    otelweb::testing::ScopedEnv env("OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT", "true");
+    check({}, true);
+  }
+  {
+    otelweb::testing::ScopedEnv env{{"OTEL_CPP_HTTP_SERVER_PUBLIC_ENDPOINT", "true"},
+                                    {"OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "false"}};
+    check({}, false);
+  }
+}
+
+// Baggage around a client call reaches the handler through the metadata, by
+// the configured (global) propagators; with baggage not among them, nothing.
+TEST(GrpcServer, BaggageTravelsThroughTheConfiguredPropagators) {
+  MemoryTracing t;
+  const std::shared_ptr<TextMapPropagator> previous = GetTextMapPropagator();
+  EchoServer s;
+  std::string seen = "unset";
+  s.service.on_call = [&](const char*) { seen = std::string(Context::Current().baggage().Get("tenant")); };
+  auto stub = Stub(s);
+  auto call = [&] {
+    Scope scope(Context::Current().WithBaggage(Baggage().Set("tenant", "acme")));
     ::grpc::ClientContext ctx;
     EchoReply r;
-    ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
-    root.End();
+    return stub->Unary(&ctx, Req("b"), &r).ok();
+  };
+  SetTextMapPropagator(MakePropagators("tracecontext,baggage"));
+  EXPECT_TRUE(call());
+  EXPECT_EQ(seen, "acme");
+  SetTextMapPropagator(MakePropagators("tracecontext"));
+  EXPECT_TRUE(call());
+  EXPECT_EQ(seen, "");
+  SetTextMapPropagator(previous);
+}
+
+// Explicit tracer providers (ServerOptions/ClientOptions::tracer_provider):
+// each side's spans go to its own provider, none to the global one.
+TEST(GrpcServer, ExplicitTracerProvidersTakeTheSpans) {
+  MemoryTracing global;
+  MemoryTracing server_side({.set_global = false}), client_side({.set_global = false});
+  ServerOptions so;
+  so.tracer_provider = server_side.provider;
+  EchoServer s(so);
+  s.service.on_call = [](const char*) {};
+  ClientOptions co;
+  co.tracer_provider = client_side.provider;
+  auto stub = Stub(s, co);
+  ::grpc::ClientContext ctx;
+  EchoReply r;
+  ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
+  auto server_spans = server_side.Exactly(1);
+  auto client_spans = client_side.Exactly(1);
+  EXPECT_EQ(server_spans[0]->kind(), SpanKind::kServer);
+  EXPECT_EQ(client_spans[0]->kind(), SpanKind::kClient);
+  EXPECT_EQ(server_spans[0]->parent_span_id(), client_spans[0]->span_id());
+  EXPECT_TRUE(global.spans().empty());
+}
+
+// The app's own interceptors keep working next to ours: a server interceptor
+// factory given to InstrumentServer sees every call; a client one given to
+// CreateInstrumentedChannel adds metadata the server receives; the trace
+// chain is intact.
+class AppServerInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  explicit AppServerInterceptor(std::atomic<int>* seen) : seen_(seen) {}
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = m->GetRecvInitialMetadata();
+      if (md != nullptr && md->count("x-app") == 1) ++*seen_;
+    }
+    m->Proceed();
   }
-  auto spans = t.Exactly(4);
-  const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
-  const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
-  ASSERT_TRUE(client && server);
-  EXPECT_NE(server->trace_id(), client->trace_id());
-  EXPECT_FALSE(server->parent_span_id().IsValid());
-  ASSERT_EQ(server->link_count(), 1u);
-  EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
-  EXPECT_EQ(Named(spans, "handler Unary")->parent_span_id(), server->span_id());
+
+ private:
+  std::atomic<int>* seen_;
+};
+class AppServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit AppServerFactory(std::atomic<int>* seen) : seen_(seen) {}
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(::grpc::experimental::ServerRpcInfo*) override {
+    return new AppServerInterceptor(seen_);
+  }
+
+ private:
+  std::atomic<int>* seen_;
+};
+class AppClientInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      m->GetSendInitialMetadata()->emplace("x-app", "1");
+    }
+    m->Proceed();
+  }
+};
+class AppClientFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(::grpc::experimental::ClientRpcInfo*) override {
+    return new AppClientInterceptor;
+  }
+};
+
+TEST(GrpcServer, AppInterceptorsComposeWithOursOnBothSides) {
+  MemoryTracing t;
+  std::atomic<int> seen{0};
+  std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> server_app;
+  server_app.push_back(std::make_unique<AppServerFactory>(&seen));
+  EchoServer s({}, std::move(server_app));
+  std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> client_app;
+  client_app.push_back(std::make_unique<AppClientFactory>());
+  auto stub = interop::v1::Echo::NewStub(CreateInstrumentedChannel(
+      s.target(), ::grpc::InsecureChannelCredentials(), {}, ClientOptions{}, std::move(client_app)));
+  ASSERT_TRUE(UnaryUnderRoot(t, *stub, Req("app")).ok());
+  EXPECT_EQ(seen.load(), 1) << "the app's server interceptor ran and saw the app's client metadata";
+  ExpectChain(t.Exactly(4), "Unary");
 }
 
 TEST(GrpcServer, HooksSeeMetadataAndThrowingHooksAreCaught) {

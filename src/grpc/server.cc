@@ -18,9 +18,12 @@
 //     mutex orders them.
 #include "otelweb/grpc/server.h"
 
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 #include <grpcpp/support/interceptor.h>
 
 #include <array>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -66,41 +69,68 @@ class ServerCall;
 constexpr int kUnimplemented = 12;
 constexpr std::string_view kOther = "_OTHER";
 
-// ServerContextBase* -> its instrumented call, for ServerCallContext().
+// ServerContextBase* -> its instrumented call, for ServerCallContext(). Each
+// shard keeps up to kSlots calls in place (no allocation); more calls at once
+// in one shard go to an overflow map (allocates; rare: 64 x 16 calls).
 class Registry {
  public:
   void Add(const void* key, ServerCall* call) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
+    if (s.n < kSlots) {
+      s.slots[s.n++] = {key, call};
+      return;
+    }
     try {
-      s.map[key] = call;
+      s.overflow[key] = call;
     } catch (...) {
     }
   }
   void Remove(const void* key, ServerCall* call) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(key);
-    if (it != s.map.end() && it->second == call) s.map.erase(it);
+    for (size_t i = 0; i < s.n; ++i) {
+      if (s.slots[i].key == key && s.slots[i].call == call) {
+        s.slots[i] = s.slots[--s.n];
+        return;
+      }
+    }
+    if (s.overflow.empty()) return;
+    auto it = s.overflow.find(key);
+    if (it != s.overflow.end() && it->second == call) s.overflow.erase(it);
   }
   template <typename F>
   void With(const void* key, F&& f) noexcept {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(key);
-    if (it != s.map.end()) f(*it->second);
+    for (size_t i = 0; i < s.n; ++i) {
+      if (s.slots[i].key == key) {
+        f(*s.slots[i].call);
+        return;
+      }
+    }
+    if (s.overflow.empty()) return;
+    auto it = s.overflow.find(key);
+    if (it != s.overflow.end()) f(*it->second);
   }
 
  private:
+  static constexpr size_t kSlots = 16;
+  struct Slot {
+    const void* key;
+    ServerCall* call;
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<const void*, ServerCall*> map;
+    size_t n = 0;
+    std::array<Slot, kSlots> slots{};
+    std::unordered_map<const void*, ServerCall*> overflow;
   };
   Shard& shard(const void* key) noexcept {
     auto v = reinterpret_cast<uintptr_t>(key);
     return shards_[(v >> 4 ^ v >> 12) % shards_.size()];
   }
-  std::array<Shard, 32> shards_;
+  std::array<Shard, 64> shards_;
 };
 
 Registry& TheRegistry() {
@@ -108,7 +138,13 @@ Registry& TheRegistry() {
   return *r;
 }
 
-class ServerCall final : public ::grpc::experimental::Interceptor {
+// Authority and peer are parsed into fixed buffers (no std::string on the call
+// path): the authority "host:port" (kept for the duration metric's
+// server.address), the peer only for the span's start attributes.
+constexpr size_t kAuthorityBytes = 264;  // a 253-byte DNS name, ':' and a port
+
+class ServerCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ServerCall>,
+                         private internal::CallSpan {
  public:
   ServerCall(std::shared_ptr<const ServerState> state, ::grpc::experimental::ServerRpcInfo* info,
              MethodName m) noexcept
@@ -158,12 +194,14 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
       std::lock_guard<std::mutex> lock(mu_);
       if (started_ && !ended_) {
         if (!status_set_) {
-          // A call whose deadline passed is cancelled too: DEADLINE_EXCEEDED.
-          // The client's deadline passes first (the server's copy starts when
-          // the request arrives) and its cancellation may arrive before the
-          // server's own deadline: within kDeadlineSlack of it counts too.
-          constexpr auto kDeadlineSlack = std::chrono::milliseconds(50);
-          const bool late = ctx_->deadline() <= std::chrono::system_clock::now() + kDeadlineSlack;
+          // What the server saw: its own copy of the deadline had passed
+          // (gRPC ended the call: DEADLINE_EXCEEDED), else the client (or a
+          // proxy) cancelled it: CANCELLED. A client whose deadline passes
+          // cancels the call, and that cancellation usually reaches the server
+          // before the server's copy (which started when the request
+          // arrived) passes: such a call is CANCELLED here while the client
+          // records DEADLINE_EXCEEDED, as Node's server instrumentation does.
+          const bool late = ctx_->deadline() <= std::chrono::system_clock::now();
           EndLocked(late ? 4 : 1, std::string(), true);
         } else {
           EndLocked(code_, message_, false);
@@ -183,22 +221,20 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     CallView view{method_.full, method_.service, method_.method, type_, metadata, nullptr, ctx_};
     inst::AttrList<8> attrs;
     c.StartAttributes(method_, attrs);
-    try {
+    {
       ::grpc::string_ref a = ctx_->ExperimentalGetAuthority();
-      authority_.assign(a.data(), a.size());
-    } catch (...) {
-    }
-    server_ = internal::ParseAddress(authority_);  // views into authority_
-    attrs.AddIfNotEmpty("server.address", server_.host);
-    attrs.AddIfPositive("server.port", server_.port);
-    std::string peer_text;
-    if (r.live) {
-      try {
-        peer_text = ctx_->peer();
-      } catch (...) {
+      if (a.size() <= kAuthorityBytes) {  // else (not a host:port) no server.*
+        std::memcpy(authority_, a.data(), a.size());
+        server_ = internal::ParseAddress(std::string_view(authority_, a.size()));  // views into authority_
       }
     }
-    HostPort peer = internal::ParseAddress(peer_text);
+    attrs.AddIfNotEmpty("server.address", server_.host);
+    attrs.AddIfPositive("server.port", server_.port);
+    // grpc_call_get_peer(): the C core's copy of the peer (one gpr_malloc of
+    // its own; ServerContext::peer() would add a std::string), read only when
+    // the span records and freed once the span holds its attributes.
+    char* peer_text = r.live ? grpc_call_get_peer(ctx_->c_call()) : nullptr;
+    HostPort peer = internal::ParseAddress(peer_text != nullptr ? std::string_view(peer_text) : std::string_view());
     attrs.AddIfNotEmpty("network.peer.address", peer.host);
     attrs.AddIfPositive("network.peer.port", peer.port);
 
@@ -225,22 +261,14 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
     }
     so.parent = &parent;
     span_ = c.tracer().StartSpan(r, method_.span_name, so);
+    if (peer_text != nullptr) gpr_free(peer_text);  // the span copied its attributes
     context_ = span_.AsContext(parent);
     started_ = true;
     c.RunRequestHook(span_.Ref(), view);
     TheRegistry().Add(ctx_, this);
   }
 
-  void Message(bool sent) noexcept {
-    if (!state_->compiled.settings().message_events) return;
-    const int64_t id = sent ? ++sent_ : ++received_;
-    KeyValue kv[2] = {{"rpc.message.type", sent ? "SENT" : "RECEIVED"}, {"rpc.message.id", id}};
-    // Under the call's mutex: a write on the app's thread may race the end of
-    // the call on gRPC's (cancellation), and Span::End() clears the span's
-    // record pointer that IsRecording() reads.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_ && span_.IsRecording()) span_.AddEvent("message", Attributes(kv, 2));
-  }
+  void Message(bool sent) noexcept { MessageEvent(state_->compiled.settings().message_events, sent); }
 
   void EndLocked(int code, const std::string& message, bool cancelled) noexcept {
     ended_ = true;
@@ -279,40 +307,29 @@ class ServerCall final : public ::grpc::experimental::Interceptor {
   ::grpc::ServerContextBase* ctx_;
   MethodName method_;
   CallType type_;
-  std::mutex mu_;
-  Span span_;
   Context context_;
   Timestamp start_{};
-  std::string authority_;
-  HostPort server_;
+  char authority_[kAuthorityBytes];
+  HostPort server_;  // views into authority_
   bool started_ = false;
-  bool ended_ = false;
   bool status_set_ = false;
   int code_ = 0;
   std::string message_;
-  std::atomic<int64_t> sent_{0};
-  std::atomic<int64_t> received_{0};
 };
 
-class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+class ServerFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface,
+                            internal::CallFactory<ServerCall, ServerState> {
  public:
-  explicit ServerFactory(ServerOptions o) : state_(std::make_shared<ServerState>(o)) {}
+  explicit ServerFactory(const ServerOptions& o) : CallFactory(o) {}
   ::grpc::experimental::Interceptor* CreateServerInterceptor(
       ::grpc::experimental::ServerRpcInfo* info) override {
-    const char* full = info->method();
-    if (full == nullptr) return nullptr;
-    MethodName m = internal::SplitMethod(full);
-    CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr,
-                  info->server_context()};
-    if (state_->compiled.Excluded(view)) return nullptr;
-    return new (std::nothrow) ServerCall(state_, info, m);
+    return NewCall(info, info->server_context());
   }
-
- private:
-  std::shared_ptr<const ServerState> state_;
 };
 
 }  // namespace
+
+internal::CallBlocks::Stats internal::ServerCallBlockStats() noexcept { return ServerCall::Blocks().stats(); }
 
 std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
     ServerOptions options) {
