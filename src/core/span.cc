@@ -82,6 +82,42 @@ inline uint64_t KeyPrefix(std::string_view key) noexcept {
   return v;
 }
 
+// Copies n bytes; up to 32 without a call (overlapping word moves): keys
+// and most attribute values are that short.
+[[gnu::always_inline]] inline void CopyBytes(char* d, const char* s, size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &b, 4);
+    } else if (n != 0) {
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+  } else if (n <= 32) {
+    uint64_t a, b, c, e;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + 8, 8);
+    std::memcpy(&c, s + n - 16, 8);
+    std::memcpy(&e, s + n - 8, 8);
+    std::memcpy(d, &a, 8);
+    std::memcpy(d + 8, &b, 8);
+    std::memcpy(d + n - 16, &c, 8);
+    std::memcpy(d + n - 8, &e, 8);
+  } else {
+    std::memcpy(d, s, n);
+  }
+}
+
 // Writes value bytes into the arena; false if memory ran out.
 bool StoreValue(SpanRecord* r, AttrSlot& slot, const AttributeValue& v) noexcept {
   Arena& a = r->arena_;
@@ -215,6 +251,66 @@ void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin,
 
 using internal::SpanRecord;
 
+namespace {
+
+using internal::Arena;
+using internal::AttrSlot;
+using internal::CopyBytes;
+using internal::KeyPrefix;
+using internal::StoreAttribute;
+
+// The common case of SpanRef::SetAttribute, inline: a key the span does not
+// have yet (its bloom bit is clear), room in the list and in the arena, a
+// scalar or a string within the value length limit. The key and value bytes
+// go into the arena exactly as StoreAttribute puts them; anything else goes
+// to StoreAttribute.
+[[gnu::always_inline]] inline void StoreSpanAttribute(SpanRecord* r, std::string_view key,
+                                                      const AttributeValue& value) noexcept {
+  const AttributeType type = value.type();
+  const size_t klen = key.size();
+  const uint64_t prefix = KeyPrefix(key);
+  const uint64_t bit = uint64_t(1) << (((prefix ^ klen) * 0x9E3779B97F4A7C15ull) >> 58);
+  std::vector<AttrSlot>& slots = r->attrs_;
+  const SpanLimits* limits = r->limits;
+  const size_t vlen = type == AttributeType::kString ? value.as_string().size() : 0;
+  Arena& a = r->arena_;
+  const size_t need = size_t(a.size()) + klen + vlen;
+  if (type == AttributeType::kNone || type > AttributeType::kString || klen - 1 >= UINT16_MAX ||
+      (r->key_bloom & bit) != 0 || slots.size() >= limits->attribute_count || slots.size() == slots.capacity() ||
+      vlen > limits->attribute_value_length || need > a.capacity()) [[unlikely]] {
+    StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
+    return;
+  }
+  AttrSlot s;
+  s.key_prefix = prefix;
+  s.key_len = static_cast<uint16_t>(klen);
+  s.type = type;
+  s.reserved = 0;
+  s.key_off = a.Append(nullptr, klen);
+  CopyBytes(a.At(s.key_off), key.data(), klen);
+  switch (type) {
+    case AttributeType::kBool:
+      s.v.b = value.as_bool();
+      break;
+    case AttributeType::kInt:
+      s.v.i = value.as_int();
+      break;
+    case AttributeType::kDouble:
+      s.v.d = value.as_double();
+      break;
+    default: {
+      const uint32_t off = a.Append(nullptr, vlen);
+      CopyBytes(a.At(off), value.as_string().data(), vlen);
+      s.v.r = {off, static_cast<uint32_t>(vlen)};
+      break;
+    }
+  }
+  slots.push_back(s);  // within capacity: cannot throw
+  r->key_bloom |= bit;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // SpanRef / Span
 
@@ -236,16 +332,13 @@ size_t SpanRef::AttributeRoom() const noexcept {
 void SpanRef::SetAttributeImpl(std::string_view key, AttributeValue value) noexcept {
   SpanRecord* r = Live(record_, gen_);
   if (r == nullptr) return;
-  internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, key, value);
+  StoreSpanAttribute(r, key, value);
 }
 
 void SpanRef::SetAttributesImpl(Attributes attrs) noexcept {
   SpanRecord* r = Live(record_, gen_);
   if (r == nullptr) return;
-  for (const KeyValue& kv : attrs) {
-    internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value);
-  }
+  for (const KeyValue& kv : attrs) StoreSpanAttribute(r, kv.key, kv.value);
 }
 
 void SpanRef::AddEventImpl(std::string_view name, Attributes attrs, Timestamp ts) noexcept {
