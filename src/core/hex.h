@@ -106,12 +106,13 @@ inline void Encode8Swar(const uint8_t* in, char* out) noexcept {
 inline void Decode8(const char* p, uint8_t* out, uint64_t& bad) noexcept {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   // Signed compares: bytes >= 0x80 are negative and fall in neither range.
-  const __m128i digit =
-      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-  const __m128i letter =
-      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('f' + 1)));
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmplt_epi8(v, _mm_set1_epi8('f' + 1)));
   bad |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_or_si128(digit, letter)) ^ 0xFFFF);
-  const __m128i n = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  const __m128i n =
+      _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
   // 16-bit lane j holds character 2j (low byte) and 2j+1 (high byte).
   const __m128i hi = _mm_slli_epi16(_mm_and_si128(n, _mm_set1_epi16(0x00FF)), 4);
   const __m128i lo = _mm_srli_epi16(n, 8);
@@ -125,11 +126,15 @@ inline void Encode8(const uint8_t* in, char* out) noexcept {
   const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), mask);
   const __m128i lo = _mm_and_si128(b, mask);
   const __m128i n = _mm_unpacklo_epi8(hi, lo);  // high nibble first
-  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letter));
+  const __m128i letter =
+      _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letter));
 }
 #else
-inline void Decode8(const char* p, uint8_t* out, uint64_t& bad) noexcept { Decode8Swar(p, out, bad); }
+inline void Decode8(const char* p, uint8_t* out, uint64_t& bad) noexcept {
+  Decode8Swar(p, out, bad);
+}
 inline void Encode8(const uint8_t* in, char* out) noexcept { Encode8Swar(in, out); }
 #endif
 
