@@ -16,8 +16,9 @@
 // exporter (gRPC by default) sending to an OTLP receiver that runs in a child
 // process (pinned with wrk, so neither is counted). --otlp none replaces the
 // exporter by one that reads every span and drops it, to separate the
-// instrumentation's cost from the export's. Prints one line per round and the
-// median ratio. Both servers use TCP_NODELAY and otherwise cpp-httplib's
+// instrumentation's cost from the export's. Prints the load shape, one line
+// per round (5 rounds by default), the medians, and last
+// `ratio <median> <min> <max>` (traced / plain server CPU per request). Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
 #include <sched.h>
 #include <signal.h>
@@ -190,7 +191,7 @@ Result Measure(MakeServer make, const std::string& wrk, int seconds, int connect
 }  // namespace
 
 int main(int argc, char** argv) {
-  int seconds = 5, rounds = 3, connections = 4;
+  int seconds = 5, rounds = 5, connections = 4;
   std::string wrk = "/usr/bin/wrk";
   std::string only;  // "plain" or "traced": one kind only (for profiling)
   std::string otlp = "grpc";
@@ -225,6 +226,12 @@ int main(int argc, char** argv) {
 #endif
   }
   std::printf("exporter: %s\n", otlp == "none" ? "reading no-op" : ("OTLP " + otlp).c_str());
+  // The load shape, fixed for every round and printed so that runs compare.
+  std::printf("load: wrk -t1 -c%d -d%ds (HTTP/1.1 keep-alive), server: cpp-httplib default pool "
+              "(%u worker threads, keep-alive up to 5 requests per connection, TCP_NODELAY), "
+              "%d interleaved rounds, pin %s\n",
+              connections, seconds, CPPHTTPLIB_THREAD_POOL_COUNT, rounds,
+              g_pin ? "server CPU 0 / wrk + receiver CPU 1" : "off");
   if (g_pin) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -296,6 +303,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.exported),
               static_cast<unsigned long long>(c.dropped_queue_full),
               static_cast<unsigned long long>(c.export_failed));
+  // The figure to quote: server CPU per request, traced / plain, over the rounds.
+  std::printf("ratio %.3f %.3f %.3f\n", median(ratios), *std::min_element(ratios.begin(), ratios.end()),
+              *std::max_element(ratios.begin(), ratios.end()));
   provider->Shutdown();
   return 0;
 }

@@ -59,6 +59,18 @@ class MapCarrier final : public TextMapGetter, public TextMapSetter {
   }
   void Set(std::string_view key, std::string_view value) noexcept override {
     try {
+      if constexpr (requires { typename Map::key_compare; }) {
+        // A key already there (a reused carrier) is overwritten in place,
+        // found by the same short scan as Get: no key string is built.
+        if (m_.size() <= 8) {
+          for (auto& [k, v] : m_) {
+            if (k.size() == key.size() && std::string_view(k) == key) {
+              v = value;
+              return;
+            }
+          }
+        }
+      }
       m_[typename Map::key_type(key)] = value;
     } catch (...) {
     }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,42 @@
 #include "otelweb/trace/tracer_provider.h"
 
 namespace otelweb::internal {
+
+// Copies n bytes; up to 32 without a call (overlapping word moves): keys
+// and most attribute values are that short.
+[[gnu::always_inline]] inline void CopyBytes(char* d, const char* s, size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &b, 4);
+    } else if (n != 0) {
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+  } else if (n <= 32) {
+    uint64_t a, b, c, e;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + 8, 8);
+    std::memcpy(&c, s + n - 16, 8);
+    std::memcpy(&e, s + n - 8, 8);
+    std::memcpy(d, &a, 8);
+    std::memcpy(d + 8, &b, 8);
+    std::memcpy(d + n - 16, &c, 8);
+    std::memcpy(d + n - 8, &e, 8);
+  } else {
+    std::memcpy(d, s, n);
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Span records
@@ -174,6 +211,30 @@ inline uint64_t NextRandom64(ThreadState& s) noexcept {
   }
 }
 inline uint64_t NextRandom64() noexcept { return NextRandom64(State()); }
+
+// n values (1 to 3) of the same sequence as n calls of NextRandom64, with the
+// generator state loaded and stored once: a span start takes a trace id's two
+// words and a span id's one.
+inline void NextRandoms(ThreadState& s, uint64_t* out, int n) noexcept {
+  if (__builtin_expect(s.rng_fork_gen != g_fork_gen.load(std::memory_order_relaxed), 0)) SeedThreadRng(s);
+  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  uint64_t r0 = s.rng[0], r1 = s.rng[1], r2 = s.rng[2], r3 = s.rng[3];
+  for (int i = 0; i < n;) {
+    const uint64_t result = rotl(r1 * 5, 7) * 9;
+    const uint64_t t = r1 << 17;
+    r2 ^= r0;
+    r3 ^= r1;
+    r1 ^= r2;
+    r0 ^= r3;
+    r2 ^= t;
+    r3 = rotl(r3, 45);
+    if (result != 0) out[i++] = result;
+  }
+  s.rng[0] = r0;
+  s.rng[1] = r1;
+  s.rng[2] = r2;
+  s.rng[3] = r3;
+}
 
 // Returns a record to its pool, from whichever thread.
 void RecycleRecord(SpanRecord* r) noexcept;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/hex.h"
 #include "core/internal.h"
 #include "core/config.h"
 #include "otelweb/diagnostics.h"
@@ -13,22 +14,12 @@ namespace otelweb {
 
 namespace {
 
-struct HexTable {
-  int8_t v[256];
-  constexpr HexTable() : v() {
-    for (int i = 0; i < 256; ++i) v[i] = -1;
-    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<int8_t>(i);
-    for (int i = 0; i < 6; ++i) v['a' + i] = static_cast<int8_t>(10 + i);
-  }
-};
-constexpr HexTable kHexTable;
-
-inline bool Hex2(const char* p, uint8_t* out) noexcept {
-  int hi = kHexTable.v[static_cast<unsigned char>(p[0])];
-  int lo = kHexTable.v[static_cast<unsigned char>(p[1])];
-  if ((hi | lo) < 0) return false;
-  *out = static_cast<uint8_t>((hi << 4) | lo);
-  return true;
+// The value of one lowercase hex digit, or -1.
+inline int HexDigit(char ch) noexcept {
+  const unsigned c = static_cast<unsigned char>(ch);
+  if (c - '0' < 10) return static_cast<int>(c - '0');
+  if (c - 'a' < 6) return static_cast<int>(c - 'a' + 10);
+  return -1;
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -42,25 +33,24 @@ bool ParseTraceparent(std::string_view v, SpanContext* out) noexcept {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.size() < 55) return false;
   const char* p = v.data();
-  uint8_t version;
-  if (!Hex2(p, &version) || version == 0xff) return false;
+  const int v_hi = HexDigit(p[0]), v_lo = HexDigit(p[1]);
+  if ((v_hi | v_lo) < 0) return false;
+  const int version = (v_hi << 4) | v_lo;
+  if (version == 0xff) return false;
   if (version == 0 && v.size() != 55) return false;
   // A future version may append fields after a '-'.
   if (version > 0 && v.size() > 55 && p[55] != '-') return false;
   if (p[2] != '-' || p[35] != '-' || p[52] != '-') return false;
-  uint8_t tid[16], sid[8], flags;
-  // Decode everything, then test once: any non-hex digit makes `bad` negative.
-  int bad = 0;
-  auto hex2 = [&bad](const char* q) noexcept {
-    int hi = kHexTable.v[static_cast<unsigned char>(q[0])];
-    int lo = kHexTable.v[static_cast<unsigned char>(q[1])];
-    bad |= hi | lo;
-    return static_cast<uint8_t>((hi << 4) | (lo & 15));
-  };
-  for (int i = 0; i < 16; ++i) tid[i] = hex2(p + 3 + 2 * i);
-  for (int i = 0; i < 8; ++i) sid[i] = hex2(p + 36 + 2 * i);
-  flags = hex2(p + 53);
-  if (bad < 0) return false;
+  // Ids: 16 hex characters per step (internal::hex); any non-hex character
+  // makes `bad` non-zero. Flags: two digits.
+  uint8_t tid[16], sid[8];
+  uint64_t bad = 0;
+  internal::hex::Decode8(p + 3, tid, bad);
+  internal::hex::Decode8(p + 19, tid + 8, bad);
+  internal::hex::Decode8(p + 36, sid, bad);
+  const int f_hi = HexDigit(p[53]), f_lo = HexDigit(p[54]);
+  if (bad != 0 || (f_hi | f_lo) < 0) return false;
+  const uint8_t flags = static_cast<uint8_t>((f_hi << 4) | f_lo);
   TraceId t(tid);
   SpanId s(sid);
   if (!t.IsValid() || !s.IsValid()) return false;
@@ -74,9 +64,10 @@ void FormatTraceparent(const SpanContext& sc, char out[55]) noexcept {
   out[0] = '0';
   out[1] = '0';
   out[2] = '-';
-  sc.trace_id().ToHex(out + 3);
+  internal::hex::Encode8(sc.trace_id().bytes().data(), out + 3);
+  internal::hex::Encode8(sc.trace_id().bytes().data() + 8, out + 19);
   out[35] = '-';
-  sc.span_id().ToHex(out + 36);
+  internal::hex::Encode8(sc.span_id().bytes().data(), out + 36);
   out[52] = '-';
   const uint8_t flags = sc.flags().value & TraceFlags::kKnown;
   out[53] = kHexDigits[flags >> 4];

@@ -19,12 +19,40 @@ using internal::Add;
 using internal::DropReason;
 using internal::processor::SafeExport;
 
+namespace {
+
+// Serialises exports. Uncontended, lock and unlock are one atomic instruction
+// each (pthread_mutex_lock and unlock cost about 55 instructions per span);
+// a contended lock sleeps in the kernel (a futex, through std::atomic::wait),
+// so a thread waiting for a slow exporter does not spin.
+// State: 0 free, 1 locked, 2 locked and maybe waited for.
+class ExportLock {
+ public:
+  void lock() noexcept {
+    int c = 0;
+    if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+    if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
+    while (c != 0) {
+      state_.wait(2, std::memory_order_relaxed);
+      c = state_.exchange(2, std::memory_order_acquire);
+    }
+  }
+  void unlock() noexcept {
+    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
+  }
+
+ private:
+  std::atomic<int> state_{0};
+};
+
+}  // namespace
+
 struct SimpleSpanProcessor::State {
   [[gnu::cold, gnu::noinline]] friend void CountFailed(State& s) noexcept {
     internal::CountFailedExport(s.counters, &internal::Globals(), 1, s.warned_fail, s.exporter->Name(), "spans");
   }
   std::unique_ptr<SpanExporter> exporter;
-  std::mutex mu;
+  ExportLock mu;
   std::atomic<bool> shut_down{false};
   std::atomic<bool> warned_fail{false};
   internal::ExportCounters counters;
@@ -61,7 +89,7 @@ void SimpleSpanProcessor::OnEnd(EndedSpan span) noexcept {
     CountAfterShutdown(s_->counters);
     return;
   }
-  std::lock_guard<std::mutex> lock(s_->mu);
+  std::lock_guard<ExportLock> lock(s_->mu);
   // Counters are written under the mutex only: plain load+store, no locked
   // instruction on the hot path.
   auto bump = [](std::atomic<uint64_t>& c) {
@@ -94,7 +122,7 @@ OperationResult SimpleSpanProcessor::Shutdown(std::chrono::milliseconds timeout)
   // Wait for an export in progress, then shut the exporter down.
   OperationResult r;
   {
-    std::lock_guard<std::mutex> lock(s_->mu);
+    std::lock_guard<ExportLock> lock(s_->mu);
     try {
       r = s_->exporter->Shutdown(timeout);
     } catch (...) {

@@ -215,6 +215,66 @@ void StoreAttribute(SpanRecord* r, std::vector<AttrSlot>& slots, uint32_t begin,
 
 using internal::SpanRecord;
 
+namespace {
+
+using internal::Arena;
+using internal::AttrSlot;
+using internal::CopyBytes;
+using internal::KeyPrefix;
+using internal::StoreAttribute;
+
+// The common case of SpanRef::SetAttribute, inline: a key the span does not
+// have yet (its bloom bit is clear), room in the list and in the arena, a
+// scalar or a string within the value length limit. The key and value bytes
+// go into the arena exactly as StoreAttribute puts them; anything else goes
+// to StoreAttribute.
+[[gnu::always_inline]] inline void StoreSpanAttribute(SpanRecord* r, std::string_view key,
+                                                      const AttributeValue& value) noexcept {
+  const AttributeType type = value.type();
+  const size_t klen = key.size();
+  const uint64_t prefix = KeyPrefix(key);
+  const uint64_t bit = uint64_t(1) << (((prefix ^ klen) * 0x9E3779B97F4A7C15ull) >> 58);
+  std::vector<AttrSlot>& slots = r->attrs_;
+  const SpanLimits* limits = r->limits;
+  const size_t vlen = type == AttributeType::kString ? value.as_string().size() : 0;
+  Arena& a = r->arena_;
+  const size_t need = size_t(a.size()) + klen + vlen;
+  if (type == AttributeType::kNone || type > AttributeType::kString || klen - 1 >= UINT16_MAX ||
+      (r->key_bloom & bit) != 0 || slots.size() >= limits->attribute_count || slots.size() == slots.capacity() ||
+      vlen > limits->attribute_value_length || need > a.capacity()) [[unlikely]] {
+    StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
+    return;
+  }
+  AttrSlot s;
+  s.key_prefix = prefix;
+  s.key_len = static_cast<uint16_t>(klen);
+  s.type = type;
+  s.reserved = 0;
+  s.key_off = a.Append(nullptr, klen);
+  CopyBytes(a.At(s.key_off), key.data(), klen);
+  switch (type) {
+    case AttributeType::kBool:
+      s.v.b = value.as_bool();
+      break;
+    case AttributeType::kInt:
+      s.v.i = value.as_int();
+      break;
+    case AttributeType::kDouble:
+      s.v.d = value.as_double();
+      break;
+    default: {
+      const uint32_t off = a.Append(nullptr, vlen);
+      CopyBytes(a.At(off), value.as_string().data(), vlen);
+      s.v.r = {off, static_cast<uint32_t>(vlen)};
+      break;
+    }
+  }
+  slots.push_back(s);  // within capacity: cannot throw
+  r->key_bloom |= bit;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // SpanRef / Span
 
@@ -236,16 +296,13 @@ size_t SpanRef::AttributeRoom() const noexcept {
 void SpanRef::SetAttributeImpl(std::string_view key, AttributeValue value) noexcept {
   SpanRecord* r = Live(record_, gen_);
   if (r == nullptr) return;
-  internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, key, value);
+  StoreSpanAttribute(r, key, value);
 }
 
 void SpanRef::SetAttributesImpl(Attributes attrs) noexcept {
   SpanRecord* r = Live(record_, gen_);
   if (r == nullptr) return;
-  for (const KeyValue& kv : attrs) {
-    internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value);
-  }
+  for (const KeyValue& kv : attrs) StoreSpanAttribute(r, kv.key, kv.value);
 }
 
 void SpanRef::AddEventImpl(std::string_view name, Attributes attrs, Timestamp ts) noexcept {

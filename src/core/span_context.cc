@@ -6,35 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "core/hex.h"
+
 namespace otelweb {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-// Lowercase hex digit value, or -1 (uppercase is rejected, as W3C requires).
-constexpr int8_t HexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0');
-  if (c >= 'a' && c <= 'f') return static_cast<int8_t>(c - 'a' + 10);
-  return -1;
-}
-
 bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t n) noexcept {
   if (hex.size() != n * 2) return false;
-  for (size_t i = 0; i < n; ++i) {
-    int8_t hi = HexValue(hex[2 * i]);
-    int8_t lo = HexValue(hex[2 * i + 1]);
-    if ((hi | lo) < 0) return false;
-    out[i] = static_cast<uint8_t>((hi << 4) | lo);
-  }
-  return true;
+  uint64_t bad = 0;
+  for (size_t i = 0; i < n; i += 8) internal::hex::Decode8(hex.data() + 2 * i, out + i, bad);
+  return bad == 0;
 }
 
 void ToHexBytes(const uint8_t* in, size_t n, char* out) noexcept {
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[in[i] >> 4];
-    out[2 * i + 1] = kHex[in[i] & 15];
-  }
+  for (size_t i = 0; i < n; i += 8) internal::hex::Encode8(in + i, out + 2 * i);
 }
 
 }  // namespace

@@ -221,8 +221,24 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
                                            : ts.stack.back().ctx;
   const SpanContext& psc = parent.span_context();
   const bool has_parent = psc.IsValid();
-  const TraceId trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
-  const SpanId span_id = NewSpanId(p, ts);
+  TraceId trace_id;
+  SpanId span_id;
+  if (p->id_generator) {
+    trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
+    span_id = NewSpanId(p, ts);
+  } else {
+    // Built-in ids: the same draws as NewTraceId then NewSpanId, in one go.
+    uint64_t w[3];
+    if (has_parent) {
+      internal::NextRandoms(ts, w, 1);
+      trace_id = psc.trace_id();
+      span_id = SpanId::FromWord(w[0]);
+    } else {
+      internal::NextRandoms(ts, w, 3);
+      trace_id = TraceId::FromWords(w[0], w[1]);
+      span_id = SpanId::FromWord(w[2]);
+    }
+  }
   // W3C Level 2 "random" flag: inherited with the trace id from a parent; set
   // on the traces we start when the id generator makes random ids.
   const uint8_t random = has_parent ? (psc.flags().value & TraceFlags::kRandom) : p->random_trace_ids;
@@ -272,9 +288,13 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   r->kind_ = options.kind;
   r->tracer_ = t;
   r->limits = &p->limits;
-  r->name_off_ = r->arena_.Append(name.data(), name.size());
+  r->name_off_ = r->arena_.Append(nullptr, name.size());
   r->name_len_ = static_cast<uint32_t>(name.size());
-  if (r->name_off_ == UINT32_MAX) r->name_off_ = r->name_len_ = 0;
+  if (r->name_off_ == UINT32_MAX) {
+    r->name_off_ = r->name_len_ = 0;
+  } else {
+    internal::CopyBytes(r->arena_.At(r->name_off_), name.data(), name.size());
+  }
   r->start_ns_ = (options.start_time.time_since_epoch().count() != 0 ? options.start_time : Now())
                      .time_since_epoch()
                      .count();
