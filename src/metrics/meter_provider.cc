@@ -920,6 +920,17 @@ void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept {
   }
 }
 
+bool ResetMeterProviderIf(const MeterProvider* expected) noexcept {
+  std::shared_ptr<MeterProvider> old;  // released after the lock
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (expected == nullptr || GlobalSlot().get() != expected) return false;
+    old = std::exchange(GlobalSlot(), nullptr);
+    g_generation.fetch_add(1, std::memory_order_release);
+  }
+  return true;
+}
+
 uint64_t MeterProviderGeneration() noexcept { return g_generation.load(std::memory_order_acquire); }
 
 }  // namespace otelweb::metrics

@@ -244,6 +244,12 @@ class Meter {
 // The global provider: a no-op provider until SetMeterProvider is called.
 std::shared_ptr<MeterProvider> GetMeterProvider() noexcept;
 void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept;
+// Compare-and-reset: clears the global provider (back to the no-op one) only
+// if it is still `expected`, in one step under the global's lock, and says
+// whether it did. For owners that stop their provider: a check
+// (GetMeterProvider() == mine) followed by SetMeterProvider(nullptr) would
+// clear a provider that another thread installed between the two calls.
+bool ResetMeterProviderIf(const MeterProvider* expected) noexcept;
 // Changes whenever the global meter provider is replaced; never 0.
 uint64_t MeterProviderGeneration() noexcept;
 
