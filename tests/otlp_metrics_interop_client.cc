@@ -1,6 +1,7 @@
 // C++ peer of tests/js/otlp_metrics_interop.mjs: exports one collection of
-// metrics (a counter, an up-down counter, a gauge and a histogram whose value
-// was recorded inside a sampled span) with OtlpMetricExporter over the given
+// metrics (a counter, an up-down counter, a gauge, a histogram whose value
+// was recorded inside a sampled span, and a base-2 exponential histogram,
+// max size 4, of 0, -2, 1, 2, 4 and 8: scale 0 after two rescalings) with OtlpMetricExporter over the given
 // transport, then prints "EXPECT {json}" with what it sent for the JS side to
 // compare with what it decoded.
 //   otelweb_otlp_metrics_interop_client <grpc|http/protobuf|http/json> <endpoint> <gzip 0|1>
@@ -36,6 +37,11 @@ int main(int argc, char** argv) {
   metrics::MeterProviderOptions mo;
   mo.resource = Resource({{"service.name", OwnedValue(AttributeValue("metrics-interop"))}});
   mo.readers.push_back(reader);
+  metrics::View exp_view;
+  exp_view.selector.name = "sizes";
+  exp_view.aggregation = metrics::ViewAggregation::kBase2ExponentialBucketHistogram;
+  exp_view.max_size = 4;
+  mo.views.push_back(exp_view);
   metrics::MeterProvider provider(std::move(mo));
   testing::MemoryTracing tracing;
 
@@ -52,6 +58,8 @@ int main(int argc, char** argv) {
     Scope scope = MakeCurrent(span);
     h.Record(0.5);
   }
+  auto sizes = meter.CreateDoubleHistogram("sizes", "By");
+  for (double v : {0.0, -2.0, 1.0, 2.0, 4.0, 8.0}) sizes.Record(v, {{"kind", "exp"}});
   span.End();
   h.Record(20);
   if (!reader->ForceFlush(std::chrono::seconds(10)).ok()) {

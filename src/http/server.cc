@@ -159,7 +159,7 @@ void ServerSpan::FinishMetrics(const ServerResponseView* res, const ServerReques
   const internal::ServerMetrics* m = metrics_;
   metrics_ = nullptr;
   if (m == nullptr) return;
-  KeyValue kv[6];
+  KeyValue kv[6 + kMaxLabels];
   size_t n = 0;
   kv[n++] = {semconv::kHttpRequestMethod, method_};
   kv[n++] = {semconv::kUrlScheme, scheme_};
@@ -178,6 +178,7 @@ void ServerSpan::FinishMetrics(const ServerResponseView* res, const ServerReques
     kv[n++] = {semconv::kErrorType, std::string_view(status_buf, static_cast<size_t>(len))};
   }
   if (!protocol_.empty()) kv[n++] = {semconv::kNetworkProtocolVersion, protocol_};
+  if (labels_.n != 0) n += labels_.AppendTo(kv + n, kMaxLabels);  // Labeler::Add
   Attributes attrs(kv, n);
   double seconds = std::chrono::duration<double>(end - start_).count();
   m->duration.Record(seconds < 0 ? 0 : seconds, attrs);
@@ -218,6 +219,7 @@ bool ServerSpan::Start(const ServerInstrumenter& inst, const ServerRequestView& 
   // One start time for the span and the duration metric (the clock is read
   // here only when metrics are on; otherwise the span reads it as before).
   route_len_ = 0;
+  labels_.Clear();
   metrics_ = inst.metrics();
   start_ = arrival;
   if (metrics_ != nullptr) {
@@ -355,12 +357,26 @@ void ServerSpan::End(const ServerResponseView& res, const ServerRequestView* req
   context_ = Context();
 }
 
+namespace internal {
+extern thread_local RequestLabels* t_current_labels;  // labeler.cc
+}
+
 void ServerSpan::Activate() noexcept {
   if (!active_ || scope_) return;
   scope_.emplace(context_);
+  if (metrics_ != nullptr && !labels_bound_) {  // Labeler::Current() finds this request
+    labels_prev_ = std::exchange(internal::t_current_labels, &labels_);
+    labels_bound_ = true;
+  }
 }
 
-void ServerSpan::Deactivate() noexcept { scope_.reset(); }
+void ServerSpan::Deactivate() noexcept {
+  scope_.reset();
+  if (labels_bound_) {
+    internal::t_current_labels = labels_prev_;
+    labels_bound_ = false;
+  }
+}
 
 bool RecordRejectedRequest(const ServerInstrumenter& inst, const ServerRequestView& req,
                            int status_code) noexcept {

@@ -1,13 +1,16 @@
 // HTTP server metrics of the cpp-httplib adapter on real sockets: the
 // semconv instruments and attributes, duration equal to the span's,
 // active_requests back to zero, excluded URLs, unsampled requests, body sizes,
-// exemplars naming the request's span, concurrent load.
+// exemplars naming the request's span, concurrent load, per-request
+// attributes from handlers (the labeler).
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 #include <vector>
 
+#include "otelweb/http/labeler.h"
 #include "otelweb/httplib/server.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/testing/memory_tracing.h"
@@ -218,4 +221,95 @@ TEST(HttplibServerMetrics, UnsampledRequestsAreMeasuredAndLoadIsCountedExactly) 
 }
 
 }  // namespace
+// The labeler: a handler adds tenant (and plan) to its request; the duration
+// and both body-size histograms carry them, active_requests does not;
+// reserved keys are refused; the attribute sets count against the
+// cardinality limit (overflow series beyond it); a request without labels
+// and a request on a server without metrics are unaffected.
+TEST(HttplibServerMetrics, LabelerAddsHandlerAttributesToTheRequestsHistograms) {
+  MemoryTracing t;
+  MeterProviderOptions mo;
+  auto reader = std::make_shared<ManualReader>();
+  mo.readers.push_back(reader);
+  mo.cardinality_limit = 4;
+  auto provider = std::make_shared<MeterProvider>(std::move(mo));
+  ServerOptions o;
+  o.tracer_provider = t.provider;
+  o.meter_provider = provider;
+  TracedServer app(o);
+  std::atomic<int> refused{0};
+  app.Post("/t/:tenant", [&](const ::httplib::Request& req, ::httplib::Response& res) {
+    http::Labeler l = http::Labeler::Current();
+    if (!l.valid()) res.status = 500;
+    l.Add("tenant", std::string_view(req.path).substr(3));  // "/t/<tenant>"
+    l.Add("plan", "free");
+    l.Add("plan", "pro");  // replaces
+    refused += !l.Add("http.route", "/forged");
+    refused += !l.Add("error.type", "x");
+    refused += !l.Add("", "x");
+    res.set_content("hello", "text/plain");
+  });
+  app.Get("/plain", [](const ::httplib::Request&, ::httplib::Response& res) {
+    res.set_content("x", "text/plain");
+  });
+  Serving s(app);
+  auto c = s.Client();
+  ASSERT_TRUE(c.Get("/plain"));
+  for (const char* tenant : {"acme", "acme", "globex", "initech", "umbrella", "hooli"})
+    ASSERT_TRUE(c.Post(std::string("/t/") + tenant, "abc", "text/plain"));
+  ASSERT_TRUE(t.WaitFor(7));
+  EXPECT_EQ(refused.load(), 18);
+  EXPECT_FALSE(http::Labeler::Current().valid());  // outside a request
+
+  ResourceMetrics rm;
+  ASSERT_TRUE(reader->Collect(&rm));
+  for (const char* name : {"http.server.request.duration", "http.server.request.body.size",
+                           "http.server.response.body.size"}) {
+    const MetricData* d = rm.Find(name);
+    ASSERT_NE(d, nullptr) << name;
+    std::map<std::string, uint64_t> by_tenant;
+    uint64_t total = 0;
+    for (const auto& p : d->histogram_points) {
+      total += p.count;
+      if (Str(p.attributes, "otel.metric.overflow") != "<absent>") {
+        by_tenant["<overflow>"] += p.count;
+        continue;
+      }
+      by_tenant[Str(p.attributes, "tenant")] += p.count;
+      if (Str(p.attributes, "tenant") != "<absent>") {
+        EXPECT_EQ(Str(p.attributes, "plan"), "pro") << name;
+        EXPECT_EQ(Str(p.attributes, "http.route"), "/t/:tenant") << name;
+        EXPECT_EQ(p.attributes.size(), 7u) << name;  // 5 semconv + tenant + plan
+      }
+    }
+    EXPECT_EQ(total, 7u) << name;
+    // Limit 4: /plain's set and the first three tenants' sets are admitted
+    // (in the order they were first recorded), the last two overflow.
+    EXPECT_EQ(by_tenant["acme"], 2u) << name;
+    EXPECT_EQ(by_tenant["globex"], 1u) << name;
+    EXPECT_EQ(by_tenant["<absent>"], 1u) << name;  // GET /plain: no labels
+    EXPECT_EQ(by_tenant["initech"], 1u) << name;
+    EXPECT_EQ(by_tenant["<overflow>"], 2u) << name;  // umbrella, hooli
+    EXPECT_EQ(by_tenant.count("umbrella"), 0u) << name;
+  }
+  const MetricData* a = rm.Find("http.server.active_requests");
+  ASSERT_NE(a, nullptr);
+  for (const auto& p : a->number_points) EXPECT_EQ(Str(p.attributes, "tenant"), "<absent>");
+
+  // A server without metrics: the labeler is invalid, the handler still runs.
+  ServerOptions no_metrics;
+  no_metrics.tracer_provider = t.provider;
+  no_metrics.meter_provider = MeterProvider::NoOp();
+  TracedServer plain(no_metrics);
+  std::atomic<bool> valid{true};
+  plain.Get("/", [&](const ::httplib::Request&, ::httplib::Response& res) {
+    valid = http::Labeler::Current().valid();
+    res.set_content("x", "text/plain");
+  });
+  Serving s2(plain);
+  auto c2 = s2.Client();
+  ASSERT_TRUE(c2.Get("/"));
+  EXPECT_FALSE(valid.load());
+}
+
 }  // namespace otelweb::httplib

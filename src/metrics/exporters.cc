@@ -7,6 +7,8 @@
 #include <ctime>
 #include <string>
 
+#include "metrics/exp_histogram.h"
+
 namespace otelweb::metrics {
 
 std::vector<ResourceMetrics> InMemoryMetricStorage::Take() {
@@ -114,6 +116,8 @@ std::string FormatMetricsTable(const ResourceMetrics& rm, bool show_empty) {
            "\n";
     for (const auto& m : sm.metrics) {
       std::string kind = m.point_kind == MetricPointKind::kHistogram ? "histogram"
+                         : m.point_kind == MetricPointKind::kExponentialHistogram
+                             ? "exponential histogram"
                          : m.point_kind == MetricPointKind::kGauge   ? "gauge"
                          : m.monotonic                               ? "counter"
                                                                      : "updowncounter";
@@ -132,6 +136,22 @@ std::string FormatMetricsTable(const ResourceMetrics& rm, bool show_empty) {
         out += "      " + Attrs(p.attributes) + "  count=" + std::to_string(p.count) +
                " sum=" + Num(p.sum);
         if (p.has_min_max) out += " min=" + Num(p.min) + " max=" + Num(p.max);
+        if (m.point_kind == MetricPointKind::kExponentialHistogram) {
+          // scale, zero bucket, then each range as (lowest, highest] and bars.
+          out += "  scale=" + std::to_string(p.scale);
+          if (p.zero_count != 0) out += " zero=" + std::to_string(p.zero_count);
+          auto range = [&](const char* sign, const ExponentialBuckets& b) {
+            if (b.bucket_counts.empty()) return;
+            const int64_t lo = b.offset, hi = lo + static_cast<int64_t>(b.bucket_counts.size());
+            out += std::string(" ") + sign + "(" +
+                   Num(internal::exph::LowerBoundary(lo, p.scale)) + ", " +
+                   Num(internal::exph::LowerBoundary(hi, p.scale)) + "] " + Bars(b.bucket_counts);
+          };
+          range("-", p.negative);
+          range("+", p.positive);
+          out += Exemplars(p.exemplars) + "\n";
+          continue;
+        }
         out += "  " + Bars(p.bucket_counts) + Exemplars(p.exemplars) + "\n";
       }
     }

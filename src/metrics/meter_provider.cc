@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/config.h"
+#include "metrics/exp_histogram.h"
 #include "metrics/provider_state.h"
 #include "metrics/storage.h"
 #include "otelweb/diagnostics.h"
@@ -36,6 +37,20 @@ std::string_view InstrumentKindName(InstrumentKind k) noexcept {
       return "observable_gauge";
   }
   return "unknown";
+}
+
+bool ParseHistogramAggregation(std::string_view text, HistogramAggregation* out) noexcept {
+  std::string t(config::Trim(text));
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "explicit_bucket_histogram") {
+    *out = HistogramAggregation::kExplicitBucket;
+    return true;
+  }
+  if (t == "base2_exponential_bucket_histogram") {
+    *out = HistogramAggregation::kBase2Exponential;
+    return true;
+  }
+  return false;
 }
 
 std::string_view TemporalityName(AggregationTemporality t) noexcept {
@@ -404,6 +419,17 @@ MeterProvider::MeterProvider(MeterProviderOptions options)
                           "always_on, always_off or trace_based");
     }
   }
+  if (options.default_histogram_aggregation) {
+    s_->histogram_aggregation = *options.default_histogram_aggregation;
+  } else if (auto v = config::GetString("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION")) {
+    HistogramAggregation h;
+    if (ParseHistogramAggregation(*v, &h)) {
+      s_->histogram_aggregation = h;
+    } else {
+      config::WarnInvalid("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", *v,
+                          "explicit_bucket_histogram or base2_exponential_bucket_histogram");
+    }
+  }
   for (auto& v : options.views) {
     bool wildcard = v.selector.name.empty() ||
                     v.selector.name.find_first_of("*?") != std::string::npos;
@@ -426,6 +452,17 @@ MeterProvider::MeterProvider(MeterProviderOptions options)
                                   v.selector.name +
                                   "' are not strictly ascending finite numbers; the view is "
                                   "ignored. Fix the boundaries.");
+      continue;
+    }
+    if (v.aggregation == ViewAggregation::kBase2ExponentialBucketHistogram &&
+        (v.max_size < 2 || v.max_size > internal::exph::kMaxMaxSize ||
+         v.max_scale < internal::exph::kMinScale ||
+         v.max_scale > internal::exph::kDefaultMaxScale)) {
+      Log(LogLevel::kWarning,
+          "otelweb metrics: the exponential histogram of the view selecting '" + v.selector.name +
+              "' has max_size " + std::to_string(v.max_size) + " and max_scale " +
+              std::to_string(v.max_scale) +
+              "; the view is ignored. Use a max_size in [2, 1024] and a max_scale in [-10, 20].");
       continue;
     }
     s_->views.push_back(std::move(v));
@@ -624,6 +661,15 @@ std::vector<internal::StreamConfig> Meter::StreamsFor(const internal::StreamConf
         sc.boundaries = v.boundaries.empty() ? DefaultBoundaries() : v.boundaries;
         sc.record_min_max = v.record_min_max;
         break;
+      case ViewAggregation::kBase2ExponentialBucketHistogram:
+        compatible = !observable;
+        sc.aggregation = internal::Aggregation::kExponentialHistogram;
+        sc.monotonic = false;
+        sc.boundaries.clear();
+        sc.exp_max_size = v.max_size;
+        sc.exp_max_scale = v.max_scale;
+        sc.record_min_max = v.record_min_max;
+        break;
     }
     if (!compatible) {
       Log(LogLevel::kWarning,
@@ -684,6 +730,10 @@ std::shared_ptr<internal::InstrumentState> Meter::Create(
       c.aggregation = internal::Aggregation::kLastValue;
       break;
     case InstrumentKind::kHistogram: {
+      if (p_->histogram_aggregation == HistogramAggregation::kBase2Exponential) {
+        c.aggregation = internal::Aggregation::kExponentialHistogram;
+        break;
+      }
       c.aggregation = internal::Aggregation::kExplicitHistogram;
       auto& b = advice.explicit_bucket_boundaries;
       bool ok = ValidBoundaries(b);
@@ -868,6 +918,17 @@ void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept {
     old = std::exchange(GlobalSlot(), std::move(provider));
     g_generation.fetch_add(1, std::memory_order_release);
   }
+}
+
+bool ResetMeterProviderIf(const MeterProvider* expected) noexcept {
+  std::shared_ptr<MeterProvider> old;  // released after the lock
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (expected == nullptr || GlobalSlot().get() != expected) return false;
+    old = std::exchange(GlobalSlot(), nullptr);
+    g_generation.fetch_add(1, std::memory_order_release);
+  }
+  return true;
 }
 
 uint64_t MeterProviderGeneration() noexcept { return g_generation.load(std::memory_order_acquire); }

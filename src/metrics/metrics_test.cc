@@ -545,4 +545,43 @@ TEST(Metrics, TemporalityPreferenceMeaning) {
   EXPECT_EQ(TemporalityFor(TemporalityPreference::kCumulative, K::kHistogram), C);
 }
 
+// The owner of provider `a` stops it (compare-and-reset, as
+// otelweb::MetricsHandle::Shutdown does) while another thread installs `b`.
+// Whichever goes first, `b` must stay global: a check-then-set reset
+// (GetMeterProvider() == a, then SetMeterProvider(nullptr)) clears `b` when
+// the install lands between the check and the set.
+TEST(MetricsConcurrency, ResetIfNeverClearsAProviderInstalledMeanwhile) {
+  auto a = std::make_shared<MeterProvider>(MeterProviderOptions{});
+  auto b = std::make_shared<MeterProvider>(MeterProviderOptions{});
+  constexpr int kRounds = 10000;
+  std::atomic<int> round{-1};
+  std::atomic<int> done{0};
+  int lost = 0;
+  std::thread resetter([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      while (round.load(std::memory_order_acquire) < i) {
+      }
+      ResetMeterProviderIf(a.get());
+      done.fetch_add(1, std::memory_order_acq_rel);
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    SetMeterProvider(a);
+    const int target = done.load(std::memory_order_acquire) + 1;
+    round.store(i, std::memory_order_release);
+    SetMeterProvider(b);
+    while (done.load(std::memory_order_acquire) < target) {
+    }
+    if (GetMeterProvider() != b) ++lost;
+  }
+  resetter.join();
+  EXPECT_EQ(lost, 0) << "rounds where the reset of `a` cleared `b`";
+  EXPECT_FALSE(ResetMeterProviderIf(a.get()));
+  const uint64_t gen = MeterProviderGeneration();
+  EXPECT_TRUE(ResetMeterProviderIf(b.get()));
+  EXPECT_NE(MeterProviderGeneration(), gen);
+  EXPECT_EQ(GetMeterProvider(), MeterProvider::NoOp());
+  EXPECT_FALSE(ResetMeterProviderIf(nullptr));
+}
+
 }  // namespace

@@ -21,6 +21,7 @@ struct ProviderState {
   Resource resource;
   size_t cardinality_limit = kDefaultCardinalityLimit;
   ExemplarFilter exemplar_filter = ExemplarFilter::kTraceBased;
+  HistogramAggregation histogram_aggregation = HistogramAggregation::kExplicitBucket;
   std::vector<View> views;  // the valid ones, in order
   mutable std::mutex mu;
   std::vector<std::shared_ptr<ScopeState>> scopes;

@@ -1,6 +1,8 @@
 // The recording path and the collection of one metric stream (storage.h).
 #include "metrics/storage.h"
 
+#include "metrics/exp_histogram.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -267,6 +269,10 @@ Stream::Stream(StreamConfig cfg) : cfg_(std::move(cfg)) {
     case Aggregation::kExplicitHistogram:
       words_ = static_cast<uint32_t>(cfg_.boundaries.size()) + 4;
       break;
+    case Aggregation::kExponentialHistogram:
+      words_ = static_cast<uint32_t>(exph::Words(cfg_.exp_max_size));
+      stripes = std::min<uint32_t>(stripes, 4);
+      break;
     case Aggregation::kDrop:
       words_ = 1;
       stripes = 1;
@@ -317,6 +323,10 @@ Series* Stream::NewSeries(uint64_t hash, bool overflow) {
       w[st * stride_ + nb + 2].store(kPosInf, std::memory_order_relaxed);
       w[st * stride_ + nb + 3].store(kNegInf, std::memory_order_relaxed);
     }
+  }
+  if (cfg_.aggregation == Aggregation::kExponentialHistogram) {
+    for (uint32_t st = 0; st <= mask_; ++st)
+      exph::Init(exph::AtomicWords{w + st * stride_}, cfg_.exp_max_scale, cfg_.exp_max_size);
   }
   if (offers_exemplars()) {
     s->n_slots =
@@ -640,6 +650,21 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
   const size_t nb = cfg_.boundaries.size();
   const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
   std::fill(tot.begin(), tot.end(), 0);
+  if (cfg_.aggregation == Aggregation::kExponentialHistogram) {
+    // Each stripe is copied under its lock, then the copies are merged.
+    const size_t m = cfg_.exp_max_size;
+    exph::PlainWords acc{tot.data()};
+    exph::Init(acc, cfg_.exp_max_scale, m);
+    uint64_t copy[exph::kHeader + 2 * exph::kMaxMaxSize];
+    for (uint32_t k = 0; k <= mask_; ++k) {
+      std::atomic<uint64_t>* w = s->words + k * stride_;
+      LockStripe(w);
+      for (size_t i = 1; i < words_; ++i) copy[i] = w[i].load(std::memory_order_relaxed);
+      w[exph::kLock].store(0, std::memory_order_release);
+      exph::Merge(tot.data(), copy, m);
+    }
+    return;
+  }
   if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
     double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
     for (uint32_t k = 0; k <= mask_; ++k) {
@@ -664,6 +689,24 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
       sum += std::bit_cast<double>(s->words[k * stride_].load(std::memory_order_relaxed));
     tot[0] = std::bit_cast<uint64_t>(sum);
   }
+}
+
+void Stream::LockStripe(std::atomic<uint64_t>* w) noexcept {
+  uint64_t expected = 0;
+  while (!w[exph::kLock].compare_exchange_weak(expected, 1, std::memory_order_acquire,
+                                                std::memory_order_relaxed)) {
+    expected = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
+void Stream::AddExponential(Series* s, double v) noexcept {
+  std::atomic<uint64_t>* w = s->words + (detail::ThreadStripe() & mask_) * stride_;
+  LockStripe(w);
+  exph::Record(exph::AtomicWords{w}, v, cfg_.exp_max_size);
+  w[exph::kLock].store(0, std::memory_order_release);
 }
 
 size_t Stream::BucketOf(double v) const noexcept {
@@ -726,6 +769,10 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
       if (s->slots != nullptr) Offer(s, b, static_cast<uint64_t>(v));
       break;
     }
+    case Aggregation::kExponentialHistogram:
+      AddExponential(s, static_cast<double>(v));
+      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      break;
     case Aggregation::kDrop:
       break;
   }
@@ -766,6 +813,10 @@ void Stream::RecordDouble(Series* s, double v) noexcept {
       if (s->slots != nullptr) Offer(s, b, bits);
       break;
     }
+    case Aggregation::kExponentialHistogram:
+      AddExponential(s, v);
+      if (s->slots != nullptr) Offer(s, 0, bits);
+      break;
     case Aggregation::kDrop:
       break;
   }
@@ -784,10 +835,11 @@ void Stream::Describe(AggregationTemporality temporality, MetricData* out) const
   out->instrument_kind = cfg_.kind;
   out->monotonic = cfg_.monotonic;
   out->temporality = temporality;
-  out->point_kind = cfg_.aggregation == Aggregation::kExplicitHistogram
-                        ? MetricPointKind::kHistogram
-                    : cfg_.aggregation == Aggregation::kLastValue ? MetricPointKind::kGauge
-                                                                  : MetricPointKind::kSum;
+  out->point_kind =
+      cfg_.aggregation == Aggregation::kExplicitHistogram      ? MetricPointKind::kHistogram
+      : cfg_.aggregation == Aggregation::kExponentialHistogram ? MetricPointKind::kExponentialHistogram
+      : cfg_.aggregation == Aggregation::kLastValue            ? MetricPointKind::kGauge
+                                                               : MetricPointKind::kSum;
 }
 
 bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
@@ -899,8 +951,11 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     }
   };
 
+  // Exponential histograms are not forgotten (a late recording could not be
+  // moved to the live series without merging states; see docs/metrics.md).
   const bool may_forget = forget_readers != 0 && delta &&
-                          cfg_.aggregation != Aggregation::kLastValue;
+                          cfg_.aggregation != Aggregation::kLastValue &&
+                          cfg_.aggregation != Aggregation::kExponentialHistogram;
   const size_t compared = cfg_.aggregation == Aggregation::kExplicitHistogram ? nb + 2 : 1;
   std::vector<Series*> idle;
   auto visit = [&](Series* s) {
@@ -972,6 +1027,11 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       out->number_points.push_back(std::move(p));
       return;
     }
+    if (cfg_.aggregation == Aggregation::kExponentialHistogram) {
+      if (VisitExponential(s, tot, delta, fresh, prev, start, now, out))
+        read_exemplars(s, &out->histogram_points.back().exemplars);
+      return;
+    }
     // Explicit-bucket histogram.
     HistogramPoint p;
     p.boundaries = cfg_.boundaries;
@@ -1014,3 +1074,50 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
 
 }  // namespace internal
 }  // namespace otelweb::metrics
+
+namespace otelweb::metrics::internal {
+
+bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool delta,
+                              bool fresh, SeriesMemory* prev, Timestamp start, Timestamp now,
+                              MetricData* out) {
+  namespace x = exph;
+  const size_t m = cfg_.exp_max_size;
+  const uint64_t all = tot[x::kCount];
+  std::vector<uint64_t> cur = tot;
+  if (delta) {
+    if (!fresh) x::Subtract(cur.data(), prev->totals.data(), m);
+    prev->totals = tot;
+  }
+  if (cur[x::kCount] == 0) return false;
+  HistogramPoint p;
+  p.count = cur[x::kCount];
+  p.sum = std::bit_cast<double>(cur[x::kSum]);
+  p.zero_count = cur[x::kZero];
+  p.scale = static_cast<int32_t>(static_cast<int64_t>(cur[x::kScale]));
+  const double mn = std::bit_cast<double>(tot[x::kMin]), mx = std::bit_cast<double>(tot[x::kMax]);
+  if (cfg_.record_min_max && std::isfinite(mn) && std::isfinite(mx) && (!delta || all == p.count)) {
+    p.has_min_max = true;
+    p.min = mn;
+    p.max = mx;
+  }
+  for (bool negative : {false, true}) {
+    const size_t lo_word = negative ? x::kNegLo : x::kPosLo;
+    const size_t base = negative ? x::kHeader + m : x::kHeader;
+    int64_t lo = static_cast<int64_t>(cur[lo_word]), hi = static_cast<int64_t>(cur[lo_word + 1]);
+    // A delta may leave empty buckets at either end.
+    while (lo <= hi && cur[base + x::Ring(lo, m)] == 0) ++lo;
+    while (lo <= hi && cur[base + x::Ring(hi, m)] == 0) --hi;
+    ExponentialBuckets& b = negative ? p.negative : p.positive;
+    if (lo > hi) continue;
+    b.offset = static_cast<int32_t>(lo);
+    b.bucket_counts.reserve(static_cast<size_t>(hi - lo + 1));
+    for (int64_t i = lo; i <= hi; ++i) b.bucket_counts.push_back(cur[base + x::Ring(i, m)]);
+  }
+  p.attributes = s->attrs;
+  p.start_time = start;
+  p.time = now;
+  out->histogram_points.push_back(std::move(p));
+  return true;
+}
+
+}  // namespace otelweb::metrics::internal

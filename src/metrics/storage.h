@@ -9,6 +9,8 @@
 //   last value: [0] value bits, [1] sequence (0 = never recorded); 1 stripe
 //   histogram:  [0..nb] bucket counts, [nb+1] sum (double bits),
 //               [nb+2] min, [nb+3] max (double bits; +inf/-inf when empty)
+//   exponential histogram: the state of exp_histogram.h, under the stripe's
+//               spin lock (at most 4 stripes: a state is 2.7 KB)
 // Values accumulate since the series was created (cumulative at the source);
 // a delta reader subtracts the totals it saw at its previous collection, so
 // any number of readers with any temporality read one storage and nothing is
@@ -32,7 +34,7 @@
 
 namespace otelweb::metrics::internal {
 
-enum class Aggregation : uint8_t { kDrop, kSum, kLastValue, kExplicitHistogram };
+enum class Aggregation : uint8_t { kDrop, kSum, kLastValue, kExplicitHistogram, kExponentialHistogram };
 
 struct StreamConfig {
   std::string name;
@@ -43,6 +45,8 @@ struct StreamConfig {
   Aggregation aggregation = Aggregation::kSum;
   bool monotonic = false;
   std::vector<double> boundaries;  // explicit histogram
+  size_t exp_max_size = 160;       // exponential histogram
+  int exp_max_scale = 20;
   size_t cardinality_limit = kDefaultCardinalityLimit;
   ExemplarFilter exemplar_filter = ExemplarFilter::kTraceBased;
   bool record_min_max = true;
@@ -174,6 +178,10 @@ class Stream {
   size_t BucketOf(double v) const noexcept;
   void Offer(Series* s, size_t slot, uint64_t bits) noexcept;
   void AddHistogram(std::atomic<uint64_t>* w, double v, size_t bucket) noexcept;
+  void AddExponential(Series* s, double v) noexcept;
+  static void LockStripe(std::atomic<uint64_t>* w) noexcept;
+  bool VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool delta, bool fresh,
+                        SeriesMemory* prev, Timestamp start, Timestamp now, MetricData* out);
 
   StreamConfig cfg_;
   uint32_t words_ = 1;   // per stripe

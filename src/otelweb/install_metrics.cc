@@ -30,7 +30,7 @@ OperationResult MetricsHandle::Shutdown() noexcept {
   if (!provider_) return OperationResult::Ok();
   auto p = std::move(provider_);
   provider_.reset();
-  if (metrics::GetMeterProvider() == p) metrics::SetMeterProvider(nullptr);
+  metrics::ResetMeterProviderIf(p.get());  // never clears a provider installed meanwhile
   return p->Shutdown(timeout_);  // each reader's shutdown collects and exports a last time
 }
 

@@ -83,7 +83,8 @@ metrics::ResourceMetrics Subset(const metrics::ResourceMetrics& rm, std::span<co
     part.number_points.clear();
     part.histogram_points.clear();
     for (; i < refs.size() && refs[i].scope == first.scope && refs[i].metric == first.metric; ++i) {
-      if (md.point_kind == metrics::MetricPointKind::kHistogram) {
+      if (md.point_kind == metrics::MetricPointKind::kHistogram ||
+          md.point_kind == metrics::MetricPointKind::kExponentialHistogram) {
         part.histogram_points.push_back(md.histogram_points[refs[i].point]);
       } else {
         part.number_points.push_back(md.number_points[refs[i].point]);
@@ -119,8 +120,8 @@ ExportResult OtlpMetricExporter::Export(const metrics::ResourceMetrics& rm) noex
     for (uint32_t s = 0; s < rm.scope_metrics.size(); ++s) {
       const auto& ms = rm.scope_metrics[s].metrics;
       for (uint32_t m = 0; m < ms.size(); ++m) {
-        const size_t n = ms[m].point_kind == metrics::MetricPointKind::kHistogram ? ms[m].histogram_points.size()
-                                                                                  : ms[m].number_points.size();
+        // A metric holds number points or histogram points, never both.
+        const size_t n = ms[m].histogram_points.size() + ms[m].number_points.size();
         for (uint32_t p = 0; p < n; ++p) refs.push_back(PointRef{s, m, p});
       }
     }

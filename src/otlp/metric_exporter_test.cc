@@ -252,6 +252,65 @@ TEST(OtlpMetrics, GeneralEndpointGetsTheMetricsPath) {
             metrics::AggregationTemporality::kDelta);
 }
 
+// Negative scale and offsets (zigzag sint32), zero count, both ranges,
+// min/max and an exemplar, decoded by libprotobuf (protobuf and JSON).
+TEST_P(MetricTransports, ExponentialHistogramPointsArriveWithEveryField) {
+  Receiver rx;
+  metrics::PeriodicReaderOptions ro;
+  ro.interval = 3600s;
+  auto reader = std::make_shared<metrics::PeriodicExportingMetricReader>(
+      std::make_unique<OtlpMetricExporter>(For(rx, GetParam())), ro);
+  metrics::MeterProviderOptions mo;
+  mo.readers.push_back(reader);
+  mo.exemplar_filter = metrics::ExemplarFilter::kTraceBased;
+  metrics::View v;
+  v.selector.name = "sizes";
+  v.aggregation = metrics::ViewAggregation::kBase2ExponentialBucketHistogram;
+  v.max_size = 2;  // 0.01 and 100 fit in 2 buckets at scale -3 (base 256)
+  mo.views.push_back(v);
+  metrics::MeterProvider provider(std::move(mo));
+  MemoryTracing tracing;
+  auto h = provider.GetMeter("m").CreateDoubleHistogram("sizes", "By");
+  Span span = tracing.tracer().StartSpan("op");
+  {
+    Scope scope = MakeCurrent(span);
+    h.Record(100, {{"k", "v"}});
+  }
+  span.End();
+  for (double x : {0.01, -0.5, 0.0}) h.Record(x, {{"k", "v"}});
+  ASSERT_TRUE(reader->ForceFlush(10s).ok());
+  auto seen = rx.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  auto req = Parse(seen[0]);
+  const auto* m = FindMetric(req, "sizes");
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->has_exponential_histogram());
+  EXPECT_EQ(m->exponential_histogram().aggregation_temporality(),
+            pb::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  ASSERT_EQ(m->exponential_histogram().data_points_size(), 1);
+  const auto& p = m->exponential_histogram().data_points(0);
+  EXPECT_EQ(p.count(), 4u);
+  EXPECT_DOUBLE_EQ(p.sum(), 99.51);
+  EXPECT_EQ(p.scale(), -3);
+  EXPECT_EQ(p.zero_count(), 1u);
+  EXPECT_EQ(p.zero_threshold(), 0.0);
+  EXPECT_EQ(p.positive().offset(), -1);
+  ASSERT_EQ(p.positive().bucket_counts_size(), 2);
+  EXPECT_EQ(p.positive().bucket_counts(0), 1u);  // (1/256, 1]: 0.01
+  EXPECT_EQ(p.positive().bucket_counts(1), 1u);  // (1, 256]: 100
+  EXPECT_EQ(p.negative().offset(), -1);
+  ASSERT_EQ(p.negative().bucket_counts_size(), 1);
+  EXPECT_EQ(p.min(), -0.5);
+  EXPECT_EQ(p.max(), 100.0);
+  ASSERT_EQ(p.attributes_size(), 1);
+  EXPECT_EQ(p.attributes(0).key(), "k");
+  ASSERT_EQ(p.exemplars_size(), 1);
+  EXPECT_EQ(p.exemplars(0).as_double(), 100.0);
+  EXPECT_EQ(p.exemplars(0).trace_id(), Bytes(span.GetContext().trace_id().bytes()));
+  EXPECT_EQ(p.exemplars(0).span_id(), Bytes(span.GetContext().span_id().bytes()));
+  EXPECT_LE(p.start_time_unix_nano(), p.time_unix_nano());
+}
+
 TEST(OtlpMetrics, DeltaExportsCarryOnlyTheInterval) {
   Receiver rx;
   auto o = For(rx, Protocol::kHttpProtobuf);

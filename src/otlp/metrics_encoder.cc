@@ -177,6 +177,42 @@ class Pb {
     b_.End(at, 2);
   }
 
+  void Buckets(uint32_t field, const metrics::ExponentialBuckets& b) {
+    if (b.bucket_counts.empty()) return;
+    size_t at = b_.Begin(Tag(field, kLen), 2);
+    if (b.offset != 0) {  // sint32: zigzag
+      b_.Varint(Tag(1, kVarint));
+      b_.Varint(static_cast<uint32_t>((b.offset << 1) ^ (b.offset >> 31)));
+    }
+    size_t packed = b_.Begin(Tag(2, kLen), 2);  // packed uint64
+    for (uint64_t c : b.bucket_counts) b_.Varint(c);
+    b_.End(packed, 2);
+    b_.End(at, 2);
+  }
+
+  void ExponentialHistogram(uint32_t field, const HistogramPoint& p) {
+    size_t at = b_.Begin(Tag(field, kLen), 2);
+    KeyValues(1, p.attributes);
+    Fixed64(2, Nanos(p.start_time));
+    Fixed64(3, Nanos(p.time));
+    Fixed64(4, p.count);
+    Double(5, p.sum);
+    if (p.scale != 0) {
+      b_.Varint(Tag(6, kVarint));
+      b_.Varint(static_cast<uint32_t>((p.scale << 1) ^ (p.scale >> 31)));
+    }
+    if (p.zero_count != 0) Fixed64(7, p.zero_count);
+    Buckets(8, p.positive);
+    Buckets(9, p.negative);
+    Exemplars(11, p.exemplars);
+    if (p.has_min_max) {
+      Double(12, p.min);
+      Double(13, p.max);
+    }
+    if (p.zero_threshold != 0) Double(14, p.zero_threshold);
+    b_.End(at, 2);
+  }
+
   void Metric(uint32_t field, const MetricData& m) {
     size_t at = b_.Begin(Tag(field, kLen), 3);
     String(1, m.name);
@@ -204,6 +240,14 @@ class Pb {
       case MetricPointKind::kHistogram: {
         size_t h = b_.Begin(Tag(9, kLen), 3);
         for (const auto& p : m.histogram_points) Histogram(1, p);
+        b_.Varint(Tag(2, kVarint));
+        b_.Varint(static_cast<uint64_t>(m.temporality));
+        b_.End(h, 3);
+        break;
+      }
+      case MetricPointKind::kExponentialHistogram: {
+        size_t h = b_.Begin(Tag(10, kLen), 3);
+        for (const auto& p : m.histogram_points) ExponentialHistogram(1, p);
         b_.Varint(Tag(2, kVarint));
         b_.Varint(static_cast<uint64_t>(m.temporality));
         b_.End(h, 3);
@@ -315,6 +359,45 @@ void JHistogram(std::string& out, const HistogramPoint& p) {
   out += '}';
 }
 
+void JBuckets(std::string& out, const char* name, const metrics::ExponentialBuckets& b) {
+  out += ",\"";
+  out += name;
+  out += "\":{\"offset\":" + std::to_string(b.offset) + ",\"bucketCounts\":[";
+  for (size_t i = 0; i < b.bucket_counts.size(); ++i) {
+    if (i) out += ',';
+    JsonU64(out, b.bucket_counts[i]);
+  }
+  out += "]}";
+}
+
+void JExponentialHistogram(std::string& out, const HistogramPoint& p) {
+  out += '{';
+  JAttrs(out, "attributes", p.attributes);
+  out += ",\"startTimeUnixNano\":";
+  JsonU64(out, Nanos(p.start_time));
+  out += ",\"timeUnixNano\":";
+  JsonU64(out, Nanos(p.time));
+  out += ",\"count\":";
+  JsonU64(out, p.count);
+  out += ",\"sum\":";
+  JsonDouble(out, p.sum);
+  out += ",\"scale\":" + std::to_string(p.scale);
+  out += ",\"zeroCount\":";
+  JsonU64(out, p.zero_count);
+  JBuckets(out, "positive", p.positive);
+  JBuckets(out, "negative", p.negative);
+  if (p.has_min_max) {
+    out += ",\"min\":";
+    JsonDouble(out, p.min);
+    out += ",\"max\":";
+    JsonDouble(out, p.max);
+  }
+  out += ",\"zeroThreshold\":";
+  JsonDouble(out, p.zero_threshold);
+  JExemplars(out, p.exemplars);
+  out += '}';
+}
+
 }  // namespace
 
 void EncodeMetricsProtobuf(const metrics::ResourceMetrics& rm, std::string* out) {
@@ -386,6 +469,15 @@ std::string EncodeMetricsJson(const metrics::ResourceMetrics& rm) {
           for (size_t k = 0; k < m.histogram_points.size(); ++k) {
             if (k) out += ',';
             JHistogram(out, m.histogram_points[k]);
+          }
+          out += "],\"aggregationTemporality\":" + std::to_string(static_cast<int>(m.temporality)) +
+                 "}";
+          break;
+        case MetricPointKind::kExponentialHistogram:
+          out += ",\"exponentialHistogram\":{\"dataPoints\":[";
+          for (size_t k = 0; k < m.histogram_points.size(); ++k) {
+            if (k) out += ',';
+            JExponentialHistogram(out, m.histogram_points[k]);
           }
           out += "],\"aggregationTemporality\":" + std::to_string(static_cast<int>(m.temporality)) +
                  "}";

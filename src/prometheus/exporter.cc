@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/config.h"
+#include "metrics/exp_histogram.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb::prometheus {
@@ -210,7 +211,8 @@ std::string Format(const metrics::ResourceMetrics& rm, bool openmetrics) {
   for (const auto& sm : rm.scope_metrics) {
     for (const MetricData& m : sm.metrics) {
       bool counter = m.point_kind == MetricPointKind::kSum && m.monotonic;
-      bool gauge = !counter && m.point_kind != MetricPointKind::kHistogram;
+      const bool exponential = m.point_kind == MetricPointKind::kExponentialHistogram;
+      bool gauge = !counter && m.point_kind != MetricPointKind::kHistogram && !exponential;
       std::string name = PrometheusName(m.name, m.unit, gauge);
       if (counter && !name.ends_with("_total")) name += "_total";
       if (counter && m.temporality != metrics::AggregationTemporality::kCumulative)
@@ -235,6 +237,32 @@ std::string Format(const metrics::ResourceMetrics& rm, bool openmetrics) {
         body += "\n";
       }
       for (const HistogramPoint& p : m.histogram_points) {
+        if (exponential) {
+          // The text formats have no native histograms: the exponential
+          // buckets become classic ones whose `le` are the buckets' upper
+          // boundaries (exact, as both are inclusive upper bounds): the
+          // negative buckets from the most negative, the zero bucket (le=0),
+          // the positive ones, +Inf.
+          uint64_t cum = 0;
+          auto bucket = [&](double le, uint64_t n) {
+            cum += n;
+            body += name + "_bucket" + Labels(p.attributes, sm.scope, "le", Num(le)) + " " +
+                    std::to_string(cum) + "\n";
+          };
+          const auto& neg = p.negative.bucket_counts;
+          for (size_t k = neg.size(); k-- > 0;)
+            bucket(-metrics::internal::exph::LowerBoundary(p.negative.offset + static_cast<int64_t>(k), p.scale), neg[k]);
+          if (p.zero_count != 0 || !neg.empty()) bucket(0, p.zero_count);
+          const auto& pos = p.positive.bucket_counts;
+          for (size_t k = 0; k < pos.size(); ++k)
+            bucket(metrics::internal::exph::LowerBoundary(p.positive.offset + static_cast<int64_t>(k) + 1, p.scale), pos[k]);
+          body += name + "_bucket" + Labels(p.attributes, sm.scope, "le", "+Inf") + " " +
+                  std::to_string(p.count) + "\n";
+          body += name + "_sum" + Labels(p.attributes, sm.scope) + " " + Num(p.sum) + "\n";
+          body += name + "_count" + Labels(p.attributes, sm.scope) + " " +
+                  std::to_string(p.count) + "\n";
+          continue;
+        }
         uint64_t cum = 0;
         for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
           cum += p.bucket_counts[i];

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "otelweb/testing/memory_tracing.h"
 #include "otelweb/trace/span.h"
@@ -30,13 +31,14 @@ namespace {
 using namespace std::chrono_literals;
 
 struct PromSetup {
-  explicit PromSetup(int port = 0) {
+  explicit PromSetup(int port = 0, std::vector<metrics::View> views = {}) {
     exporter = std::make_shared<PrometheusExporter>(
         PrometheusExporterOptions{.host = "127.0.0.1", .port = port});
     metrics::MeterProviderOptions o;
     o.resource = Resource({{"service.name", OwnedValue(AttributeValue("prom-test"))},
                            {"service.instance.id", OwnedValue(AttributeValue("i-1"))}});
     o.readers.push_back(exporter);
+    o.views = std::move(views);
     provider = std::make_unique<metrics::MeterProvider>(std::move(o));
     meter = provider->GetMeter("prom.test", "1.2");
   }
@@ -101,6 +103,29 @@ TEST(Prometheus, TextFormatOfEveryKind) {
       << t;
   EXPECT_TRUE(
       Has(t, "latency_seconds_sum{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 5.5"))
+      << t;
+}
+
+// The text formats have no native histograms: an exponential histogram
+// becomes a classic one whose `le` are the exponential buckets' upper
+// boundaries (negative range, zero bucket, positive range, +Inf).
+TEST(Prometheus, ExponentialHistogramsBecomeClassicBucketsAtTheirBoundaries) {
+  metrics::View v;
+  v.selector.name = "sizes";
+  v.aggregation = metrics::ViewAggregation::kBase2ExponentialBucketHistogram;
+  v.max_size = 4;  // the values below end at scale 0: buckets (2^i, 2^(i+1)]
+  PromSetup s(0, {v});
+  auto h = s.meter.CreateDoubleHistogram("sizes", "By");
+  for (double x : {0.0, -2.0, 1.0, 2.0, 4.0, 8.0, 7.5}) h.Record(x);
+  const std::string t = s.exporter->Scrape();
+  EXPECT_TRUE(Has(t, "# TYPE sizes_bytes histogram\n")) << t;
+  const std::string l = "sizes_bytes_bucket{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\",le=";
+  EXPECT_TRUE(Has(t, l + "\"-1\"} 1\n" + l + "\"0\"} 2\n" + l + "\"1\"} 3\n" + l + "\"2\"} 4\n" + l +
+                         "\"4\"} 5\n" + l + "\"8\"} 7\n" + l + "\"+Inf\"} 7\n"))
+      << t;
+  EXPECT_TRUE(Has(t, "sizes_bytes_count{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 7\n"))
+      << t;
+  EXPECT_TRUE(Has(t, "sizes_bytes_sum{otel_scope_name=\"prom.test\",otel_scope_version=\"1.2\"} 20.5\n"))
       << t;
 }
 

@@ -14,6 +14,7 @@
 #include <otelweb/http/client.h>
 #include <otelweb/http/headers.h>
 #include <otelweb/http/instrumenter_base.h>
+#include <otelweb/http/labeler.h>
 #include <otelweb/http/server.h>
 #include <otelweb/http/settings.h>
 #include <otelweb/http/url.h>

@@ -3,7 +3,8 @@
 // protobuf classes generated into @opentelemetry/otlp-transformer (not our
 // .proto files) and a @grpc/grpc-js server, over gRPC, HTTP/protobuf and
 // HTTP/JSON, with and without gzip. Every metric's kind, temporality, values,
-// attributes and the histogram's exemplar (trace and span id of the recording
+// attributes, the exponential histogram's scale, zero count and bucket
+// ranges, and the histogram's exemplar (trace and span id of the recording
 // span, as the C++ client reports them) are checked.
 //
 // Usage: node otlp_metrics_interop.mjs <path to otelweb_otlp_metrics_interop_client>
@@ -28,7 +29,9 @@ function neutral(req, json) {
     for (const sm of rm.scopeMetrics) {
       out.scope = `${sm.scope.name}@${sm.scope.version}`;
       for (const m of sm.metrics) {
-        const d = m.sum ? ['sum', m.sum] : m.gauge ? ['gauge', m.gauge] : m.histogram ? ['histogram', m.histogram] : ['?', {}];
+        const d = m.sum ? ['sum', m.sum] : m.gauge ? ['gauge', m.gauge] : m.histogram ? ['histogram', m.histogram]
+          : m.exponentialHistogram ? ['exponentialHistogram', m.exponentialHistogram] : ['?', {}];
+        const buckets = (b) => (b ? { offset: b.offset ?? 0, bucketCounts: (b.bucketCounts || []).map(num) } : undefined);
         const points = (d[1].dataPoints || []).map((p) => ({
           attributes: attrs(p.attributes),
           value: p.asInt !== undefined && p.asInt !== null && (json ? true : p.value === 'asInt') ? num(p.asInt) : p.asDouble,
@@ -36,6 +39,8 @@ function neutral(req, json) {
           bucketCounts: p.bucketCounts ? p.bucketCounts.map(num) : undefined,
           explicitBounds: p.explicitBounds,
           min: p.min, max: p.max,
+          scale: p.scale ?? 0, zeroCount: num(p.zeroCount) ?? 0, // proto3: absent means 0
+          positive: buckets(p.positive), negative: buckets(p.negative),
           exemplars: (p.exemplars || []).map((e) => ({
             value: e.asDouble ?? num(e.asInt),
             traceId: json ? e.traceId : hex(e.traceId), spanId: json ? e.spanId : hex(e.spanId),
@@ -105,6 +110,20 @@ for (const protocol of ['grpc', 'http/protobuf', 'http/json']) {
       assert.equal(p.max, 20);
       assert.equal(p.exemplars.length, 1);
       assert.deepEqual(p.exemplars[0], { value: 0.5, traceId: want.traceId, spanId: want.spanId });
+      const sizes = d.metrics.sizes;
+      assert.equal(sizes.kind, 'exponentialHistogram');
+      assert.equal(sizes.unit, 'By');
+      assert.equal(sizes.temporality, 2);
+      const e = sizes.points[0];
+      assert.deepEqual(e.attributes, { kind: 'exp' });
+      assert.equal(e.count, 6);
+      assert.equal(e.sum, 13);
+      assert.equal(e.scale, 0);
+      assert.equal(e.zeroCount, 1);
+      assert.deepEqual(e.positive, { offset: -1, bucketCounts: [1, 1, 1, 1] });
+      assert.deepEqual(e.negative, { offset: 0, bucketCounts: [1] });
+      assert.equal(e.min, -2);
+      assert.equal(e.max, 8);
       console.log(`ok: ${name}`);
       passed++;
     } catch (e) {

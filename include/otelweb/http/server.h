@@ -43,6 +43,7 @@
 #include "otelweb/http/attributes.h"
 #include "otelweb/http/headers.h"
 #include "otelweb/http/instrumenter_base.h"
+#include "otelweb/http/labeler.h"
 #include "otelweb/http/settings.h"
 #include "otelweb/http/url.h"
 #include "otelweb/instrumentation.h"
@@ -229,6 +230,12 @@ class ServerSpan {
   // The context the request runs in (extracted baggage + this span), for
   // hand-off to other threads.
   const Context& context() const noexcept { return context_; }
+  // This request's metric attributes from handler code (otelweb/http/labeler.h);
+  // invalid when the request is not active or its server records no metrics.
+  // Labeler::Current() finds it while the span is current on the thread.
+  Labeler labeler() noexcept {
+    return Labeler(active_ && metrics_ != nullptr ? &labels_ : nullptr);
+  }
 
  private:
   const ServerInstrumenter* inst_ = nullptr;
@@ -248,8 +255,11 @@ class ServerSpan {
   std::string_view scheme_;    // static storage
   std::string_view protocol_;  // static storage
   bool active_counted_ = false;
+  bool labels_bound_ = false;  // labels_ is this thread's current labeler
   uint8_t route_len_ = 0;
   char route_[127];
+  internal::RequestLabels* labels_prev_ = nullptr;
+  internal::RequestLabels labels_;
 };
 
 // Builds the attribute list of a server request into caller storage and runs

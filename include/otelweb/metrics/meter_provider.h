@@ -78,7 +78,17 @@ enum class ViewAggregation : uint8_t {
   kSum,
   kLastValue,
   kExplicitBucketHistogram,
+  // Spec: "Base2 Exponential Bucket Histogram Aggregation" (max_size,
+  // max_scale and record_min_max of the View).
+  kBase2ExponentialBucketHistogram,
 };
+
+// The aggregation of histogram instruments that no view configures
+// (OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION =
+// explicit_bucket_histogram | base2_exponential_bucket_histogram).
+enum class HistogramAggregation : uint8_t { kExplicitBucket, kBase2Exponential };
+// Parses the two values above; false otherwise.
+bool ParseHistogramAggregation(std::string_view text, HistogramAggregation* out) noexcept;
 
 // Spec: "View" — a selector and the configuration of the stream it makes.
 // Each view that matches an instrument makes one stream of it; an instrument
@@ -88,8 +98,9 @@ enum class ViewAggregation : uint8_t {
 // creation, and the view is ignored as the spec says): a `name` on a view
 // whose selector has a wildcard or selects no instrument name (it would give
 // several instruments one name); boundaries that are not strictly ascending
-// finite numbers; an aggregation the instrument kind cannot use (sum on a
-// gauge; a histogram on an observable instrument).
+// finite numbers; an exponential histogram's max_size outside [2, 1024] or
+// max_scale outside [-10, 20]; an aggregation the instrument kind cannot use
+// (sum on a gauge; a histogram on an observable instrument).
 struct View {
   InstrumentSelector selector{};
   std::string name{};         // the stream's name; empty: the instrument's
@@ -103,6 +114,11 @@ struct View {
   // default ones) and whether min and max are reported.
   std::vector<double> boundaries{};
   bool record_min_max = true;
+  // kBase2ExponentialBucketHistogram: the most buckets in each of the
+  // positive and negative ranges, and the scale the histogram starts at (it
+  // only ever decreases, to fit the values in max_size buckets).
+  size_t max_size = 160;
+  int max_scale = 20;
   // Attribute sets admitted per collection; 0: the provider's limit.
   size_t cardinality_limit = 0;
 };
@@ -114,6 +130,11 @@ struct MeterProviderOptions {
   std::vector<std::shared_ptr<MetricReader>> readers{};
   // Default: OTEL_METRICS_EXEMPLAR_FILTER, else trace_based.
   std::optional<ExemplarFilter> exemplar_filter{};
+  // Default: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, else
+  // explicit buckets. Applies to every reader of the provider (one storage
+  // serves all readers). With base-2 exponential buckets, advised explicit
+  // boundaries are ignored (spec).
+  std::optional<HistogramAggregation> default_histogram_aggregation{};
   // Attribute sets admitted per stream before the overflow series.
   size_t cardinality_limit = kDefaultCardinalityLimit;
   // Views (spec: "View"), applied to instruments created afterwards.
@@ -223,6 +244,12 @@ class Meter {
 // The global provider: a no-op provider until SetMeterProvider is called.
 std::shared_ptr<MeterProvider> GetMeterProvider() noexcept;
 void SetMeterProvider(std::shared_ptr<MeterProvider> provider) noexcept;
+// Compare-and-reset: clears the global provider (back to the no-op one) only
+// if it is still `expected`, in one step under the global's lock, and says
+// whether it did. For owners that stop their provider: a check
+// (GetMeterProvider() == mine) followed by SetMeterProvider(nullptr) would
+// clear a provider that another thread installed between the two calls.
+bool ResetMeterProviderIf(const MeterProvider* expected) noexcept;
 // Changes whenever the global meter provider is replaced; never 0.
 uint64_t MeterProviderGeneration() noexcept;
 

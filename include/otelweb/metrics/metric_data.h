@@ -56,6 +56,18 @@ struct NumberPoint {
   std::vector<Exemplar> exemplars{};
 };
 
+// One range (positive or negative values) of an exponential histogram point:
+// bucket_counts[k] counts the values v with base^(offset+k) < |v| <=
+// base^(offset+k+1), base = 2^(2^-scale).
+struct ExponentialBuckets {
+  int32_t offset = 0;
+  std::vector<uint64_t> bucket_counts{};
+};
+
+// A histogram point: explicit buckets (MetricPointKind::kHistogram) or base-2
+// exponential buckets (kExponentialHistogram; `boundaries` and
+// `bucket_counts` are then empty and scale, zero_count, positive and
+// negative hold the buckets).
 struct HistogramPoint {
   std::vector<OwnedKeyValue> attributes{};
   Timestamp start_time{};
@@ -68,9 +80,15 @@ struct HistogramPoint {
   std::vector<double> boundaries{};       // explicit bounds, ascending
   std::vector<uint64_t> bucket_counts{};  // boundaries.size() + 1 entries
   std::vector<Exemplar> exemplars{};
+  // kExponentialHistogram only.
+  int32_t scale = 0;
+  uint64_t zero_count = 0;    // values equal to 0 (zero_threshold is 0)
+  double zero_threshold = 0;
+  ExponentialBuckets positive{};
+  ExponentialBuckets negative{};
 };
 
-enum class MetricPointKind : uint8_t { kSum, kGauge, kHistogram };
+enum class MetricPointKind : uint8_t { kSum, kGauge, kHistogram, kExponentialHistogram };
 
 struct MetricData {
   std::string name{};
@@ -81,7 +99,7 @@ struct MetricData {
   AggregationTemporality temporality = AggregationTemporality::kCumulative;
   bool monotonic = false;                          // sums only
   std::vector<NumberPoint> number_points{};        // kSum, kGauge
-  std::vector<HistogramPoint> histogram_points{};  // kHistogram
+  std::vector<HistogramPoint> histogram_points{};  // kHistogram, kExponentialHistogram
 };
 
 struct InstrumentationScope {
