@@ -4,6 +4,8 @@
 #   - a variable name written in the sources (src/, include/; tests excluded)
 #     is not documented (literally, or by a documented pattern such as
 #     `OTEL_EXPORTER_OTLP_TRACES_*` or `OTEL_CPP_<FRAMEWORK>_EXCLUDED_URLS`);
+#   - a documented variable has no row in tests/otel_env_effects.txt naming a
+#     test that sets it and shows it taking effect (see below);
 #   - a variable documented by name is not read: neither written in the
 #     sources, nor composed by them from a prefix literal ("OTEL_BLRP_",
 #     "OTEL_EXPORTER_OTLP_", "OTEL_CPP_") and literals for the rest (a
@@ -65,5 +67,48 @@ for v in $(printf '%s\n' "$documented" | grep -vE '[*<]'); do
     fail=1
   fi
 done
-[ "$fail" = 0 ] && echo "PASS: $(printf '%s\n' "$code" | wc -l) names in the code, $(printf '%s\n' "$documented" | wc -l) in $doc"
+# Effects: tests/otel_env_effects.txt names, for every documented name, a test
+# that sets it and shows it taking effect. Each row's file must exist, define
+# the test (TEST/TEST_F/TEST_P(Suite, Name)) and name the variable (a family
+# such as OTEL_BSP_*: one of its members); a row for an undocumented name is
+# stale.
+effects=tests/otel_env_effects.txt
+declare -A is_doc=() has_row=() text=()
+for v in $documented; do is_doc[$v]=1; done
+while read -r var file test; do
+  [[ -z $var || $var == \#* ]] && continue
+  has_row[$var]=1
+  if [[ -z ${is_doc[$var]:-} ]]; then
+    echo "FAIL: $effects names $var, which $doc does not document (stale row)"
+    fail=1
+    continue
+  fi
+  if [[ ! -f $file ]]; then
+    echo "FAIL: $effects: $var -> $file does not exist"
+    fail=1
+    continue
+  fi
+  [[ -n ${text[$file]:-} ]] || text[$file]=$(<"$file")
+  suite=${test%%.*}
+  name=${test#*.}
+  test_re="TEST(_F|_P)?\\($suite, *$name\\)"
+  if ! [[ ${text[$file]} =~ $test_re ]]; then
+    echo "FAIL: $effects: $var -> $file has no test $test"
+    fail=1
+  fi
+  var_re=${var//\*/[A-Z0-9_]+}
+  var_re=${var_re//<FRAMEWORK>/[A-Z0-9_]+}
+  if ! [[ ${text[$file]} =~ $var_re ]]; then
+    echo "FAIL: $effects: $var -> $file never names the variable"
+    fail=1
+  fi
+done < "$effects"
+for v in $documented; do
+  if [[ -z ${has_row[$v]:-} ]]; then
+    echo "FAIL: $v is documented in $doc but $effects names no test showing it take effect"
+    fail=1
+  fi
+done
+
+[ "$fail" = 0 ] && echo "PASS: $(printf '%s\n' "$code" | wc -l) names in the code, $(printf '%s\n' "$documented" | wc -l) in $doc, each with an effect test"
 exit "$fail"

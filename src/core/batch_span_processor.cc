@@ -121,9 +121,7 @@ OperationResult BatchSpanProcessor::ForceFlush(std::chrono::milliseconds timeout
 }
 
 OperationResult BatchSpanProcessor::Shutdown(std::chrono::milliseconds timeout) noexcept {
-  OperationResult r = s_->Shutdown(std::min(timeout, kShutdownCeiling));
-  if (r != OperationResult::AlreadyShutDown()) internal::LogShutdownSummary("batch span processor", "spans", counters());
-  return r;
+  return s_->Shutdown(std::min(timeout, kShutdownCeiling));  // the worker says the shutdown summary
 }
 
 ProcessorCounters BatchSpanProcessor::counters() const noexcept { return s_->counters(); }

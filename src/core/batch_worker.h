@@ -61,6 +61,7 @@
 
 #include "otelweb/common.h"
 #include "otelweb/diagnostics.h"
+#include "core/drop_summary.h"
 #include "core/export_counters.h"
 #include "core/fork.h"
 #include "otelweb/processor_counters.h"
@@ -153,6 +154,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
     mirror_ = mirror_counters;
     wake_at = opt.schedule_delay.count() == 0 ? 1 : opt.max_export_batch_size;
     sink = std::move(sink_in);
+    summary_ = std::make_unique<DropSummary>(opt.what, opt.items);
     capacity = batch_worker_detail::RoundUpPow2(opt.max_queue_size);
     mask = capacity - 1;
     slots.reset(new Slot[capacity]);
@@ -285,6 +287,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
     if (done) {
       if (s.worker.joinable()) s.worker.join();
       result = s.sink->ShutdownExporter(Left(deadline));
+      s.summary_->AtShutdown(s.counters());
       return result;
     }
     // Take the queue over and count what cannot be exported any more, then
@@ -309,6 +312,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
                                   " not exported (counted dropped_deadline). Is the collector reachable?");
     } catch (...) {
     }
+    s.summary_->AtShutdown(s.counters());
     return result;
   }
 
@@ -380,6 +384,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
     flush_done = 0;
     worker_done = false;
     counters_.Reset();
+    summary_->ResetAfterFork();
     Start();
   }
 
@@ -449,6 +454,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
 
   std::atomic<bool> warned_drop{false}, warned_fail{false};
   ExportCounters counters_;
+  std::unique_ptr<DropSummary> summary_;  // the periodic and shutdown lines
 
   void Wake() noexcept {
     wake_seq.fetch_add(1, std::memory_order_release);
@@ -555,6 +561,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
         if (flush_requested.load(std::memory_order_acquire) != flush_seen) break;
         if (Size() >= wake_at) break;
         auto now = Clock::now();
+        if (summary_->Due(now)) summary_->Tick(counters_.Snapshot());
         if (now >= next_export) break;
         wake_pending.store(false, std::memory_order_relaxed);
         uint32_t observed = wake_seq.load(std::memory_order_acquire);
@@ -563,7 +570,10 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
           break;
         }
         // At most a second per sleep (a wake lost to a race costs that much).
-        auto wait = std::min<Clock::duration>(next_export - now, std::chrono::seconds(1));
+        // and no later than the next drop summary.
+        auto wait = std::min<Clock::duration>(
+            {next_export - now, std::chrono::seconds(1),
+             std::max<Clock::duration>(summary_->NextDue() - now, std::chrono::milliseconds(1))});
         batch_worker_detail::FutexWait(&wake_seq, observed, wait);
       }
       const bool stopping = stop.load(std::memory_order_acquire);

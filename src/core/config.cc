@@ -182,6 +182,15 @@ std::optional<double> GetDouble(const char* name, double min, double max) {
 std::optional<std::chrono::milliseconds> GetMillis(const char* name) {
   auto v = GetInt(name, 0, int64_t{1} << 40);
   if (!v) return std::nullopt;
+  // A timeout or an interval under 100 ms usually means seconds were written
+  // ("OTEL_METRIC_EXPORT_INTERVAL=60"): say the unit. A short schedule delay
+  // is a real choice and gets no hint.
+  if (*v > 0 && *v < 100 && !std::string_view(name).ends_with("SCHEDULE_DELAY")) {
+    const std::string n = std::to_string(*v);
+    Log(LogLevel::kWarning, std::string(name) + "=" + n + " is " + n +
+                                " milliseconds, too short for a timeout or an interval: the unit is milliseconds (" +
+                                std::to_string(*v * 1000) + " for " + n + " s)");
+  }
   return std::chrono::milliseconds(*v);
 }
 

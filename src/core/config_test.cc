@@ -217,6 +217,32 @@ TEST(Limits, EnvironmentAndCodePrecedence) {
   EXPECT_EQ(ResolveSpanLimits({}).attribute_count, 3u);  // the span-specific variable wins
 }
 
+// Issue 11 §3: a timeout or interval that looks like seconds gets a hint
+// naming the unit, for every millisecond variable read through GetMillis
+// (the batch processors', the metric reader's, the drop summary's, curl's
+// default timeout); OTLP's timeout has its own (OtlpOptions tests). A short
+// schedule delay and sensible values stay silent.
+TEST(DurationHints, ValuesThatLookLikeSecondsGetAHintNamingTheUnit) {
+  for (const char* name : {"OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BLRP_EXPORT_TIMEOUT", "OTEL_METRIC_EXPORT_INTERVAL",
+                           "OTEL_METRIC_EXPORT_TIMEOUT", "OTEL_CPP_DROP_SUMMARY_INTERVAL",
+                           "OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS"}) {
+    Env env;
+    env.Set(name, "30");
+    EXPECT_EQ(config::GetMillis(name)->count(), 30);  // taken as written
+    EXPECT_EQ(env.WarningsMentioning(std::string(name) + "=30 is 30 milliseconds"), 1u) << name;
+    EXPECT_EQ(env.WarningsMentioning("30000 for 30 s"), 1u) << name;
+    env.Set(name, "1500");
+    (void)config::GetMillis(name);
+    env.Set(name, "0");
+    (void)config::GetMillis(name);
+    EXPECT_EQ(env.WarningsMentioning(name), 1u) << name;
+  }
+  Env env;
+  env.Set("OTEL_BSP_SCHEDULE_DELAY", "20");
+  EXPECT_EQ(config::GetMillis("OTEL_BSP_SCHEDULE_DELAY")->count(), 20);
+  EXPECT_EQ(env.WarningsMentioning("OTEL_BSP_SCHEDULE_DELAY"), 0u);
+}
+
 TEST(BatchOptionsEnv, InvalidAndInconsistentValues) {
   Env env;
   env.Set("OTEL_BSP_SCHEDULE_DELAY", "-1");

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/drop_summary.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/processor_counters.h"
 
@@ -82,11 +83,14 @@ inline void CountDropped(ExportCounters& c, ExportCounters* mirror, DropReason r
     Add(mirror->export_failed, n);
     Add(mirror->export_calls_failed, 1);
   }
-  if (!warned.load(std::memory_order_relaxed) && !warned.exchange(true)) {
+  // An exporter that reported the failure with its reason (the OTLP one
+  // does) is not echoed here; the processor's drop summary sums up the rest.
+  if (!warned.load(std::memory_order_relaxed) && !warned.exchange(true) && LastExportFailure(items).empty()) {
     try {
       Log(LogLevel::kWarning, "exporter '" + std::string(exporter_name) + "' failed to export a batch of " +
                                   std::to_string(n) + " " + std::string(items) +
-                                  " (later failures are counted, not logged; see the processor's counters())");
+                                  " (later failures are counted in the processor's counters() and summed up every " +
+                                  kEnvDropSummaryInterval + ", 30 s by default)");
     } catch (...) {
     }
   }
@@ -104,34 +108,6 @@ inline void CountExportCall(ExportCounters& c, ExportCounters* mirror, bool ok, 
     return;
   }
   CountFailedExport(c, mirror, n, warned, exporter_name, items);
-}
-
-// One bounded line at shutdown: a warning when anything was not exported
-// (with the count per reason), else a debug line.
-inline void LogShutdownSummary(std::string_view what, std::string_view items, const ProcessorCounters& c) noexcept {
-  try {
-    const uint64_t lost = c.not_exported();
-    std::string m = std::string(what) + " shut down: " + std::to_string(c.exported) + " " + std::string(items) +
-                    " exported";
-    if (lost == 0) {
-      Log(LogLevel::kDebug, m + ", none lost");
-      return;
-    }
-    m += ", " + std::to_string(lost) + " not exported (";
-    const char* sep = "";
-    auto part = [&](uint64_t n, const char* reason) {
-      if (n == 0) return;
-      m += sep + std::to_string(n) + " " + reason;
-      sep = ", ";
-    };
-    part(c.dropped_queue_full, "queue full");
-    part(c.dropped_after_shutdown, "ended after shutdown");
-    part(c.dropped_deadline, "shutdown deadline passed");
-    part(c.export_failed, "export failed");
-    m += "); see the processor's counters() and docs/configuration.md (Deadlines)";
-    Log(LogLevel::kWarning, m);
-  } catch (...) {
-  }
 }
 
 }  // namespace otelweb::internal

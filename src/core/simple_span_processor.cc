@@ -50,12 +50,14 @@ class ExportLock {
 struct SimpleSpanProcessor::State {
   [[gnu::cold, gnu::noinline]] friend void CountFailed(State& s) noexcept {
     internal::CountFailedExport(s.counters, &internal::Globals(), 1, s.warned_fail, s.exporter->Name(), "spans");
+    s.summary.Tick(s.counters.Snapshot());  // a periodic line, when due
   }
   std::unique_ptr<SpanExporter> exporter;
   ExportLock mu;
   std::atomic<bool> shut_down{false};
   std::atomic<bool> warned_fail{false};
   internal::ExportCounters counters;
+  internal::DropSummary summary{"simple span processor", "spans"};
   // Successful exports not yet added to the process-wide counter (folded in
   // by GetSdkCounters through the registry below).
   std::atomic<uint64_t> global_share_exported{0};
@@ -129,7 +131,7 @@ OperationResult SimpleSpanProcessor::Shutdown(std::chrono::milliseconds timeout)
       r = OperationResult::Failure();
     }
   }
-  internal::LogShutdownSummary("simple span processor", "spans", counters());
+  s_->summary.AtShutdown(counters());
   return r;
 }
 

@@ -286,13 +286,6 @@ inline SpanRecord* Live(SpanRecord* r, uint32_t gen) noexcept {
 
 bool SpanRef::IsRecording() const noexcept { return Live(record_, gen_) != nullptr; }
 
-size_t SpanRef::AttributeRoom() const noexcept {
-  SpanRecord* r = Live(record_, gen_);
-  if (r == nullptr) return 0;
-  size_t limit = r->limits->attribute_count;
-  return r->attrs_.size() < limit ? limit - r->attrs_.size() : 0;
-}
-
 void SpanRef::SetAttributeImpl(std::string_view key, AttributeValue value) noexcept {
   SpanRecord* r = Live(record_, gen_);
   if (r == nullptr) return;

@@ -30,8 +30,8 @@ struct State {
     if (options.default_timeout) {
       default_timeout_ms =
           static_cast<long>(std::max<int64_t>(0, options.default_timeout->count()));
-    } else if (auto v = config::GetInt("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS", 0, INT32_MAX)) {
-      default_timeout_ms = static_cast<long>(*v);
+    } else if (auto v = config::GetMillis("OTEL_CPP_CURL_DEFAULT_TIMEOUT_MS")) {
+      default_timeout_ms = static_cast<long>(std::min<int64_t>(v->count(), INT32_MAX));
     }
   }
 
@@ -629,9 +629,11 @@ CURLcode Perform(CURL* handle, const curl_slist* headers) noexcept {
 
 Multi::Multi() noexcept : m_(curl_multi_init()) {}
 
+Multi::Multi(CURLM* borrowed, Borrow) noexcept : m_(borrowed), owned_(false) {}
+
 Multi::~Multi() {
   while (!easies_.empty()) remove(*easies_.begin()->second);
-  if (m_ != nullptr) curl_multi_cleanup(m_);
+  if (owned_ && m_ != nullptr) curl_multi_cleanup(m_);
 }
 
 CURLMcode Multi::add(Easy& e, const Context* parent) noexcept {
@@ -705,6 +707,106 @@ CURLMsg* Multi::info_read(int* msgs_in_queue) noexcept {
 Easy* Multi::find(CURL* handle) const noexcept {
   auto it = easies_.find(handle);
   return it == easies_.end() ? nullptr : it->second;
+}
+
+// ---------------------------------------------------------------------------
+// MultiAdd / MultiInfoRead / MultiRemove / MultiCleanup: a borrowed Multi per
+// CURLM* and a borrowed Easy per added CURL*, kept in one registry.
+
+namespace detail {
+
+struct BorrowedMulti {
+  explicit BorrowedMulti(CURLM* m) : multi(m, Multi::Borrow{}) {}
+  Multi multi;
+  std::map<CURL*, std::unique_ptr<Easy>> easies;
+};
+
+}  // namespace detail
+
+namespace {
+
+struct MultiRegistry {
+  std::mutex mu;
+  std::map<CURLM*, std::unique_ptr<detail::BorrowedMulti>> multis;
+};
+MultiRegistry& Multis() {
+  static MultiRegistry* r = new MultiRegistry;  // never destroyed: used during exit
+  return *r;
+}
+
+CURLMcode AddBorrowed(CURLM* m, CURL* h, const curl_slist* const* headers) noexcept {
+  if (m == nullptr || h == nullptr) return CURLM_BAD_HANDLE;
+  MultiRegistry& r = Multis();
+  std::lock_guard<std::mutex> lock(r.mu);
+  try {
+    std::unique_ptr<detail::BorrowedMulti>& bm = r.multis[m];
+    if (!bm) bm = std::make_unique<detail::BorrowedMulti>(m);
+    if (bm->easies.count(h) != 0) return CURLM_ADDED_ALREADY;
+    auto e = std::make_unique<Easy>(h);
+    // The same list again (libcurl keeps the pointer): now it is known.
+    if (headers != nullptr && e->setopt(CURLOPT_HTTPHEADER, *headers) != CURLE_OK) {
+      (void)e->release();
+      return CURLM_INTERNAL_ERROR;
+    }
+    const CURLMcode rc = bm->multi.add(*e);
+    if (rc != CURLM_OK) {
+      (void)e->release();
+      if (bm->easies.empty()) r.multis.erase(m);
+      return rc;
+    }
+    bm->easies.emplace(h, std::move(e));
+    return rc;
+  } catch (...) {
+    return CURLM_OUT_OF_MEMORY;
+  }
+}
+
+}  // namespace
+
+CURLMcode MultiAdd(CURLM* multi, CURL* handle) noexcept { return AddBorrowed(multi, handle, nullptr); }
+
+CURLMcode MultiAdd(CURLM* multi, CURL* handle, const curl_slist* headers) noexcept {
+  return AddBorrowed(multi, handle, &headers);
+}
+
+CURLMsg* MultiInfoRead(CURLM* multi, int* msgs_in_queue) noexcept {
+  MultiRegistry& r = Multis();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.multis.find(multi);
+  if (it == r.multis.end()) return curl_multi_info_read(multi, msgs_in_queue);
+  return it->second->multi.info_read(msgs_in_queue);
+}
+
+CURLMcode MultiRemove(CURLM* multi, CURL* handle) noexcept {
+  MultiRegistry& r = Multis();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.multis.find(multi);
+  if (it == r.multis.end()) return curl_multi_remove_handle(multi, handle);
+  detail::BorrowedMulti& bm = *it->second;
+  auto e = bm.easies.find(handle);
+  if (e == bm.easies.end()) return curl_multi_remove_handle(multi, handle);
+  const CURLMcode rc = bm.multi.remove(*e->second);
+  (void)e->second->release();
+  bm.easies.erase(e);
+  if (bm.easies.empty()) r.multis.erase(it);
+  return rc;
+}
+
+CURLMcode MultiCleanup(CURLM* multi) noexcept {
+  {
+    MultiRegistry& r = Multis();
+    std::lock_guard<std::mutex> lock(r.mu);
+    auto it = r.multis.find(multi);
+    if (it != r.multis.end()) {
+      detail::BorrowedMulti& bm = *it->second;
+      for (auto& [h, e] : bm.easies) {
+        (void)bm.multi.remove(*e);
+        (void)e->release();
+      }
+      r.multis.erase(it);
+    }
+  }
+  return curl_multi_cleanup(multi);
 }
 
 }  // namespace otelweb::curl

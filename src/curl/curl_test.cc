@@ -355,6 +355,24 @@ TEST(Curl, ExcludedUrlsAndUninstrument) {
   EXPECT_EQ(tr.t.store->size(), 0u);
 }
 
+TEST(Curl, ExcludedUrlsFromTheEnvironment) {
+  otelweb::testing::ScopedEnv env("OTEL_CPP_CURL_EXCLUDED_URLS", "/missing");
+  MemoryTracing t;
+  Options o;
+  o.tracer_provider = t.provider;
+  o.default_timeout = std::chrono::milliseconds(0);
+  Instrument(std::move(o));
+  Peer peer;
+  Easy a = Request(peer.Url("/missing"));
+  ASSERT_EQ(a.perform(), CURLE_OK);
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  Easy b = Request(peer.Url("/ok"));
+  ASSERT_EQ(b.perform(), CURLE_OK);
+  EXPECT_NE(peer.Header("traceparent"), "<absent>");
+  EXPECT_EQ(t.store->size(), 1u);
+  Instrument();
+}
+
 TEST(Curl, HooksRunAndMaySetOptions) {
   Options o;
   int seen_rc = -1;
@@ -530,6 +548,102 @@ TEST(Curl, PerformTracesAnExistingHandleInOneLine) {
   EXPECT_EQ(peer.Header("X-User"), "mine");
   EXPECT_EQ(peer.Header("traceparent"), "<absent>");
   curl_easy_cleanup(raw);
+  curl_slist_free_all(user);
+}
+
+// An existing curl_multi loop over the application's own CURL* handles,
+// traced by changing one call per site (add, info_read, remove, cleanup).
+CURLMcode RunMulti(CURLM* m, int* done) {
+  int running = 1;
+  while (running != 0) {
+    CURLMcode rc = curl_multi_perform(m, &running);
+    if (rc != CURLM_OK) return rc;
+    if (running != 0) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+  }
+  int left = 0;
+  while (CURLMsg* msg = MultiInfoRead(m, &left)) {
+    if (msg->msg == CURLMSG_DONE) {
+      EXPECT_EQ(msg->data.result, CURLE_OK);
+      ++*done;
+    }
+  }
+  return CURLM_OK;
+}
+
+CURL* RawHandle(const std::string& url) {
+  CURL* h = curl_easy_init();
+  (curl_easy_setopt)(h, CURLOPT_URL, url.c_str());
+  (curl_easy_setopt)(h, CURLOPT_TIMEOUT_MS, 3000L);
+  (curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+  (curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, &Discard);
+  return h;
+}
+
+std::vector<const SpanData*> ClientSpans(const MemoryTracing& t) {
+  std::vector<const SpanData*> out;
+  for (const SpanData* s : t.store->spans()) {
+    if (s->kind() == SpanKind::kClient) out.push_back(s);
+  }
+  return out;
+}
+
+TEST(Curl, MultiWrappersTraceAnExistingMultiLoopInOneLinePerSite) {
+  Traced tr;
+  Peer peer;
+  curl_slist* user = curl_slist_append(nullptr, "X-User: mine");
+  CURLM* m = curl_multi_init();
+  CURL* a = RawHandle(peer.Url("/ok"));
+  (curl_easy_setopt)(a, CURLOPT_HTTPHEADER, user);
+  CURL* b = RawHandle(peer.Url("/missing"));
+  CURL* plain = RawHandle(peer.Url("/ok"));
+  CURL* slow = RawHandle(peer.Url("/slow"));
+  std::string parent_id;
+  {
+    Span parent = tr.t.provider->GetTracer("test").StartSpan("parent");
+    parent_id = parent.GetContext().span_id().ToHex();
+    Scope scope = MakeCurrent(parent);
+    ASSERT_EQ(MultiAdd(m, a, user), CURLM_OK);  // was curl_multi_add_handle(m, a)
+    EXPECT_EQ(MultiAdd(m, a, user), CURLM_ADDED_ALREADY);
+  }
+  int done = 0;
+  ASSERT_EQ(RunMulti(m, &done), CURLM_OK);
+  EXPECT_EQ(done, 1);
+  // The span ended on CURLMSG_DONE, before the handle was removed.
+  ASSERT_EQ(ClientSpans(tr.t).size(), 1u);
+  const SpanData* sa = ClientSpans(tr.t)[0];
+  EXPECT_EQ(sa->kind(), SpanKind::kClient);
+  EXPECT_EQ(sa->parent_span_id().ToHex(), parent_id);
+  EXPECT_EQ(StrAttr(sa, "url.full"), peer.Url("/ok"));
+  EXPECT_EQ(IntAttr(sa, "http.response.status_code"), 200);
+  EXPECT_EQ(peer.Header("X-User"), "mine");
+  EXPECT_NE(peer.Header("traceparent").find(sa->span_id().ToHex()), std::string::npos) << peer.Header("traceparent");
+  ASSERT_EQ(MultiRemove(m, a), CURLM_OK);  // was curl_multi_remove_handle(m, a)
+  // The handle has its own list back: a plain perform sends nothing of ours.
+  ASSERT_EQ((curl_easy_perform)(a), CURLE_OK);
+  EXPECT_EQ(peer.Header("traceparent"), "<absent>");
+  EXPECT_EQ(peer.Header("X-User"), "mine");
+
+  // A traced handle next to one added with plain libcurl (left untouched).
+  ASSERT_EQ(MultiAdd(m, b), CURLM_OK);
+  ASSERT_EQ(curl_multi_add_handle(m, plain), CURLM_OK);
+  done = 0;
+  ASSERT_EQ(RunMulti(m, &done), CURLM_OK);
+  EXPECT_EQ(done, 2);
+  ASSERT_EQ(ClientSpans(tr.t).size(), 2u);
+  const SpanData* sb = ClientSpans(tr.t)[1];
+  EXPECT_EQ(IntAttr(sb, "http.response.status_code"), 404);
+  EXPECT_EQ(sb->status(), StatusCode::kError);
+  EXPECT_EQ(MultiRemove(m, b), CURLM_OK);
+  EXPECT_EQ(MultiRemove(m, plain), CURLM_OK);  // not ours: plain curl_multi_remove_handle
+
+  // Still running at cleanup: its span ends as cancelled; the handle stays the caller's.
+  ASSERT_EQ(MultiAdd(m, slow), CURLM_OK);
+  int running = 0;
+  curl_multi_perform(m, &running);
+  ASSERT_EQ(MultiCleanup(m), CURLM_OK);  // was curl_multi_cleanup(m)
+  ASSERT_EQ(ClientSpans(tr.t).size(), 3u);
+  EXPECT_EQ(StrAttr(ClientSpans(tr.t)[2], "error.type"), "cancelled");
+  for (CURL* h : {a, b, plain, slow}) curl_easy_cleanup(h);
   curl_slist_free_all(user);
 }
 

@@ -758,6 +758,30 @@ TEST(GrpcServer, AppInterceptorsComposeWithOursOnBothSides) {
   ExpectChain(t.Exactly(4), "Unary");
 }
 
+// The same from the environment, with nothing in code (issue 11: every
+// documented variable takes effect).
+TEST(GrpcServer, PublicEndpointFromTheEnvironment) {
+  otelweb::testing::ScopedEnv env("OTEL_CPP_GRPC_SERVER_PUBLIC_ENDPOINT", "true");
+  MemoryTracing t;
+  EchoServer s(ServerOptions{});
+  auto stub = Stub(s);
+  {
+    Span root = t.tracer().StartSpan("root");
+    Scope scope(root.AsContext());
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req("p"), &r).ok());
+    root.End();
+  }
+  auto spans = t.Exactly(4);
+  const SpanData* client = Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient);
+  const SpanData* server = Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer);
+  ASSERT_TRUE(client && server);
+  EXPECT_NE(server->trace_id(), client->trace_id());
+  ASSERT_EQ(server->link_count(), 1u);
+  EXPECT_EQ(server->link_context(0).span_id(), client->span_id());
+}
+
 TEST(GrpcServer, HooksSeeMetadataAndThrowingHooksAreCaught) {
   MemoryTracing t;
   otelweb::testing::DiagnosticsCapture warnings(LogLevel::kWarning);

@@ -122,6 +122,7 @@ enum class ReqState : uint8_t { kNone, kTraced, kSkipped };
 // request, pre-routing to logger, on one thread).
 struct ActiveRequest {
   ReqState state = ReqState::kNone;
+  bool logger_replaced = false;  // seen at pre-routing: post-routing ends the span
   const detail::ServerState* owner = nullptr;
   http::ServerSpan span;
 };
@@ -138,6 +139,7 @@ namespace detail {
 struct UserCallbacks {
   ::httplib::Server::HandlerWithResponse pre_routing;
   ::httplib::Logger logger;
+  ::httplib::Server::Handler post_routing;
 };
 
 struct ServerState {
@@ -152,6 +154,9 @@ struct ServerState {
   // The state lives exactly as long as those hooks: it dies with the server
   // (or when the user replaces both hooks), and its entry goes with it.
   const ::httplib::Server* server = nullptr;
+  // The server whose hooks call this state (plain or TracedServer), to see
+  // whether its logger is still ours (InstallHooks sets it).
+  const ::httplib::Server* host = nullptr;
 
   ServerState() { callbacks.Publish(std::make_unique<UserCallbacks>()); }
   ~ServerState() {
@@ -165,6 +170,9 @@ struct ServerState {
   }
   void SetLogger(::httplib::Logger l) {
     callbacks.Update([&](UserCallbacks& c) { c.logger = std::move(l); });
+  }
+  void SetPostRouting(::httplib::Server::Handler h) {
+    callbacks.Update([&](UserCallbacks& c) { c.post_routing = std::move(h); });
   }
 
   void Install(ServerOptions options) {
@@ -192,6 +200,11 @@ struct ServerState {
     if (a.span.active()) a.span.End({});  // a request that never reached the logger
     a.state = ReqState::kSkipped;
     a.owner = this;
+    // Our logger ends the span; if someone replaced it on the server since,
+    // say so now (once) and let our post-routing handler end this request's
+    // span, with its status, instead.
+    a.logger_replaced = LoggerReplaced();
+    if (a.logger_replaced) WarnLoggerReplaced();
     if (const http::ServerInstrumenter* inst = active.Get()) {
       RequestHeaders headers(req, this);
       http::ServerRequestView view = MakeView(req, headers.reader());
@@ -212,30 +225,11 @@ struct ServerState {
         if (a.span.active()) a.span.End({});
         a.state = ReqState::kNone;
         a.owner = nullptr;
+        a.logger_replaced = false;
       }
     } done{a};
     if (mine && a.state == ReqState::kTraced && a.span.active()) {
-      UseMatchedRoute(req, a.span);
-      if (res.content_provider_ && !res.content_provider_success_) {
-        // The client went away (or the provider failed) while streaming.
-        instrumentation::SetInstrumentationAttribute(a.span.span(), semconv::kErrorType, "response_aborted");
-        a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
-      }
-      RequestHeaders req_headers(req, this);
-      HeadersReader res_headers(res.headers);
-      http::ServerRequestView view = MakeView(req, req_headers.reader());
-      // Body sizes for the metrics: the request body as httplib hands it over
-      // (decoded when the client compressed it), the response body before
-      // httplib's own compression; a streamed response has no known size.
-      view.body_size = static_cast<int64_t>(req.body.size());
-      http::ServerResponseView rv;
-      rv.body_size = res.content_provider_ ? -1 : static_cast<int64_t>(res.body.size());
-      rv.status_code = res.status;
-      rv.headers = &res_headers;
-      rv.native = &res;
-      // The user's logger runs while the span is still current and open.
-      CallUserLogger(req, res);
-      a.span.End(rv, &view);
+      EndSpan(a, req, res, /*user_logger=*/true);
     } else if ((!mine || a.state == ReqState::kNone) && res.status < 400) {
       // Pre-routing never ran, yet this is no rejection (httplib answers those
       // with 400, 414 or 416 before routing): someone replaced our pre-routing
@@ -256,13 +250,60 @@ struct ServerState {
     }
   }
 
+  // httplib calls its post-routing handler with the final status and
+  // headers, just before it writes them. The user's runs first; the span
+  // ends here only when our logger was replaced (see PreRouting).
+  void PostRouting(const ::httplib::Request& req, ::httplib::Response& res) {
+    const UserCallbacks* cb = callbacks.Get();
+    if (cb->post_routing) cb->post_routing(req, res);
+    ActiveRequest& a = t_active;
+    if (a.owner != this || !a.logger_replaced) return;
+    if (a.state == ReqState::kTraced && a.span.active()) EndSpan(a, req, res, /*user_logger=*/false);
+    if (a.span.active()) a.span.End({});
+    a.state = ReqState::kNone;
+    a.owner = nullptr;
+    a.logger_replaced = false;
+  }
+
+  // Sets the route, status and response attributes and ends the span.
+  // `user_logger`: run the chained user logger first (while the span is
+  // still open and current).
+  void EndSpan(ActiveRequest& a, const ::httplib::Request& req, const ::httplib::Response& res,
+               bool user_logger) {
+    {
+      UseMatchedRoute(req, a.span);
+      if (res.content_provider_ && !res.content_provider_success_) {
+        // The client went away (or the provider failed) while streaming.
+        instrumentation::SetInstrumentationAttribute(a.span.span(), semconv::kErrorType, "response_aborted");
+        a.span.span().SetStatus(StatusCode::kError, "response body not completely sent");
+      }
+      RequestHeaders req_headers(req, this);
+      HeadersReader res_headers(res.headers);
+      http::ServerRequestView view = MakeView(req, req_headers.reader());
+      // Body sizes for the metrics: the request body as httplib hands it over
+      // (decoded when the client compressed it), the response body before
+      // httplib's own compression; a streamed response has no known size.
+      view.body_size = static_cast<int64_t>(req.body.size());
+      http::ServerResponseView rv;
+      rv.body_size = res.content_provider_ ? -1 : static_cast<int64_t>(res.body.size());
+      rv.status_code = res.status;
+      rv.headers = &res_headers;
+      rv.native = &res;
+      // The user's logger runs while the span is still current and open.
+      if (user_logger) CallUserLogger(req, res);
+      a.span.End(rv, &view);
+    }
+  }
+
+  bool LoggerReplaced() const noexcept;
   void WarnLoggerReplaced() noexcept {
     LogOnce(logger_warned, LogLevel::kWarning,
-            "otelweb: a cpp-httplib server runs otelweb's pre-routing handler but not its "
-            "logger: the logger was replaced with httplib::Server::set_logger after "
-            "instrumentation. Spans now end late (at the next request on the same thread) "
-            "and without a status. Give your logger to otelweb::httplib::SetLogger (or "
-            "TracedServer::set_logger), which chains it (reported once)");
+            "otelweb: the logger of an instrumented cpp-httplib server was replaced with "
+            "httplib::Server::set_logger after otelweb::httplib::Instrument, which set its own "
+            "(cpp-httplib keeps one logger). Your logger runs; spans now end before the response "
+            "is written (in otelweb's post-routing handler), still with their status. To keep "
+            "both, give your logger to otelweb::httplib::SetLogger(server, logger) (or "
+            "TracedServer::set_logger), which chains it. Reported once per server.");
   }
   void WarnPreRoutingReplaced() noexcept {
     LogOnce(pre_routing_warned, LogLevel::kWarning,
@@ -320,14 +361,87 @@ std::string TranslatePattern(const std::string& pattern) {
 
 namespace {
 
+// cpp-httplib 0.11.4 keeps one pre-routing handler, one post-routing handler
+// and one logger, with setters and no getters. To chain what the app set
+// before Instrument() and to see whether ours is still set, the
+// instrumentation reads those three members: an explicit instantiation may
+// name private members ([temp.spec.general]: access is not checked there),
+// which yields their member pointers. Reads only, from the thread that
+// instruments (before listen) or from a worker thread (concurrent reads).
+template <class Tag, typename Tag::type Member>
+struct HookSlotOf {
+  friend typename Tag::type SlotOf(Tag) noexcept { return Member; }
+};
+using HttplibServer = ::httplib::Server;
+using PreRoutingFn = ::httplib::Server::HandlerWithResponse;
+using PostRoutingFn = ::httplib::Server::Handler;
+using LoggerFn = ::httplib::Logger;
+struct PreRoutingSlot {
+  using type = PreRoutingFn HttplibServer::*;
+  friend type SlotOf(PreRoutingSlot) noexcept;
+};
+struct PostRoutingSlot {
+  using type = PostRoutingFn HttplibServer::*;
+  friend type SlotOf(PostRoutingSlot) noexcept;
+};
+struct LoggerSlot {
+  using type = LoggerFn HttplibServer::*;
+  friend type SlotOf(LoggerSlot) noexcept;
+};
+template struct HookSlotOf<PreRoutingSlot, &::httplib::Server::pre_routing_handler_>;
+template struct HookSlotOf<PostRoutingSlot, &::httplib::Server::post_routing_handler_>;
+template struct HookSlotOf<LoggerSlot, &::httplib::Server::logger_>;
+
+// Our hooks, as named types so that a slot can be asked whether it holds one.
+struct PreRoutingHook {
+  std::shared_ptr<detail::ServerState> st;
+  ::httplib::Server::HandlerResponse operator()(const ::httplib::Request& req, ::httplib::Response& res) const {
+    return st->PreRouting(req, res);
+  }
+};
+struct PostRoutingHook {
+  std::shared_ptr<detail::ServerState> st;
+  void operator()(const ::httplib::Request& req, ::httplib::Response& res) const { st->PostRouting(req, res); }
+};
+struct LoggerHook {
+  std::shared_ptr<detail::ServerState> st;
+  void operator()(const ::httplib::Request& req, const ::httplib::Response& res) const { st->Logger(req, res); }
+};
+
 void InstallHooks(::httplib::Server& server, const std::shared_ptr<detail::ServerState>& st) {
-  server.::httplib::Server::set_pre_routing_handler(
-      [st](const ::httplib::Request& req, ::httplib::Response& res) {
-        return st->PreRouting(req, res);
-      });
-  server.::httplib::Server::set_logger(
-      [st](const ::httplib::Request& req, const ::httplib::Response& res) { st->Logger(req, res); });
+  // What the app set with httplib's own setters (and is not ours, of this or
+  // an earlier state) is chained, unless it gave one to our setters already.
+  auto& pre = server.*SlotOf(PreRoutingSlot{});
+  auto& post = server.*SlotOf(PostRoutingSlot{});
+  auto& logger = server.*SlotOf(LoggerSlot{});
+  const bool adopt_pre = pre && pre.target<PreRoutingHook>() == nullptr;
+  const bool adopt_post = post && post.target<PostRoutingHook>() == nullptr;
+  const bool adopt_logger = logger && logger.target<LoggerHook>() == nullptr;
+  if (adopt_pre || adopt_post || adopt_logger) {
+    st->callbacks.Update([&](detail::UserCallbacks& c) {
+      if (adopt_pre && !c.pre_routing) c.pre_routing = pre;
+      if (adopt_post && !c.post_routing) c.post_routing = post;
+      if (adopt_logger && !c.logger) c.logger = logger;
+    });
+    Log(LogLevel::kDebug,
+        "otelweb: cpp-httplib hooks set before Instrument() are chained after otelweb's (pre-routing "
+        "handler, post-routing handler, logger)");
+  }
+  st->host = &server;
+  server.::httplib::Server::set_pre_routing_handler(PreRoutingHook{st});
+  server.::httplib::Server::set_post_routing_handler(PostRoutingHook{st});
+  server.::httplib::Server::set_logger(LoggerHook{st});
 }
+
+}  // namespace
+
+bool detail::ServerState::LoggerReplaced() const noexcept {
+  if (host == nullptr) return false;
+  const ::httplib::Logger& l = host->*SlotOf(LoggerSlot{});
+  return l.target<LoggerHook>() == nullptr;
+}
+
+namespace {
 
 // Plain servers -> their state. Weak: the state is owned by the hooks set on
 // the server, so a destroyed server's state (and its user callbacks, with
@@ -433,6 +547,11 @@ TracedServer& TracedServer::set_logger(::httplib::Logger logger) {
   return *this;
 }
 
+TracedServer& TracedServer::set_post_routing_handler(Handler handler) {
+  state_->SetPostRouting(std::move(handler));
+  return *this;
+}
+
 // ---------------------------------------------------------------------------
 // Plain servers
 
@@ -479,6 +598,14 @@ void SetLogger(::httplib::Server& server, ::httplib::Logger logger) {
     return;
   }
   StateFor(server)->SetLogger(std::move(logger));
+}
+
+void SetPostRoutingHandler(::httplib::Server& server, ::httplib::Server::Handler handler) {
+  if (auto* traced = dynamic_cast<TracedServer*>(&server)) {
+    traced->set_post_routing_handler(std::move(handler));
+    return;
+  }
+  StateFor(server)->SetPostRouting(std::move(handler));
 }
 
 namespace detail {

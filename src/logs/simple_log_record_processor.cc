@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/drop_summary.h"
 #include "logs/internal.h"
 #include "otelweb/diagnostics.h"
 
@@ -17,7 +18,8 @@ struct SimpleLogRecordProcessor::State {
   std::mutex mu;
   std::atomic<bool> shut_down{false};
   std::atomic<bool> warned_fail{false};
-  std::atomic<uint64_t> exported{0}, failed{0}, after_shutdown{0}, calls{0};
+  std::atomic<uint64_t> exported{0}, failed{0}, after_shutdown{0}, calls{0}, calls_failed{0};
+  otelweb::internal::DropSummary summary{"simple log record processor", "log records"};
 };
 
 SimpleLogRecordProcessor::SimpleLogRecordProcessor(std::unique_ptr<LogRecordExporter> exporter) : s_(new State) {
@@ -46,7 +48,10 @@ void SimpleLogRecordProcessor::OnEmit(LogRecord& record) noexcept {
     Add(s_->exported, 1);
   } else {
     Add(s_->failed, 1);
-    if (!s_->warned_fail.load(std::memory_order_relaxed)) {
+    Add(s_->calls_failed, 1);
+    if (s_->summary.Due()) s_->summary.Tick(counters());
+    if (!s_->warned_fail.load(std::memory_order_relaxed) &&
+        otelweb::internal::LastExportFailure("log records").empty()) {
       LogOnce(s_->warned_fail, LogLevel::kWarning,
               "log exporter '" + std::string(s_->exporter->Name()) +
                   "' failed to export a record (later failures are counted, not logged); check its "
@@ -68,12 +73,17 @@ OperationResult SimpleLogRecordProcessor::ForceFlush(std::chrono::milliseconds t
 OperationResult SimpleLogRecordProcessor::Shutdown(std::chrono::milliseconds timeout) noexcept {
   if (s_->shut_down.exchange(true)) return OperationResult::AlreadyShutDown();
   if (!s_->exporter) return OperationResult::Ok();
-  std::lock_guard<std::mutex> lock(s_->mu);
-  try {
-    return s_->exporter->Shutdown(timeout);
-  } catch (...) {
-    return OperationResult::Failure();
+  OperationResult r;
+  {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    try {
+      r = s_->exporter->Shutdown(timeout);
+    } catch (...) {
+      r = OperationResult::Failure();
+    }
   }
+  s_->summary.AtShutdown(counters());
+  return r;
 }
 
 LogProcessorCounters SimpleLogRecordProcessor::counters() const noexcept {
@@ -82,6 +92,7 @@ LogProcessorCounters SimpleLogRecordProcessor::counters() const noexcept {
   c.export_failed = s_->failed.load();
   c.dropped_after_shutdown = s_->after_shutdown.load();
   c.export_calls = s_->calls.load();
+  c.export_calls_failed = s_->calls_failed.load();
   return c;
 }
 

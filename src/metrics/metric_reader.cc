@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/drop_summary.h"
+#include "core/export_counters.h"
 #include "metrics/provider_state.h"
 #include "otelweb/diagnostics.h"
 
@@ -80,6 +82,10 @@ struct PeriodicExportingMetricReader::Worker {
   // Set when Shutdown's deadline passed during a collection (e.g. a callback
   // that does not return): that collection's late points are never exported.
   std::atomic<bool> abandoned{false};
+  // Data points by outcome, and the drop summary over them.
+  otelweb::internal::ExportCounters counters;
+  otelweb::internal::DropSummary summary{"periodic metric reader", "data points"};
+  std::atomic<bool> warned_fail{false};
 
   void ExportOnce() noexcept {
     auto t0 = std::chrono::steady_clock::now();
@@ -91,8 +97,20 @@ struct PeriodicExportingMetricReader::Worker {
     } catch (...) {
       ok = false;
     }
-    if (ok && rm.PointCount() > 0 && !abandoned.load(std::memory_order_acquire))
-      exporter->Export(rm);
+    const uint64_t points = ok ? rm.PointCount() : 0;
+    if (points > 0) {
+      if (abandoned.load(std::memory_order_acquire)) {
+        otelweb::internal::CountDropped(counters, nullptr, otelweb::internal::DropReason::kDeadline, points);
+      } else {
+        ExportResult r = ExportResult::kFailure;
+        try {
+          r = exporter->Export(rm);
+        } catch (...) {
+        }
+        otelweb::internal::CountExportCall(counters, nullptr, r == ExportResult::kSuccess, points, warned_fail,
+                                           exporter->Name(), "data points");
+      }
+    }
     exports.fetch_add(1, std::memory_order_relaxed);
     if (std::chrono::steady_clock::now() - t0 > timeout) {
       LogOnce(
@@ -107,12 +125,20 @@ struct PeriodicExportingMetricReader::Worker {
     std::unique_lock<std::mutex> lk(mu);
     auto next = std::chrono::steady_clock::now() + interval;
     for (;;) {
-      cv.wait_until(lk, next, [&] { return stop || flush_pending; });
+      // Wakes for the drop summary too (between exports, no collection).
+      cv.wait_until(lk, std::min(next, summary.NextDue()), [&] { return stop || flush_pending; });
+      if (!stop && !flush_pending && std::chrono::steady_clock::now() < next) {
+        lk.unlock();
+        summary.Tick(counters.Snapshot());
+        lk.lock();
+        continue;
+      }
       bool last = stop;
       flush_pending = false;
       ++started;
       lk.unlock();
       ExportOnce();
+      summary.Tick(counters.Snapshot());
       lk.lock();
       ++completed;
       next = std::chrono::steady_clock::now() + interval;
@@ -169,6 +195,9 @@ std::chrono::milliseconds PeriodicExportingMetricReader::timeout() const noexcep
 uint64_t PeriodicExportingMetricReader::exports() const noexcept {
   return w_->exports.load(std::memory_order_relaxed);
 }
+ProcessorCounters PeriodicExportingMetricReader::counters() const noexcept {
+  return w_->counters.Snapshot();
+}
 
 void PeriodicExportingMetricReader::OnRegistered() noexcept {
   if (!w_->exporter) return;
@@ -220,13 +249,16 @@ OperationResult PeriodicExportingMetricReader::OnShutdown(
     w_->abandoned.store(true, std::memory_order_release);
     lk.unlock();
     w_->thread.detach();
+    w_->summary.AtShutdown(w_->counters.Snapshot());
     return OperationResult::Timeout();
   }
   lk.unlock();
   w_->thread.join();
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-  return w_->exporter->Shutdown(std::max(left, std::chrono::milliseconds(0)));
+  OperationResult r = w_->exporter->Shutdown(std::max(left, std::chrono::milliseconds(0)));
+  w_->summary.AtShutdown(w_->counters.Snapshot());
+  return r;
 }
 
 }  // namespace otelweb::metrics

@@ -233,7 +233,14 @@ std::shared_ptr<logs::LoggerProvider> MakeLoggerProvider(LogsOptions options, Re
     if (options.simple_processor) {
       lo.processors.push_back(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(e)));
     } else {
-      lo.processors.push_back(std::make_unique<logs::BatchLogRecordProcessor>(std::move(e), options.batch));
+      logs::BatchLogRecordProcessorOptions batch = options.batch;
+      // As for spans: a person reads the console, so a short delay unless the
+      // code or OTEL_BLRP_SCHEDULE_DELAY says otherwise.
+      if (e->Name() == "console" && !batch.schedule_delay &&
+          !config::GetString("OTEL_BLRP_SCHEDULE_DELAY").has_value()) {
+        batch.schedule_delay = std::chrono::milliseconds(200);
+      }
+      lo.processors.push_back(std::make_unique<logs::BatchLogRecordProcessor>(std::move(e), batch));
     }
   }
   return std::make_shared<logs::LoggerProvider>(std::move(lo));

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "otelweb/logs/logger_provider.h"
 #include "otelweb/otelweb.h"
 #include "otlp/testing/otlp_env_util.h"
 #if __has_include("receiver.h")
@@ -141,6 +142,22 @@ TEST(ConsoleExporter, PrintsWithinAShortDelayByDefault) {
   std::this_thread::sleep_for(800ms);
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(out.find("printed-soon"), std::string::npos) << out;
+}
+
+// The same for log records on the console (the batch log processor's
+// default delay is 1 s): printed within a fraction of a second.
+TEST(ConsoleExporter, LogRecordsPrintWithinAShortDelayByDefault) {
+  ScopedEnv env;
+  env.Unset("OTEL_BLRP_SCHEDULE_DELAY");
+  env.Set("OTEL_LOGS_EXPORTER", "console");
+  env.Set("OTEL_TRACES_EXPORTER", "none");
+  env.Set("OTEL_METRICS_EXPORTER", "none");
+  auto telemetry = Install({.service_name = "console-logs"});
+  ::testing::internal::CaptureStdout();
+  logs::GetLogger("console-test").Emit(logs::Severity::kInfo, "logged-soon");
+  std::this_thread::sleep_for(600ms);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("logged-soon"), std::string::npos) << out;
 }
 
 #ifdef OTELWEB_HAVE_RECEIVER

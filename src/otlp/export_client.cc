@@ -2,6 +2,8 @@
 // request; count and report what could not be delivered. Signal-neutral.
 #include "otlp/export_client.h"
 
+#include "core/drop_summary.h"
+
 #include <cmath>
 #include <new>
 
@@ -182,17 +184,27 @@ void ExportClient::Fail(size_t n, const std::string& why) noexcept {
   try {
     dropped_ += n;
     ++failed_;
+    const std::string reason = "OTLP exporter (" + std::string(ProtocolName(o_.protocol)) + "): " + why;
+    otelweb::internal::NoteExportFailure(noun_, reason);
     std::string line;
     {
       std::lock_guard<std::mutex> lock(fail_mu_);
       const auto now = Clock::now();
-      if (last_fail_log_ != Clock::time_point{} && now - last_fail_log_ < kFailLogInterval) {
+      // After the first line, a processor's drop summary (every
+      // OTEL_CPP_DROP_SUMMARY_INTERVAL) reports failures with the latest
+      // reason; without one, this exporter says it itself every 30 s.
+      const bool summarised = last_fail_log_ != Clock::time_point{} && otelweb::internal::SummaryReporters(noun_) > 0;
+      if (summarised || (last_fail_log_ != Clock::time_point{} && now - last_fail_log_ < kFailLogInterval)) {
         ++unlogged_batches_;
         unlogged_items_ += n;
         return;
       }
       line = "OTLP exporter (" + std::string(ProtocolName(o_.protocol)) + "): dropped " + std::to_string(n) +
              " " + std::string(noun_) + ": " + why;
+      if (last_fail_log_ == Clock::time_point{} && otelweb::internal::SummaryReporters(noun_) > 0) {
+        line += " (later failures are summed up in the processor's drop summary, see " +
+                std::string(otelweb::internal::kEnvDropSummaryInterval) + ")";
+      }
       if (unlogged_batches_ != 0) {
         line += " (and " + std::to_string(unlogged_items_) + " " + std::string(noun_) + " in " +
                 std::to_string(unlogged_batches_) + " other batches since the last message)";

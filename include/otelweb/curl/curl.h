@@ -101,6 +101,7 @@ std::string_view CodeName(CURLcode code) noexcept;
 
 namespace detail {
 struct Transfer;
+struct BorrowedMulti;
 }
 
 class Multi;
@@ -211,6 +212,36 @@ class Easy {
 CURLcode Perform(CURL* handle) noexcept;
 CURLcode Perform(CURL* handle, const curl_slist* headers) noexcept;
 
+// The same one-line change per call site for code that keeps its own CURLM*
+// loop (handles set up with curl_easy_setopt):
+//
+//   otelweb::curl::MultiAdd(m, h, headers);    // was curl_multi_add_handle(m, h)
+//   curl_multi_perform(m, &running);           // unchanged (and poll/wait/fdset)
+//   otelweb::curl::MultiInfoRead(m, &left);    // was curl_multi_info_read(m, &left)
+//   otelweb::curl::MultiRemove(m, h);          // was curl_multi_remove_handle(m, h)
+//   otelweb::curl::MultiCleanup(m);            // was curl_multi_cleanup(m)
+//
+// MultiAdd starts the CLIENT span (a child of the calling thread's current
+// span) and, with `headers` (the handle's CURLOPT_HTTPHEADER list, nullptr
+// when none was set), injects the trace context on a copy of that list, as
+// Perform(h, headers) does; MultiAdd(m, h) injects nothing (one warning, once).
+// MultiInfoRead ends a transfer's span on its CURLMSG_DONE message, before it
+// returns it; MultiRemove ends a transfer not reported done as cancelled and
+// gives the handle its own header list back; MultiCleanup does that for
+// every handle still added, then calls curl_multi_cleanup. Handles added with
+// plain curl_multi_add_handle to the same CURLM* pass through untouched.
+// Ownership: the CURLM* and CURL* stay the caller's; `headers` is borrowed
+// and must outlive the transfer. otelweb keeps a small record per added
+// handle until MultiRemove/MultiCleanup (a handle freed without them leaves
+// that record and an open span behind).
+// Thread-safety: as libcurl's (one thread per multi handle at a time); the
+// records are guarded by one process-wide lock.
+CURLMcode MultiAdd(CURLM* multi, CURL* handle) noexcept;
+CURLMcode MultiAdd(CURLM* multi, CURL* handle, const curl_slist* headers) noexcept;
+CURLMsg* MultiInfoRead(CURLM* multi, int* msgs_in_queue) noexcept;
+CURLMcode MultiRemove(CURLM* multi, CURL* handle) noexcept;
+CURLMcode MultiCleanup(CURLM* multi) noexcept;
+
 // An owned multi handle whose transfers are traced.
 class Multi {
  public:
@@ -238,7 +269,11 @@ class Multi {
 
  private:
   friend class Easy;
+  friend struct detail::BorrowedMulti;
+  struct Borrow {};
+  Multi(CURLM* borrowed, Borrow) noexcept;  // for MultiAdd: never cleaned up here
   CURLM* m_ = nullptr;
+  bool owned_ = true;
   std::map<CURL*, Easy*> easies_;
 };
 

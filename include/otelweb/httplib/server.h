@@ -121,17 +121,19 @@ auto Route(std::string route, H handler) {
   }
 }
 
-// Instruments an existing server: installs its pre-routing handler and logger.
+// Instruments an existing server: installs its pre-routing handler,
+// post-routing handler and logger.
 //
-// REPLACES, does not chain, a pre-routing handler or logger set earlier with
-// server.set_pre_routing_handler / server.set_logger: cpp-httplib 0.11.4 has
-// no getters, so they cannot be read back, and they stop running. Give yours to
-// SetPreRoutingHandler / SetLogger below instead (before or after Instrument),
-// which chain them. Likewise a later server.set_* call replaces ours: the
-// instrumentation notices it (requests that pass one of our hooks but not the
-// other) and logs one warning per server and hook; a replaced logger makes
-// spans end late without a status, a replaced pre-routing handler makes no
-// spans. The error, exception and post-routing handlers are not touched.
+// cpp-httplib 0.11.4 keeps one of each (setters, no getters). Hooks the app
+// set earlier with server.set_pre_routing_handler / set_post_routing_handler /
+// set_logger are read back (see server.cc) and chained, so they keep running.
+// Set them from now on through SetPreRoutingHandler / SetPostRoutingHandler /
+// SetLogger below (before or after Instrument), which chain them. A later
+// server.set_* call replaces ours: a replaced logger is noticed at the first
+// request after it happened (one warning per server) and that request's span
+// then ends in our post-routing handler, still with its status; a replaced
+// pre-routing handler makes no spans (one warning per server). The error and
+// exception handlers are not touched.
 //
 // Calling it again keeps one set of hooks and the most recent options (while
 // the server is not running it also sets our hooks again). Routes registered
@@ -148,6 +150,10 @@ bool IsInstrumented(::httplib::Server& server);
 void SetPreRoutingHandler(::httplib::Server& server,
                           ::httplib::Server::HandlerWithResponse handler);
 void SetLogger(::httplib::Server& server, ::httplib::Logger logger);
+// The post-routing handler (httplib calls it with the final status, before it
+// writes the response): the instrumentation occupies that slot too; yours runs
+// first.
+void SetPostRoutingHandler(::httplib::Server& server, ::httplib::Server::Handler handler);
 
 // Route registration for plain servers: translates ":param" segments (on
 // 0.11.4), wraps the handler with Route(). `route` overrides the template
@@ -186,10 +192,10 @@ template <typename H>
 // An httplib::Server that traces every request. Route registration
 // (Get/Post/Put/Patch/Delete/Options) records the pattern as http.route
 // (":param" segments are accepted on every cpp-httplib version; a third
-// argument gives an explicit route template). set_pre_routing_handler and
-// set_logger chain the user's callbacks after/before ours instead of replacing
-// them; the error, exception and post-routing handlers are not used by the
-// instrumentation and stay entirely the user's.
+// argument gives an explicit route template). set_pre_routing_handler,
+// set_post_routing_handler and set_logger chain the user's callbacks with ours
+// instead of replacing them; the error and exception handlers are not used by
+// the instrumentation and stay entirely the user's.
 class TracedServer : public ::httplib::Server {
  public:
   explicit TracedServer(ServerOptions options = {});
@@ -242,6 +248,8 @@ class TracedServer : public ::httplib::Server {
   TracedServer& set_pre_routing_handler(HandlerWithResponse handler);
   // Chained: the user's logger runs before the span ends (it can annotate it).
   TracedServer& set_logger(::httplib::Logger logger);
+  // Chained: the user's post-routing handler runs first.
+  TracedServer& set_post_routing_handler(Handler handler);
 
  private:
   friend void otelweb::httplib::Instrument(::httplib::Server&, ServerOptions);

@@ -25,6 +25,7 @@
 
 #include "otelweb/common.h"
 #include "otelweb/metrics/metric_data.h"
+#include "otelweb/processor_counters.h"
 
 namespace otelweb::metrics {
 
@@ -108,6 +109,12 @@ class PeriodicExportingMetricReader final : public MetricReader {
   std::chrono::milliseconds timeout() const noexcept;
   // Number of exports done so far (each a full collection).
   uint64_t exports() const noexcept;
+  // What happened to the collected data points (otelweb/processor_counters.h):
+  // exported, export_failed (the exporter said so), dropped_deadline (a
+  // collection Shutdown gave up on); export_calls counts Export calls. The
+  // same drop summary as the span and log processors reports them
+  // (periodically and at shutdown; docs/troubleshooting.md).
+  ProcessorCounters counters() const noexcept;
 
  protected:
   void OnRegistered() noexcept override;

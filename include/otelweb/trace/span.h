@@ -64,10 +64,6 @@ class SpanRef {
   // False for non-sampled, no-op and ended spans. Check it before computing
   // expensive attribute values.
   bool IsRecording() const noexcept;
-  // How many more distinct attribute keys the span takes before its count
-  // limit (SpanLimits) drops new ones; 0 when not recording. Instrumentations
-  // use it to keep room for the attributes they set later.
-  size_t AttributeRoom() const noexcept;
   // Valid even for non-recording spans (propagation still needs the ids).
   const SpanContext& GetContext() const noexcept { return context_; }
 
