@@ -136,4 +136,51 @@ class Probe {
   std::function<std::string(const std::string&)> send_;
 };
 
+// The kinds every adapter's suite sends (to a route "/r" answering 200).
+// Long URLs, query floods, percent-encodings and dot segments.
+inline void ExpectUrlKindsBounded(const Probe& probe) {
+  probe.ExpectBounded("long path", Get("/r/" + std::string(7000, 'p'), ""), "/r", 3 * 7100);
+  std::string query = "/r?" + List([](int i) { return "a" + std::to_string(i) + "=1"; }, 7000, '&');
+  probe.ExpectBounded("many query parameters", Get(query, ""), "/r", 3 * 7100);
+  std::string secrets = "/r?" + List([](int) { return std::string("token=abcdef"); }, 7000, '&');
+  probe.ExpectBounded("secret parameter flood", Get(secrets, ""), "/r", 3 * 7100);
+  std::string enc = "/r?" + List([](int) { return std::string("%74%6f%6b%65%6e=%41%42"); }, 7000, '&');
+  probe.ExpectBounded("encoded secret names", Get(enc, ""), "/r", 3 * 7100);
+  probe.ExpectBounded("broken escapes", Get("/r?" + std::string(3500, '%') + std::string(3500, 'z'), ""), "/r",
+                      3 * 7100);
+  std::string dots = "/r";
+  while (dots.size() < 7000) dots += "/../.";
+  probe.ExpectBounded("dot segments", Get(dots, ""), "/r", 3 * 7100);
+}
+
+// Baggage and tracestate floods; malformed traceparents are never taken as a
+// parent (each still gets its span and a 200).
+inline void ExpectContextKindsBounded(const Probe& probe, const MemoryTracing& t,
+                                      const std::function<std::string(const std::string&)>& send) {
+  const std::string baggage = List([](int i) { return "k" + std::to_string(i) + "=v"; }, 4000);
+  probe.ExpectBounded("baggage flood", Get("/r", Lines("baggage", baggage, 64 * 1024)), "/r", 0);
+  const std::string ts = List([](int i) { return "v" + std::to_string(i) + "=x"; }, 4000);
+  probe.ExpectBounded("tracestate flood",
+                      Get("/r", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n" +
+                                    Lines("tracestate", ts, 64 * 1024)),
+                      "/r", 0);
+  for (const std::string& tp : MalformedTraceparents()) {
+    const size_t before = t.spans().size();
+    const std::string r = send(Get("/r", "traceparent: " + tp + "\r\n"));
+    EXPECT_NE(r.find(" 200 "), std::string::npos) << tp;
+    ASSERT_TRUE(t.WaitFor(before + 1)) << tp;
+    EXPECT_FALSE(t.spans()[before]->parent_span_id().IsValid()) << "'" << tp << "' was accepted as a parent";
+  }
+}
+
+// 96 KiB of header names that make the capture pattern "x-(a+)+y" backtrack
+// in a backtracking engine, and one header repeated 60 times.
+inline void ExpectHeaderKindsBounded(const Probe& probe) {
+  std::string names;
+  for (int i = 0; names.size() < 96 * 1024; ++i) names += "x-" + std::string(40, 'a') + std::to_string(i) + ": v\r\n";
+  probe.ExpectBounded("pathological header names", Get("/r", names), "/r", 0);
+  probe.ExpectBounded("one user agent, 60 times", Get("/r", Lines("User-Agent", std::string(1000, 'u'), 60 * 1024)),
+                      "/r", 8 * 1024);
+}
+
 }  // namespace otelweb::testing::hostile
