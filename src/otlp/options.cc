@@ -269,7 +269,7 @@ void HintMixUps(const ResolvedOtlpOptions& r, std::string_view endpoint, const s
   if (grpc) {
     const std::string l = Lower(endpoint.substr(0, 8));
     const bool scheme = l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0;
-    const std::string_view host = r.grpc_target.substr(0, r.grpc_target.rfind(':'));
+    const std::string_view host = std::string_view(r.grpc_target).substr(0, r.grpc_target.rfind(':'));
     if (!scheme && r.use_tls && (host == "localhost" || host == "127.0.0.1" || host == "[::1]")) {
       Log(LogLevel::kWarning, "OTLP exporter: gRPC endpoint '" + shown + "' has no scheme, so TLS is used, and a "
                                   "local collector usually listens without TLS (the failure then reads like a TLS "
