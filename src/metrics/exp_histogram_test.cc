@@ -10,6 +10,8 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -94,7 +96,9 @@ struct Provider {
     rm = ResourceMetrics{};
     EXPECT_TRUE(reader->Collect(&rm));
     const MetricData* m = rm.Find(name);
-    EXPECT_NE(m, nullptr);
+    EXPECT_NE(m, nullptr) << name;
+    static const HistogramPoint kNone{};
+    if (m == nullptr) return kNone;
     EXPECT_EQ(m->point_kind, MetricPointKind::kExponentialHistogram);
     EXPECT_EQ(m->histogram_points.size(), 1u);
     return m->histogram_points.at(0);
@@ -196,11 +200,19 @@ TEST(ExpHistogram, ConcurrentRecordingMergesEveryStripe) {
   auto h = p.provider->GetMeter("m").CreateDoubleHistogram("h");
   constexpr int kThreads = 4, kEach = 20000;
   std::vector<std::thread> ts;
+  std::atomic<int> recording{0};
   for (int t = 0; t < kThreads; ++t)
     ts.emplace_back([&, t] {
       // Each thread its own range, so stripes rescale differently.
-      for (int i = 0; i < kEach; ++i) h.Record(std::ldexp(1.0 + (i % 7) / 8.0, t * 6 - 8 + i % 5));
+      for (int i = 0; i < kEach; ++i) {
+        h.Record(std::ldexp(1.0 + (i % 7) / 8.0, t * 6 - 8 + i % 5));
+        if (i == 0) recording.fetch_add(1);
+      }
     });
+  // The series exists once a thread has recorded (a collection before that
+  // has no point to look at).
+  for (int i = 0; i < 5000 && recording.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_GT(recording.load(), 0);
   uint64_t seen = 0;
   for (int r = 0; r < 20; ++r) {  // collections while recording go on
     const HistogramPoint& pt = p.Point("h");
