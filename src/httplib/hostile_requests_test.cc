@@ -15,65 +15,16 @@
 #include <vector>
 
 #include "otelweb/httplib/server.h"
+#include "support/hostile_requests.h"
 #include "support/http_test_support.h"
 #include "support/running_server.h"
 
 namespace otelweb::httplib {
 namespace {
 
-using namespace otelweb::testing;  // NOLINT(build/namespaces)
-
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// What a span weighs once exported, roughly: its name and every attribute's
-// key and rendered value, 40 bytes per event and link.
-size_t SpanBytes(const SpanData& s) {
-  size_t n = s.name().size() + 40 * (s.event_count() + s.link_count());
-  for (size_t i = 0; i < s.attribute_count(); ++i) {
-    AttributeView a = s.attribute(i);
-    n += a.key().size() + a.ToString().size();
-  }
-  return n;
-}
-
-// `bytes` of inert header lines (cpp-httplib accepts lines up to 8 KiB).
-std::string Padding(size_t bytes) {
-  std::string out;
-  for (int i = 0; out.size() < bytes; ++i) {
-    std::string line = "x-pad" + std::to_string(i) + ": ";
-    size_t room = std::min<size_t>(4000, bytes - std::min(bytes, out.size() + line.size() + 2));
-    line.append(std::max<size_t>(room, 1), 'p');
-    out += line + "\r\n";
-  }
-  return out;
-}
-
-std::string Get(const std::string& target, const std::string& lines) {
-  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Tenant: acme\r\n" +
-         lines + "\r\n";
-}
-
-// Repeats "<name>: <value>" lines until about `bytes`.
-std::string Lines(const std::string& name, const std::string& value, size_t bytes) {
-  std::string out;
-  while (out.size() < bytes) out += name + ": " + value + "\r\n";
-  return out;
-}
-
-// A comma-separated list of `entry(i)` up to about `bytes`.
-template <typename F>
-std::string List(F entry, size_t bytes) {
-  std::string out;
-  for (int i = 0; out.size() < bytes; ++i) {
-    if (!out.empty()) out += ',';
-    out += entry(i);
-  }
-  return out;
-}
+using namespace otelweb::testing;          // NOLINT(build/namespaces)
+using namespace otelweb::testing::hostile;  // NOLINT(build/namespaces)
+using otelweb::testing::hostile::Get;       // not otelweb::httplib::Get
 
 class HostileRequests : public ::testing::Test {
  protected:
@@ -101,50 +52,17 @@ class HostileRequests : public ::testing::Test {
     return o;
   }
 
-  struct Cost {
-    double cpu = 1e9;    // least process CPU seconds of the runs
-    size_t span = 0;     // bytes of the request's span (0: no span)
-    std::string reply;   // the last reply
-  };
-
-  Cost Measure(const std::string& request, int runs = 3) {
-    Cost c;
-    for (int i = 0; i < runs; ++i) {
-      size_t before = t_.spans().size();
-      double t0 = ProcessCpuSeconds();
-      c.reply = RawRequest(run_->port(), request, true);
-      c.cpu = std::min(c.cpu, ProcessCpuSeconds() - t0);
-      if (t_.WaitFor(before + 1, std::chrono::milliseconds(500))) {
-        auto spans = t_.spans();
-        c.span = SpanBytes(*spans[before]);
-      } else {
-        c.span = 0;
-      }
-    }
-    return c;
+  // The hostile request against the same-size benign GET /r (the shared
+  // probe: CPU within `cpu_factor` plus 20 ms, span within `span_slack`).
+  void ExpectBounded(const char* kind, const std::string& hostile, size_t span_slack, double cpu_factor = 4.0) {
+    last_reply_ = probe_.ExpectBounded(kind, hostile, "/r", span_slack, cpu_factor);
   }
-
-  // The hostile request against the same-size benign one: CPU within
-  // `cpu_factor` (plus 20 ms of slack), span within `span_slack` bytes.
-  void ExpectBounded(const char* kind, const std::string& hostile, size_t span_slack,
-                     double cpu_factor = 4.0) {
-    const size_t extra = hostile.size() > benign_base_.size() ? hostile.size() - benign_base_.size() : 0;
-    const std::string benign = Get("/r", Padding(extra));
-    Cost b = Measure(benign), h = Measure(hostile);
-    SCOPED_TRACE(kind);
-    EXPECT_NE(b.reply.find(" 200 "), std::string::npos) << b.reply.substr(0, 200);
-    EXPECT_LT(h.cpu, cpu_factor * b.cpu + 0.02)
-        << kind << ": " << hostile.size() << " bytes cost " << h.cpu << " s of CPU against " << b.cpu
-        << " s for the same size of inert headers";
-    EXPECT_LE(h.span, b.span + span_slack)
-        << kind << ": span of " << h.span << " bytes against " << b.span;
-    last_reply_ = h.reply;
-  }
+  Cost Measure(const std::string& request) const { return probe_.Measure(request); }
 
   MemoryTracing t_;
   TracedServer app_;
   std::unique_ptr<RunningServer> run_;
-  const std::string benign_base_ = Get("/r", "");
+  Probe probe_{t_, [this](const std::string& r) { return RawRequest(run_->port(), r, true); }};
   std::string last_reply_;
 };
 
