@@ -327,7 +327,8 @@ void JNumber(std::string& out, const NumberPoint& p) {
   out += '}';
 }
 
-void JHistogram(std::string& out, const HistogramPoint& p) {
+// The fields both histogram kinds open with: attributes, times, count, sum.
+void JHistogramHead(std::string& out, const HistogramPoint& p) {
   out += '{';
   JAttrs(out, "attributes", p.attributes);
   out += ",\"startTimeUnixNano\":";
@@ -338,6 +339,19 @@ void JHistogram(std::string& out, const HistogramPoint& p) {
   JsonU64(out, p.count);
   out += ",\"sum\":";
   JsonDouble(out, p.sum);
+}
+
+void JMinMax(std::string& out, const HistogramPoint& p) {
+  if (p.has_min_max) {
+    out += ",\"min\":";
+    JsonDouble(out, p.min);
+    out += ",\"max\":";
+    JsonDouble(out, p.max);
+  }
+}
+
+void JHistogram(std::string& out, const HistogramPoint& p) {
+  JHistogramHead(out, p);
   out += ",\"bucketCounts\":[";
   for (size_t i = 0; i < p.bucket_counts.size(); ++i) {
     if (i) out += ',';
@@ -349,12 +363,7 @@ void JHistogram(std::string& out, const HistogramPoint& p) {
     JsonDouble(out, p.boundaries[i]);
   }
   out += ']';
-  if (p.has_min_max) {
-    out += ",\"min\":";
-    JsonDouble(out, p.min);
-    out += ",\"max\":";
-    JsonDouble(out, p.max);
-  }
+  JMinMax(out, p);
   JExemplars(out, p.exemplars);
   out += '}';
 }
@@ -371,27 +380,13 @@ void JBuckets(std::string& out, const char* name, const metrics::ExponentialBuck
 }
 
 void JExponentialHistogram(std::string& out, const HistogramPoint& p) {
-  out += '{';
-  JAttrs(out, "attributes", p.attributes);
-  out += ",\"startTimeUnixNano\":";
-  JsonU64(out, Nanos(p.start_time));
-  out += ",\"timeUnixNano\":";
-  JsonU64(out, Nanos(p.time));
-  out += ",\"count\":";
-  JsonU64(out, p.count);
-  out += ",\"sum\":";
-  JsonDouble(out, p.sum);
+  JHistogramHead(out, p);
   out += ",\"scale\":" + std::to_string(p.scale);
   out += ",\"zeroCount\":";
   JsonU64(out, p.zero_count);
   JBuckets(out, "positive", p.positive);
   JBuckets(out, "negative", p.negative);
-  if (p.has_min_max) {
-    out += ",\"min\":";
-    JsonDouble(out, p.min);
-    out += ",\"max\":";
-    JsonDouble(out, p.max);
-  }
+  JMinMax(out, p);
   out += ",\"zeroThreshold\":";
   JsonDouble(out, p.zero_threshold);
   JExemplars(out, p.exemplars);
