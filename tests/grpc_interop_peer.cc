@@ -2,17 +2,23 @@
 // @grpc/grpc-js with @opentelemetry/instrumentation-grpc.
 //
 //   otelweb_grpc_interop_peer server     serves interop.v1.Echo (sync, instrumented;
-//                                        each handler starts a span "handler <Method>"),
-//                                        prints "listening on PORT"; on SIGTERM or
-//                                        stdin EOF stops and prints its spans
-//   otelweb_grpc_interop_peer client T   inside a root span "cpp-root" calls T: Unary
+//                                        each handler starts a span "handler <Method>"
+//                                        with the tracestate and the baggage entry
+//                                        "tenant" it sees as test.tracestate and
+//                                        test.tenant), prints "listening on PORT"; on
+//                                        SIGTERM or stdin EOF stops and prints its spans
+//   otelweb_grpc_interop_peer client T   inside a root span "cpp-root" (child of a remote
+//                                        parent with tracestate "cpp=t1", baggage
+//                                        tenant=cpp-tenant current) calls T: Unary
 //                                        "hello", ServerStream count 2, ClientStream and
 //                                        Bidi with three messages, Unary with status_code
 //                                        5 and 13, Unary with delay 400 ms under a 100 ms
-//                                        deadline; prints the codes and its spans
+//                                        deadline, ServerStream (2 replies) ending with 13,
+//                                        Bidi (2 messages) ending with 5, ClientStream
+//                                        ending with 13; prints the codes and its spans
 //
 // Spans are printed one JSON object a line: {"span":{kind,traceId,spanId,
-// parentSpanId,name,status,attrs}}.
+// parentSpanId,name,status,tracestate,attrs}}.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <unistd.h>
@@ -52,7 +58,8 @@ std::string Hex(const otelweb::SpanId& id) {
 void Print(const otelweb::testing::MemoryTracing& t) {
   for (const SpanData* s : t.spans()) {
     std::string attrs;
-    for (const char* k : {"rpc.system", "rpc.service", "rpc.method", "error.type", "server.address"}) {
+    for (const char* k : {"rpc.system", "rpc.service", "rpc.method", "error.type", "server.address",
+                          "test.tracestate", "test.tenant"}) {
       if (!otelweb::testing::HasAttr(s, k)) continue;
       attrs += std::string(attrs.empty() ? "" : ",") + "\"" + k + "\":\"" + otelweb::testing::StrAttr(s, k) + "\"";
     }
@@ -62,10 +69,10 @@ void Print(const otelweb::testing::MemoryTracing& t) {
     }
     std::printf(
         "{\"span\":{\"kind\":\"%s\",\"traceId\":\"%s\",\"spanId\":\"%s\",\"parentSpanId\":\"%s\",\"name\":\"%s\","
-        "\"status\":%d,\"attrs\":{%s}}}\n",
+        "\"status\":%d,\"tracestate\":\"%s\",\"attrs\":{%s}}}\n",
         Kind(s->kind()), s->trace_id().ToHex().c_str(), Hex(s->span_id()).c_str(),
         s->parent_span_id().IsValid() ? Hex(s->parent_span_id()).c_str() : "", std::string(s->name()).c_str(),
-        static_cast<int>(s->status()), attrs.c_str());
+        static_cast<int>(s->status()), std::string(s->context().trace_state().header()).c_str(), attrs.c_str());
   }
   std::fflush(stdout);
 }
@@ -82,7 +89,12 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     echo_example::EchoService service;
     service.on_call = [](const char* method) {
+      const otelweb::Context c = otelweb::Context::Current();
+      const std::string state(c.span_context().trace_state().header());
+      const std::string tenant(c.baggage().Get("tenant"));
       otelweb::Span s = otelweb::GetTracerProvider()->GetTracer("handler").StartSpan(std::string("handler ") + method);
+      s.SetAttribute("test.tracestate", state);
+      s.SetAttribute("test.tenant", tenant);
       s.End();
     };
     ::grpc::ServerBuilder b;
@@ -126,9 +138,15 @@ int main(int argc, char** argv) {
   auto note = [&](const char* what, const ::grpc::Status& st) {
     codes += std::string(codes.empty() ? "" : ",") + "\"" + what + "\":" + std::to_string(int(st.error_code()));
   };
-  otelweb::Span root = t.tracer().StartSpan("cpp-root");
+  // A remote parent with a tracestate: cpp-root and its CLIENT spans inherit it.
+  const otelweb::Context upstream = otelweb::Context().WithSpanContext(otelweb::SpanContext(
+      *otelweb::TraceId::FromHex("0af7651916cd43dd8448eb211c80319c"), *otelweb::SpanId::FromHex("b7ad6b7169203331"),
+      otelweb::TraceFlags{1}, true, otelweb::TraceState::FromHeader("cpp=t1")));
+  otelweb::SpanOptions ro;
+  ro.parent = &upstream;
+  otelweb::Span root = t.tracer().StartSpan("cpp-root", ro);
   {
-    otelweb::Scope scope(root.AsContext());
+    otelweb::Scope scope(root.AsContext().WithBaggage(otelweb::Baggage().Set("tenant", "cpp-tenant")));
     interop::v1::EchoReply reply;
     {
       ::grpc::ClientContext ctx;
@@ -167,10 +185,38 @@ int main(int argc, char** argv) {
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
       note("Deadline", stub->Unary(&ctx, req("slow", 0, 400), &reply));
     }
+    // Streaming calls ending with an error status.
+    {
+      ::grpc::ClientContext ctx;
+      auto r = stub->ServerStream(&ctx, req("e", 2, 0, 13));
+      while (r->Read(&reply)) {
+      }
+      note("ServerStreamInternal", r->Finish());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      auto s = stub->Bidi(&ctx);
+      s->Write(req("a"));
+      s->Read(&reply);
+      s->Write(req("b", 0, 0, 5));
+      s->Read(&reply);
+      s->WritesDone();
+      while (s->Read(&reply)) {
+      }
+      note("BidiNotFound", s->Finish());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      auto w = stub->ClientStream(&ctx, &reply);
+      w->Write(req("a"));
+      w->Write(req("b", 0, 0, 13));
+      w->WritesDone();
+      note("ClientStreamInternal", w->Finish());
+    }
   }
   root.End();
   std::printf("{\"codes\":{%s}}\n", codes.c_str());
-  t.WaitFor(8);
+  t.WaitFor(11);
   Print(t);
   return 0;
 }

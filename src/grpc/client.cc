@@ -14,6 +14,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/interceptor.h>
 
+#include <cstring>
 #include <mutex>
 
 #include "grpc/common.h"
@@ -30,10 +31,10 @@ using internal::ToCallType;
 
 struct ClientState {
   ClientState(std::string_view t, const ClientOptions& o)
-      : compiled(o, kClientScopeName, false), target(t), server(internal::ParseAddress(target)) {}
+      : compiled(o, kClientScopeName, false), target(t), server(internal::ParseAddress(target.data(), target.size())) {}
   Compiled compiled;
-  std::string target;
-  HostPort server;  // views into target
+  std::string target;  // %XX escapes decoded in place
+  HostPort server;     // views into target
 };
 
 class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall>,
@@ -113,7 +114,7 @@ class ClientCall final : public ::grpc::experimental::Interceptor, public intern
     if (!span_.IsRecording() || ctx_ == nullptr || ctx_->c_call() == nullptr) return;
     char* text = grpc_call_get_peer(ctx_->c_call());
     if (text == nullptr) return;
-    HostPort peer = internal::ParseAddress(text);
+    HostPort peer = internal::ParseAddress(text, std::strlen(text));
     if (!peer.host.empty() && peer.port > 0) {
       KeyValue kv[2] = {{"network.peer.address", peer.host}, {"network.peer.port", int64_t{peer.port}}};
       inst::SetInstrumentationAttributes(span_.Ref(), Attributes(kv, 2));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 
 #include "core/config.h"
@@ -103,6 +104,33 @@ HostPort ParseAddress(std::string_view t) noexcept {
   auto r = std::from_chars(port.data(), port.data() + port.size(), p);
   if (r.ec == std::errc() && r.ptr == port.data() + port.size() && p > 0 && p < 65536) hp.port = p;
   return hp;
+}
+
+namespace {
+int HexDigit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+HostPort ParseAddress(char* data, size_t size) noexcept {
+  if (data == nullptr) return {};
+  char* p = static_cast<char*>(std::memchr(data, '%', size));
+  if (p == nullptr) return ParseAddress(std::string_view(data, size));  // the usual case: nothing to decode
+  char* out = p;
+  const char* end = data + size;
+  for (const char* in = p; in < end;) {
+    int hi = 0, lo = 0;
+    if (*in == '%' && end - in >= 3 && (hi = HexDigit(in[1])) >= 0 && (lo = HexDigit(in[2])) >= 0) {
+      *out++ = static_cast<char>(hi * 16 + lo);
+      in += 3;
+    } else {
+      *out++ = *in++;  // not an escape: kept as it is
+    }
+  }
+  return ParseAddress(std::string_view(data, static_cast<size_t>(out - data)));
 }
 
 Compiled::Compiled(const Settings& s, std::string_view scope, bool server)

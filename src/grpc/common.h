@@ -59,6 +59,9 @@ struct HostPort {
   int port = 0;
 };
 HostPort ParseAddress(std::string_view text) noexcept;
+// The same after decoding %XX escapes in place (gRPC 1.51 writes a peer as a
+// URI: "ipv6:%5B::1%5D:5", a zone as "%25eth0"); the views point into `data`.
+HostPort ParseAddress(char* data, size_t size) noexcept;
 
 // Semconv and filter, compiled once per factory.
 class Compiled {

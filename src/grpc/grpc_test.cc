@@ -5,11 +5,15 @@
 // endpoints, the semconv sets, message events, concurrent calls.
 #include <gtest/gtest.h>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -1006,6 +1010,410 @@ TEST(GrpcServer, UnimplementedMethodIsRecordedAsOtherNotAsTheClientsPath) {
         EXPECT_TRUE(original == "interop.v1.Echo/NoSuchMethod" || original == "evil.Svc/random-1234") << original;
       }
     }
+  }
+}
+
+}  // namespace
+}  // namespace otelweb::grpc
+
+namespace otelweb::grpc {
+namespace {
+
+// ---- W3C tracestate and baggage through the metadata, every call kind -----
+
+// The handler sees the client's tracestate on the call's span context and the
+// client's baggage; the SERVER span carries the same tracestate.
+TEST(GrpcServer, TracestateAndBaggageTravelForEveryCallKind) {
+  MemoryTracing t;
+  const std::shared_ptr<TextMapPropagator> previous = GetTextMapPropagator();
+  SetTextMapPropagator(MakePropagators("tracecontext,baggage"));
+  EchoServer s;
+  std::mutex mu;
+  std::map<std::string, std::pair<std::string, std::string>> seen;  // method -> (tracestate, tenant)
+  s.service.on_call = [&](const char* method) {
+    const Context c = Context::Current();
+    std::lock_guard<std::mutex> lock(mu);
+    seen[method] = {std::string(c.span_context().trace_state().header()),
+                    std::string(c.baggage().Get("tenant"))};
+  };
+  auto stub = Stub(s);
+  // A remote parent with a tracestate (as if extracted upstream): our root
+  // span inherits it, and so do the CLIENT spans.
+  const SpanContext upstream(*TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736"),
+                             *SpanId::FromHex("00f067aa0ba902b7"), TraceFlags{1}, true,
+                             TraceState::FromHeader("vendor=abc,other=1"));
+  const Context parent = Context().WithSpanContext(upstream);
+  SpanOptions ro;
+  ro.parent = &parent;
+  Span root = t.tracer().StartSpan("root", ro);
+  {
+    Scope scope(root.AsContext().WithBaggage(Baggage().Set("tenant", "acme")));
+    {
+      ::grpc::ClientContext ctx;
+      EchoReply r;
+      ASSERT_TRUE(stub->Unary(&ctx, Req("u"), &r).ok());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      auto reader = stub->ServerStream(&ctx, Req("s", 2));
+      EchoReply r;
+      while (reader->Read(&r)) {
+      }
+      ASSERT_TRUE(reader->Finish().ok());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      EchoReply r;
+      auto writer = stub->ClientStream(&ctx, &r);
+      writer->Write(Req("a"));
+      writer->WritesDone();
+      ASSERT_TRUE(writer->Finish().ok());
+    }
+    {
+      ::grpc::ClientContext ctx;
+      auto stream = stub->Bidi(&ctx);
+      stream->Write(Req("b"));
+      EchoReply r;
+      ASSERT_TRUE(stream->Read(&r));
+      stream->WritesDone();
+      ASSERT_TRUE(stream->Finish().ok());
+    }
+  }
+  root.End();
+  auto spans = t.Exactly(9);
+  SetTextMapPropagator(previous);
+  for (const char* m : {"Unary", "ServerStream", "ClientStream", "Bidi"}) {
+    const std::string name = std::string("interop.v1.Echo/") + m;
+    const SpanData* client = Named(spans, name, SpanKind::kClient);
+    const SpanData* server = Named(spans, name, SpanKind::kServer);
+    ASSERT_TRUE(client && server) << m;
+    EXPECT_EQ(server->parent_span_id(), client->span_id()) << m;
+    EXPECT_EQ(client->context().trace_state().header(), "vendor=abc,other=1") << m;
+    EXPECT_EQ(server->context().trace_state().header(), "vendor=abc,other=1") << m;
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(seen.count(m), 1u) << m;
+    EXPECT_EQ(seen[m].first, "vendor=abc,other=1") << m;
+    EXPECT_EQ(seen[m].second, "acme") << m;
+  }
+}
+
+// ---- error statuses for the four call kinds, both sides --------------------
+
+struct KindCall {
+  const char* method;
+  ::grpc::Status status;
+  int replies = 0;
+};
+
+// Calls the four kinds, each ending with `code` (the server sends it instead
+// of the one reply for Unary/ClientStream, after the replies for
+// ServerStream/Bidi).
+std::vector<KindCall> CallEveryKindEndingWith(interop::v1::Echo::Stub& stub, int code) {
+  std::vector<KindCall> out;
+  EchoReply r;
+  {
+    ::grpc::ClientContext ctx;
+    out.push_back({"Unary", stub.Unary(&ctx, Req("u", 0, 0, code), &r), 0});
+  }
+  {
+    ::grpc::ClientContext ctx;
+    auto reader = stub.ServerStream(&ctx, Req("s", 2, 0, code));
+    int n = 0;
+    while (reader->Read(&r)) ++n;
+    out.push_back({"ServerStream", reader->Finish(), n});
+  }
+  {
+    ::grpc::ClientContext ctx;
+    auto writer = stub.ClientStream(&ctx, &r);
+    writer->Write(Req("a"));
+    writer->Write(Req("b", 0, 0, code));  // the last request's values count
+    writer->WritesDone();
+    out.push_back({"ClientStream", writer->Finish(), 0});
+  }
+  {
+    ::grpc::ClientContext ctx;
+    auto stream = stub.Bidi(&ctx);
+    int n = 0;
+    for (int i = 0; i < 2; ++i) {
+      stream->Write(Req("b", 0, 0, i == 1 ? code : 0));
+      if (stream->Read(&r)) ++n;
+    }
+    stream->WritesDone();
+    while (stream->Read(&r)) ++n;
+    out.push_back({"Bidi", stream->Finish(), n});
+  }
+  return out;
+}
+
+// INTERNAL: Error on both sides; NOT_FOUND: Error on the client only (the
+// server list is UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+// UNAVAILABLE, DATA_LOSS). Both semconv sets at once (rpc/dup).
+TEST(GrpcServer, ErrorStatusesForEveryCallKindOnBothSides) {
+  for (int code : {13, 5}) {
+    MemoryTracing t;
+    ServerOptions so;
+    so.semconv = SemconvSet::kDuplicate;
+    EchoServer s(so);
+    s.service.on_call = [](const char*) {};
+    ClientOptions co;
+    co.semconv = SemconvSet::kDuplicate;
+    auto stub = Stub(s, co);
+    const std::vector<KindCall> calls = CallEveryKindEndingWith(*stub, code);
+    auto spans = t.Exactly(8);
+    const std::string name = std::string(StatusCodeName(code));
+    for (const KindCall& k : calls) {
+      SCOPED_TRACE(std::string(k.method) + " " + name);
+      EXPECT_EQ(int(k.status.error_code()), code);
+      if (std::string_view(k.method) == "ServerStream") {
+        EXPECT_EQ(k.replies, 2) << "the replies come first";
+      }
+      if (std::string_view(k.method) == "Bidi") {
+        EXPECT_EQ(k.replies, 2) << "one reply per request, then the status";
+      }
+      const std::string full = std::string("interop.v1.Echo/") + k.method;
+      const SpanData* client = Named(spans, full, SpanKind::kClient);
+      const SpanData* server = Named(spans, full, SpanKind::kServer);
+      ASSERT_TRUE(client && server);
+      EXPECT_EQ(server->parent_span_id(), client->span_id());
+      for (const SpanData* sp : {client, server}) {
+        EXPECT_EQ(IntAttr(sp, "rpc.grpc.status_code"), code);
+        EXPECT_EQ(StrAttr(sp, "rpc.response.status_code"), name);
+        EXPECT_EQ(StrAttr(sp, "rpc.method"), full) << "rpc/dup: the fully qualified method";
+        EXPECT_EQ(StrAttr(sp, "rpc.service"), "interop.v1.Echo");
+      }
+      EXPECT_EQ(client->status(), StatusCode::kError);
+      EXPECT_EQ(StrAttr(client, "error.type"), name);
+      EXPECT_EQ(client->status_description(), k.status.error_message());
+      if (code == 13) {
+        EXPECT_EQ(server->status(), StatusCode::kError);
+        EXPECT_EQ(StrAttr(server, "error.type"), name);
+        EXPECT_EQ(server->status_description(), k.status.error_message());
+      } else {
+        EXPECT_EQ(server->status(), StatusCode::kUnset);
+        EXPECT_FALSE(otelweb::testing::HasAttr(server, "error.type"));
+      }
+    }
+  }
+}
+
+// ---- the method filter: health checks and reflection -----------------------
+
+// libgrpc++_reflection adds its service to every server of the process from
+// a static initializer once it is loaded (calling its Init function again
+// would register it twice); this reference keeps the library linked.
+[[maybe_unused]] void (*volatile keep_reflection_linked)() = &::grpc::reflection::InitProtoReflectionServerBuilderPlugin;
+
+// The echo service with gRPC's own health service and reflection, instrumented.
+struct SystemServicesServer {
+  explicit SystemServicesServer(ServerOptions options) {
+    ::grpc::EnableDefaultHealthCheckService(true);
+    ::grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&service);
+    InstrumentServer(b, std::move(options));
+    server = b.BuildAndStart();
+    ::grpc::EnableDefaultHealthCheckService(false);
+  }
+  ~SystemServicesServer() { server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200)); }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port); }
+  echo_example::EchoService service;
+  int port = 0;
+  std::unique_ptr<::grpc::Server> server;
+};
+
+// grpc.health.v1.Health/Check with an empty request: the serialized
+// HealthCheckResponse (status SERVING = 1 is the bytes 08 01).
+std::string HealthCheck(const std::shared_ptr<::grpc::Channel>& channel) {
+  ::grpc::GenericStub generic(channel);
+  ::grpc::ClientContext ctx;
+  ::grpc::ByteBuffer req(nullptr, 0), resp;
+  std::promise<::grpc::Status> done;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", ::grpc::StubOptions(), &req, &resp,
+                    [&](::grpc::Status st) { done.set_value(st); });
+  ::grpc::Status st = done.get_future().get();
+  if (!st.ok()) return "status " + std::to_string(int(st.error_code()));
+  std::vector<::grpc::Slice> slices;
+  if (!resp.Dump(&slices).ok()) return "unreadable";
+  std::string out;
+  for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  return out;
+}
+
+// One ServerReflectionInfo exchange (bidi) asking for the service list
+// (ServerReflectionRequest.list_services = "": field 7, empty: bytes 3a 00);
+// returns the reply's size, or -1.
+int ReflectionListServices(const std::shared_ptr<::grpc::Channel>& channel) {
+  ::grpc::GenericStub generic(channel);
+  ::grpc::CompletionQueue cq;
+  ::grpc::ClientContext ctx;
+  auto call = generic.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto step = [&cq](intptr_t want) {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && reinterpret_cast<intptr_t>(tag) == want && ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  int size = -1;
+  if (step(1)) {
+    const char bytes[] = {0x3a, 0x00};
+    ::grpc::Slice s(bytes, sizeof bytes);
+    ::grpc::ByteBuffer req(&s, 1), resp;
+    call->Write(req, reinterpret_cast<void*>(2));
+    if (step(2)) {
+      call->Read(&resp, reinterpret_cast<void*>(3));
+      if (step(3)) size = static_cast<int>(resp.Length());
+    }
+  }
+  call->WritesDone(reinterpret_cast<void*>(4));
+  step(4);
+  ::grpc::Status st;
+  call->Finish(&st, reinterpret_cast<void*>(5));
+  step(5);
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return st.ok() ? size : -1;
+}
+
+// Health checks and reflection excluded by whole service name on both
+// sides: no span, nothing injected (the server would otherwise continue the
+// trace); on one side only: the other side's span alone, an excluded client
+// sends no traceparent (the server span is a root). A leading '/' in a
+// filter entry is accepted; the `exclude` function sees the call's names.
+TEST(GrpcServer, HealthAndReflectionExcludedOnClientAndServer) {
+  const std::vector<std::string> system = {"grpc.health.v1.Health", "/grpc.reflection.v1alpha.ServerReflection"};
+  struct Case {
+    bool client_excludes, server_excludes;
+  };
+  for (Case c : {Case{true, true}, Case{false, true}, Case{true, false}}) {
+    SCOPED_TRACE(std::string("client excludes ") + (c.client_excludes ? "yes" : "no") + ", server excludes " +
+                 (c.server_excludes ? "yes" : "no"));
+    MemoryTracing t;
+    ServerOptions so;
+    if (c.server_excludes) so.excluded_methods = system;
+    SystemServicesServer s(so);
+    s.service.on_call = [](const char*) {};
+    ClientOptions co;
+    std::atomic<int> function_saw_reflection{0};
+    if (c.client_excludes) {
+      co.excluded_methods = {"/grpc.health.v1.Health/Check"};
+      co.exclude = [&](const CallView& v) {
+        if (v.service != "grpc.reflection.v1alpha.ServerReflection") return false;
+        EXPECT_EQ(v.method, "ServerReflectionInfo");
+        EXPECT_EQ(v.type, CallType::kBidiStreaming);
+        ++function_saw_reflection;
+        return true;
+      };
+    }
+    auto channel = CreateInstrumentedChannel(s.target(), ::grpc::InsecureChannelCredentials(), {}, co);
+    Span root = t.tracer().StartSpan("root");
+    {
+      Scope scope(root.AsContext());
+      EXPECT_EQ(HealthCheck(channel), std::string("\x08\x01", 2)) << "SERVING";
+      EXPECT_GT(ReflectionListServices(channel), 0);
+      ::grpc::ClientContext ctx;
+      EchoReply r;
+      ASSERT_TRUE(interop::v1::Echo::NewStub(channel)->Unary(&ctx, Req("x"), &r).ok());
+    }
+    root.End();
+    const size_t system_spans = (c.client_excludes ? 0 : 2) + (c.server_excludes ? 0 : 2);
+    auto spans = t.Exactly(3 + system_spans);
+    EXPECT_NE(Named(spans, "interop.v1.Echo/Unary", SpanKind::kClient), nullptr) << "other methods are traced";
+    EXPECT_NE(Named(spans, "interop.v1.Echo/Unary", SpanKind::kServer), nullptr);
+    if (c.client_excludes) {
+      EXPECT_EQ(function_saw_reflection.load(), 1);
+    }
+    for (const char* m : {"grpc.health.v1.Health/Check", "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+      const SpanData* client = Named(spans, m, SpanKind::kClient);
+      const SpanData* server = Named(spans, m, SpanKind::kServer);
+      EXPECT_EQ(client != nullptr, !c.client_excludes) << m;
+      EXPECT_EQ(server != nullptr, !c.server_excludes) << m;
+      if (server != nullptr) {
+        EXPECT_FALSE(server->parent_span_id().IsValid()) << m << ": an excluded client injects nothing";
+      }
+      if (client != nullptr) {
+        EXPECT_EQ(IntAttr(client, "rpc.grpc.status_code"), 0) << m;
+      }
+    }
+  }
+}
+
+// ---- IPv6 loopback ----------------------------------------------------------
+
+// A server on [::1]: server.address is the bare address (no brackets) and
+// server.port the port on both sides, network.peer.address ::1 on both sides,
+// whatever the form of the target ("[::1]:p", "ipv6:[::1]:p", "dns:///[::1]:p").
+TEST(GrpcServer, Ipv6LoopbackPeersAndServerAddressesParse) {
+  MemoryTracing t;
+  echo_example::EchoService service;
+  int port = 0;
+  ::grpc::ServerBuilder b;
+  b.AddListeningPort("[::1]:0", ::grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  InstrumentServer(b);
+  auto server = b.BuildAndStart();
+  ASSERT_TRUE(server != nullptr && port > 0) << "no IPv6 loopback on this host";
+  const std::string p = std::to_string(port);
+  const std::vector<std::string> targets = {"[::1]:" + p, "ipv6:[::1]:" + p, "dns:///[::1]:" + p};
+  for (const std::string& target : targets) {
+    auto stub = interop::v1::Echo::NewStub(CreateInstrumentedChannel(target, ::grpc::InsecureChannelCredentials()));
+    ::grpc::ClientContext ctx;
+    EchoReply r;
+    ASSERT_TRUE(stub->Unary(&ctx, Req(target), &r).ok()) << target;
+  }
+  auto spans = t.Exactly(2 * targets.size());
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  for (const SpanData* sp : spans) {
+    SCOPED_TRACE(sp->kind() == SpanKind::kClient ? "client" : "server");
+    EXPECT_EQ(StrAttr(sp, "server.address"), "::1");
+    EXPECT_EQ(IntAttr(sp, "server.port"), port);
+    EXPECT_EQ(StrAttr(sp, "network.peer.address"), "::1");
+    EXPECT_GT(IntAttr(sp, "network.peer.port"), 0);
+    if (sp->kind() == SpanKind::kClient) {
+      EXPECT_EQ(IntAttr(sp, "network.peer.port"), port);
+    }
+  }
+}
+
+// The address forms gRPC and users give: URIs with schemes, brackets, ports,
+// percent-encoded brackets and zones (decoded), bare IPv6 without a port;
+// what is not a port gives port 0 (not set), an unclosed bracket no host.
+TEST(GrpcAddress, ParsesHostAndPortOfEveryForm) {
+  struct Case {
+    std::string_view in, host;
+    int port;
+  };
+  const Case cases[] = {
+      {"127.0.0.1:50051", "127.0.0.1", 50051},
+      {"ipv4:10.0.0.1:443", "10.0.0.1", 443},
+      {"[::1]:8080", "::1", 8080},
+      {"ipv6:[::1]:8080", "::1", 8080},
+      {"ipv6:%5B::1%5D:8080", "::1", 8080},
+      {"ipv6:%5b2001:db8::1%5d:9", "2001:db8::1", 9},
+      {"ipv6:[fe80::1%25eth0]:7", "fe80::1%eth0", 7},
+      {"[fe80::1%eth0]:7", "fe80::1%eth0", 7},
+      {"dns:///[::1]:5", "::1", 5},
+      {"dns:[::1]:5", "::1", 5},
+      {"dns://8.8.8.8/example.com:443", "example.com", 443},
+      {"dns:///example.com", "example.com", 0},
+      {"[::1]", "::1", 0},
+      {"::1", "::1", 0},
+      {"2001:db8::1", "2001:db8::1", 0},
+      {"localhost:70000", "localhost", 0},
+      {"localhost:", "localhost", 0},
+      {"[::1]x", "::1", 0},
+      {"[::1", "", 0},
+      {"ipv4:1.2.3.4:5,1.2.3.5:6", "1.2.3.4", 5},
+      {"unix:/tmp/sock", "/tmp/sock", 0},
+      {"", "", 0},
+  };
+  for (const Case& c : cases) {
+    std::string buf(c.in);  // decoded in place
+    internal::HostPort hp = internal::ParseAddress(buf.data(), buf.size());
+    EXPECT_EQ(hp.host, c.host) << c.in;
+    EXPECT_EQ(hp.port, c.port) << c.in;
   }
 }
 

@@ -225,7 +225,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
       ::grpc::string_ref a = ctx_->ExperimentalGetAuthority();
       if (a.size() <= kAuthorityBytes) {  // else (not a host:port) no server.*
         std::memcpy(authority_, a.data(), a.size());
-        server_ = internal::ParseAddress(std::string_view(authority_, a.size()));  // views into authority_
+        server_ = internal::ParseAddress(authority_, a.size());  // views into authority_
       }
     }
     attrs.AddIfNotEmpty("server.address", server_.host);
@@ -234,7 +234,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
     // its own; ServerContext::peer() would add a std::string), read only when
     // the span records and freed once the span holds its attributes.
     char* peer_text = r.live ? grpc_call_get_peer(ctx_->c_call()) : nullptr;
-    HostPort peer = internal::ParseAddress(peer_text != nullptr ? std::string_view(peer_text) : std::string_view());
+    HostPort peer = peer_text != nullptr ? internal::ParseAddress(peer_text, std::strlen(peer_text)) : HostPort();
     attrs.AddIfNotEmpty("network.peer.address", peer.host);
     attrs.AddIfPositive("network.peer.port", peer.port);
 

@@ -11,10 +11,18 @@
 //      own copy of the deadline had passed, CANCELLED (Unset) when the client's
 //      cancellation arrived first. Which one is a race on the wire, so both
 //      are accepted, each with its own status; any other code fails.
+//      Also streaming calls ending with an error (ServerStream after two
+//      replies with INTERNAL, Bidi after two messages with NOT_FOUND). The
+//      Node root span has a remote parent with tracestate "node=t1" and the
+//      baggage entry tenant=node-tenant: every C++ SERVER span carries that
+//      tracestate and every handler span saw both (test.tracestate, test.tenant).
 //   B. Our C++ client (otelweb_grpc_interop_peer client) calls a Node server:
 //      each Node SERVER span is the child of our CLIENT span, attributes agree,
 //      our client spans are Error for every non-OK code (NOT_FOUND, INTERNAL,
-//      DEADLINE_EXCEEDED).
+//      DEADLINE_EXCEEDED), including the streaming errors (ServerStream and
+//      ClientStream INTERNAL, Bidi NOT_FOUND) whose codes the Node server
+//      spans record too; each Node handler saw our tracestate "cpp=t1" and
+//      baggage tenant=cpp-tenant in its active context.
 //
 // Usage: node grpc_interop.mjs <path to otelweb_grpc_interop_peer>
 import { spawn } from 'node:child_process';
@@ -73,6 +81,7 @@ const agree = (js, cpp, what, keys = ['rpc.system', 'rpc.service', 'rpc.method',
     }
   }
 };
+const grpcCodeName = (code) => Object.keys(grpc.status).find((k) => grpc.status[k] === code);
 const parseSpans = (out) => out.split('\n').filter((l) => l.startsWith('{"span"')).map((l) => JSON.parse(l).span);
 
 // ---- A. Node client -> otelweb server -------------------------------------
@@ -97,7 +106,13 @@ const finishStream = (call) => new Promise((resolve) => {
   call.on('status', (s) => { if (s.code === 0) resolve(0); });
 });
 const codesA = {};
-await tracer.startActiveSpan('node-root', async (root) => {
+// A remote parent with a tracestate, and baggage: what the C++ side must see.
+const nodeParent = api.trace.setSpanContext(
+  api.propagation.setBaggage(api.context.active(),
+    api.propagation.createBaggage({ tenant: { value: 'node-tenant' } })),
+  { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, isRemote: true,
+    traceState: api.createTraceState('node=t1') });
+await tracer.startActiveSpan('node-root', {}, nodeParent, async (root) => {
   codesA.Unary = await unary(req('hello'));
   codesA.ServerStream = await finishStream(client.ServerStream(req('hello', { count: 2 })));
   codesA.ClientStream = await new Promise((resolve) => {
@@ -115,10 +130,30 @@ await tracer.startActiveSpan('node-root', async (root) => {
   codesA.NotFound = await unary(req('e', { status_code: 5 }));
   codesA.Internal = await unary(req('e', { status_code: 13 }));
   codesA.Deadline = await unary(req('slow', { delay_ms: 400 }), { deadline: Date.now() + 100 });
+  {
+    const call = client.ServerStream(req('e', { count: 2, status_code: 13 }));
+    let replies = 0;
+    call.on('data', () => { ++replies; });
+    codesA.ServerStreamInternal = await new Promise((resolve) => {
+      call.on('error', (e) => resolve(e.code));
+      call.on('status', (s) => { if (s.code === 0) resolve(0); });
+    });
+    if (replies !== 2) fail(`A: ServerStream ending INTERNAL: ${replies} replies before the status, expected 2`);
+  }
+  {
+    const call = client.Bidi();
+    const done = finishStream(call);
+    call.write(req('a'));
+    call.write(req('b', { status_code: 5 }));
+    call.end();
+    codesA.BidiNotFound = await done;
+  }
   root.end();
 });
 const wantCodes = { Unary: 0, ServerStream: 0, ClientStream: 0, Bidi: 0, NotFound: 5, Internal: 13, Deadline: 4 };
-for (const [k, v] of Object.entries(wantCodes)) {
+const wantCodesA = { ...wantCodes, ServerStreamInternal: 13, BidiNotFound: 5 };
+const wantCodesB = { ...wantCodes, ServerStreamInternal: 13, BidiNotFound: 5, ClientStreamInternal: 13 };
+for (const [k, v] of Object.entries(wantCodesA)) {
   if (codesA[k] !== v) fail(`A: node client got code ${codesA[k]} for ${k}, expected ${v}`);
 }
 await new Promise((r) => setTimeout(r, 300));  // the deadline call's server span ends when it closes
@@ -126,7 +161,8 @@ server.stdin.end();
 await new Promise((resolve) => server.on('exit', resolve));
 const cppServer = parseSpans(sout);
 const nodeClients = exporter.getFinishedSpans().filter((s) => s.kind === CLIENT);
-if (nodeClients.length !== 7) fail(`A: expected 7 node client spans, got ${nodeClients.length}`);
+const nA = Object.keys(wantCodesA).length;
+if (nodeClients.length !== nA) fail(`A: expected ${nA} node client spans, got ${nodeClients.length}`);
 let checkedA = 0;
 const deadlineSeen = { 1: 0, 4: 0 };
 for (const c of nodeClients) {
@@ -148,6 +184,13 @@ for (const c of nodeClients) {
   if ((s.status === 2) !== wantError) fail(`A: ${s.name} code ${code}: server status ${s.status}`);
   const h = cppServer.find((x) => x.parentSpanId === s.spanId && x.name.startsWith('handler '));
   if (!h) fail(`A: no handler span under the otelweb server span ${s.name} (code ${code})`);
+  if (s.tracestate !== 'node=t1') fail(`A: ${s.name}: otelweb server span tracestate "${s.tracestate}", expected node=t1`);
+  if (h.attrs['test.tracestate'] !== 'node=t1' || h.attrs['test.tenant'] !== 'node-tenant') {
+    fail(`A: ${s.name}: the handler saw tracestate "${h.attrs['test.tracestate']}" and tenant ` +
+         `"${h.attrs['test.tenant']}", expected node=t1 and node-tenant`);
+  }
+  if (wantError !== (s.attrs['error.type'] !== undefined)) fail(`A: ${s.name} code ${code}: error.type ${s.attrs['error.type']}`);
+  if (wantError && s.attrs['error.type'] !== grpcCodeName(code)) fail(`A: ${s.name}: error.type ${s.attrs['error.type']}`);
   ++checkedA;
 }
 if (deadlineSeen[1] + deadlineSeen[4] !== 1) fail('A: the deadline call was not checked');
@@ -160,15 +203,25 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const statusFor = (code) => (code >= 1 && code <= 16
   ? { code, details: `ended with status_code ${code}` }
   : { code: grpc.status.INVALID_ARGUMENT, details: 'not a status code' });
+// Each handler notes on its (active) server span the tracestate and the
+// baggage entry it received.
+const noteContext = () => {
+  const span = api.trace.getSpan(api.context.active());
+  if (!span) return;
+  span.setAttribute('test.tracestate', span.spanContext().traceState?.serialize() ?? '');
+  span.setAttribute('test.tenant', api.propagation.getBaggage(api.context.active())?.getEntry('tenant')?.value ?? '');
+};
 const nodeServer = new grpc.Server();
 nodeServer.addService(Echo.service, {
   Unary: async (call, cb) => {
+    noteContext();
     const r = call.request;
     if (r.status_code) return cb(statusFor(r.status_code));
     await sleep(r.delay_ms);
     cb(null, { message: r.message, index: 0, received_messages: 1 });
   },
   ServerStream: async (call) => {
+    noteContext();
     const r = call.request;
     for (let i = 0; i < Math.max(r.count, 1); ++i) {
       await sleep(r.delay_ms);
@@ -177,6 +230,7 @@ nodeServer.addService(Echo.service, {
     if (r.status_code) call.emit('error', statusFor(r.status_code)); else call.end();
   },
   ClientStream: (call, cb) => {
+    noteContext();
     const msgs = [];
     let last = req('');
     call.on('data', (r) => { msgs.push(r.message); last = r; });
@@ -187,6 +241,7 @@ nodeServer.addService(Echo.service, {
     });
   },
   Bidi: (call) => {
+    noteContext();
     let n = 0;
     let last = req('');
     let chain = Promise.resolve();
@@ -217,24 +272,27 @@ if (exit !== 0) fail(`B: the otelweb client exited ${exit}`);
 // (400 ms after the call started, later under load): wait until every call
 // has its server span (at most 10 s) rather than a fixed time, which raced on
 // a loaded machine.
-const serverSpansDone = () => exporter.getFinishedSpans().filter((s) => s.kind === SERVER).length >= 7;
+const nB = Object.keys(wantCodesB).length;
+const serverSpansDone = () => exporter.getFinishedSpans().filter((s) => s.kind === SERVER).length >= nB;
 for (const t0 = Date.now(); !serverSpansDone() && Date.now() - t0 < 10000;) await sleep(20);
 const codesLine = cout.split('\n').find((l) => l.startsWith('{"codes"'));
 if (!codesLine) fail('B: the otelweb client printed no codes');
 const codesB = JSON.parse(codesLine).codes;
-for (const [k, v] of Object.entries(wantCodes)) {
+for (const [k, v] of Object.entries(wantCodesB)) {
   if (codesB[k] !== v) fail(`B: otelweb client got code ${codesB[k]} for ${k}, expected ${v}`);
 }
 const cppClient = parseSpans(cout);
 const cppRoot = cppClient.find((s) => s.name === 'cpp-root');
 const nodeServers = exporter.getFinishedSpans().filter((s) => s.kind === SERVER);
 const ourClients = cppClient.filter((s) => s.kind === 'CLIENT');
-if (ourClients.length !== 7) fail(`B: expected 7 otelweb client spans, got ${ourClients.length}`);
+if (ourClients.length !== nB) fail(`B: expected ${nB} otelweb client spans, got ${ourClients.length}`);
 let checkedB = 0;
 for (const c of ourClients) {
   if (c.parentSpanId !== cppRoot.spanId || c.traceId !== cppRoot.traceId) fail(`B: ${c.name} is not under cpp-root`);
   const code = Number(c.attrs['rpc.grpc.status_code']);
   if ((c.status === 2) !== (code !== 0)) fail(`B: ${c.name} code ${code}: client status ${c.status}`);
+  if (code !== 0 && c.attrs['error.type'] !== grpcCodeName(code)) fail(`B: ${c.name}: error.type ${c.attrs['error.type']}`);
+  if (c.tracestate !== 'cpp=t1') fail(`B: ${c.name}: otelweb client span tracestate "${c.tracestate}", expected cpp=t1`);
   const s = nodeServers.find((x) => jsParent(x) === c.spanId);
   if (!s) fail(`B: no node server span is the child of otelweb's ${c.name} (code ${code})`);
   if (s.spanContext().traceId !== c.traceId) fail(`B: ${c.name}: trace ids differ`);
@@ -243,6 +301,10 @@ for (const c of ourClients) {
   }
   if (code !== 4 && Number(s.attributes['rpc.grpc.status_code']) !== code) {
     fail(`B: ${c.name}: status code node ${s.attributes['rpc.grpc.status_code']} vs otelweb ${code}`);
+  }
+  if (s.attributes['test.tracestate'] !== 'cpp=t1' || s.attributes['test.tenant'] !== 'cpp-tenant') {
+    fail(`B: ${c.name}: the node handler saw tracestate "${s.attributes['test.tracestate']}" and tenant ` +
+         `"${s.attributes['test.tenant']}", expected cpp=t1 and cpp-tenant`);
   }
   ++checkedB;
 }
