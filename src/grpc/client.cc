@@ -40,8 +40,9 @@ struct ClientState {
 class ClientCall final : public ::grpc::experimental::Interceptor, public internal::PooledCall<ClientCall>,
                          private internal::CallSpan {
  public:
+  // `parent`: the context current on the thread starting the call.
   ClientCall(std::shared_ptr<const ClientState> state, ::grpc::experimental::ClientRpcInfo* info,
-             MethodName m) noexcept
+             MethodName m, Context parent) noexcept
       : state_(std::move(state)), ctx_(info->client_context()), method_(m), type_(ToCallType(info->type())) {
     const Compiled& c = state_->compiled;
     const inst::ResolvedTracer& r = c.tracer().Resolve();
@@ -54,7 +55,6 @@ class ClientCall final : public ::grpc::experimental::Interceptor, public intern
     so.attributes = attrs.attributes();
     start_ = Now();
     so.start_time = start_;
-    Context parent = Context::Current();
     so.parent = &parent;
     span_ = c.tracer().StartSpan(r, method_.span_name, so);
     context_ = span_.AsContext(parent);
@@ -133,10 +133,7 @@ class ClientCall final : public ::grpc::experimental::Interceptor, public intern
     CallStatus st{code, message, cancelled_.load(std::memory_order_relaxed)};
     c.RunResponseHook(span_.Ref(), view, st);
     Timestamp end = Now();
-    {
-      Scope current(context_);  // the duration's exemplar names the span
-      c.RecordDuration(method_, code, state_->server, std::chrono::duration<double>(end - start_).count());
-    }
+    c.RecordDuration(method_, code, state_->server, std::chrono::duration<double>(end - start_).count(), context_);
     span_.End(end);
   }
 
@@ -156,8 +153,9 @@ class ClientFactory final : public ::grpc::experimental::ClientInterceptorFactor
   ClientFactory(std::string_view target, const ClientOptions& o) : CallFactory(target, o) {}
   ::grpc::experimental::Interceptor* CreateClientInterceptor(
       ::grpc::experimental::ClientRpcInfo* info) override {
-    if (Context::Current().instrumentation_suppressed()) return nullptr;
-    return NewCall(info, info->client_context());
+    Context current = Context::Current();  // read once: the filter below, then the span's parent
+    if (current.instrumentation_suppressed()) return nullptr;
+    return NewCall(info, info->client_context(), std::move(current));
   }
 };
 

@@ -241,9 +241,11 @@ const Compiled::Metrics* Compiled::metrics() const noexcept {
   return e != nullptr && e->m.enabled ? &e->m : nullptr;
 }
 
-void Compiled::RecordDuration(const MethodName& m, int code, HostPort server, double seconds) const noexcept {
+void Compiled::RecordDuration(const MethodName& m, int code, HostPort server, double seconds,
+                              const Context& span_context) const noexcept {
   const Metrics* mx = metrics();
   if (mx == nullptr) return;
+  Scope current(span_context);  // the exemplar names the call's span
   if (seconds < 0) seconds = 0;
   const bool error = server_ ? IsServerError(code) : code != 0;
   if (old_set()) {

@@ -100,9 +100,11 @@ class Compiled {
     bool enabled = false;
   };
   const Metrics* metrics() const noexcept;
-  // Records the call's duration with the conventions' attributes (the
-  // caller makes the span current so that the exemplar names it).
-  void RecordDuration(const MethodName& m, int code, HostPort server, double seconds) const noexcept;
+  // Records the call's duration with the conventions' attributes, with
+  // `span_context` (the call's) current so that the exemplar names the span;
+  // nothing (not even the scope) when no histogram records.
+  void RecordDuration(const MethodName& m, int code, HostPort server, double seconds,
+                      const Context& span_context) const noexcept;
 
  private:
   Metrics Create(metrics::MeterProvider& p) const;
@@ -183,14 +185,14 @@ class CallFactory {
   explicit CallFactory(A&&... a) : state_(std::make_shared<const State>(std::forward<A>(a)...)) {
     Call::Blocks().Reserve(kReservedCalls);
   }
-  template <typename Info>
-  ::grpc::experimental::Interceptor* NewCall(Info* info, const void* native) const noexcept {
+  template <typename Info, typename... Extra>
+  ::grpc::experimental::Interceptor* NewCall(Info* info, const void* native, Extra&&... extra) const noexcept {
     const char* full = info->method();
     if (full == nullptr) return nullptr;
     MethodName m = SplitMethod(full);
     CallView view{m.full, m.service, m.method, ToCallType(info->type()), nullptr, nullptr, native};
     if (state_->compiled.Excluded(view)) return nullptr;
-    return new (std::nothrow) Call(state_, info, m);
+    return new (std::nothrow) Call(state_, info, m, std::forward<Extra>(extra)...);
   }
   std::shared_ptr<const State> state_;
 };

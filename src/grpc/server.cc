@@ -296,10 +296,7 @@ class ServerCall final : public ::grpc::experimental::Interceptor, public intern
     CallStatus st{code, message, cancelled};
     c.RunResponseHook(span_.Ref(), view, st);
     Timestamp end = Now();
-    {
-      Scope current(context_);  // the duration's exemplar names the span
-      c.RecordDuration(recorded, code, server_, std::chrono::duration<double>(end - start_).count());
-    }
+    c.RecordDuration(recorded, code, server_, std::chrono::duration<double>(end - start_).count(), context_);
     span_.End(end);
   }
 
