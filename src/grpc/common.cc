@@ -106,15 +106,6 @@ HostPort ParseAddress(std::string_view t) noexcept {
   return hp;
 }
 
-namespace {
-int HexDigit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 HostPort ParseAddress(char* data, size_t size) noexcept {
   if (data == nullptr) return {};
   char* p = static_cast<char*>(std::memchr(data, '%', size));
@@ -122,9 +113,9 @@ HostPort ParseAddress(char* data, size_t size) noexcept {
   char* out = p;
   const char* end = data + size;
   for (const char* in = p; in < end;) {
-    int hi = 0, lo = 0;
-    if (*in == '%' && end - in >= 3 && (hi = HexDigit(in[1])) >= 0 && (lo = HexDigit(in[2])) >= 0) {
-      *out++ = static_cast<char>(hi * 16 + lo);
+    unsigned byte = 0;  // "%XX": two hex digits (from_chars takes no sign or prefix)
+    if (*in == '%' && end - in >= 3 && std::from_chars(in + 1, in + 3, byte, 16).ptr == in + 3) {
+      *out++ = static_cast<char>(byte);
       in += 3;
     } else {
       *out++ = *in++;  // not an escape: kept as it is
