@@ -1,8 +1,10 @@
 // gRPC instrumentation on real servers and channels on 127.0.0.1: the
 // interop.v1.Echo service (sync, callback and async APIs), our client channel;
 // trace linkage client -> server -> handler span, the four call kinds,
-// statuses, deadlines, cancellation, filters, hooks with metadata, public
-// endpoints, the semconv sets, message events, concurrent calls.
+// statuses (error statuses of every kind on both sides), deadlines,
+// cancellation, tracestate and baggage, filters (incl. gRPC's own health and
+// reflection services), hooks with metadata, public endpoints, the semconv
+// sets, message events, concurrent calls, IPv6 loopback and address forms.
 #include <gtest/gtest.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
