@@ -217,23 +217,6 @@ struct Prev {
   }
 };
 
-const char* TypeOf(const pb::Metric& m) {
-  switch (m.data_case()) {
-    case pb::Metric::kGauge:
-      return "gauge";
-    case pb::Metric::kSum:
-      return "sum";
-    case pb::Metric::kHistogram:
-      return "histogram";
-    case pb::Metric::kExponentialHistogram:
-      return "exponentialHistogram";
-    case pb::Metric::kSummary:
-      return "summary";
-    default:
-      return "unknown";
-  }
-}
-
 const char* TemporalityOf(const pb::Metric& m) {
   auto t = m.has_sum()         ? m.sum().aggregation_temporality()
            : m.has_histogram() ? m.histogram().aggregation_temporality()
@@ -479,6 +462,23 @@ void FinishAll(std::vector<Accumulator>& accs, const SeriesWindow& w, const std:
 
 }  // namespace
 
+const char* MetricTypeName(const pb::Metric& m) {
+  switch (m.data_case()) {
+    case pb::Metric::kGauge:
+      return "gauge";
+    case pb::Metric::kSum:
+      return "sum";
+    case pb::Metric::kHistogram:
+      return "histogram";
+    case pb::Metric::kExponentialHistogram:
+      return "exponentialHistogram";
+    case pb::Metric::kSummary:
+      return "summary";
+    default:
+      return "unknown";
+  }
+}
+
 // --- ingest ---------------------------------------------------------------------
 
 struct MetricRollups::State {
@@ -538,7 +538,7 @@ void MetricRollups::Add(const std::string& service, const std::string& metric_by
   if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
     return;
   State& st = *s_;
-  std::string type = TypeOf(*m), temporality = TemporalityOf(*m);
+  std::string type = MetricTypeName(*m), temporality = TemporalityOf(*m);
   std::string prefix = m->name() + '\0' + service + '\0';
   std::string key;
   auto series_of = [&](const std::string& attrs) -> State::Series& {
@@ -764,7 +764,7 @@ bool QueryPoints(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::str
     if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
       continue;
     std::string service = q.Bytes(1);
-    out->type = TypeOf(*m);
+    out->type = MetricTypeName(*m);
     out->unit = m->unit();
     out->temporality = TemporalityOf(*m);
     auto entry = [&](const std::string& attrs) -> Entry& {

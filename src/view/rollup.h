@@ -42,6 +42,10 @@ namespace otelweb::view {
 inline constexpr int64_t kRollupResolutions[] = {1, 5, 30, 300, 3600};
 inline constexpr size_t kExemplarsPerRow = 4;
 
+// The type of a Metric as the API names it: "gauge", "sum", "histogram",
+// "exponentialHistogram", "summary" or "unknown".
+const char* MetricTypeName(const ::opentelemetry::proto::metrics::v1::Metric& m);
+
 // The tables above (CREATE IF NOT EXISTS); false and `*error` on failure.
 bool CreateRollupTables(sqlite3* db, std::string* error);
 
@@ -97,9 +101,8 @@ struct SeriesAnswer {
   std::vector<BucketedSeries> series;
 };
 
-// The largest resolution (seconds) dividing `step_ns` and `start_ns`'s
-// whole-second remainder-free alignment; 0 when the step is not a whole number
-// of seconds (the points are read instead).
+// The largest resolution (seconds) dividing `step_ns`; 0 when the step is not
+// a whole number of seconds (the points are read instead).
 int64_t RollupResolutionFor(int64_t step_ns);
 
 // Reads the rollups of `w` (res set) into `out`; false and `*error` on a

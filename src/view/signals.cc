@@ -384,23 +384,6 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
 
 // --- metrics -----------------------------------------------------------------------
 
-const char* TypeName(const pb_metrics::Metric& m) {
-  switch (m.data_case()) {
-    case pb_metrics::Metric::kGauge:
-      return "gauge";
-    case pb_metrics::Metric::kSum:
-      return "sum";
-    case pb_metrics::Metric::kHistogram:
-      return "histogram";
-    case pb_metrics::Metric::kExponentialHistogram:
-      return "exponentialHistogram";
-    case pb_metrics::Metric::kSummary:
-      return "summary";
-    default:
-      return "unknown";
-  }
-}
-
 void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res) {
   Json list = Json::array();
   std::string error;
@@ -425,7 +408,7 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
       last.Reset();
       std::string name = q.Bytes(0);
       Json j = {{"name", name},
-                {"type", TypeName(m)},
+                {"type", MetricTypeName(m)},
                 {"unit", m.unit()},
                 {"description", m.description()},
                 {"services", services[name]},

@@ -548,6 +548,12 @@ TEST(SignalsRollups, OlderFilesAreBackfilledAndPruningDropsRollups) {
     EXPECT_EQ(scalar(("SELECT count(*) FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= " +
                       std::to_string(oldest)).c_str()),
               0);
+    // The points left still have their rollups.
+    if (scalar("SELECT count(*) FROM metric_points") > 0) {
+      EXPECT_GT(scalar(("SELECT count(*) FROM metric_rollup WHERE bucket * res * 1000000000 >= " +
+                        std::to_string(oldest - 3600 * int64_t(kSec))).c_str()),
+                0);
+    }
     sqlite3_close(db);
   }
   std::remove(path.c_str());
