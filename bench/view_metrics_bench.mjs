@@ -43,12 +43,14 @@ for (let s0 = 0; s0 < seconds; s0 += CHUNK) {
   const r = await fetch(`${view.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (!r.ok) throw new Error(`POST /v1/metrics: ${r.status} ${await r.text()}`);
 }
+let dbBytes = 0;
 for (;;) {
   const st = await (await fetch(`${view.url}/api/stats`)).json();
+  dbBytes = st.dbBytes;
   if (st.metricPoints >= seconds) break;
   await new Promise((ok) => setTimeout(ok, 200));
 }
-console.log(`loaded ${nSeries} series x ${seconds} points in ${Date.now() - tLoad} ms`);
+console.log(`loaded ${nSeries} series x ${seconds} points in ${Date.now() - tLoad} ms; data stored: ${(dbBytes / 1e6).toFixed(1)} MB`);
 const playwright = loadPlaywright(path.join(HERE, '../../web/view'));
 const browser = await launchBrowser(playwright);
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

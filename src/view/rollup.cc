@@ -140,27 +140,59 @@ struct Cell {
     std::memcpy(b, &v, sizeof(T));
     out.append(b, sizeof(T));
   }
-  std::string Encode() const {
-    std::string out;
-    out.reserve(48 + buckets.size() * 8);
-    Put(out, last_time);
-    Put(out, last);
-    Put(out, delta);
-    Put(out, count);
-    Put(out, sum);
-    Put(out, first);
-    Put(out, low);
-    Put(out, uint32_t(buckets.size()));
-    for (double b : buckets) Put(out, b);
-    Put(out, uint32_t(exemplars.size()));
-    for (const auto& [v, bytes] : exemplars) {
-      Put(out, v);
-      Put(out, uint32_t(bytes.size()));
-      out += bytes;
+  // Compact row bytes: a byte of flags, then only the fields present; the
+  // gauge's time as a varint offset from `base` (the interval's start),
+  // integral bucket counts as varints. Zero fields are left out.
+  enum : uint8_t {
+    kGauge = 1, kDelta = 2, kCount = 4, kLow = 8, kBuckets = 16, kIntBuckets = 32, kExemplars = 64
+  };
+  static void PutVarint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(char(v | 0x80));
+      v >>= 7;
+    }
+    out.push_back(char(v));
+  }
+  static uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
+  static int64_t UnZigZag(uint64_t v) { return int64_t(v >> 1) ^ -int64_t(v & 1); }
+
+  std::string Encode(int64_t base) const {
+    bool gauge = last_time != std::numeric_limits<int64_t>::min();
+    bool ints = true;
+    for (double b : buckets) ints = ints && b >= 0 && b < 9.0e15 && b == std::floor(b);
+    uint8_t flags = (gauge ? kGauge : 0) | (delta != 0 ? kDelta : 0) |
+                    (count != 0 || sum != 0 ? kCount : 0) | (first != 0 || low != 0 ? kLow : 0) |
+                    (buckets.empty() ? 0 : ints ? kIntBuckets : kBuckets) |
+                    (exemplars.empty() ? 0 : kExemplars);
+    std::string out(1, char(flags));
+    if (gauge) {
+      PutVarint(out, ZigZag(last_time - base));
+      Put(out, last);
+    }
+    if (flags & kDelta) Put(out, delta);
+    if (flags & kCount) {
+      Put(out, count);
+      Put(out, sum);
+    }
+    if (flags & kLow) {
+      PutVarint(out, ZigZag(first));
+      Put(out, low);
+    }
+    if (!buckets.empty()) {
+      PutVarint(out, buckets.size());
+      for (double b : buckets) ints ? PutVarint(out, uint64_t(b)) : Put(out, b);
+    }
+    if (!exemplars.empty()) {
+      PutVarint(out, exemplars.size());
+      for (const auto& [v, bytes] : exemplars) {
+        Put(out, v);
+        PutVarint(out, bytes.size());
+        out += bytes;
+      }
     }
     return out;
   }
-  bool Decode(const char* p, size_t n) {
+  bool Decode(const char* p, size_t n, int64_t base) {
     const char* end = p + n;
     auto get = [&](auto* v) {
       if (size_t(end - p) < sizeof(*v)) return false;
@@ -168,21 +200,51 @@ struct Cell {
       p += sizeof(*v);
       return true;
     };
-    uint32_t nb = 0, ne = 0;
-    if (!get(&last_time) || !get(&last) || !get(&delta) || !get(&count) || !get(&sum) ||
-        !get(&first) || !get(&low) || !get(&nb))
+    auto varint = [&](uint64_t* v) {
+      *v = 0;
+      for (int shift = 0; shift < 64 && p < end; shift += 7) {
+        uint8_t c = uint8_t(*p++);
+        *v |= uint64_t(c & 0x7f) << shift;
+        if (!(c & 0x80)) return true;
+      }
       return false;
-    if (size_t(end - p) < size_t(nb) * 8) return false;
-    buckets.resize(nb);
-    for (auto& b : buckets) get(&b);
-    if (!get(&ne)) return false;
-    exemplars.clear();
-    for (uint32_t i = 0; i < ne; ++i) {
-      double v = 0;
-      uint32_t len = 0;
-      if (!get(&v) || !get(&len) || size_t(end - p) < len) return false;
-      exemplars.emplace_back(v, std::string(p, len));
-      p += len;
+    };
+    *this = Cell();
+    uint8_t flags = 0;
+    uint64_t u = 0;
+    if (!get(&flags)) return false;
+    if (flags & kGauge) {
+      if (!varint(&u) || !get(&last)) return false;
+      last_time = base + UnZigZag(u);
+    }
+    if ((flags & kDelta) && !get(&delta)) return false;
+    if ((flags & kCount) && (!get(&count) || !get(&sum))) return false;
+    if (flags & kLow) {
+      if (!varint(&u) || !get(&low)) return false;
+      first = int32_t(UnZigZag(u));
+    }
+    if (flags & (kBuckets | kIntBuckets)) {
+      if (!varint(&u) || u > size_t(end - p)) return false;
+      buckets.resize(size_t(u));
+      for (double& b : buckets) {
+        if (flags & kIntBuckets) {
+          if (!varint(&u)) return false;
+          b = double(u);
+        } else if (!get(&b)) {
+          return false;
+        }
+      }
+    }
+    if (flags & kExemplars) {
+      uint64_t ne = 0;
+      if (!varint(&ne)) return false;
+      for (uint64_t i = 0; i < ne; ++i) {
+        double v = 0;
+        uint64_t len = 0;
+        if (!get(&v) || !varint(&len) || len > size_t(end - p)) return false;
+        exemplars.emplace_back(v, std::string(p, size_t(len)));
+        p += len;
+      }
     }
     return true;
   }
@@ -609,13 +671,13 @@ void MetricRollups::Flush() {
       Cell old;
       size_t n = 0;
       const char* p = st.row_get.Data(0, &n);
-      if (old.Decode(p, n)) {
+      if (old.Decode(p, n, bucket * res * kSecond)) {
         old.Merge(c, kExemplarsPerRow);
         c = std::move(old);
       }
     }
     st.row_get.Reset();
-    std::string data = c.Encode();
+    std::string data = c.Encode(bucket * res * kSecond);
     st.row_put.Int(1, series).Int(2, res).Int(3, bucket).Blob(4, data).Run();
   }
   st.pending.clear();
@@ -711,7 +773,7 @@ bool QueryRollups(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::st
       Cell c;
       size_t n = 0;
       const char* p = rows.Data(1, &n);
-      if (!c.Decode(p, n)) continue;
+      if (!c.Decode(p, n, t)) continue;
       if (!a.any) {
         a.any = true;
         a.cells.resize(w.n);
