@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -701,6 +702,8 @@ int64_t MetricRollups::BackfillIfEmpty() {
                   "(SELECT count(*) FROM (SELECT 1 FROM metric_points LIMIT 1))");
     if (!any.Step() || any.Col(0) != 0 || any.Col(1) == 0) return 0;
   }
+  // Once per file written before the rollups; a large one takes a while.
+  std::fprintf(stderr, "otelweb-view: folding the stored metric points into the rollups (once)\n");
   sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
   int64_t n = 0;
   {
