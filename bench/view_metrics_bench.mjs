@@ -43,23 +43,26 @@ for (let s0 = 0; s0 < seconds; s0 += CHUNK) {
   const r = await fetch(`${view.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (!r.ok) throw new Error(`POST /v1/metrics: ${r.status} ${await r.text()}`);
 }
+let dbBytes = 0;
 for (;;) {
   const st = await (await fetch(`${view.url}/api/stats`)).json();
+  dbBytes = st.dbBytes;
   if (st.metricPoints >= seconds) break;
   await new Promise((ok) => setTimeout(ok, 200));
 }
-console.log(`loaded ${nSeries} series x ${seconds} points in ${Date.now() - tLoad} ms`);
+console.log(`loaded ${nSeries} series x ${seconds} points in ${Date.now() - tLoad} ms; data stored: ${(dbBytes / 1e6).toFixed(1)} MB`);
 const playwright = loadPlaywright(path.join(HERE, '../../web/view'));
 const browser = await launchBrowser(playwright);
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 await page.goto(`${view.url}/`); // assets cached
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 for (const [what, q, apiQ] of [
-  ['page default (maxPoints=900: 4 s buckets, 900 points per series)', 'name=bench.gauge', 'name=bench.gauge&maxPoints=900'],
+  ['page default (maxPoints=900)', 'name=bench.gauge', 'name=bench.gauge&maxPoints=900'],
   ['full resolution (step=1 s: 3 600 points per series)', 'name=bench.gauge&step=1000000000', 'name=bench.gauge&step=1000000000'],
 ]) {
   const apiTimes = [];
   let bytes = 0;
+  let shape = '';
   for (let r = 0; r < runs; r++) {
     const t = performance.now();
     const text = await (await fetch(`${view.url}/api/metrics/series?${apiQ}`)).text();
@@ -67,6 +70,7 @@ for (const [what, q, apiQ] of [
     bytes = text.length;
     const j = JSON.parse(text);
     if (j.series.length !== nSeries) throw new Error(`unexpected answer: ${j.series.length} series`);
+    shape = `step ${j.stepNano / 1e9} s, ${j.series[0].values.length} points per series, from ${j.source || 'points'}${j.rollupSeconds ? ` (${j.rollupSeconds} s rows)` : ''}`;
   }
   const pageTimes = [];
   for (let r = 0; r < runs; r++) {
@@ -80,7 +84,7 @@ for (const [what, q, apiQ] of [
     });
     pageTimes.push([Date.now() - t, inPage]);
   }
-  console.log(`${what}:`);
+  console.log(`${what}: ${shape}`);
   console.log(`  series API (${(bytes / 1e6).toFixed(1)} MB JSON): median ${med(apiTimes).toFixed(0)} ms of ${runs} (${apiTimes.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`  page, navigation to chart drawn: median ${med(pageTimes.map((p) => p[1])).toFixed(0)} ms (${pageTimes.map((p) => p[1].toFixed(0)).join(', ')}); wall from goto ${pageTimes.map((p) => p[0]).join(', ')} ms`);
 }

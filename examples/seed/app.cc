@@ -22,6 +22,7 @@
 #include <otelweb/httplib/server.h>
 #include <otelweb/httplib/client.h>
 #include <otelweb/metrics/exporters.h>
+#include <otelweb/metrics/metric_reader.h>
 #include <otelweb/otelweb.h>
 #include <otelweb/spdlog/pattern.h>
 #include <otelweb/spdlog/sink.h>
@@ -33,6 +34,7 @@
 #include <cstdlib>
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -133,9 +135,14 @@ int main() {
   install.traces.console = console;
   install.logs.exporter_name = DefaultLogsExporter();
   if (FILE* f = metrics_file.Open(seed::Env("SEED_METRICS_FILE", ""))) {
-    install.metrics.exporter = std::make_unique<otelweb::metrics::ConsoleMetricExporter>(
-        otelweb::metrics::ConsoleMetricExporterOptions{.out = f});
-    install.metrics.periodic.interval = std::chrono::hours(24);  // only the last export, at exit
+    // A reader of its own (only the last export, at exit), so that
+    // OTEL_METRICS_EXPORTER (e.g. otlp to otelweb-view) still applies.
+    otelweb::metrics::PeriodicReaderOptions at_exit;
+    at_exit.interval = std::chrono::hours(24);
+    install.metrics.readers.push_back(std::make_shared<otelweb::metrics::PeriodicExportingMetricReader>(
+        std::make_unique<otelweb::metrics::ConsoleMetricExporter>(
+            otelweb::metrics::ConsoleMetricExporterOptions{.out = f}),
+        at_exit));
   }
   auto telemetry = otelweb::Install(std::move(install));
   seed::SpansFile spans_file(telemetry.traces());

@@ -16,6 +16,7 @@
 #include "opentelemetry/proto/metrics/v1/metrics.pb.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "view/otlp_json.h"
+#include "view/rollup.h"
 
 namespace otelweb::view {
 
@@ -383,23 +384,6 @@ void HandleServiceMap(Store* store, const httplib::Request& req, httplib::Respon
 
 // --- metrics -----------------------------------------------------------------------
 
-const char* TypeName(const pb_metrics::Metric& m) {
-  switch (m.data_case()) {
-    case pb_metrics::Metric::kGauge:
-      return "gauge";
-    case pb_metrics::Metric::kSum:
-      return "sum";
-    case pb_metrics::Metric::kHistogram:
-      return "histogram";
-    case pb_metrics::Metric::kExponentialHistogram:
-      return "exponentialHistogram";
-    case pb_metrics::Metric::kSummary:
-      return "summary";
-    default:
-      return "unknown";
-  }
-}
-
 void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res) {
   Json list = Json::array();
   std::string error;
@@ -424,7 +408,7 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
       last.Reset();
       std::string name = q.Bytes(0);
       Json j = {{"name", name},
-                {"type", TypeName(m)},
+                {"type", MetricTypeName(m)},
                 {"unit", m.unit()},
                 {"description", m.description()},
                 {"services", services[name]},
@@ -444,49 +428,17 @@ void HandleMetrics(Store* store, const httplib::Request&, httplib::Response& res
                 ? "delta"
                 : "cumulative";
       }
+      if (m.has_exponential_histogram()) {
+        j["temporality"] = m.exponential_histogram().aggregation_temporality() ==
+                                   pb_metrics::AGGREGATION_TEMPORALITY_DELTA
+                               ? "delta"
+                               : "cumulative";
+      }
       list.push_back(std::move(j));
     }
   });
   if (!error.empty()) return Error(res, 500, "query failed: " + error);
   res.set_content(Dump(Json{{"metrics", list}}), kJson);
-}
-
-// One series (a service and one attribute set) bucketed in time.
-struct Series {
-  std::string service;
-  Json attributes;
-  std::vector<double> value;  // per bucket: gauge last value, sum rate (/s), histogram rate (/s)
-  std::vector<double> count, sum;            // histogram: observations and their sum per bucket
-  std::vector<std::vector<double>> buckets;  // histogram: bucket counts per time bucket
-  std::vector<double> bounds;
-  std::vector<bool> has;
-  // Cumulative points: the previous point, to take differences.
-  bool have_prev = false;
-  uint64_t prev_start = 0, prev_time = 0;
-  double prev_value = 0, prev_count = 0, prev_sum = 0;
-  std::vector<double> prev_buckets;
-  Json exemplars = Json::array();
-  std::set<std::pair<uint64_t, std::string>> seen_exemplars;
-};
-
-double NumberOf(const pb_metrics::NumberDataPoint& p) {
-  return p.value_case() == pb_metrics::NumberDataPoint::kAsInt ? double(p.as_int()) : p.as_double();
-}
-
-template <typename Point>
-void AddExemplars(Series& s, const Point& p) {
-  for (const auto& e : p.exemplars()) {
-    if (e.trace_id().empty()) continue;
-    if (!s.seen_exemplars.emplace(e.time_unix_nano(), e.span_id()).second) continue;
-    if (s.exemplars.size() >= 2000) return;
-    s.exemplars.push_back(
-        {{"timeUnixNano", std::to_string(e.time_unix_nano())},
-         {"value",
-          e.value_case() == pb_metrics::Exemplar::kAsInt ? double(e.as_int()) : e.as_double()},
-         {"traceId", Hex(e.trace_id())},
-         {"spanId", Hex(e.span_id())},
-         {"filteredAttributes", ToJson(e.filtered_attributes())}});
-  }
 }
 
 // The value at fraction q of the observations of one bucket-count vector
@@ -509,11 +461,24 @@ double Quantile(const std::vector<double>& counts, const std::vector<double>& bo
   return bounds.empty() ? 0 : bounds.back();
 }
 
+// The default step: at least 1 s and range / maxPoints, rounded up to one of
+// these (seconds), so that it is a whole number of a rollup resolution.
+int64_t NiceStep(int64_t min_ns) {
+  static const int64_t kSteps[] = {1,   2,    5,    10,   15,    30,    60,    120,   300,
+                                   600, 900,  1800, 3600, 7200,  10800, 21600, 43200, 86400};
+  for (int64_t s : kSteps)
+    if (s * 1000000000 >= min_ns) return s * 1000000000;
+  int64_t day = int64_t(86400) * 1000000000;
+  return (min_ns + day - 1) / day * day;
+}
+
 void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& res) {
   std::string name = req.get_param_value("name");
   if (name.empty())
     return Error(res, 400, "name is missing: use name=<instrument name> (see /api/metrics)");
-  std::string service = req.get_param_value("service");
+  std::string source = req.get_param_value("source");
+  if (!source.empty() && source != "rollups" && source != "points")
+    return Error(res, 400, "source=" + source + ": use rollups (the default) or points");
   int64_t start = -1, end = -1, step = 0, max_points = 120;
   if (!IntParam(req, res, "start", &start) || !IntParam(req, res, "end", &end) ||
       !IntParam(req, res, "step", &step) || !IntParam(req, res, "maxPoints", &max_points)) {
@@ -523,10 +488,10 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
     return Error(res, 400, "maxPoints=" + std::to_string(max_points) + ": use 1 to 20000");
   }
   std::string error;
-  std::string type = "unknown", unit, temporality;
-  // By service + the attributes' protobuf bytes (cheap per point; the
-  // attributes' JSON is made once per series).
-  std::unordered_map<std::string, Series> series;
+  SeriesWindow w;
+  w.name = name;
+  w.service = req.get_param_value("service");
+  SeriesAnswer answer;
   store->Read([&](sqlite3* db) {
     if (start < 0 || end < 0) {
       Query r(db, "SELECT min(time), max(time) FROM metric_points WHERE name = ?");
@@ -537,150 +502,40 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
       }
     }
     if (end < start) end = start;
-    if (step <= 0) step = std::max<int64_t>(1000000000, (end - start) / max_points + 1);
-    if ((end - start) / step > 20000) step = (end - start) / 20000 + 1;
-    size_t n = size_t((end - start) / step + 1);
-    std::string sql =
-        "SELECT m.data, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx "
-        "WHERE m.name = ?1 AND m.time >= ?2 AND m.time <= ?3";
-    if (!service.empty()) sql += " AND c.service = ?4";
-    sql += " ORDER BY m.time, m.id";
-    Query q(db, sql);
-    if (!q.ok()) {
-      error = q.error();
-      return;
-    }
-    q.Text(1, name);
-    q.Int(2, start - step);  // one earlier point for the first difference
-    q.Int(3, end);
-    if (!service.empty()) q.Text(4, service);
-    std::string key;
-    auto series_of = [&](const std::string& svc, const auto& attrs) -> Series& {
-      key = svc;
-      key += '\0';
-      for (const auto& kv : attrs) kv.AppendToString(&key);
-      auto it = series.find(key);
-      if (it != series.end()) return it->second;
-      Series s;
-      s.service = svc;
-      s.attributes = ToJson(attrs);
-      s.value.assign(n, 0);
-      s.has.assign(n, false);
-      return series.emplace(key, std::move(s)).first->second;
-    };
-    auto bucket_of = [&](uint64_t t) -> int64_t {
-      if (int64_t(t) < start || int64_t(t) > end) return -1;
-      return (int64_t(t) - start) / step;
-    };
-    double step_s = double(step) / 1e9;
-    // A cumulative series whose first point started counting after the
-    // window's start: that point's whole value is new (else it is the base).
-    auto new_in_window = [&](const auto& p) {
-      return int64_t(p.start_time_unix_nano()) >= start - step;
-    };
-    while (q.Step()) {
-      // One arena per stored Metric: its hundreds of points, attributes and
-      // strings are freed at once (malloc per message was the cost).
-      google::protobuf::Arena arena;
-      auto* mp = google::protobuf::Arena::CreateMessage<pb_metrics::Metric>(&arena);
-      const void* blob = sqlite3_column_blob(q.stmt(), 0);
-      if (!blob || !mp->ParseFromArray(blob, sqlite3_column_bytes(q.stmt(), 0))) continue;
-      const pb_metrics::Metric& m = *mp;
-      std::string svc = q.Bytes(1);
-      type = TypeName(m);
-      unit = m.unit();
-      if (m.has_gauge()) {
-        for (const auto& p : m.gauge().data_points()) {
-          Series& s = series_of(svc, p.attributes());
-          AddExemplars(s, p);
-          int64_t k = bucket_of(p.time_unix_nano());
-          if (k < 0) continue;
-          s.value[size_t(k)] = NumberOf(p);
-          s.has[size_t(k)] = true;
-        }
-      } else if (m.has_sum()) {
-        bool delta = m.sum().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA;
-        temporality = delta ? "delta" : "cumulative";
-        for (const auto& p : m.sum().data_points()) {
-          Series& s = series_of(svc, p.attributes());
-          AddExemplars(s, p);
-          double v = NumberOf(p), d = v;
-          if (!delta) {
-            bool reset =
-                !s.have_prev || p.start_time_unix_nano() != s.prev_start || v < s.prev_value;
-            d = !s.have_prev ? (new_in_window(p) ? v : 0) : reset ? v : v - s.prev_value;
-            s.have_prev = true;
-            s.prev_start = p.start_time_unix_nano();
-            s.prev_value = v;
-          }
-          int64_t k = bucket_of(p.time_unix_nano());
-          if (k < 0) continue;
-          s.value[size_t(k)] += d / step_s;
-          s.has[size_t(k)] = true;
-        }
-      } else if (m.has_histogram()) {
-        bool delta =
-            m.histogram().aggregation_temporality() == pb_metrics::AGGREGATION_TEMPORALITY_DELTA;
-        temporality = delta ? "delta" : "cumulative";
-        for (const auto& p : m.histogram().data_points()) {
-          Series& s = series_of(svc, p.attributes());
-          AddExemplars(s, p);
-          std::vector<double> bc(p.bucket_counts().begin(), p.bucket_counts().end());
-          double c = double(p.count()), sm = p.sum();
-          std::vector<double> dc = bc;
-          double dcount = c, dsum = sm;
-          if (!delta) {
-            bool reset = !s.have_prev || p.start_time_unix_nano() != s.prev_start ||
-                         c < s.prev_count || bc.size() != s.prev_buckets.size();
-            if (!s.have_prev && new_in_window(p)) {
-              // The series started in the window: all of its first point is new.
-            } else if (!s.have_prev) {
-              dcount = 0;
-              dsum = 0;
-              std::fill(dc.begin(), dc.end(), 0);
-            } else if (!reset) {
-              dcount = c - s.prev_count;
-              dsum = sm - s.prev_sum;
-              for (size_t i = 0; i < dc.size(); ++i) dc[i] = bc[i] - s.prev_buckets[i];
-            }
-            s.have_prev = true;
-            s.prev_start = p.start_time_unix_nano();
-            s.prev_count = c;
-            s.prev_sum = sm;
-            s.prev_buckets = bc;
-          }
-          int64_t k = bucket_of(p.time_unix_nano());
-          if (k < 0) continue;
-          if (s.count.empty()) {
-            s.count.assign(n, 0);
-            s.sum.assign(n, 0);
-            s.buckets.assign(n, {});
-          }
-          s.bounds.assign(p.explicit_bounds().begin(), p.explicit_bounds().end());
-          size_t kk = size_t(k);
-          s.count[kk] += dcount;
-          s.sum[kk] += dsum;
-          if (s.buckets[kk].size() < dc.size()) s.buckets[kk].resize(dc.size(), 0);
-          for (size_t i = 0; i < dc.size(); ++i) s.buckets[kk][i] += dc[i];
-          s.value[kk] += dcount / step_s;
-          s.has[kk] = true;
-        }
-      }
-    }
+    if (step <= 0) step = NiceStep(std::max<int64_t>(1000000000, (end - start) / max_points + 1));
+    if ((end - start) / step > 20000) step = NiceStep((end - start) / 20000 + 1);
+    // The buckets start at a multiple of the rollup resolution read (the
+    // answer's startTimeUnixNano says where).
+    w.res = RollupResolutionFor(step);
+    w.step = step;
+    w.start = w.res ? start - start % (w.res * 1000000000) : start;
+    w.n = size_t((end - w.start) / step + 1);
+    bool ok = w.res && source != "points" ? QueryRollups(db, w, &answer, &error)
+                                          : QueryPoints(db, w, &answer, &error);
+    if (!ok && error.empty()) error = "unknown";
   });
   if (!error.empty()) return Error(res, 500, "query failed: " + error);
   // Written by hand: 200 series of 3 600 points through nlohmann-json's
   // values cost seconds.
-  std::vector<std::pair<std::string, Series*>> sorted;
-  for (auto& [k, v] : series) sorted.emplace_back(v.service + "\n" + Dump(v.attributes), &v);
+  std::vector<std::pair<std::string, BucketedSeries*>> sorted;
+  std::vector<Json> attributes(answer.series.size());
+  for (size_t i = 0; i < answer.series.size(); ++i) {
+    BucketedSeries& v = answer.series[i];
+    pb_metrics::NumberDataPoint holder;
+    holder.ParseFromString(v.attrs);
+    attributes[i] = ToJson(holder.attributes());
+    sorted.emplace_back(v.service + "\n" + Dump(attributes[i]), &v);
+  }
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string body = Dump(Json{{"name", name},
-                               {"type", type},
-                               {"unit", unit},
-                               {"temporality", temporality},
-                               {"startTimeUnixNano", std::to_string(start)},
-                               {"stepNano", step}});
+                               {"type", answer.type},
+                               {"unit", answer.unit},
+                               {"temporality", answer.temporality},
+                               {"startTimeUnixNano", std::to_string(w.start)},
+                               {"stepNano", w.step},
+                               {"source", w.res && source != "points" ? "rollups" : "points"},
+                               {"rollupSeconds", w.res}});
   body.pop_back();  // the closing brace
   body += ",\"series\":[";
   auto num = [&body](double v) {
@@ -704,11 +559,24 @@ void HandleSeries(Store* store, const httplib::Request& req, httplib::Response& 
   };
   bool first = true;
   for (auto& [k, sp] : sorted) {
-    Series& s = *sp;
+    BucketedSeries& s = *sp;
     if (!first) body += ',';
     first = false;
-    body += "{\"service\":" + Dump(s.service) + ",\"attributes\":" + Dump(s.attributes) +
-            ",\"exemplars\":" + Dump(s.exemplars);
+    Json exemplars = Json::array();
+    for (const std::string& bytes : s.exemplars) {
+      pb_metrics::Exemplar e;
+      if (!e.ParseFromString(bytes)) continue;
+      exemplars.push_back(
+          {{"timeUnixNano", std::to_string(e.time_unix_nano())},
+           {"value",
+            e.value_case() == pb_metrics::Exemplar::kAsInt ? double(e.as_int()) : e.as_double()},
+           {"traceId", Hex(e.trace_id())},
+           {"spanId", Hex(e.span_id())},
+           {"filteredAttributes", ToJson(e.filtered_attributes())}});
+    }
+    body += "{\"service\":" + Dump(s.service) +
+            ",\"attributes\":" + Dump(attributes[size_t(sp - answer.series.data())]) +
+            ",\"exemplars\":" + Dump(exemplars);
     array("values", s.value.size(),
           [&](size_t i) { s.has[i] ? num(s.value[i]) : void(body += "null"); });
     if (!s.count.empty()) {

@@ -3,7 +3,12 @@
 // the service map's edges, the metric list and series (cumulative sums
 // differenced, resets, histograms merged with percentiles, exemplars, gauges),
 // and the 400 answers. In process, real sockets and SQLite.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
@@ -271,6 +276,287 @@ TEST_F(Signals, MetricSeries) {
                    .json;
   EXPECT_EQ(later["series"][0]["values"], Json::array({5.0, 4.0}));
   EXPECT_EQ(Get(port, "/api/metrics/series?name=nothing").json["series"].size(), 0u);
+}
+
+// A mixed feed for the rollups: a gauge of two series, a cumulative sum that
+// resets, a delta sum and a cumulative histogram with exemplars, 90 points
+// 700 ms apart from two services.
+void FeedMixed(Store* store, uint64_t t0) {
+  for (int i = 0; i < 90; ++i) {
+    uint64_t t = t0 + uint64_t(i) * 700000000ull + 123;
+    for (const char* service : {"web", "worker"}) {
+      msvc::ExportMetricsServiceRequest req;
+      auto* rm = req.add_resource_metrics();
+      SetService(rm->mutable_resource(), service);
+      auto* sm = rm->add_scope_metrics();
+      auto* g = sm->add_metrics();
+      g->set_name("mix.gauge");
+      g->set_unit("1");
+      for (int k = 0; k < 2; ++k) {
+        auto* gp = g->mutable_gauge()->add_data_points();
+        gp->set_time_unix_nano(t);
+        gp->set_as_double(std::sin(i * 0.3 + k) * 10 + k);
+        auto* kv = gp->add_attributes();
+        kv->set_key("k");
+        kv->mutable_value()->set_int_value(k);
+      }
+      auto* c = sm->add_metrics();
+      c->set_name("mix.cumulative");
+      c->mutable_sum()->set_is_monotonic(true);
+      c->mutable_sum()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+      auto* cp = c->mutable_sum()->add_data_points();
+      bool after_reset = i >= 50;
+      cp->set_start_time_unix_nano(after_reset ? t0 + 35 * kSec : t0 - kSec);
+      cp->set_time_unix_nano(t);
+      cp->set_as_int(after_reset ? (i - 50) * 3 + 1 : i * i);
+      auto* d = sm->add_metrics();
+      d->set_name("mix.delta");
+      d->mutable_sum()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_DELTA);
+      auto* dp = d->mutable_sum()->add_data_points();
+      dp->set_time_unix_nano(t);
+      dp->set_as_double(0.5 * (i % 7));
+      auto* h = sm->add_metrics();
+      h->set_name("mix.duration");
+      h->set_unit("s");
+      h->mutable_histogram()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+      auto* hp = h->mutable_histogram()->add_data_points();
+      hp->set_start_time_unix_nano(t0 - kSec);
+      hp->set_time_unix_nano(t);
+      uint64_t n = uint64_t(i) * 3;
+      hp->set_count(n + n / 2 + n / 3);
+      hp->set_sum(double(n) * 0.4);
+      for (double b : {0.1, 0.5, 2.0}) hp->add_explicit_bounds(b);
+      for (uint64_t b : {n, n / 2, n / 3, uint64_t(0)}) hp->add_bucket_counts(b);
+      auto* kv = hp->add_attributes();
+      kv->set_key("http.route");
+      kv->mutable_value()->set_string_value("/items");
+      auto* x = sm->add_metrics();
+      x->set_name("mix.exponential");
+      x->set_unit("s");
+      auto* xh = x->mutable_exponential_histogram();
+      xh->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+      auto* xp = xh->add_data_points();
+      xp->set_start_time_unix_nano(t0 - kSec);
+      xp->set_time_unix_nano(t);
+      xp->set_scale(3);
+      xp->set_zero_count(uint64_t(i));
+      xp->mutable_positive()->set_offset(-56 + (i % 5));  // a moving offset
+      uint64_t xcount = uint64_t(i);
+      for (int k = 0; k < 12; ++k) {
+        xp->mutable_positive()->add_bucket_counts(uint64_t(i) * uint64_t(k % 3) + uint64_t(i % 5 == 0));
+        xcount += uint64_t(i) * uint64_t(k % 3) + uint64_t(i % 5 == 0);
+      }
+      xp->set_count(xcount);
+      xp->set_sum(0.01 * double(xcount));
+      auto* e = hp->add_exemplars();
+      e->set_time_unix_nano(t - 5);
+      e->set_as_double(0.01 * i);
+      e->set_trace_id(Bin(TraceHex(100 + uint64_t(i)), 16));
+      e->set_span_id(Bin(SpanHex(200 + uint64_t(i)), 8));
+      ASSERT_EQ(store->AddMetrics(req), Admit::kStored);
+    }
+  }
+  ASSERT_TRUE(store->Flush(std::chrono::seconds(10)));
+}
+
+// The answer from the rollups equals the one recomputed from the stored
+// points (source=points), for every type, step and window; exemplars are
+// the same at 1 s and a subset beyond (at most 4 per rollup row).
+void ExpectRollupsMatchPoints(int port, const std::string& query) {
+  auto r = Get(port, "/api/metrics/series?" + query);
+  auto p = Get(port, "/api/metrics/series?" + query + "&source=points");
+  ASSERT_EQ(r.status, 200) << query << ": " << r.body;
+  ASSERT_EQ(p.status, 200) << query << ": " << p.body;
+  const Json& a = r.json;
+  const Json& b = p.json;
+  EXPECT_EQ(a["source"], "rollups") << query;
+  EXPECT_EQ(b["source"], "points") << query;
+  for (const char* f : {"type", "unit", "temporality", "startTimeUnixNano", "stepNano"})
+    EXPECT_EQ(a[f], b[f]) << query << " " << f;
+  ASSERT_EQ(a["series"].size(), b["series"].size()) << query;
+  ASSERT_GT(a["series"].size(), 0u) << query;
+  auto near = [&](const Json& x, const Json& y, const std::string& what) {
+    ASSERT_EQ(x.is_null(), y.is_null()) << query << " " << what << ": " << x << " vs " << y;
+    if (x.is_null()) return;
+    double u = x.get<double>(), v = y.get<double>();
+    EXPECT_NEAR(u, v, 1e-9 * std::max(1.0, std::abs(v))) << query << " " << what;
+  };
+  for (size_t i = 0; i < a["series"].size(); ++i) {
+    const Json& x = a["series"][i];
+    const Json& y = b["series"][i];
+    EXPECT_EQ(x["service"], y["service"]) << query;
+    EXPECT_EQ(x["attributes"], y["attributes"]) << query;
+    for (const char* f : {"values", "counts", "sums", "p50", "p90", "p99"}) {
+      if (!y.contains(f)) {
+        EXPECT_FALSE(x.contains(f)) << query << " " << f;
+        continue;
+      }
+      ASSERT_EQ(x[f].size(), y[f].size()) << query << " " << f;
+      for (size_t k = 0; k < y[f].size(); ++k)
+        near(x[f][k], y[f][k], std::string(f) + "[" + std::to_string(k) + "]");
+    }
+    if (y.contains("buckets")) {
+      EXPECT_EQ(x["bounds"], y["bounds"]) << query;
+      ASSERT_EQ(x["buckets"].size(), y["buckets"].size()) << query;
+      for (size_t k = 0; k < y["buckets"].size(); ++k) {
+        ASSERT_EQ(x["buckets"][k].size(), y["buckets"][k].size()) << query << " bucket " << k;
+        for (size_t j = 0; j < y["buckets"][k].size(); ++j)
+          near(x["buckets"][k][j], y["buckets"][k][j], "buckets");
+      }
+    }
+    if (a["stepNano"] == 1000000000) {
+      EXPECT_EQ(x["exemplars"], y["exemplars"]) << query;
+    } else {
+      for (const Json& e : x["exemplars"])
+        EXPECT_NE(std::find(y["exemplars"].begin(), y["exemplars"].end(), e), y["exemplars"].end())
+            << query << " " << e;
+    }
+  }
+}
+
+TEST(SignalsRollups, RollupsAnswerAsThePointsDo) {
+  Running v;
+  FeedMixed(v.store.get(), kT0);
+  int port = v.server->ui_port();
+  const std::string mid = std::to_string(kT0 + 17300000000ull), late = std::to_string(kT0 + 50 * kSec);
+  for (const char* name :
+       {"mix.gauge", "mix.cumulative", "mix.delta", "mix.duration", "mix.exponential"}) {
+    std::string n = std::string("name=") + name;
+    for (const std::string& q :
+         {n, n + "&maxPoints=7", n + "&step=1000000000", n + "&step=2000000000",
+          n + "&step=5000000000", n + "&step=10000000000", n + "&step=60000000000",
+          n + "&step=1000000000&start=" + mid, n + "&step=5000000000&start=" + mid + "&end=" + late,
+          n + "&service=worker&step=1000000000", n + "&service=web&maxPoints=3"}) {
+      ExpectRollupsMatchPoints(port, q);
+    }
+  }
+  // The cumulative sum's reset: the first point after it counts whole (1).
+  auto c = Get(port, "/api/metrics/series?name=mix.cumulative&service=web&step=1000000000").json;
+  double total = 0;
+  for (const Json& x : c["series"][0]["values"])
+    if (!x.is_null()) total += x.get<double>();
+  EXPECT_DOUBLE_EQ(total, 49.0 * 49 + 39 * 3 + 1);
+  // At most four exemplars per rollup row: the largest values.
+  auto wide = Get(port, "/api/metrics/series?name=mix.duration&service=web&step=3600000000000").json;
+  ASSERT_EQ(wide["series"].size(), 1u);
+  ASSERT_EQ(wide["series"][0]["exemplars"].size(), 4u) << wide.dump();
+  EXPECT_DOUBLE_EQ(wide["series"][0]["exemplars"][0]["value"].get<double>(), 0.86);
+  // A step that is not whole seconds is answered from the points.
+  auto odd = Get(port, "/api/metrics/series?name=mix.gauge&step=1500000000").json;
+  EXPECT_EQ(odd["source"], "points");
+  EXPECT_EQ(Get(port, "/api/metrics/series?name=mix.gauge&source=nope").status, 400);
+}
+
+TEST(SignalsRollups, ExponentialHistogramOnExplicitBounds) {
+  Running v;
+  auto point = [](uint64_t t, int scale, int offset, std::vector<uint64_t> counts, uint64_t zero) {
+    msvc::ExportMetricsServiceRequest req;
+    auto* rm = req.add_resource_metrics();
+    SetService(rm->mutable_resource(), "svc");
+    auto* x = rm->add_scope_metrics()->add_metrics();
+    x->set_name("latency");
+    x->set_unit("s");
+    x->mutable_exponential_histogram()->set_aggregation_temporality(
+        pbm::AGGREGATION_TEMPORALITY_DELTA);
+    auto* p = x->mutable_exponential_histogram()->add_data_points();
+    p->set_time_unix_nano(t);
+    p->set_scale(scale);
+    p->set_zero_count(zero);
+    p->mutable_positive()->set_offset(offset);
+    uint64_t n = zero;
+    for (uint64_t c : counts) {
+      p->mutable_positive()->add_bucket_counts(c);
+      n += c;
+    }
+    p->mutable_negative()->add_bucket_counts(1);  // one negative observation: with the zeros
+    p->set_count(n + 1);
+    return req;
+  };
+  // Scale 3 (eight buckets per power of two) merged down to four: indexes 0,1
+  // -> canonical 0, 2,3 -> 1. Scale 1 (two per power of two): index 1 ->
+  // canonical 2 (its first quarter-octave).
+  ASSERT_EQ(v.store->AddMetrics(point(kT0, 3, 0, {1, 2, 3, 4}, 2)), Admit::kStored);
+  ASSERT_EQ(v.store->AddMetrics(point(kT0 + kSec, 1, 1, {5}, 0)), Admit::kStored);
+  ASSERT_TRUE(v.store->Flush(std::chrono::seconds(5)));
+  int port = v.server->ui_port();
+  for (const char* source : {"", "&source=points"}) {
+    auto a = Get(port, std::string("/api/metrics/series?name=latency&step=1000000000") + source).json;
+    EXPECT_EQ(a["type"], "exponentialHistogram");
+    ASSERT_EQ(a["series"].size(), 1u) << a.dump();
+    const Json& s = a["series"][0];
+    ASSERT_EQ(s["bounds"].size(), 4u) << s.dump();
+    EXPECT_EQ(s["bounds"][0], 0.0);
+    EXPECT_DOUBLE_EQ(s["bounds"][1].get<double>(), std::exp2(0.25));
+    EXPECT_DOUBLE_EQ(s["bounds"][2].get<double>(), std::exp2(0.5));
+    EXPECT_DOUBLE_EQ(s["bounds"][3].get<double>(), std::exp2(0.75));
+    EXPECT_EQ(s["buckets"][0], Json::array({3.0, 3.0, 7.0, 0.0, 0.0})) << source;
+    EXPECT_EQ(s["buckets"][1], Json::array({1.0, 0.0, 0.0, 5.0, 0.0})) << source;
+    EXPECT_EQ(s["counts"], Json::array({13.0, 6.0}));
+    // The 7th of 13 observations: in canonical bucket 1, (2^0.25, 2^0.5].
+    double p50 = s["p50"][0].get<double>();
+    EXPECT_GT(p50, std::exp2(0.25));
+    EXPECT_LE(p50, std::exp2(0.5));
+  }
+}
+
+TEST(SignalsRollups, OlderFilesAreBackfilledAndPruningDropsRollups) {
+  std::string path = ::testing::TempDir() + "/rollups_backfill_" + std::to_string(::getpid()) + ".db";
+  std::remove(path.c_str());
+  std::string want;
+  {
+    StoreOptions so;
+    so.path = path;
+    Running v(so);
+    FeedMixed(v.store.get(), kT0);
+    want = Get(v.server->ui_port(), "/api/metrics/series?name=mix.duration&step=5000000000").body;
+  }
+  {
+    // A file of before the rollups: the tables dropped.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE metric_rollup; DROP TABLE metric_series;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    StoreOptions so;
+    so.path = path;
+    Running v(so);
+    auto got = Get(v.server->ui_port(), "/api/metrics/series?name=mix.duration&step=5000000000");
+    EXPECT_EQ(got.json["source"], "rollups");
+    EXPECT_EQ(got.body, want);
+  }
+  {
+    // A small cap: pruning deletes metric points, and the rollups of the
+    // intervals before the oldest point left.
+    StoreOptions so;
+    so.path = path;
+    so.max_bytes = 1;
+    Running v(so);
+    FeedMixed(v.store.get(), kT0 + 1000 * kSec);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    auto scalar = [&](const char* sql) {
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+      int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+      sqlite3_finalize(s);
+      return v;
+    };
+    int64_t oldest = scalar("SELECT coalesce(min(time), 9000000000000000000) FROM metric_points");
+    EXPECT_EQ(scalar(("SELECT count(*) FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= " +
+                      std::to_string(oldest)).c_str()),
+              0);
+    // The points left still have their rollups.
+    if (scalar("SELECT count(*) FROM metric_points") > 0) {
+      EXPECT_GT(scalar(("SELECT count(*) FROM metric_rollup WHERE bucket * res * 1000000000 >= " +
+                        std::to_string(oldest - 3600 * int64_t(kSec))).c_str()),
+                0);
+    }
+    sqlite3_close(db);
+  }
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // SQLite storage of otelweb-view (see store.h).
 #include "view/store.h"
 
+#include "view/rollup.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -183,6 +185,7 @@ struct Store::Impl {
   // Counters (under mu), kept in step with the tables.
   StoreStats stats;
   std::unordered_map<std::string, int64_t> ctx_ids;  // writer thread only
+  std::unique_ptr<MetricRollups> rollups;            // writer thread only (after Open)
 
   ~Impl() {
     if (rdb && rdb != wdb) sqlite3_close_v2(rdb);
@@ -399,9 +402,11 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     }
     for (const PointRow& r : b.points) {
       w.point_insert.Int(1, r.time).Text(2, r.name).Int(3, ctx[r.ctx]).Blob(4, r.data).Run();
+      rollups->Add(b.services[r.ctx], r.data);
       ++points;
     }
   }
+  rollups->Flush();
   while (!Exec(wdb, "COMMIT", &err)) {
     if (err.find("locked") == std::string::npos && err.find("busy") == std::string::npos) {
       std::fprintf(stderr, "otelweb-view: cannot store a batch: %s (is the disk full?)\n", err.c_str());
@@ -445,6 +450,7 @@ void Store::Impl::Prune(Writer&) {
          "DELETE FROM metric_points WHERE id <= "
          "(SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM metric_points);");
     Exec(wdb, "COMMIT");
+    rollups->Prune();
     int64_t traces = Scalar(wdb, "SELECT count(*) FROM traces");
     int64_t spans = Scalar(wdb, "SELECT count(*) FROM spans");
     int64_t logs = Scalar(wdb, "SELECT count(*) FROM logs");
@@ -502,6 +508,13 @@ std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* err
              " (is it an SQLite file written by otelweb-view? Use another --db path)";
     return nullptr;
   }
+  if (!CreateRollupTables(impl->wdb, &err)) {
+    *error = "cannot create the metric rollup tables in " + (memory ? std::string("memory") : options.path) +
+             ": " + err + " (use another --db path)";
+    return nullptr;
+  }
+  impl->rollups = std::make_unique<MetricRollups>(impl->wdb);
+  impl->rollups->BackfillIfEmpty();  // a file written before the rollups existed
   if (version == 0) impl->Exec(impl->wdb, ("PRAGMA user_version=" + std::to_string(kVersion)).c_str());
   impl->Exec(impl->wdb, memory ? "PRAGMA cache_size=-65536; PRAGMA journal_mode=OFF" : "PRAGMA cache_size=-65536");
   if (memory) {

@@ -511,6 +511,47 @@ await test('the metrics page charts the request duration per route; an exemplar 
   assert.ok(fe.some((x) => x.attributes['http.response.status_code'] === 500), 'a 500 series for /fetch-external');
 });
 
+await test('an exponential histogram is charted from its buckets; its exemplar opens the trace', async () => {
+  if (!seed) return console.log('  (skipped: needs otelweb-view)');
+  // One minute of delta exponential histograms (scale 3: eight buckets per
+  // power of two) around 8-64 ms, with an exemplar naming an /items trace.
+  const items = await traceNamed(base, 'GET /items');
+  const itemsTrace = await api(base, `/api/traces/${items.traceId}`);
+  const root = itemsTrace.spans.find((x) => !x.parentSpanId);
+  const t0 = BigInt(Date.now() - 60000) * 1000000n;
+  const metrics = []; // one collection per second, as an SDK exports them
+  for (let s = 0; s < 60; s++) {
+    const bucketCounts = Array.from({ length: 24 }, (_, k) => Math.round(20 * Math.exp(-((k - 8 - 6 * Math.sin(s / 10)) ** 2) / 18)));
+    const count = bucketCounts.reduce((a, b) => a + b, 0);
+    const time = (t0 + BigInt(s) * 1000000000n).toString();
+    const dataPoints = [{
+      startTimeUnixNano: (t0 + BigInt(s - 1) * 1000000000n).toString(), timeUnixNano: time, count: String(count), sum: count * 0.02,
+      scale: 3, zeroCount: '0', positive: { offset: -56, bucketCounts: bucketCounts.map(String) },
+      attributes: [{ key: 'http.route', value: { stringValue: '/exp' } }],
+      exemplars: s === 30 ? [{ timeUnixNano: time, asDouble: 0.031, traceId: items.traceId, spanId: root.spanId }] : [],
+    }];
+    metrics.push({ name: 'exp.request.duration', unit: 's', exponentialHistogram: { aggregationTemporality: 1, dataPoints } });
+  }
+  const body = JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'exp-demo' } }] },
+    scopeMetrics: [{ scope: { name: 'exp' }, metrics }] }] });
+  const r = await fetch(`${server.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(r.status, 200, await r.text());
+  const ans = await until('/api/metrics/series?name=exp.request.duration&maxPoints=60', (x) => x.series.length === 1 && x.series[0].exemplars.length === 1, 'the exponential histogram');
+  assert.equal(ans.type, 'exponentialHistogram');
+  assert.equal(ans.series[0].bounds[0], 0);
+  assert.ok(ans.series[0].bounds.length > 5, 'explicit bounds from the exponential buckets');
+  const p50 = ans.series[0].p50.filter((v) => v !== null);
+  assert.ok(p50.length >= 50 && p50.every((v) => v > 0.004 && v < 0.2), `p50 between 4 and 200 ms: ${p50.slice(0, 5)}`);
+  await page.goto(`${base}/metrics?name=exp.request.duration`);
+  const dot = await page.waitForSelector('[data-testid=chart-duration] circle.exemplar');
+  for (const c of ['chart-rate', 'chart-duration', 'chart-heatmap']) assert.ok(await page.$(`[data-testid=${c}] canvas`), c);
+  await shot('metrics-exponential');
+  if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(path.dirname(process.env.OTELWEB_VIEW_DOCS_SCREENSHOT), 'view-metrics-exponential.png') });
+  assert.equal(await dot.getAttribute('data-trace-id'), items.traceId);
+  await dot.dispatchEvent('click');
+  await page.waitForURL(new RegExp(`/trace/${items.traceId}\\?span=${root.spanId}$`));
+});
+
 await test('two /items traces compared side by side: spans matched by service and name, differences marked', async () => {
   if (!seed) return console.log('  (skipped: needs otelweb-view and the seed app; the API stand-in has no issue-16 answers)');
   const items = (await api(base, '/api/traces?limit=1000&name=' + encodeURIComponent('GET /items'))).traces.filter((t) => t.rootName === 'GET /items');

@@ -8,8 +8,11 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { getJSON } from './api.js';
 import { navigate } from './router.jsx';
-import { Chart, COLORS, formatNumber } from './chart.jsx';
+import { Chart, COLORS, HeatMap, formatNumber } from './chart.jsx';
 import { groupSeries, histogramPanel } from './metrics.js';
+
+// Exponential histograms come with explicit bounds too (docs/view.md).
+const isHistogram = (type) => type === 'histogram' || type === 'exponentialHistogram';
 import './signals.css';
 
 const WINDOWS = [['', 'all stored'], ['5', 'last 5 min'], ['15', 'last 15 min'], ['60', 'last hour'], ['1440', 'last day']];
@@ -24,7 +27,7 @@ export function MetricsPage({ search }) {
   const last = params.get('last') || '';
   const step = params.get('step') || '';
   const info = list && list.find((m) => m.name === name);
-  const defaultGroup = info && info.type === 'histogram' && name.startsWith('http.') ? 'http.route' : '';
+  const defaultGroup = info && isHistogram(info.type) && name.startsWith('http.') ? 'http.route' : '';
   const group = params.has('group') ? params.get('group') : defaultGroup;
 
   useEffect(() => {
@@ -122,7 +125,7 @@ function Panels({ data, group }) {
   if (!data.series.length) return <div class="message">No points of {data.name} in this window.</div>;
   const common = { t0Ms, stepMs, n };
   const inView = (d) => d.tMs >= t0Ms - stepMs && d.tMs <= t0Ms + n * stepMs;
-  if (data.type === 'histogram') {
+  if (isHistogram(data.type)) {
     return (
       <div>
         <div class="summary" data-testid="metric-summary">
@@ -155,6 +158,7 @@ function Panels({ data, group }) {
                   {...common}
                   testid="chart-duration"
                 />
+                <HeatMap title={`Duration heat map (${data.unit})`} unit={data.unit} bounds={p.bounds} buckets={p.buckets} dots={dots} {...common} testid="chart-heatmap" />
               </div>
             </div>
           );

@@ -73,6 +73,8 @@ export function histogramPanel(group, stepSeconds) {
     p50: merged.map((b) => quantile(b, bounds, 0.5)),
     p90: merged.map((b) => quantile(b, bounds, 0.9)),
     p99: merged.map((b) => quantile(b, bounds, 0.99)),
+    bounds,
+    buckets: merged, // per time bucket, the group's bucket counts (the heat map)
     exemplars,
   };
 }

@@ -1,0 +1,874 @@
+// Metric rollups of otelweb-view (see rollup.h).
+#include "view/rollup.h"
+
+#include <google/protobuf/arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <tuple>
+
+namespace otelweb::view {
+
+namespace pb = ::opentelemetry::proto::metrics::v1;
+
+namespace {
+
+constexpr int64_t kSecond = 1000000000;
+constexpr size_t kMaxExemplarsPerSeries = 2000;
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return s_ != nullptr; }
+  Stmt& Int(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& Blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  bool Step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
+  void Run() {
+    sqlite3_step(s_);
+    sqlite3_reset(s_);
+  }
+  void Reset() { sqlite3_reset(s_); }
+  int64_t Col(int i) { return sqlite3_column_int64(s_, i); }
+  bool IsNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+  std::string Bytes(int i) {
+    const void* p = sqlite3_column_blob(s_, i);
+    return p ? std::string(static_cast<const char*>(p), size_t(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  const char* Data(int i, size_t* n) {
+    const void* p = sqlite3_column_blob(s_, i);
+    *n = p ? size_t(sqlite3_column_bytes(s_, i)) : 0;
+    return static_cast<const char*>(p);
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+// The attributes of a point as the wire bytes of a NumberDataPoint's
+// attributes field (7): a series key, and parseable back.
+template <typename Attrs>
+std::string AttrsKey(const Attrs& attrs) {
+  std::string out;
+  for (const auto& kv : attrs) {
+    out.push_back(char((7 << 3) | 2));
+    size_t n = kv.ByteSizeLong();
+    while (n >= 0x80) {
+      out.push_back(char(n | 0x80));
+      n >>= 7;
+    }
+    out.push_back(char(n));
+    kv.AppendToString(&out);
+  }
+  return out;
+}
+
+// The folded points of one interval of one series.
+struct Cell {
+  int64_t last_time = std::numeric_limits<int64_t>::min();
+  double last = 0, delta = 0, count = 0, sum = 0;
+  // Histogram bucket counts; for an exponential histogram, buckets[0] is the
+  // bucket of canonical index `first` (see kExpScale) and `low` counts the
+  // zero and negative observations.
+  std::vector<double> buckets;
+  int32_t first = 0;
+  double low = 0;
+  std::vector<std::pair<double, std::string>> exemplars;  // value, Exemplar bytes
+
+  void AddExemplar(double value, std::string bytes, size_t cap) {
+    for (const auto& e : exemplars)
+      if (e.second == bytes) return;
+    if (exemplars.size() < cap) {
+      exemplars.emplace_back(value, std::move(bytes));
+      return;
+    }
+    // Full: the largest values stay (the slow requests are the ones to open).
+    auto low = std::min_element(exemplars.begin(), exemplars.end(),
+                                [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (low != exemplars.end() && value > low->first) *low = {value, std::move(bytes)};
+  }
+
+  void Merge(const Cell& o, size_t cap) {
+    if (o.last_time >= last_time) {
+      last_time = o.last_time;
+      last = o.last;
+    }
+    delta += o.delta;
+    count += o.count;
+    sum += o.sum;
+    low += o.low;
+    AddBuckets(o.first, o.buckets, 1);
+    for (const auto& e : o.exemplars) AddExemplar(e.first, e.second, cap);
+  }
+
+  // buckets += sign * b (b's first index `at`), widening as needed.
+  void AddBuckets(int32_t at, const std::vector<double>& b, double sign) {
+    if (b.empty()) return;
+    if (buckets.empty()) first = at;
+    int32_t lo = std::min(first, at);
+    size_t hi = size_t(std::max<int64_t>(int64_t(first) + int64_t(buckets.size()),
+                                         int64_t(at) + int64_t(b.size())) - lo);
+    if (lo < first) buckets.insert(buckets.begin(), size_t(first - lo), 0.0);
+    first = lo;
+    if (buckets.size() < hi) buckets.resize(hi, 0);
+    for (size_t i = 0; i < b.size(); ++i) buckets[size_t(at - first) + i] += sign * b[i];
+  }
+
+  template <typename T>
+  static void Put(std::string& out, T v) {
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+  }
+  // Compact row bytes: a byte of flags, then only the fields present; the
+  // gauge's time as a varint offset from `base` (the interval's start),
+  // integral bucket counts as varints. Zero fields are left out.
+  enum : uint8_t {
+    kGauge = 1, kDelta = 2, kCount = 4, kLow = 8, kBuckets = 16, kIntBuckets = 32, kExemplars = 64
+  };
+  static void PutVarint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(char(v | 0x80));
+      v >>= 7;
+    }
+    out.push_back(char(v));
+  }
+  static uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
+  static int64_t UnZigZag(uint64_t v) { return int64_t(v >> 1) ^ -int64_t(v & 1); }
+
+  std::string Encode(int64_t base) const {
+    bool gauge = last_time != std::numeric_limits<int64_t>::min();
+    bool ints = true;
+    for (double b : buckets) ints = ints && b >= 0 && b < 9.0e15 && b == std::floor(b);
+    uint8_t flags = (gauge ? kGauge : 0) | (delta != 0 ? kDelta : 0) |
+                    (count != 0 || sum != 0 ? kCount : 0) | (first != 0 || low != 0 ? kLow : 0) |
+                    (buckets.empty() ? 0 : ints ? kIntBuckets : kBuckets) |
+                    (exemplars.empty() ? 0 : kExemplars);
+    std::string out(1, char(flags));
+    if (gauge) {
+      PutVarint(out, ZigZag(last_time - base));
+      Put(out, last);
+    }
+    if (flags & kDelta) Put(out, delta);
+    if (flags & kCount) {
+      Put(out, count);
+      Put(out, sum);
+    }
+    if (flags & kLow) {
+      PutVarint(out, ZigZag(first));
+      Put(out, low);
+    }
+    if (!buckets.empty()) {
+      PutVarint(out, buckets.size());
+      for (double b : buckets) ints ? PutVarint(out, uint64_t(b)) : Put(out, b);
+    }
+    if (!exemplars.empty()) {
+      PutVarint(out, exemplars.size());
+      for (const auto& [v, bytes] : exemplars) {
+        Put(out, v);
+        PutVarint(out, bytes.size());
+        out += bytes;
+      }
+    }
+    return out;
+  }
+  bool Decode(const char* p, size_t n, int64_t base) {
+    const char* end = p + n;
+    auto get = [&](auto* v) {
+      if (size_t(end - p) < sizeof(*v)) return false;
+      std::memcpy(v, p, sizeof(*v));
+      p += sizeof(*v);
+      return true;
+    };
+    auto varint = [&](uint64_t* v) {
+      *v = 0;
+      for (int shift = 0; shift < 64 && p < end; shift += 7) {
+        uint8_t c = uint8_t(*p++);
+        *v |= uint64_t(c & 0x7f) << shift;
+        if (!(c & 0x80)) return true;
+      }
+      return false;
+    };
+    *this = Cell();
+    uint8_t flags = 0;
+    uint64_t u = 0;
+    if (!get(&flags)) return false;
+    if (flags & kGauge) {
+      if (!varint(&u) || !get(&last)) return false;
+      last_time = base + UnZigZag(u);
+    }
+    if ((flags & kDelta) && !get(&delta)) return false;
+    if ((flags & kCount) && (!get(&count) || !get(&sum))) return false;
+    if (flags & kLow) {
+      if (!varint(&u) || !get(&low)) return false;
+      first = int32_t(UnZigZag(u));
+    }
+    if (flags & (kBuckets | kIntBuckets)) {
+      if (!varint(&u) || u > size_t(end - p)) return false;
+      buckets.resize(size_t(u));
+      for (double& b : buckets) {
+        if (flags & kIntBuckets) {
+          if (!varint(&u)) return false;
+          b = double(u);
+        } else if (!get(&b)) {
+          return false;
+        }
+      }
+    }
+    if (flags & kExemplars) {
+      uint64_t ne = 0;
+      if (!varint(&ne)) return false;
+      for (uint64_t i = 0; i < ne; ++i) {
+        double v = 0;
+        uint64_t len = 0;
+        if (!get(&v) || !varint(&len) || len > size_t(end - p)) return false;
+        exemplars.emplace_back(v, std::string(p, size_t(len)));
+        p += len;
+      }
+    }
+    return true;
+  }
+};
+
+// The last cumulative point of a series: the base of the next difference.
+struct Prev {
+  bool have = false;
+  uint64_t start = 0;
+  double value = 0, count = 0, sum = 0, low = 0;
+  int32_t first = 0;
+  std::vector<double> buckets;
+
+  std::string Encode() const {
+    std::string out;
+    for (double v : {value, count, sum, low, double(first)}) Cell::Put(out, v);
+    for (double v : buckets) Cell::Put(out, v);
+    return out;
+  }
+  void Decode(uint64_t s, const char* p, size_t n) {
+    have = true;
+    start = s;
+    std::vector<double> v(n / 8);
+    if (!v.empty()) std::memcpy(v.data(), p, v.size() * 8);
+    if (v.size() < 5) v.resize(5, 0);
+    value = v[0];
+    count = v[1];
+    sum = v[2];
+    low = v[3];
+    first = int32_t(v[4]);
+    buckets.assign(v.begin() + 5, v.end());
+  }
+};
+
+const char* TemporalityOf(const pb::Metric& m) {
+  auto t = m.has_sum()         ? m.sum().aggregation_temporality()
+           : m.has_histogram() ? m.histogram().aggregation_temporality()
+           : m.has_exponential_histogram() ? m.exponential_histogram().aggregation_temporality()
+                                           : pb::AGGREGATION_TEMPORALITY_UNSPECIFIED;
+  if (!m.has_sum() && !m.has_histogram() && !m.has_exponential_histogram()) return "";
+  return t == pb::AGGREGATION_TEMPORALITY_DELTA ? "delta" : "cumulative";
+}
+
+template <typename Point>
+void AddExemplars(Cell& c, const Point& p, size_t cap) {
+  for (const auto& e : p.exemplars()) {
+    if (e.trace_id().empty()) continue;
+    c.AddExemplar(e.value_case() == pb::Exemplar::kAsInt ? double(e.as_int()) : e.as_double(),
+                  e.SerializeAsString(), cap);
+  }
+}
+
+// Exponential histograms are kept at one scale, kExpScale (2^(1/4) apart:
+// four buckets per power of two): canonical bucket j holds the values in
+// (2^(j/4), 2^((j+1)/4)]. A finer point is merged down exactly (index >>
+// (scale - kExpScale)); a coarser one puts each bucket's count in the first
+// canonical bucket it covers.
+constexpr int kExpScale = 2;
+
+void CanonicalBuckets(const pb::ExponentialHistogramDataPoint& p, int32_t* first,
+                      std::vector<double>* out) {
+  out->clear();
+  const auto& counts = p.positive().bucket_counts();
+  if (counts.empty()) return;
+  int scale = std::clamp(p.scale(), -10, 20);
+  auto canon = [&](int64_t i) -> int64_t {
+    return scale >= kExpScale ? (i >> (scale - kExpScale)) : i * (int64_t(1) << (kExpScale - scale));
+  };
+  int64_t lo = canon(p.positive().offset());
+  int64_t hi = canon(int64_t(p.positive().offset()) + counts.size() - 1);
+  lo = std::clamp<int64_t>(lo, -100000, 100000);
+  hi = std::clamp<int64_t>(hi, lo, lo + 100000);
+  *first = int32_t(lo);
+  out->assign(size_t(hi - lo + 1), 0);
+  for (int i = 0; i < counts.size(); ++i) {
+    int64_t j = std::clamp<int64_t>(canon(int64_t(p.positive().offset()) + i), lo, hi);
+    (*out)[size_t(j - lo)] += double(counts[i]);
+  }
+}
+
+double NumberOf(const pb::NumberDataPoint& p) {
+  return p.value_case() == pb::NumberDataPoint::kAsInt ? double(p.as_int()) : p.as_double();
+}
+
+// Calls fn(attrs_key, time, cell, bounds or nullptr) for every point of `m`
+// with the cell of that point: a gauge's value, a sum's increase, a
+// histogram's increase; prev_of(attrs_key) is the series' Prev (cumulative).
+template <typename PrevOf, typename Fn>
+void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
+  if (m.has_gauge()) {
+    for (const auto& p : m.gauge().data_points()) {
+      Cell c;
+      c.last_time = int64_t(p.time_unix_nano());
+      c.last = NumberOf(p);
+      AddExemplars(c, p, cap);
+      fn(AttrsKey(p.attributes()), int64_t(p.time_unix_nano()), c, nullptr);
+    }
+  } else if (m.has_sum()) {
+    bool delta = m.sum().aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA;
+    for (const auto& p : m.sum().data_points()) {
+      std::string key = AttrsKey(p.attributes());
+      Cell c;
+      double v = NumberOf(p);
+      c.delta = v;
+      if (!delta) {
+        Prev& prev = prev_of(key);
+        bool reset = !prev.have || p.start_time_unix_nano() != prev.start || v < prev.value;
+        if (!reset) c.delta = v - prev.value;
+        prev.have = true;
+        prev.start = p.start_time_unix_nano();
+        prev.value = v;
+      }
+      AddExemplars(c, p, cap);
+      fn(key, int64_t(p.time_unix_nano()), c, nullptr);
+    }
+  } else if (m.has_histogram()) {
+    bool delta = m.histogram().aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA;
+    std::vector<double> bounds;
+    for (const auto& p : m.histogram().data_points()) {
+      std::string key = AttrsKey(p.attributes());
+      Cell c;
+      c.buckets.assign(p.bucket_counts().begin(), p.bucket_counts().end());
+      c.count = double(p.count());
+      c.sum = p.sum();
+      if (!delta) {
+        Prev& prev = prev_of(key);
+        bool reset = !prev.have || p.start_time_unix_nano() != prev.start ||
+                     c.count < prev.count || c.buckets.size() != prev.buckets.size();
+        std::vector<double> cumulative = c.buckets;
+        if (!reset) {
+          c.count -= prev.count;
+          c.sum -= prev.sum;
+          for (size_t i = 0; i < c.buckets.size(); ++i) c.buckets[i] -= prev.buckets[i];
+        }
+        prev.have = true;
+        prev.start = p.start_time_unix_nano();
+        prev.count = double(p.count());
+        prev.sum = p.sum();
+        prev.buckets = std::move(cumulative);
+      }
+      AddExemplars(c, p, cap);
+      bounds.assign(p.explicit_bounds().begin(), p.explicit_bounds().end());
+      fn(key, int64_t(p.time_unix_nano()), c, &bounds);
+    }
+  } else if (m.has_exponential_histogram()) {
+    bool delta =
+        m.exponential_histogram().aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA;
+    for (const auto& p : m.exponential_histogram().data_points()) {
+      std::string key = AttrsKey(p.attributes());
+      Cell c;
+      c.count = double(p.count());
+      c.sum = p.sum();
+      c.low = double(p.zero_count());
+      for (uint64_t n : p.negative().bucket_counts()) c.low += double(n);
+      CanonicalBuckets(p, &c.first, &c.buckets);
+      if (!delta) {
+        Prev& prev = prev_of(key);
+        bool reset = !prev.have || p.start_time_unix_nano() != prev.start || c.count < prev.count;
+        Cell cumulative = c;
+        if (!reset) {
+          c.count -= prev.count;
+          c.sum -= prev.sum;
+          c.low -= prev.low;
+          c.AddBuckets(prev.first, prev.buckets, -1);
+        }
+        prev.have = true;
+        prev.start = p.start_time_unix_nano();
+        prev.count = cumulative.count;
+        prev.sum = cumulative.sum;
+        prev.low = cumulative.low;
+        prev.first = cumulative.first;
+        prev.buckets = std::move(cumulative.buckets);
+      }
+      AddExemplars(c, p, cap);
+      fn(key, int64_t(p.time_unix_nano()), c, nullptr);
+    }
+  }
+}
+
+std::string EncodeDoubles(const std::vector<double>& v) {
+  std::string out;
+  for (double d : v) Cell::Put(out, d);
+  return out;
+}
+std::vector<double> DecodeDoubles(const std::string& s) {
+  std::vector<double> v(s.size() / 8);
+  if (!v.empty()) std::memcpy(v.data(), s.data(), v.size() * 8);
+  return v;
+}
+
+// One series' cells of the window (one per time bucket, or none) -> the answer.
+struct Accumulator {
+  std::string service, attrs;
+  std::vector<double> bounds;
+  std::vector<Cell> cells;
+  std::vector<bool> has;
+  bool any = false;
+};
+
+BucketedSeries Finish(Accumulator& a, const SeriesWindow& w, const std::string& type) {
+  bool histogram = type == "histogram" || type == "exponentialHistogram";
+  BucketedSeries s;
+  s.service = std::move(a.service);
+  s.attrs = std::move(a.attrs);
+  s.bounds = std::move(a.bounds);
+  s.value.assign(w.n, 0);
+  s.has = a.has;
+  double step_s = double(w.step) / 1e9;
+  if (histogram) {
+    s.count.assign(w.n, 0);
+    s.sum.assign(w.n, 0);
+    s.buckets.assign(w.n, {});
+  }
+  std::set<std::pair<uint64_t, std::string>> seen;
+  std::vector<std::pair<uint64_t, std::string>> ex;
+  for (size_t k = 0; k < w.n; ++k) {
+    if (!a.has[k]) continue;
+    Cell& c = a.cells[k];
+    if (histogram) {
+      s.count[k] = c.count;
+      s.sum[k] = c.sum;
+      s.buckets[k] = std::move(c.buckets);
+      s.value[k] = c.count / step_s;
+    } else if (type == "gauge") {
+      s.value[k] = c.last;
+    } else {
+      s.value[k] = c.delta / step_s;
+    }
+    for (auto& [v, bytes] : c.exemplars) {
+      pb::Exemplar e;
+      if (!e.ParseFromString(bytes)) continue;
+      if (!seen.emplace(e.time_unix_nano(), e.span_id()).second) continue;
+      ex.emplace_back(e.time_unix_nano(), std::move(bytes));
+    }
+  }
+  std::stable_sort(ex.begin(), ex.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  if (ex.size() > kMaxExemplarsPerSeries) ex.resize(kMaxExemplarsPerSeries);
+  for (auto& e : ex) s.exemplars.push_back(std::move(e.second));
+  return s;
+}
+
+// Finishes every series; an exponential histogram's canonical buckets become
+// explicit ones, one set of bounds for all the series of the answer:
+// (-inf, 0] for the zero and negative observations, then the canonical
+// buckets from the lowest to the highest index of the window, then an empty
+// (last, +inf).
+void FinishAll(std::vector<Accumulator>& accs, const SeriesWindow& w, const std::string& type,
+               SeriesAnswer* out) {
+  if (type == "exponentialHistogram") {
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    for (const Accumulator& a : accs) {
+      for (size_t k = 0; k < w.n; ++k) {
+        const Cell& c = a.cells[k];
+        if (!a.has[k] || c.buckets.empty()) continue;
+        lo = std::min<int64_t>(lo, c.first);
+        hi = std::max<int64_t>(hi, int64_t(c.first) + int64_t(c.buckets.size()) - 1);
+      }
+    }
+    if (lo > hi) lo = 0, hi = -1;
+    std::vector<double> bounds = {0};
+    for (int64_t j = lo; j <= hi; ++j) bounds.push_back(std::exp2(double(j + 1) / (1 << kExpScale)));
+    for (Accumulator& a : accs) {
+      a.bounds = bounds;
+      for (size_t k = 0; k < w.n; ++k) {
+        if (!a.has[k]) continue;
+        Cell& c = a.cells[k];
+        std::vector<double> b(size_t(hi - lo + 3), 0);
+        b[0] = c.low;
+        for (size_t i = 0; i < c.buckets.size(); ++i) b[size_t(c.first - lo) + 1 + i] = c.buckets[i];
+        c.buckets = std::move(b);
+      }
+    }
+  }
+  for (Accumulator& a : accs) out->series.push_back(Finish(a, w, type));
+}
+
+}  // namespace
+
+const char* MetricTypeName(const pb::Metric& m) {
+  switch (m.data_case()) {
+    case pb::Metric::kGauge:
+      return "gauge";
+    case pb::Metric::kSum:
+      return "sum";
+    case pb::Metric::kHistogram:
+      return "histogram";
+    case pb::Metric::kExponentialHistogram:
+      return "exponentialHistogram";
+    case pb::Metric::kSummary:
+      return "summary";
+    default:
+      return "unknown";
+  }
+}
+
+// --- ingest ---------------------------------------------------------------------
+
+struct MetricRollups::State {
+  struct Series {
+    int64_t id = 0;
+    Prev prev;
+    bool dirty = false;
+    std::string type, unit, temporality;
+    std::vector<double> bounds;
+  };
+  explicit State(sqlite3* db)
+      : find(db,
+             "SELECT id, prev_start, prev, type, unit, temporality, bounds FROM metric_series "
+             "WHERE name = ?1 AND service = ?2 AND attrs = ?3"),
+        insert(db,
+               "INSERT INTO metric_series(name, service, attrs, type, unit, temporality, bounds) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        update(db,
+               "UPDATE metric_series SET type = ?2, unit = ?3, temporality = ?4, bounds = ?5, "
+               "prev_start = ?6, prev = ?7 WHERE id = ?1"),
+        row_get(db, "SELECT data FROM metric_rollup WHERE series = ?1 AND res = ?2 AND bucket = ?3"),
+        row_put(db,
+                "INSERT OR REPLACE INTO metric_rollup(series, res, bucket, data) "
+                "VALUES(?1, ?2, ?3, ?4)") {}
+  Stmt find, insert, update, row_get, row_put;
+  std::unordered_map<std::string, Series> series;  // by name \0 service \0 attrs
+  std::vector<Series*> touched;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Cell> pending;  // series, res, bucket
+};
+
+bool CreateRollupTables(sqlite3* db, std::string* error) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db,
+                        "CREATE TABLE IF NOT EXISTS metric_series(id INTEGER PRIMARY KEY, name TEXT, "
+                        "service TEXT, attrs BLOB, type TEXT, unit TEXT, temporality TEXT, bounds BLOB, "
+                        "prev_start INT, prev BLOB);"
+                        "CREATE UNIQUE INDEX IF NOT EXISTS metric_series_key ON "
+                        "metric_series(name, service, attrs);"
+                        "CREATE TABLE IF NOT EXISTS metric_rollup(series INT, res INT, bucket INT, "
+                        "data BLOB, PRIMARY KEY(series, res, bucket)) WITHOUT ROWID;",
+                        nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK) {
+    if (error) *error = msg ? msg : "SQLite error";
+    sqlite3_free(msg);
+    return false;
+  }
+  return true;
+}
+
+MetricRollups::MetricRollups(sqlite3* db) : db_(db), s_(std::make_unique<State>(db)) {}
+MetricRollups::~MetricRollups() = default;
+
+void MetricRollups::Add(const std::string& service, const std::string& metric_bytes) {
+  google::protobuf::Arena arena;
+  auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
+  if (!m->ParseFromString(metric_bytes)) return;
+  if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
+    return;
+  State& st = *s_;
+  std::string type = MetricTypeName(*m), temporality = TemporalityOf(*m);
+  std::string prefix = m->name() + '\0' + service + '\0';
+  std::string key;
+  auto series_of = [&](const std::string& attrs) -> State::Series& {
+    key = prefix;
+    key += attrs;
+    auto it = st.series.find(key);
+    if (it == st.series.end()) {
+      if (st.series.size() > 100000) {
+        Flush();
+        st.series.clear();
+      }
+      State::Series s;
+      st.find.Text(1, m->name()).Text(2, service).Blob(3, attrs);
+      if (st.find.Step()) {
+        s.id = st.find.Col(0);
+        if (!st.find.IsNull(1)) {
+          size_t n = 0;
+          const char* p = st.find.Data(2, &n);
+          s.prev.Decode(uint64_t(st.find.Col(1)), p, n);
+        }
+        s.type = st.find.Bytes(3);
+        s.unit = st.find.Bytes(4);
+        s.temporality = st.find.Bytes(5);
+        s.bounds = DecodeDoubles(st.find.Bytes(6));
+        st.find.Reset();
+      } else {
+        st.find.Reset();
+        st.insert.Text(1, m->name()).Text(2, service).Blob(3, attrs).Text(4, type);
+        st.insert.Text(5, m->unit()).Text(6, temporality).Blob(7, std::string()).Run();
+        s.id = sqlite3_last_insert_rowid(db_);
+        s.type = type;
+        s.unit = m->unit();
+        s.temporality = temporality;
+      }
+      it = st.series.emplace(key, std::move(s)).first;
+    }
+    State::Series& s = it->second;
+    if (!s.dirty) {
+      s.dirty = true;
+      st.touched.push_back(&s);
+    }
+    if (s.type != type || s.unit != m->unit() || s.temporality != temporality) {
+      s.type = type;
+      s.unit = m->unit();
+      s.temporality = temporality;
+    }
+    return s;
+  };
+  FoldMetric(
+      *m, kExemplarsPerRow, [&](const std::string& attrs) -> Prev& { return series_of(attrs).prev; },
+      [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
+        State::Series& s = series_of(attrs);
+        if (bounds) s.bounds = *bounds;
+        if (t < 0) return;
+        for (int64_t res : kRollupResolutions) {
+          st.pending[{s.id, res, t / (res * kSecond)}].Merge(c, kExemplarsPerRow);
+        }
+      });
+  if (st.pending.size() > 200000) Flush();
+}
+
+void MetricRollups::Flush() {
+  State& st = *s_;
+  for (auto& [k, c] : st.pending) {
+    auto [series, res, bucket] = k;
+    st.row_get.Int(1, series).Int(2, res).Int(3, bucket);
+    if (st.row_get.Step()) {
+      Cell old;
+      size_t n = 0;
+      const char* p = st.row_get.Data(0, &n);
+      if (old.Decode(p, n, bucket * res * kSecond)) {
+        old.Merge(c, kExemplarsPerRow);
+        c = std::move(old);
+      }
+    }
+    st.row_get.Reset();
+    std::string data = c.Encode(bucket * res * kSecond);
+    st.row_put.Int(1, series).Int(2, res).Int(3, bucket).Blob(4, data).Run();
+  }
+  st.pending.clear();
+  for (State::Series* s : st.touched) {
+    std::string bounds = EncodeDoubles(s->bounds), prev = s->prev.Encode();
+    st.update.Int(1, s->id).Text(2, s->type).Text(3, s->unit).Text(4, s->temporality);
+    st.update.Blob(5, bounds);
+    if (s->prev.have)
+      st.update.Int(6, int64_t(s->prev.start)).Blob(7, prev);
+    else
+      st.update.Null(6).Null(7);
+    st.update.Run();
+    s->dirty = false;
+  }
+  st.touched.clear();
+}
+
+int64_t MetricRollups::BackfillIfEmpty() {
+  {
+    Stmt any(db_, "SELECT (SELECT count(*) FROM (SELECT 1 FROM metric_rollup LIMIT 1)), "
+                  "(SELECT count(*) FROM (SELECT 1 FROM metric_points LIMIT 1))");
+    if (!any.Step() || any.Col(0) != 0 || any.Col(1) == 0) return 0;
+  }
+  // Once per file written before the rollups; a large one takes a while.
+  std::fprintf(stderr, "otelweb-view: folding the stored metric points into the rollups (once)\n");
+  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+  int64_t n = 0;
+  {
+    Stmt q(db_,
+           "SELECT m.data, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+           "ORDER BY m.id");
+    while (q.Step()) {
+      Add(q.Bytes(1), q.Bytes(0));
+      ++n;
+    }
+  }
+  Flush();
+  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  return n;
+}
+
+void MetricRollups::Prune() {
+  Flush();
+  sqlite3_exec(db_,
+               "DELETE FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= "
+               "coalesce((SELECT min(time) FROM metric_points), 9000000000000000000);"
+               "DELETE FROM metric_series WHERE id NOT IN (SELECT DISTINCT series FROM metric_rollup);",
+               nullptr, nullptr, nullptr);
+  s_->series.clear();
+}
+
+// --- queries --------------------------------------------------------------------
+
+int64_t RollupResolutionFor(int64_t step_ns) {
+  if (step_ns <= 0 || step_ns % kSecond != 0) return 0;
+  int64_t best = 0;
+  for (int64_t r : kRollupResolutions)
+    if ((step_ns / kSecond) % r == 0) best = r;
+  return best;
+}
+
+bool QueryRollups(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::string* error) {
+  std::string sql =
+      "SELECT id, service, attrs, type, unit, temporality, bounds FROM metric_series WHERE name = ?1";
+  if (!w.service.empty()) sql += " AND service = ?2";
+  sql += " ORDER BY id";
+  Stmt s(db, sql.c_str());
+  Stmt rows(db,
+            "SELECT bucket, data FROM metric_rollup WHERE series = ?1 AND res = ?2 AND bucket >= ?3 "
+            "AND bucket <= ?4");
+  if (!s.ok() || !rows.ok()) {
+    *error = sqlite3_errmsg(db);
+    return false;
+  }
+  s.Text(1, w.name);
+  if (!w.service.empty()) s.Text(2, w.service);
+  int64_t res_ns = w.res * kSecond;
+  int64_t first = w.start / res_ns, last = (w.start + int64_t(w.n) * w.step - 1) / res_ns;
+  bool typed = false;
+  std::vector<Accumulator> accs;
+  while (s.Step()) {
+    if (!typed) {
+      out->type = s.Bytes(3);
+      out->unit = s.Bytes(4);
+      out->temporality = s.Bytes(5);
+      typed = true;
+    }
+    Accumulator a;
+    rows.Int(1, s.Col(0)).Int(2, w.res).Int(3, first).Int(4, last);
+    while (rows.Step()) {
+      int64_t t = rows.Col(0) * res_ns;
+      if (t < w.start) continue;
+      size_t k = size_t((t - w.start) / w.step);
+      if (k >= w.n) continue;
+      Cell c;
+      size_t n = 0;
+      const char* p = rows.Data(1, &n);
+      if (!c.Decode(p, n, t)) continue;
+      if (!a.any) {
+        a.any = true;
+        a.cells.resize(w.n);
+        a.has.assign(w.n, false);
+      }
+      if (!a.has[k]) {
+        a.cells[k] = std::move(c);
+        a.has[k] = true;
+      } else {
+        a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
+      }
+    }
+    rows.Reset();
+    if (!a.any) continue;
+    a.service = s.Bytes(1);
+    a.attrs = s.Bytes(2);
+    a.bounds = DecodeDoubles(s.Bytes(6));
+    accs.push_back(std::move(a));
+  }
+  FinishAll(accs, w, out->type, out);
+  return true;
+}
+
+bool QueryPoints(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::string* error) {
+  std::string sql =
+      "SELECT m.data, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+      "WHERE m.name = ?1";
+  if (!w.service.empty()) sql += " AND c.service = ?2";
+  sql += " ORDER BY m.time, m.id";
+  Stmt q(db, sql.c_str());
+  if (!q.ok()) {
+    *error = sqlite3_errmsg(db);
+    return false;
+  }
+  q.Text(1, w.name);
+  if (!w.service.empty()) q.Text(2, w.service);
+  struct Entry {
+    Accumulator a;
+    Prev prev;
+    int64_t order = 0;
+  };
+  std::unordered_map<std::string, Entry> by_key;  // service \0 attrs
+  int64_t end = w.start + int64_t(w.n) * w.step;
+  while (q.Step()) {
+    google::protobuf::Arena arena;
+    auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
+    size_t n = 0;
+    const char* p = q.Data(0, &n);
+    if (!p || !m->ParseFromArray(p, int(n))) continue;
+    if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
+      continue;
+    std::string service = q.Bytes(1);
+    out->type = MetricTypeName(*m);
+    out->unit = m->unit();
+    out->temporality = TemporalityOf(*m);
+    auto entry = [&](const std::string& attrs) -> Entry& {
+      std::string key = service + '\0' + attrs;
+      auto it = by_key.find(key);
+      if (it == by_key.end()) {
+        Entry e;
+        e.a.service = service;
+        e.a.attrs = attrs;
+        it = by_key.emplace(key, std::move(e)).first;
+      }
+      return it->second;
+    };
+    FoldMetric(
+        *m, std::numeric_limits<size_t>::max(),
+        [&](const std::string& attrs) -> Prev& { return entry(attrs).prev; },
+        [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
+          if (t < w.start || t >= end) return;
+          Entry& e = entry(attrs);
+          if (bounds) e.a.bounds = *bounds;
+          size_t k = size_t((t - w.start) / w.step);
+          if (!e.a.any) {
+            e.a.any = true;
+            e.a.cells.resize(w.n);
+            e.a.has.assign(w.n, false);
+          }
+          if (!e.a.has[k]) {
+            e.a.cells[k] = c;
+            e.a.has[k] = true;
+          } else {
+            e.a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
+          }
+        });
+  }
+  std::vector<Accumulator> accs;
+  for (auto& [k, e] : by_key)
+    if (e.a.any) accs.push_back(std::move(e.a));
+  FinishAll(accs, w, out->type, out);
+  return true;
+}
+
+}  // namespace otelweb::view
