@@ -5,7 +5,7 @@
 // processor's worker; wrk runs in a child process and is not counted).
 //
 //   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH] [--pin 1]
-//                         [--only plain|traced] [--otlp grpc|http/protobuf|none]
+//                         [--only plain|traced] [--otlp grpc|http/protobuf|none] [--metrics 1]
 //
 // --pin 1 puts the server (all its threads) on CPU 0 and wrk on CPU 1: on a
 // 2-vCPU VM the CPU cost per request otherwise swings by 2x from round to
@@ -16,7 +16,11 @@
 // exporter (gRPC by default) sending to an OTLP receiver that runs in a child
 // process (pinned with wrk, so neither is counted). --otlp none replaces the
 // exporter by one that reads every span and drops it, to separate the
-// instrumentation's cost from the export's. Prints the load shape, one line
+// instrumentation's cost from the export's. --metrics 1 turns the HTTP
+// server metrics on as well (a MeterProvider given to the traced server,
+// whose periodic reader collects every second and exports over the same OTLP
+// protocol to the same receiver, or to a no-op exporter with --otlp none):
+// issue 13's "traces + metrics" end-to-end case. Prints the load shape, one line
 // per round (5 rounds by default), the medians, and last
 // `ratio <median> <min> <max>` (traced / plain server CPU per request). Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
@@ -39,7 +43,8 @@
 
 #ifdef OTELWEB_HAVE_OTLP
 #include "otelweb/otlp/exporter.h"
-#include "receiver.h"
+#include "otelweb/otlp/metric_exporter.h"
+#include "receiver_process.h"
 #endif
 
 #include "otelweb/httplib/server.h"
@@ -49,6 +54,8 @@
 #include "otelweb/trace/batch_span_processor.h"
 #include "otelweb/trace/sampler.h"
 #include "otelweb/trace/span_data.h"
+#include "otelweb/metrics/meter_provider.h"
+#include "otelweb/metrics/metric_reader.h"
 #include "otelweb/trace/tracer_provider.h"
 
 namespace {
@@ -72,45 +79,20 @@ class ReadingExporter final : public otelweb::SpanExporter {
   uint64_t bytes_ = 0;
 };
 
+// Takes the collected metrics and drops them (--otlp none --metrics 1).
+class NoopMetricExporter final : public otelweb::metrics::MetricExporter {
+ public:
+  otelweb::ExportResult Export(const otelweb::metrics::ResourceMetrics&) noexcept override {
+    return otelweb::ExportResult::kSuccess;
+  }
+  otelweb::OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
+    return otelweb::OperationResult::Ok();
+  }
+  std::string_view Name() const noexcept override { return "noop"; }
+};
+
 bool g_pin = false;  // server on CPU 0, wrk on CPU 1
 
-#ifdef OTELWEB_HAVE_OTLP
-// Forks a process running an OTLP receiver; returns the endpoint for
-// `protocol` and keeps a pipe whose closing (this process exiting) stops it.
-std::string StartReceiverProcess(const std::string& protocol) {
-  int to_parent[2], from_parent[2];
-  if (pipe(to_parent) != 0 || pipe(from_parent) != 0) return {};
-  pid_t pid = fork();
-  if (pid < 0) return {};
-  if (pid == 0) {
-    close(to_parent[0]);
-    close(from_parent[1]);
-    if (g_pin) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(1, &set);
-      sched_setaffinity(0, sizeof(set), &set);
-    }
-    otelweb::otlp::testing::ReceiverOptions ro;
-    ro.keep_requests = false;
-    otelweb::otlp::testing::Receiver rx(ro);
-    std::string ep = protocol == "grpc" ? rx.grpc_endpoint() : rx.http_url();
-    ep += '\n';
-    if (write(to_parent[1], ep.data(), ep.size()) < 0) _exit(1);
-    char c;
-    while (read(from_parent[0], &c, 1) > 0) {
-    }
-    _exit(0);  // the parent is gone
-  }
-  close(to_parent[1]);
-  close(from_parent[0]);  // from_parent[1] stays open for this process's life
-  std::string ep;
-  char c;
-  while (read(to_parent[0], &c, 1) == 1 && c != '\n') ep += c;
-  close(to_parent[0]);
-  return ep;
-}
-#endif
 
 double CpuSeconds() {
   rusage ru{};
@@ -195,6 +177,7 @@ int main(int argc, char** argv) {
   std::string wrk = "/usr/bin/wrk";
   std::string only;  // "plain" or "traced": one kind only (for profiling)
   std::string otlp = "grpc";
+  bool metrics_on = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
@@ -204,16 +187,23 @@ int main(int argc, char** argv) {
     else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
     else if (a == "--only") only = argv[i + 1];
     else if (a == "--otlp") otlp = argv[i + 1];
+    else if (a == "--metrics") metrics_on = std::atoi(argv[i + 1]) != 0;
+    else {
+      std::fprintf(stderr, "unknown option %s; see the usage at the top of bench/http_overhead.cc\n", a.c_str());
+      return 2;
+    }
   }
 #ifndef OTELWEB_HAVE_OTLP
   otlp = "none";
 #endif
   std::unique_ptr<otelweb::SpanExporter> exporter;
+  std::unique_ptr<otelweb::metrics::MetricExporter> metric_exporter;
   if (otlp == "none") {
     exporter = std::make_unique<ReadingExporter>();
+    if (metrics_on) metric_exporter = std::make_unique<NoopMetricExporter>();
   } else {
 #ifdef OTELWEB_HAVE_OTLP
-    std::string ep = StartReceiverProcess(otlp);
+    std::string ep = otelweb::bench::StartReceiverProcess(otlp, g_pin ? 1 : -1);
     if (ep.empty()) {
       std::fprintf(stderr, "could not start the OTLP receiver\n");
       return 1;
@@ -223,9 +213,15 @@ int main(int argc, char** argv) {
     eo.protocol = otlp == "grpc" ? otelweb::otlp::Protocol::kGrpc : otelweb::otlp::Protocol::kHttpProtobuf;
     eo.endpoint = ep;
     exporter = std::make_unique<otelweb::otlp::OtlpSpanExporter>(eo);
+    if (metrics_on) {
+      otelweb::otlp::OtlpMetricExporterOptions mo;
+      mo.otlp = eo;
+      metric_exporter = std::make_unique<otelweb::otlp::OtlpMetricExporter>(mo);
+    }
 #endif
   }
-  std::printf("exporter: %s\n", otlp == "none" ? "reading no-op" : ("OTLP " + otlp).c_str());
+  std::printf("exporter: %s%s\n", otlp == "none" ? "reading no-op" : ("OTLP " + otlp).c_str(),
+              metrics_on ? "; HTTP server metrics on, collected and exported every 1 s" : "; metrics off");
   // The load shape, fixed for every round and printed so that runs compare.
   std::printf("load: wrk -t1 -c%d -d%ds (HTTP/1.1 keep-alive), server: cpp-httplib default pool "
               "(%u worker threads, keep-alive up to 5 requests per connection, TCP_NODELAY), "
@@ -249,6 +245,15 @@ int main(int argc, char** argv) {
   otelweb::BatchSpanProcessor* bsp = batch.get();
   po.processors.push_back(std::move(batch));
   auto provider = std::make_shared<otelweb::TracerProvider>(std::move(po));
+  std::shared_ptr<otelweb::metrics::MeterProvider> meter_provider;
+  if (metrics_on) {
+    otelweb::metrics::PeriodicReaderOptions ro;
+    ro.interval = std::chrono::milliseconds(1000);
+    otelweb::metrics::MeterProviderOptions mo;
+    mo.readers.push_back(
+        std::make_shared<otelweb::metrics::PeriodicExportingMetricReader>(std::move(metric_exporter), ro));
+    meter_provider = std::make_shared<otelweb::metrics::MeterProvider>(std::move(mo));
+  }
 
   std::vector<double> plain_us, traced_us, ratios;
   for (int r = 0; r < rounds; ++r) {
@@ -260,6 +265,7 @@ int main(int argc, char** argv) {
     auto traced = [&] {
       otelweb::httplib::ServerOptions o;
       o.tracer_provider = provider;
+      o.meter_provider = meter_provider;
       auto s = std::make_unique<otelweb::httplib::TracedServer>(o);
       s->Get("/hello", Hello);
       return s;
@@ -307,5 +313,6 @@ int main(int argc, char** argv) {
   std::printf("ratio %.3f %.3f %.3f\n", median(ratios), *std::min_element(ratios.begin(), ratios.end()),
               *std::max_element(ratios.begin(), ratios.end()));
   provider->Shutdown();
+  if (meter_provider) (void)meter_provider->Shutdown(std::chrono::seconds(5));
   return 0;
 }

@@ -24,7 +24,7 @@ struct OtlpSpanExporter::Impl {
         json = EncodeJson(part);
         return json;
       }
-      return encoder.Encode(part);
+      return encoder.EncodeView(part);
     });
   }
 };

@@ -27,7 +27,7 @@ struct OtlpLogRecordExporter::Impl {
         json = EncodeLogsJson(part);
         return json;
       }
-      return encoder.Encode(part);
+      return encoder.EncodeView(part);
     });
   }
 };

@@ -165,6 +165,35 @@ TEST(LogsEncoders, ArrayAndMapBodies) {
   check(js);
 }
 
+// The exporter's path: views of batches of varying size are the bytes
+// Encode() gives, in storage that stays put once the largest batch is done.
+TEST(LogsEncoders, ViewsOfVaryingBatchesAreTheEncodedBytes) {
+  auto cap = std::make_unique<Capture>();
+  Capture* c = cap.get();
+  Source src(std::make_unique<logs::SimpleLogRecordProcessor>(std::move(cap)));
+  for (int i = 0; i < 40; ++i) {
+    src.provider->GetLogger(i % 3 == 0 ? "a" : "b").Emit(logs::Severity::kWarn, "record " + std::to_string(i));
+  }
+  std::vector<const logs::LogRecord*> ptrs;
+  for (auto& r : c->got) ptrs.push_back(&r);
+  ASSERT_EQ(ptrs.size(), 40u);
+  auto first = [&](size_t n) { return std::span<const logs::LogRecord* const>(ptrs.data(), n); };
+  LogsProtobufEncoder enc;
+  const char* largest = enc.EncodeView(first(40)).data();
+  for (size_t n : {1u, 40u, 7u, 39u, 2u}) {
+    const std::string expected = LogsProtobufEncoder().Encode(first(n));
+    const std::string_view view = enc.EncodeView(first(n));
+    EXPECT_EQ(view, expected) << n << " records";
+    EXPECT_EQ(view.data(), largest) << n << " records";
+    LogsRequest pb;
+    ASSERT_TRUE(pb.ParseFromString(std::string(view)));
+    int records = 0;
+    for (const auto& rl : pb.resource_logs())
+      for (const auto& sl : rl.scope_logs()) records += sl.log_records_size();
+    EXPECT_EQ(records, static_cast<int>(n));
+  }
+}
+
 TEST(LogsEncoders, GroupsByScopeAndOmitsAbsentContext) {
   auto cap = std::make_unique<Capture>();
   Capture* c = cap.get();

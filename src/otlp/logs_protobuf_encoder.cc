@@ -167,7 +167,7 @@ struct LogsProtobufEncoder::Impl {
     b.End(m, 2);
   }
 
-  const std::string& Run(std::span<const logs::LogRecord* const> recs) {
+  std::string_view Run(std::span<const logs::LogRecord* const> recs) {
     b.Clear();
     groups.clear();
     static const Resource kEmptyResource;
@@ -205,13 +205,18 @@ struct LogsProtobufEncoder::Impl {
       OptString(Tag(3, kLen), res->schema_url());
       b.End(rl, 3);
     }
-    return b.Finish();
+    return b.View();
   }
 };
 
 LogsProtobufEncoder::LogsProtobufEncoder() : impl_(new Impl) {}
 LogsProtobufEncoder::~LogsProtobufEncoder() = default;
 const std::string& LogsProtobufEncoder::Encode(std::span<const logs::LogRecord* const> records) {
+  impl_->Run(records);
+  return impl_->b.Finish();
+}
+
+std::string_view LogsProtobufEncoder::EncodeView(std::span<const logs::LogRecord* const> records) {
   return impl_->Run(records);
 }
 

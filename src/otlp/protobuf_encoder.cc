@@ -204,7 +204,7 @@ struct ProtobufEncoder::Impl {
     p = WireBuffer::PutVarint(p, kv_len);
     *p++ = static_cast<char>(Tag(1, kLen));
     p = WireBuffer::PutVarint(p, key.size());
-    std::memcpy(p, key.data(), key.size());
+    otelweb::internal::CopyBytes(p, key.data(), key.size());
     p += key.size();
     *p++ = static_cast<char>(Tag(2, kLen));
     p = WireBuffer::PutVarint(p, any_len);
@@ -225,7 +225,7 @@ struct ProtobufEncoder::Impl {
       default:
         *p++ = static_cast<char>(Tag(1, kLen));
         p = WireBuffer::PutVarint(p, str.size());
-        if (!str.empty()) std::memcpy(p, str.data(), str.size());
+        otelweb::internal::CopyBytes(p, str.data(), str.size());
         p += str.size();
     }
     b.Commit(p);
@@ -345,7 +345,7 @@ struct ProtobufEncoder::Impl {
   }
 
   template <typename Get>
-  const std::string& Run(size_t n, Get get) {
+  std::string_view Run(size_t n, Get get) {
     b.Clear();
     groups.clear();
     const Resource* last_r = nullptr;
@@ -391,7 +391,7 @@ struct ProtobufEncoder::Impl {
       OptString(Tag(3, kLen), r->schema_url());
       b.End(rs, 3);
     }
-    return b.Finish();
+    return b.View();
   }
 };
 
@@ -399,10 +399,20 @@ ProtobufEncoder::ProtobufEncoder() : impl_(new Impl) {}
 ProtobufEncoder::~ProtobufEncoder() = default;
 
 const std::string& ProtobufEncoder::Encode(std::span<const SpanData* const> spans) {
-  return impl_->Run(spans.size(), [&](size_t i) -> const SpanData& { return *spans[i]; });
+  impl_->Run(spans.size(), [&](size_t i) -> const SpanData& { return *spans[i]; });
+  return impl_->b.Finish();
 }
 
 const std::string& ProtobufEncoder::Encode(std::span<const EndedSpan> spans) {
+  impl_->Run(spans.size(), [&](size_t i) -> const SpanData& { return *spans[i]; });
+  return impl_->b.Finish();
+}
+
+std::string_view ProtobufEncoder::EncodeView(std::span<const SpanData* const> spans) {
+  return impl_->Run(spans.size(), [&](size_t i) -> const SpanData& { return *spans[i]; });
+}
+
+std::string_view ProtobufEncoder::EncodeView(std::span<const EndedSpan> spans) {
   return impl_->Run(spans.size(), [&](size_t i) -> const SpanData& { return *spans[i]; });
 }
 

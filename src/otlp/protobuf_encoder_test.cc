@@ -154,5 +154,27 @@ TEST(ProtobufEncoder, BufferIsReusedAcrossBatches) {
   testing::ExpectRequestsMatch({req2}, {spans[0]});
 }
 
+// The exporter's path: views of batches of varying size give the bytes
+// Encode() gives, and once the largest batch has been encoded the storage
+// stays where it is (no regrowth, so no zero-filling).
+TEST(ProtobufEncoder, ViewsOfVaryingBatchesAreTheEncodedBytes) {
+  SpanSource src;
+  Tracer t = src.provider->GetTracer("s");
+  for (int i = 0; i < 64; ++i) testing::MakeRichSpan(t, "span-" + std::to_string(i));
+  auto spans = src.store->spans();
+  auto first = [&](size_t n) { return std::span<const SpanData* const>(spans.data(), n); };
+  ProtobufEncoder enc;
+  const char* largest = enc.EncodeView(first(64)).data();
+  for (size_t n : {1u, 64u, 10u, 33u, 64u, 2u}) {
+    const std::string expected = ProtobufEncoder().Encode(first(n));
+    const std::string_view view = enc.EncodeView(first(n));
+    EXPECT_EQ(view, expected) << n << " spans";
+    EXPECT_EQ(view.data(), largest) << n << " spans";
+    testing::ExpectRequestsMatch({Parse(std::string(view))}, std::vector<const SpanData*>(spans.begin(), spans.begin() + n));
+  }
+  // Encode() after views still gives a string of exactly the message.
+  EXPECT_EQ(enc.Encode(first(3)), ProtobufEncoder().Encode(first(3)));
+}
+
 }  // namespace
 }  // namespace otelweb::otlp

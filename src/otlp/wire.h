@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/copy_bytes.h"
+
 namespace otelweb::otlp::internal {
 
 inline size_t VarintSize(uint64_t v) noexcept {
@@ -69,7 +71,7 @@ class WireBuffer {
     if (tag < 0x80 && len < 0x80) {
       w[0] = static_cast<char>(tag);
       w[1] = static_cast<char>(len);
-      if (len != 0) std::memcpy(w + 2, p, len);
+      otelweb::internal::CopyBytes(w + 2, static_cast<const char*>(p), len);
       n_ += 2 + len;
       return;
     }
@@ -126,11 +128,16 @@ class WireBuffer {
     return p;
   }
 
-  // The finished bytes (valid until the next Clear / write).
+  // The finished bytes (valid until the next Clear / write). Finish() cuts
+  // the string to their size, so a larger message next time grows it again
+  // and zero-fills the new part; View() leaves the storage as it is (what the
+  // exporters use: no zero-filling once the buffer has reached its largest
+  // message).
   const std::string& Finish() {
     s_.resize(n_);
     return s_;
   }
+  std::string_view View() const noexcept { return {s_.data(), n_}; }
 
  private:
   std::string s_;

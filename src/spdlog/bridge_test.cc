@@ -257,6 +257,12 @@ TEST(SpdlogRecursionGuard, DiagnosticsIntoTheBridgedLoggerWithAFailingExporter) 
         });
       }
       for (auto& th : threads) th.join();
+      // The async logger's thread may still hold the records: wait (at most
+      // 5 s) for the first export before shutting down, or a loaded machine
+      // shuts the provider down before any record reached it.
+      for (int i = 0; i < 500 && ex->calls.load() == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
       (void)provider->Shutdown(std::chrono::seconds(5));
       logger.reset();
       ExchangeDiagnosticsSink(std::move(previous));

@@ -147,6 +147,13 @@ class ProtobufEncoder {
 
   const std::string& Encode(std::span<const SpanData* const> spans);
   const std::string& Encode(std::span<const EndedSpan> spans);
+  // The same bytes as Encode(), as a view valid until the next Encode*() call
+  // or the encoder's destruction. Cheaper for repeated batches of varying
+  // size: the buffer keeps the size of the largest message so far instead of
+  // being cut (and zero-filled again when it grows). What OtlpSpanExporter
+  // uses.
+  std::string_view EncodeView(std::span<const SpanData* const> spans);
+  std::string_view EncodeView(std::span<const EndedSpan> spans);
 
  private:
   struct Impl;

@@ -31,6 +31,10 @@ class LogsProtobufEncoder {
   LogsProtobufEncoder(const LogsProtobufEncoder&) = delete;
   LogsProtobufEncoder& operator=(const LogsProtobufEncoder&) = delete;
   const std::string& Encode(std::span<const logs::LogRecord* const> records);
+  // The same bytes as a view valid until the next Encode*() call; the buffer
+  // keeps the size of the largest message so far (no zero-filling as it
+  // regrows; what OtlpLogRecordExporter uses).
+  std::string_view EncodeView(std::span<const logs::LogRecord* const> records);
 
  private:
   struct Impl;
