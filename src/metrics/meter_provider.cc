@@ -133,23 +133,8 @@ bool ValidBoundaries(const std::vector<double>& b) {
 
 namespace detail {
 
-void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
-  if (state == nullptr) return;
-  internal::Stream* st = state->stream.get();
-  if (st == nullptr) return;
-  st->RecordInt(st->Resolve(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraInt(v, attrs);
-}
-
-void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
-  if (state == nullptr) return;
-  internal::Stream* st = state->stream.get();
-  if (st == nullptr) return;
-  st->RecordDouble(st->Resolve(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraDouble(v, attrs);
-}
+// RecordInt and RecordDouble (the unbound path) are in storage.cc, next to
+// the lookup and the add they inline.
 
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept {
   if (c.state == nullptr || !c.state->stream) return;

@@ -107,9 +107,8 @@ inline uint64_t Load4(const char* p) noexcept {
   if (n <= 16) {
     if (n >= 8) return (Load8(a) == Load8(b)) & (Load8(a + n - 8) == Load8(b + n - 8));
     if (n >= 4) return (Load4(a) == Load4(b)) & (Load4(a + n - 4) == Load4(b + n - 4));
-    for (size_t i = 0; i < n; ++i)
-      if (a[i] != b[i]) return false;
-    return true;
+    if (n == 0) return true;
+    return (a[0] == b[0]) & (a[n / 2] == b[n / 2]) & (a[n - 1] == b[n - 1]);
   }
   if (n <= 32) {
     return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) &
@@ -438,7 +437,7 @@ Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
   return s != nullptr ? s : Insert(Attributes(kv, n), h);
 }
 
-Series* Stream::Resolve(Attributes attrs) noexcept {
+[[gnu::always_inline]] inline Series* Stream::ResolveInline(Attributes attrs) noexcept {
   if (cfg_.filter_attrs) [[unlikely]]
     return ResolveFiltered(attrs);
   const KeyValue* kv = attrs.data();
@@ -447,6 +446,13 @@ Series* Stream::Resolve(Attributes attrs) noexcept {
   const uint64_t epoch = retire_epoch_.load(std::memory_order_acquire);
   if (last.stream == id_ && last.epoch == epoch && SameSet(kv, n, *last.series)) [[likely]]
     return last.series;
+  return ResolveSlow(attrs, epoch);
+}
+
+Series* Stream::ResolveSlow(Attributes attrs, uint64_t epoch) noexcept {
+  const KeyValue* kv = attrs.data();
+  const size_t n = attrs.size();
+  LastLookup& last = t_last_lookup[id_ & (kLastLookups - 1)];
   uint64_t h = SetHash(kv, n);
   Series* s = Find(kv, n, h);
   if (s == nullptr) s = Insert(attrs, h);
@@ -455,6 +461,8 @@ Series* Stream::Resolve(Attributes attrs) noexcept {
   if (!s->overflow && n <= 64) last = LastLookup{id_, epoch, s};
   return s;
 }
+
+Series* Stream::Resolve(Attributes attrs) noexcept { return ResolveInline(attrs); }
 
 Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
   // At the limit, a set the lookup did not find goes to the overflow series
@@ -818,16 +826,11 @@ void Stream::Offer(Series* s, size_t slot, uint64_t bits) noexcept {
   e.seq.store(q + 2, std::memory_order_release);
 }
 
-void Stream::RecordInt(Series* s, int64_t v) noexcept {
+[[gnu::always_inline]] inline void Stream::RecordIntInline(Series* s, int64_t v) noexcept {
   switch (cfg_.aggregation) {
     case Aggregation::kSum: {
-      if (cfg_.monotonic && v < 0) {
-        if (!warned_negative_.load(std::memory_order_relaxed))
-          LogOnce(warned_negative_, LogLevel::kWarning,
-                  "otelweb metrics: counter '" + cfg_.name +
-                      "' was given a negative value, which was discarded; use an UpDownCounter for "
-                      "values that "
-                      "go down.");
+      if (cfg_.monotonic && v < 0) [[unlikely]] {
+        WarnNegative();
         return;
       }
       std::atomic<uint64_t>* w = s->words + (detail::ThreadStripe() & mask_) * stride_;
@@ -856,6 +859,14 @@ void Stream::RecordInt(Series* s, int64_t v) noexcept {
   }
 }
 
+void Stream::WarnNegative() noexcept {
+  if (!warned_negative_.load(std::memory_order_relaxed))
+    LogOnce(warned_negative_, LogLevel::kWarning,
+            "otelweb metrics: counter '" + cfg_.name +
+                "' was given a negative value, which was discarded; use an UpDownCounter for "
+                "values that go down.");
+}
+
 void Stream::WarnDiscarded() noexcept {
   if (!warned_nan_.load(std::memory_order_relaxed))
     LogOnce(warned_nan_, LogLevel::kWarning,
@@ -864,14 +875,9 @@ void Stream::WarnDiscarded() noexcept {
                 "discarded. Check the value's computation.");
 }
 
-void Stream::RecordDouble(Series* s, double v) noexcept {
-  if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
-    if (!warned_nan_.load(std::memory_order_relaxed))
-      LogOnce(warned_nan_, LogLevel::kWarning,
-              "otelweb metrics: instrument '" + cfg_.name +
-                  "' was given a value that is not finite (or negative for a counter); it was "
-                  "discarded. "
-                  "Check the value's computation.");
+[[gnu::always_inline]] inline void Stream::RecordDoubleInline(Series* s, double v) noexcept {
+  if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) [[unlikely]] {
+    WarnDiscarded();
     return;
   }
   uint64_t bits = std::bit_cast<uint64_t>(v);
@@ -899,6 +905,9 @@ void Stream::RecordDouble(Series* s, double v) noexcept {
       break;
   }
 }
+
+void Stream::RecordInt(Series* s, int64_t v) noexcept { RecordIntInline(s, v); }
+void Stream::RecordDouble(Series* s, double v) noexcept { RecordDoubleInline(s, v); }
 
 ReaderStreamState& Stream::ReaderState(size_t slot) {
   if (readers_.size() <= slot) readers_.resize(slot + 1);
@@ -1196,3 +1205,27 @@ bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool 
 }
 
 }  // namespace otelweb::metrics::internal
+
+namespace otelweb::metrics::detail {
+
+// The unbound recording path: the thread's last lookup, the add and the
+// exemplar check inline (one call from the instrument).
+void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
+  if (state == nullptr) return;
+  internal::Stream* st = state->stream.get();
+  if (st == nullptr) return;
+  st->RecordIntInline(st->ResolveInline(attrs), v);
+  if (!state->extra.empty()) [[unlikely]]
+    state->RecordExtraInt(v, attrs);
+}
+
+void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
+  if (state == nullptr) return;
+  internal::Stream* st = state->stream.get();
+  if (st == nullptr) return;
+  st->RecordDoubleInline(st->ResolveInline(attrs), v);
+  if (!state->extra.empty()) [[unlikely]]
+    state->RecordExtraDouble(v, attrs);
+}
+
+}  // namespace otelweb::metrics::detail

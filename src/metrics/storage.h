@@ -130,6 +130,11 @@ class Stream {
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
   Series* Resolve(Attributes attrs) noexcept;
+  // The same, and the recording functions below, for storage.cc only (defined
+  // inline there, where the unbound entry points inline them).
+  Series* ResolveInline(Attributes attrs) noexcept;
+  void RecordIntInline(Series* s, int64_t v) noexcept;
+  void RecordDoubleInline(Series* s, double v) noexcept;
   Series* ResolveFiltered(Attributes attrs) noexcept;
   void RecordInt(Series* s, int64_t v) noexcept;
   void RecordDouble(Series* s, double v) noexcept;
@@ -150,6 +155,7 @@ class Stream {
   uint32_t stride() const noexcept { return stride_; }
   // Warns once that a negative (counter) or non-finite value was discarded.
   void WarnDiscarded() noexcept;
+  void WarnNegative() noexcept;  // a counter given a negative value (warns once)
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
   // Appends this stream's points for reader `slot` to `out` (false: no point).
@@ -181,6 +187,9 @@ class Stream {
                   size_t compared);  // under collect_mu_
   void RebuildTableLocked();                              // under insert_mu_
   void PlaceLocked(Series* s);                            // under insert_mu_
+  // The lookup after a miss of the thread's last lookup (`epoch`: the retire
+  // epoch read before it).
+  Series* ResolveSlow(Attributes attrs, uint64_t epoch) noexcept;
   Series* Insert(Attributes attrs, uint64_t hash) noexcept;
   // How many leading words of a series' totals tell whether it was recorded
   // into (equal to a reader's memory: idle): the bucket counts and the sum
