@@ -194,10 +194,12 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
 
 // The one comparison of a given attribute set with a stored series: equal
 // sets (keys and values). The usual case, the same order as when the series
-// was created, is one pass; another order matches each given key to a
-// distinct stored key (stored keys are unique, so a given set with a
-// repeated key never matches a larger stored one).
-[[gnu::always_inline]] inline bool SameSet(const KeyValue* kv, size_t n, const Series& s) noexcept {
+// was created, is one pass. With `any_order`, another order matches each
+// given key to a distinct stored key (stored keys are unique, so a given set
+// with a repeated key never matches a larger stored one); without it, a set
+// in another order is not equal (the thread's last lookup then misses).
+[[gnu::always_inline]] inline bool SameSet(const KeyValue* kv, size_t n, const Series& s,
+                                           bool any_order) noexcept {
   if (s.flat.size() != n) return false;
   const FlatAttr* f = s.flat.data();
   size_t j = 0;
@@ -207,6 +209,7 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   }
   if (j == n) [[likely]]
     return true;
+  if (!any_order) return false;
   // Stored positions matched so far (the first 64 tracked): those before j
   // matched in place.
   uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
@@ -301,7 +304,14 @@ struct LastLookup {
   uint64_t stream = 0;
   uint64_t epoch = 0;
   Series* series = nullptr;
+  // A thread whose sets keep changing (consecutive requests of different
+  // routes) stops comparing for a while: after kMissesBeforeSkip misses in a
+  // row, the next kSkipped lookups go straight to the table.
+  uint32_t misses = 0;
+  uint32_t skip = 0;
 };
+constexpr uint32_t kMissesBeforeSkip = 4;
+constexpr uint32_t kSkipped = 16;
 constexpr size_t kLastLookups = 8;
 constinit thread_local LastLookup t_last_lookup[kLastLookups];
 std::atomic<uint64_t> g_next_stream_id{1};
@@ -399,7 +409,7 @@ Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept
   for (;;) {
     Series* s = table[i].load(std::memory_order_acquire);
     if (s == nullptr) return nullptr;
-    if (s->hash == hash && s != &g_tombstone && SameSet(kv, n, *s)) return s;
+    if (s->hash == hash && s != &g_tombstone && SameSet(kv, n, *s, true)) return s;
     i = (i + 1) & table_mask_;
   }
 }
@@ -444,8 +454,17 @@ Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
   const size_t n = attrs.size();
   LastLookup& last = t_last_lookup[id_ & (kLastLookups - 1)];
   const uint64_t epoch = retire_epoch_.load(std::memory_order_acquire);
-  if (last.stream == id_ && last.epoch == epoch && SameSet(kv, n, *last.series)) [[likely]]
-    return last.series;
+  if (last.stream == id_ && last.epoch == epoch) [[likely]] {
+    if (last.skip != 0) {
+      --last.skip;
+    } else if (SameSet(kv, n, *last.series, false)) [[likely]] {
+      last.misses = 0;
+      return last.series;
+    } else if (++last.misses >= kMissesBeforeSkip) {
+      last.misses = 0;
+      last.skip = kSkipped;
+    }
+  }
   return ResolveSlow(attrs, epoch);
 }
 
@@ -456,9 +475,13 @@ Series* Stream::ResolveSlow(Attributes attrs, uint64_t epoch) noexcept {
   uint64_t h = SetHash(kv, n);
   Series* s = Find(kv, n, h);
   if (s == nullptr) s = Insert(attrs, h);
-  // The overflow series stands for any set: never a hit. Beyond 64
-  // attributes the comparison is exact only behind the hash check.
-  if (!s->overflow && n <= 64) last = LastLookup{id_, epoch, s};
+  // The overflow series stands for any set: never a hit.
+  if (!s->overflow) {
+    if (last.stream != id_) last = LastLookup{};  // another stream's entry: start afresh
+    last.stream = id_;
+    last.epoch = epoch;
+    last.series = s;
+  }
   return s;
 }
 
