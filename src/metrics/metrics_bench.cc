@@ -45,6 +45,14 @@ const KeyValue kThree[] = {{"http.request.method", "GET"},
                            {"http.route", "/api/v1/users/:id"},
                            {"http.response.status_code", 200}};
 
+// http.server.request.duration with the advised buckets.
+Histogram<double> DurationHistogram(Meter& meter) {
+  InstrumentAdvice adv;
+  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
+                                        std::end(kHttpDurationBuckets));
+  return meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+}
+
 void ReportAllocs(benchmark::State& st, uint64_t before) {
   st.counters["allocs_per_op"] = benchmark::Counter(
       static_cast<double>(otelweb_bench_allocs() - before), benchmark::Counter::kAvgIterations);
@@ -93,10 +101,7 @@ OTELWEB_BENCHMARK(BM_CounterAdd_3Attrs_ExemplarsOff);
 
 void BM_HistogramRecord_3Attrs(benchmark::State& st) {
   MetricsSetup m;
-  InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
-                                        std::end(kHttpDurationBuckets));
-  auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+  auto h = DurationHistogram(m.meter);
   h.Record(0.01, kThree);
   double v = 0.0123;
   uint64_t before = otelweb_bench_allocs();
@@ -130,10 +135,7 @@ OTELWEB_BENCHMARK(BM_HistogramRecord_Exponential_3Attrs);
 void BM_HistogramRecord_Exemplar(benchmark::State& st) {
   auto tracing = bench::NoopBatchProvider();
   MetricsSetup m(ExemplarFilter::kTraceBased);
-  InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
-                                        std::end(kHttpDurationBuckets));
-  auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+  auto h = DurationHistogram(m.meter);
   Span span = tracing->GetTracer("bench").StartSpan("request");
   {
     Scope scope = MakeCurrent(span);
@@ -225,10 +227,7 @@ BENCHMARK(BM_CounterAdd_TwoThreads)->Iterations(1)->UseRealTime();
 // built. Goal ≤ 1 ms.
 void BM_HistogramCollect_2000Series(benchmark::State& st) {
   MetricsSetup m;
-  InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
-                                        std::end(kHttpDurationBuckets));
-  auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+  auto h = DurationHistogram(m.meter);
   constexpr int kSeries = 2000;
   std::vector<std::string> routes;
   routes.reserve(kSeries);

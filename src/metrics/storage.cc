@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
@@ -1231,24 +1232,34 @@ bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool 
 
 namespace otelweb::metrics::detail {
 
+namespace {
 // The unbound recording path: the thread's last lookup, the add and the
 // exemplar check inline (one call from the instrument).
-void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
+template <typename T>
+[[gnu::always_inline]] inline void RecordUnbound(internal::InstrumentState* state, T v,
+                                                 Attributes attrs) noexcept {
   if (state == nullptr) return;
   internal::Stream* st = state->stream.get();
   if (st == nullptr) return;
-  st->RecordIntInline(st->ResolveInline(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraInt(v, attrs);
+  internal::Series* s = st->ResolveInline(attrs);
+  if constexpr (std::is_same_v<T, int64_t>) {
+    st->RecordIntInline(s, v);
+    if (!state->extra.empty()) [[unlikely]]
+      state->RecordExtraInt(v, attrs);
+  } else {
+    st->RecordDoubleInline(s, v);
+    if (!state->extra.empty()) [[unlikely]]
+      state->RecordExtraDouble(v, attrs);
+  }
+}
+}  // namespace
+
+void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
+  RecordUnbound(state, v, attrs);
 }
 
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
-  if (state == nullptr) return;
-  internal::Stream* st = state->stream.get();
-  if (st == nullptr) return;
-  st->RecordDoubleInline(st->ResolveInline(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraDouble(v, attrs);
+  RecordUnbound(state, v, attrs);
 }
 
 }  // namespace otelweb::metrics::detail
