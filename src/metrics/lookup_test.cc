@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "otelweb/context.h"
 #include "otelweb/metrics/meter_provider.h"
+#include "otelweb/testing/memory_tracing.h"
+#include "otelweb/trace/span.h"
 
 namespace {
 
@@ -121,6 +124,52 @@ TEST(MetricLookup, AForgottenSeriesIsNotFoundThroughTheLastLookup) {
   c.Add(4, kv);  // the thread's last lookup named the forgotten series
   ASSERT_TRUE(s.reader->Collect(&again));
   EXPECT_EQ(s.ValueOf(again, "jobs", "job", "a"), 4);  // a new series, reported now
+}
+
+// trace_based exemplars on the bound path: the inline check of the flag that
+// Scope keeps (a sampled span current, an unsampled one nested inside it, the
+// scopes ending) offers an exemplar exactly while a sampled span is current.
+TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
+  otelweb::testing::MemoryTracing tracing;
+  auto exemplar_trace = [](const ResourceMetrics& rm) {
+    const MetricData* m = rm.Find("jobs");
+    if (m == nullptr || m->number_points.empty() || m->number_points[0].exemplars.empty())
+      return std::string();
+    return m->number_points[0].exemplars[0].trace_id.ToHex();
+  };
+  LookupSetup s(TemporalityPreference::kDelta);
+  auto bound = s.meter.CreateInt64Counter("jobs").Bind({{"job", "a"}});
+  bound.Add(1);  // no span
+  ResourceMetrics none;
+  ASSERT_TRUE(s.reader->Collect(&none));
+  EXPECT_EQ(exemplar_trace(none), "");
+
+  Span span = tracing.tracer().StartSpan("work");
+  ASSERT_TRUE(span.GetContext().sampled());
+  const std::string id = span.GetContext().trace_id().ToHex();
+  {
+    Scope sampled = MakeCurrent(span);
+    {
+      auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
+      auto sid = SpanId::FromHex("b7ad6b7169203331");
+      ASSERT_TRUE(tid && sid);
+      Scope unsampled(Context::Current().WithSpanContext(
+          SpanContext(*tid, *sid, TraceFlags{0}, /*remote=*/true)));
+      bound.Add(2);  // unsampled span current: no exemplar
+    }
+    ResourceMetrics inner;
+    ASSERT_TRUE(s.reader->Collect(&inner));
+    EXPECT_EQ(exemplar_trace(inner), "");
+    bound.Add(3);  // the sampled span is current again
+  }
+  ResourceMetrics with;
+  ASSERT_TRUE(s.reader->Collect(&with));
+  EXPECT_EQ(exemplar_trace(with), id);
+  bound.Add(4);  // the scope ended: no exemplar
+  ResourceMetrics after;
+  ASSERT_TRUE(s.reader->Collect(&after));
+  EXPECT_EQ(exemplar_trace(after), "");
+  span.End();
 }
 
 }  // namespace
