@@ -883,19 +883,25 @@ void Stream::Offer(Series* s, size_t slot, uint64_t bits) noexcept {
   }
 }
 
+namespace {
+// One warning per instrument and kind: "otelweb metrics: <kind> '<name>' <what>".
+void WarnOnceAbout(std::atomic<bool>& flag, const std::string& name, const char* kind,
+                   const char* what) noexcept {
+  if (!flag.load(std::memory_order_relaxed))
+    LogOnce(flag, LogLevel::kWarning,
+            std::string("otelweb metrics: ") + kind + " '" + name + "' " + what);
+}
+}  // namespace
+
 void Stream::WarnNegative() noexcept {
-  if (!warned_negative_.load(std::memory_order_relaxed))
-    LogOnce(warned_negative_, LogLevel::kWarning,
-            "otelweb metrics: counter '" + cfg_.name +
-                "' was given a negative value, which was discarded; use an UpDownCounter for "
-                "values that go down.");
+  WarnOnceAbout(warned_negative_, cfg_.name, "counter",
+                "was given a negative value, which was discarded; use an UpDownCounter for values "
+                "that go down.");
 }
 
 void Stream::WarnDiscarded() noexcept {
-  if (!warned_nan_.load(std::memory_order_relaxed))
-    LogOnce(warned_nan_, LogLevel::kWarning,
-            "otelweb metrics: instrument '" + cfg_.name +
-                "' was given a value that is not finite (or negative for a counter); it was "
+  WarnOnceAbout(warned_nan_, cfg_.name, "instrument",
+                "was given a value that is not finite (or negative for a counter); it was "
                 "discarded. Check the value's computation.");
 }
 
