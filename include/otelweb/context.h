@@ -25,6 +25,14 @@ struct ContextAccess;
 
 class SpanRef;
 
+namespace detail {
+// True while the calling thread's current context names a sampled span. Kept
+// by Scope (set when a scope is attached or detached), read inline by the
+// metrics SDK so that the trace_based exemplar filter costs one thread-local
+// load when no sampled span is current. Not part of the API: do not write it.
+inline constinit thread_local bool t_sampled_span_current = false;
+}  // namespace detail
+
 class Context {
  public:
   Context() noexcept = default;

@@ -54,6 +54,7 @@ Scope::Scope(const Context& ctx) noexcept {
   index_ = static_cast<uint32_t>(s.stack.size());
   try {
     s.stack.push_back({ctx, serial_, false});
+    detail::t_sampled_span_current = ctx.span_context().sampled();
   } catch (...) {
     stack_ = nullptr;  // could not attach: the scope does nothing
     Log(LogLevel::kError, "context scope could not be attached (out of memory)");
@@ -77,6 +78,7 @@ Scope::~Scope() {
   if (index_ + 1 == st.size()) {
     st.pop_back();
     while (st.size() > 1 && st.back().detached) st.pop_back();
+    detail::t_sampled_span_current = st.back().ctx.span_context().sampled();
   } else {
     st[index_].detached = true;
     LogOnce(g_warned_out_of_order, LogLevel::kWarning,

@@ -173,4 +173,80 @@ TEST(ForgetDeltaSeries, ChurnWithConcurrentRecordingLosesNothing) {
   EXPECT_EQ(reported, recorded.load());
 }
 
+bool HasHistogramOverflow(const MetricData& m) {
+  for (const auto& p : m.histogram_points)
+    for (const auto& kv : p.attributes)
+      if (kv.key == "otel.metric.overflow") return true;
+  return false;
+}
+
+TEST(ForgetDeltaSeries, IdleExponentialHistogramSeriesAreForgotten) {
+  auto reader = std::make_shared<ManualReader>(TemporalityPreference::kDelta);
+  MeterProviderOptions o;
+  o.readers.push_back(reader);
+  o.cardinality_limit = 3;
+  o.default_histogram_aggregation = HistogramAggregation::kBase2Exponential;
+  MeterProvider provider(std::move(o));
+  auto h = provider.GetMeter("m").CreateDoubleHistogram("latency", "s");
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 3; ++i) h.Record(0.5 * (i + 1), {{"job", std::to_string(round * 10 + i)}});
+    ResourceMetrics rm;
+    ASSERT_TRUE(reader->Collect(&rm));
+    const MetricData* m = rm.Find("latency");
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(m->point_kind, MetricPointKind::kExponentialHistogram);
+    EXPECT_EQ(m->histogram_points.size(), 3u) << "round " << round;
+    EXPECT_FALSE(HasHistogramOverflow(*m)) << "round " << round;  // the previous sets were forgotten
+    uint64_t count = 0;
+    double sum = 0;
+    for (const auto& p : m->histogram_points) count += p.count, sum += p.sum;
+    EXPECT_EQ(count, 3u);
+    EXPECT_DOUBLE_EQ(sum, 3.0);
+    ResourceMetrics idle;  // nothing recorded since: forgotten now
+    reader->Collect(&idle);
+    EXPECT_EQ(idle.Find("latency"), nullptr) << "round " << round;
+  }
+}
+
+TEST(ForgetDeltaSeries, ALateRecordingIntoAForgottenExponentialSeriesIsReportedLater) {
+  metrics::internal::StreamConfig cfg;
+  cfg.name = "late";
+  cfg.kind = InstrumentKind::kHistogram;
+  cfg.value_type = InstrumentValueType::kDouble;
+  cfg.aggregation = metrics::internal::Aggregation::kExponentialHistogram;
+  cfg.exemplar_filter = ExemplarFilter::kAlwaysOff;
+  metrics::internal::Stream stream(cfg);
+  KeyValue kv[] = {{"k", "v"}};
+  metrics::internal::Series* s = stream.Resolve(kv);
+  stream.RecordDouble(s, 2.0);
+  struct Seen {
+    uint64_t count = 0, in_buckets = 0;
+    double sum = 0;
+  };
+  auto collect = [&] {
+    MetricData md;
+    stream.Collect(0, AggregationTemporality::kDelta, Now(), &md, 1);
+    Seen seen;
+    for (const auto& p : md.histogram_points) {
+      seen.count += p.count;
+      seen.sum += p.sum;
+      for (uint64_t c : p.positive.bucket_counts) seen.in_buckets += c;
+    }
+    return seen;
+  };
+  EXPECT_EQ(collect().count, 1u);
+  EXPECT_EQ(collect().count, 0u);  // forgotten
+  EXPECT_EQ(stream.live_series(), 0u);
+  stream.RecordDouble(s, 3.0);  // late, into the forgotten series
+  stream.RecordDouble(s, 0.25);
+  EXPECT_EQ(collect().count, 0u);  // within the grace period
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  Seen moved = collect();  // moved to a live series, reported once
+  EXPECT_EQ(moved.count, 2u);
+  EXPECT_EQ(moved.in_buckets, 2u);
+  EXPECT_DOUBLE_EQ(moved.sum, 3.25);
+  EXPECT_EQ(stream.live_series(), 1u);
+  EXPECT_EQ(collect().count, 0u);
+}
+
 }  // namespace

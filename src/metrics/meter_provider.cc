@@ -133,23 +133,8 @@ bool ValidBoundaries(const std::vector<double>& b) {
 
 namespace detail {
 
-void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
-  if (state == nullptr) return;
-  internal::Stream* st = state->stream.get();
-  if (st == nullptr) return;
-  st->RecordInt(st->Resolve(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraInt(v, attrs);
-}
-
-void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
-  if (state == nullptr) return;
-  internal::Stream* st = state->stream.get();
-  if (st == nullptr) return;
-  st->RecordDouble(st->Resolve(attrs), v);
-  if (!state->extra.empty()) [[unlikely]]
-    state->RecordExtraDouble(v, attrs);
-}
+// RecordInt and RecordDouble (the unbound path) are in storage.cc, next to
+// the lookup and the add they inline.
 
 void RecordBoundInt(const BoundCell& c, int64_t v) noexcept {
   if (c.state == nullptr || !c.state->stream) return;
@@ -187,7 +172,9 @@ BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attribut
   c.words = c.series->words;
   c.stride = st->stride();
   c.mask = internal::StripeCount() - 1;
-  c.exemplars = st->offers_exemplars() ? 1 : 0;
+  c.exemplars = !st->offers_exemplars() ? 0
+                 : st->config().exemplar_filter == ExemplarFilter::kTraceBased ? 1
+                                                                                : 2;
   c.state = state.get();
   if (st->config().aggregation != internal::Aggregation::kSum) {
     std::lock_guard<std::mutex> lock(state->fanout_mu);
@@ -197,14 +184,14 @@ BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attribut
     }
     if (!state->scratch) return BoundCell{};
     c.words = state->scratch.get();
-    c.exemplars = 1;
+    c.exemplars = 2;
   }
   if (!state->extra.empty()) {
     try {
       auto f = std::make_unique<internal::Fanout>();
       for (const auto& x : state->extra) f->series.emplace_back(x.get(), x->ResolvePinned(attrs));
       c.fanout = f.get();
-      c.exemplars = 1;  // the inline add then reaches OfferExemplar, which adds to the others
+      c.exemplars = 2;  // the inline add then reaches OfferExemplar, which adds to the others
       std::lock_guard<std::mutex> lock(state->fanout_mu);
       state->fanouts.push_back(std::move(f));
     } catch (...) {

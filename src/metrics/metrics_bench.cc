@@ -5,7 +5,13 @@
 // setup) but does not collect during the loop.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "alloc_counter.h"
 #include "bench_common.h"
@@ -38,6 +44,14 @@ struct MetricsSetup {
 const KeyValue kThree[] = {{"http.request.method", "GET"},
                            {"http.route", "/api/v1/users/:id"},
                            {"http.response.status_code", 200}};
+
+// http.server.request.duration with the advised buckets.
+Histogram<double> DurationHistogram(Meter& meter) {
+  InstrumentAdvice adv;
+  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
+                                        std::end(kHttpDurationBuckets));
+  return meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+}
 
 void ReportAllocs(benchmark::State& st, uint64_t before) {
   st.counters["allocs_per_op"] = benchmark::Counter(
@@ -87,10 +101,7 @@ OTELWEB_BENCHMARK(BM_CounterAdd_3Attrs_ExemplarsOff);
 
 void BM_HistogramRecord_3Attrs(benchmark::State& st) {
   MetricsSetup m;
-  InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
-                                        std::end(kHttpDurationBuckets));
-  auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+  auto h = DurationHistogram(m.meter);
   h.Record(0.01, kThree);
   double v = 0.0123;
   uint64_t before = otelweb_bench_allocs();
@@ -124,10 +135,7 @@ OTELWEB_BENCHMARK(BM_HistogramRecord_Exponential_3Attrs);
 void BM_HistogramRecord_Exemplar(benchmark::State& st) {
   auto tracing = bench::NoopBatchProvider();
   MetricsSetup m(ExemplarFilter::kTraceBased);
-  InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(kHttpDurationBuckets),
-                                        std::end(kHttpDurationBuckets));
-  auto h = m.meter.CreateDoubleHistogram("http.server.request.duration", "s", "", adv);
+  auto h = DurationHistogram(m.meter);
   Span span = tracing->GetTracer("bench").StartSpan("request");
   {
     Scope scope = MakeCurrent(span);
@@ -145,19 +153,102 @@ void BM_HistogramRecord_Exemplar(benchmark::State& st) {
 }
 OTELWEB_BENCHMARK(BM_HistogramRecord_Exemplar);
 
-// One series recorded by 1 and by 2 threads (attributes per call): compare
-// items_per_second (aggregate throughput) of /threads:1 and /threads:2.
-void BM_CounterAdd_TwoThreads(benchmark::State& st) {
-  static MetricsSetup* m = new MetricsSetup();  // shared by the threads, made once
-  static Counter<int64_t> c = m->meter.CreateInt64Counter("shared");
-  for (auto _ : st) c.Add(1, kThree);
-  st.SetItemsProcessed(st.iterations());
+// Same three attributes, but alternating between two status codes: every
+// recording misses the thread's last lookup of the stream (hash, table
+// probe and comparison), what a server whose consecutive requests differ
+// pays.
+void BM_CounterAdd_3Attrs_Alternating(benchmark::State& st) {
+  MetricsSetup m;
+  auto c = m.meter.CreateInt64Counter("requests");
+  const KeyValue other[] = {kThree[0], kThree[1], {"http.response.status_code", 404}};
+  const Attributes sets[2] = {Attributes(kThree), Attributes(other)};
+  c.Add(1, sets[0]);
+  c.Add(1, sets[1]);
+  size_t i = 0;
+  uint64_t before = otelweb_bench_allocs();
+  for (auto _ : st) c.Add(1, sets[i++ & 1]);
+  ReportAllocs(st, before);
 }
-BENCHMARK(BM_CounterAdd_TwoThreads)
-    ->Threads(1)
-    ->Threads(2)
-    ->UseRealTime()
-    ->Repetitions(5)
-    ->ReportAggregatesOnly(true);
+OTELWEB_BENCHMARK(BM_CounterAdd_3Attrs_Alternating);
+
+// One series (attributes per call) recorded by one thread, then by two
+// threads together, in interleaved rounds: each round times kOps additions
+// per thread (threads started and waiting at a barrier before the clock
+// starts; the round ends when the last one finishes). Counters: the medians
+// over the rounds of one_thread_per_s, two_threads_per_s (aggregate) and
+// ratio (two ÷ one, per round), and the lowest and highest ratio.
+void BM_CounterAdd_TwoThreads(benchmark::State& st) {
+  MetricsSetup m;
+  auto c = m.meter.CreateInt64Counter("shared");
+  c.Add(1, kThree);
+  constexpr int kRounds = 7;
+  constexpr int64_t kOps = 2'000'000;
+  auto run = [&](int threads) {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+      ts.emplace_back([&] {
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        for (int64_t i = 0; i < kOps; ++i) c.Add(1, kThree);
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    auto t0 = std::chrono::steady_clock::now();
+    go.store(true, std::memory_order_release);
+    for (auto& t : ts) t.join();
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - t0;
+    return static_cast<double>(threads * kOps) / d.count();
+  };
+  std::vector<double> one, two, ratio;
+  for (auto _ : st) {
+    for (int r = 0; r < kRounds; ++r) {
+      one.push_back(run(1));
+      two.push_back(run(2));
+      ratio.push_back(two.back() / one.back());
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  st.counters["one_thread_per_s"] = median(one);
+  st.counters["two_threads_per_s"] = median(two);
+  st.counters["ratio"] = median(ratio);
+  st.counters["ratio_min"] = ratio.empty() ? 0 : *std::min_element(ratio.begin(), ratio.end());
+  st.counters["ratio_max"] = ratio.empty() ? 0 : *std::max_element(ratio.begin(), ratio.end());
+}
+BENCHMARK(BM_CounterAdd_TwoThreads)->Iterations(1)->UseRealTime();
+
+// Collection of 2000 series of an explicit-bucket histogram (the advised
+// HTTP duration buckets, three attributes each, the default cardinality
+// limit) by a cumulative ManualReader: the time of one Collect, points
+// built. Goal ≤ 1 ms.
+void BM_HistogramCollect_2000Series(benchmark::State& st) {
+  MetricsSetup m;
+  auto h = DurationHistogram(m.meter);
+  constexpr int kSeries = 2000;
+  std::vector<std::string> routes;
+  routes.reserve(kSeries);
+  for (int i = 0; i < kSeries; ++i) routes.push_back("/api/v1/items/" + std::to_string(i));
+  for (int i = 0; i < kSeries; ++i) {
+    KeyValue kv[] = {{"http.request.method", "GET"},
+                     {"http.route", std::string_view(routes[static_cast<size_t>(i)])},
+                     {"http.response.status_code", 200}};
+    for (int k = 0; k < 3; ++k) h.Record(0.003 * (1 + (i + k) % 50), kv);
+  }
+  size_t points = 0;
+  for (auto _ : st) {
+    ResourceMetrics rm;
+    m.reader->Collect(&rm);
+    const MetricData* d = rm.Find("http.server.request.duration");
+    points = d != nullptr ? d->histogram_points.size() : 0;
+    benchmark::DoNotOptimize(rm);
+  }
+  st.counters["points"] = static_cast<double>(points);
+  if (points != kSeries) st.SkipWithError("not every series was collected");
+}
+OTELWEB_BENCHMARK(BM_HistogramCollect_2000Series)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
@@ -47,10 +48,16 @@ namespace {
 
 constexpr uint64_t kM1 = 0xa0761d6478bd642fULL;
 constexpr uint64_t kM2 = 0xe7037ed1a0b428dbULL;
+constexpr uint64_t kM3 = 0x8ebc6af09c88c6e3ULL;
+constexpr uint64_t kM4 = 0x589965cc75374cc3ULL;
 
-[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w) noexcept {
-  h = (h ^ w) * kM2;
-  return h ^ (h >> 29);
+__extension__ typedef unsigned __int128 U128;
+
+// Multiply-fold: the 128-bit product of two words, its halves xor-ed. One
+// multiplication mixes 16 input bytes.
+[[gnu::always_inline]] inline uint64_t Fold(uint64_t a, uint64_t b) noexcept {
+  U128 r = static_cast<U128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
 inline uint64_t Load8(const char* p) noexcept {
@@ -64,31 +71,36 @@ inline uint64_t Load4(const char* p) noexcept {
   return w;
 }
 
-// A word-at-a-time string hash (multiply-xorshift per 8 bytes): cheap, and
-// good enough for a table whose hits are confirmed by full comparison.
+// A string hash over 16 bytes per multiplication (the last 16 bytes, which
+// may overlap the previous block, close it; up to 16 bytes take one fold):
+// cheap, and good enough for a table whose hits are confirmed by comparison.
 [[gnu::always_inline]] inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed) noexcept {
-  uint64_t h = seed ^ (n * kM1);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    h = (h ^ Load8(p + i)) * kM2;
-    h ^= h >> 29;
-  }
-  size_t r = n - i;
-  if (r != 0) {
-    uint64_t w;
+  uint64_t a, b;
+  if (n <= 16) {
     if (n >= 8) {
-      w = Load8(p + n - 8);
-    } else if (r >= 4) {
-      w = (Load4(p) << 32) | Load4(p + n - 4);
+      a = Load8(p);
+      b = Load8(p + n - 8);
+    } else if (n >= 4) {
+      a = Load4(p);
+      b = Load4(p + n - 4);
+    } else if (n != 0) {
+      a = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) |
+          static_cast<uint8_t>(p[n - 1]);
+      b = 0;
     } else {
-      w = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
-          (static_cast<uint64_t>(static_cast<uint8_t>(p[r / 2])) << 8) |
-          static_cast<uint8_t>(p[r - 1]);
+      a = b = 0;
     }
-    h = (h ^ w) * kM2;
-    h ^= h >> 29;
+  } else {
+    for (size_t i = 0; i + 16 < n; i += 16) seed = Fold(Load8(p + i) ^ kM3, Load8(p + i + 8) ^ seed);
+    a = Load8(p + n - 16);
+    b = Load8(p + n - 8);
   }
-  return h;
+  return Fold(a ^ kM1 ^ n, b ^ kM2 ^ seed);
+}
+
+[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w) noexcept {
+  return Fold(w ^ kM3, h ^ kM4);
 }
 
 // Equality of two short byte ranges of the same length without a call.
@@ -96,9 +108,8 @@ inline uint64_t Load4(const char* p) noexcept {
   if (n <= 16) {
     if (n >= 8) return (Load8(a) == Load8(b)) & (Load8(a + n - 8) == Load8(b + n - 8));
     if (n >= 4) return (Load4(a) == Load4(b)) & (Load4(a + n - 4) == Load4(b + n - 4));
-    for (size_t i = 0; i < n; ++i)
-      if (a[i] != b[i]) return false;
-    return true;
+    if (n == 0) return true;
+    return (a[0] == b[0]) & (a[n / 2] == b[n / 2]) & (a[n - 1] == b[n - 1]);
   }
   if (n <= 32) {
     return (Load8(a) == Load8(b)) & (Load8(a + 8) == Load8(b + 8)) &
@@ -146,11 +157,10 @@ inline uint64_t Load4(const char* p) noexcept {
   return t;
 }
 
+// The hash of one attribute: its key's hash seeds its value's. A set's hash
+// is the sum of its attributes' (order-independent).
 [[gnu::always_inline]] inline uint64_t AttrHash(const KeyValue& kv) noexcept {
-  uint64_t h = HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), 0x9e3779b97f4a7c15ULL));
-  h ^= h >> 32;
-  h *= kM1;
-  return h ^ (h >> 29);
+  return HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), kM4));
 }
 
 inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
@@ -181,6 +191,39 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
 
 [[gnu::always_inline]] inline bool SameKey(std::string_view k, const FlatAttr& f) noexcept {
   return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
+}
+
+// The one comparison of a given attribute set with a stored series: equal
+// sets (keys and values). The usual case, the same order as when the series
+// was created, is one pass. With `any_order`, another order matches each
+// given key to a distinct stored key (stored keys are unique, so a given set
+// with a repeated key never matches a larger stored one); without it, a set
+// in another order is not equal (the thread's last lookup then misses).
+[[gnu::always_inline]] inline bool SameSet(const KeyValue* kv, size_t n, const Series& s,
+                                           bool any_order) noexcept {
+  if (s.flat.size() != n) return false;
+  const FlatAttr* f = s.flat.data();
+  size_t j = 0;
+  for (; j < n; ++j) {
+    if (!SameKey(kv[j].key, f[j])) break;
+    if (!SameFlat(kv[j], f[j], s.attrs[j])) return false;
+  }
+  if (j == n) [[likely]]
+    return true;
+  if (!any_order) return false;
+  // Stored positions matched so far (the first 64 tracked): those before j
+  // matched in place.
+  uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
+  for (; j < n; ++j) {
+    size_t k = 0;
+    while (k < n && !SameKey(kv[j].key, f[k])) ++k;
+    if (k == n || !SameFlat(kv[j], f[k], s.attrs[k])) return false;
+    if (k < 64) {
+      if ((used >> k) & 1) return false;
+      used |= uint64_t{1} << k;
+    }
+  }
+  return true;
 }
 
 inline void AddDouble(std::atomic<uint64_t>& a, double v) noexcept {
@@ -251,12 +294,37 @@ bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept {
   return false;
 }
 
+namespace {
+// The calling thread's last lookup per stream (direct-mapped by stream id):
+// a thread that records the same attribute set again (a loop, a hot route,
+// the instruments of one request) compares it with that series and skips
+// the hash and the table. An entry is valid while the stream's retire epoch
+// is the one read before the lookup that filled it: a forgotten series
+// bumps the epoch before it can be freed (after its grace period).
+struct LastLookup {
+  uint64_t stream = 0;
+  uint64_t epoch = 0;
+  Series* series = nullptr;
+  // A thread whose sets keep changing (consecutive requests of different
+  // routes) stops comparing for a while: after kMissesBeforeSkip misses in a
+  // row, the next kSkipped lookups go straight to the table.
+  uint32_t misses = 0;
+  uint32_t skip = 0;
+};
+constexpr uint32_t kMissesBeforeSkip = 4;
+constexpr uint32_t kSkipped = 16;
+constexpr size_t kLastLookups = 8;
+constinit thread_local LastLookup t_last_lookup[kLastLookups];
+std::atomic<uint64_t> g_next_stream_id{1};
+}  // namespace
+
 Series::~Series() {
   ::operator delete[](words, std::align_val_t{64});
   delete[] slots;
 }
 
-Stream::Stream(StreamConfig cfg) : cfg_(std::move(cfg)) {
+Stream::Stream(StreamConfig cfg)
+    : cfg_(std::move(cfg)), id_(g_next_stream_id.fetch_add(1, std::memory_order_relaxed)) {
   uint32_t stripes = StripeCount();
   switch (cfg_.aggregation) {
     case Aggregation::kSum:
@@ -342,24 +410,7 @@ Series* Stream::Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept
   for (;;) {
     Series* s = table[i].load(std::memory_order_acquire);
     if (s == nullptr) return nullptr;
-    if (s->hash == hash && s->flat.size() == n && s != &g_tombstone) {
-      const FlatAttr* f = s->flat.data();
-      bool same = true;
-      for (size_t j = 0; j < n && same; ++j) {
-        if (SameKey(kv[j].key, f[j])) {  // the usual case: the same order as the first time
-          same = SameFlat(kv[j], f[j], s->attrs[j]);
-          continue;
-        }
-        same = false;
-        for (size_t k = 0; k < n; ++k) {
-          if (SameKey(kv[j].key, f[k])) {
-            same = SameFlat(kv[j], f[k], s->attrs[k]);
-            break;
-          }
-        }
-      }
-      if (same) return s;
-    }
+    if (s->hash == hash && s != &g_tombstone && SameSet(kv, n, *s, true)) return s;
     i = (i + 1) & table_mask_;
   }
 }
@@ -397,13 +448,45 @@ Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
   return s != nullptr ? s : Insert(Attributes(kv, n), h);
 }
 
-Series* Stream::Resolve(Attributes attrs) noexcept {
+[[gnu::always_inline]] inline Series* Stream::ResolveInline(Attributes attrs) noexcept {
   if (cfg_.filter_attrs) [[unlikely]]
     return ResolveFiltered(attrs);
-  uint64_t h = SetHash(attrs.data(), attrs.size());
-  Series* s = Find(attrs.data(), attrs.size(), h);
-  return s != nullptr ? s : Insert(attrs, h);
+  const KeyValue* kv = attrs.data();
+  const size_t n = attrs.size();
+  LastLookup& last = t_last_lookup[id_ & (kLastLookups - 1)];
+  const uint64_t epoch = retire_epoch_.load(std::memory_order_acquire);
+  if (last.stream == id_ && last.epoch == epoch) [[likely]] {
+    if (last.skip != 0) {
+      --last.skip;
+    } else if (SameSet(kv, n, *last.series, false)) [[likely]] {
+      last.misses = 0;
+      return last.series;
+    } else if (++last.misses >= kMissesBeforeSkip) {
+      last.misses = 0;
+      last.skip = kSkipped;
+    }
+  }
+  return ResolveSlow(attrs, epoch);
 }
+
+Series* Stream::ResolveSlow(Attributes attrs, uint64_t epoch) noexcept {
+  const KeyValue* kv = attrs.data();
+  const size_t n = attrs.size();
+  LastLookup& last = t_last_lookup[id_ & (kLastLookups - 1)];
+  uint64_t h = SetHash(kv, n);
+  Series* s = Find(kv, n, h);
+  if (s == nullptr) s = Insert(attrs, h);
+  // The overflow series stands for any set: never a hit.
+  if (!s->overflow) {
+    if (last.stream != id_) last = LastLookup{};  // another stream's entry: start afresh
+    last.stream = id_;
+    last.epoch = epoch;
+    last.series = s;
+  }
+  return s;
+}
+
+Series* Stream::Resolve(Attributes attrs) noexcept { return ResolveInline(attrs); }
 
 Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
   // At the limit, a set the lookup did not find goes to the overflow series
@@ -479,6 +562,17 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
   }
 }
 
+size_t Stream::IdleWords() const noexcept {
+  switch (cfg_.aggregation) {
+    case Aggregation::kExplicitHistogram:
+      return cfg_.boundaries.size() + 2;
+    case Aggregation::kExponentialHistogram:
+      return exph::kCount + 1;
+    default:
+      return 1;
+  }
+}
+
 void Stream::PlaceLocked(Series* s) {
   if ((used_slots_ + 1) * 4 > (table_mask_ + 1) * 3) RebuildTableLocked();
   std::atomic<Series*>* table = table_.load(std::memory_order_relaxed);
@@ -533,6 +627,9 @@ void Stream::Retire(Series* s, std::vector<uint64_t> snapshot) {
   size_t i = s->hash & table_mask_;
   while (table[i].load(std::memory_order_relaxed) != s) i = (i + 1) & table_mask_;
   table[i].store(&g_tombstone, std::memory_order_release);
+  // Invalidates the threads' last lookups (which may name `s`) before `s`
+  // can be freed.
+  retire_epoch_.fetch_add(1, std::memory_order_acq_rel);
   s->retired = true;
   retired_.push_back(RetiredSeries{s, std::move(snapshot), std::chrono::steady_clock::now()});
   admitted_.fetch_sub(1, std::memory_order_release);
@@ -556,7 +653,7 @@ void Stream::Reclaim(bool all) {
     // it to the live series of the same attributes.
     Totals(rs.series, &tot);
     bool late = false;
-    size_t n = cfg_.aggregation == Aggregation::kExplicitHistogram ? nb + 2 : 1;
+    const size_t n = IdleWords();
     for (size_t k = 0; k < n; ++k) late |= tot[k] != rs.snapshot[k];
     if (late) {
       std::vector<KeyValue> kv;
@@ -582,7 +679,20 @@ void Stream::Reclaim(bool all) {
       Series* live = scalar ? Resolve(Attributes(kv.data(), kv.size())) : overflow_;
       if (live->overflow) live->touched.store(true, std::memory_order_relaxed);
       std::atomic<uint64_t>* w = live->words;
-      if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
+      if (cfg_.aggregation == Aggregation::kExponentialHistogram) {
+        // What came after the snapshot, merged into the live series' first
+        // stripe under its lock (min and max: the forgotten series' own, as
+        // for the explicit histogram).
+        const size_t m = cfg_.exp_max_size;
+        exph::Subtract(tot.data(), rs.snapshot.data(), m);
+        uint64_t copy[exph::kHeader + 2 * exph::kMaxMaxSize];
+        copy[exph::kLock] = 0;
+        LockStripe(w);
+        for (size_t i = 1; i < words_; ++i) copy[i] = w[i].load(std::memory_order_relaxed);
+        exph::Merge(copy, tot.data(), m);
+        for (size_t i = 1; i < words_; ++i) w[i].store(copy[i], std::memory_order_relaxed);
+        w[exph::kLock].store(0, std::memory_order_release);
+      } else if (cfg_.aggregation == Aggregation::kExplicitHistogram) {
         for (size_t b = 0; b <= nb; ++b)
           w[b].fetch_add(tot[b] - rs.snapshot[b], std::memory_order_relaxed);
         AddDouble(w[nb + 1],
@@ -740,87 +850,94 @@ void Stream::Offer(Series* s, size_t slot, uint64_t bits) noexcept {
   e.seq.store(q + 2, std::memory_order_release);
 }
 
-void Stream::RecordInt(Series* s, int64_t v) noexcept {
+[[gnu::always_inline]] inline void Stream::RecordIntInline(Series* s, int64_t v) noexcept {
   switch (cfg_.aggregation) {
     case Aggregation::kSum: {
-      if (cfg_.monotonic && v < 0) {
-        if (!warned_negative_.load(std::memory_order_relaxed))
-          LogOnce(warned_negative_, LogLevel::kWarning,
-                  "otelweb metrics: counter '" + cfg_.name +
-                      "' was given a negative value, which was discarded; use an UpDownCounter for "
-                      "values that "
-                      "go down.");
+      if (cfg_.monotonic && v < 0) [[unlikely]] {
+        WarnNegative();
         return;
       }
       std::atomic<uint64_t>* w = s->words + (detail::ThreadStripe() & mask_) * stride_;
       w->fetch_add(static_cast<uint64_t>(v), std::memory_order_relaxed);
-      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      if (WantsExemplar(s)) Offer(s, 0, static_cast<uint64_t>(v));
       break;
     }
     case Aggregation::kLastValue:
       s->words[0].store(static_cast<uint64_t>(v), std::memory_order_relaxed);
       s->words[1].fetch_add(1, std::memory_order_release);
-      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      if (WantsExemplar(s)) Offer(s, 0, static_cast<uint64_t>(v));
       break;
     case Aggregation::kExplicitHistogram: {
       double d = static_cast<double>(v);
       size_t b = BucketOf(d);
       AddHistogram(s->words + (detail::ThreadStripe() & mask_) * stride_, d, b);
-      if (s->slots != nullptr) Offer(s, b, static_cast<uint64_t>(v));
+      if (WantsExemplar(s)) Offer(s, b, static_cast<uint64_t>(v));
       break;
     }
     case Aggregation::kExponentialHistogram:
       AddExponential(s, static_cast<double>(v));
-      if (s->slots != nullptr) Offer(s, 0, static_cast<uint64_t>(v));
+      if (WantsExemplar(s)) Offer(s, 0, static_cast<uint64_t>(v));
       break;
     case Aggregation::kDrop:
       break;
   }
 }
 
+namespace {
+// One warning per instrument and kind: "otelweb metrics: <kind> '<name>' <what>".
+void WarnOnceAbout(std::atomic<bool>& flag, const std::string& name, const char* kind,
+                   const char* what) noexcept {
+  if (!flag.load(std::memory_order_relaxed))
+    LogOnce(flag, LogLevel::kWarning,
+            std::string("otelweb metrics: ") + kind + " '" + name + "' " + what);
+}
+}  // namespace
+
+void Stream::WarnNegative() noexcept {
+  WarnOnceAbout(warned_negative_, cfg_.name, "counter",
+                "was given a negative value, which was discarded; use an UpDownCounter for values "
+                "that go down.");
+}
+
 void Stream::WarnDiscarded() noexcept {
-  if (!warned_nan_.load(std::memory_order_relaxed))
-    LogOnce(warned_nan_, LogLevel::kWarning,
-            "otelweb metrics: instrument '" + cfg_.name +
-                "' was given a value that is not finite (or negative for a counter); it was "
+  WarnOnceAbout(warned_nan_, cfg_.name, "instrument",
+                "was given a value that is not finite (or negative for a counter); it was "
                 "discarded. Check the value's computation.");
 }
 
-void Stream::RecordDouble(Series* s, double v) noexcept {
-  if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) {
-    if (!warned_nan_.load(std::memory_order_relaxed))
-      LogOnce(warned_nan_, LogLevel::kWarning,
-              "otelweb metrics: instrument '" + cfg_.name +
-                  "' was given a value that is not finite (or negative for a counter); it was "
-                  "discarded. "
-                  "Check the value's computation.");
+[[gnu::always_inline]] inline void Stream::RecordDoubleInline(Series* s, double v) noexcept {
+  if (!std::isfinite(v) || (cfg_.monotonic && v < 0)) [[unlikely]] {
+    WarnDiscarded();
     return;
   }
   uint64_t bits = std::bit_cast<uint64_t>(v);
   switch (cfg_.aggregation) {
     case Aggregation::kSum:
       AddDouble(s->words[(detail::ThreadStripe() & mask_) * stride_], v);
-      if (s->slots != nullptr) Offer(s, 0, bits);
+      if (WantsExemplar(s)) Offer(s, 0, bits);
       break;
     case Aggregation::kLastValue:
       s->words[0].store(bits, std::memory_order_relaxed);
       s->words[1].fetch_add(1, std::memory_order_release);
-      if (s->slots != nullptr) Offer(s, 0, bits);
+      if (WantsExemplar(s)) Offer(s, 0, bits);
       break;
     case Aggregation::kExplicitHistogram: {
       size_t b = BucketOf(v);
       AddHistogram(s->words + (detail::ThreadStripe() & mask_) * stride_, v, b);
-      if (s->slots != nullptr) Offer(s, b, bits);
+      if (WantsExemplar(s)) Offer(s, b, bits);
       break;
     }
     case Aggregation::kExponentialHistogram:
       AddExponential(s, v);
-      if (s->slots != nullptr) Offer(s, 0, bits);
+      if (WantsExemplar(s)) Offer(s, 0, bits);
       break;
     case Aggregation::kDrop:
       break;
   }
 }
+
+void Stream::RecordInt(Series* s, int64_t v) noexcept { RecordIntInline(s, v); }
+void Stream::RecordDouble(Series* s, double v) noexcept { RecordDoubleInline(s, v); }
 
 ReaderStreamState& Stream::ReaderState(size_t slot) {
   if (readers_.size() <= slot) readers_.resize(slot + 1);
@@ -951,12 +1068,9 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
     }
   };
 
-  // Exponential histograms are not forgotten (a late recording could not be
-  // moved to the live series without merging states; see docs/metrics.md).
-  const bool may_forget = forget_readers != 0 && delta &&
-                          cfg_.aggregation != Aggregation::kLastValue &&
-                          cfg_.aggregation != Aggregation::kExponentialHistogram;
-  const size_t compared = cfg_.aggregation == Aggregation::kExplicitHistogram ? nb + 2 : 1;
+  const bool may_forget =
+      forget_readers != 0 && delta && cfg_.aggregation != Aggregation::kLastValue;
+  const size_t compared = IdleWords();
   std::vector<Series*> idle;
   auto visit = [&](Series* s) {
     Totals(s, &tot);
@@ -1121,3 +1235,37 @@ bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool 
 }
 
 }  // namespace otelweb::metrics::internal
+
+namespace otelweb::metrics::detail {
+
+namespace {
+// The unbound recording path: the thread's last lookup, the add and the
+// exemplar check inline (one call from the instrument).
+template <typename T>
+[[gnu::always_inline]] inline void RecordUnbound(internal::InstrumentState* state, T v,
+                                                 Attributes attrs) noexcept {
+  if (state == nullptr) return;
+  internal::Stream* st = state->stream.get();
+  if (st == nullptr) return;
+  internal::Series* s = st->ResolveInline(attrs);
+  if constexpr (std::is_same_v<T, int64_t>) {
+    st->RecordIntInline(s, v);
+    if (!state->extra.empty()) [[unlikely]]
+      state->RecordExtraInt(v, attrs);
+  } else {
+    st->RecordDoubleInline(s, v);
+    if (!state->extra.empty()) [[unlikely]]
+      state->RecordExtraDouble(v, attrs);
+  }
+}
+}  // namespace
+
+void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) noexcept {
+  RecordUnbound(state, v, attrs);
+}
+
+void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
+  RecordUnbound(state, v, attrs);
+}
+
+}  // namespace otelweb::metrics::detail

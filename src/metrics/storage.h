@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "otelweb/common.h"
+#include "otelweb/context.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/metrics/metric_data.h"
 
@@ -129,6 +130,11 @@ class Stream {
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
   Series* Resolve(Attributes attrs) noexcept;
+  // The same, and the recording functions below, for storage.cc only (defined
+  // inline there, where the unbound entry points inline them).
+  Series* ResolveInline(Attributes attrs) noexcept;
+  void RecordIntInline(Series* s, int64_t v) noexcept;
+  void RecordDoubleInline(Series* s, double v) noexcept;
   Series* ResolveFiltered(Attributes attrs) noexcept;
   void RecordInt(Series* s, int64_t v) noexcept;
   void RecordDouble(Series* s, double v) noexcept;
@@ -139,9 +145,17 @@ class Stream {
   bool offers_exemplars() const noexcept {
     return cfg_.exemplar_filter != ExemplarFilter::kAlwaysOff;
   }
+  // Whether a recording into `s` offers an exemplar now: the stream keeps
+  // exemplars and, for trace_based, a sampled span is current (an inline
+  // thread-local load; no call when none is).
+  bool WantsExemplar(const Series* s) const noexcept {
+    return s->slots != nullptr && (cfg_.exemplar_filter != ExemplarFilter::kTraceBased ||
+                                   ::otelweb::detail::t_sampled_span_current);
+  }
   uint32_t stride() const noexcept { return stride_; }
   // Warns once that a negative (counter) or non-finite value was discarded.
   void WarnDiscarded() noexcept;
+  void WarnNegative() noexcept;  // a counter given a negative value (warns once)
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
   // Appends this stream's points for reader `slot` to `out` (false: no point).
@@ -173,7 +187,15 @@ class Stream {
                   size_t compared);  // under collect_mu_
   void RebuildTableLocked();                              // under insert_mu_
   void PlaceLocked(Series* s);                            // under insert_mu_
+  // The lookup after a miss of the thread's last lookup (`epoch`: the retire
+  // epoch read before it).
+  Series* ResolveSlow(Attributes attrs, uint64_t epoch) noexcept;
   Series* Insert(Attributes attrs, uint64_t hash) noexcept;
+  // How many leading words of a series' totals tell whether it was recorded
+  // into (equal to a reader's memory: idle): the bucket counts and the sum
+  // of an explicit histogram, the count of an exponential one (after the
+  // lock word), the total of a sum.
+  size_t IdleWords() const noexcept;
   Series* NewSeries(uint64_t hash, bool overflow);
   size_t BucketOf(double v) const noexcept;
   void Offer(Series* s, size_t slot, uint64_t bits) noexcept;
@@ -184,6 +206,9 @@ class Stream {
                         SeriesMemory* prev, Timestamp start, Timestamp now, MetricData* out);
 
   StreamConfig cfg_;
+  const uint64_t id_;  // unique in the process (keys the threads' last lookups)
+  // Bumped when a series is forgotten (invalidates the last lookups).
+  std::atomic<uint64_t> retire_epoch_{0};
   uint32_t words_ = 1;   // per stripe
   uint32_t stride_ = 8;  // words between stripes (a multiple of 8)
   uint32_t mask_ = 0;    // stripes - 1

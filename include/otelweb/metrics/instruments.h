@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "otelweb/attribute.h"
+#include "otelweb/context.h"
 
 namespace otelweb::metrics {
 
@@ -74,8 +75,10 @@ inline uint32_t ThreadStripe() noexcept {
 
 // What a bound instrument needs to add without calling into the library: the
 // series' first stripe, the stride between stripes (in 8-byte words) and the
-// stripe mask. `exemplars` is non-zero when the stream offers exemplars (the
-// add then goes through the library).
+// stripe mask. `exemplars`: 0 = the add is all (exemplars always_off, one
+// stream); 1 = trace_based exemplars: the library is called only while a
+// sampled span is current (an inline thread-local check); 2 = the library is
+// called on every add (always_on, or views gave the instrument more streams).
 struct BoundCell {
   std::atomic<uint64_t>* words = nullptr;
   uint32_t stride = 0;
@@ -129,7 +132,9 @@ class BoundSum {
       w->fetch_add(static_cast<uint64_t>(value), std::memory_order_relaxed);
       // Exemplar offer only when the filter is not always_off (the library
       // then checks the current span), or when views gave more streams.
-      if (c_.exemplars != 0) detail::OfferExemplar(c_, static_cast<uint64_t>(value));
+      const uint8_t e = c_.exemplars;
+      if (e != 0 && (e != 1 || ::otelweb::detail::t_sampled_span_current)) [[unlikely]]
+        detail::OfferExemplar(c_, static_cast<uint64_t>(value));
     } else {
       Slow(value);
     }

@@ -1,0 +1,175 @@
+// The recording thread's last lookup per stream (storage.cc): a hit only for
+// an equal attribute set in the same order, never a stale series after the
+// set's content changed in place or the series was forgotten; sets that keep
+// changing are each counted once.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "otelweb/context.h"
+#include "otelweb/metrics/meter_provider.h"
+#include "otelweb/testing/memory_tracing.h"
+#include "otelweb/trace/span.h"
+
+namespace {
+
+using namespace otelweb;
+using namespace otelweb::metrics;
+
+struct LookupSetup {
+  explicit LookupSetup(TemporalityPreference pref = TemporalityPreference::kCumulative) {
+    reader = std::make_shared<ManualReader>(pref);
+    MeterProviderOptions o;
+    o.readers.push_back(reader);
+    provider = std::make_unique<MeterProvider>(std::move(o));
+    meter = provider->GetMeter("lookup");
+  }
+  // Value of the series whose attribute `key` has the string `value`.
+  int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
+                  std::string_view value) {
+    const MetricData* m = rm.Find(name);
+    if (m == nullptr) return -1;
+    for (const auto& p : m->number_points)
+      for (const auto& kv : p.attributes)
+        if (kv.key == key && kv.value.s == value) return p.as_int;
+    return -1;
+  }
+  std::shared_ptr<ManualReader> reader;
+  std::unique_ptr<MeterProvider> provider;
+  Meter meter;
+};
+
+TEST(MetricLookup, NewContentAtTheSameAddressIsAnotherSeries) {
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("requests");
+  std::string route = "/a";
+  KeyValue kv[] = {{"http.route", std::string_view(route)}, {"http.response.status_code", 200}};
+  c.Add(1, kv);
+  c.Add(1, kv);  // the last lookup's hit
+  route[1] = 'b';  // same address, same length, other content
+  c.Add(5, kv);
+  kv[1] = {"http.response.status_code", 404};
+  c.Add(7, kv);
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  const MetricData* m = rm.Find("requests");
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->number_points.size(), 3u);
+  int64_t a = 0, b200 = 0, b404 = 0;
+  for (const auto& p : m->number_points) {
+    std::string r;
+    int64_t code = 0;
+    for (const auto& kv2 : p.attributes) {
+      if (kv2.key == "http.route") r = kv2.value.s;
+      if (kv2.key == "http.response.status_code") code = kv2.value.i;
+    }
+    if (r == "/a" && code == 200) a = p.as_int;
+    if (r == "/b" && code == 200) b200 = p.as_int;
+    if (r == "/b" && code == 404) b404 = p.as_int;
+  }
+  EXPECT_EQ(a, 2);
+  EXPECT_EQ(b200, 5);
+  EXPECT_EQ(b404, 7);
+}
+
+TEST(MetricLookup, AnotherOrderIsTheSameSeries) {
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("requests");
+  KeyValue ab[] = {{"a", "1"}, {"b", "2"}};
+  KeyValue ba[] = {{"b", "2"}, {"a", "1"}};
+  for (int i = 0; i < 3; ++i) {
+    c.Add(1, ab);
+    c.Add(10, ba);
+  }
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  ASSERT_EQ(rm.Find("requests")->number_points.size(), 1u);
+  EXPECT_EQ(rm.Find("requests")->number_points[0].as_int, 33);
+}
+
+TEST(MetricLookup, SetsThatKeepChangingAreEachCountedOnce) {
+  // Enough alternation to go through the "stop comparing for a while" state
+  // several times, with two instruments interleaved on one thread.
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("requests");
+  auto h = s.meter.CreateInt64Histogram("sizes", "By");
+  const std::string routes[3] = {"/x", "/y", "/z"};
+  for (int i = 0; i < 300; ++i) {
+    KeyValue kv[] = {{"http.route", std::string_view(routes[i % 3])}};
+    c.Add(1 + i % 3, kv);
+    h.Record(i, kv);
+  }
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  EXPECT_EQ(s.ValueOf(rm, "requests", "http.route", "/x"), 100);
+  EXPECT_EQ(s.ValueOf(rm, "requests", "http.route", "/y"), 200);
+  EXPECT_EQ(s.ValueOf(rm, "requests", "http.route", "/z"), 300);
+  uint64_t count = 0;
+  for (const auto& p : rm.Find("sizes")->histogram_points) count += p.count;
+  EXPECT_EQ(count, 300u);
+}
+
+TEST(MetricLookup, AForgottenSeriesIsNotFoundThroughTheLastLookup) {
+  LookupSetup s(TemporalityPreference::kDelta);
+  auto c = s.meter.CreateInt64Counter("jobs");
+  KeyValue kv[] = {{"job", "a"}};
+  c.Add(3, kv);
+  ResourceMetrics first, idle, again;
+  ASSERT_TRUE(s.reader->Collect(&first));
+  EXPECT_EQ(s.ValueOf(first, "jobs", "job", "a"), 3);
+  s.reader->Collect(&idle);  // no recording since: forgotten
+  EXPECT_EQ(idle.Find("jobs"), nullptr);
+  c.Add(4, kv);  // the thread's last lookup named the forgotten series
+  ASSERT_TRUE(s.reader->Collect(&again));
+  EXPECT_EQ(s.ValueOf(again, "jobs", "job", "a"), 4);  // a new series, reported now
+}
+
+// trace_based exemplars on the bound path: the inline check of the flag that
+// Scope keeps (a sampled span current, an unsampled one nested inside it, the
+// scopes ending) offers an exemplar exactly while a sampled span is current.
+TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
+  otelweb::testing::MemoryTracing tracing;
+  auto exemplar_trace = [](const ResourceMetrics& rm) {
+    const MetricData* m = rm.Find("jobs");
+    if (m == nullptr || m->number_points.empty() || m->number_points[0].exemplars.empty())
+      return std::string();
+    return m->number_points[0].exemplars[0].trace_id.ToHex();
+  };
+  LookupSetup s(TemporalityPreference::kDelta);
+  auto bound = s.meter.CreateInt64Counter("jobs").Bind({{"job", "a"}});
+  bound.Add(1);  // no span
+  ResourceMetrics none;
+  ASSERT_TRUE(s.reader->Collect(&none));
+  EXPECT_EQ(exemplar_trace(none), "");
+
+  Span span = tracing.tracer().StartSpan("work");
+  ASSERT_TRUE(span.GetContext().sampled());
+  const std::string id = span.GetContext().trace_id().ToHex();
+  {
+    Scope sampled = MakeCurrent(span);
+    {
+      auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
+      auto sid = SpanId::FromHex("b7ad6b7169203331");
+      ASSERT_TRUE(tid && sid);
+      Scope unsampled(Context::Current().WithSpanContext(
+          SpanContext(*tid, *sid, TraceFlags{0}, /*remote=*/true)));
+      bound.Add(2);  // unsampled span current: no exemplar
+    }
+    ResourceMetrics inner;
+    ASSERT_TRUE(s.reader->Collect(&inner));
+    EXPECT_EQ(exemplar_trace(inner), "");
+    bound.Add(3);  // the sampled span is current again
+  }
+  ResourceMetrics with;
+  ASSERT_TRUE(s.reader->Collect(&with));
+  EXPECT_EQ(exemplar_trace(with), id);
+  bound.Add(4);  // the scope ended: no exemplar
+  ResourceMetrics after;
+  ASSERT_TRUE(s.reader->Collect(&after));
+  EXPECT_EQ(exemplar_trace(after), "");
+  span.End();
+}
+
+}  // namespace
