@@ -112,7 +112,8 @@ TEST(Dedup, SpansASenderResendsAreStoredOnce) {
 }
 
 // The directly written trace JSON equals the document model (otlp_json.h
-// ToJson) for every value kind, odd strings and repeated keys.
+// ToJson) for every value kind, odd strings and repeated keys; resources and
+// scopes are listed once and named by index; default members are left out.
 TEST(TraceJson, EqualsTheDocumentModel) {
   namespace pb = ::opentelemetry::proto;
   StoredSpan s;
@@ -168,7 +169,21 @@ TEST(TraceJson, EqualsTheDocumentModel) {
   sp.set_dropped_links_count(5);
   sp.set_trace_state("k=v");
   s.context_id = 7;
-  std::vector<StoredSpan> spans{s, s};
+  // A span of another service, with every optional member at its default.
+  StoredSpan plain = s;
+  plain.context_id = 8;
+  plain.context.mutable_resource()->mutable_attributes(0)->mutable_value()->set_string_value("other");
+  plain.span.clear_events();
+  plain.span.clear_links();
+  plain.span.set_dropped_attributes_count(0);
+  plain.span.set_dropped_events_count(0);
+  plain.span.set_dropped_links_count(0);
+  plain.span.clear_trace_state();
+  plain.span.mutable_status()->clear_message();
+  // A third stored context with the first one's resource and scope: named by the same indexes.
+  StoredSpan same = s;
+  same.context_id = 9;
+  std::vector<StoredSpan> spans{s, s, plain, same};
 
   Json got = Json::parse(TraceJson(sp.trace_id(), spans));
   auto one = [&]() {
@@ -193,14 +208,30 @@ TEST(TraceJson, EqualsTheDocumentModel) {
                  {"droppedAttributesCount", 3},
                  {"droppedEventsCount", 4},
                  {"droppedLinksCount", 5},
-                 {"resource", {{"attributes", ToJson(res->attributes())}}},
-                 {"scope", {{"name", "scope\\name"}, {"version", "1.0"}}},
+                 {"resourceIndex", 0},
+                 {"scopeIndex", 0},
                  {"traceState", "k=v"}};
     return span;
   };
+  Json other = {{"spanId", Hex(sp.span_id())},
+                {"parentSpanId", ""},
+                {"name", sp.name()},
+                {"kind", "CLIENT"},
+                {"service", "other"},
+                {"startTimeUnixNano", "1700000000000000001"},
+                {"endTimeUnixNano", "1700000000000000501"},
+                {"durationNano", 500},
+                {"status", {{"code", "ERROR"}}},
+                {"attributes", ToJson(sp.attributes())},
+                {"resourceIndex", 1},
+                {"scopeIndex", 0}};
   // The document model's own string repair (U+FFFD for invalid bytes).
   Json want = Json::parse(
-      Json{{"traceId", "abababababababababababababababab"}, {"spans", Json::array({one(), one()})}}
+      Json{{"traceId", "abababababababababababababababab"},
+           {"spans", Json::array({one(), one(), other, one()})},
+           {"resources", Json::array({{{"attributes", ToJson(res->attributes())}},
+                                      {{"attributes", ToJson(plain.context.resource().attributes())}}})},
+           {"scopes", Json::array({{{"name", "scope\\name"}, {"version", "1.0"}}})}}
           .dump(-1, ' ', false, Json::error_handler_t::replace));
   EXPECT_EQ(got, want) << got.dump(1);
   EXPECT_EQ(got["spans"][0]["attributes"]["s"], "last wins");

@@ -3,7 +3,23 @@
 // depth-first order so that expand, collapse and search are plain loops over
 // typed data, fast on a 10 000-span trace.
 
+// The API lists each resource and scope once (`resources`, `scopes`) and a span
+// names them by `resourceIndex` and `scopeIndex`: give each span its
+// `resource` and `scope` objects again (shared, not copied). Members the API
+// leaves out at their default (events, links, dropped counts, trace state,
+// status message) are read with a fallback where they are used.
+export function attachContexts(trace) {
+  const resources = trace.resources || [];
+  const scopes = trace.scopes || [];
+  for (const s of trace.spans || []) {
+    if (s.resource === undefined && s.resourceIndex !== undefined) s.resource = resources[s.resourceIndex];
+    if (s.scope === undefined && s.scopeIndex !== undefined) s.scope = scopes[s.scopeIndex];
+  }
+  return trace;
+}
+
 export function buildModel(trace) {
+  attachContexts(trace);
   const spans = trace.spans || [];
   const n = spans.length;
   const byId = new Map();
