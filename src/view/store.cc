@@ -821,8 +821,9 @@ TraceSummary ReadSummary(Stmt& s, int c) {
 bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int64_t* total, std::string* error) {
   // The value filters (service, name, attributes) are posting lists, read and
   // intersected in memory. Then, when the matches are fewer than
-  // `drive_below`, each is looked up by id and the other filters, the sort
-  // and the page are applied here; otherwise the start or duration index is
+  // `drive_below` (and other filters are given, or the matches are too
+  // sparse for a walk to fill the page soon), each is looked up by id and the
+  // other filters, the sort and the page are applied here; otherwise the start or duration index is
   // walked (the error traces' partial index when they are fewer) with
   // otelweb_in_set(id) testing the matches, so a page fills without reading
   // them all. Without value filters, the index walk alone.
@@ -912,7 +913,7 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
       r.Int(1, h);
       while (r.Step()) DecodeIds(sqlite3_column_blob(r.get(), 0), sqlite3_column_bytes(r.get(), 0), floor, &ids);
       r.Reset();
-      std::sort(ids.begin(), ids.end());  // lists of several transactions
+      if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());  // several transactions
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       if (ids.empty()) return true;
       lists.push_back(std::move(ids));
@@ -927,7 +928,17 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   }
   if (set.empty()) return true;
 
-  if (int64_t(set.size()) < impl_->options.drive_below) {
+  // Looking a match up costs about four index steps of a walk; without other
+  // filters the walk stops after about (offset + limit) * traces / matches
+  // steps, and the total is the number of matches.
+  int64_t stored = 0;
+  {
+    std::lock_guard<std::mutex> stats_lock(impl_->mu);
+    stored = impl_->stats.traces;
+  }
+  const double n = double(set.size());
+  const bool walk_is_shorter = !others && 4 * n * n > double(q.offset + q.limit) * double(stored);
+  if (int64_t(set.size()) < impl_->options.drive_below && !walk_is_shorter) {
     // Few matches: each looked up by id.
     Stmt p(db, "SELECT error_count, duration, start FROM traces WHERE id = ?1");
     std::vector<std::pair<int64_t, int64_t>> keyed;  // (sort key, id)
