@@ -60,14 +60,19 @@ export function TracePage({ traceId, spanParam }) {
 
   const rows = useMemo(() => (model ? visibleRows(model, collapsed) : []), [model, collapsed]);
   const logIndex = useMemo(() => (model && logs ? logsBySpan(model, logs) : null), [model, logs]);
-  // The critical path is computed after the first rows are painted (about
-  // 100 ms of still-cold code for 10 000 spans): its marks appear a moment
-  // later instead of delaying the waterfall.
+  // The critical path is computed once the first rows are painted and the
+  // page is idle (about 100 ms of still-cold code for 10 000 spans): its
+  // marks appear a moment later instead of delaying the waterfall.
   const [critical, setCritical] = useState(null);
   useEffect(() => {
     setCritical(null);
     if (!model) return;
-    const timer = setTimeout(() => setCritical(criticalPath(model)), 0);
+    const run = () => setCritical(criticalPath(model));
+    if (window.requestIdleCallback) {
+      const id = window.requestIdleCallback(run, { timeout: 500 });
+      return () => window.cancelIdleCallback(id);
+    }
+    const timer = setTimeout(run, 50);
     return () => clearTimeout(timer);
   }, [model]);
   const display = useMemo(
