@@ -837,22 +837,15 @@ bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int
   std::string where = " WHERE 1";
   std::vector<int64_t> binds;
   if (q.error_only) where += " AND error_count > 0";
-  if (q.min_duration >= 0) {
-    where += " AND duration >= ?";
-    binds.push_back(q.min_duration);
-  }
-  if (q.max_duration >= 0) {
-    where += " AND duration <= ?";
-    binds.push_back(q.max_duration);
-  }
-  if (q.start >= 0) {
-    where += " AND start >= ?";
-    binds.push_back(q.start);
-  }
-  if (q.end >= 0) {
-    where += " AND start <= ?";
-    binds.push_back(q.end);
-  }
+  auto bound = [&](int64_t v, const char* condition) {  // v < 0: no bound
+    if (v < 0) return;
+    where += condition;
+    binds.push_back(v);
+  };
+  bound(q.min_duration, " AND duration >= ?");
+  bound(q.max_duration, " AND duration <= ?");
+  bound(q.start, " AND start >= ?");
+  bound(q.end, " AND start <= ?");
   const bool others = q.error_only || !binds.empty();
   auto bind_all = [&](Stmt& s) {
     int i = 1;
