@@ -117,12 +117,14 @@ TEST(Dedup, SpansASenderResendsAreStoredOnce) {
 TEST(TraceJson, EqualsTheDocumentModel) {
   namespace pb = ::opentelemetry::proto;
   StoredSpan s;
-  auto* res = s.context.mutable_resource();
+  auto context = std::make_shared<pb::trace::v1::ResourceSpans>();
+  auto* res = context->mutable_resource();
   auto* kv = res->add_attributes();
   kv->set_key("service.name");
   kv->mutable_value()->set_string_value("svc \"quoted\"");
-  s.context.add_scope_spans()->mutable_scope()->set_name("scope\\name");
-  s.context.mutable_scope_spans(0)->mutable_scope()->set_version("1.0");
+  context->add_scope_spans()->mutable_scope()->set_name("scope\\name");
+  context->mutable_scope_spans(0)->mutable_scope()->set_version("1.0");
+  s.context = context;
   auto& sp = s.span;
   sp.set_span_id(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
   sp.set_trace_id(std::string(16, '\xab'));
@@ -172,7 +174,9 @@ TEST(TraceJson, EqualsTheDocumentModel) {
   // A span of another service, with every optional member at its default.
   StoredSpan plain = s;
   plain.context_id = 8;
-  plain.context.mutable_resource()->mutable_attributes(0)->mutable_value()->set_string_value("other");
+  auto other_context = std::make_shared<pb::trace::v1::ResourceSpans>(*context);
+  other_context->mutable_resource()->mutable_attributes(0)->mutable_value()->set_string_value("other");
+  plain.context = other_context;
   plain.span.clear_events();
   plain.span.clear_links();
   plain.span.set_dropped_attributes_count(0);
@@ -227,7 +231,7 @@ TEST(TraceJson, EqualsTheDocumentModel) {
       Json{{"traceId", "abababababababababababababababab"},
            {"spans", Json::array({one(), one(), other, one()})},
            {"resources", Json::array({{{"attributes", ToJson(res->attributes())}},
-                                      {{"attributes", ToJson(plain.context.resource().attributes())}}})},
+                                      {{"attributes", ToJson(plain.context->resource().attributes())}}})},
            {"scopes", Json::array({{{"name", "scope\\name"}, {"version", "1.0"}}})}}
           .dump(-1, ' ', false, Json::error_handler_t::replace));
   EXPECT_EQ(got, want) << got.dump(1);

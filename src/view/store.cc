@@ -981,7 +981,7 @@ bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) 
   Stmt s(impl_->rdb, "SELECT s.ctx, s.data FROM spans s WHERE s.tid = (SELECT id FROM traces WHERE trace_id = ?1)");
   s.Blob(1, trace_id);
   // Each context (resource and scope) is parsed once per trace.
-  std::unordered_map<int64_t, otlp_pb::trace::v1::ResourceSpans> contexts;
+  std::unordered_map<int64_t, std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans>> contexts;
   Stmt c(impl_->rdb, "SELECT bytes FROM contexts WHERE id = ?1");
   std::vector<StoredSpan> spans;
   while (s.Step()) {
@@ -991,9 +991,9 @@ bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) 
     if (!sp.span.ParseFromArray(data, sqlite3_column_bytes(s.get(), 1))) continue;
     auto it = contexts.find(sp.context_id);
     if (it == contexts.end()) {
-      otlp_pb::trace::v1::ResourceSpans rs;
+      auto rs = std::make_shared<otlp_pb::trace::v1::ResourceSpans>();
       c.Int(1, sp.context_id);
-      bool ok = c.Step() && rs.ParseFromArray(sqlite3_column_blob(c.get(), 0), sqlite3_column_bytes(c.get(), 0));
+      bool ok = c.Step() && rs->ParseFromArray(sqlite3_column_blob(c.get(), 0), sqlite3_column_bytes(c.get(), 0));
       c.Reset();
       if (!ok) continue;
       it = contexts.emplace(sp.context_id, std::move(rs)).first;

@@ -72,9 +72,17 @@ struct TraceSummary {
   int64_t span_count = 0, error_count = 0, start = 0, duration = 0;
 };
 
+// An empty context (no resource, no scope), shared: a StoredSpan's default.
+inline const std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans>& EmptyContext() {
+  static const auto empty = std::make_shared<const otlp_pb::trace::v1::ResourceSpans>();
+  return empty;
+}
+
 // One stored span with the resource and scope it came with.
 struct StoredSpan {
-  otlp_pb::trace::v1::ResourceSpans context;  // resource and one scope_spans with its scope, no spans
+  // Resource and one scope_spans with its scope, no spans; shared by the
+  // spans of a trace that came with it (GetTrace parses each once). Never null.
+  std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans> context = EmptyContext();
   otlp_pb::trace::v1::Span span;
   int64_t context_id = 0;  // spans with the same (non-zero) id share resource and scope
 };

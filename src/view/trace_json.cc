@@ -171,9 +171,9 @@ class Contexts {
     if (s.context_id != 0) {
       auto it = by_id_.find(s.context_id);
       if (it != by_id_.end()) return it->second;
-      return by_id_.emplace(s.context_id, Make(s.context)).first->second;
+      return by_id_.emplace(s.context_id, Make(*s.context)).first->second;
     }
-    unsaved_ = Make(s.context);
+    unsaved_ = Make(*s.context);
     return unsaved_;
   }
 
