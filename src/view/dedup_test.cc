@@ -112,16 +112,19 @@ TEST(Dedup, SpansASenderResendsAreStoredOnce) {
 }
 
 // The directly written trace JSON equals the document model (otlp_json.h
-// ToJson) for every value kind, odd strings and repeated keys.
+// ToJson) for every value kind, odd strings and repeated keys; resources and
+// scopes are listed once and named by index; default members are left out.
 TEST(TraceJson, EqualsTheDocumentModel) {
   namespace pb = ::opentelemetry::proto;
   StoredSpan s;
-  auto* res = s.context.mutable_resource();
+  auto context = std::make_shared<pb::trace::v1::ResourceSpans>();
+  auto* res = context->mutable_resource();
   auto* kv = res->add_attributes();
   kv->set_key("service.name");
   kv->mutable_value()->set_string_value("svc \"quoted\"");
-  s.context.add_scope_spans()->mutable_scope()->set_name("scope\\name");
-  s.context.mutable_scope_spans(0)->mutable_scope()->set_version("1.0");
+  context->add_scope_spans()->mutable_scope()->set_name("scope\\name");
+  context->mutable_scope_spans(0)->mutable_scope()->set_version("1.0");
+  s.context = context;
   auto& sp = s.span;
   sp.set_span_id(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
   sp.set_trace_id(std::string(16, '\xab'));
@@ -168,7 +171,23 @@ TEST(TraceJson, EqualsTheDocumentModel) {
   sp.set_dropped_links_count(5);
   sp.set_trace_state("k=v");
   s.context_id = 7;
-  std::vector<StoredSpan> spans{s, s};
+  // A span of another service, with every optional member at its default.
+  StoredSpan plain = s;
+  plain.context_id = 8;
+  auto other_context = std::make_shared<pb::trace::v1::ResourceSpans>(*context);
+  other_context->mutable_resource()->mutable_attributes(0)->mutable_value()->set_string_value("other");
+  plain.context = other_context;
+  plain.span.clear_events();
+  plain.span.clear_links();
+  plain.span.set_dropped_attributes_count(0);
+  plain.span.set_dropped_events_count(0);
+  plain.span.set_dropped_links_count(0);
+  plain.span.clear_trace_state();
+  plain.span.mutable_status()->clear_message();
+  // A third stored context with the first one's resource and scope: named by the same indexes.
+  StoredSpan same = s;
+  same.context_id = 9;
+  std::vector<StoredSpan> spans{s, s, plain, same};
 
   Json got = Json::parse(TraceJson(sp.trace_id(), spans));
   auto one = [&]() {
@@ -193,14 +212,27 @@ TEST(TraceJson, EqualsTheDocumentModel) {
                  {"droppedAttributesCount", 3},
                  {"droppedEventsCount", 4},
                  {"droppedLinksCount", 5},
-                 {"resource", {{"attributes", ToJson(res->attributes())}}},
-                 {"scope", {{"name", "scope\\name"}, {"version", "1.0"}}},
+                 {"resourceIndex", 0},
+                 {"scopeIndex", 0},
                  {"traceState", "k=v"}};
     return span;
   };
+  // The plain span: another resource, the members at their default left out.
+  Json other = one();
+  other["service"] = "other";
+  other["status"].erase("message");
+  for (const char* gone : {"events", "links", "droppedAttributesCount", "droppedEventsCount", "droppedLinksCount",
+                           "traceState"}) {
+    other.erase(gone);
+  }
+  other["resourceIndex"] = 1;
   // The document model's own string repair (U+FFFD for invalid bytes).
   Json want = Json::parse(
-      Json{{"traceId", "abababababababababababababababab"}, {"spans", Json::array({one(), one()})}}
+      Json{{"traceId", "abababababababababababababababab"},
+           {"spans", Json::array({one(), one(), other, one()})},
+           {"resources", Json::array({{{"attributes", ToJson(res->attributes())}},
+                                      {{"attributes", ToJson(plain.context->resource().attributes())}}})},
+           {"scopes", Json::array({{{"name", "scope\\name"}, {"version", "1.0"}}})}}
           .dump(-1, ' ', false, Json::error_handler_t::replace));
   EXPECT_EQ(got, want) << got.dump(1);
   EXPECT_EQ(got["spans"][0]["attributes"]["s"], "last wins");

@@ -24,7 +24,7 @@ printed ui= address. The first line on stdout is
   --grpc-port PORT     OTLP/gRPC (default 4317; 0 = a free port)
   --http-port PORT     OTLP/HTTP, /v1/traces /v1/logs /v1/metrics (default 4318; 0 = a free port)
   --db PATH            store in this SQLite file (default: in memory); reopen it later with --db PATH
-  --max-db-mb N        size cap of the stored data in MiB, oldest traces pruned first (default 512)
+  --max-db-mb N        size cap of the stored data in MiB, first-received traces pruned first (default 512)
   --max-request-mb N   largest OTLP request accepted, after decompression (default 32)
   --load FILE          store an OTLP JSON lines file (the otlp/file exporter's format) at start; repeatable
   --ui-dir DIR         serve the page's files from DIR (development: web/view/dist)

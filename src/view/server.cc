@@ -295,16 +295,17 @@ tsvc::ExportTraceServiceRequest ToRequest(std::vector<StoredSpan>& spans) {
   tsvc::ExportTraceServiceRequest req;
   std::map<std::string, otlp_pb::trace::v1::ScopeSpans*> by_ctx;
   for (auto& s : spans) {
-    std::string key = s.context.SerializeAsString();
+    const auto& context = *s.context;
+    std::string key = context.SerializeAsString();
     auto it = by_ctx.find(key);
     if (it == by_ctx.end()) {
       auto* rs = req.add_resource_spans();
-      *rs->mutable_resource() = s.context.resource();
-      rs->set_schema_url(s.context.schema_url());
+      *rs->mutable_resource() = context.resource();
+      rs->set_schema_url(context.schema_url());
       auto* ss = rs->add_scope_spans();
-      if (s.context.scope_spans_size()) {
-        *ss->mutable_scope() = s.context.scope_spans(0).scope();
-        ss->set_schema_url(s.context.scope_spans(0).schema_url());
+      if (context.scope_spans_size()) {
+        *ss->mutable_scope() = context.scope_spans(0).scope();
+        ss->set_schema_url(context.scope_spans(0).schema_url());
       }
       it = by_ctx.emplace(key, ss).first;
     }

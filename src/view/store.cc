@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <iterator>
@@ -35,9 +36,67 @@ uint64_t Fnv1aMore(uint64_t h, std::string_view s) {
   return h;
 }
 int64_t Fnv1a(std::string_view s) { return int64_t(Fnv1aMore(1469598103934665603ull, s)); }
-// Fnv1a(key + "=" + value) without building the string.
+// Fnv1a(key + "=" + value) without building the string: an attribute value.
 int64_t Fnv1aPair(std::string_view key, std::string_view value) {
   return int64_t(Fnv1aMore(Fnv1aMore(Fnv1aMore(1469598103934665603ull, key), "="), value));
+}
+// A span name (or http.route) and a service, each in a namespace of its own:
+// the three kinds share the posting lists' table.
+int64_t NameHash(std::string_view name) {
+  return int64_t(Fnv1aMore(Fnv1aMore(1469598103934665603ull, "\x1fname\x1f"), name));
+}
+int64_t ServiceHash(std::string_view service) {
+  return int64_t(Fnv1aMore(Fnv1aMore(1469598103934665603ull, "\x1fservice\x1f"), service));
+}
+
+// A posting list: trace ids sorted and unique, as LEB128 varints of the
+// differences (the first from 0).
+std::string EncodeIds(const std::vector<int64_t>& ids) {
+  std::string out;
+  out.reserve(ids.size() * 2);
+  int64_t prev = 0;
+  for (int64_t id : ids) {
+    uint64_t d = uint64_t(id - prev);
+    prev = id;
+    while (d >= 0x80) {
+      out += char(uint8_t(d) | 0x80);
+      d >>= 7;
+    }
+    out += char(uint8_t(d));
+  }
+  return out;
+}
+// Appends the ids >= `floor` of one encoded list (a truncated list ends early).
+void DecodeIds(const void* data, int size, int64_t floor, std::vector<int64_t>* out) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  const auto* end = p + (size > 0 ? size : 0);
+  int64_t prev = 0;
+  while (p < end) {
+    uint64_t d = 0;
+    int shift = 0;
+    while (p < end && (*p & 0x80) && shift < 63) {
+      d |= uint64_t(*p++ & 0x7f) << shift;
+      shift += 7;
+    }
+    if (p == end) return;
+    d |= uint64_t(*p++) << shift;
+    prev += int64_t(d);
+    if (prev >= floor) out->push_back(prev);
+  }
+}
+
+// The services of a trace as the `traces.services` column holds them: sorted,
+// unique, separated by U+001F (a service name holding that byte is split).
+constexpr char kServiceSeparator = '\x1f';
+std::vector<std::string> SplitServices(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    size_t at = joined.find(kServiceSeparator);
+    out.emplace_back(joined.substr(0, at));
+    if (at == std::string_view::npos) break;
+    joined.remove_prefix(at + 1);
+  }
+  return out;
 }
 
 std::string ServiceOf(const otlp_pb::resource::v1::Resource& r) {
@@ -144,21 +203,29 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// Storage version 3. The writer's cost is its B-tree inserts, so a trace
+// costs few: its row (and the trace id, start and duration indexes), one row
+// per span keyed by (trace, span id) — which also stores a resent span once —
+// and its services in a column. The filter values (span names and routes,
+// attribute `key=value`, services) are posting lists: one `trace_values` row
+// per distinct value per write transaction, holding the ids of the traces of
+// that transaction with the value (a list of 500 traces is one insert where
+// version 2 made 500). Pruning deletes the first-received traces (the lowest
+// ids), so a list's ids below the lowest stored id are ignored when read.
+constexpr int64_t kStorageVersion = 3;
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS contexts(id INTEGER PRIMARY KEY, bytes BLOB UNIQUE, service TEXT);
 CREATE TABLE IF NOT EXISTS traces(id INTEGER PRIMARY KEY, trace_id BLOB UNIQUE, span_count INT, error_count INT,
   start INT, end_ INT, duration INT, root_name TEXT, root_service TEXT, root_start INT, root_end INT,
-  first_name TEXT, first_service TEXT);
+  first_name TEXT, first_service TEXT, services TEXT);
 CREATE INDEX IF NOT EXISTS traces_start ON traces(start);
 CREATE INDEX IF NOT EXISTS traces_duration ON traces(duration);
 CREATE INDEX IF NOT EXISTS traces_error ON traces(start) WHERE error_count > 0;
 CREATE INDEX IF NOT EXISTS traces_error_duration ON traces(duration) WHERE error_count > 0;
-CREATE TABLE IF NOT EXISTS trace_services(service TEXT, tid INT, PRIMARY KEY(service, tid)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS trace_services_tid ON trace_services(tid);
-CREATE TABLE IF NOT EXISTS trace_names(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS trace_attrs(h INT, tid INT, PRIMARY KEY(h, tid)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS spans(tid INT, span_id BLOB, start INT, ctx INT, data BLOB);
-CREATE UNIQUE INDEX IF NOT EXISTS spans_key ON spans(tid, span_id);
+CREATE TABLE IF NOT EXISTS trace_values(h INT, txn INT, last INT, tids BLOB, PRIMARY KEY(h, txn)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS services(service TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spans(tid INT, span_id BLOB, start INT, ctx INT, data BLOB, PRIMARY KEY(tid, span_id))
+  WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, time INT, trace_id BLOB, span_id BLOB, severity INT, ctx INT,
   data BLOB);
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id);
@@ -186,6 +253,12 @@ struct Store::Impl {
   StoreStats stats;
   std::unordered_map<std::string, int64_t> ctx_ids;  // writer thread only
   std::unique_ptr<MetricRollups> rollups;            // writer thread only (after Open)
+  int64_t txn = 0;                                    // last trace_values.txn written (writer thread)
+  uint64_t synthetic_span_ids = 0;                    // keys of spans without an id (writer thread)
+
+  // The trace ids a value query matched, for `otelweb_in_set(id)` (under rd_mu).
+  int64_t set_base = 0;
+  std::vector<uint64_t> set_bits;
 
   ~Impl() {
     if (rdb && rdb != wdb) sqlite3_close_v2(rdb);
@@ -238,8 +311,8 @@ struct Writer {
         // no RETURNING); a known one: one update by its id.
         trace_insert(db,
                      "INSERT INTO traces(trace_id, span_count, error_count, start, end_, duration, root_name, "
-                     "root_service, root_start, root_end, first_name, first_service) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?9 - ?8, ?5 - ?4), ?6, ?7, ?8, ?9, ?10, ?11)"),
+                     "root_service, root_start, root_end, first_name, first_service, services) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?9 - ?8, ?5 - ?4), ?6, ?7, ?8, ?9, ?10, ?11, ?13)"),
         trace_update(db,
                      "UPDATE traces SET span_count = span_count + ?2, error_count = error_count + ?3, "
                      "start = min(start, ?4), end_ = max(end_, ?5), "
@@ -248,16 +321,15 @@ struct Writer {
                      "root_name = coalesce(?6, root_name), root_service = coalesce(?7, root_service), "
                      "root_start = coalesce(?8, root_start), root_end = coalesce(?9, root_end), "
                      "first_name = CASE WHEN ?4 < start THEN ?10 ELSE first_name END, "
-                     "first_service = CASE WHEN ?4 < start THEN ?11 ELSE first_service END "
-                     "WHERE id = ?12"),
-        service_insert(db, "INSERT OR IGNORE INTO trace_services(service, tid) VALUES(?1, ?2)"),
-        name_insert(db, "INSERT OR IGNORE INTO trace_names(h, tid) VALUES(?1, ?2)"),
-        attr_insert(db, "INSERT OR IGNORE INTO trace_attrs(h, tid) VALUES(?1, ?2)"),
-        trace_find(db, "SELECT id FROM traces WHERE trace_id = ?1"),
+                     "first_service = CASE WHEN ?4 < start THEN ?11 ELSE first_service END, "
+                     "services = ?13 WHERE id = ?12"),
+        service_insert(db, "INSERT OR IGNORE INTO services(service) VALUES(?1)"),
+        value_insert(db, "INSERT INTO trace_values(h, txn, last, tids) VALUES(?1, ?2, ?3, ?4)"),
+        trace_find(db, "SELECT id, services FROM traces WHERE trace_id = ?1"),
         span_insert(db, "INSERT OR IGNORE INTO spans(tid, span_id, start, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5)"),
         log_insert(db, "INSERT INTO logs(time, trace_id, span_id, severity, ctx, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         point_insert(db, "INSERT INTO metric_points(time, name, ctx, data) VALUES(?1, ?2, ?3, ?4)") {}
-  Stmt ctx_insert, ctx_select, trace_insert, trace_update, service_insert, name_insert, attr_insert, trace_find, span_insert,
+  Stmt ctx_insert, ctx_select, trace_insert, trace_update, service_insert, value_insert, trace_find, span_insert,
       log_insert, point_insert;
 };
 
@@ -296,6 +368,9 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
   };
   int64_t new_traces = 0, spans = 0, logs = 0, points = 0, duplicates = 0;
   size_t items = 0;
+  // This transaction's posting lists (value hash -> trace ids) and services.
+  std::unordered_map<int64_t, std::vector<int64_t>> postings;
+  std::set<std::string> services;
   for (auto& b : batches) {
     items += b.items();
     std::vector<int64_t> ctx(b.ctxs.size());
@@ -320,12 +395,24 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     for (const SpanRow& r : b.spans) by_trace[r.trace_id].push_back(&r);
     for (auto& [id, rows] : by_trace) {
       int64_t tid = 0;
+      std::string known_services;
       w.trace_find.Blob(1, id);
-      if (w.trace_find.Step()) tid = w.trace_find.Col(0);
+      if (w.trace_find.Step()) {
+        tid = w.trace_find.Col(0);
+        known_services = w.trace_find.ColText(1);
+      }
       w.trace_find.Reset();
       auto insert_span = [&](const SpanRow& r, int64_t t) {
         w.span_insert.Int(1, t);
-        if (r.span_id.empty()) w.span_insert.Null(2); else w.span_insert.Blob(2, r.span_id);
+        std::string synthetic;
+        if (r.span_id.empty()) {  // no id (invalid OTLP): a key of its own, 9 bytes, never an 8-byte id
+          uint64_t n = ++synthetic_span_ids;
+          synthetic.assign(1, '\xff');
+          synthetic.append(reinterpret_cast<const char*>(&n), sizeof n);
+          w.span_insert.Blob(2, synthetic);
+        } else {
+          w.span_insert.Blob(2, r.span_id);
+        }
         w.span_insert.Int(3, r.start).Int(4, ctx[r.ctx]).BlobNoCopy(5, r.data).Run();
         return sqlite3_changes(wdb) > 0;
       };
@@ -361,17 +448,24 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
           a.root_end = r->end;
         }
         a.services.push_back(b.services[r->ctx]);
-        a.names.push_back(Fnv1a(r->name));
-        if (!r->route.empty()) a.names.push_back(Fnv1a(r->route));
+        a.names.push_back(NameHash(r->name));
+        if (!r->route.empty()) a.names.push_back(NameHash(r->route));
         a.kvs.insert(a.kvs.end(), r->kvs.begin(), r->kvs.end());
       }
       auto unique = [](auto& v) {
         std::sort(v.begin(), v.end());
         v.erase(std::unique(v.begin(), v.end()), v.end());
       };
+      const std::vector<std::string> known = SplitServices(known_services);  // outlives a.services
+      a.services.insert(a.services.end(), known.begin(), known.end());
       unique(a.services);
       unique(a.names);
       unique(a.kvs);
+      std::string joined;
+      for (std::string_view svc : a.services) {
+        if (!joined.empty()) joined += kServiceSeparator;
+        joined += svc;
+      }
       Stmt& t = tid == 0 ? w.trace_insert : w.trace_update;
       t.Blob(1, id).Int(2, a.count).Int(3, a.errors).Int(4, a.start).Int(5, a.end);
       if (a.root) {
@@ -379,7 +473,7 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       } else {
         t.Null(6).Null(7).Null(8).Null(9);
       }
-      t.Text(10, a.first_name).Text(11, a.first_service);
+      t.Text(10, a.first_name).Text(11, a.first_service).Text(13, joined);
       if (tid != 0) {
         t.Int(12, tid).Run();
       } else {
@@ -388,9 +482,12 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
         ++new_traces;
         for (const SpanRow* r : fresh) insert_span(*r, tid);
       }
-      for (const auto& s : a.services) w.service_insert.Text(1, s).Int(2, tid).Run();
-      for (int64_t h : a.names) w.name_insert.Int(1, h).Int(2, tid).Run();
-      for (int64_t h : a.kvs) w.attr_insert.Int(1, h).Int(2, tid).Run();
+      for (std::string_view svc : a.services) {
+        postings[ServiceHash(svc)].push_back(tid);
+        if (services.size() < 10000) services.emplace(svc);
+      }
+      for (int64_t h : a.names) postings[h].push_back(tid);
+      for (int64_t h : a.kvs) postings[h].push_back(tid);
       spans += a.count;
     }
     for (const LogRow& r : b.logs) {
@@ -406,6 +503,15 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
       ++points;
     }
   }
+  if (!postings.empty()) {
+    ++txn;
+    for (auto& [h, ids] : postings) {
+      std::sort(ids.begin(), ids.end());  // a known trace's id may come after newer ones
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      w.value_insert.Int(1, h).Int(2, txn).Int(3, ids.back()).Blob(4, EncodeIds(ids)).Run();
+    }
+  }
+  for (const std::string& svc : services) w.service_insert.Text(1, svc).Run();
   rollups->Flush();
   while (!Exec(wdb, "COMMIT", &err)) {
     if (err.find("locked") == std::string::npos && err.find("busy") == std::string::npos) {
@@ -432,23 +538,38 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
   idle_cv.notify_all();
 }
 
-// Deletes the oldest traces (by start), logs and metric points, a tenth at a
-// time, until the data is under the cap again.
+// Deletes the first-received traces (the lowest ids), logs and metric
+// points, a tenth at a time, until the data is under the cap again. A
+// posting list whose last id is gone goes too; the ids below the lowest
+// stored trace in the others are skipped when read. A service left on no
+// stored trace leaves the services table.
 void Store::Impl::Prune(Writer&) {
   for (int round = 0; round < 20; ++round) {
     Exec(wdb, "BEGIN");
     Exec(wdb,
-         "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER PRIMARY KEY);"
-         "DELETE FROM doomed;"
-         "INSERT INTO doomed SELECT id FROM traces ORDER BY start LIMIT max(1, (SELECT count(*) FROM traces) / 10);"
-         "DELETE FROM spans WHERE tid IN doomed;"
-         "DELETE FROM trace_services WHERE tid IN doomed;"
-         "DELETE FROM trace_names WHERE tid IN doomed;"
-         "DELETE FROM trace_attrs WHERE tid IN doomed;"
-         "DELETE FROM traces WHERE id IN doomed;"
+         "CREATE TEMP TABLE IF NOT EXISTS cut(id INTEGER);"
+         "DELETE FROM cut;"
+         "INSERT INTO cut SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM traces;"
+         "DELETE FROM spans WHERE tid < (SELECT id FROM cut);"
+         "DELETE FROM trace_values WHERE last < (SELECT id FROM cut);"
+         "DELETE FROM traces WHERE id < (SELECT id FROM cut);"
          "DELETE FROM logs WHERE id <= (SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM logs);"
          "DELETE FROM metric_points WHERE id <= "
          "(SELECT min(id) + max(1, (max(id) - min(id)) / 10) FROM metric_points);");
+    {
+      std::vector<std::string> gone;
+      Stmt all(wdb, "SELECT service FROM services");
+      Stmt used(wdb, "SELECT 1 FROM trace_values WHERE h = ?1 LIMIT 1");
+      while (all.Step()) {
+        std::string svc = all.ColText(0);
+        used.Int(1, ServiceHash(svc));
+        if (!used.Step()) gone.push_back(svc);
+        used.Reset();
+      }
+      all.Reset();
+      Stmt del(wdb, "DELETE FROM services WHERE service = ?1");
+      for (const auto& svc : gone) del.Text(1, svc).Run();
+    }
     Exec(wdb, "COMMIT");
     rollups->Prune();
     int64_t traces = Scalar(wdb, "SELECT count(*) FROM traces");
@@ -494,13 +615,22 @@ std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* err
              " (is it an SQLite file written by otelweb-view?)";
     return nullptr;
   }
-  // The schema's version: a file of another version is refused, not misread
-  // (version 2 added the spans' ids, so that a resent span is stored once).
-  constexpr int64_t kVersion = 2;
+  // The storage version: a file of another version is refused, not misread
+  // (version 2 added the spans' ids, so that a resent span is stored once;
+  // version 3 the posting lists, see kSchema).
+  constexpr int64_t kVersion = kStorageVersion;
   int64_t version = impl->Scalar(impl->wdb, "PRAGMA user_version");
-  if (version != 0 && version != kVersion) {
-    *error = options.path + " holds otelweb-view data of another version (" + std::to_string(version) +
-             ", this program writes version " + std::to_string(kVersion) + "): use another --db path";
+  if (version != 0 && version < kVersion) {
+    *error = options.path + " holds otelweb-view data of an older storage version (" + std::to_string(version) +
+             "; this program reads and writes version " + std::to_string(kVersion) +
+             " only): start with another --db path, or delete or move that file to start afresh "
+             "(an older otelweb-view still opens it)";
+    return nullptr;
+  }
+  if (version > kVersion) {
+    *error = options.path + " holds otelweb-view data of a newer storage version (" + std::to_string(version) +
+             "; this program reads and writes version " + std::to_string(kVersion) +
+             " only): open it with that newer otelweb-view, or start with another --db path";
     return nullptr;
   }
   if (!impl->Exec(impl->wdb, kSchema, &err)) {
@@ -527,6 +657,18 @@ std::unique_ptr<Store> Store::Open(const StoreOptions& options, std::string* err
     }
     sqlite3_busy_timeout(impl->rdb, 5000);
   }
+  impl->txn = impl->Scalar(impl->wdb, "SELECT max(txn) FROM trace_values");
+  // Unique per run without reading the spans: the start time in nanoseconds.
+  impl->synthetic_span_ids = uint64_t(std::chrono::system_clock::now().time_since_epoch().count());
+  // otelweb_in_set(id): whether a value query matched trace `id` (QueryTraces).
+  auto in_set = [](sqlite3_context* c, int, sqlite3_value** v) {
+    const Impl* im = static_cast<const Impl*>(sqlite3_user_data(c));
+    int64_t k = sqlite3_value_int64(v[0]) - im->set_base;
+    bool hit = k >= 0 && uint64_t(k) < im->set_bits.size() * 64 && (im->set_bits[size_t(k) / 64] >> (k % 64) & 1);
+    sqlite3_result_int(c, hit);
+  };
+  sqlite3_create_function_v2(impl->rdb, "otelweb_in_set", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS, impl.get(), in_set,
+                             nullptr, nullptr, nullptr);
   auto& s = impl->stats;
   s.traces = impl->Scalar(impl->wdb, "SELECT count(*) FROM traces");
   s.spans = impl->Scalar(impl->wdb, "SELECT count(*) FROM spans");
@@ -662,203 +804,184 @@ StoreStats Store::Stats() {
 
 std::vector<std::string> Store::Services() {
   std::lock_guard<std::mutex> lock(impl_->rd_mu);
-  Stmt s(impl_->rdb, "SELECT DISTINCT service FROM trace_services ORDER BY service");
+  Stmt s(impl_->rdb, "SELECT service FROM services ORDER BY service");
   std::vector<std::string> out;
   while (s.Step()) out.push_back(s.ColText(0));
   return out;
 }
 
+namespace {
+
+// The summary columns of a trace row, from column `c` on (see kSummaryColumns).
+constexpr const char* kSummaryColumns =
+    "trace_id, span_count, error_count, start, duration, coalesce(root_name, first_name), "
+    "coalesce(root_service, first_service), services";
+TraceSummary ReadSummary(Stmt& s, int c) {
+  TraceSummary t;
+  t.trace_id = s.ColText(c);
+  t.span_count = s.Col(c + 1);
+  t.error_count = s.Col(c + 2);
+  t.start = s.Col(c + 3);
+  t.duration = s.Col(c + 4);
+  t.root_name = s.ColText(c + 5);
+  t.root_service = s.ColText(c + 6);
+  t.services = SplitServices(s.ColText(c + 7));
+  return t;
+}
+
+}  // namespace
+
 bool Store::QueryTraces(const TraceQuery& q, std::vector<TraceSummary>* out, int64_t* total, std::string* error) {
-  // The value filters (service, name, attributes) and the size of each
-  // value's index range. Plan: the smallest range drives (`id IN`) when it is
-  // small; the others are probed per trace (`EXISTS`). When every range is
-  // large, the start (or duration) index is walked and every value probed, so
-  // a page fills without materializing the matches.
-  struct ValueFilter {
-    const char* table;
-    const char* column;
-    bool is_text;
-    std::string text;
-    int64_t hash;
-    int64_t count;
-  };
-  std::vector<ValueFilter> vf;
-  if (!q.service.empty()) vf.push_back({"trace_services", "service", true, q.service, 0, 0});
-  if (!q.name.empty()) vf.push_back({"trace_names", "h", false, "", Fnv1a(q.name), 0});
-  for (const auto& kv : q.attrs) vf.push_back({"trace_attrs", "h", false, "", Fnv1a(kv), 0});
+  // The value filters (service, name, attributes) are posting lists, read and
+  // intersected in memory. Then, when the matches are fewer than
+  // `drive_below` (and other filters are given, or the matches are too
+  // sparse for a walk to fill the page soon), each is looked up by id and the
+  // other filters, the sort and the page are applied here; otherwise the start or duration index is
+  // walked (the error traces' partial index when they are fewer) with
+  // otelweb_in_set(id) testing the matches, so a page fills without reading
+  // them all. Without value filters, the index walk alone.
+  std::vector<int64_t> hashes;
+  if (!q.service.empty()) hashes.push_back(ServiceHash(q.service));
+  if (!q.name.empty()) hashes.push_back(NameHash(q.name));
+  for (const auto& kv : q.attrs) hashes.push_back(Fnv1a(kv));  // == Fnv1aPair(key, value)
   std::lock_guard<std::mutex> lock(impl_->rd_mu);
-  size_t driver = SIZE_MAX;
-  // A range is counted up to `cap` only (a value on every trace would be read
-  // whole just to choose the plan); `count == cap` means "at least cap".
-  const int64_t cap = std::max<int64_t>(impl_->options.drive_below, 1);
-  auto count_range = [&](const ValueFilter& f, int64_t limit) {
-    Stmt c(impl_->rdb, (std::string("SELECT count(*) FROM (SELECT 1 FROM ") + f.table + " WHERE " + f.column +
-                        " = ? LIMIT ?)").c_str());
-    if (f.is_text) c.Text(1, f.text); else c.Int(1, f.hash);
-    c.Int(2, limit);
-    return c.Step() ? c.Col(0) : 0;
-  };
-  for (size_t i = 0; i < vf.size(); ++i) {
-    vf[i].count = count_range(vf[i], cap);
-    if (driver == SIZE_MAX || vf[i].count < vf[driver].count) driver = i;
-  }
+  sqlite3* db = impl_->rdb;
+
   std::string where = " WHERE 1";
-  std::vector<std::pair<bool, std::string>> binds;  // (is_int, value)
-  auto text = [&](const std::string& v) { binds.emplace_back(false, v); };
-  auto num = [&](int64_t v) { binds.emplace_back(true, std::to_string(v)); };
-  auto value_filters = [&](bool drive) {
-    for (size_t i = 0; i < vf.size(); ++i) {
-      const auto& f = vf[i];
-      if (drive && i == driver) {
-        where += std::string(" AND id IN (SELECT tid FROM ") + f.table + " WHERE " + f.column + " = ?)";
-      } else {
-        where += std::string(" AND EXISTS (SELECT 1 FROM ") + f.table + " WHERE " + f.column +
-                 " = ? AND tid = traces.id)";
-      }
-      if (f.is_text) text(f.text); else num(f.hash);
-    }
+  std::vector<int64_t> binds;
+  if (q.error_only) where += " AND error_count > 0";
+  auto bound = [&](int64_t v, const char* condition) {  // v < 0: no bound
+    if (v < 0) return;
+    where += condition;
+    binds.push_back(v);
   };
-  auto other_filters = [&] {
-    if (q.error_only) where += " AND error_count > 0";
-    if (q.min_duration >= 0) {
-      where += " AND duration >= ?";
-      num(q.min_duration);
-    }
-    if (q.max_duration >= 0) {
-      where += " AND duration <= ?";
-      num(q.max_duration);
-    }
-    if (q.start >= 0) {
-      where += " AND start >= ?";
-      num(q.start);
-    }
-    if (q.end >= 0) {
-      where += " AND start <= ?";
-      num(q.end);
-    }
-  };
-  // `error=1` drives (the error traces' partial indexes, every value probed)
-  // when there are fewer error traces than the smallest value range.
-  bool error_drives = false;
-  if (q.error_only) {
-    Stmt c(impl_->rdb, "SELECT count(*) FROM traces INDEXED BY traces_error WHERE error_count > 0");
-    int64_t errors = c.Step() ? c.Col(0) : 0;
-    error_drives = driver == SIZE_MAX || errors < vf[driver].count;
-  }
-  const std::string from =
-      !error_drives ? " FROM traces"
-                    : q.sort_by_duration ? " FROM traces INDEXED BY traces_error_duration"
-                                         : " FROM traces INDEXED BY traces_error";
-  bool drive = !error_drives && driver != SIZE_MAX && vf[driver].count < impl_->options.drive_below;
-  value_filters(drive);
-  other_filters();
+  bound(q.min_duration, " AND duration >= ?");
+  bound(q.max_duration, " AND duration <= ?");
+  bound(q.start, " AND start >= ?");
+  bound(q.end, " AND start <= ?");
+  const bool others = q.error_only || !binds.empty();
   auto bind_all = [&](Stmt& s) {
     int i = 1;
-    for (const auto& [is_int, v] : binds) {
-      if (is_int) s.Int(i++, std::stoll(v)); else s.Text(i++, v);
-    }
+    for (int64_t v : binds) s.Int(i++, v);
     return i;
   };
-  std::string sql =
-      "SELECT id, trace_id, span_count, error_count, start, duration, coalesce(root_name, first_name), "
-      "coalesce(root_service, first_service)" +
-      from + where + (q.sort_by_duration ? " ORDER BY duration DESC" : " ORDER BY start DESC") + " LIMIT ? OFFSET ?";
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(impl_->rdb, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-    *error = sqlite3_errmsg(impl_->rdb);
-    return false;
-  }
-  sqlite3_finalize(raw);
-  Stmt s(impl_->rdb, sql.c_str());
-  int i = bind_all(s);
-  s.Int(i, q.limit).Int(i + 1, q.offset);
-  std::vector<int64_t> ids;
-  while (s.Step()) {
-    TraceSummary t;
-    ids.push_back(s.Col(0));
-    t.trace_id = s.ColText(1);
-    t.span_count = s.Col(2);
-    t.error_count = s.Col(3);
-    t.start = s.Col(4);
-    t.duration = s.Col(5);
-    t.root_name = s.ColText(6);
-    t.root_service = s.ColText(7);
-    out->push_back(std::move(t));
-  }
-  Stmt svc(impl_->rdb, "SELECT service FROM trace_services WHERE tid = ? ORDER BY service");
-  for (size_t k = 0; k < ids.size(); ++k) {
-    svc.Int(1, ids[k]);
-    while (svc.Step()) (*out)[k].services.push_back(svc.ColText(0));
-    svc.Reset();
-  }
-  bool only_one_value = vf.size() == 1 && !q.error_only && q.min_duration < 0 && q.max_duration < 0 &&
-                        q.start < 0 && q.end < 0;
-  if (q.offset == 0 && int64_t(out->size()) < q.limit) {
-    *total = int64_t(out->size());
-  } else if (only_one_value) {
-    *total = vf[0].count < cap ? vf[0].count : count_range(vf[0], INT64_MAX);  // the value's index range
-  } else {
-    *total = 0;
-    if (error_drives || vf.size() < 2) {
-      // Counting visits every match: driven by the error traces or the one value range.
-      where = " WHERE 1";
-      binds.clear();
-      value_filters(!error_drives && driver != SIZE_MAX);
-      other_filters();
-      Stmt c(impl_->rdb, ("SELECT count(*)" + from + where).c_str());
+  auto prepare = [&](const std::string& sql, Stmt* s) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      *error = sqlite3_errmsg(db);
+      return false;
+    }
+    sqlite3_finalize(raw);
+    *s = Stmt(db, sql.c_str());
+    return true;
+  };
+  const std::string order = q.sort_by_duration ? " ORDER BY duration DESC" : " ORDER BY start DESC";
+  auto error_index = [&] {
+    return std::string(q.sort_by_duration ? " INDEXED BY traces_error_duration" : " INDEXED BY traces_error");
+  };
+  // Walks the index in the sort order; `matches` (when >= 0) is the number of
+  // traces the value filters matched.
+  auto walk = [&](const std::string& from, int64_t matches) {
+    Stmt s;
+    if (!prepare(std::string("SELECT ") + kSummaryColumns + from + where + order + " LIMIT ? OFFSET ?", &s))
+      return false;
+    int i = bind_all(s);
+    s.Int(i, q.limit).Int(i + 1, q.offset);
+    while (s.Step()) out->push_back(ReadSummary(s, 0));
+    if (q.offset == 0 && int64_t(out->size()) < q.limit) {
+      *total = int64_t(out->size());
+    } else if (matches >= 0 && !others) {
+      *total = matches;
+    } else {
+      Stmt c;
+      if (!prepare("SELECT count(*)" + from + where, &c)) return false;
       bind_all(c);
       *total = c.Step() ? c.Col(0) : 0;
-    } else {
-      // Two or more value ranges: the smallest range's traces (each range is
-      // sorted by trace), intersected with each other range by a merge (or
-      // by probes when few are left), then the other filters per trace: no
-      // per-match probe of every range (116 ms -> a few ms for two ranges of
-      // 50 000 traces).
-      auto range = [&](const ValueFilter& f) {
-        Stmt r(impl_->rdb, (std::string("SELECT tid FROM ") + f.table + " WHERE " + f.column + " = ? ORDER BY tid").c_str());
-        if (f.is_text) r.Text(1, f.text); else r.Int(1, f.hash);
-        std::vector<int64_t> ids;
-        while (r.Step()) ids.push_back(r.Col(0));
-        return ids;
-      };
-      std::vector<int64_t> ids = range(vf[driver]);
-      for (size_t i = 0; i < vf.size() && !ids.empty(); ++i) {
-        if (i == driver) continue;
-        const ValueFilter& f = vf[i];
-        std::vector<int64_t> kept;
-        if (int64_t(ids.size()) * 8 < f.count) {
-          Stmt p(impl_->rdb,
-                 (std::string("SELECT 1 FROM ") + f.table + " WHERE " + f.column + " = ?1 AND tid = ?2").c_str());
-          if (f.is_text) p.Text(1, f.text); else p.Int(1, f.hash);
-          for (int64_t id : ids) {
-            p.Int(2, id);
-            if (p.Step()) kept.push_back(id);
-            p.Reset();
-          }
-        } else {
-          std::vector<int64_t> other = range(f);
-          std::set_intersection(ids.begin(), ids.end(), other.begin(), other.end(), std::back_inserter(kept));
-        }
-        ids = std::move(kept);
-      }
-      if (!q.error_only && q.min_duration < 0 && q.max_duration < 0 && q.start < 0 && q.end < 0) {
-        *total = int64_t(ids.size());
-      } else {
-        Stmt t(impl_->rdb, "SELECT error_count, duration, start FROM traces WHERE id = ?1");
-        for (int64_t id : ids) {
-          t.Int(1, id);
-          if (t.Step()) {
-            int64_t errors = t.Col(0), duration = t.Col(1), start = t.Col(2);
-            *total += (!q.error_only || errors > 0) && (q.min_duration < 0 || duration >= q.min_duration) &&
-                      (q.max_duration < 0 || duration <= q.max_duration) && (q.start < 0 || start >= q.start) &&
-                      (q.end < 0 || start <= q.end);
-          }
-          t.Reset();
-        }
-      }
+    }
+    return true;
+  };
+  auto error_traces = [&] {
+    Stmt c(db, "SELECT count(*) FROM traces INDEXED BY traces_error WHERE error_count > 0");
+    return c.Step() ? c.Col(0) : 0;
+  };
+
+  if (hashes.empty()) return walk(" FROM traces" + (q.error_only ? error_index() : std::string()), -1);
+
+  *total = 0;
+  Stmt low(db, "SELECT min(id) FROM traces");
+  if (!low.Step() || low.ColNull(0)) return true;
+  const int64_t floor = low.Col(0);  // lists may still name pruned traces below it
+  std::vector<std::vector<int64_t>> lists;
+  {
+    Stmt r(db, "SELECT tids FROM trace_values WHERE h = ?1");
+    for (int64_t h : hashes) {
+      std::vector<int64_t> ids;
+      r.Int(1, h);
+      while (r.Step()) DecodeIds(sqlite3_column_blob(r.get(), 0), sqlite3_column_bytes(r.get(), 0), floor, &ids);
+      r.Reset();
+      if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());  // several transactions
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      if (ids.empty()) return true;
+      lists.push_back(std::move(ids));
     }
   }
-  return true;
+  std::sort(lists.begin(), lists.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  std::vector<int64_t> set = std::move(lists[0]);
+  for (size_t i = 1; i < lists.size() && !set.empty(); ++i) {
+    std::vector<int64_t> kept;
+    std::set_intersection(set.begin(), set.end(), lists[i].begin(), lists[i].end(), std::back_inserter(kept));
+    set = std::move(kept);
+  }
+  if (set.empty()) return true;
+
+  // Looking a match up costs about four index steps of a walk; without other
+  // filters the walk stops after about (offset + limit) * traces / matches
+  // steps, and the total is the number of matches.
+  int64_t stored = 0;
+  {
+    std::lock_guard<std::mutex> stats_lock(impl_->mu);
+    stored = impl_->stats.traces;
+  }
+  const double n = double(set.size());
+  const bool walk_is_shorter = !others && 4 * n * n > double(q.offset + q.limit) * double(stored);
+  if (int64_t(set.size()) < impl_->options.drive_below && !walk_is_shorter) {
+    // Few matches: each looked up by id.
+    Stmt p(db, "SELECT error_count, duration, start FROM traces WHERE id = ?1");
+    std::vector<std::pair<int64_t, int64_t>> keyed;  // (sort key, id)
+    keyed.reserve(set.size());
+    for (int64_t id : set) {
+      p.Int(1, id);
+      if (p.Step()) {
+        int64_t errors = p.Col(0), duration = p.Col(1), start = p.Col(2);
+        if ((!q.error_only || errors > 0) && (q.min_duration < 0 || duration >= q.min_duration) &&
+            (q.max_duration < 0 || duration <= q.max_duration) && (q.start < 0 || start >= q.start) &&
+            (q.end < 0 || start <= q.end)) {
+          keyed.emplace_back(q.sort_by_duration ? duration : start, id);
+        }
+      }
+      p.Reset();
+    }
+    *total = int64_t(keyed.size());
+    size_t from = std::min(keyed.size(), size_t(std::max(q.offset, 0)));
+    size_t to = std::min(keyed.size(), from + size_t(std::max(q.limit, 0)));
+    std::partial_sort(keyed.begin(), keyed.begin() + long(to), keyed.end(), std::greater<>());
+    Stmt row(db, (std::string("SELECT ") + kSummaryColumns + " FROM traces WHERE id = ?1").c_str());
+    for (size_t k = from; k < to; ++k) {
+      row.Int(1, keyed[k].second);
+      if (row.Step()) out->push_back(ReadSummary(row, 0));
+      row.Reset();
+    }
+    return true;
+  }
+  // Many matches: the index walked, each row tested against the set.
+  impl_->set_base = set.front();
+  impl_->set_bits.assign(size_t((set.back() - set.front()) / 64 + 1), 0);
+  for (int64_t id : set) impl_->set_bits[size_t(id - set.front()) / 64] |= uint64_t(1) << ((id - set.front()) % 64);
+  where += " AND otelweb_in_set(id)";
+  bool error_drives = q.error_only && error_traces() < int64_t(set.size());
+  bool ok = walk(" FROM traces" + (error_drives ? error_index() : std::string()), int64_t(set.size()));
+  impl_->set_bits.clear();
+  return ok;
 }
 
 void Store::Read(const std::function<void(sqlite3*)>& fn) {
@@ -871,7 +994,7 @@ bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) 
   Stmt s(impl_->rdb, "SELECT s.ctx, s.data FROM spans s WHERE s.tid = (SELECT id FROM traces WHERE trace_id = ?1)");
   s.Blob(1, trace_id);
   // Each context (resource and scope) is parsed once per trace.
-  std::unordered_map<int64_t, otlp_pb::trace::v1::ResourceSpans> contexts;
+  std::unordered_map<int64_t, std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans>> contexts;
   Stmt c(impl_->rdb, "SELECT bytes FROM contexts WHERE id = ?1");
   std::vector<StoredSpan> spans;
   while (s.Step()) {
@@ -881,9 +1004,9 @@ bool Store::GetTrace(const std::string& trace_id, std::vector<StoredSpan>* out) 
     if (!sp.span.ParseFromArray(data, sqlite3_column_bytes(s.get(), 1))) continue;
     auto it = contexts.find(sp.context_id);
     if (it == contexts.end()) {
-      otlp_pb::trace::v1::ResourceSpans rs;
+      auto rs = std::make_shared<otlp_pb::trace::v1::ResourceSpans>();
       c.Int(1, sp.context_id);
-      bool ok = c.Step() && rs.ParseFromArray(sqlite3_column_blob(c.get(), 0), sqlite3_column_bytes(c.get(), 0));
+      bool ok = c.Step() && rs->ParseFromArray(sqlite3_column_blob(c.get(), 0), sqlite3_column_bytes(c.get(), 0));
       c.Reset();
       if (!ok) continue;
       it = contexts.emplace(sp.context_id, std::move(rs)).first;

@@ -1,18 +1,20 @@
 // The viewer's storage: received OTLP traces, logs and metric points in
 // SQLite (a file, or memory), written by one writer thread in batched
-// transactions, with a size cap (oldest traces pruned first) and a bounded
+// transactions, with a size cap (first-received traces pruned first) and a bounded
 // queue in front of the writer (a full queue is reported to the receiver,
 // which then asks the sender to retry: nothing accepted is dropped).
 //
-// Tables: `traces` (one summary row per trace: counts, start, duration, root
-// name and service, indexed for the trace list's filters and sorts),
-// `trace_services`, `trace_names` (span names and http.route values) and
-// `trace_attrs` ("key=value" strings) mapping a value to the traces that have
-// it, `spans` (each span's OTLP protobuf bytes with its trace and span id,
-// unique: a span a sender resends is stored once), `contexts`
-// (the resource and scope of a batch, shared by its spans, logs and points),
-// `logs` (each log record's bytes, with time and ids) and `metric_points` (each
-// Metric's bytes, with time and name: raw enough for the logs and metrics pages).
+// Tables (storage version 3): `traces` (one summary row per trace: counts,
+// start, duration, root name and service, its services; indexed for the trace
+// list's sorts and ranges), `trace_values` (posting lists: per span name or
+// http.route, attribute "key=value" and service — as 64-bit hashes — and per
+// write transaction, the ids of the traces that have it), `services`, `spans`
+// (each span's OTLP protobuf bytes keyed by its trace and span id: a span a
+// sender resends is stored once), `contexts` (the resource and scope of a
+// batch, shared by its spans, logs and points), `logs` (each log record's
+// bytes, with time and ids) and `metric_points` (each Metric's bytes, with
+// time and name: raw enough for the logs and metrics pages). A file of
+// another storage version is refused (Open's error says what to do).
 //
 // Ownership: a Store owns its connections and its writer thread; the
 // destructor commits what was queued and stops the thread.
@@ -40,8 +42,9 @@ struct StoreOptions {
   std::string path;                        // "" = in memory
   int64_t max_bytes = int64_t(512) << 20;  // cap of the data stored (pages in use)
   size_t max_queued_items = 262144;        // spans + log records + metrics waiting for the writer
-  // Trace-list plan: a service/name/attribute value on fewer traces than this
-  // drives the query; otherwise the start or duration index is walked.
+  // Trace-list plan: when the service/name/attribute filters match fewer
+  // traces than this, each match is looked up by id; otherwise the start or
+  // duration index is walked, each trace tested against the matches.
   int64_t drive_below = 20000;
 };
 
@@ -69,9 +72,17 @@ struct TraceSummary {
   int64_t span_count = 0, error_count = 0, start = 0, duration = 0;
 };
 
+// An empty context (no resource, no scope), shared: a StoredSpan's default.
+inline const std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans>& EmptyContext() {
+  static const auto empty = std::make_shared<const otlp_pb::trace::v1::ResourceSpans>();
+  return empty;
+}
+
 // One stored span with the resource and scope it came with.
 struct StoredSpan {
-  otlp_pb::trace::v1::ResourceSpans context;  // resource and one scope_spans with its scope, no spans
+  // Resource and one scope_spans with its scope, no spans; shared by the
+  // spans of a trace that came with it (GetTrace parses each once). Never null.
+  std::shared_ptr<const otlp_pb::trace::v1::ResourceSpans> context = EmptyContext();
   otlp_pb::trace::v1::Span span;
   int64_t context_id = 0;  // spans with the same (non-zero) id share resource and scope
 };

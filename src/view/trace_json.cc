@@ -157,34 +157,84 @@ const char* StatusText(int c) {
   return c >= 0 && c <= 2 ? names[c] : "UNSET";
 }
 
-// `"service":…,` and the `"resource":…,"scope":…,` members of one context.
-struct ContextJson {
-  std::string service, resource_and_scope;
+// What a span copies from its context: `"service":…,` and the indexes into the
+// trace's `resources` and `scopes` arrays.
+struct ContextRef {
+  std::string service;
+  int resource = 0, scope = 0;
 };
 
-ContextJson MakeContextJson(const otlp_pb::trace::v1::ResourceSpans& rs) {
-  ContextJson c;
-  std::string service = "unknown_service";
-  for (const auto& kv : rs.resource().attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value())
-      service = kv.value().string_value();
+// The distinct resources and scopes of one trace, each written once.
+class Contexts {
+ public:
+  const ContextRef& Of(const StoredSpan& s) {
+    if (s.context_id != 0) {
+      auto it = by_id_.find(s.context_id);
+      if (it != by_id_.end()) return it->second;
+      return by_id_.emplace(s.context_id, Make(*s.context)).first->second;
+    }
+    unsaved_ = Make(*s.context);
+    return unsaved_;
   }
-  c.service = "\"service\":";
-  AppendJsonString(c.service, service);
-  c.service += ',';
-  c.resource_and_scope = "\"resource\":{\"attributes\":";
-  AppendAttributesJson(c.resource_and_scope, rs.resource().attributes());
-  c.resource_and_scope += "},\"scope\":{\"name\":";
-  AppendJsonString(c.resource_and_scope,
-                   rs.scope_spans_size() ? rs.scope_spans(0).scope().name() : "");
-  c.resource_and_scope += ",\"version\":";
-  AppendJsonString(c.resource_and_scope,
-                   rs.scope_spans_size() ? rs.scope_spans(0).scope().version() : "");
-  c.resource_and_scope += "},";
-  return c;
-}
 
-void AppendSpan(std::string& out, const otlp_pb::trace::v1::Span& sp, const ContextJson& ctx) {
+  // `"resources":[…],"scopes":[…]`
+  void Append(std::string& out) const {
+    out += "\"resources\":[";
+    for (size_t i = 0; i < resources_.size(); ++i) {
+      if (i) out += ',';
+      out += resources_[i];
+    }
+    out += "],\"scopes\":[";
+    for (size_t i = 0; i < scopes_.size(); ++i) {
+      if (i) out += ',';
+      out += scopes_[i];
+    }
+    out += ']';
+  }
+
+ private:
+  static int Index(std::vector<std::string>& list, std::unordered_map<std::string, int>& index,
+                   std::string json) {
+    auto it = index.find(json);
+    if (it != index.end()) return it->second;
+    int i = int(list.size());
+    index.emplace(json, i);
+    list.push_back(std::move(json));
+    return i;
+  }
+
+  ContextRef Make(const otlp_pb::trace::v1::ResourceSpans& rs) {
+    ContextRef c;
+    std::string service = "unknown_service";
+    for (const auto& kv : rs.resource().attributes()) {
+      if (kv.key() == "service.name" && kv.value().has_string_value())
+        service = kv.value().string_value();
+    }
+    c.service = "\"service\":";
+    AppendJsonString(c.service, service);
+    c.service += ',';
+    std::string resource = "{\"attributes\":";
+    AppendAttributesJson(resource, rs.resource().attributes());
+    resource += '}';
+    c.resource = Index(resources_, resource_index_, std::move(resource));
+    std::string scope = "{\"name\":";
+    AppendJsonString(scope, rs.scope_spans_size() ? rs.scope_spans(0).scope().name() : "");
+    scope += ",\"version\":";
+    AppendJsonString(scope, rs.scope_spans_size() ? rs.scope_spans(0).scope().version() : "");
+    scope += '}';
+    c.scope = Index(scopes_, scope_index_, std::move(scope));
+    return c;
+  }
+
+  std::unordered_map<int64_t, ContextRef> by_id_;  // by the stored context's id
+  ContextRef unsaved_;
+  std::vector<std::string> resources_, scopes_;
+  std::unordered_map<std::string, int> resource_index_, scope_index_;
+};
+
+// One span; members with their default value (no events, no links, zero
+// dropped counts, empty trace state and status message) are left out.
+void AppendSpan(std::string& out, const otlp_pb::trace::v1::Span& sp, const ContextRef& ctx) {
   out += "{\"spanId\":";
   AppendHexString(out, sp.span_id());
   out += ",\"parentSpanId\":";
@@ -203,48 +253,67 @@ void AppendSpan(std::string& out, const otlp_pb::trace::v1::Span& sp, const Cont
   AppendNumber(out, int64_t(sp.end_time_unix_nano() - sp.start_time_unix_nano()));
   out += ",\"status\":{\"code\":\"";
   out += StatusText(int(sp.status().code()));
-  out += "\",\"message\":";
-  AppendJsonString(out, sp.status().message());
+  out += '"';
+  if (!sp.status().message().empty()) {
+    out += ",\"message\":";
+    AppendJsonString(out, sp.status().message());
+  }
   out += "},\"attributes\":";
   AppendAttributesJson(out, sp.attributes());
-  out += ",\"events\":[";
-  for (int i = 0; i < sp.events_size(); ++i) {
-    const auto& e = sp.events(i);
-    if (i) out += ',';
-    out += "{\"name\":";
-    AppendJsonString(out, e.name());
-    out += ",\"timeUnixNano\":";
-    AppendQuotedNumber(out, e.time_unix_nano());
-    out += ",\"attributes\":";
-    AppendAttributesJson(out, e.attributes());
-    out += ",\"droppedAttributesCount\":";
-    AppendNumber(out, e.dropped_attributes_count());
-    out += '}';
+  if (sp.events_size() > 0) {
+    out += ",\"events\":[";
+    for (int i = 0; i < sp.events_size(); ++i) {
+      const auto& e = sp.events(i);
+      if (i) out += ',';
+      out += "{\"name\":";
+      AppendJsonString(out, e.name());
+      out += ",\"timeUnixNano\":";
+      AppendQuotedNumber(out, e.time_unix_nano());
+      out += ",\"attributes\":";
+      AppendAttributesJson(out, e.attributes());
+      if (e.dropped_attributes_count() > 0) {
+        out += ",\"droppedAttributesCount\":";
+        AppendNumber(out, e.dropped_attributes_count());
+      }
+      out += '}';
+    }
+    out += ']';
   }
-  out += "],\"links\":[";
-  for (int i = 0; i < sp.links_size(); ++i) {
-    const auto& l = sp.links(i);
-    if (i) out += ',';
-    out += "{\"traceId\":";
-    AppendHexString(out, l.trace_id());
-    out += ",\"spanId\":";
-    AppendHexString(out, l.span_id());
+  if (sp.links_size() > 0) {
+    out += ",\"links\":[";
+    for (int i = 0; i < sp.links_size(); ++i) {
+      const auto& l = sp.links(i);
+      if (i) out += ',';
+      out += "{\"traceId\":";
+      AppendHexString(out, l.trace_id());
+      out += ",\"spanId\":";
+      AppendHexString(out, l.span_id());
+      if (!l.trace_state().empty()) {
+        out += ",\"traceState\":";
+        AppendJsonString(out, l.trace_state());
+      }
+      out += ",\"attributes\":";
+      AppendAttributesJson(out, l.attributes());
+      out += '}';
+    }
+    out += ']';
+  }
+  auto count = [&](const char* member, uint32_t n) {
+    if (n == 0) return;
+    out += member;
+    AppendNumber(out, n);
+  };
+  count(",\"droppedAttributesCount\":", sp.dropped_attributes_count());
+  count(",\"droppedEventsCount\":", sp.dropped_events_count());
+  count(",\"droppedLinksCount\":", sp.dropped_links_count());
+  out += ",\"resourceIndex\":";
+  AppendNumber(out, ctx.resource);
+  out += ",\"scopeIndex\":";
+  AppendNumber(out, ctx.scope);
+  if (!sp.trace_state().empty()) {
     out += ",\"traceState\":";
-    AppendJsonString(out, l.trace_state());
-    out += ",\"attributes\":";
-    AppendAttributesJson(out, l.attributes());
-    out += '}';
+    AppendJsonString(out, sp.trace_state());
   }
-  out += "],\"droppedAttributesCount\":";
-  AppendNumber(out, sp.dropped_attributes_count());
-  out += ",\"droppedEventsCount\":";
-  AppendNumber(out, sp.dropped_events_count());
-  out += ",\"droppedLinksCount\":";
-  AppendNumber(out, sp.dropped_links_count());
-  out += ',';
-  out += ctx.resource_and_scope;
-  out += "\"traceState\":";
-  AppendJsonString(out, sp.trace_state());
   out += '}';
 }
 
@@ -303,23 +372,18 @@ void AppendAttributesJson(std::string& out,
 
 std::string TraceJson(std::string_view trace_id, const std::vector<StoredSpan>& spans) {
   std::string out;
-  out.reserve(256 + spans.size() * 700);
+  out.reserve(256 + spans.size() * 400);
   out += "{\"traceId\":";
   AppendHexString(out, trace_id);
   out += ",\"spans\":[";
-  std::unordered_map<int64_t, ContextJson> contexts;  // by the stored context's id
+  Contexts contexts;
   for (size_t i = 0; i < spans.size(); ++i) {
-    const StoredSpan& s = spans[i];
     if (i) out += ',';
-    if (s.context_id == 0) {
-      AppendSpan(out, s.span, MakeContextJson(s.context));
-      continue;
-    }
-    auto it = contexts.find(s.context_id);
-    if (it == contexts.end()) it = contexts.emplace(s.context_id, MakeContextJson(s.context)).first;
-    AppendSpan(out, s.span, it->second);
+    AppendSpan(out, spans[i].span, contexts.Of(spans[i]));
   }
-  out += "]}";
+  out += "],";
+  contexts.Append(out);  // after the spans, which named them
+  out += '}';
   return out;
 }
 

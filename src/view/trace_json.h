@@ -2,7 +2,10 @@
 // string: no document tree per span (nlohmann-json built one object per span,
 // attribute and event, and the resource again for every span: 3 s for a
 // 10 000-span trace under load). Each distinct resource and scope is written
-// once and copied for the spans that share it.
+// once, in the top-level `resources` and `scopes` arrays, and a span names
+// them by `resourceIndex` and `scopeIndex`; members holding their default
+// (no events, no links, zero dropped counts, empty trace state or status
+// message) are left out, which halves a large trace's answer.
 //
 // Values follow the API's rules (otlp_json.h ToJson): string, bool, number
 // (int64 outside +-2^53 as a string), array, object for kvlist, base64 for
@@ -20,7 +23,8 @@
 
 namespace otelweb::view {
 
-// {"traceId": "<hex>", "spans": [...]} with the spans in the given order.
+// {"traceId": "<hex>", "spans": [...], "resources": [...], "scopes": [...]}
+// with the spans in the given order (docs/view.md).
 std::string TraceJson(std::string_view trace_id, const std::vector<StoredSpan>& spans);
 
 // Appends `s` as a JSON string (quotes included).

@@ -105,9 +105,13 @@ TEST_P(Transports, OtelwebExporterSpansShowUpInTheApi) {
   EXPECT_EQ(spans[0]["attributes"]["http.route"], "/items");
   EXPECT_EQ(spans[0]["attributes"]["http.response.status_code"], 200);
   EXPECT_EQ(spans[0]["attributes"]["flag"], true);
-  EXPECT_EQ(spans[0]["scope"]["name"], "view-test");
-  EXPECT_EQ(spans[0]["scope"]["version"], "1.2");
-  EXPECT_EQ(spans[0]["resource"]["attributes"]["service.name"], "seed-a");
+  const Json& scope = tr.json["scopes"][spans[0]["scopeIndex"].get<size_t>()];
+  EXPECT_EQ(scope["name"], "view-test");
+  EXPECT_EQ(scope["version"], "1.2");
+  EXPECT_EQ(tr.json["resources"][spans[0]["resourceIndex"].get<size_t>()]["attributes"]["service.name"],
+            "seed-a");
+  EXPECT_FALSE(spans[0].contains("events"));  // left out when empty
+  EXPECT_FALSE(spans[0].contains("droppedAttributesCount"));
   EXPECT_EQ(spans[1]["parentSpanId"], spans[0]["spanId"]);
   EXPECT_EQ(spans[1]["kind"], "CLIENT");
   EXPECT_EQ(spans[1]["status"]["code"], "ERROR");
@@ -301,7 +305,7 @@ TEST(Store, PrunesOldestTracesAtTheCap) {
   for (int i = 0; i < n; i += 100) {
     std::vector<SpanSpec> specs;
     for (int k = i; k < i + 100; ++k) {
-      SpanSpec s{TraceHex(k), SpanHex(k), "", "op", "svc"};
+      SpanSpec s{TraceHex(k), SpanHex(k), "", "op", k < 10 ? "old-svc" : "svc"};
       s.start = 1700000000000000000ull + uint64_t(k) * 1000000;
       s.attrs = {{"payload", std::string(200, char('a' + k % 26))}};
       specs.push_back(s);
@@ -319,6 +323,60 @@ TEST(Store, PrunesOldestTracesAtTheCap) {
   EXPECT_FALSE(store->GetTrace(bin, &spans));  // the oldest went first
   FromHex(TraceHex(n - 1), 16, &bin);
   EXPECT_TRUE(store->GetTrace(bin, &spans));  // the newest stays
+  // The filters and the service list forget the pruned traces.
+  EXPECT_EQ(store->Services(), std::vector<std::string>{"svc"});
+  std::vector<TraceSummary> got;
+  int64_t total = -1;
+  TraceQuery q;
+  q.service = "old-svc";
+  ASSERT_TRUE(store->QueryTraces(q, &got, &total, &error)) << error;
+  EXPECT_EQ(total, 0);
+  EXPECT_TRUE(got.empty());
+  q.service = "svc";
+  q.attrs = {"payload=" + std::string(200, 'a')};  // traces k % 26 == 0, the stored ones only
+  q.limit = 1000;
+  ASSERT_TRUE(store->QueryTraces(q, &got, &total, &error)) << error;
+  EXPECT_EQ(total, int64_t(got.size()));
+  EXPECT_GT(total, 0);
+  for (const auto& t : got) EXPECT_TRUE(store->GetTrace(t.trace_id, &spans)) << Hex(t.trace_id);
+  EXPECT_LE(total, (st.traces + 25) / 26 + 1);
+}
+
+// A file of an older storage version is refused with what to do, and left as it was.
+TEST(Store, AnOlderStorageVersionIsRefusedWithWhatToDo) {
+  auto dir = std::filesystem::temp_directory_path() / ("otelweb-view-old-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "old.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // Version 2's spans table, with a row.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE spans(tid INT, span_id BLOB, start INT, ctx INT, data BLOB);"
+                         "INSERT INTO spans VALUES(1, x'01', 0, 1, x'');PRAGMA user_version=2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  StoreOptions so;
+  so.path = path;
+  std::string error;
+  EXPECT_EQ(Store::Open(so, &error), nullptr);
+  EXPECT_NE(error.find("older storage version (2"), std::string::npos) << error;
+  EXPECT_NE(error.find("another --db path"), std::string::npos) << error;
+  EXPECT_NE(error.find("delete or move that file"), std::string::npos) << error;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM spans", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // untouched
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  // A newer version is refused as well, naming the newer program.
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=9", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Store::Open(so, &error), nullptr);
+  EXPECT_NE(error.find("newer storage version (9"), std::string::npos) << error;
+  std::filesystem::remove_all(dir);
 }
 
 // Param: the value filters drive the query (small ranges) or are probed

@@ -239,6 +239,33 @@ function otlpRequest(traceId) {
   };
 }
 
+// GET /api/traces/<id> as otelweb-view answers it (docs/view.md): resources and
+// scopes listed once and named by index, members at their default left out.
+function apiTrace(traceId) {
+  const resources = [];
+  const scopes = [];
+  const indexOf = (list, v) => {
+    const key = JSON.stringify(v);
+    let i = list.findIndex((x) => x.key === key);
+    if (i === -1) i = list.push({ key, v }) - 1;
+    return i;
+  };
+  const spans = traces.get(traceId).map((s) => {
+    const { resource, scope, events, links, traceState, droppedAttributesCount, droppedEventsCount, droppedLinksCount, status, ...rest } = s;
+    const out = { ...rest, status: status.message ? status : { code: status.code } };
+    if (events.length) out.events = events;
+    if (links.length) out.links = links;
+    if (droppedAttributesCount) out.droppedAttributesCount = droppedAttributesCount;
+    if (droppedEventsCount) out.droppedEventsCount = droppedEventsCount;
+    if (droppedLinksCount) out.droppedLinksCount = droppedLinksCount;
+    out.resourceIndex = indexOf(resources, resource);
+    out.scopeIndex = indexOf(scopes, scope);
+    if (traceState) out.traceState = traceState;
+    return out;
+  });
+  return { traceId, spans, resources: resources.map((x) => x.v), scopes: scopes.map((x) => x.v) };
+}
+
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 function send(res, status, type, body) {
@@ -274,7 +301,7 @@ const server = http.createServer((req, res) => {
   if (m) {
     if (!traces.has(m[1])) return json(res, 404, { error: `trace ${m[1]} is not stored` });
     if (m[2]) return json(res, 200, otlpRequest(m[1]));
-    return json(res, 200, { traceId: m[1], spans: traces.get(m[1]) });
+    return json(res, 200, apiTrace(m[1]));
   }
   if (p.startsWith('/api/')) return json(res, 400, { error: `unknown API path ${p}: see docs/view.md` });
   if (!uiDir) return send(res, 404, 'text/plain', 'start with --ui-dir DIR to serve the page\n');

@@ -234,7 +234,7 @@ await test('span details show status, attributes, resource and scope of the clic
   const attrs = await page.innerText('[data-testid=span-attributes]');
   for (const [k, v] of Object.entries(span.attributes)) assert.ok(attrs.includes(k) && attrs.includes(String(v)), `attribute ${k}`);
   assert.match(await page.innerText('[data-testid=span-resource]'), new RegExp(`service\\.name\\s+${span.service}`));
-  assert.ok((await page.innerText('[data-testid=span-scope]')).includes(span.scope.name));
+  assert.ok((await page.innerText('[data-testid=span-scope]')).includes(trace.scopes[span.scopeIndex].name));
   assert.ok((await page.innerText('[data-testid=span-status]')).startsWith(span.status.code));
   await shot('trace-page');
   if (process.env.OTELWEB_VIEW_DOCS_SCREENSHOT) await page.screenshot({ path: process.env.OTELWEB_VIEW_DOCS_SCREENSHOT });
@@ -244,7 +244,7 @@ await test('a span link jumps to the linked trace with the linked span selected'
   let from = null;
   for (const t of (await api(base, '/api/traces?limit=1000')).traces) {
     const trace = await api(base, `/api/traces/${t.traceId}`);
-    const x = trace.spans.find((sp) => sp.links.length);
+    const x = trace.spans.find((sp) => (sp.links || []).length); // left out when empty
     if (x) from = { traceId: t.traceId, span: x };
   }
   assert.ok(from, 'a stored span has a link');
@@ -264,7 +264,7 @@ await test('a deep link to a span opens the trace with that span selected and it
   await page.waitForSelector(`.wf-row.selected[data-span-id="${child.spanId}"]`);
   const status = await page.innerText('[data-testid=span-status]');
   assert.ok(status.startsWith('ERROR') && status.includes(child.status.message), status);
-  for (const e of child.events) assert.ok((await page.innerText('[data-testid=span-details]')).includes(e.name));
+  for (const e of child.events || []) assert.ok((await page.innerText('[data-testid=span-details]')).includes(e.name));
   await page.goto(`${base}/trace/${'0'.repeat(31)}1`);
   assert.match(await page.innerText('[data-testid=trace-error]'), /not stored/);
 });

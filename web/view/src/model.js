@@ -3,22 +3,62 @@
 // depth-first order so that expand, collapse and search are plain loops over
 // typed data, fast on a 10 000-span trace.
 
+// The API lists each resource and scope once (`resources`, `scopes`) and a span
+// names them by `resourceIndex` and `scopeIndex`: give each span its
+// `resource` and `scope` objects again (shared, not copied). Members the API
+// leaves out at their default (events, links, dropped counts, trace state,
+// status message) are read with a fallback where they are used.
+export function attachContexts(trace) {
+  const resources = trace.resources || [];
+  const scopes = trace.scopes || [];
+  for (const s of trace.spans || []) {
+    if (s.resource === undefined && s.resourceIndex !== undefined) s.resource = resources[s.resourceIndex];
+    if (s.scope === undefined && s.scopeIndex !== undefined) s.scope = scopes[s.scopeIndex];
+  }
+  return trace;
+}
+
+// A time in ns since the epoch (a decimal string, beyond 2^53) as its high
+// digits and its last 15 digits, both exact Numbers: differences within a
+// trace are computed without BigInt (slow while the page's code is still
+// cold, which is when a large trace is first shown).
+function split(ns) {
+  const s = ns || '0';
+  const k = s.length - 15;
+  return k > 0 ? [Number(s.slice(0, k)), Number(s.slice(k))] : [0, Number(s)];
+}
+const before = (h1, l1, h2, l2) => h1 < h2 || (h1 === h2 && l1 < l2);
+
 export function buildModel(trace) {
+  attachContexts(trace);
   const spans = trace.spans || [];
   const n = spans.length;
   const byId = new Map();
-  let t0 = null;
-  let t1 = null;
-  const startNs = new Array(n);
+  const sHi = new Float64Array(n);
+  const sLo = new Float64Array(n);
+  let h0 = 0, l0 = 0, h1 = 0, l1 = 0; // earliest start, latest end
+  let t0str = '0';
   for (let i = 0; i < n; i++) {
     const s = spans[i];
     byId.set(s.spanId, i);
-    const st = BigInt(s.startTimeUnixNano || '0');
-    const en = BigInt(s.endTimeUnixNano || s.startTimeUnixNano || '0');
-    startNs[i] = st;
-    if (t0 === null || st < t0) t0 = st;
-    if (t1 === null || en > t1) t1 = en;
+    const [sh, sl] = split(s.startTimeUnixNano);
+    const [eh, el] = split(s.endTimeUnixNano || s.startTimeUnixNano);
+    sHi[i] = sh;
+    sLo[i] = sl;
+    if (i === 0 || before(sh, sl, h0, l0)) {
+      h0 = sh;
+      l0 = sl;
+      t0str = s.startTimeUnixNano || '0';
+    }
+    if (i === 0 || before(h1, l1, eh, el)) {
+      h1 = eh;
+      l1 = el;
+    }
   }
+  const t0 = n ? BigInt(t0str) : null;
+  // Offsets from the trace's start, in ns (exact up to 2^53 ns, 104 days).
+  const offset = new Float64Array(n);
+  for (let i = 0; i < n; i++) offset[i] = (sHi[i] - h0) * 1e15 + (sLo[i] - l0);
   const children = Array.from({ length: n }, () => []);
   const parent = new Int32Array(n).fill(-1);
   const rootList = [];
@@ -32,7 +72,7 @@ export function buildModel(trace) {
     }
   }
   // Children in start order (the API sends spans sorted by start already).
-  const byStart = (a, b) => (startNs[a] < startNs[b] ? -1 : startNs[a] > startNs[b] ? 1 : a - b);
+  const byStart = (a, b) => offset[a] - offset[b] || a - b;
   for (const c of children) if (c.length > 1) c.sort(byStart);
 
   const order = []; // span indexes in depth-first order
@@ -65,9 +105,7 @@ export function buildModel(trace) {
   // Spans caught in a parent cycle are reached from no root: show them as roots.
   for (let i = 0; i < n; i++) if (pos[i] === -1) visit(i, 0);
 
-  const offset = new Float64Array(n);
-  for (let i = 0; i < n; i++) offset[i] = Number(startNs[i] - t0);
-  const total = n ? Math.max(1, Number(t1 - t0)) : 1;
+  const total = n ? Math.max(1, (h1 - h0) * 1e15 + (l1 - l0)) : 1;
   const services = [...new Set(spans.map((s) => s.service))].sort();
   const errors = order.filter((i) => spans[i].status && spans[i].status.code === 'ERROR');
   return { spans, byId, children, parent, order, depth, size, pos, offset, total, services, errors, t0, haystack: null };
