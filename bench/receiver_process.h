@@ -46,7 +46,10 @@ inline std::string StartReceiverProcess(const std::string& protocol, int cpu = -
     return {};
   }
   pid_t pid = fork();
-  if (pid < 0) return {};
+  if (pid < 0) {
+    for (int fd : {to_parent[0], to_parent[1], from_parent[0], from_parent[1]}) close(fd);
+    return {};
+  }
   if (pid == 0) {
     close(to_parent[0]);
     close(from_parent[1]);

@@ -94,8 +94,8 @@ Periodic PeriodicLines(const DiagnosticsCapture& diag, std::string_view needle,
   const auto give_up = std::chrono::steady_clock::now() + 5s;
   Periodic p;
   for (;;) {
-    const auto now = std::chrono::steady_clock::now();
     p.lines = Lines(diag, needle);
+    const auto now = std::chrono::steady_clock::now();  // after the read: every line read was logged by now
     p.allowed = static_cast<size_t>(std::chrono::duration<double>(now - t0) / interval) + 1;
     if (!p.lines.empty() || now >= give_up) return p;
     std::this_thread::sleep_for(10ms);
