@@ -23,36 +23,4 @@ ServerMetrics ServerMetrics::Create(metrics::MeterProvider& provider, std::strin
   return m;
 }
 
-ServerMetricsSource::ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider,
-                                         std::string scope)
-    : explicit_(std::move(provider)), scope_(std::move(scope)) {
-  if (explicit_) {
-    auto e = std::make_unique<Entry>();
-    e->provider = explicit_;
-    e->m = ServerMetrics::Create(*explicit_, scope_);
-    entry_.Publish(std::move(e));
-  }
-}
-
-const ServerMetrics* ServerMetricsSource::Get() const noexcept {
-  const Entry* e = entry_.Get();
-  if (explicit_) return e != nullptr && e->m.enabled ? &e->m : nullptr;
-  uint64_t gen = metrics::MeterProviderGeneration();
-  if (e == nullptr || e->generation != gen) {
-    try {
-      e = entry_.PublishUnless([gen](const Entry& cur) { return cur.generation == gen; },
-                               [&] {
-                                 auto n = std::make_unique<Entry>();
-                                 n->generation = gen;
-                                 n->provider = metrics::GetMeterProvider();
-                                 n->m = ServerMetrics::Create(*n->provider, scope_);
-                                 return n;
-                               });
-    } catch (...) {
-      return nullptr;
-    }
-  }
-  return e != nullptr && e->m.enabled ? &e->m : nullptr;
-}
-
 }  // namespace otelweb::http::internal

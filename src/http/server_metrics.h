@@ -9,6 +9,7 @@
 
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
+#include "metrics/instrument_cache.h"
 #include "otelweb/metrics/meter_provider.h"
 
 namespace otelweb::http::internal {
@@ -26,22 +27,9 @@ struct ServerMetrics {
   static ServerMetrics Create(metrics::MeterProvider& provider, std::string_view scope);
 };
 
-class ServerMetricsSource {
+class ServerMetricsSource : public metrics::internal::InstrumentCache<ServerMetrics> {
  public:
-  ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider, std::string scope);
-  // The instruments to record into, or null when nothing records (the no-op
-  // global provider). One acquire load and one generation compare.
-  const ServerMetrics* Get() const noexcept;
-
- private:
-  struct Entry {
-    uint64_t generation = 0;
-    std::shared_ptr<metrics::MeterProvider> provider;
-    ServerMetrics m;
-  };
-  std::shared_ptr<metrics::MeterProvider> explicit_;
-  std::string scope_;
-  mutable instrumentation::Published<Entry> entry_;
+  using InstrumentCache::InstrumentCache;
 };
 
 }  // namespace otelweb::http::internal
