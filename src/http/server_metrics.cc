@@ -2,23 +2,33 @@
 #include "http/server_metrics.h"
 
 #include <iterator>
+#include <string>
 
 namespace otelweb::http::internal {
+
+void CreateHttpHistograms(metrics::Meter& meter, std::string_view side,
+                          metrics::Histogram<double>* duration,
+                          metrics::Histogram<int64_t>* request_size,
+                          metrics::Histogram<int64_t>* response_size) {
+  const std::string name = "http." + std::string(side);
+  const std::string what = "HTTP " + std::string(side);
+  metrics::InstrumentAdvice adv;
+  adv.explicit_bucket_boundaries.assign(std::begin(metrics::kHttpDurationBuckets),
+                                        std::end(metrics::kHttpDurationBuckets));
+  *duration = meter.CreateDoubleHistogram(name + ".request.duration", "s",
+                                          "Duration of " + what + " requests.", adv);
+  *request_size = meter.CreateInt64Histogram(name + ".request.body.size", "By",
+                                             "Size of " + what + " request bodies.");
+  *response_size = meter.CreateInt64Histogram(name + ".response.body.size", "By",
+                                              "Size of " + what + " response bodies.");
+}
 
 ServerMetrics ServerMetrics::Create(metrics::MeterProvider& provider, std::string_view scope) {
   ServerMetrics m;
   metrics::Meter meter = provider.GetMeter(scope, kVersion);
-  metrics::InstrumentAdvice adv;
-  adv.explicit_bucket_boundaries.assign(std::begin(metrics::kHttpDurationBuckets),
-                                        std::end(metrics::kHttpDurationBuckets));
-  m.duration = meter.CreateDoubleHistogram("http.server.request.duration", "s",
-                                           "Duration of HTTP server requests.", adv);
+  CreateHttpHistograms(meter, "server", &m.duration, &m.request_size, &m.response_size);
   m.active = meter.CreateInt64UpDownCounter("http.server.active_requests", "{request}",
                                             "Number of active HTTP server requests.");
-  m.request_size = meter.CreateInt64Histogram("http.server.request.body.size", "By",
-                                              "Size of HTTP server request bodies.");
-  m.response_size = meter.CreateInt64Histogram("http.server.response.body.size", "By",
-                                               "Size of HTTP server response bodies.");
   m.enabled = m.duration.Enabled() || m.active.Enabled();
   return m;
 }

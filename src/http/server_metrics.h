@@ -14,6 +14,14 @@
 
 namespace otelweb::http::internal {
 
+// http.<side>.request.duration (s, the advised buckets 0.005 ... 10) and
+// http.<side>.request.body.size / response.body.size (By), side "server" or
+// "client", created on `meter`.
+void CreateHttpHistograms(metrics::Meter& meter, std::string_view side,
+                          metrics::Histogram<double>* duration,
+                          metrics::Histogram<int64_t>* request_size,
+                          metrics::Histogram<int64_t>* response_size);
+
 struct ServerMetrics {
   // http.server.request.duration (s, the advised buckets 0.005 ... 10)
   metrics::Histogram<double> duration;

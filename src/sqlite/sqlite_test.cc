@@ -289,10 +289,7 @@ TEST_F(SqliteTest, OperationDurationMetricWithSemconvAttributesAndErrors) {
 
 TEST_F(SqliteTest, UnsampledStatementsAreMeasured) {
   ManualMetrics m;
-  MemoryTracingOptions off;
-  off.sampler = AlwaysOffSampler();
-  off.set_global = false;
-  MemoryTracing unsampled(off);
+  MemoryTracing unsampled(NeverSampledTracing());
   Options o;
   o.meter_provider = m.provider;
   o.tracer_provider = unsampled.provider;

@@ -4,7 +4,8 @@
 //   /ok 200 "ok" | /missing 404 | /boom 500 | /slow 200 after 800 ms |
 //   /redirect -> /ok | /any (GET POST PUT PATCH DELETE OPTIONS) answers the
 //   method | POST /echo answers the body | /chunked answers "abc" "defg" in
-//   two chunks (no Content-Length)
+//   two chunks (no Content-Length) | /text 4000 x 'a' as text/plain (gzip-
+//   encoded when the client accepts it; kTextBody)
 //
 // Ownership: owns its server and listening thread; the destructor stops
 // both. Thread-safety: the accessors may be called from any thread.
@@ -25,6 +26,7 @@ namespace otelweb::testing {
 
 class PeerServer {
  public:
+  static constexpr size_t kTextBody = 4000;
   PeerServer() {
     auto record = [this](const ::httplib::Request& req) {
       std::lock_guard<std::mutex> l(mu_);
@@ -65,6 +67,10 @@ class PeerServer {
         if (offset >= 7) sink.done();
         return true;
       });
+    });
+    svr_.Get("/text", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_content(std::string(kTextBody, 'a'), "text/plain");
     });
     auto any = [record](const ::httplib::Request& req, ::httplib::Response& res) {
       record(req);
