@@ -51,6 +51,14 @@ http::ServerRequestView MakeView(const mg_connection* conn, const mg_request_inf
   v.local_port = ri->server_port > 0 ? ri->server_port : 0;
   v.headers = &headers;
   v.native = conn;
+  // http.server.request.body.size: the declared Content-Length (the bytes on
+  // the wire, whether or not the handler read them); no Content-Length and
+  // no Transfer-Encoding: no body; a chunked body's size is not known.
+  if (ri->content_length >= 0) {
+    v.body_size = ri->content_length;
+  } else if (mg_get_header(conn, "Transfer-Encoding") == nullptr) {
+    v.body_size = 0;
+  }
   return v;
 }
 

@@ -10,11 +10,13 @@
 #include <string>
 #include <thread>
 
+#include "otelweb/http/labeler.h"
 #include "otelweb/otelweb.h"
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/installed_tracing.h"
 #include "otelweb/testing/scoped_env.h"
 #include "support/http_test_support.h"
+#include "support/manual_metrics.h"
 
 namespace otelweb::civetweb {
 namespace {
@@ -287,6 +289,51 @@ TEST(CivetwebServer, PublicEndpointLinksTheInboundContextAndDropsItsBaggage) {
   EXPECT_FALSE(spans[0]->parent_span_id().IsValid());
   ASSERT_EQ(spans[0]->link_count(), 1u);
   EXPECT_EQ(spans[0]->link_context(0).span_id().ToHex(), "00f067aa0ba902b7");
+}
+
+// Metrics through civetweb: the labeler's attribute reaches the request's
+// histograms (not active_requests), and the request body size is the
+// declared Content-Length.
+int Labeled(mg_connection* conn, void*) {
+  char buf[64];
+  while (mg_read(conn, buf, sizeof buf) > 0) {
+  }
+  const bool added = http::Labeler::Current().Add("tenant", "acme");
+  return added ? Hello(conn, nullptr) : (mg_send_http_error(conn, 500, "%s", "no labeler"), 500);
+}
+
+TEST(CivetwebServerMetrics, LabelerAttributesAndRequestBodySize) {
+  mg_init_library(0);
+  MemoryTracing t;
+  ManualMetrics m;
+  ServerOptions o = Opts(t);
+  o.meter_provider = m.provider;
+  Server s(std::move(o));
+  ASSERT_NE(s.ctx, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/labeled", Labeled, nullptr, "/labeled");
+  const std::string reply =
+      RawRequest(s.port,
+                 "POST /labeled HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                 "Content-Length: 6\r\n\r\nabcdef",
+                 /*read_all=*/true);
+  EXPECT_NE(reply.find("hello"), std::string::npos) << reply;
+  EXPECT_NE(s.Get("/labeled").find("hello"), std::string::npos);
+  ASSERT_TRUE(WaitForSpans(*t.store, 2));
+  auto rm = m.Collect();
+  const auto* post = HistogramWith(rm, "http.server.request.duration", "http.request.method", "POST");
+  ASSERT_NE(post, nullptr);
+  EXPECT_EQ(MetricAttr(post->attributes, "tenant"), "acme");
+  EXPECT_EQ(MetricAttr(post->attributes, "http.route"), "/labeled");
+  const auto* size = HistogramWith(rm, "http.server.request.body.size", "http.request.method", "POST");
+  ASSERT_NE(size, nullptr);
+  EXPECT_EQ(size->sum, 6);
+  EXPECT_EQ(MetricAttr(size->attributes, "tenant"), "acme");
+  const auto* get = HistogramWith(rm, "http.server.request.body.size", "http.request.method", "GET");
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(get->sum, 0);  // no body
+  const auto* active = rm.Find("http.server.active_requests");
+  ASSERT_NE(active, nullptr);
+  for (const auto& p : active->number_points) EXPECT_EQ(MetricAttr(p.attributes, "tenant"), "<absent>");
 }
 
 }  // namespace

@@ -423,7 +423,13 @@ static void EndTransfer(CURL* h, detail::Transfer& t, const curl_slist* user_hea
   res.peer_port = static_cast<int>(peer_port);
   res.native = h;
   ResponseHeaderReader headers(h);
-  if (code > 0) res.headers = &headers;
+  if (code > 0) {
+    res.headers = &headers;
+    // Body bytes as libcurl counted them, headers excluded.
+    curl_off_t up = -1, down = -1;
+    if (curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK) res.request_body_size = up;
+    if (curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &down) == CURLE_OK) res.body_size = down;
+  }
   if (span.IsRecording()) {
     char* method = nullptr;
     if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK && method != nullptr) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "otelweb/diagnostics.h"
@@ -19,6 +20,7 @@
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
+#include "support/manual_metrics.h"
 #include "support/peer_server.h"
 
 namespace otelweb::curl {
@@ -60,19 +62,6 @@ Easy Request(const std::string& url, long timeout_ms = 5000) {
 const SpanData* Only(const MemoryTracing& t) {
   auto v = t.store->spans();
   return v.size() == 1 ? v[0] : nullptr;
-}
-
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
 }
 
 TEST(Curl, EasyPerformIsChildOfCurrentSpanAndKeepsUserHeaders) {
@@ -174,7 +163,7 @@ TEST(Curl, ErrorStatusFrom400) {
 
 TEST(Curl, ConnectionRefused) {
   Traced tr;
-  int port = ClosedPort();
+  int port = ClosedLoopbackPort();
   Easy e = Request("http://127.0.0.1:" + std::to_string(port) + "/ok");
   EXPECT_EQ(e.perform(), CURLE_COULDNT_CONNECT);
   const SpanData* s = Only(tr.t);
@@ -688,6 +677,192 @@ TEST(Curl, ReinstalledGlobalTracingIsPickedUp) {
   EXPECT_EQ(s->scope().name, kScopeName);
   EXPECT_EQ(peer.Header("traceparent"),
             "00-" + s->trace_id().ToHex() + "-" + s->span_id().ToHex() + "-03");  // sampled + random
+}
+
+// ---------------------------------------------------------------------------
+// HTTP client metrics (http.client.request.duration and the body sizes)
+
+struct Measured {
+  ManualMetrics m;
+  std::optional<Traced> tr;
+  explicit Measured(Options o = {}) {
+    o.meter_provider = m.provider;
+    tr.emplace(std::move(o));
+  }
+};
+
+double SpanSeconds(const SpanData* s) { return double(s->end_ns() - s->start_ns()) / 1e9; }
+
+TEST(CurlMetrics, EasyDurationEqualsTheSpansWithAttributesAndBodySizes) {
+  Measured x;
+  Peer peer;
+  Easy e = Request(peer.Url("/echo"));
+  e.setopt(CURLOPT_POSTFIELDS, "abcdef");
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  const SpanData* span = Only(x.tr->t);
+  ASSERT_NE(span, nullptr);
+  auto rm = x.m.Collect();
+  const metrics::MetricData* d = rm.Find("http.client.request.duration");
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->histogram_points.size(), 1u);
+  const metrics::HistogramPoint& p = d->histogram_points[0];
+  EXPECT_EQ(d->unit, "s");
+  EXPECT_DOUBLE_EQ(p.sum, SpanSeconds(span));
+  EXPECT_EQ(HttpClientAttrs(p.attributes), HttpClientOkAttrs("POST", peer.port()));
+  ASSERT_EQ(p.exemplars.size(), 1u);
+  EXPECT_EQ(p.exemplars[0].span_id, span->span_id());
+  const auto* req = HistogramWith(rm, "http.client.request.body.size", "http.request.method", "POST");
+  const auto* res = HistogramWith(rm, "http.client.response.body.size", "http.request.method", "POST");
+  ASSERT_NE(req, nullptr);
+  ASSERT_NE(res, nullptr);
+  EXPECT_EQ(req->sum, 6);
+  EXPECT_EQ(res->sum, 6);
+
+  // A chunked response: the body bytes, without the chunk framing.
+  Easy c = Request(peer.Url("/chunked"));
+  ASSERT_EQ(c.perform(), CURLE_OK);
+  rm = x.m.Collect();
+  res = HistogramWith(rm, "http.client.response.body.size", "http.request.method", "GET");
+  ASSERT_NE(res, nullptr);
+  EXPECT_EQ(res->sum, 7);
+}
+
+// A gzip-encoded response (CURLOPT_ACCEPT_ENCODING): the compressed bytes
+// received, not the decoded size.
+TEST(CurlMetrics, ACompressedResponseReportsItsSizeOnTheWire) {
+  Measured x;
+  Peer peer;
+  std::string got;
+  Easy e = Request(peer.Url("/text"));
+  e.setopt(CURLOPT_ACCEPT_ENCODING, "gzip");
+  e.setopt(CURLOPT_WRITEFUNCTION, &Append);
+  e.setopt(CURLOPT_WRITEDATA, &got);
+  const CURLcode rc = e.perform();
+  curl_header* length = nullptr;
+  const bool has_length =
+      curl_easy_header(e.get(), "Content-Length", 0, CURLH_HEADER, -1, &length) == CURLHE_OK;
+  const int64_t on_wire = has_length ? std::stoll(length->value) : -1;
+  ASSERT_EQ(rc, CURLE_OK);
+  EXPECT_EQ(got, std::string(Peer::kTextBody, 'a'));
+  ASSERT_TRUE(has_length);
+  EXPECT_LT(on_wire, static_cast<int64_t>(Peer::kTextBody));
+  auto rm = x.m.Collect();
+  const auto* res = rm.Find("http.client.response.body.size");
+  ASSERT_NE(res, nullptr);
+  ASSERT_EQ(res->histogram_points.size(), 1u);
+  EXPECT_EQ(res->histogram_points[0].sum, on_wire);
+}
+
+TEST(CurlMetrics, ErrorStatusesRefusedAndTimeoutCarryErrorType) {
+  Measured x;
+  Peer peer;
+  Easy missing = Request(peer.Url("/missing"));
+  ASSERT_EQ(missing.perform(), CURLE_OK);
+  Easy boom = Request(peer.Url("/boom"));
+  ASSERT_EQ(boom.perform(), CURLE_OK);
+  Easy slow = Request(peer.Url("/slow"), 150);
+  EXPECT_EQ(slow.perform(), CURLE_OPERATION_TIMEDOUT);
+  const int closed = ClosedLoopbackPort();
+  Easy refused = Request("http://127.0.0.1:" + std::to_string(closed) + "/ok");
+  EXPECT_EQ(refused.perform(), CURLE_COULDNT_CONNECT);
+
+  auto rm = x.m.Collect();
+  const auto* d = rm.Find("http.client.request.duration");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->histogram_points.size(), 4u);
+  const char* name = "http.client.request.duration";
+  const auto* nf = HistogramWith(rm, name, "error.type", "404");
+  const auto* ise = HistogramWith(rm, name, "error.type", "500");
+  const auto* timeout = HistogramWith(rm, name, "error.type", "CURLE_OPERATION_TIMEDOUT");
+  const auto* conn = HistogramWith(rm, name, "error.type", "CURLE_COULDNT_CONNECT");
+  ASSERT_NE(nf, nullptr);
+  ASSERT_NE(ise, nullptr);
+  ASSERT_NE(timeout, nullptr);
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(MetricAttr(ise->attributes, "http.response.status_code"), "500");
+  EXPECT_EQ(MetricAttr(timeout->attributes, "http.response.status_code"), "<absent>");
+  EXPECT_EQ(MetricAttr(conn->attributes, "server.port"), std::to_string(closed));
+  EXPECT_GE(timeout->sum, 0.1);
+  EXPECT_LT(timeout->sum, 0.7);
+  const auto* sizes = rm.Find("http.client.response.body.size");
+  ASSERT_NE(sizes, nullptr);
+  EXPECT_EQ(sizes->histogram_points.size(), 2u);  // only the answered calls
+}
+
+TEST(CurlMetrics, UnsampledMeasuredExcludedNot) {
+  ManualMetrics m;
+  MemoryTracing unsampled(NeverSampledTracing());
+  Options o;
+  o.tracer_provider = unsampled.provider;
+  o.meter_provider = m.provider;
+  o.excluded_urls = "/missing";
+  o.default_timeout = std::chrono::milliseconds(0);
+  Instrument(std::move(o));
+  Peer peer;
+  Easy e = Request(peer.Url("/ok"));
+  ASSERT_EQ(e.perform(), CURLE_OK);
+  Easy excluded = Request(peer.Url("/missing"));
+  ASSERT_EQ(excluded.perform(), CURLE_OK);
+  Instrument();  // back to the defaults
+  EXPECT_TRUE(unsampled.store->spans().empty());
+  auto rm = m.Collect();
+  const auto* d = rm.Find("http.client.request.duration");
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->histogram_points.size(), 1u);
+  EXPECT_EQ(d->histogram_points[0].count, 1u);
+  EXPECT_TRUE(d->histogram_points[0].exemplars.empty());
+  EXPECT_EQ(MetricAttr(d->histogram_points[0].attributes, "http.response.status_code"), "200");
+}
+
+TEST(CurlMetrics, MultiAndTheMultiWrappersAreMeasured) {
+  Measured x;
+  Peer peer;
+  Easy ok = Request(peer.Url("/ok"));
+  Easy missing = Request(peer.Url("/missing"));
+  Multi multi;
+  ASSERT_EQ(multi.add(ok), CURLM_OK);
+  ASSERT_EQ(multi.add(missing), CURLM_OK);
+  int running = 1;
+  int done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done < 2 && std::chrono::steady_clock::now() < deadline) {
+    multi.perform(&running);
+    int left = 0;
+    while (CURLMsg* msg = multi.info_read(&left)) {
+      if (msg->msg == CURLMSG_DONE) ++done;
+    }
+    if (done < 2) multi.poll(50);
+  }
+  ASSERT_EQ(done, 2);
+  multi.remove(ok);  // completed: removing records nothing more
+  multi.remove(missing);
+
+  CURLM* m = curl_multi_init();
+  CURL* raw = RawHandle(peer.Url("/boom"));
+  ASSERT_EQ(MultiAdd(m, raw), CURLM_OK);
+  done = 0;
+  ASSERT_EQ(RunMulti(m, &done), CURLM_OK);
+  EXPECT_EQ(done, 1);
+  ASSERT_EQ(MultiCleanup(m), CURLM_OK);
+  curl_easy_cleanup(raw);
+
+  auto rm = x.m.Collect();
+  const auto* d = rm.Find("http.client.request.duration");
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->histogram_points.size(), 3u);
+  const char* name = "http.client.request.duration";
+  const auto* okp = HistogramWith(rm, name, "http.response.status_code", "200");
+  ASSERT_NE(okp, nullptr);
+  EXPECT_EQ(okp->count, 1u);
+  ASSERT_NE(HistogramWith(rm, name, "error.type", "404"), nullptr);
+  ASSERT_NE(HistogramWith(rm, name, "error.type", "500"), nullptr);
+  // Each duration equals its span's.
+  for (const SpanData* s : ClientSpans(x.tr->t)) {
+    const auto* p = HistogramWith(rm, name, "http.response.status_code",
+                                  std::to_string(IntAttr(s, "http.response.status_code")));
+    ASSERT_NE(p, nullptr);
+    EXPECT_DOUBLE_EQ(p->sum, SpanSeconds(s));
+  }
 }
 
 }  // namespace

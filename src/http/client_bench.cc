@@ -33,11 +33,20 @@ class FixedCarrier final : public TextMapSetter {
   size_t len_ = 0;
 };
 
-void BM_HttpClientSpan(benchmark::State& st) {
+// with_metrics: the client metrics too (http.client.request.duration and the
+// body sizes, six attributes, into a provider with a ManualReader; the
+// exemplar names the span).
+void ClientSpanLoop(benchmark::State& st, bool with_metrics) {
   auto provider = bench::NoopBatchProvider();
   SetTextMapPropagator(std::make_shared<W3CTraceContextPropagator>());
   http::ClientSettings cs;
   cs.tracer_provider = provider;
+  if (with_metrics) {
+    metrics::MeterProviderOptions mo;
+    mo.resource = Resource();
+    mo.readers.push_back(std::make_shared<metrics::ManualReader>());
+    cs.meter_provider = std::make_shared<metrics::MeterProvider>(std::move(mo));
+  }
   cs.excluded_urls = "";
   cs.capture_request_headers = std::vector<std::string>{};
   cs.capture_response_headers = std::vector<std::string>{};
@@ -48,6 +57,7 @@ void BM_HttpClientSpan(benchmark::State& st) {
   http::ClientResponseView res;
   res.status_code = 200;
   res.protocol_version = "1.1";
+  res.body_size = 1234;
   Span parent = provider->GetTracer("bench").StartSpan("parent", SpanKind::kServer);
   Scope scope = MakeCurrent(parent);
   FixedCarrier carrier;
@@ -72,6 +82,10 @@ void BM_HttpClientSpan(benchmark::State& st) {
   provider->Shutdown();
   SetTextMapPropagator(MakePropagators(""));
 }
+
+void BM_HttpClientSpan(benchmark::State& st) { ClientSpanLoop(st, false); }
 OTELWEB_BENCHMARK(BM_HttpClientSpan);
+void BM_HttpClientSpan_Metrics(benchmark::State& st) { ClientSpanLoop(st, true); }
+OTELWEB_BENCHMARK(BM_HttpClientSpan_Metrics);
 
 }  // namespace

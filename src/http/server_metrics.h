@@ -9,9 +9,18 @@
 
 #include "otelweb/http/server.h"
 #include "otelweb/instrumentation.h"
+#include "metrics/instrument_cache.h"
 #include "otelweb/metrics/meter_provider.h"
 
 namespace otelweb::http::internal {
+
+// http.<side>.request.duration (s, the advised buckets 0.005 ... 10) and
+// http.<side>.request.body.size / response.body.size (By), side "server" or
+// "client", created on `meter`.
+void CreateHttpHistograms(metrics::Meter& meter, std::string_view side,
+                          metrics::Histogram<double>* duration,
+                          metrics::Histogram<int64_t>* request_size,
+                          metrics::Histogram<int64_t>* response_size);
 
 struct ServerMetrics {
   // http.server.request.duration (s, the advised buckets 0.005 ... 10)
@@ -26,22 +35,9 @@ struct ServerMetrics {
   static ServerMetrics Create(metrics::MeterProvider& provider, std::string_view scope);
 };
 
-class ServerMetricsSource {
+class ServerMetricsSource : public metrics::internal::InstrumentCache<ServerMetrics> {
  public:
-  ServerMetricsSource(std::shared_ptr<metrics::MeterProvider> provider, std::string scope);
-  // The instruments to record into, or null when nothing records (the no-op
-  // global provider). One acquire load and one generation compare.
-  const ServerMetrics* Get() const noexcept;
-
- private:
-  struct Entry {
-    uint64_t generation = 0;
-    std::shared_ptr<metrics::MeterProvider> provider;
-    ServerMetrics m;
-  };
-  std::shared_ptr<metrics::MeterProvider> explicit_;
-  std::string scope_;
-  mutable instrumentation::Published<Entry> entry_;
+  using InstrumentCache::InstrumentCache;
 };
 
 }  // namespace otelweb::http::internal

@@ -4,6 +4,7 @@
 // adds default headers only for names the request does not set, so the
 // caller's own headers win).
 #include <atomic>
+#include <charconv>
 #include <new>
 #include <optional>
 
@@ -115,6 +116,26 @@ std::shared_ptr<const detail::ClientState> MakeState(std::optional<ClientOptions
   return std::make_shared<const detail::ClientState>(std::move(*options));
 }
 
+// http.client.response.body.size: the bytes of the body on the wire. Content-
+// Length says it (the compressed size when the body was encoded, which
+// httplib may have decoded into Response::body); without it (chunked or
+// close-delimited), the body httplib kept, unless it went to a content
+// receiver or was decoded (size on the wire unknown: -1, not recorded).
+int64_t ResponseBodySize(const ::httplib::Response& r, std::string_view method,
+                         bool streamed) noexcept {
+  if (method == "HEAD" || r.status == 204 || r.status == 304) return 0;
+  auto it = r.headers.find("Content-Length");
+  if (it != r.headers.end()) {
+    int64_t n = 0;
+    const std::string& v = it->second;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec == std::errc() && end == v.data() + v.size() && n >= 0) return n;
+    return -1;
+  }
+  if (streamed || r.headers.find("Content-Encoding") != r.headers.end()) return -1;
+  return static_cast<int64_t>(r.body.size());
+}
+
 }  // namespace
 
 std::string_view ErrorName(::httplib::Error error) noexcept {
@@ -171,6 +192,7 @@ struct ClientCall::Impl {
   const ::httplib::Headers* headers;
   bool swapped = false;
   bool finished = false;
+  bool response_streamed = false;
 
   Impl(TracedClient& c, std::string_view m, const ::httplib::Headers* h)
       : client(c), lock(c.mu_), method(m), headers(h) {}
@@ -181,7 +203,8 @@ struct ClientCall::Impl {
 static_assert(sizeof(ClientCall::Impl) <= 512, "grow ClientCall::buf_");
 
 ClientCall::ClientCall(TracedClient& client, std::string_view method, const std::string& path,
-                       const ::httplib::Headers* headers, const ::httplib::Params* query) noexcept {
+                       const ::httplib::Headers* headers, const ::httplib::Params* query,
+                       CallBodies bodies) noexcept {
   if (!g_clients_enabled.load(std::memory_order_relaxed)) return;
   try {
     impl_ = new (buf_) Impl(client, method, headers);
@@ -199,6 +222,8 @@ ClientCall::ClientCall(TracedClient& client, std::string_view method, const std:
     view.url = impl_->url;
     view.server_address = client.host_;
     view.server_port = client.port_;
+    view.body_size = bodies.request;
+    impl_->response_streamed = bodies.response_streamed;
     HeadersReader reader(headers, &client.base_headers_);
     view.headers = &reader;
     const http::ClientInstrumenter& inst = impl_->state->inst;
@@ -239,6 +264,7 @@ void ClientCall::Finish(const ::httplib::Response* response, ::httplib::Error er
     reader.emplace(response->headers);
     res.headers = &*reader;
     res.native = response;
+    res.body_size = ResponseBodySize(*response, impl_->method, impl_->response_streamed);
   }
   if (error != ::httplib::Error::Success || response == nullptr) {
     res.error_type = ErrorName(error);
@@ -402,9 +428,22 @@ void TracedClient::set_default_headers(::httplib::Headers headers) {
   Client::set_default_headers(std::move(headers));
 }
 
+namespace {
+detail::CallBodies BodiesOf(const ::httplib::Request& req) noexcept {
+  detail::CallBodies b;
+  if (!req.content_provider_) {
+    b.request = static_cast<int64_t>(req.body.size());
+  } else if (!req.is_chunked_content_provider_) {
+    b.request = static_cast<int64_t>(req.content_length_);
+  }  // a chunked provider: unknown
+  b.response_streamed = static_cast<bool>(req.content_receiver);
+  return b;
+}
+}  // namespace
+
 bool TracedClient::send(::httplib::Request& req, ::httplib::Response& res,
                         ::httplib::Error& error) {
-  detail::ClientCall call(*this, req.method, req.path, &req.headers);
+  detail::ClientCall call(*this, req.method, req.path, &req.headers, nullptr, BodiesOf(req));
   bool ok = false;
   try {
     ok = Client::send(req, res, error);
@@ -417,7 +456,7 @@ bool TracedClient::send(::httplib::Request& req, ::httplib::Response& res,
 }
 
 ::httplib::Result TracedClient::send(const ::httplib::Request& req) {
-  detail::ClientCall call(*this, req.method, req.path, &req.headers);
+  detail::ClientCall call(*this, req.method, req.path, &req.headers, nullptr, BodiesOf(req));
   ::httplib::Result r = [&] {
     try {
       return Client::send(req);

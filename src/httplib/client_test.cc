@@ -56,21 +56,6 @@ const SpanData* OnlyClientSpan(const MemoryTracing& t) {
   return found;
 }
 
-// A port with nothing listening (bound, then closed).
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 TEST(HttplibClient, ChildOfCurrentSpanWithSemconvAttributes) {
   MemoryTracing t;
   Peer peer;
@@ -187,7 +172,7 @@ TEST(HttplibClient, ErrorStatusFrom400) {
 
 TEST(HttplibClient, ConnectionRefused) {
   MemoryTracing t;
-  int port = ClosedPort();
+  int port = ClosedLoopbackPort();
   auto cli = MakeClient(port, Opts(t));
   auto r = cli->Get("/ok");
   EXPECT_FALSE(r);

@@ -32,6 +32,9 @@ struct Request {
   Timestamp arrival;
   std::string target;            // raw request-target (MHD then decodes the URL in place)
   void* user_context = nullptr;  // the con_cls the app's handler sees
+  // Bytes of the request body the handler consumed (MHD hands it over with
+  // any chunked framing removed): http.server.request.body.size.
+  int64_t body_bytes = 0;
   http::ServerSpan span;
 };
 constexpr const char* kTermination[] = {
@@ -63,6 +66,7 @@ void* UriLog(void* cls, const char* uri, MHD_Connection* c) noexcept try {
   r->daemon = d;
   r->connection = nullptr;
   r->arrival = Now();
+  r->body_bytes = 0;
   r->target.assign(uri);
   auto f = reinterpret_cast<void* (*)(void*, const char*, MHD_Connection*)>(d->user_uri_log.value);
   r->user_context = f != nullptr ? f(d->user_uri_log.ptr_value, uri, c) : nullptr;
@@ -98,9 +102,13 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   if (r != nullptr) r->span.Activate();  // current during this call only, on this thread
   Request* outer = std::exchange(t_current, r);
   MHD_Result result;
+  const size_t offered = size != nullptr ? *size : 0;
   try {
     void** ctx = r != nullptr ? &r->user_context : con_cls;  // r is null when served untraced
     result = d->handler(d->handler_cls, c, url, method, version, data, size, ctx);
+    // What the handler consumed of this call's upload data (what it leaves
+    // is offered again with the next call).
+    if (r != nullptr && size != nullptr && *size <= offered) r->body_bytes += int64_t(offered - *size);
   } catch (...) {  // must not cross MHD's C frames: recorded, answered with a 500
     if (r != nullptr) r->span.RecordCurrentException();
     static auto* const empty = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
@@ -127,7 +135,7 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls,
   auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
   unsigned int status = ci != nullptr ? ci->http_status : 0;
   http::ServerResponseView res{.status_code = static_cast<int>(status), .native = &status};
-  http::ServerRequestView req{.native = &r->connection};
+  http::ServerRequestView req{.native = &r->connection, .body_size = r->body_bytes};
   r->span.End(res, &req);  // no-op when not active (excluded, or never started)
   // Back to this thread's free list (which allocates only while its peak grows; past
   // 4096 kept records, or if that allocation fails, the record is freed instead).

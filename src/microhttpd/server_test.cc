@@ -26,6 +26,7 @@
 #include "otelweb/testing/installed_tracing.h"
 #include "otelweb/trace/tracer.h"
 #include "support/http_test_support.h"
+#include "support/manual_metrics.h"
 
 namespace otelweb::microhttpd {
 namespace {
@@ -538,6 +539,44 @@ TEST(MicrohttpdServerMatrix, RequestsMhdRejectsBeforeTheHandlerMakeNoSpan) {
   EXPECT_EQ(s.log.user_completed.load(), 1);  // the request's context was released
   ASSERT_TRUE(s.Client().Get("/users/1"));
   EXPECT_EQ(t.Exactly(1).size(), 1u);
+}
+
+// http.server.request.body.size: the upload bytes the handler consumed,
+// fixed-length and chunked; the duration is measured with it.
+TEST(MicrohttpdServerMetrics, RequestBodySizeIsTheUploadTheHandlerConsumed) {
+  MemoryTracing t;
+  ManualMetrics m;
+  ServerOptions o = Opts(t);
+  o.meter_provider = m.provider;
+  Server s(std::move(o));
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  const std::string body(100000, 'b');  // several upload calls
+  auto r = cli.Post("/upload", body, "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, std::to_string(body.size()));
+  r = cli.Post(
+      "/upload",
+      [](size_t offset, ::httplib::DataSink& sink) {
+        if (offset == 0) sink.write("abcdefg", 7);
+        if (offset != 0) sink.done();
+        return true;
+      },
+      "text/plain");  // chunked
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "7");
+  ASSERT_TRUE(t.WaitFor(2));
+  auto rm = m.Collect();
+  const auto* size = rm.Find("http.server.request.body.size");
+  ASSERT_NE(size, nullptr);
+  ASSERT_EQ(size->histogram_points.size(), 1u);
+  EXPECT_EQ(size->histogram_points[0].count, 2u);
+  EXPECT_EQ(size->histogram_points[0].sum, int64_t(body.size()) + 7);
+  EXPECT_EQ(size->histogram_points[0].max, double(body.size()));
+  EXPECT_EQ(MetricAttr(size->histogram_points[0].attributes, "http.route"), "/upload");
+  const auto* d = rm.Find("http.server.request.duration");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->histogram_points[0].count, 2u);
 }
 
 }  // namespace

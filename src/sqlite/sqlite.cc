@@ -9,7 +9,10 @@
 #include "otelweb/sqlite/sqlite.h"
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +23,7 @@
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/instrumentation.h"
+#include "metrics/instrument_cache.h"
 #include "otelweb/semconv.h"
 #include "sqlite/sql_text.h"
 
@@ -40,13 +44,33 @@ int RealTraceV2(sqlite3* db, unsigned mask, TraceFn cb, void* ctx) {
   return sqlite3_trace_v2(db, mask, cb, ctx);
 }
 
+// db.client.operation.duration (semantic conventions, database metrics).
+struct DbMetrics {
+  metrics::Histogram<double> duration;
+  bool enabled = false;
+  static DbMetrics Create(metrics::MeterProvider& provider, std::string_view scope) {
+    DbMetrics m;
+    metrics::InstrumentAdvice adv;
+    adv.explicit_bucket_boundaries.assign(std::begin(kDbDurationBuckets), std::end(kDbDurationBuckets));
+    m.duration = provider.GetMeter(scope, kVersion)
+                     .CreateDoubleHistogram("db.client.operation.duration", "s",
+                                            "Duration of database client operations.", adv);
+    m.enabled = m.duration.Enabled();
+    return m;
+  }
+};
+
 struct Config {
   explicit Config(Options o)
-      : options(std::move(o)), tracer(kScopeName, kVersion, options.tracer_provider) {}
+      : options(std::move(o)),
+        tracer(kScopeName, kVersion, options.tracer_provider),
+        metrics(options.meter_provider, std::string(kScopeName)) {}
   Options options;
   // The explicit provider's tracer, else the global one's, followed across
   // re-installs of the global provider.
   instrumentation::InstrumentationTracer tracer;
+  // Likewise for the meter provider.
+  metrics::internal::InstrumentCache<DbMetrics> metrics;
 };
 
 // Configs are kept (never freed): a trace callback on another thread may still
@@ -74,11 +98,18 @@ struct PendingError {
 };
 thread_local PendingError t_error;
 
+struct StatementText;
+
 struct OpenStatement {
   sqlite3_stmt* stmt;
   Span span;
   uint64_t start_seq;
   int64_t rows;
+  // Metrics (null: none): the span's start time, and the statement's text
+  // analysis (kept alive even if the cache evicts it meanwhile).
+  const DbMetrics* metrics = nullptr;
+  Timestamp start{};
+  std::shared_ptr<const StatementText> text{};
 };
 
 // {db.query.summary}, else the namespace, else the system (semantic conventions).
@@ -108,19 +139,24 @@ struct ConnState {
   TraceFn user_cb = nullptr;
   void* user_ctx = nullptr;
   std::vector<OpenStatement> open;
-  std::vector<StatementText> texts;  // at most kStatementCacheSize
+  // At most kStatementCacheSize; an evicted entry is replaced, not reused, as
+  // a running statement's metrics may still point into it.
+  std::vector<std::shared_ptr<StatementText>> texts;
   size_t next_evict = 0;
 
-  const StatementText& TextFor(sqlite3_stmt* stmt, const char* sql, Options::QueryText mode) {
-    for (const StatementText& t : texts) {
-      if (t.stmt == stmt && t.mode == mode && t.sql == sql) return t;
+  const std::shared_ptr<StatementText>& TextFor(sqlite3_stmt* stmt, const char* sql,
+                                                Options::QueryText mode) {
+    for (const std::shared_ptr<StatementText>& t : texts) {
+      if (t->stmt == stmt && t->mode == mode && t->sql == sql) return t;
     }
-    StatementText* t;
+    std::shared_ptr<StatementText>* slot;
     if (texts.size() < kStatementCacheSize) {
-      t = &texts.emplace_back();
+      slot = &texts.emplace_back();
     } else {
-      t = &texts[next_evict++ % kStatementCacheSize];
+      slot = &texts[next_evict++ % kStatementCacheSize];
     }
+    *slot = std::make_shared<StatementText>();
+    StatementText* t = slot->get();
     t->stmt = stmt;
     t->sql = sql;
     t->mode = mode;
@@ -134,7 +170,7 @@ struct ConnState {
     } else if (mode == Options::QueryText::kRaw) {
       t->query = t->sql;
     }
-    return *t;
+    return *slot;
   }
 };
 
@@ -206,10 +242,12 @@ std::string_view PrepareErrorDescription(std::string_view message, bool raw_allo
   return {};
 }
 
-void MarkError(SpanRef span, int code, std::string_view description) noexcept {
+void MarkError(SpanRef span, int code, std::string_view description,
+               std::string_view name = {}) noexcept {
   try {
     if (description.empty()) description = sqlite3_errstr(code);
-    std::string name = internal::SqliteCodeName(code);
+    std::string own;
+    if (name.empty()) name = own = internal::SqliteCodeName(code);
     instrumentation::SetInstrumentationAttribute(span, semconv::kErrorType, name);
     instrumentation::SetInstrumentationAttribute(span, semconv::kDbResponseStatusCode, std::to_string(code));
     span.SetStatus(StatusCode::kError, description);
@@ -231,9 +269,17 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
   }
   if (Context::Current().instrumentation_suppressed()) return;
   const instrumentation::ResolvedTracer& resolved = cfg->tracer.Resolve();
-  if (!resolved.live) return;  // no provider: skip the statement text work
+  const DbMetrics* m = cfg->metrics.Get();
+  if (!resolved.live && m == nullptr) return;  // no provider: skip the statement text work
 
-  const StatementText& text = cs->TextFor(stmt, sql, cfg->options.query_text);
+  const std::shared_ptr<StatementText>& text_ptr = cs->TextFor(stmt, sql, cfg->options.query_text);
+  const StatementText& text = *text_ptr;
+  // One start time for the span and the duration.
+  const Timestamp start = m != nullptr ? Now() : Timestamp{};
+  if (!resolved.live) {
+    cs->open.push_back({stmt, Span(), g_error_seq.load(std::memory_order_relaxed), 0, m, start, text_ptr});
+    return;
+  }
   instrumentation::AttrList<5> attrs;
   attrs.Add(semconv::kDbSystemName, semconv::kDbSystemNameSqlite);
   attrs.AddIfNotEmpty(semconv::kDbNamespace, cs->db_namespace);
@@ -243,14 +289,48 @@ void OnStatementStart(ConnState* cs, const Config* cfg, sqlite3_stmt* stmt, cons
   SpanOptions so;
   so.kind = SpanKind::kClient;
   so.attributes = attrs.attributes();
+  so.start_time = start;
   Span span = cfg->tracer.StartSpan(resolved, text.name, so);
-  if (!span.GetContext().IsValid()) return;  // provider shut down (reported by the kit)
-  if (cfg->options.statement_hook) {
+  if (!span.GetContext().IsValid() && m == nullptr) return;  // provider shut down (reported by the kit)
+  if (cfg->options.statement_hook && span.GetContext().IsValid()) {
     instrumentation::RunGuarded(
         g_warned_hook, "otelweb::sqlite statement_hook", [&] { cfg->options.statement_hook(span.Ref(), stmt); },
         cfg->options.hook_exceptions);
   }
-  cs->open.push_back({stmt, std::move(span), g_error_seq.load(std::memory_order_relaxed), 0});
+  cs->open.push_back({stmt, std::move(span), g_error_seq.load(std::memory_order_relaxed), 0, m, start,
+                      m != nullptr ? text_ptr : nullptr});
+}
+
+// db.client.operation.duration of one execution, recorded while its span is
+// current (the exemplar names it).
+void RecordDuration(const ConnState* cs, const OpenStatement& o, Timestamp end, int error_code,
+                    std::string_view error_name) noexcept {
+  KeyValue kv[6];
+  size_t n = 0;
+  kv[n++] = {semconv::kDbSystemName, semconv::kDbSystemNameSqlite};
+  if (!cs->db_namespace.empty()) kv[n++] = {semconv::kDbNamespace, std::string_view(cs->db_namespace)};
+  if (o.text != nullptr && !o.text->operation.empty())
+    kv[n++] = {semconv::kDbOperationName, std::string_view(o.text->operation)};
+  // db.query.summary rather than db.collection.name: the conventions say not
+  // to parse the collection out of query text that may name several tables
+  // (as the spans do); the summary ("SELECT items") is the low-cardinality
+  // description they recommend on this metric instead.
+  if (o.text != nullptr && !o.text->summary.empty())
+    kv[n++] = {semconv::kDbQuerySummary, std::string_view(o.text->summary)};
+  char code_buf[12];
+  if (!error_name.empty()) {
+    kv[n++] = {semconv::kErrorType, error_name};
+    const int len = std::snprintf(code_buf, sizeof code_buf, "%d", error_code);
+    kv[n++] = {semconv::kDbResponseStatusCode, std::string_view(code_buf, static_cast<size_t>(len))};
+  }
+  const double seconds = std::chrono::duration<double>(end - o.start).count();
+  const Attributes attrs(kv, n);
+  if (o.span.IsRecording()) {
+    Scope current(o.span.AsContext());
+    o.metrics->duration.Record(seconds < 0 ? 0 : seconds, attrs);
+  } else {
+    o.metrics->duration.Record(seconds < 0 ? 0 : seconds, attrs);
+  }
 }
 
 void OnStatementEnd(ConnState* cs, sqlite3_stmt* stmt) {
@@ -260,14 +340,23 @@ void OnStatementEnd(ConnState* cs, sqlite3_stmt* stmt) {
     if (i + 1 != cs->open.size()) cs->open[i] = std::move(cs->open.back());
     cs->open.pop_back();
     PendingError& e = t_error;
+    int error_code = 0;
+    std::string error_name;
     if (!e.consumed && e.seq > o.start_seq) {
       e.consumed = true;
-      MarkError(o.span, e.code, ErrorDescription(e.message));
+      error_code = e.code;
+      error_name = internal::SqliteCodeName(e.code);
+      MarkError(o.span, e.code, ErrorDescription(e.message), error_name);
     }
     if (cs->count_rows) {
       instrumentation::SetInstrumentationAttribute(o.span, semconv::kDbResponseReturnedRows, o.rows);
     }
-    o.span.End();
+    Timestamp end{};
+    if (o.metrics != nullptr) {
+      end = Now();
+      RecordDuration(cs, o, end, error_code, error_name);
+    }
+    o.span.End(end);
     return;
   }
 }

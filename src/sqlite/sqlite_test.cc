@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/installed_tracing.h"
 #include "support/http_test_support.h"
+#include "support/manual_metrics.h"
 
 extern "C" int __real_sqlite3_trace_v2(sqlite3*, unsigned, int (*)(unsigned, void*, void*, void*),
                                        void*);
@@ -230,6 +232,82 @@ TEST_F(SqliteTest, ConstraintViolationIsAnErrorWithSqlitesName) {
   EXPECT_EQ(StrAttr(spans[3], "error.type"), "SQLITE_CONSTRAINT_NOTNULL");
   EXPECT_EQ(spans[4]->status(), StatusCode::kUnset);
   EXPECT_FALSE(HasAttr(spans[4], "error.type"));
+}
+
+// db.client.operation.duration: one point per execution, equal to its span's
+// duration, with the semconv attributes; a failed execution carries
+// error.type; unsampled statements are measured.
+TEST_F(SqliteTest, OperationDurationMetricWithSemconvAttributesAndErrors) {
+  ManualMetrics m;
+  Options o;
+  o.meter_provider = m.provider;
+  Reinstall(std::move(o));
+  const std::string path = TempDbPath("metrics");
+  sqlite3* db = Open(path);
+  ASSERT_EQ(Exec(db, "CREATE TABLE t (n INTEGER UNIQUE NOT NULL)"), SQLITE_OK);
+  ASSERT_EQ(Exec(db, "INSERT INTO t VALUES (1)"), SQLITE_OK);
+  EXPECT_EQ(Exec(db, "INSERT INTO t VALUES (1)"), SQLITE_CONSTRAINT);
+  ASSERT_EQ(Exec(db, "SELECT n FROM t"), SQLITE_OK);
+  sqlite3_close(db);
+  auto spans = Spans();
+  ASSERT_EQ(spans.size(), 4u);
+
+  auto rm = m.Collect();
+  const metrics::MetricData* d = rm.Find("db.client.operation.duration");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->unit, "s");
+  ASSERT_EQ(d->histogram_points.size(), 4u);
+  const char* name = "db.client.operation.duration";
+  const metrics::HistogramPoint* ok = nullptr;  // the INSERT that succeeded
+  for (const auto& p : d->histogram_points)
+    if (MetricAttr(p.attributes, "db.query.summary") == "INSERT t" &&
+        MetricAttr(p.attributes, "error.type") == "<absent>")
+      ok = &p;
+  const auto* failed = HistogramWith(rm, name, "error.type", "SQLITE_CONSTRAINT_UNIQUE");
+  const auto* select = HistogramWith(rm, name, "db.operation.name", "SELECT");
+  ASSERT_NE(ok, nullptr);
+  ASSERT_NE(failed, nullptr);
+  ASSERT_NE(select, nullptr);
+  EXPECT_EQ(ok->boundaries,
+            std::vector<double>(std::begin(kDbDurationBuckets), std::end(kDbDurationBuckets)));
+  EXPECT_EQ(MetricAttr(ok->attributes, "db.system.name"), "sqlite");
+  EXPECT_EQ(MetricAttr(ok->attributes, "db.namespace"),
+            std::filesystem::path(path).filename().string());
+  EXPECT_EQ(MetricAttr(ok->attributes, "db.operation.name"), "INSERT");
+  EXPECT_EQ(MetricAttr(ok->attributes, "error.type"), "<absent>");
+  EXPECT_EQ(MetricAttr(ok->attributes, "db.query.text"), "<absent>");  // never a metric attribute
+  EXPECT_EQ(MetricAttr(failed->attributes, "db.response.status_code"), "2067");
+  EXPECT_EQ(MetricAttr(failed->attributes, "db.query.summary"), "INSERT t");
+  EXPECT_EQ(ok->count, 1u);
+  EXPECT_EQ(failed->count, 1u);
+  // Durations are the spans' (same clock reads); exemplars name them.
+  EXPECT_DOUBLE_EQ(ok->sum, double(spans[1]->end_ns() - spans[1]->start_ns()) / 1e9);
+  EXPECT_DOUBLE_EQ(failed->sum, double(spans[2]->end_ns() - spans[2]->start_ns()) / 1e9);
+  ASSERT_EQ(select->exemplars.size(), 1u);
+  EXPECT_EQ(select->exemplars[0].span_id, spans[3]->span_id());
+}
+
+TEST_F(SqliteTest, UnsampledStatementsAreMeasured) {
+  ManualMetrics m;
+  MemoryTracing unsampled(NeverSampledTracing());
+  Options o;
+  o.meter_provider = m.provider;
+  o.tracer_provider = unsampled.provider;
+  ASSERT_TRUE(Install(std::move(o)));
+  sqlite3* db = Open(":memory:");
+  ASSERT_EQ(Exec(db, "CREATE TABLE t (x)"), SQLITE_OK);
+  ASSERT_EQ(Exec(db, "INSERT INTO t VALUES (1)"), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_TRUE(unsampled.store->spans().empty());
+  auto rm = m.Collect();
+  const metrics::MetricData* d = rm.Find("db.client.operation.duration");
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->histogram_points.size(), 2u);
+  for (const auto& p : d->histogram_points) {
+    EXPECT_EQ(p.count, 1u);
+    EXPECT_TRUE(p.exemplars.empty());
+    EXPECT_EQ(MetricAttr(p.attributes, "db.namespace"), "<absent>");  // :memory:
+  }
 }
 
 TEST_F(SqliteTest, ErrorDescriptionsNeverCarryTheStatementsLiterals) {

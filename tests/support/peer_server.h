@@ -3,13 +3,19 @@
 //
 //   /ok 200 "ok" | /missing 404 | /boom 500 | /slow 200 after 800 ms |
 //   /redirect -> /ok | /any (GET POST PUT PATCH DELETE OPTIONS) answers the
-//   method | POST /echo answers the body
+//   method | POST /echo answers the body | /chunked answers "abc" "defg" in
+//   two chunks (no Content-Length) | /text 4000 x 'a' as text/plain (gzip-
+//   encoded when the client accepts it; kTextBody)
 //
 // Ownership: owns its server and listening thread; the destructor stops
 // both. Thread-safety: the accessors may be called from any thread.
 #pragma once
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <mutex>
@@ -20,6 +26,7 @@ namespace otelweb::testing {
 
 class PeerServer {
  public:
+  static constexpr size_t kTextBody = 4000;
   PeerServer() {
     auto record = [this](const ::httplib::Request& req) {
       std::lock_guard<std::mutex> l(mu_);
@@ -51,6 +58,19 @@ class PeerServer {
     svr_.Post("/echo", [record](const ::httplib::Request& req, ::httplib::Response& res) {
       record(req);
       res.set_content(req.body, "application/octet-stream");
+    });
+    svr_.Get("/chunked", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_chunked_content_provider("text/plain", [](size_t offset, ::httplib::DataSink& sink) {
+        if (offset == 0) sink.write("abc", 3);
+        if (offset == 3) sink.write("defg", 4);
+        if (offset >= 7) sink.done();
+        return true;
+      });
+    });
+    svr_.Get("/text", [record](const ::httplib::Request& req, ::httplib::Response& res) {
+      record(req);
+      res.set_content(std::string(kTextBody, 'a'), "text/plain");
     });
     auto any = [record](const ::httplib::Request& req, ::httplib::Response& res) {
       record(req);
@@ -109,5 +129,20 @@ class PeerServer {
   std::string method_;
   int count_ = 0;
 };
+
+// A loopback port with nothing listening (bound, then closed): connections
+// to it are refused.
+inline int ClosedLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
 
 }  // namespace otelweb::testing

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ struct ClientRequestView {
   const HeaderReader* headers = nullptr;
   // The library's own request object, for hooks.
   const void* native = nullptr;
+  // Bytes of the request body as sent, headers excluded
+  // (http.client.request.body.size); -1 when unknown before sending (see
+  // ClientResponseView::request_body_size).
+  int64_t body_size = -1;
 };
 
 struct ClientResponseView {
@@ -70,10 +75,18 @@ struct ClientResponseView {
   int peer_port = 0;
   const HeaderReader* headers = nullptr;
   const void* native = nullptr;
+  // Bytes of the response body as received, headers excluded
+  // (http.client.response.body.size); -1 when unknown (not recorded).
+  int64_t body_size = -1;
+  // Bytes of the request body sent, when the library only knows it after the
+  // request (libcurl); overrides ClientRequestView::body_size when >= 0.
+  int64_t request_body_size = -1;
 };
 
 // Settings of every client instrumentation (otelweb/http/settings.h; the
 // capture variables are the ..._CLIENT_REQUEST / _CLIENT_RESPONSE ones).
+// Settings::meter_provider receives http.client.request.duration and the body
+// sizes (docs/metrics.md, "HTTP client metrics").
 // Library options derive from this and add hooks typed for their own objects.
 struct ClientSettings : Settings {};
 
@@ -82,6 +95,11 @@ struct ClientSettings : Settings {};
 // The compiled members and their accessors (tracer(), redactor(), excluder(),
 // request_capture(), response_capture(), instrumentation_tracer()) are
 // InstrumenterBase's (otelweb/http/instrumenter_base.h).
+namespace internal {
+struct ClientMetrics;
+class ClientMetricsSource;
+}  // namespace internal
+
 class ClientInstrumenter : public InstrumenterBase {
  public:
   // `library` names the OTEL_CPP_<LIBRARY>_EXCLUDED_URLS variable
@@ -96,6 +114,9 @@ class ClientInstrumenter : public InstrumenterBase {
   // instrumentation::InstrumentationTracer).
   const TextMapPropagator* propagator() const noexcept { return tracer_.propagator(); }
   const ClientSettings& settings() const noexcept { return settings_; }
+  // The HTTP client instruments of the meter provider (null: none that
+  // records). Used by ClientSpan.
+  const internal::ClientMetrics* metrics() const noexcept;
 
   // Runs a user hook, catching and reporting (once) what it throws.
   template <typename F>
@@ -106,6 +127,7 @@ class ClientInstrumenter : public InstrumenterBase {
 
  private:
   ClientSettings settings_;
+  std::shared_ptr<internal::ClientMetricsSource> metrics_;
 };
 
 // One outgoing request's CLIENT span.
@@ -132,7 +154,10 @@ class ClientSpan {
   // real method after the request (libcurl): renames the span and fixes
   // http.request.method.
   void SetMethod(std::string_view method) noexcept;
-  // Sets the response attributes and status and ends the span.
+  // Sets the response attributes and status, records the metrics
+  // (http.client.request.duration from the span's own start and end time, so
+  // both durations are equal, and the body sizes) and ends the span. A span
+  // destroyed without End records no metrics.
   void End(const ClientResponseView& res, Timestamp end_time = {}) noexcept;
 
   bool active() const noexcept { return active_; }
@@ -149,6 +174,18 @@ class ClientSpan {
   Timestamp start_{};
   std::optional<Scope> scope_;
   bool active_ = false;
+  // Metrics: the instruments (null: none), and the request's metric
+  // attributes kept from Start (method and scheme in static storage; the
+  // address inline up to its size, else in address_long_).
+  void RecordMetrics(const ClientResponseView& res, const ResponseAttributeList& response,
+                     Timestamp end) noexcept;
+  const internal::ClientMetrics* metrics_ = nullptr;
+  std::string_view method_;
+  int server_port_ = 0;
+  int64_t request_size_ = -1;
+  uint8_t address_len_ = 0;
+  char address_[63];
+  std::string address_long_;
 };
 
 }  // namespace otelweb::http

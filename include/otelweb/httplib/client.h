@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include "otelweb/http/client.h"
@@ -79,6 +80,14 @@ bool ClientsInstrumented() noexcept;
 class TracedClient;
 namespace detail {
 struct ClientState;
+// What a call's arguments say about the bodies, for the body-size metrics:
+// the request body's size (-1: unknown, e.g. form Params or multipart items),
+// and whether the response goes to a content receiver (httplib then keeps
+// no body: its size is only known from Content-Length).
+struct CallBodies {
+  int64_t request = -1;
+  bool response_streamed = false;
+};
 // One traced call: locks the client, starts the span, swaps the default
 // headers in; Finish / the destructor restore them and end the span.
 class ClientCall {
@@ -86,7 +95,8 @@ class ClientCall {
   // `query`: the Params of a Get(path, params, ...) call (appended to the
   // path for url.full, as httplib does); ignored for other methods.
   ClientCall(TracedClient& client, std::string_view method, const std::string& path,
-             const ::httplib::Headers* headers, const ::httplib::Params* query = nullptr) noexcept;
+             const ::httplib::Headers* headers, const ::httplib::Params* query = nullptr,
+             CallBodies bodies = {}) noexcept;
   ~ClientCall();
   ClientCall(const ClientCall&) = delete;
   ClientCall& operator=(const ClientCall&) = delete;
@@ -122,6 +132,51 @@ const ::httplib::Headers* FindHeaders(const T& first, const R&... rest) noexcept
   } else {
     return FindHeaders(rest...);
   }
+}
+// httplib's verbs take the body first after the path (and headers): a
+// string, a pointer and a length, or a length and a content provider. No
+// body argument: an empty body. Form Params (not a GET's query Params),
+// multipart items and a content provider without length: unknown (-1).
+template <typename T>
+inline constexpr bool kIsReceiver =
+    std::is_invocable_r_v<bool, const T&, const char*, size_t> ||
+    std::is_invocable_r_v<bool, const T&, const char*, size_t, uint64_t, uint64_t>;
+template <typename T>
+inline constexpr bool kIsUnsizedBody =
+    std::is_same_v<std::decay_t<T>, ::httplib::MultipartFormDataItems> ||
+    std::is_invocable_v<const T&, size_t, ::httplib::DataSink&>;
+template <typename... R>
+bool AnyReceiver(const R&...) noexcept {
+  return (kIsReceiver<R> || ...);
+}
+template <bool kParamsAreQuery>
+int64_t RequestBodySize() noexcept {
+  return 0;
+}
+template <bool kParamsAreQuery, typename T, typename... R>
+int64_t RequestBodySize(const T& first, const R&... rest) noexcept {
+  using D = std::decay_t<T>;
+  if constexpr (kIsHeaders<T> || (kIsParams<T> && kParamsAreQuery)) {
+    return RequestBodySize<kParamsAreQuery>(rest...);
+  } else if constexpr (kIsParams<T> || kIsUnsizedBody<T>) {
+    return -1;
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    if constexpr (sizeof...(R) > 0) {
+      if constexpr (std::is_integral_v<std::decay_t<std::tuple_element_t<0, std::tuple<R...>>>>) {
+        return static_cast<int64_t>(std::get<0>(std::tie(rest...)));  // (body, length, type)
+      }
+    }
+    return static_cast<int64_t>(std::string_view(first).size());
+  } else if constexpr (std::is_integral_v<D> && !std::is_same_v<D, bool>) {
+    return static_cast<int64_t>(first);  // (length, content provider, type)
+  } else {
+    return 0;  // receivers, progress and response handlers: no body
+  }
+}
+// kGet: a GET's Params are its query, not a body.
+template <bool kGet, typename... A>
+CallBodies BodiesOf(const A&... a) noexcept {
+  return {RequestBodySize<kGet>(a...), AnyReceiver(a...)};
 }
 }  // namespace detail
 
@@ -168,7 +223,8 @@ class TracedClient : public ::httplib::Client {
   }                                                                                              \
   ::httplib::Result VERB(const std::string& path, A&&... a) {                                    \
     detail::ClientCall call(*this, NAME, path, detail::FindHeaders(a...),                        \
-                            detail::FindParams(a...));                                           \
+                            detail::FindParams(a...),                                             \
+                            detail::BodiesOf<std::string_view(NAME) == "GET">(a...));             \
     ::httplib::Result r = [&] {                                                                  \
       try {                                                                                      \
         return Client::VERB(path, std::forward<A>(a)...);                                        \
@@ -186,7 +242,8 @@ class TracedClient : public ::httplib::Client {
     c.VERB(p, h, std::forward<A>(a)...);                                                         \
   }                                                                                              \
   ::httplib::Result VERB(const std::string& path, const ::httplib::Headers& headers, A&&... a) { \
-    detail::ClientCall call(*this, NAME, path, &headers);                                        \
+    detail::ClientCall call(*this, NAME, path, &headers, nullptr,                                 \
+                            detail::BodiesOf<std::string_view(NAME) == "GET">(a...));             \
     ::httplib::Result r = [&] {                                                                  \
       try {                                                                                      \
         return Client::VERB(path, headers, std::forward<A>(a)...);                               \

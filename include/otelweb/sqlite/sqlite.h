@@ -55,6 +55,7 @@
 #include <string_view>
 
 #include "otelweb/instrumentation.h"
+#include "otelweb/metrics/meter_provider.h"
 #include "otelweb/trace/span.h"
 #include "otelweb/trace/tracer_provider.h"
 
@@ -63,9 +64,23 @@ namespace otelweb::sqlite {
 // Instrumentation scope name of the SQLite spans.
 inline constexpr std::string_view kScopeName = "otelweb.sqlite";
 
+// The advised buckets of db.client.operation.duration (seconds; semantic
+// conventions, database metrics).
+inline constexpr double kDbDurationBuckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
 struct Options {
   // Default: the global provider (otelweb::InstallTracing).
   std::shared_ptr<TracerProvider> tracer_provider{};
+  // Receives db.client.operation.duration (s; one point per statement
+  // execution, equal to its span's duration) with db.system.name=sqlite,
+  // db.namespace, db.operation.name, db.query.summary ("SELECT items"; not
+  // db.collection.name, which the conventions say not to parse out of query
+  // text that may name several tables) and, for a failed execution,
+  // error.type (SQLite's code name) and db.response.status_code. Statements that fail to prepare are
+  // not executions and are not measured. Null: the global meter provider,
+  // resolved again when it is replaced; nothing is recorded with the no-op
+  // one.
+  std::shared_ptr<metrics::MeterProvider> meter_provider{};
 
   // db.query.text: literals replaced by '?' (the default), the statement text
   // as written (it may hold personal data: opt-in only), or not recorded.
