@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "otelweb/context.h"
@@ -129,7 +130,11 @@ TEST(MetricLookup, AForgottenSeriesIsNotFoundThroughTheLastLookup) {
 // trace_based exemplars on the bound path: the inline check of the flag that
 // Scope keeps (a sampled span current, an unsampled one nested inside it, the
 // scopes ending) offers an exemplar exactly while a sampled span is current.
+// The flag is asserted directly at each step: Stream::Offer re-checks the
+// current span, so the exemplar checks alone would pass with a flag stuck
+// true (they would only cost a call).
 TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
+  using ::otelweb::detail::t_sampled_span_current;
   otelweb::testing::MemoryTracing tracing;
   auto exemplar_trace = [](const ResourceMetrics& rm) {
     const MetricData* m = rm.Find("jobs");
@@ -137,8 +142,13 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
       return std::string();
     return m->number_points[0].exemplars[0].trace_id.ToHex();
   };
+  auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
+  auto sid = SpanId::FromHex("b7ad6b7169203331");
+  ASSERT_TRUE(tid && sid);
+  const SpanContext unsampled_sc(*tid, *sid, TraceFlags{0}, /*remote=*/true);
   LookupSetup s(TemporalityPreference::kDelta);
   auto bound = s.meter.CreateInt64Counter("jobs").Bind({{"job", "a"}});
+  EXPECT_FALSE(t_sampled_span_current);
   bound.Add(1);  // no span
   ResourceMetrics none;
   ASSERT_TRUE(s.reader->Collect(&none));
@@ -147,21 +157,32 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
   Span span = tracing.tracer().StartSpan("work");
   ASSERT_TRUE(span.GetContext().sampled());
   const std::string id = span.GetContext().trace_id().ToHex();
+  EXPECT_FALSE(t_sampled_span_current);  // started, not current
   {
     Scope sampled = MakeCurrent(span);
+    EXPECT_TRUE(t_sampled_span_current);
     {
-      auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
-      auto sid = SpanId::FromHex("b7ad6b7169203331");
-      ASSERT_TRUE(tid && sid);
-      Scope unsampled(Context::Current().WithSpanContext(
-          SpanContext(*tid, *sid, TraceFlags{0}, /*remote=*/true)));
+      Scope unsampled(Context::Current().WithSpanContext(unsampled_sc));
+      EXPECT_FALSE(t_sampled_span_current);
+      {
+        Scope again = MakeCurrent(span);  // sampled inside unsampled
+        EXPECT_TRUE(t_sampled_span_current);
+      }
+      EXPECT_FALSE(t_sampled_span_current);
+      {
+        Scope no_span{Context()};  // the empty context
+        EXPECT_FALSE(t_sampled_span_current);
+      }
+      EXPECT_FALSE(t_sampled_span_current);
       bound.Add(2);  // unsampled span current: no exemplar
     }
+    EXPECT_TRUE(t_sampled_span_current);
     ResourceMetrics inner;
     ASSERT_TRUE(s.reader->Collect(&inner));
     EXPECT_EQ(exemplar_trace(inner), "");
     bound.Add(3);  // the sampled span is current again
   }
+  EXPECT_FALSE(t_sampled_span_current);
   ResourceMetrics with;
   ASSERT_TRUE(s.reader->Collect(&with));
   EXPECT_EQ(exemplar_trace(with), id);
@@ -169,6 +190,51 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
   ResourceMetrics after;
   ASSERT_TRUE(s.reader->Collect(&after));
   EXPECT_EQ(exemplar_trace(after), "");
+
+  // Scopes destroyed out of order: the newer one stays current until it
+  // ends, so the flag follows it, then the stack below both.
+  {
+    auto outer = std::make_unique<Scope>(span.AsContext());
+    auto inner = std::make_unique<Scope>(Context::Current().WithSpanContext(unsampled_sc));
+    EXPECT_FALSE(t_sampled_span_current);
+    outer.reset();  // out of order: inner stays current
+    EXPECT_FALSE(t_sampled_span_current);
+    inner.reset();  // both gone: no span
+    EXPECT_FALSE(t_sampled_span_current);
+  }
+  {
+    auto outer = std::make_unique<Scope>(Context::Current().WithSpanContext(unsampled_sc));
+    auto inner = std::make_unique<Scope>(span.AsContext());
+    EXPECT_TRUE(t_sampled_span_current);
+    outer.reset();  // out of order: the sampled inner scope stays current
+    EXPECT_TRUE(t_sampled_span_current);
+    bound.Add(5);
+    inner.reset();
+    EXPECT_FALSE(t_sampled_span_current);
+    bound.Add(6);
+  }
+  ResourceMetrics out_of_order;
+  ASSERT_TRUE(s.reader->Collect(&out_of_order));
+  EXPECT_EQ(exemplar_trace(out_of_order), id);
+  EXPECT_EQ(out_of_order.Find("jobs")->number_points[0].as_int, 11);
+  {
+    Scope sampled = MakeCurrent(span);
+    std::unique_ptr<Scope> below = std::make_unique<Scope>(Context());
+    Scope top = MakeCurrent(span);
+    EXPECT_TRUE(t_sampled_span_current);
+    below.reset();  // a detached scope in the middle: the top still decides
+    EXPECT_TRUE(t_sampled_span_current);
+  }
+  EXPECT_FALSE(t_sampled_span_current);
+
+  // Another thread starts with no sampled span current, whatever this one has.
+  {
+    Scope sampled = MakeCurrent(span);
+    bool other = true;
+    std::thread([&] { other = t_sampled_span_current; }).join();
+    EXPECT_FALSE(other);
+    EXPECT_TRUE(t_sampled_span_current);
+  }
   span.End();
 }
 
