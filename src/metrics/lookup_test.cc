@@ -4,11 +4,14 @@
 // changing are each counted once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "metrics/storage.h"
 #include "otelweb/context.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/testing/memory_tracing.h"
@@ -125,6 +128,63 @@ TEST(MetricLookup, AForgottenSeriesIsNotFoundThroughTheLastLookup) {
   c.Add(4, kv);  // the thread's last lookup named the forgotten series
   ASSERT_TRUE(s.reader->Collect(&again));
   EXPECT_EQ(s.ValueOf(again, "jobs", "job", "a"), 4);  // a new series, reported now
+}
+
+// The table's comparison (any order) of a given set with a stored one of 70
+// attributes: a given set of the same size with a repeated key lacks one of
+// the stored keys, so it is another set, wherever the repeat is (the stored
+// positions past the 64th were not tracked: such a set matched).
+TEST(MetricLookup, ARepeatedKeyInALargeSetIsAnotherSet) {
+  constexpr size_t kN = 70;
+  metrics::internal::StreamConfig cfg;
+  cfg.name = "wide";
+  metrics::internal::Stream stream(cfg);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < kN; ++i) keys.push_back("attr." + std::to_string(i));
+  std::vector<KeyValue> stored;
+  for (size_t i = 0; i < kN; ++i) stored.push_back({keys[i], static_cast<int64_t>(i)});
+  metrics::internal::Series* series = stream.Resolve(stored);
+  ASSERT_FALSE(series->overflow);
+  ASSERT_EQ(series->attrs.size(), kN);
+
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(stored, *series));
+  std::vector<KeyValue> reversed(stored.rbegin(), stored.rend());
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(reversed, *series));
+  std::vector<KeyValue> rotated = stored;  // first mismatch at 0, keys past 64 early
+  std::rotate(rotated.begin(), rotated.begin() + 66, rotated.end());
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(rotated, *series));
+
+  // (position of the repeat, the stored attribute it repeats)
+  const std::pair<size_t, size_t> repeats[] = {{69, 65}, {68, 66}, {69, 3}, {10, 66},
+                                               {66, 65}, {65, 69}, {0, 67}};
+  for (auto [at, of] : repeats) {
+    std::vector<KeyValue> given = stored;
+    given[at] = stored[of];
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given, *series)) << at << " repeats " << of;
+    std::vector<KeyValue> given_reversed(given.rbegin(), given.rend());
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given_reversed, *series))
+        << at << " repeats " << of << ", reversed";
+    std::rotate(given.begin(), given.begin() + 66, given.end());
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given, *series))
+        << at << " repeats " << of << ", rotated";
+  }
+
+  // Through the instrument: the set with the repeat is the 69 distinct
+  // attributes (the last value wins), another series than the 70.
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("wide");
+  std::vector<KeyValue> repeat = stored;
+  repeat[69] = stored[65];
+  c.Add(1, stored);
+  c.Add(10, repeat);
+  c.Add(100, reversed);
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  const MetricData* m = rm.Find("wide");
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->number_points.size(), 2u);
+  for (const auto& p : m->number_points)
+    EXPECT_EQ(p.as_int, p.attributes.size() == kN ? 101 : 10) << p.attributes.size();
 }
 
 // trace_based exemplars on the bound path: the inline check of the flag that

@@ -193,6 +193,31 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
 }
 
+// The rest of SameSet's comparison in any order, from given position `j` (the
+// positions before it matched in place): each given key must match a stored
+// key with an equal value, and no two given keys the same stored one (stored
+// keys are unique, and both sets have n attributes). The first 64 stored
+// positions are tracked in a bitmask; a match at a later position is checked
+// against the given keys before it instead (n > 64 only; no allocation).
+[[gnu::noinline]] bool SameSetAnyOrder(const KeyValue* kv, size_t n, const Series& s,
+                                       size_t j) noexcept {
+  const FlatAttr* f = s.flat.data();
+  uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
+  for (; j < n; ++j) {
+    size_t k = 0;
+    while (k < n && !SameKey(kv[j].key, f[k])) ++k;
+    if (k == n || !SameFlat(kv[j], f[k], s.attrs[k])) return false;
+    if (k < 64) {
+      if ((used >> k) & 1) return false;
+      used |= uint64_t{1} << k;
+    } else {
+      for (size_t i = 0; i < j; ++i)
+        if (kv[i].key == kv[j].key) return false;
+    }
+  }
+  return true;
+}
+
 // The one comparison of a given attribute set with a stored series: equal
 // sets (keys and values). The usual case, the same order as when the series
 // was created, is one pass. With `any_order`, another order matches each
@@ -211,19 +236,7 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   if (j == n) [[likely]]
     return true;
   if (!any_order) return false;
-  // Stored positions matched so far (the first 64 tracked): those before j
-  // matched in place.
-  uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
-  for (; j < n; ++j) {
-    size_t k = 0;
-    while (k < n && !SameKey(kv[j].key, f[k])) ++k;
-    if (k == n || !SameFlat(kv[j], f[k], s.attrs[k])) return false;
-    if (k < 64) {
-      if ((used >> k) & 1) return false;
-      used |= uint64_t{1} << k;
-    }
-  }
-  return true;
+  return SameSetAnyOrder(kv, n, s, j);
 }
 
 inline void AddDouble(std::atomic<uint64_t>& a, double v) noexcept {
@@ -251,6 +264,10 @@ constexpr uint64_t kNegInf = std::bit_cast<uint64_t>(-std::numeric_limits<double
 }  // namespace
 
 uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv); }
+
+bool SameAttributeSet(Attributes given, const Series& s) noexcept {
+  return SameSet(given.data(), given.size(), s, true);
+}
 
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept {
   if (a.type() != b.type) return false;

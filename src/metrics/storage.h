@@ -235,6 +235,10 @@ class Stream {
 // attributes' hashes, so the order of the attributes does not matter.
 uint64_t HashAttribute(const KeyValue& kv) noexcept;
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
+// Whether `given` is the attribute set of `s`, in any order (the comparison
+// that confirms a hash match in the stream's table; exposed for tests). A
+// given set with a repeated key never matches (stored keys are unique).
+bool SameAttributeSet(Attributes given, const Series& s) noexcept;
 
 // One observation of an observable instrument (value bits: int64 two's
 // complement or double).
