@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <memory>
+#include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -185,6 +188,48 @@ TEST(MetricLookup, ARepeatedKeyInALargeSetIsAnotherSet) {
   ASSERT_EQ(m->number_points.size(), 2u);
   for (const auto& p : m->number_points)
     EXPECT_EQ(p.as_int, p.attributes.size() == kN ? 101 : 10) << p.attributes.size();
+}
+
+// Values a client could choose against the hash's published constants
+// (kM1, kM3 in storage.cc): before the per-process secret, each family below
+// hashed to one value (a zero product), so an attacker sending such
+// server.address values made every set land on one probe chain. Now each
+// value hashes apart (a chance collision among these 64: about 2^-53).
+TEST(MetricLookup, ChosenValuesDoNotShareAHash) {
+  constexpr uint64_t kM1 = 0xa0761d6478bd642fULL;
+  constexpr uint64_t kM3 = 0x8ebc6af09c88c6e3ULL;
+  auto bytes = [](uint64_t w) {
+    std::string b(8, '\0');
+    std::memcpy(b.data(), &w, 8);
+    return b;
+  };
+  auto distinct_hashes = [](const std::vector<std::string>& values, std::string_view key) {
+    std::set<uint64_t> hashes;
+    for (const std::string& v : values)
+      hashes.insert(metrics::internal::HashAttribute({key, std::string_view(v)}));
+    return hashes.size();
+  };
+  std::vector<std::string> short_values, long_values;
+  for (uint64_t i = 0; i < 64; ++i) {
+    // 16 bytes: the first 8 cancel the constant, the last 8 vary.
+    short_values.push_back(bytes(kM1 ^ 16) + bytes(i * 0x9e3779b97f4a7c15ULL));
+    // 32 bytes: the first block's first 8 bytes cancel the constant, its
+    // second 8 vary, the last 16 are fixed.
+    long_values.push_back(bytes(kM3) + bytes(i * 0x9e3779b97f4a7c15ULL) + std::string(16, 'x'));
+  }
+  EXPECT_EQ(distinct_hashes(short_values, "server.address"), 64u);
+  EXPECT_EQ(distinct_hashes(long_values, "server.address"), 64u);
+  // An int array whose first element cancels the constant: the key no
+  // longer mattered.
+  const int64_t ints[] = {static_cast<int64_t>(kM3), 7};
+  std::set<uint64_t> by_key;
+  for (std::string_view key : {"a", "b", "c", "d"})
+    by_key.insert(metrics::internal::HashAttribute({key, std::span<const int64_t>(ints)}));
+  EXPECT_EQ(by_key.size(), 4u);
+  // The secret is drawn once: the same attribute hashes alike every time.
+  EXPECT_EQ(metrics::internal::HashSecret(), metrics::internal::HashSecret());
+  EXPECT_EQ(metrics::internal::HashAttribute({"server.address", "example.com"}),
+            metrics::internal::HashAttribute({"server.address", "example.com"}));
 }
 
 // trace_based exemplars on the bound path: the inline check of the flag that
