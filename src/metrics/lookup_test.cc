@@ -2,6 +2,7 @@
 // an equal attribute set in the same order, never a stale series after the
 // set's content changed in place or the series was forgotten; sets that keep
 // changing are each counted once.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -341,6 +342,34 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
     EXPECT_TRUE(t_sampled_span_current);
   }
   span.End();
+}
+
+// A plugin built with -fvisibility=hidden (testdata/visibility_probe.cc)
+// reads the thread-locals that the library writes and the headers read
+// inline: they are exported from the headers, so the plugin sees the
+// program's one definition (hidden, it read its own copies: the flag
+// always false, the stripe always 0).
+TEST(MetricLookup, AHiddenVisibilityPluginReadsTheLibrarysThreadLocals) {
+  void* plugin = dlopen(OTELWEB_VISIBILITY_PROBE, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(plugin, nullptr) << dlerror();
+  auto sampled = reinterpret_cast<bool (*)()>(dlsym(plugin, "otelweb_probe_sampled_span_current"));
+  auto stripe = reinterpret_cast<uint32_t (*)()>(dlsym(plugin, "otelweb_probe_stripe"));
+  ASSERT_NE(sampled, nullptr);
+  ASSERT_NE(stripe, nullptr);
+  otelweb::testing::MemoryTracing tracing;
+  Span span = tracing.tracer().StartSpan("work");
+  ASSERT_TRUE(span.GetContext().sampled());
+  EXPECT_FALSE(sampled());
+  {
+    Scope scope = MakeCurrent(span);
+    EXPECT_TRUE(sampled());
+  }
+  EXPECT_FALSE(sampled());
+  const uint32_t mine = metrics::detail::ThreadStripe();  // assigned by the library
+  EXPECT_NE(mine, 0u);
+  EXPECT_EQ(stripe(), mine);
+  span.End();
+  dlclose(plugin);
 }
 
 }  // namespace
