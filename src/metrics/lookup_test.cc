@@ -34,6 +34,14 @@ struct LookupSetup {
     provider = std::make_unique<MeterProvider>(std::move(o));
     meter = provider->GetMeter("lookup");
   }
+  // Collects into `rm` and returns the metric `name` (null when it is
+  // missing; the failure is reported).
+  const MetricData* CollectMetric(ResourceMetrics* rm, std::string_view name) {
+    EXPECT_TRUE(reader->Collect(rm));
+    const MetricData* m = rm->Find(name);
+    EXPECT_NE(m, nullptr) << name;
+    return m;
+  }
   // Value of the series whose attribute `key` has the string `value`.
   int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
                   std::string_view value) {
@@ -61,10 +69,8 @@ TEST(MetricLookup, NewContentAtTheSameAddressIsAnotherSeries) {
   kv[1] = {"http.response.status_code", 404};
   c.Add(7, kv);
   ResourceMetrics rm;
-  ASSERT_TRUE(s.reader->Collect(&rm));
-  const MetricData* m = rm.Find("requests");
-  ASSERT_NE(m, nullptr);
-  ASSERT_EQ(m->number_points.size(), 3u);
+  const MetricData* m = s.CollectMetric(&rm, "requests");
+  ASSERT_TRUE(m != nullptr && m->number_points.size() == 3u);
   int64_t a = 0, b200 = 0, b404 = 0;
   for (const auto& p : m->number_points) {
     std::string r;
@@ -183,10 +189,9 @@ TEST(MetricLookup, ARepeatedKeyInALargeSetIsAnotherSet) {
   c.Add(10, repeat);
   c.Add(100, reversed);
   ResourceMetrics rm;
-  ASSERT_TRUE(s.reader->Collect(&rm));
-  const MetricData* m = rm.Find("wide");
-  ASSERT_NE(m, nullptr);
-  ASSERT_EQ(m->number_points.size(), 2u);
+  const MetricData* m = s.CollectMetric(&rm, "wide");
+  ASSERT_TRUE(m != nullptr);
+  EXPECT_EQ(m->number_points.size(), 2u);
   for (const auto& p : m->number_points)
     EXPECT_EQ(p.as_int, p.attributes.size() == kN ? 101 : 10) << p.attributes.size();
 }
