@@ -30,7 +30,20 @@ namespace detail {
 // by Scope (set when a scope is attached or detached), read inline by the
 // metrics SDK so that the trace_based exemplar filter costs one thread-local
 // load when no sampled span is current. Not part of the API: do not write it.
-inline constinit thread_local bool t_sampled_span_current = false;
+//
+// Written by the library (context.cc) and read inline by the application
+// (BoundSum::Add), so the program must hold one definition of it. A static
+// build has one; in a shared build the dynamic linker merges the library's
+// and the application's copies only if the symbol is exported. It is
+// exported explicitly (default visibility) rather than only documented,
+// because a shared build made with -fvisibility=hidden (a common packaging
+// choice) would otherwise compile and run with two copies: the library
+// would set its own, the application would read its own, always false, and
+// bound instruments would silently never offer trace_based exemplars.
+// Still unsupported: hiding it by a linker version script or
+// -Wl,--exclude-libs, or linking the static library into more than one
+// shared object (that duplicates all of the library's state, not just this).
+[[gnu::visibility("default")]] inline constinit thread_local bool t_sampled_span_current = false;
 }  // namespace detail
 
 class Context {

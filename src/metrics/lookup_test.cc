@@ -2,12 +2,20 @@
 // an equal attribute set in the same order, never a stale series after the
 // set's content changed in place or the series was forgotten; sets that keep
 // changing are each counted once.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include <memory>
+#include <set>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "metrics/storage.h"
 #include "otelweb/context.h"
 #include "otelweb/metrics/meter_provider.h"
 #include "otelweb/testing/memory_tracing.h"
@@ -25,6 +33,14 @@ struct LookupSetup {
     o.readers.push_back(reader);
     provider = std::make_unique<MeterProvider>(std::move(o));
     meter = provider->GetMeter("lookup");
+  }
+  // Collects into `rm` and returns the metric `name` (null when it is
+  // missing; the failure is reported).
+  const MetricData* CollectMetric(ResourceMetrics* rm, std::string_view name) {
+    EXPECT_TRUE(reader->Collect(rm));
+    const MetricData* m = rm->Find(name);
+    EXPECT_NE(m, nullptr) << name;
+    return m;
   }
   // Value of the series whose attribute `key` has the string `value`.
   int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
@@ -53,10 +69,8 @@ TEST(MetricLookup, NewContentAtTheSameAddressIsAnotherSeries) {
   kv[1] = {"http.response.status_code", 404};
   c.Add(7, kv);
   ResourceMetrics rm;
-  ASSERT_TRUE(s.reader->Collect(&rm));
-  const MetricData* m = rm.Find("requests");
-  ASSERT_NE(m, nullptr);
-  ASSERT_EQ(m->number_points.size(), 3u);
+  const MetricData* m = s.CollectMetric(&rm, "requests");
+  ASSERT_TRUE(m != nullptr && m->number_points.size() == 3u);
   int64_t a = 0, b200 = 0, b404 = 0;
   for (const auto& p : m->number_points) {
     std::string r;
@@ -126,10 +140,112 @@ TEST(MetricLookup, AForgottenSeriesIsNotFoundThroughTheLastLookup) {
   EXPECT_EQ(s.ValueOf(again, "jobs", "job", "a"), 4);  // a new series, reported now
 }
 
+// The table's comparison (any order) of a given set with a stored one of 70
+// attributes: a given set of the same size with a repeated key lacks one of
+// the stored keys, so it is another set, wherever the repeat is (the stored
+// positions past the 64th were not tracked: such a set matched).
+TEST(MetricLookup, ARepeatedKeyInALargeSetIsAnotherSet) {
+  constexpr size_t kN = 70;
+  metrics::internal::StreamConfig cfg;
+  cfg.name = "wide";
+  metrics::internal::Stream stream(cfg);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < kN; ++i) keys.push_back("attr." + std::to_string(i));
+  std::vector<KeyValue> stored;
+  for (size_t i = 0; i < kN; ++i) stored.push_back({keys[i], static_cast<int64_t>(i)});
+  metrics::internal::Series* series = stream.Resolve(stored);
+  ASSERT_FALSE(series->overflow);
+  ASSERT_EQ(series->attrs.size(), kN);
+
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(stored, *series));
+  std::vector<KeyValue> reversed(stored.rbegin(), stored.rend());
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(reversed, *series));
+  std::vector<KeyValue> rotated = stored;  // first mismatch at 0, keys past 64 early
+  std::rotate(rotated.begin(), rotated.begin() + 66, rotated.end());
+  EXPECT_TRUE(metrics::internal::SameAttributeSet(rotated, *series));
+
+  // (position of the repeat, the stored attribute it repeats)
+  const std::pair<size_t, size_t> repeats[] = {{69, 65}, {68, 66}, {69, 3}, {10, 66},
+                                               {66, 65}, {65, 69}, {0, 67}};
+  for (auto [at, of] : repeats) {
+    std::vector<KeyValue> given = stored;
+    given[at] = stored[of];
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given, *series)) << at << " repeats " << of;
+    std::vector<KeyValue> given_reversed(given.rbegin(), given.rend());
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given_reversed, *series))
+        << at << " repeats " << of << ", reversed";
+    std::rotate(given.begin(), given.begin() + 66, given.end());
+    EXPECT_FALSE(metrics::internal::SameAttributeSet(given, *series))
+        << at << " repeats " << of << ", rotated";
+  }
+
+  // Through the instrument: the set with the repeat is the 69 distinct
+  // attributes (the last value wins), another series than the 70.
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("wide");
+  std::vector<KeyValue> repeat = stored;
+  repeat[69] = stored[65];
+  c.Add(1, stored);
+  c.Add(10, repeat);
+  c.Add(100, reversed);
+  ResourceMetrics rm;
+  const MetricData* m = s.CollectMetric(&rm, "wide");
+  ASSERT_TRUE(m != nullptr);
+  EXPECT_EQ(m->number_points.size(), 2u);
+  for (const auto& p : m->number_points)
+    EXPECT_EQ(p.as_int, p.attributes.size() == kN ? 101 : 10) << p.attributes.size();
+}
+
+// Values a client could choose against the hash's published constants
+// (kM1, kM3 in storage.cc): before the per-process secret, each family below
+// hashed to one value (a zero product), so an attacker sending such
+// server.address values made every set land on one probe chain. Now each
+// value hashes apart (a chance collision among these 64: about 2^-53).
+TEST(MetricLookup, ChosenValuesDoNotShareAHash) {
+  constexpr uint64_t kM1 = 0xa0761d6478bd642fULL;
+  constexpr uint64_t kM3 = 0x8ebc6af09c88c6e3ULL;
+  auto bytes = [](uint64_t w) {
+    std::string b(8, '\0');
+    std::memcpy(b.data(), &w, 8);
+    return b;
+  };
+  auto distinct_hashes = [](const std::vector<std::string>& values, std::string_view key) {
+    std::set<uint64_t> hashes;
+    for (const std::string& v : values)
+      hashes.insert(metrics::internal::HashAttribute({key, std::string_view(v)}));
+    return hashes.size();
+  };
+  std::vector<std::string> short_values, long_values;
+  for (uint64_t i = 0; i < 64; ++i) {
+    // 16 bytes: the first 8 cancel the constant, the last 8 vary.
+    short_values.push_back(bytes(kM1 ^ 16) + bytes(i * 0x9e3779b97f4a7c15ULL));
+    // 32 bytes: the first block's first 8 bytes cancel the constant, its
+    // second 8 vary, the last 16 are fixed.
+    long_values.push_back(bytes(kM3) + bytes(i * 0x9e3779b97f4a7c15ULL) + std::string(16, 'x'));
+  }
+  EXPECT_EQ(distinct_hashes(short_values, "server.address"), 64u);
+  EXPECT_EQ(distinct_hashes(long_values, "server.address"), 64u);
+  // An int array whose first element cancels the constant: the key no
+  // longer mattered.
+  const int64_t ints[] = {static_cast<int64_t>(kM3), 7};
+  std::set<uint64_t> by_key;
+  for (std::string_view key : {"a", "b", "c", "d"})
+    by_key.insert(metrics::internal::HashAttribute({key, std::span<const int64_t>(ints)}));
+  EXPECT_EQ(by_key.size(), 4u);
+  // The secret is drawn once: the same attribute hashes alike every time.
+  EXPECT_EQ(metrics::internal::HashSecret(), metrics::internal::HashSecret());
+  EXPECT_EQ(metrics::internal::HashAttribute({"server.address", "example.com"}),
+            metrics::internal::HashAttribute({"server.address", "example.com"}));
+}
+
 // trace_based exemplars on the bound path: the inline check of the flag that
 // Scope keeps (a sampled span current, an unsampled one nested inside it, the
 // scopes ending) offers an exemplar exactly while a sampled span is current.
+// The flag is asserted directly at each step: Stream::Offer re-checks the
+// current span, so the exemplar checks alone would pass with a flag stuck
+// true (they would only cost a call).
 TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
+  using ::otelweb::detail::t_sampled_span_current;
   otelweb::testing::MemoryTracing tracing;
   auto exemplar_trace = [](const ResourceMetrics& rm) {
     const MetricData* m = rm.Find("jobs");
@@ -137,8 +253,13 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
       return std::string();
     return m->number_points[0].exemplars[0].trace_id.ToHex();
   };
+  auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
+  auto sid = SpanId::FromHex("b7ad6b7169203331");
+  ASSERT_TRUE(tid && sid);
+  const SpanContext unsampled_sc(*tid, *sid, TraceFlags{0}, /*remote=*/true);
   LookupSetup s(TemporalityPreference::kDelta);
   auto bound = s.meter.CreateInt64Counter("jobs").Bind({{"job", "a"}});
+  EXPECT_FALSE(t_sampled_span_current);
   bound.Add(1);  // no span
   ResourceMetrics none;
   ASSERT_TRUE(s.reader->Collect(&none));
@@ -147,21 +268,32 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
   Span span = tracing.tracer().StartSpan("work");
   ASSERT_TRUE(span.GetContext().sampled());
   const std::string id = span.GetContext().trace_id().ToHex();
+  EXPECT_FALSE(t_sampled_span_current);  // started, not current
   {
     Scope sampled = MakeCurrent(span);
+    EXPECT_TRUE(t_sampled_span_current);
     {
-      auto tid = TraceId::FromHex("0af7651916cd43dd8448eb211c80319c");
-      auto sid = SpanId::FromHex("b7ad6b7169203331");
-      ASSERT_TRUE(tid && sid);
-      Scope unsampled(Context::Current().WithSpanContext(
-          SpanContext(*tid, *sid, TraceFlags{0}, /*remote=*/true)));
+      Scope unsampled(Context::Current().WithSpanContext(unsampled_sc));
+      EXPECT_FALSE(t_sampled_span_current);
+      {
+        Scope again = MakeCurrent(span);  // sampled inside unsampled
+        EXPECT_TRUE(t_sampled_span_current);
+      }
+      EXPECT_FALSE(t_sampled_span_current);
+      {
+        Scope no_span{Context()};  // the empty context
+        EXPECT_FALSE(t_sampled_span_current);
+      }
+      EXPECT_FALSE(t_sampled_span_current);
       bound.Add(2);  // unsampled span current: no exemplar
     }
+    EXPECT_TRUE(t_sampled_span_current);
     ResourceMetrics inner;
     ASSERT_TRUE(s.reader->Collect(&inner));
     EXPECT_EQ(exemplar_trace(inner), "");
     bound.Add(3);  // the sampled span is current again
   }
+  EXPECT_FALSE(t_sampled_span_current);
   ResourceMetrics with;
   ASSERT_TRUE(s.reader->Collect(&with));
   EXPECT_EQ(exemplar_trace(with), id);
@@ -169,7 +301,80 @@ TEST(MetricLookup, BoundAddOffersAnExemplarOnlyWhileASampledSpanIsCurrent) {
   ResourceMetrics after;
   ASSERT_TRUE(s.reader->Collect(&after));
   EXPECT_EQ(exemplar_trace(after), "");
+
+  // Scopes destroyed out of order: the newer one stays current until it
+  // ends, so the flag follows it, then the stack below both.
+  {
+    auto outer = std::make_unique<Scope>(span.AsContext());
+    auto inner = std::make_unique<Scope>(Context::Current().WithSpanContext(unsampled_sc));
+    EXPECT_FALSE(t_sampled_span_current);
+    outer.reset();  // out of order: inner stays current
+    EXPECT_FALSE(t_sampled_span_current);
+    inner.reset();  // both gone: no span
+    EXPECT_FALSE(t_sampled_span_current);
+  }
+  {
+    auto outer = std::make_unique<Scope>(Context::Current().WithSpanContext(unsampled_sc));
+    auto inner = std::make_unique<Scope>(span.AsContext());
+    EXPECT_TRUE(t_sampled_span_current);
+    outer.reset();  // out of order: the sampled inner scope stays current
+    EXPECT_TRUE(t_sampled_span_current);
+    bound.Add(5);
+    inner.reset();
+    EXPECT_FALSE(t_sampled_span_current);
+    bound.Add(6);
+  }
+  ResourceMetrics out_of_order;
+  ASSERT_TRUE(s.reader->Collect(&out_of_order));
+  EXPECT_EQ(exemplar_trace(out_of_order), id);
+  EXPECT_EQ(out_of_order.Find("jobs")->number_points[0].as_int, 11);
+  {
+    Scope sampled = MakeCurrent(span);
+    std::unique_ptr<Scope> below = std::make_unique<Scope>(Context());
+    Scope top = MakeCurrent(span);
+    EXPECT_TRUE(t_sampled_span_current);
+    below.reset();  // a detached scope in the middle: the top still decides
+    EXPECT_TRUE(t_sampled_span_current);
+  }
+  EXPECT_FALSE(t_sampled_span_current);
+
+  // Another thread starts with no sampled span current, whatever this one has.
+  {
+    Scope sampled = MakeCurrent(span);
+    bool other = true;
+    std::thread([&] { other = t_sampled_span_current; }).join();
+    EXPECT_FALSE(other);
+    EXPECT_TRUE(t_sampled_span_current);
+  }
   span.End();
+}
+
+// A plugin built with -fvisibility=hidden (testdata/visibility_probe.cc)
+// reads the thread-locals that the library writes and the headers read
+// inline: they are exported from the headers, so the plugin sees the
+// program's one definition (hidden, it read its own copies: the flag
+// always false, the stripe always 0).
+TEST(MetricLookup, AHiddenVisibilityPluginReadsTheLibrarysThreadLocals) {
+  void* plugin = dlopen(OTELWEB_VISIBILITY_PROBE, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(plugin, nullptr) << dlerror();
+  auto sampled = reinterpret_cast<bool (*)()>(dlsym(plugin, "otelweb_probe_sampled_span_current"));
+  auto stripe = reinterpret_cast<uint32_t (*)()>(dlsym(plugin, "otelweb_probe_stripe"));
+  ASSERT_NE(sampled, nullptr);
+  ASSERT_NE(stripe, nullptr);
+  otelweb::testing::MemoryTracing tracing;
+  Span span = tracing.tracer().StartSpan("work");
+  ASSERT_TRUE(span.GetContext().sampled());
+  EXPECT_FALSE(sampled());
+  {
+    Scope scope = MakeCurrent(span);
+    EXPECT_TRUE(sampled());
+  }
+  EXPECT_FALSE(sampled());
+  const uint32_t mine = metrics::detail::ThreadStripe();  // assigned by the library
+  EXPECT_NE(mine, 0u);
+  EXPECT_EQ(stripe(), mine);
+  span.End();
+  dlclose(plugin);
 }
 
 }  // namespace

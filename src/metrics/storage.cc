@@ -13,6 +13,9 @@
 #include <thread>
 #include <type_traits>
 
+#include <sys/random.h>
+#include <unistd.h>
+
 #include "otelweb/context.h"
 #include "otelweb/diagnostics.h"
 
@@ -71,10 +74,19 @@ inline uint64_t Load4(const char* p) noexcept {
   return w;
 }
 
+// The hash functions below take the process's secret `k` (HashSecret()): it
+// is mixed into both operands of every multiplication (directly into one, via
+// the seed into the other), so that no input can zero a product without
+// knowing it. With fixed constants alone, a client that chooses attribute
+// values (server.address from a Host header, a route) could make many sets
+// hash alike (e.g. any 16-byte string whose first 8 bytes are kM1 ^ 16) and
+// turn the table's probes into long scans.
+
 // A string hash over 16 bytes per multiplication (the last 16 bytes, which
 // may overlap the previous block, close it; up to 16 bytes take one fold):
 // cheap, and good enough for a table whose hits are confirmed by comparison.
-[[gnu::always_inline]] inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed) noexcept {
+[[gnu::always_inline]] inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed,
+                                                 uint64_t k) noexcept {
   uint64_t a, b;
   if (n <= 16) {
     if (n >= 8) {
@@ -92,15 +104,16 @@ inline uint64_t Load4(const char* p) noexcept {
       a = b = 0;
     }
   } else {
-    for (size_t i = 0; i + 16 < n; i += 16) seed = Fold(Load8(p + i) ^ kM3, Load8(p + i + 8) ^ seed);
+    for (size_t i = 0; i + 16 < n; i += 16)
+      seed = Fold(Load8(p + i) ^ kM3 ^ k, Load8(p + i + 8) ^ seed);
     a = Load8(p + n - 16);
     b = Load8(p + n - 8);
   }
-  return Fold(a ^ kM1 ^ n, b ^ kM2 ^ seed);
+  return Fold(a ^ kM1 ^ k ^ n, b ^ kM2 ^ seed);
 }
 
-[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w) noexcept {
-  return Fold(w ^ kM3, h ^ kM4);
+[[gnu::always_inline]] inline uint64_t Step(uint64_t h, uint64_t w, uint64_t k) noexcept {
+  return Fold(w ^ kM3 ^ k, h ^ kM4);
 }
 
 // Equality of two short byte ranges of the same length without a call.
@@ -118,37 +131,38 @@ inline uint64_t Load4(const char* p) noexcept {
   return std::memcmp(a, b, n) == 0;
 }
 
-[[gnu::always_inline]] inline uint64_t HashValue(const AttributeValue& v, uint64_t t) noexcept {
+[[gnu::always_inline]] inline uint64_t HashValue(const AttributeValue& v, uint64_t t,
+                                                 uint64_t k) noexcept {
   t ^= static_cast<uint64_t>(v.type()) << 56;
   switch (v.type()) {
     case AttributeType::kBool:
-      return Step(t, v.as_bool() ? 1 : 0);
+      return Step(t, v.as_bool() ? 1 : 0, k);
     case AttributeType::kInt:
-      return Step(t, static_cast<uint64_t>(v.as_int()));
+      return Step(t, static_cast<uint64_t>(v.as_int()), k);
     case AttributeType::kDouble:
-      return Step(t, std::bit_cast<uint64_t>(v.as_double()));
+      return Step(t, std::bit_cast<uint64_t>(v.as_double()), k);
     case AttributeType::kString: {
       auto s = v.as_string();
-      return HashBytes(s.data(), s.size(), t);
+      return HashBytes(s.data(), s.size(), t, k);
     }
     case AttributeType::kBoolArray: {
       uint64_t h = t;
-      for (bool b : v.as_bool_array()) h = Step(h, b ? 1 : 0);
+      for (bool b : v.as_bool_array()) h = Step(h, b ? 1 : 0, k);
       return h;
     }
     case AttributeType::kIntArray: {
       uint64_t h = t;
-      for (int64_t x : v.as_int_array()) h = Step(h, static_cast<uint64_t>(x));
+      for (int64_t x : v.as_int_array()) h = Step(h, static_cast<uint64_t>(x), k);
       return h;
     }
     case AttributeType::kDoubleArray: {
       uint64_t h = t;
-      for (double x : v.as_double_array()) h = Step(h, std::bit_cast<uint64_t>(x));
+      for (double x : v.as_double_array()) h = Step(h, std::bit_cast<uint64_t>(x), k);
       return h;
     }
     case AttributeType::kStringArray: {
       uint64_t h = t;
-      for (auto s : v.as_string_array()) h = HashBytes(s.data(), s.size(), h);
+      for (auto s : v.as_string_array()) h = HashBytes(s.data(), s.size(), h, k);
       return h;
     }
     case AttributeType::kNone:
@@ -159,14 +173,24 @@ inline uint64_t Load4(const char* p) noexcept {
 
 // The hash of one attribute: its key's hash seeds its value's. A set's hash
 // is the sum of its attributes' (order-independent).
-[[gnu::always_inline]] inline uint64_t AttrHash(const KeyValue& kv) noexcept {
-  return HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), kM4));
+[[gnu::always_inline]] inline uint64_t AttrHash(const KeyValue& kv, uint64_t k) noexcept {
+  return HashValue(kv.value, HashBytes(kv.key.data(), kv.key.size(), kM4 ^ k, k), k);
 }
 
-inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
+inline uint64_t SetHash(const KeyValue* kv, size_t n, uint64_t k) noexcept {
   uint64_t h = n;
-  for (size_t i = 0; i < n; ++i) h += AttrHash(kv[i]);
+  for (size_t i = 0; i < n; ++i) h += AttrHash(kv[i], k);
   return h;
+}
+
+uint64_t DrawHashSecret() noexcept {
+  uint64_t r = 0;
+  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == static_cast<ssize_t>(sizeof(r))) return r;
+  // No entropy yet (early boot) or no getrandom: the clock, the process id
+  // and an address (ASLR), mixed; still different per process.
+  uint64_t x = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+               (static_cast<uint64_t>(getpid()) << 32) ^ reinterpret_cast<uintptr_t>(&r);
+  return Fold(x ^ kM1, kM2 ^ r);
 }
 
 // The attribute `kv` equals the stored one `f` (key and value).
@@ -193,6 +217,31 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
 }
 
+// The rest of SameSet's comparison in any order, from given position `j` (the
+// positions before it matched in place): each given key must match a stored
+// key with an equal value, and no two given keys the same stored one (stored
+// keys are unique, and both sets have n attributes). The first 64 stored
+// positions are tracked in a bitmask; a match at a later position is checked
+// against the given keys before it instead (n > 64 only; no allocation).
+[[gnu::noinline]] bool SameSetAnyOrder(const KeyValue* kv, size_t n, const Series& s,
+                                       size_t j) noexcept {
+  const FlatAttr* f = s.flat.data();
+  uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
+  for (; j < n; ++j) {
+    size_t k = 0;
+    while (k < n && !SameKey(kv[j].key, f[k])) ++k;
+    if (k == n || !SameFlat(kv[j], f[k], s.attrs[k])) return false;
+    if (k < 64) {
+      if ((used >> k) & 1) return false;
+      used |= uint64_t{1} << k;
+    } else {
+      for (size_t i = 0; i < j; ++i)
+        if (kv[i].key == kv[j].key) return false;
+    }
+  }
+  return true;
+}
+
 // The one comparison of a given attribute set with a stored series: equal
 // sets (keys and values). The usual case, the same order as when the series
 // was created, is one pass. With `any_order`, another order matches each
@@ -211,19 +260,7 @@ inline uint64_t SetHash(const KeyValue* kv, size_t n) noexcept {
   if (j == n) [[likely]]
     return true;
   if (!any_order) return false;
-  // Stored positions matched so far (the first 64 tracked): those before j
-  // matched in place.
-  uint64_t used = j >= 64 ? ~uint64_t{0} : (uint64_t{1} << j) - 1;
-  for (; j < n; ++j) {
-    size_t k = 0;
-    while (k < n && !SameKey(kv[j].key, f[k])) ++k;
-    if (k == n || !SameFlat(kv[j], f[k], s.attrs[k])) return false;
-    if (k < 64) {
-      if ((used >> k) & 1) return false;
-      used |= uint64_t{1} << k;
-    }
-  }
-  return true;
+  return SameSetAnyOrder(kv, n, s, j);
 }
 
 inline void AddDouble(std::atomic<uint64_t>& a, double v) noexcept {
@@ -250,7 +287,16 @@ constexpr uint64_t kNegInf = std::bit_cast<uint64_t>(-std::numeric_limits<double
 
 }  // namespace
 
-uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv); }
+uint64_t HashSecret() noexcept {
+  static const uint64_t secret = DrawHashSecret();
+  return secret;
+}
+
+uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv, HashSecret()); }
+
+bool SameAttributeSet(Attributes given, const Series& s) noexcept {
+  return SameSet(given.data(), given.size(), s, true);
+}
 
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept {
   if (a.type() != b.type) return false;
@@ -324,7 +370,9 @@ Series::~Series() {
 }
 
 Stream::Stream(StreamConfig cfg)
-    : cfg_(std::move(cfg)), id_(g_next_stream_id.fetch_add(1, std::memory_order_relaxed)) {
+    : cfg_(std::move(cfg)),
+      id_(g_next_stream_id.fetch_add(1, std::memory_order_relaxed)),
+      secret_(HashSecret()) {
   uint32_t stripes = StripeCount();
   switch (cfg_.aggregation) {
     case Aggregation::kSum:
@@ -443,7 +491,7 @@ Series* Stream::ResolveFiltered(Attributes attrs) noexcept {
     ++n;
   }
   const KeyValue* kv = attrs.size() > kStack ? heap.data() : stack;
-  uint64_t h = SetHash(kv, n);
+  uint64_t h = SetHash(kv, n, secret_);
   Series* s = Find(kv, n, h);
   return s != nullptr ? s : Insert(Attributes(kv, n), h);
 }
@@ -473,7 +521,7 @@ Series* Stream::ResolveSlow(Attributes attrs, uint64_t epoch) noexcept {
   const KeyValue* kv = attrs.data();
   const size_t n = attrs.size();
   LastLookup& last = t_last_lookup[id_ & (kLastLookups - 1)];
-  uint64_t h = SetHash(kv, n);
+  uint64_t h = SetHash(kv, n, secret_);
   Series* s = Find(kv, n, h);
   if (s == nullptr) s = Insert(attrs, h);
   // The overflow series stands for any set: never a hit.
@@ -519,7 +567,7 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
         kv.push_back(a);
       }
     }
-    if (kv.size() != attrs.size()) hash = SetHash(kv.data(), kv.size());
+    if (kv.size() != attrs.size()) hash = SetHash(kv.data(), kv.size(), secret_);
     std::lock_guard<std::mutex> lock(insert_mu_);
     if (Series* s = Find(kv.data(), kv.size(), hash)) return s;
     if (admitted_.load(std::memory_order_relaxed) >= cfg_.cardinality_limit) {

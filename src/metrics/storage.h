@@ -207,6 +207,7 @@ class Stream {
 
   StreamConfig cfg_;
   const uint64_t id_;  // unique in the process (keys the threads' last lookups)
+  const uint64_t secret_;  // HashSecret(), kept where the lookup reads it
   // Bumped when a series is forgotten (invalidates the last lookups).
   std::atomic<uint64_t> retire_epoch_{0};
   uint32_t words_ = 1;   // per stripe
@@ -231,10 +232,18 @@ class Stream {
   std::atomic<bool> warned_nan_{false};
 };
 
-// Hash of one attribute (key and value); the set's hash is the sum of its
-// attributes' hashes, so the order of the attributes does not matter.
+// A random number drawn once per process (the first call), mixed into the
+// attribute hashes so that clients cannot choose values that collide.
+uint64_t HashSecret() noexcept;
+// Hash of one attribute (key and value, with HashSecret()); the set's hash is
+// the sum of its attributes' hashes, so the order of the attributes does not
+// matter.
 uint64_t HashAttribute(const KeyValue& kv) noexcept;
 bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
+// Whether `given` is the attribute set of `s`, in any order (the comparison
+// that confirms a hash match in the stream's table; exposed for tests). A
+// given set with a repeated key never matches (stored keys are unique).
+bool SameAttributeSet(Attributes given, const Series& s) noexcept;
 
 // One observation of an observable instrument (value bits: int64 two's
 // complement or double).

@@ -66,7 +66,10 @@ struct CallbackEntry;
 
 namespace detail {
 // Index of the calling thread's stripe (assigned on first use, round robin).
-inline constinit thread_local uint32_t t_stripe = 0;
+// Written by the library, read inline by the application: exported for the
+// reason given at otelweb::detail::t_sampled_span_current (context.h); with
+// two copies every inline read would miss and call AssignStripe.
+[[gnu::visibility("default")]] inline constinit thread_local uint32_t t_stripe = 0;
 uint32_t AssignStripe() noexcept;
 inline uint32_t ThreadStripe() noexcept {
   uint32_t s = t_stripe;
