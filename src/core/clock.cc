@@ -9,6 +9,13 @@
 // once a second, which also follows NTP adjustments and bounds any drift to
 // microseconds. Until the first 20 ms have given a rate, and whenever the TSC
 // is unsuitable, Now() reads clock_gettime. OTELWEB_TSC=0 turns the TSC off.
+//
+// A span's end needs no anchor: internal::SpanStartNs keeps the TSC reading
+// its start time came from, and internal::SpanEndNs adds the ticks elapsed
+// since, at the current rate (one TSC read, no sequence lock). Spans longer
+// than the re-anchor period (1 s), or started from the system clock, read
+// Now() at their end as before. A span's duration is therefore measured by
+// one monotonic counter, never by two anchors.
 #include <time.h>
 
 #include <atomic>
@@ -102,6 +109,56 @@ void Reanchor() noexcept {
 #endif  // OTELWEB_HAVE_TSC
 
 }  // namespace
+
+namespace internal {
+
+int64_t SpanStartNs(uint64_t* tsc) noexcept {
+#ifdef OTELWEB_HAVE_TSC
+  Anchor& a = g_anchor;
+  if (a.mode.load(std::memory_order_relaxed) == 1) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      uint64_t s1 = a.seq.load(std::memory_order_acquire);
+      if (s1 & 1) continue;
+      const int64_t w0 = a.wall.load(std::memory_order_relaxed);
+      const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
+      const uint64_t mult = a.mult.load(std::memory_order_relaxed);
+      const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (a.seq.load(std::memory_order_relaxed) != s1) continue;
+      if (mult == 0) break;
+      const uint64_t t = __rdtsc();
+      const uint64_t dt = t - t0;
+      if (t < t0 || dt > limit) break;
+      *tsc = t;
+      return w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
+    }
+  }
+#endif
+  *tsc = 0;
+  return Now().time_since_epoch().count();
+}
+
+int64_t SpanEndNs(int64_t start_ns, uint64_t start_tsc) noexcept {
+#ifdef OTELWEB_HAVE_TSC
+  if (start_tsc != 0) {
+    // The rate and bound may be renewed meanwhile by another thread; either
+    // value of each is a valid one, so no sequence check is needed.
+    const uint64_t mult = g_anchor.mult.load(std::memory_order_relaxed);
+    const uint64_t limit = g_anchor.reanchor_ticks.load(std::memory_order_relaxed);
+    const uint64_t t = __rdtsc();
+    const uint64_t dt = t - start_tsc;
+    if (t >= start_tsc && dt <= limit) {
+      return start_ns + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
+    }
+  }
+#else
+  (void)start_tsc;
+#endif
+  const int64_t ns = Now().time_since_epoch().count();
+  return ns < start_ns ? start_ns : ns;
+}
+
+}  // namespace internal
 
 Timestamp Now() noexcept {
 #ifdef OTELWEB_HAVE_TSC
