@@ -203,7 +203,8 @@ struct ThreadState {
 };
 
 ThreadState* CreateThreadState() noexcept;
-extern thread_local ThreadState* t_state;
+// constinit: no dynamic initialisation, so no TLS wrapper check per access.
+extern constinit thread_local ThreadState* t_state;
 
 inline ThreadState& State() noexcept {
   ThreadState* s = t_state;

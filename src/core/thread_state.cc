@@ -41,7 +41,7 @@ OperationResult OperationResult::Merge(OperationResult other) const noexcept {
 
 namespace internal {
 
-thread_local ThreadState* t_state = nullptr;
+constinit thread_local ThreadState* t_state = nullptr;
 std::atomic<uint64_t> g_fork_gen{0};
 
 namespace {

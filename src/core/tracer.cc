@@ -258,7 +258,8 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
     // The common "tracing off" configuration: no sampler call, no result; the
     // handle's span context is built in place.
     ts.counters->Bump(ts.counters->non_recording);
-    return Span(nullptr, 0, trace_id, span_id, TraceFlags{random}, parent_state);
+    if (has_parent) return Span(nullptr, 0, trace_id, span_id, TraceFlags{random}, psc.trace_state());
+    return Span(nullptr, 0, trace_id, span_id, TraceFlags{random}, TraceState());
   }
   SamplingResult sr;
   switch (p->sampler_kind) {
