@@ -106,6 +106,31 @@ void Reanchor() noexcept {
   a.busy.store(false, std::memory_order_release);
 }
 
+// The wall time extrapolated from the TSC, and the TSC reading it came from;
+// false while calibrating, when the anchor is stale (or the TSC went
+// backwards), or when a writer kept the anchor busy for four attempts.
+inline bool TscNow(int64_t* ns, uint64_t* tsc) noexcept {
+  Anchor& a = g_anchor;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    uint64_t s1 = a.seq.load(std::memory_order_acquire);
+    if (s1 & 1) continue;
+    const int64_t w0 = a.wall.load(std::memory_order_relaxed);
+    const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
+    const uint64_t mult = a.mult.load(std::memory_order_relaxed);
+    const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (a.seq.load(std::memory_order_relaxed) != s1) continue;
+    if (mult == 0) return false;
+    const uint64_t t = __rdtsc();
+    const uint64_t dt = t - t0;
+    if (t < t0 || dt > limit) return false;
+    *tsc = t;
+    *ns = w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
+    return true;
+  }
+  return false;
+}
+
 #endif  // OTELWEB_HAVE_TSC
 
 }  // namespace
@@ -114,25 +139,8 @@ namespace internal {
 
 int64_t SpanStartNs(uint64_t* tsc) noexcept {
 #ifdef OTELWEB_HAVE_TSC
-  Anchor& a = g_anchor;
-  if (a.mode.load(std::memory_order_relaxed) == 1) {
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      uint64_t s1 = a.seq.load(std::memory_order_acquire);
-      if (s1 & 1) continue;
-      const int64_t w0 = a.wall.load(std::memory_order_relaxed);
-      const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
-      const uint64_t mult = a.mult.load(std::memory_order_relaxed);
-      const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (a.seq.load(std::memory_order_relaxed) != s1) continue;
-      if (mult == 0) break;
-      const uint64_t t = __rdtsc();
-      const uint64_t dt = t - t0;
-      if (t < t0 || dt > limit) break;
-      *tsc = t;
-      return w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
-    }
-  }
+  int64_t ns;
+  if (g_anchor.mode.load(std::memory_order_relaxed) == 1 && TscNow(&ns, tsc)) return ns;
 #endif
   *tsc = 0;
   return Now().time_since_epoch().count();
@@ -169,22 +177,10 @@ Timestamp Now() noexcept {
     a.mode.store(mode, std::memory_order_relaxed);
   }
   if (mode == 1) {
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      uint64_t s1 = a.seq.load(std::memory_order_acquire);
-      if (s1 & 1) continue;
-      const int64_t w0 = a.wall.load(std::memory_order_relaxed);
-      const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
-      const uint64_t mult = a.mult.load(std::memory_order_relaxed);
-      const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (a.seq.load(std::memory_order_relaxed) != s1) continue;
-      if (mult == 0) break;  // still calibrating
-      const uint64_t t = __rdtsc();
-      const uint64_t dt = t - t0;
-      if (t < t0 || dt > limit) break;  // stale anchor (or TSC went backwards): renew below
-      const int64_t ns = w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
-      return Timestamp(std::chrono::nanoseconds(ns));
-    }
+    int64_t tsc_ns;
+    uint64_t tsc;
+    if (TscNow(&tsc_ns, &tsc)) return Timestamp(std::chrono::nanoseconds(tsc_ns));
+    // Still calibrating, a stale anchor or the TSC went backwards: renew below.
     const int64_t ns = SystemNs();
     const int64_t w0 = a.wall.load(std::memory_order_relaxed);
     if (w0 == 0 || ns - w0 >= kCalibrateNs) Reanchor();
