@@ -21,11 +21,30 @@ class Baggage {
   static constexpr size_t kMaxTotalBytes = 8192;
 
   Baggage() noexcept = default;
-  Baggage(const Baggage& o) noexcept;
+  // Most contexts carry no baggage: copies, moves and the destructor stay
+  // inline, and only a non-empty baggage costs a call (its reference count).
+  Baggage(const Baggage& o) noexcept : rep_(o.rep_) {
+    if (rep_ != nullptr) Ref(rep_);
+  }
   Baggage(Baggage&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
-  Baggage& operator=(const Baggage& o) noexcept;
-  Baggage& operator=(Baggage&& o) noexcept;
-  ~Baggage();
+  Baggage& operator=(const Baggage& o) noexcept {
+    if (rep_ != o.rep_) {
+      if (o.rep_ != nullptr) Ref(o.rep_);
+      Rep* old = std::exchange(rep_, o.rep_);
+      if (old != nullptr) Drop(old);
+    }
+    return *this;
+  }
+  Baggage& operator=(Baggage&& o) noexcept {
+    if (this != &o) {
+      Rep* old = std::exchange(rep_, std::exchange(o.rep_, nullptr));
+      if (old != nullptr) Drop(old);
+    }
+    return *this;
+  }
+  ~Baggage() {
+    if (rep_ != nullptr) Drop(rep_);
+  }
 
   // Parses a `baggage` header value: percent-decodes values, keeps properties
   // verbatim as metadata, skips members that break the grammar, and stops
@@ -61,6 +80,9 @@ class Baggage {
  private:
   struct Rep;
   explicit Baggage(Rep* rep) noexcept : rep_(rep) {}
+  static void Ref(Rep* rep) noexcept;
+  // Drops one reference to rep (not null); frees it on the last.
+  static void Drop(Rep* rep) noexcept;
   Rep* rep_ = nullptr;
 };
 

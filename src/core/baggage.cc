@@ -18,25 +18,10 @@ struct Baggage::Rep {
   std::vector<E> entries;
 };
 
-Baggage::Baggage(const Baggage& o) noexcept : rep_(o.rep_) {
-  if (rep_) rep_->refs.fetch_add(1, std::memory_order_relaxed);
-}
-Baggage& Baggage::operator=(const Baggage& o) noexcept {
-  if (rep_ != o.rep_) {
-    Baggage tmp(o);
-    std::swap(rep_, tmp.rep_);
-  }
-  return *this;
-}
-Baggage& Baggage::operator=(Baggage&& o) noexcept {
-  if (this != &o) {
-    Baggage tmp(std::move(o));
-    std::swap(rep_, tmp.rep_);
-  }
-  return *this;
-}
-Baggage::~Baggage() {
-  if (rep_ && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+void Baggage::Ref(Rep* rep) noexcept { rep->refs.fetch_add(1, std::memory_order_relaxed); }
+
+void Baggage::Drop(Rep* rep) noexcept {
+  if (rep->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep;
 }
 
 size_t Baggage::size() const noexcept { return rep_ ? rep_->entries.size() : 0; }

@@ -9,6 +9,13 @@
 // once a second, which also follows NTP adjustments and bounds any drift to
 // microseconds. Until the first 20 ms have given a rate, and whenever the TSC
 // is unsuitable, Now() reads clock_gettime. OTELWEB_TSC=0 turns the TSC off.
+//
+// A span's end needs no anchor: internal::SpanStartNs keeps the TSC reading
+// its start time came from, and internal::SpanEndNs adds the ticks elapsed
+// since, at the current rate (one TSC read, no sequence lock). Spans longer
+// than the re-anchor period (1 s), or started from the system clock, read
+// Now() at their end as before. A span's duration is therefore measured by
+// one monotonic counter, never by two anchors.
 #include <time.h>
 
 #include <atomic>
@@ -99,9 +106,67 @@ void Reanchor() noexcept {
   a.busy.store(false, std::memory_order_release);
 }
 
+// The wall time extrapolated from the TSC, and the TSC reading it came from;
+// false while calibrating, when the anchor is stale (or the TSC went
+// backwards), or when a writer kept the anchor busy for four attempts.
+inline bool TscNow(int64_t* ns, uint64_t* tsc) noexcept {
+  Anchor& a = g_anchor;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    uint64_t s1 = a.seq.load(std::memory_order_acquire);
+    if (s1 & 1) continue;
+    const int64_t w0 = a.wall.load(std::memory_order_relaxed);
+    const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
+    const uint64_t mult = a.mult.load(std::memory_order_relaxed);
+    const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (a.seq.load(std::memory_order_relaxed) != s1) continue;
+    if (mult == 0) return false;
+    const uint64_t t = __rdtsc();
+    const uint64_t dt = t - t0;
+    if (t < t0 || dt > limit) return false;
+    *tsc = t;
+    *ns = w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
+    return true;
+  }
+  return false;
+}
+
 #endif  // OTELWEB_HAVE_TSC
 
 }  // namespace
+
+namespace internal {
+
+int64_t SpanStartNs(uint64_t* tsc) noexcept {
+#ifdef OTELWEB_HAVE_TSC
+  int64_t ns;
+  if (g_anchor.mode.load(std::memory_order_relaxed) == 1 && TscNow(&ns, tsc)) return ns;
+#endif
+  *tsc = 0;
+  return Now().time_since_epoch().count();
+}
+
+int64_t SpanEndNs(int64_t start_ns, uint64_t start_tsc) noexcept {
+#ifdef OTELWEB_HAVE_TSC
+  if (start_tsc != 0) {
+    // The rate and bound may be renewed meanwhile by another thread; either
+    // value of each is a valid one, so no sequence check is needed.
+    const uint64_t mult = g_anchor.mult.load(std::memory_order_relaxed);
+    const uint64_t limit = g_anchor.reanchor_ticks.load(std::memory_order_relaxed);
+    const uint64_t t = __rdtsc();
+    const uint64_t dt = t - start_tsc;
+    if (t >= start_tsc && dt <= limit) {
+      return start_ns + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
+    }
+  }
+#else
+  (void)start_tsc;
+#endif
+  const int64_t ns = Now().time_since_epoch().count();
+  return ns < start_ns ? start_ns : ns;
+}
+
+}  // namespace internal
 
 Timestamp Now() noexcept {
 #ifdef OTELWEB_HAVE_TSC
@@ -112,22 +177,10 @@ Timestamp Now() noexcept {
     a.mode.store(mode, std::memory_order_relaxed);
   }
   if (mode == 1) {
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      uint64_t s1 = a.seq.load(std::memory_order_acquire);
-      if (s1 & 1) continue;
-      const int64_t w0 = a.wall.load(std::memory_order_relaxed);
-      const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
-      const uint64_t mult = a.mult.load(std::memory_order_relaxed);
-      const uint64_t limit = a.reanchor_ticks.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (a.seq.load(std::memory_order_relaxed) != s1) continue;
-      if (mult == 0) break;  // still calibrating
-      const uint64_t t = __rdtsc();
-      const uint64_t dt = t - t0;
-      if (t < t0 || dt > limit) break;  // stale anchor (or TSC went backwards): renew below
-      const int64_t ns = w0 + static_cast<int64_t>((static_cast<unsigned __int128>(dt) * mult) >> 32);
-      return Timestamp(std::chrono::nanoseconds(ns));
-    }
+    int64_t tsc_ns;
+    uint64_t tsc;
+    if (TscNow(&tsc_ns, &tsc)) return Timestamp(std::chrono::nanoseconds(tsc_ns));
+    // Still calibrating, a stale anchor or the TSC went backwards: renew below.
     const int64_t ns = SystemNs();
     const int64_t w0 = a.wall.load(std::memory_order_relaxed);
     if (w0 == 0 || ns - w0 >= kCalibrateNs) Reanchor();

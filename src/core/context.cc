@@ -53,7 +53,7 @@ Scope::Scope(const Context& ctx) noexcept {
   serial_ = s.next_serial++;
   index_ = static_cast<uint32_t>(s.stack.size());
   try {
-    s.stack.push_back({ctx, serial_, false});
+    s.stack.emplace_back(ctx, serial_, false);  // one copy of the context, in place
     detail::t_sampled_span_current = ctx.span_context().sampled();
   } catch (...) {
     stack_ = nullptr;  // could not attach: the scope does nothing

@@ -24,6 +24,14 @@
 
 namespace otelweb::internal {
 
+// Span clock (clock.cc). SpanStartNs: Now() in ns since the epoch, and in
+// *tsc the TSC reading it was extrapolated from (0 when it came from the
+// system clock). SpanEndNs: the wall time now for a span started at
+// (start_ns, start_tsc): start_ns plus the ticks since start_tsc when the TSC
+// is in use and under a second passed, Now() otherwise; never before start_ns.
+int64_t SpanStartNs(uint64_t* tsc) noexcept;
+int64_t SpanEndNs(int64_t start_ns, uint64_t start_tsc) noexcept;
+
 // ---------------------------------------------------------------------------
 // Span records
 
@@ -55,6 +63,7 @@ struct SpanRecord : SpanData {
   std::atomic<uint32_t> refs{0};     // processors still holding it
   std::atomic<uint32_t> gen{1};      // bumped at End: stale handles stop writing
   const SpanLimits* limits = nullptr;
+  uint64_t start_tsc = 0;  // see SpanStartNs; 0 when the start time came from elsewhere
   // One bit per span attribute key (a hash of its first 8 bytes and length):
   // a new key whose bit is clear needs no duplicate scan.
   uint64_t key_bloom = 0;
@@ -73,13 +82,20 @@ struct SpanRecord : SpanData {
     if (attrs_.capacity() > kKeptSlots) [[unlikely]] std::vector<AttrSlot>().swap(attrs_);
   }
 
+  // Set when an event or a link was added: most spans have neither, and
+  // Clear then leaves those four lists alone.
+  bool has_events_or_links = false;
+
   // Empties the record, keeping every buffer's capacity.
   void Clear() noexcept {
     attrs_.clear();
-    events_.clear();
-    event_attrs_.clear();
-    links_.clear();
-    link_attrs_.clear();
+    if (has_events_or_links) [[unlikely]] {
+      events_.clear();
+      event_attrs_.clear();
+      links_.clear();
+      link_attrs_.clear();
+      has_events_or_links = false;
+    }
     arena_.clear();
     dropped_attrs_ = dropped_events_ = dropped_links_ = 0;
     status_ = StatusCode::kUnset;
@@ -98,7 +114,16 @@ struct RecordPool {
   std::atomic<SpanRecord*> returned{nullptr};  // any thread pushes
   uint64_t allocated = 0;                      // owner only
 
-  SpanRecord* Acquire() noexcept;
+  // A record from the free list, emptied (inline: the common case);
+  // AcquireSlow takes the records other threads returned, or makes one.
+  SpanRecord* Acquire() noexcept {
+    SpanRecord* r = free_list;
+    if (r == nullptr) [[unlikely]] return AcquireSlow();
+    free_list = r->next;
+    r->Clear();
+    return r;
+  }
+  SpanRecord* AcquireSlow() noexcept;
   void ReleaseLocal(SpanRecord* r) noexcept {
     r->next = free_list;
     free_list = r;
@@ -143,7 +168,8 @@ struct ThreadState {
 };
 
 ThreadState* CreateThreadState() noexcept;
-extern thread_local ThreadState* t_state;
+// constinit: no dynamic initialisation, so no TLS wrapper check per access.
+extern constinit thread_local ThreadState* t_state;
 
 inline ThreadState& State() noexcept {
   ThreadState* s = t_state;
@@ -177,15 +203,19 @@ inline uint64_t NextRandom64(ThreadState& s) noexcept {
 }
 inline uint64_t NextRandom64() noexcept { return NextRandom64(State()); }
 
-// n values (1 to 3) of the same sequence as n calls of NextRandom64, with the
-// generator state loaded and stored once: a span start takes a trace id's two
-// words and a span id's one.
-inline void NextRandoms(ThreadState& s, uint64_t* out, int n) noexcept {
+// The ids a span start draws, with the generator state loaded and stored
+// once. A child takes one step (its span id, the ** output). A root takes two:
+// the first gives the trace id's 128 bits, its low word (the bytes W3C's
+// "random" flag speaks of) from the ** output and its high word from the ++
+// output of the same state (xoshiro256++'s scrambler: a different function of
+// other state words), and the second gives the span id. Steps whose **
+// output is zero are skipped, so the span id and the trace id's low word are
+// never zero. out: {span id} for a child, {trace hi, trace lo, span id} for a root.
+inline void NextIds(ThreadState& s, uint64_t* out, bool root) noexcept {
   if (__builtin_expect(s.rng_fork_gen != g_fork_gen.load(std::memory_order_relaxed), 0)) SeedThreadRng(s);
   auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
   uint64_t r0 = s.rng[0], r1 = s.rng[1], r2 = s.rng[2], r3 = s.rng[3];
-  for (int i = 0; i < n;) {
-    const uint64_t result = rotl(r1 * 5, 7) * 9;
+  auto step = [&]() {
     const uint64_t t = r1 << 17;
     r2 ^= r0;
     r3 ^= r1;
@@ -193,7 +223,27 @@ inline void NextRandoms(ThreadState& s, uint64_t* out, int n) noexcept {
     r0 ^= r3;
     r2 ^= t;
     r3 = rotl(r3, 45);
-    if (result != 0) out[i++] = result;
+  };
+  if (root) {
+    for (;;) {
+      const uint64_t lo = rotl(r1 * 5, 7) * 9;
+      const uint64_t hi = rotl(r0 + r3, 23) + r0;
+      step();
+      if (lo != 0) {
+        out[0] = hi;
+        out[1] = lo;
+        break;
+      }
+    }
+    out += 2;
+  }
+  for (;;) {
+    const uint64_t v = rotl(r1 * 5, 7) * 9;
+    step();
+    if (v != 0) {
+      out[0] = v;
+      break;
+    }
   }
   s.rng[0] = r0;
   s.rng[1] = r1;

@@ -240,10 +240,21 @@ using internal::StoreAttribute;
   Arena& a = r->arena_;
   const size_t need = size_t(a.size()) + klen + vlen;
   if (type == AttributeType::kNone || type > AttributeType::kString || klen - 1 >= UINT16_MAX ||
-      (r->key_bloom & bit) != 0 || slots.size() >= limits->attribute_count || slots.size() == slots.capacity() ||
+      slots.size() >= limits->attribute_count || slots.size() == slots.capacity() ||
       vlen > limits->attribute_value_length || need > a.capacity()) [[unlikely]] {
     StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
     return;
+  }
+  if ((r->key_bloom & bit) != 0) {
+    // The bit is shared with an earlier key (with ten keys, about every
+    // other span has such a pair): a key whose first 8 bytes and length
+    // match no slot is still new; otherwise StoreAttribute compares in full.
+    for (const AttrSlot& o : slots) {
+      if (o.key_prefix == prefix && o.key_len == klen) [[unlikely]] {
+        StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
+        return;
+      }
+    }
   }
   AttrSlot s;
   s.key_prefix = prefix;
@@ -315,6 +326,7 @@ void SpanRef::AddEventImpl(std::string_view name, Attributes attrs, Timestamp ts
   e.name_len = static_cast<uint32_t>(name.size());
   e.attr_begin = static_cast<uint32_t>(r->event_attrs_.size());
   e.dropped_attrs = 0;
+  r->has_events_or_links = true;  // before anything is kept: Clear must see it
   for (const KeyValue& kv : attrs) {
     internal::StoreAttribute(r, r->event_attrs_, e.attr_begin, r->limits->attributes_per_event,
                              &e.dropped_attrs, kv.key, kv.value);
@@ -334,6 +346,7 @@ void AddLinkTo(SpanRecord* r, const SpanContext& ctx, Attributes attrs) noexcept
     ++r->dropped_links_;
     return;
   }
+  r->has_events_or_links = true;
   try {
     LinkRec l{ctx, static_cast<uint32_t>(r->link_attrs_.size()), 0, 0};
     for (const KeyValue& kv : attrs) {
@@ -414,12 +427,16 @@ Context SpanRef::AsContext(const Context& base) const noexcept {
   return internal::ContextAccess::Make(context_, record_, gen_, base);
 }
 
-void Span::End(Timestamp end_time) noexcept {
+void Span::EndImpl(Timestamp end_time) noexcept {
   SpanRecord* r = record_;
   record_ = nullptr;
-  if (r == nullptr || r->gen.load(std::memory_order_relaxed) != gen_) return;
-  r->end_ns_ = (end_time.time_since_epoch().count() != 0 ? end_time : Now()).time_since_epoch().count();
-  if (r->end_ns_ < r->start_ns_) r->end_ns_ = r->start_ns_;
+  if (r->gen.load(std::memory_order_relaxed) != gen_) return;
+  if (end_time.time_since_epoch().count() != 0) {
+    r->end_ns_ = end_time.time_since_epoch().count();
+    if (r->end_ns_ < r->start_ns_) r->end_ns_ = r->start_ns_;
+  } else {
+    r->end_ns_ = internal::SpanEndNs(r->start_ns_, r->start_tsc);
+  }
   r->gen.store(gen_ + 1, std::memory_order_relaxed);
   internal::ThreadState& ts = internal::State();
   ts.counters->Bump(ts.counters->ended);

@@ -67,26 +67,10 @@ struct TraceState::Rep {
   size_t members = 0;
 };
 
-void TraceState::Ref() noexcept { rep_->refs.fetch_add(1, std::memory_order_relaxed); }
+void TraceState::Ref() const noexcept { rep_->refs.fetch_add(1, std::memory_order_relaxed); }
 
-TraceState& TraceState::operator=(const TraceState& o) noexcept {
-  if (rep_ != o.rep_) {
-    TraceState tmp(o);
-    std::swap(rep_, tmp.rep_);
-  }
-  return *this;
-}
-
-TraceState& TraceState::operator=(TraceState&& o) noexcept {
-  if (this != &o) {
-    TraceState tmp(std::move(o));
-    std::swap(rep_, tmp.rep_);
-  }
-  return *this;
-}
-
-void TraceState::Unref() noexcept {
-  if (rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+void TraceState::Drop(Rep* rep) noexcept {
+  if (rep->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep;
 }
 
 size_t TraceState::size() const noexcept { return rep_ ? rep_->members : 0; }

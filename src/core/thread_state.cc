@@ -41,7 +41,7 @@ OperationResult OperationResult::Merge(OperationResult other) const noexcept {
 
 namespace internal {
 
-thread_local ThreadState* t_state = nullptr;
+constinit thread_local ThreadState* t_state = nullptr;
 std::atomic<uint64_t> g_fork_gen{0};
 
 namespace {
@@ -175,18 +175,15 @@ const Context& CurrentContextRef() noexcept {
 
 void SeedThreadRng(ThreadState& s) noexcept { Seed(s); }
 
-SpanRecord* RecordPool::Acquire() noexcept {
-  SpanRecord* r = free_list;
+SpanRecord* RecordPool::AcquireSlow() noexcept {
+  SpanRecord* r = returned.exchange(nullptr, std::memory_order_acquire);
   if (r == nullptr) {
-    r = returned.exchange(nullptr, std::memory_order_acquire);
-    if (r == nullptr) {
-      r = new (std::nothrow) SpanRecord;
-      if (r == nullptr) return nullptr;
-      r->pool = this;
-      ++allocated;
-      r->Clear();
-      return r;
-    }
+    r = new (std::nothrow) SpanRecord;
+    if (r == nullptr) return nullptr;
+    r->pool = this;
+    ++allocated;
+    r->Clear();
+    return r;
   }
   free_list = r->next;
   r->Clear();

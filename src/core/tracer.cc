@@ -47,6 +47,15 @@ TraceId NewTraceId(ProviderCore* p, internal::ThreadState& ts) noexcept {
   return TraceId::FromWords(hi, internal::NextRandom64(ts));
 }
 
+constinit const TraceState kNoTraceState;
+
+// The parent of a span started with SpanOptions::root (out of the hot path:
+// no guard check on every start).
+[[gnu::noinline]] const Context& EmptyContext() noexcept {
+  static const Context* empty = new Context();
+  return *empty;
+}
+
 SpanId NewSpanId(ProviderCore* p, internal::ThreadState& ts) noexcept {
   if (p->id_generator) return p->id_generator->NewSpanId();
   return SpanId::FromWord(internal::NextRandom64(ts));
@@ -215,8 +224,7 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   if (!p->active.load(std::memory_order_relaxed)) return Span();
 
   internal::ThreadState& ts = internal::State();
-  static const Context* empty_ctx = new Context();
-  const Context& parent = options.root ? *empty_ctx
+  const Context& parent = options.root ? EmptyContext()
                           : options.parent ? *options.parent
                                            : ts.stack.back().ctx;
   const SpanContext& psc = parent.span_context();
@@ -227,14 +235,14 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
     trace_id = has_parent ? psc.trace_id() : NewTraceId(p, ts);
     span_id = NewSpanId(p, ts);
   } else {
-    // Built-in ids: the same draws as NewTraceId then NewSpanId, in one go.
+    // Built-in ids: one generator step for a child, two for a root.
     uint64_t w[3];
     if (has_parent) {
-      internal::NextRandoms(ts, w, 1);
+      internal::NextIds(ts, w, false);
       trace_id = psc.trace_id();
       span_id = SpanId::FromWord(w[0]);
     } else {
-      internal::NextRandoms(ts, w, 3);
+      internal::NextIds(ts, w, true);
       trace_id = TraceId::FromWords(w[0], w[1]);
       span_id = SpanId::FromWord(w[2]);
     }
@@ -243,12 +251,15 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   // on the traces we start when the id generator makes random ids.
   const uint8_t random = has_parent ? (psc.flags().value & TraceFlags::kRandom) : p->random_trace_ids;
 
+  // A root span does not inherit the trace state of an invalid parent context.
+  const TraceState& parent_state = has_parent ? psc.trace_state() : kNoTraceState;
+
   if (p->sampler_kind == Sampler::Builtin::kAlwaysOff) {
-    // The common "tracing off" configuration: no sampler call, no result.
+    // The common "tracing off" configuration: no sampler call, no result; the
+    // handle's span context is built in place.
     ts.counters->Bump(ts.counters->non_recording);
-    return Span(nullptr, 0,
-                SpanContext(trace_id, span_id, TraceFlags{random}, false,
-                            has_parent ? psc.trace_state() : TraceState()));
+    if (has_parent) return Span(nullptr, 0, trace_id, span_id, TraceFlags{random}, psc.trace_state());
+    return Span(nullptr, 0, trace_id, span_id, TraceFlags{random}, TraceState());
   }
   SamplingResult sr;
   switch (p->sampler_kind) {
@@ -268,17 +279,13 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
       (sr.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0) | random)};
   if (sr.decision == SamplingDecision::kDrop) {
     ts.counters->Bump(ts.counters->non_recording);
-    return Span(nullptr, 0,
-                SpanContext(trace_id, span_id, flags, false,
-                            sr.trace_state ? *sr.trace_state
-                                           : (has_parent ? psc.trace_state() : TraceState())));
+    return Span(nullptr, 0, trace_id, span_id, flags, sr.trace_state ? *sr.trace_state : parent_state);
   }
 
   SpanRecord* r = ts.pool->Acquire();
   if (r == nullptr) return Span();  // out of memory: a no-op span, never a crash
   r->context_ = SpanContext(trace_id, span_id, flags, false,
-                            sr.trace_state ? std::move(*sr.trace_state)
-                                           : (has_parent ? psc.trace_state() : TraceState()));
+                            sr.trace_state ? std::move(*sr.trace_state) : parent_state);
   if (has_parent) {
     r->parent_span_id_ = psc.span_id();
     r->parent_remote_ = psc.is_remote();
@@ -295,9 +302,12 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   } else {
     internal::CopyBytes(r->arena_.At(r->name_off_), name.data(), name.size());
   }
-  r->start_ns_ = (options.start_time.time_since_epoch().count() != 0 ? options.start_time : Now())
-                     .time_since_epoch()
-                     .count();
+  if (options.start_time.time_since_epoch().count() != 0) {
+    r->start_ns_ = options.start_time.time_since_epoch().count();
+    r->start_tsc = 0;
+  } else {
+    r->start_ns_ = internal::SpanStartNs(&r->start_tsc);
+  }
   r->end_ns_ = 0;
   // Start attributes (the instrumentation's semconv ones, the sampler's) are
   // marked owned: instrumentation attributes set later never displace them.

@@ -102,8 +102,14 @@ class SpanRef {
 
  protected:
   friend struct internal::ContextAccess;
-  SpanRef(internal::SpanRecord* rec, uint32_t gen, SpanContext ctx) noexcept
+  SpanRef(internal::SpanRecord* rec, uint32_t gen, const SpanContext& ctx) noexcept
+      : record_(rec), gen_(gen), context_(ctx) {}
+  SpanRef(internal::SpanRecord* rec, uint32_t gen, SpanContext&& ctx) noexcept
       : record_(rec), gen_(gen), context_(std::move(ctx)) {}
+  // A span context built in place (a span start's handle: each field written once).
+  SpanRef(internal::SpanRecord* rec, uint32_t gen, const TraceId& trace_id, const SpanId& span_id,
+          TraceFlags flags, const TraceState& state) noexcept
+      : record_(rec), gen_(gen), context_(trace_id, span_id, flags, false, state) {}
   void SetAttributeImpl(std::string_view key, AttributeValue value) noexcept;
   void SetAttributesImpl(Attributes attrs) noexcept;
   void AddEventImpl(std::string_view name, Attributes attrs, Timestamp ts) noexcept;
@@ -131,11 +137,14 @@ class Span : public SpanRef {
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
   ~Span() {
-    if (record_ != nullptr) End();
+    if (record_ != nullptr) EndImpl(Timestamp{});
   }
 
-  // Ends the span (zero timestamp: now). Later calls do nothing.
-  void End(Timestamp end_time = {}) noexcept;
+  // Ends the span (zero timestamp: now). Later calls do nothing; on a
+  // non-recording span it is an inline null check.
+  void End(Timestamp end_time = {}) noexcept {
+    if (record_ != nullptr) EndImpl(end_time);
+  }
 
   // A non-owning reference, e.g. to give to code that annotates but must not end.
   SpanRef Ref() const noexcept { return *this; }
@@ -143,6 +152,7 @@ class Span : public SpanRef {
  private:
   friend class Tracer;
   using SpanRef::SpanRef;
+  void EndImpl(Timestamp end_time) noexcept;
 };
 
 // The calling thread's current span (a no-op ref when none is active).

@@ -107,11 +107,25 @@ class TraceState {
     if (rep_ != nullptr) Ref();
   }
   TraceState(TraceState&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
-  TraceState& operator=(const TraceState& o) noexcept;
-  TraceState& operator=(TraceState&& o) noexcept;
-  // Most spans have no trace state: the empty case stays inline.
+  // Most spans have no trace state: assignments, moves and the destructor
+  // stay inline, and only a non-empty state costs a call (its reference count).
+  TraceState& operator=(const TraceState& o) noexcept {
+    if (rep_ != o.rep_) {
+      if (o.rep_ != nullptr) o.Ref();
+      Rep* old = std::exchange(rep_, o.rep_);
+      if (old != nullptr) Drop(old);
+    }
+    return *this;
+  }
+  TraceState& operator=(TraceState&& o) noexcept {
+    if (this != &o) {
+      Rep* old = std::exchange(rep_, std::exchange(o.rep_, nullptr));
+      if (old != nullptr) Drop(old);
+    }
+    return *this;
+  }
   ~TraceState() {
-    if (rep_ != nullptr) Unref();
+    if (rep_ != nullptr) Drop(rep_);
   }
 
   // Parses a tracestate header value (several header lines joined by ',').
@@ -153,8 +167,9 @@ class TraceState {
 
  private:
   struct Rep;
-  void Ref() noexcept;
-  void Unref() noexcept;
+  void Ref() const noexcept;
+  // Drops one reference to rep (not null); frees it on the last.
+  static void Drop(Rep* rep) noexcept;
   explicit TraceState(Rep* rep) noexcept : rep_(rep) {}
   static TraceState FromCanonical(std::string canonical);
   Rep* rep_ = nullptr;
