@@ -971,71 +971,128 @@ bool QueryRollups(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::st
   return true;
 }
 
+// Calls fn(attrs key, start time) for every cumulative point of `m`.
+template <typename Fn>
+void ForEachCumulativePoint(const pb::Metric& m, Fn&& fn) {
+  auto each = [&](const auto& data) {
+    if (data.aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA) return;
+    for (const auto& p : data.data_points()) fn(AttrsKey(p.attributes()), p.start_time_unix_nano());
+  };
+  if (m.has_sum()) each(m.sum());
+  if (m.has_histogram()) each(m.histogram());
+  if (m.has_exponential_histogram()) each(m.exponential_histogram());
+}
+
 bool QueryPoints(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::string* error) {
+  // The stored rows of the window (by each row's time, its first point's),
+  // then, for the cumulative series in it, the rows before the window
+  // holding each series' last point before it (newest first, back to the
+  // series' start time at most): the bases of the first differences.
   std::string sql =
-      "SELECT m.data, c.service, m.ctx FROM metric_points m JOIN contexts c ON c.id = m.ctx "
-      "WHERE m.name = ?1";
-  if (!w.service.empty()) sql += " AND c.service = ?2";
-  sql += " ORDER BY m.time, m.id";
-  Stmt q(db, sql.c_str());
-  if (!q.ok()) {
+      "SELECT m.data, c.service, m.ctx, m.time FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+      "WHERE m.name = ?1 AND (?2 = '' OR c.service = ?2) AND m.time >= ?3 AND m.time < ?4 "
+      "ORDER BY m.time, m.id";
+  std::string before_sql =
+      "SELECT m.data, c.service, m.ctx, m.time FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+      "WHERE m.name = ?1 AND (?2 = '' OR c.service = ?2) AND m.time < ?3 "
+      "ORDER BY m.time DESC, m.id DESC";
+  Stmt q(db, sql.c_str()), before(db, before_sql.c_str());
+  if (!q.ok() || !before.ok()) {
     *error = sqlite3_errmsg(db);
     return false;
   }
-  q.Text(1, w.name);
-  if (!w.service.empty()) q.Text(2, w.service);
+  int64_t end = w.start + int64_t(w.n) * w.step;
+  q.Text(1, w.name).Text(2, w.service).Int(3, w.start).Int(4, end);
+  struct Row {
+    std::string data, service;
+    int64_t ctx = 0;
+  };
+  auto parse = [](pb::Metric* m, const std::string& data) {
+    return m->ParseFromString(data) && (m->has_gauge() || m->has_sum() || m->has_histogram() ||
+                                        m->has_exponential_histogram());
+  };
+  std::vector<Row> rows;
+  // attrs \0 context id -> the earliest start time of its points in the window.
+  std::unordered_map<std::string, uint64_t> need;
+  while (q.Step()) {
+    Row r{q.Bytes(0), q.Bytes(1), q.Col(2)};
+    pb::Metric m;
+    if (!parse(&m, r.data)) continue;
+    std::string ctx = std::to_string(r.ctx);
+    ForEachCumulativePoint(m, [&](const std::string& attrs, uint64_t start) {
+      auto [it, fresh] = need.emplace(attrs + '\0' + ctx, start);
+      if (!fresh) it->second = std::min(it->second, start);
+    });
+    rows.push_back(std::move(r));
+  }
+  std::vector<Row> bases;
+  if (!need.empty()) {
+    uint64_t oldest = std::numeric_limits<uint64_t>::max();
+    for (const auto& [k, start] : need) oldest = std::min(oldest, start);
+    before.Text(1, w.name).Text(2, w.service).Int(3, w.start);
+    while (!need.empty() && before.Step()) {
+      if (uint64_t(before.Col(3)) < oldest) break;  // before every series' start
+      Row r{before.Bytes(0), before.Bytes(1), before.Col(2)};
+      pb::Metric m;
+      if (!parse(&m, r.data)) continue;
+      std::string ctx = std::to_string(r.ctx);
+      bool useful = false;
+      ForEachCumulativePoint(m, [&](const std::string& attrs, uint64_t) {
+        useful = need.erase(attrs + '\0' + ctx) > 0 || useful;
+      });
+      if (useful) bases.push_back(std::move(r));
+    }
+    std::reverse(bases.begin(), bases.end());
+  }
   struct Entry {
     Accumulator a;
   };
   std::unordered_map<std::string, Entry> by_key;  // service \0 attrs
   std::unordered_map<std::string, Prev> prevs;    // attrs \0 context id, as the rollups'
-  int64_t end = w.start + int64_t(w.n) * w.step;
   int64_t malformed = 0;
-  while (q.Step()) {
-    google::protobuf::Arena arena;
-    auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
-    size_t n = 0;
-    const char* p = q.Data(0, &n);
-    if (!p || !m->ParseFromArray(p, int(n))) continue;
-    if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
-      continue;
-    std::string service = q.Bytes(1);
-    std::string ctx = std::to_string(q.Col(2));
-    out->type = MetricTypeName(*m);
-    out->unit = m->unit();
-    out->temporality = TemporalityOf(*m);
-    auto entry = [&](const std::string& attrs) -> Entry& {
-      std::string key = service + '\0' + attrs;
-      auto it = by_key.find(key);
-      if (it == by_key.end()) {
-        Entry e;
-        e.a.service = service;
-        e.a.attrs = attrs;
-        it = by_key.emplace(key, std::move(e)).first;
-      }
-      return it->second;
-    };
-    FoldMetric(
-        *m, std::numeric_limits<size_t>::max(),
-        [&](const std::string& attrs) -> Prev& { return prevs[attrs + '\0' + ctx]; },
-        [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
-          if (t < w.start || t >= end) return;
-          Entry& e = entry(attrs);
-          if (bounds) e.a.bounds = *bounds;
-          size_t k = size_t((t - w.start) / w.step);
-          if (!e.a.any) {
-            e.a.any = true;
-            e.a.cells.resize(w.n);
-            e.a.has.assign(w.n, false);
-          }
-          if (!e.a.has[k]) {
-            e.a.cells[k] = c;
-            e.a.has[k] = true;
-          } else {
-            e.a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
-          }
-        },
-        &malformed);
+  for (std::vector<Row>* list : {&bases, &rows}) {
+    for (const Row& r : *list) {
+      google::protobuf::Arena arena;
+      auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
+      if (!parse(m, r.data)) continue;
+      const std::string& service = r.service;
+      std::string ctx = std::to_string(r.ctx);
+      out->type = MetricTypeName(*m);
+      out->unit = m->unit();
+      out->temporality = TemporalityOf(*m);
+      auto entry = [&](const std::string& attrs) -> Entry& {
+        std::string key = service + '\0' + attrs;
+        auto it = by_key.find(key);
+        if (it == by_key.end()) {
+          Entry e;
+          e.a.service = service;
+          e.a.attrs = attrs;
+          it = by_key.emplace(key, std::move(e)).first;
+        }
+        return it->second;
+      };
+      FoldMetric(
+          *m, std::numeric_limits<size_t>::max(),
+          [&](const std::string& attrs) -> Prev& { return prevs[attrs + '\0' + ctx]; },
+          [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
+            if (t < w.start || t >= end) return;
+            Entry& e = entry(attrs);
+            if (bounds) e.a.bounds = *bounds;
+            size_t k = size_t((t - w.start) / w.step);
+            if (!e.a.any) {
+              e.a.any = true;
+              e.a.cells.resize(w.n);
+              e.a.has.assign(w.n, false);
+            }
+            if (!e.a.has[k]) {
+              e.a.cells[k] = c;
+              e.a.has[k] = true;
+            } else {
+              e.a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
+            }
+          },
+          &malformed);
+    }
   }
   std::vector<Accumulator> accs;
   for (auto& [k, e] : by_key)

@@ -631,6 +631,9 @@ TEST(SignalsRollups, FirstPointOfASeriesStartedEarlierIsItsBase) {
       std::string q = "start=" + std::to_string(kT0) + "&step=1000000000" + source + "&name=";
       EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), q + name), 7.0) << name << source;
       EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), q + fresh), 5.0) << fresh << source;
+      // A window after the first point: the base is read from before it.
+      std::string later = "start=" + std::to_string(kT0 + kSec) + "&step=1000000000" + source + "&name=";
+      EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), later + name), 7.0) << name << source;
     }
   }
 }
