@@ -80,8 +80,9 @@ class MetricRollups {
   // file written before the rollups), then records 'built' so that this
   // runs once per file. Returns the points folded; failures go to stderr.
   int64_t BackfillIfEmpty();
-  // Deletes the rows whose interval ends before the oldest stored point (after
-  // the Store pruned metric_points), and series left without rows. False
+  // Deletes the rows whose interval ends before the oldest of the 1 000
+  // first-received stored points (after the Store pruned metric_points), and
+  // series left without rows. False
   // (and a line on stderr) on a failed write.
   bool Prune();
   // Histogram points skipped as malformed since construction.
