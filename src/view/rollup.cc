@@ -44,9 +44,11 @@ class Stmt {
     return *this;
   }
   bool Step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
-  void Run() {
-    sqlite3_step(s_);
+  // Steps once; false on an error (not for a row or done).
+  bool Run() {
+    int rc = sqlite3_step(s_);
     sqlite3_reset(s_);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
   }
   void Reset() { sqlite3_reset(s_); }
   int64_t Col(int i) { return sqlite3_column_int64(s_, i); }
@@ -251,18 +253,23 @@ struct Cell {
   }
 };
 
-// The last cumulative point of a series: the base of the next difference.
+// The last cumulative point of a series from one resource and scope: the
+// base of the next difference. Stored (metric_prev) as doubles: value, count,
+// sum, low, first, scale, the number of buckets, the buckets, then the
+// explicit bounds.
 struct Prev {
   bool have = false;
   uint64_t start = 0;
   double value = 0, count = 0, sum = 0, low = 0;
-  int32_t first = 0;
-  std::vector<double> buckets;
+  int32_t first = 0, scale = 0;
+  std::vector<double> buckets, bounds;
 
   std::string Encode() const {
     std::string out;
-    for (double v : {value, count, sum, low, double(first)}) Cell::Put(out, v);
+    for (double v : {value, count, sum, low, double(first), double(scale), double(buckets.size())})
+      Cell::Put(out, v);
     for (double v : buckets) Cell::Put(out, v);
+    for (double v : bounds) Cell::Put(out, v);
     return out;
   }
   void Decode(uint64_t s, const char* p, size_t n) {
@@ -270,15 +277,32 @@ struct Prev {
     start = s;
     std::vector<double> v(n / 8);
     if (!v.empty()) std::memcpy(v.data(), p, v.size() * 8);
-    if (v.size() < 5) v.resize(5, 0);
+    if (v.size() < 7) v.resize(7, 0);
     value = v[0];
     count = v[1];
     sum = v[2];
     low = v[3];
     first = int32_t(v[4]);
-    buckets.assign(v.begin() + 5, v.end());
+    scale = int32_t(v[5]);
+    size_t nb = std::min(v.size() - 7, size_t(std::max(0.0, v[6])));
+    buckets.assign(v.begin() + 7, v.begin() + 7 + long(nb));
+    bounds.assign(v.begin() + 7 + long(nb), v.end());
   }
 };
+
+// A series seen for the first time (no stored Prev) whose start time lies
+// within this much of its first point began there: that point counts whole.
+// An older start (a series that ran before this store saw it, e.g. at every
+// viewer start with an in-memory store) makes the first point the base of
+// the next difference, with an increase of 0. One minute: the OpenTelemetry
+// SDKs' default export interval (OTEL_METRIC_EXPORT_INTERVAL).
+constexpr uint64_t kBeganWithin = 60 * uint64_t(kSecond);
+
+template <typename Point>
+bool BeganWithFirstPoint(const Point& p) {
+  return p.start_time_unix_nano() != 0 && p.start_time_unix_nano() <= p.time_unix_nano() &&
+         p.time_unix_nano() - p.start_time_unix_nano() <= kBeganWithin;
+}
 
 const char* TemporalityOf(const pb::Metric& m) {
   auto t = m.has_sum()         ? m.sum().aggregation_temporality()
@@ -304,6 +328,10 @@ void AddExemplars(Cell& c, const Point& p, size_t cap) {
 // (scale - kExpScale)); a coarser one puts each bucket's count in the first
 // canonical bucket it covers.
 constexpr int kExpScale = 2;
+// The canonical indexes kept: bucket j's upper bound 2^((j+1)/4) stays a
+// finite, normal double (|j| < 4 * 1022); a point's indexes beyond go to the
+// first or last of these.
+constexpr int64_t kExpMaxIndex = 4 * 1020;
 
 void CanonicalBuckets(const pb::ExponentialHistogramDataPoint& p, int32_t* first,
                       std::vector<double>* out) {
@@ -312,29 +340,40 @@ void CanonicalBuckets(const pb::ExponentialHistogramDataPoint& p, int32_t* first
   if (counts.empty()) return;
   int scale = std::clamp(p.scale(), -10, 20);
   auto canon = [&](int64_t i) -> int64_t {
-    return scale >= kExpScale ? (i >> (scale - kExpScale)) : i * (int64_t(1) << (kExpScale - scale));
+    int64_t j = scale >= kExpScale ? (i >> (scale - kExpScale)) : i * (int64_t(1) << (kExpScale - scale));
+    return std::clamp<int64_t>(j, -kExpMaxIndex, kExpMaxIndex);
   };
   int64_t lo = canon(p.positive().offset());
   int64_t hi = canon(int64_t(p.positive().offset()) + counts.size() - 1);
-  lo = std::clamp<int64_t>(lo, -100000, 100000);
-  hi = std::clamp<int64_t>(hi, lo, lo + 100000);
   *first = int32_t(lo);
   out->assign(size_t(hi - lo + 1), 0);
-  for (int i = 0; i < counts.size(); ++i) {
-    int64_t j = std::clamp<int64_t>(canon(int64_t(p.positive().offset()) + i), lo, hi);
-    (*out)[size_t(j - lo)] += double(counts[i]);
-  }
+  for (int i = 0; i < counts.size(); ++i)
+    (*out)[size_t(canon(int64_t(p.positive().offset()) + i) - lo)] += double(counts[i]);
 }
 
 double NumberOf(const pb::NumberDataPoint& p) {
   return p.value_case() == pb::NumberDataPoint::kAsInt ? double(p.as_int()) : p.as_double();
 }
 
+// How a cumulative point relates to its series' Prev: the first point of a
+// series that ran before (kBase: increase 0), of one that began with it or
+// after a reset (kWhole), or the next point (kDifference).
+enum class Fold { kBase, kWhole, kDifference };
+template <typename Point>
+Fold FoldOf(const Prev& prev, const Point& p, bool reset) {
+  if (!prev.have) return BeganWithFirstPoint(p) ? Fold::kWhole : Fold::kBase;
+  return reset || p.start_time_unix_nano() != prev.start ? Fold::kWhole : Fold::kDifference;
+}
+
 // Calls fn(attrs_key, time, cell, bounds or nullptr) for every point of `m`
 // with the cell of that point: a gauge's value, a sum's increase, a
 // histogram's increase; prev_of(attrs_key) is the series' Prev (cumulative).
+// A histogram point whose bucket counts are not one more than its bounds
+// (OTLP metrics.proto HistogramDataPoint) is skipped and counted in
+// *malformed. A change of bounds, or an exponential histogram's scale
+// dropping, is a reset.
 template <typename PrevOf, typename Fn>
-void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
+void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn, int64_t* malformed) {
   if (m.has_gauge()) {
     for (const auto& p : m.gauge().data_points()) {
       Cell c;
@@ -352,8 +391,9 @@ void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
       c.delta = v;
       if (!delta) {
         Prev& prev = prev_of(key);
-        bool reset = !prev.have || p.start_time_unix_nano() != prev.start || v < prev.value;
-        if (!reset) c.delta = v - prev.value;
+        Fold f = FoldOf(prev, p, prev.have && v < prev.value);
+        if (f == Fold::kBase) c.delta = 0;
+        if (f == Fold::kDifference) c.delta = v - prev.value;
         prev.have = true;
         prev.start = p.start_time_unix_nano();
         prev.value = v;
@@ -365,17 +405,27 @@ void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
     bool delta = m.histogram().aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA;
     std::vector<double> bounds;
     for (const auto& p : m.histogram().data_points()) {
+      size_t nb = size_t(p.bucket_counts().size()), nbounds = size_t(p.explicit_bounds().size());
+      if (nb != nbounds + 1 && !(nb == 0 && nbounds == 0)) {
+        ++*malformed;
+        continue;
+      }
       std::string key = AttrsKey(p.attributes());
+      bounds.assign(p.explicit_bounds().begin(), p.explicit_bounds().end());
       Cell c;
       c.buckets.assign(p.bucket_counts().begin(), p.bucket_counts().end());
       c.count = double(p.count());
       c.sum = p.sum();
       if (!delta) {
         Prev& prev = prev_of(key);
-        bool reset = !prev.have || p.start_time_unix_nano() != prev.start ||
-                     c.count < prev.count || c.buckets.size() != prev.buckets.size();
+        Fold f = FoldOf(prev, p,
+                        prev.have && (c.count < prev.count || c.buckets.size() != prev.buckets.size() ||
+                                      bounds != prev.bounds));
         std::vector<double> cumulative = c.buckets;
-        if (!reset) {
+        if (f == Fold::kBase) {
+          c.count = c.sum = 0;
+          std::fill(c.buckets.begin(), c.buckets.end(), 0.0);
+        } else if (f == Fold::kDifference) {
           c.count -= prev.count;
           c.sum -= prev.sum;
           for (size_t i = 0; i < c.buckets.size(); ++i) c.buckets[i] -= prev.buckets[i];
@@ -385,9 +435,9 @@ void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
         prev.count = double(p.count());
         prev.sum = p.sum();
         prev.buckets = std::move(cumulative);
+        prev.bounds = bounds;
       }
       AddExemplars(c, p, cap);
-      bounds.assign(p.explicit_bounds().begin(), p.explicit_bounds().end());
       fn(key, int64_t(p.time_unix_nano()), c, &bounds);
     }
   } else if (m.has_exponential_histogram()) {
@@ -403,9 +453,28 @@ void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
       CanonicalBuckets(p, &c.first, &c.buckets);
       if (!delta) {
         Prev& prev = prev_of(key);
-        bool reset = !prev.have || p.start_time_unix_nano() != prev.start || c.count < prev.count;
+        Fold f = FoldOf(prev, p, prev.have && c.count < prev.count);
         Cell cumulative = c;
-        if (!reset) {
+        // The scale dropped below kExpScale (the SDK downscaled): the last
+        // point's canonical buckets are put where this scale puts them, so
+        // that the difference holds no negative counts.
+        int scale = std::clamp(p.scale(), -10, 20);
+        if (f == Fold::kDifference && scale < std::min(kExpScale, prev.scale) && !prev.buckets.empty()) {
+          int shift = kExpScale - scale;
+          Cell coarse;
+          for (size_t i = 0; i < prev.buckets.size(); ++i) {
+            int64_t j = int64_t(prev.first) + int64_t(i);
+            int64_t at = std::max<int64_t>(-kExpMaxIndex, (j >> shift) * (int64_t(1) << shift));
+            coarse.AddBuckets(int32_t(at), {prev.buckets[i]}, 1);
+          }
+          prev.first = coarse.first;
+          prev.buckets = std::move(coarse.buckets);
+        }
+        if (f == Fold::kBase) {
+          c.count = c.sum = c.low = 0;
+          c.buckets.clear();
+          c.first = 0;
+        } else if (f == Fold::kDifference) {
           c.count -= prev.count;
           c.sum -= prev.sum;
           c.low -= prev.low;
@@ -417,6 +486,7 @@ void FoldMetric(const pb::Metric& m, size_t cap, PrevOf&& prev_of, Fn&& fn) {
         prev.sum = cumulative.sum;
         prev.low = cumulative.low;
         prev.first = cumulative.first;
+        prev.scale = scale;
         prev.buckets = std::move(cumulative.buckets);
       }
       AddExemplars(c, p, cap);
@@ -547,41 +617,58 @@ const char* MetricTypeName(const pb::Metric& m) {
 struct MetricRollups::State {
   struct Series {
     int64_t id = 0;
-    Prev prev;
     bool dirty = false;
     std::string type, unit, temporality;
     std::vector<double> bounds;
   };
+  struct PrevRow {
+    Prev prev;
+    bool dirty = false;
+  };
   explicit State(sqlite3* db)
       : find(db,
-             "SELECT id, prev_start, prev, type, unit, temporality, bounds FROM metric_series "
+             "SELECT id, type, unit, temporality, bounds FROM metric_series "
              "WHERE name = ?1 AND service = ?2 AND attrs = ?3"),
         insert(db,
                "INSERT INTO metric_series(name, service, attrs, type, unit, temporality, bounds) "
                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         update(db,
-               "UPDATE metric_series SET type = ?2, unit = ?3, temporality = ?4, bounds = ?5, "
-               "prev_start = ?6, prev = ?7 WHERE id = ?1"),
+               "UPDATE metric_series SET type = ?2, unit = ?3, temporality = ?4, bounds = ?5 "
+               "WHERE id = ?1"),
+        prev_get(db, "SELECT start, prev FROM metric_prev WHERE series = ?1 AND ctx = ?2"),
+        prev_put(db,
+                 "INSERT OR REPLACE INTO metric_prev(series, ctx, start, prev) VALUES(?1, ?2, ?3, ?4)"),
         row_get(db, "SELECT data FROM metric_rollup WHERE series = ?1 AND res = ?2 AND bucket = ?3"),
         row_put(db,
                 "INSERT OR REPLACE INTO metric_rollup(series, res, bucket, data) "
                 "VALUES(?1, ?2, ?3, ?4)") {}
-  Stmt find, insert, update, row_get, row_put;
+  Stmt find, insert, update, prev_get, prev_put, row_get, row_put;
   std::unordered_map<std::string, Series> series;  // by name \0 service \0 attrs
   std::vector<Series*> touched;
+  // The cumulative bases by series id and context (resource and scope): two
+  // instances of one service difference their own points.
+  std::map<std::pair<int64_t, int64_t>, PrevRow> prevs;
+  std::vector<std::pair<int64_t, int64_t>> prevs_touched;
   std::map<std::tuple<int64_t, int64_t, int64_t>, Cell> pending;  // series, res, bucket
+  int64_t malformed = 0;
+  bool malformed_told = false;
 };
 
 bool CreateRollupTables(sqlite3* db, std::string* error) {
   char* msg = nullptr;
+  // metric_series' prev_start and prev are no longer written (the bases are
+  // per context in metric_prev); kept so that older files still open.
   int rc = sqlite3_exec(db,
                         "CREATE TABLE IF NOT EXISTS metric_series(id INTEGER PRIMARY KEY, name TEXT, "
                         "service TEXT, attrs BLOB, type TEXT, unit TEXT, temporality TEXT, bounds BLOB, "
                         "prev_start INT, prev BLOB);"
                         "CREATE UNIQUE INDEX IF NOT EXISTS metric_series_key ON "
                         "metric_series(name, service, attrs);"
+                        "CREATE TABLE IF NOT EXISTS metric_prev(series INT, ctx INT, start INT, prev BLOB, "
+                        "PRIMARY KEY(series, ctx)) WITHOUT ROWID;"
                         "CREATE TABLE IF NOT EXISTS metric_rollup(series INT, res INT, bucket INT, "
-                        "data BLOB, PRIMARY KEY(series, res, bucket)) WITHOUT ROWID;",
+                        "data BLOB, PRIMARY KEY(series, res, bucket)) WITHOUT ROWID;"
+                        "CREATE TABLE IF NOT EXISTS rollup_meta(key TEXT PRIMARY KEY, value INT);",
                         nullptr, nullptr, &msg);
   if (rc != SQLITE_OK) {
     if (error) *error = msg ? msg : "SQLite error";
@@ -594,13 +681,20 @@ bool CreateRollupTables(sqlite3* db, std::string* error) {
 MetricRollups::MetricRollups(sqlite3* db) : db_(db), s_(std::make_unique<State>(db)) {}
 MetricRollups::~MetricRollups() = default;
 
-void MetricRollups::Add(const std::string& service, const std::string& metric_bytes) {
+int64_t MetricRollups::malformed() const { return s_->malformed; }
+
+void MetricRollups::Add(const std::string& service, int64_t ctx, const std::string& metric_bytes) {
   google::protobuf::Arena arena;
   auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
   if (!m->ParseFromString(metric_bytes)) return;
   if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
     return;
   State& st = *s_;
+  if (st.series.size() > 100000 || st.prevs.size() > 100000) {
+    Flush();
+    st.series.clear();
+    st.prevs.clear();
+  }
   std::string type = MetricTypeName(*m), temporality = TemporalityOf(*m);
   std::string prefix = m->name() + '\0' + service + '\0';
   std::string key;
@@ -609,23 +703,14 @@ void MetricRollups::Add(const std::string& service, const std::string& metric_by
     key += attrs;
     auto it = st.series.find(key);
     if (it == st.series.end()) {
-      if (st.series.size() > 100000) {
-        Flush();
-        st.series.clear();
-      }
       State::Series s;
       st.find.Text(1, m->name()).Text(2, service).Blob(3, attrs);
       if (st.find.Step()) {
         s.id = st.find.Col(0);
-        if (!st.find.IsNull(1)) {
-          size_t n = 0;
-          const char* p = st.find.Data(2, &n);
-          s.prev.Decode(uint64_t(st.find.Col(1)), p, n);
-        }
-        s.type = st.find.Bytes(3);
-        s.unit = st.find.Bytes(4);
-        s.temporality = st.find.Bytes(5);
-        s.bounds = DecodeDoubles(st.find.Bytes(6));
+        s.type = st.find.Bytes(1);
+        s.unit = st.find.Bytes(2);
+        s.temporality = st.find.Bytes(3);
+        s.bounds = DecodeDoubles(st.find.Bytes(4));
         st.find.Reset();
       } else {
         st.find.Reset();
@@ -650,8 +735,28 @@ void MetricRollups::Add(const std::string& service, const std::string& metric_by
     }
     return s;
   };
+  auto prev_of = [&](const std::string& attrs) -> Prev& {
+    std::pair<int64_t, int64_t> k{series_of(attrs).id, ctx};
+    auto it = st.prevs.find(k);
+    if (it == st.prevs.end()) {
+      State::PrevRow row;
+      st.prev_get.Int(1, k.first).Int(2, k.second);
+      if (st.prev_get.Step()) {
+        size_t n = 0;
+        const char* p = st.prev_get.Data(1, &n);
+        row.prev.Decode(uint64_t(st.prev_get.Col(0)), p, n);
+      }
+      st.prev_get.Reset();
+      it = st.prevs.emplace(k, std::move(row)).first;
+    }
+    if (!it->second.dirty) {
+      it->second.dirty = true;
+      st.prevs_touched.push_back(k);
+    }
+    return it->second.prev;
+  };
   FoldMetric(
-      *m, kExemplarsPerRow, [&](const std::string& attrs) -> Prev& { return series_of(attrs).prev; },
+      *m, kExemplarsPerRow, prev_of,
       [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
         State::Series& s = series_of(attrs);
         if (bounds) s.bounds = *bounds;
@@ -659,12 +764,22 @@ void MetricRollups::Add(const std::string& service, const std::string& metric_by
         for (int64_t res : kRollupResolutions) {
           st.pending[{s.id, res, t / (res * kSecond)}].Merge(c, kExemplarsPerRow);
         }
-      });
+      },
+      &st.malformed);
+  if (st.malformed > 0 && !st.malformed_told) {
+    st.malformed_told = true;
+    std::fprintf(stderr,
+                 "otelweb-view: skipped a histogram point of %s whose bucket counts are not one more "
+                 "than its explicit bounds (OTLP HistogramDataPoint); it is stored but not in the "
+                 "rollups: check the exporter of service %s\n",
+                 m->name().c_str(), service.c_str());
+  }
   if (st.pending.size() > 200000) Flush();
 }
 
-void MetricRollups::Flush() {
+bool MetricRollups::Flush() {
   State& st = *s_;
+  bool ok = true;
   for (auto& [k, c] : st.pending) {
     auto [series, res, bucket] = k;
     st.row_get.Int(1, series).Int(2, res).Int(3, bucket);
@@ -679,55 +794,114 @@ void MetricRollups::Flush() {
     }
     st.row_get.Reset();
     std::string data = c.Encode(bucket * res * kSecond);
-    st.row_put.Int(1, series).Int(2, res).Int(3, bucket).Blob(4, data).Run();
+    ok = st.row_put.Int(1, series).Int(2, res).Int(3, bucket).Blob(4, data).Run() && ok;
   }
   st.pending.clear();
   for (State::Series* s : st.touched) {
-    std::string bounds = EncodeDoubles(s->bounds), prev = s->prev.Encode();
+    std::string bounds = EncodeDoubles(s->bounds);
     st.update.Int(1, s->id).Text(2, s->type).Text(3, s->unit).Text(4, s->temporality);
-    st.update.Blob(5, bounds);
-    if (s->prev.have)
-      st.update.Int(6, int64_t(s->prev.start)).Blob(7, prev);
-    else
-      st.update.Null(6).Null(7);
-    st.update.Run();
+    ok = st.update.Blob(5, bounds).Run() && ok;
     s->dirty = false;
   }
   st.touched.clear();
+  for (const auto& k : st.prevs_touched) {
+    auto it = st.prevs.find(k);
+    if (it == st.prevs.end()) continue;
+    it->second.dirty = false;
+    if (!it->second.prev.have) continue;
+    std::string prev = it->second.prev.Encode();
+    st.prev_put.Int(1, k.first).Int(2, k.second).Int(3, int64_t(it->second.prev.start)).Blob(4, prev);
+    ok = st.prev_put.Run() && ok;
+  }
+  st.prevs_touched.clear();
+  if (!ok)
+    std::fprintf(stderr,
+                 "otelweb-view: cannot write the metric rollups: %s (is the disk full? The charts "
+                 "of this batch may miss points; source=points still reads them)\n",
+                 sqlite3_errmsg(db_));
+  return ok;
+}
+
+void MetricRollups::Discard() {
+  State& st = *s_;
+  st.pending.clear();
+  st.touched.clear();
+  st.series.clear();
+  st.prevs_touched.clear();
+  st.prevs.clear();
 }
 
 int64_t MetricRollups::BackfillIfEmpty() {
   {
+    Stmt built(db_, "SELECT 1 FROM rollup_meta WHERE key = 'built'");
+    if (built.Step()) return 0;
+  }
+  auto exec = [&](const char* sql) {
+    char* msg = nullptr;
+    bool ok = sqlite3_exec(db_, sql, nullptr, nullptr, &msg) == SQLITE_OK;
+    if (!ok)
+      std::fprintf(stderr,
+                   "otelweb-view: cannot build the metric rollups (%s: %s); the charts read the "
+                   "stored points until a restart succeeds (is the disk full or the file "
+                   "read-only?)\n",
+                   sql, msg ? msg : "SQLite error");
+    sqlite3_free(msg);
+    return ok;
+  };
+  if (!exec("BEGIN")) return 0;
+  int64_t n = 0;
+  bool fold = false;
+  {
+    // A file written before the rollups: some stored points, no rollups.
+    // (A file with rollups and no meta row yet was written with them.)
     Stmt any(db_, "SELECT (SELECT count(*) FROM (SELECT 1 FROM metric_rollup LIMIT 1)), "
                   "(SELECT count(*) FROM (SELECT 1 FROM metric_points LIMIT 1))");
-    if (!any.Step() || any.Col(0) != 0 || any.Col(1) == 0) return 0;
+    fold = any.Step() && any.Col(0) == 0 && any.Col(1) != 0;
   }
-  // Once per file written before the rollups; a large one takes a while.
-  std::fprintf(stderr, "otelweb-view: folding the stored metric points into the rollups (once)\n");
-  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
-  int64_t n = 0;
-  {
+  if (fold) {
+    // Once per file written before the rollups; a large one takes a while.
+    std::fprintf(stderr, "otelweb-view: folding the stored metric points into the rollups (once)\n");
     Stmt q(db_,
-           "SELECT m.data, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+           "SELECT m.data, c.service, m.ctx FROM metric_points m JOIN contexts c ON c.id = m.ctx "
            "ORDER BY m.id");
     while (q.Step()) {
-      Add(q.Bytes(1), q.Bytes(0));
+      Add(q.Bytes(1), q.Col(2), q.Bytes(0));
       ++n;
     }
   }
-  Flush();
-  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  bool ok = Flush() && exec("INSERT OR REPLACE INTO rollup_meta(key, value) VALUES('built', 1)");
+  if (!ok || !exec("COMMIT")) {
+    exec("ROLLBACK");
+    Discard();
+    return 0;
+  }
   return n;
 }
 
-void MetricRollups::Prune() {
-  Flush();
-  sqlite3_exec(db_,
-               "DELETE FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= "
-               "coalesce((SELECT min(time) FROM metric_points), 9000000000000000000);"
-               "DELETE FROM metric_series WHERE id NOT IN (SELECT DISTINCT series FROM metric_rollup);",
-               nullptr, nullptr, nullptr);
+bool MetricRollups::Prune() {
+  bool ok = Flush();
+  char* msg = nullptr;
+  // The rows of the intervals ending before the oldest of the first-received
+  // 1 000 points left go: points arrive about in time order, and a read of
+  // those by id replaces a scan of every stored point (their bytes included)
+  // per pruning round.
+  if (sqlite3_exec(db_,
+                   "DELETE FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= "
+                   "coalesce((SELECT min(time) FROM (SELECT time FROM metric_points ORDER BY id "
+                   "LIMIT 1000)), 9000000000000000000);"
+                   "DELETE FROM metric_series WHERE id NOT IN (SELECT DISTINCT series FROM metric_rollup);"
+                   "DELETE FROM metric_prev WHERE series NOT IN (SELECT id FROM metric_series);",
+                   nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::fprintf(stderr,
+                 "otelweb-view: cannot prune the metric rollups: %s (is the disk full? The rollups "
+                 "of deleted points stay until the next pruning)\n",
+                 msg ? msg : "SQLite error");
+    ok = false;
+  }
+  sqlite3_free(msg);
   s_->series.clear();
+  s_->prevs.clear();
+  return ok;
 }
 
 // --- queries --------------------------------------------------------------------
@@ -800,69 +974,128 @@ bool QueryRollups(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::st
   return true;
 }
 
+// Calls fn(attrs key, start time) for every cumulative point of `m`.
+template <typename Fn>
+void ForEachCumulativePoint(const pb::Metric& m, Fn&& fn) {
+  auto each = [&](const auto& data) {
+    if (data.aggregation_temporality() == pb::AGGREGATION_TEMPORALITY_DELTA) return;
+    for (const auto& p : data.data_points()) fn(AttrsKey(p.attributes()), p.start_time_unix_nano());
+  };
+  if (m.has_sum()) each(m.sum());
+  if (m.has_histogram()) each(m.histogram());
+  if (m.has_exponential_histogram()) each(m.exponential_histogram());
+}
+
 bool QueryPoints(sqlite3* db, const SeriesWindow& w, SeriesAnswer* out, std::string* error) {
+  // The stored rows of the window (by each row's time, its first point's),
+  // then, for the cumulative series in it, the rows before the window
+  // holding each series' last point before it (newest first, back to the
+  // series' start time at most): the bases of the first differences.
   std::string sql =
-      "SELECT m.data, c.service FROM metric_points m JOIN contexts c ON c.id = m.ctx "
-      "WHERE m.name = ?1";
-  if (!w.service.empty()) sql += " AND c.service = ?2";
-  sql += " ORDER BY m.time, m.id";
-  Stmt q(db, sql.c_str());
-  if (!q.ok()) {
+      "SELECT m.data, c.service, m.ctx, m.time FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+      "WHERE m.name = ?1 AND (?2 = '' OR c.service = ?2) AND m.time >= ?3 AND m.time < ?4 "
+      "ORDER BY m.time, m.id";
+  std::string before_sql =
+      "SELECT m.data, c.service, m.ctx, m.time FROM metric_points m JOIN contexts c ON c.id = m.ctx "
+      "WHERE m.name = ?1 AND (?2 = '' OR c.service = ?2) AND m.time < ?3 "
+      "ORDER BY m.time DESC, m.id DESC";
+  Stmt q(db, sql.c_str()), before(db, before_sql.c_str());
+  if (!q.ok() || !before.ok()) {
     *error = sqlite3_errmsg(db);
     return false;
   }
-  q.Text(1, w.name);
-  if (!w.service.empty()) q.Text(2, w.service);
+  int64_t end = w.start + int64_t(w.n) * w.step;
+  q.Text(1, w.name).Text(2, w.service).Int(3, w.start).Int(4, end);
+  struct Row {
+    std::string data, service;
+    int64_t ctx = 0;
+  };
+  auto parse = [](pb::Metric* m, const std::string& data) {
+    return m->ParseFromString(data) && (m->has_gauge() || m->has_sum() || m->has_histogram() ||
+                                        m->has_exponential_histogram());
+  };
+  std::vector<Row> rows;
+  // attrs \0 context id -> the earliest start time of its points in the window.
+  std::unordered_map<std::string, uint64_t> need;
+  while (q.Step()) {
+    Row r{q.Bytes(0), q.Bytes(1), q.Col(2)};
+    pb::Metric m;
+    if (!parse(&m, r.data)) continue;
+    std::string ctx = std::to_string(r.ctx);
+    ForEachCumulativePoint(m, [&](const std::string& attrs, uint64_t start) {
+      auto [it, fresh] = need.emplace(attrs + '\0' + ctx, start);
+      if (!fresh) it->second = std::min(it->second, start);
+    });
+    rows.push_back(std::move(r));
+  }
+  std::vector<Row> bases;
+  if (!need.empty()) {
+    uint64_t oldest = std::numeric_limits<uint64_t>::max();
+    for (const auto& [k, start] : need) oldest = std::min(oldest, start);
+    before.Text(1, w.name).Text(2, w.service).Int(3, w.start);
+    while (!need.empty() && before.Step()) {
+      if (uint64_t(before.Col(3)) < oldest) break;  // before every series' start
+      Row r{before.Bytes(0), before.Bytes(1), before.Col(2)};
+      pb::Metric m;
+      if (!parse(&m, r.data)) continue;
+      std::string ctx = std::to_string(r.ctx);
+      bool useful = false;
+      ForEachCumulativePoint(m, [&](const std::string& attrs, uint64_t) {
+        useful = need.erase(attrs + '\0' + ctx) > 0 || useful;
+      });
+      if (useful) bases.push_back(std::move(r));
+    }
+    std::reverse(bases.begin(), bases.end());
+  }
   struct Entry {
     Accumulator a;
-    Prev prev;
-    int64_t order = 0;
   };
   std::unordered_map<std::string, Entry> by_key;  // service \0 attrs
-  int64_t end = w.start + int64_t(w.n) * w.step;
-  while (q.Step()) {
-    google::protobuf::Arena arena;
-    auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
-    size_t n = 0;
-    const char* p = q.Data(0, &n);
-    if (!p || !m->ParseFromArray(p, int(n))) continue;
-    if (!m->has_gauge() && !m->has_sum() && !m->has_histogram() && !m->has_exponential_histogram())
-      continue;
-    std::string service = q.Bytes(1);
-    out->type = MetricTypeName(*m);
-    out->unit = m->unit();
-    out->temporality = TemporalityOf(*m);
-    auto entry = [&](const std::string& attrs) -> Entry& {
-      std::string key = service + '\0' + attrs;
-      auto it = by_key.find(key);
-      if (it == by_key.end()) {
-        Entry e;
-        e.a.service = service;
-        e.a.attrs = attrs;
-        it = by_key.emplace(key, std::move(e)).first;
-      }
-      return it->second;
-    };
-    FoldMetric(
-        *m, std::numeric_limits<size_t>::max(),
-        [&](const std::string& attrs) -> Prev& { return entry(attrs).prev; },
-        [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
-          if (t < w.start || t >= end) return;
-          Entry& e = entry(attrs);
-          if (bounds) e.a.bounds = *bounds;
-          size_t k = size_t((t - w.start) / w.step);
-          if (!e.a.any) {
-            e.a.any = true;
-            e.a.cells.resize(w.n);
-            e.a.has.assign(w.n, false);
-          }
-          if (!e.a.has[k]) {
-            e.a.cells[k] = c;
-            e.a.has[k] = true;
-          } else {
-            e.a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
-          }
-        });
+  std::unordered_map<std::string, Prev> prevs;    // attrs \0 context id, as the rollups'
+  int64_t malformed = 0;
+  for (std::vector<Row>* list : {&bases, &rows}) {
+    for (const Row& r : *list) {
+      google::protobuf::Arena arena;
+      auto* m = google::protobuf::Arena::CreateMessage<pb::Metric>(&arena);
+      if (!parse(m, r.data)) continue;
+      const std::string& service = r.service;
+      std::string ctx = std::to_string(r.ctx);
+      out->type = MetricTypeName(*m);
+      out->unit = m->unit();
+      out->temporality = TemporalityOf(*m);
+      auto entry = [&](const std::string& attrs) -> Entry& {
+        std::string key = service + '\0' + attrs;
+        auto it = by_key.find(key);
+        if (it == by_key.end()) {
+          Entry e;
+          e.a.service = service;
+          e.a.attrs = attrs;
+          it = by_key.emplace(key, std::move(e)).first;
+        }
+        return it->second;
+      };
+      FoldMetric(
+          *m, std::numeric_limits<size_t>::max(),
+          [&](const std::string& attrs) -> Prev& { return prevs[attrs + '\0' + ctx]; },
+          [&](const std::string& attrs, int64_t t, const Cell& c, const std::vector<double>* bounds) {
+            if (t < w.start || t >= end) return;
+            Entry& e = entry(attrs);
+            if (bounds) e.a.bounds = *bounds;
+            size_t k = size_t((t - w.start) / w.step);
+            if (!e.a.any) {
+              e.a.any = true;
+              e.a.cells.resize(w.n);
+              e.a.has.assign(w.n, false);
+            }
+            if (!e.a.has[k]) {
+              e.a.cells[k] = c;
+              e.a.has[k] = true;
+            } else {
+              e.a.cells[k].Merge(c, std::numeric_limits<size_t>::max());
+            }
+          },
+          &malformed);
+    }
   }
   std::vector<Accumulator> accs;
   for (auto& [k, e] : by_key)

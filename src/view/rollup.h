@@ -5,19 +5,27 @@
 // every stored point.
 //
 // Tables (created next to the Store's):
-//   metric_series(id, name, service, attrs, type, unit, temporality, bounds,
-//                 prev_start, prev) -- one row per instrument, service and
-//                 attribute set; `prev` is the last cumulative point, the base
-//                 of the next difference (so a restart continues it);
+//   metric_series(id, name, service, attrs, type, unit, temporality, bounds)
+//                 -- one row per instrument, service and attribute set (the
+//                 instances of a service share it);
 //   metric_rollup(series, res, bucket, data) -- res in seconds, bucket =
 //                 time / res; data: the points of that interval folded (a
 //                 gauge's last value and its time, a sum's increase, a
 //                 histogram's count, sum and per-bucket counts, at most
 //                 kExemplarsPerRow exemplars: the largest values).
+//   metric_prev(series, ctx, start, prev) -- the last cumulative point of a
+//                 series from one context (resource and scope, the Store's
+//                 contexts.id): the base of the next difference (so a restart
+//                 continues it, and two instances of a service each
+//                 difference their own points);
+//   rollup_meta(key, value) -- 'built': the rollups hold every stored point.
 // A cumulative point's increase is its value minus the previous point's of
-// the same series and start time; the first point of a series, or one after
-// a reset (another start time, a lower value, other bucket bounds), counts
-// whole.
+// the same series, context and start time. The first point of a series (no
+// base) counts whole when its start time lies within a minute of it (the
+// series began there), else it is the base (increase 0); one after a reset
+// (another start time, a lower value, other bucket bounds) counts whole.
+// Histogram points whose bucket counts are not one more than their bounds
+// are skipped (malformed()).
 //
 // Ownership: a MetricRollups borrows the writer's connection (which must
 // outlive it). Thread-safety: none; the Store's writer thread calls it inside
@@ -57,17 +65,28 @@ class MetricRollups {
   MetricRollups& operator=(const MetricRollups&) = delete;
 
   // Folds the points of one Metric (its OTLP protobuf bytes) received from
-  // `service`; written by Flush. Metrics whose bytes do not parse, and
+  // `service` in context `ctx` (the Store's contexts.id: resource and
+  // scope); written by Flush. Metrics whose bytes do not parse, and
   // summaries, are skipped.
-  void Add(const std::string& service, const std::string& metric_bytes);
-  // Writes what Add folded (call inside the writer's transaction).
-  void Flush();
-  // Older files (no rollups, some stored points): folds every stored point,
-  // oldest first, in its own transaction. Returns the points folded.
+  void Add(const std::string& service, int64_t ctx, const std::string& metric_bytes);
+  // Writes what Add folded (call inside the writer's transaction). False
+  // (and a line on stderr) when a write failed.
+  bool Flush();
+  // The transaction Flush wrote into was rolled back: forgets every cached
+  // series id, base and unwritten row (they are read again from the file).
+  void Discard();
+  // Files without the 'built' meta row: folds every stored point, oldest
+  // first, in its own transaction, when there are points and no rollups (a
+  // file written before the rollups), then records 'built' so that this
+  // runs once per file. Returns the points folded; failures go to stderr.
   int64_t BackfillIfEmpty();
-  // Deletes the rows whose interval ends before the oldest stored point (after
-  // the Store pruned metric_points), and series left without rows.
-  void Prune();
+  // Deletes the rows whose interval ends before the oldest of the 1 000
+  // first-received stored points (after the Store pruned metric_points), and
+  // series left without rows. False
+  // (and a line on stderr) on a failed write.
+  bool Prune();
+  // Histogram points skipped as malformed since construction.
+  int64_t malformed() const;
 
   struct State;
 

@@ -451,7 +451,9 @@ double Quantile(const std::vector<double>& counts, const std::vector<double>& bo
   for (size_t i = 0; i < counts.size(); ++i) {
     if (acc + counts[i] >= want && counts[i] > 0) {
       if (bounds.empty()) return 0;
-      double lo = i == 0 ? std::min(0.0, bounds[0]) : bounds[i - 1];
+      // More counts than bounds + 1 (a malformed or mixed row): the
+      // buckets past the last bound take it.
+      double lo = i == 0 ? std::min(0.0, bounds[0]) : bounds[std::min(i - 1, bounds.size() - 1)];
       double hi = i < bounds.size() ? bounds[i] : bounds.back();
       if (i == counts.size() - 1) return hi;
       return lo + (hi - lo) * (want - acc) / counts[i];

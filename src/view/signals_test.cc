@@ -12,6 +12,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "view/rollup.h"
 #include "view/view_test_util.h"
 
 namespace otelweb::view {
@@ -503,18 +504,22 @@ TEST(SignalsRollups, OlderFilesAreBackfilledAndPruningDropsRollups) {
   std::string path = ::testing::TempDir() + "/rollups_backfill_" + std::to_string(::getpid()) + ".db";
   std::remove(path.c_str());
   std::string want;
+  int64_t fed_bytes = 0;
   {
     StoreOptions so;
     so.path = path;
     Running v(so);
     FeedMixed(v.store.get(), kT0);
     want = Get(v.server->ui_port(), "/api/metrics/series?name=mix.duration&step=5000000000").body;
+    fed_bytes = v.store->Stats().db_bytes;
   }
+  ASSERT_GT(fed_bytes, 0);
   {
     // A file of before the rollups: the tables dropped.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE metric_rollup; DROP TABLE metric_series;", nullptr,
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE metric_rollup; DROP TABLE metric_series; DROP TABLE metric_prev; "
+                           "DROP TABLE rollup_meta;", nullptr,
                            nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -528,11 +533,11 @@ TEST(SignalsRollups, OlderFilesAreBackfilledAndPruningDropsRollups) {
     EXPECT_EQ(got.body, want);
   }
   {
-    // A small cap: pruning deletes metric points, and the rollups of the
-    // intervals before the oldest point left.
+    // A cap under two feeds: pruning deletes the oldest metric points (not
+    // all), and the rollups of the intervals before the oldest point left.
     StoreOptions so;
     so.path = path;
-    so.max_bytes = 1;
+    so.max_bytes = fed_bytes * 3 / 2;
     Running v(so);
     FeedMixed(v.store.get(), kT0 + 1000 * kSec);
     sqlite3* db = nullptr;
@@ -548,13 +553,240 @@ TEST(SignalsRollups, OlderFilesAreBackfilledAndPruningDropsRollups) {
     EXPECT_EQ(scalar(("SELECT count(*) FROM metric_rollup WHERE (bucket + 1) * res * 1000000000 <= " +
                       std::to_string(oldest)).c_str()),
               0);
+    EXPECT_LT(scalar("SELECT count(*) FROM metric_points"), 2 * 90 * 2 * 5) << "nothing pruned";
     // The points left still have their rollups.
-    if (scalar("SELECT count(*) FROM metric_points") > 0) {
-      EXPECT_GT(scalar(("SELECT count(*) FROM metric_rollup WHERE bucket * res * 1000000000 >= " +
-                        std::to_string(oldest - 3600 * int64_t(kSec))).c_str()),
-                0);
-    }
+    ASSERT_GT(scalar("SELECT count(*) FROM metric_points"), 0);
+    EXPECT_GT(scalar(("SELECT count(*) FROM metric_rollup WHERE bucket * res * 1000000000 >= " +
+                      std::to_string(oldest - 3600 * int64_t(kSec))).c_str()),
+              0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM rollup_meta WHERE key = 'built'"), 1);
     sqlite3_close(db);
+  }
+  std::remove(path.c_str());
+}
+
+// One cumulative point per request: a sum, or a histogram of bounds {1, 10}.
+msvc::ExportMetricsServiceRequest Cumulative(const std::string& name, const std::string& instance,
+                                             uint64_t start, uint64_t t, double value,
+                                             bool histogram) {
+  msvc::ExportMetricsServiceRequest req;
+  auto* rm = req.add_resource_metrics();
+  SetService(rm->mutable_resource(), "svc");
+  auto* kv = rm->mutable_resource()->add_attributes();
+  kv->set_key("service.instance.id");
+  kv->mutable_value()->set_string_value(instance);
+  auto* m = rm->add_scope_metrics()->add_metrics();
+  m->set_name(name);
+  if (histogram) {
+    m->mutable_histogram()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+    auto* p = m->mutable_histogram()->add_data_points();
+    p->set_start_time_unix_nano(start);
+    p->set_time_unix_nano(t);
+    p->set_count(uint64_t(value));
+    p->set_sum(value);
+    p->add_explicit_bounds(1);
+    p->add_explicit_bounds(10);
+    for (uint64_t c : {uint64_t(value), uint64_t(0), uint64_t(0)}) p->add_bucket_counts(c);
+  } else {
+    m->mutable_sum()->set_is_monotonic(true);
+    m->mutable_sum()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+    auto* p = m->mutable_sum()->add_data_points();
+    p->set_start_time_unix_nano(start);
+    p->set_time_unix_nano(t);
+    p->set_as_double(value);
+  }
+  return req;
+}
+
+// The sum over the buckets of an answer's series (rates times the step, or
+// histogram counts).
+double Total(int port, const std::string& query) {
+  auto a = Get(port, "/api/metrics/series?" + query);
+  EXPECT_EQ(a.status, 200) << a.body;
+  double total = 0;
+  for (const Json& s : a.json["series"]) {
+    const Json& v = s.contains("counts") ? s["counts"] : s["values"];
+    for (const Json& x : v)
+      if (!x.is_null()) total += x.get<double>();
+  }
+  return total;
+}
+
+TEST(SignalsRollups, FirstPointOfASeriesStartedEarlierIsItsBase) {
+  Running v;
+  // A counter that ran an hour before the viewer saw it: its first point is
+  // the base, not an increase of a million in one second.
+  for (bool histogram : {false, true}) {
+    std::string name = histogram ? "old.histogram" : "old.sum";
+    uint64_t start = kT0 - 3600 * kSec;
+    ASSERT_EQ(v.store->AddMetrics(Cumulative(name, "a", start, kT0, 1e6, histogram)), Admit::kStored);
+    ASSERT_EQ(v.store->AddMetrics(Cumulative(name, "a", start, kT0 + kSec, 1e6 + 7, histogram)),
+              Admit::kStored);
+    // One that began with its first point counts whole.
+    std::string fresh = name + ".fresh";
+    ASSERT_EQ(v.store->AddMetrics(Cumulative(fresh, "a", kT0 - 2 * kSec, kT0, 5, histogram)),
+              Admit::kStored);
+    ASSERT_TRUE(v.store->Flush(std::chrono::seconds(5)));
+    for (const char* source : {"", "&source=points"}) {
+      std::string q = "start=" + std::to_string(kT0) + "&step=1000000000" + source + "&name=";
+      EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), q + name), 7.0) << name << source;
+      EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), q + fresh), 5.0) << fresh << source;
+      // A window after the first point: the base is read from before it.
+      std::string later = "start=" + std::to_string(kT0 + kSec) + "&step=1000000000" + source + "&name=";
+      EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), later + name), 7.0) << name << source;
+    }
+  }
+}
+
+TEST(SignalsRollups, InstancesOfAServiceDifferenceTheirOwnPoints) {
+  Running v;
+  // Two instances of "svc" (other service.instance.id, other start times)
+  // alternate their points: the sum's increase is both instances'.
+  for (bool histogram : {false, true}) {
+    std::string name = histogram ? "two.histogram" : "two.sum";
+    for (int i = 0; i < 4; ++i) {
+      uint64_t t = kT0 + uint64_t(i) * 2 * kSec;
+      ASSERT_EQ(v.store->AddMetrics(Cumulative(name, "a", kT0 - kSec, t, 10.0 * i, histogram)),
+                Admit::kStored);
+      ASSERT_EQ(v.store->AddMetrics(Cumulative(name, "b", kT0 - 2 * kSec, t + kSec, 3.0 * i, histogram)),
+                Admit::kStored);
+    }
+    ASSERT_TRUE(v.store->Flush(std::chrono::seconds(5)));
+    for (const char* source : {"", "&source=points"}) {
+      std::string q = "name=" + name + "&start=" + std::to_string(kT0) + "&step=1000000000" + source;
+      EXPECT_DOUBLE_EQ(Total(v.server->ui_port(), q), 30.0 + 9.0) << name << source;
+      auto a = Get(v.server->ui_port(), "/api/metrics/series?" + q).json;
+      EXPECT_EQ(a["series"].size(), 1u) << "one series per service and attributes: " << a.dump();
+    }
+  }
+}
+
+TEST(SignalsRollups, DiscardForgetsWhatARollbackTookBack) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  std::string error;
+  ASSERT_TRUE(CreateRollupTables(db, &error)) << error;
+  pbm::Metric m;
+  m.set_name("g");
+  auto* p = m.mutable_gauge()->add_data_points();
+  p->set_time_unix_nano(kT0);
+  p->set_as_double(4);
+  {
+    MetricRollups r(db);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    r.Add("svc", 1, m.SerializeAsString());
+    EXPECT_TRUE(r.Flush());
+    ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    r.Discard();
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    r.Add("svc", 1, m.SerializeAsString());
+    EXPECT_TRUE(r.Flush());
+    ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  SeriesWindow w;
+  w.name = "g";
+  w.start = int64_t(kT0 / kSec * kSec);
+  w.step = int64_t(kSec);
+  w.n = 1;
+  w.res = 1;
+  SeriesAnswer out;
+  ASSERT_TRUE(QueryRollups(db, w, &out, &error)) << error;
+  ASSERT_EQ(out.series.size(), 1u) << "the rows point at the series row rolled back";
+  EXPECT_EQ(out.series[0].value[0], 4.0);
+  sqlite3_close(db);
+}
+
+TEST(SignalsRollups, MalformedHistogramsAreSkippedAndIndexesBounded) {
+  Running v;
+  auto histogram = [](uint64_t t, std::vector<double> bounds, std::vector<uint64_t> counts) {
+    msvc::ExportMetricsServiceRequest req;
+    auto* rm = req.add_resource_metrics();
+    SetService(rm->mutable_resource(), "svc");
+    auto* m = rm->add_scope_metrics()->add_metrics();
+    m->set_name("h");
+    m->mutable_histogram()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+    auto* p = m->mutable_histogram()->add_data_points();
+    p->set_start_time_unix_nano(kT0 - kSec);
+    p->set_time_unix_nano(t);
+    uint64_t n = 0;
+    for (uint64_t c : counts) n += c, p->add_bucket_counts(c);
+    for (double b : bounds) p->add_explicit_bounds(b);
+    p->set_count(n);
+    return req;
+  };
+  ASSERT_EQ(v.store->AddMetrics(histogram(kT0, {1, 2}, {1, 1, 1})), Admit::kStored);
+  ASSERT_EQ(v.store->AddMetrics(histogram(kT0 + kSec, {1, 2}, {5, 5, 5, 5, 5, 5})), Admit::kStored);  // malformed
+  ASSERT_EQ(v.store->AddMetrics(histogram(kT0 + 2 * kSec, {1, 2}, {2, 1, 1})), Admit::kStored);
+  // Other bounds: a reset (counted whole), not a difference of other buckets.
+  ASSERT_EQ(v.store->AddMetrics(histogram(kT0 + 3 * kSec, {5}, {4, 4})), Admit::kStored);
+  // An exponential histogram at the edge of its index range.
+  msvc::ExportMetricsServiceRequest x;
+  auto* rm = x.add_resource_metrics();
+  SetService(rm->mutable_resource(), "svc");
+  auto* m = rm->add_scope_metrics()->add_metrics();
+  m->set_name("x");
+  m->mutable_exponential_histogram()->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_DELTA);
+  for (int offset : {-100000, 100000}) {
+    auto* p = m->mutable_exponential_histogram()->add_data_points();
+    p->set_time_unix_nano(kT0);
+    p->set_scale(0);
+    p->mutable_positive()->set_offset(offset);
+    p->mutable_positive()->add_bucket_counts(1);
+    p->set_count(1);
+  }
+  ASSERT_EQ(v.store->AddMetrics(x), Admit::kStored);
+  ASSERT_TRUE(v.store->Flush(std::chrono::seconds(5)));
+  int port = v.server->ui_port();
+  for (const char* source : {"", "&source=points"}) {
+    std::string q = std::string("start=") + std::to_string(kT0) + "&step=1000000000" + source;
+    auto h = Get(port, "/api/metrics/series?name=h&" + q).json;
+    ASSERT_EQ(h["series"].size(), 1u) << h.dump();
+    EXPECT_EQ(h["series"][0]["counts"], Json::array({3.0, 0.0, 1.0, 8.0})) << source;
+    auto e = Get(port, "/api/metrics/series?name=x&" + q).json;
+    ASSERT_EQ(e["series"].size(), 1u) << e.dump();
+    const Json& b = e["series"][0]["bounds"];
+    ASSERT_LT(b.size(), 10000u) << source;
+    for (const Json& bound : b) ASSERT_TRUE(bound.is_number() && std::isfinite(bound.get<double>())) << bound;
+    EXPECT_EQ(e["series"][0]["counts"][0], 2.0);
+  }
+}
+
+TEST(SignalsRollups, AFileOfSummariesIsFoldedOnce) {
+  std::string path = ::testing::TempDir() + "/rollups_summary_" + std::to_string(::getpid()) + ".db";
+  std::remove(path.c_str());
+  StoreOptions so;
+  so.path = path;
+  {
+    Running v(so);
+    msvc::ExportMetricsServiceRequest req;
+    auto* rm = req.add_resource_metrics();
+    SetService(rm->mutable_resource(), "svc");
+    auto* m = rm->add_scope_metrics()->add_metrics();
+    m->set_name("q");
+    auto* p = m->mutable_summary()->add_data_points();
+    p->set_time_unix_nano(kT0);
+    p->set_count(1);
+    ASSERT_EQ(v.store->AddMetrics(req), Admit::kStored);
+    ASSERT_TRUE(v.store->Flush(std::chrono::seconds(5)));
+  }
+  {
+    // A file of before the rollups (only summary points: nothing to fold).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM rollup_meta", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (int open = 0; open < 2; ++open) {
+    ::testing::internal::CaptureStderr();
+    {
+      Running v(so);
+      // Stop right after Start can hang (ViewServer: a stop before the
+      // listener runs); one answer first.
+      EXPECT_EQ(Get(v.server->ui_port(), "/api/stats").status, 200);
+    }
+    std::string said = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(said.find("folding the stored metric points") == std::string::npos, open == 1)
+        << "open " << open << ": " << said;
   }
   std::remove(path.c_str());
 }

@@ -499,7 +499,7 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     }
     for (const PointRow& r : b.points) {
       w.point_insert.Int(1, r.time).Text(2, r.name).Int(3, ctx[r.ctx]).Blob(4, r.data).Run();
-      rollups->Add(b.services[r.ctx], r.data);
+      rollups->Add(b.services[r.ctx], ctx[r.ctx], r.data);
       ++points;
     }
   }
@@ -517,6 +517,10 @@ void Store::Impl::Write(std::vector<Batch>& batches, Writer& w) {
     if (err.find("locked") == std::string::npos && err.find("busy") == std::string::npos) {
       std::fprintf(stderr, "otelweb-view: cannot store a batch: %s (is the disk full?)\n", err.c_str());
       Exec(wdb, "ROLLBACK");
+      // The cached context ids and the rollups' series, bases and rows may
+      // name rows of the transaction rolled back.
+      ctx_ids.clear();
+      rollups->Discard();
       break;
     }
   }
