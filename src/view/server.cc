@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <chrono>
 #include <thread>
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
@@ -594,6 +595,13 @@ std::unique_ptr<ViewServer> ViewServer::Start(Store* store, const ServerOptions&
 
   s->http_thread = std::thread([s] { s->http.listen_after_bind(); });
   s->ui_thread = std::thread([s] { s->ui.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until listen_after_bind() has marked the
+  // server running, so a Stop() right after Start() would leave both threads
+  // listening and hang in join(): return once both run (at most 5 s; a thread
+  // that cannot start leaves its server stopped, which Stop() joins at once).
+  for (int i = 0; i < 5000 && !(s->http.is_running() && s->ui.is_running()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return std::unique_ptr<ViewServer>(new ViewServer(std::move(impl)));
 }
 
