@@ -141,6 +141,11 @@ struct RecordPool {
 // Per-thread state
 
 struct ContextEntry {
+  // Constructors, so that emplace_back builds an entry in place (one copy of
+  // the context) with clang 14 too, which lacks C++20's parenthesized
+  // aggregate initialization.
+  ContextEntry() = default;
+  ContextEntry(const Context& c, uint32_t s, bool d) : ctx(c), serial(s), detached(d) {}
   Context ctx;
   uint32_t serial = 0;
   bool detached = false;
