@@ -114,17 +114,17 @@ class Probe {
   }
 
   // `hostile` against a benign GET of `benign_target` padded to the same
-  // size: CPU within `cpu_factor` (plus 20 ms of slack), span within
+  // size: CPU within `cpu_factor` (plus `cpu_slack` seconds), span within
   // `span_slack` bytes. Returns the hostile reply.
   std::string ExpectBounded(const char* kind, const std::string& hostile, const std::string& benign_target,
-                            size_t span_slack, double cpu_factor = 4.0) const {
+                            size_t span_slack, double cpu_factor = 4.0, double cpu_slack = 0.02) const {
     const std::string base = Get(benign_target, "");
     const size_t extra = hostile.size() > base.size() ? hostile.size() - base.size() : 0;
     const Cost b = Measure(Get(benign_target, Padding(extra)));
     const Cost h = Measure(hostile);
     SCOPED_TRACE(kind);
     EXPECT_NE(b.reply.find(" 200 "), std::string::npos) << b.reply.substr(0, 200);
-    EXPECT_LT(h.cpu, cpu_factor * b.cpu + 0.02)
+    EXPECT_LT(h.cpu, cpu_factor * b.cpu + cpu_slack)
         << kind << ": " << hostile.size() << " bytes cost " << h.cpu << " s of CPU against " << b.cpu
         << " s for the same size of inert headers";
     EXPECT_LE(h.span, b.span + span_slack) << kind << ": span of " << h.span << " bytes against " << b.span;
