@@ -6,10 +6,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <atomic>
 #include <list>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "otelweb/diagnostics.h"
 
 namespace otelweb::microhttpd {
 namespace {
@@ -35,6 +38,11 @@ struct Request {
   // Bytes of the request body the handler consumed (MHD hands it over with
   // any chunked framing removed): http.server.request.body.size.
   int64_t body_bytes = 0;
+  // Bytes of the body QueueBody queued (-1: the response was queued another
+  // way, its size cannot be read back from MHD) and whether the request is a
+  // HEAD one: http.server.response.body.size.
+  int64_t response_body = -1;
+  bool head = false;
   http::ServerSpan span;
 };
 constexpr const char* kTermination[] = {
@@ -67,6 +75,8 @@ void* UriLog(void* cls, const char* uri, MHD_Connection* c) noexcept try {
   r->connection = nullptr;
   r->arrival = Now();
   r->body_bytes = 0;
+  r->response_body = -1;
+  r->head = false;
   r->target.assign(uri);
   auto f = reinterpret_cast<void* (*)(void*, const char*, MHD_Connection*)>(d->user_uri_log.value);
   r->user_context = f != nullptr ? f(d->user_uri_log.ptr_value, uri, c) : nullptr;
@@ -81,6 +91,7 @@ MHD_Result Access(void* cls, MHD_Connection* c, const char* url, const char* met
   auto* r = static_cast<Request*>(*con_cls);
   if (r != nullptr && r->connection == nullptr) {  // first call: headers read, start the span
     r->connection = c;
+    r->head = std::string_view(method) == "HEAD";
     Headers headers(c, nullptr);
     char peer[INET6_ADDRSTRLEN];
     http::ServerRequestView v{
@@ -134,7 +145,15 @@ void Completed(void* cls, MHD_Connection* c, void** con_cls,
   }
   auto* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
   unsigned int status = ci != nullptr ? ci->http_status : 0;
-  http::ServerResponseView res{.status_code = static_cast<int>(status), .native = &status};
+  // The body MHD sent: a QueueBody response completed in full; none for HEAD,
+  // 1xx, 204 and 304 (MHD sends headers only); unknown otherwise.
+  int64_t sent = -1;
+  if (r->response_body >= 0 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    const bool bodiless = r->head || status < 200 || status == 204 || status == 304;
+    sent = bodiless ? 0 : r->response_body;
+  }
+  http::ServerResponseView res{
+      .status_code = static_cast<int>(status), .body_size = sent, .native = &status};
   http::ServerRequestView req{.native = &r->connection, .body_size = r->body_bytes};
   r->span.End(res, &req);  // no-op when not active (excluded, or never started)
   // Back to this thread's free list (which allocates only while its peak grows; past
@@ -187,6 +206,32 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
   if (Request* r = t_current; r != nullptr && r->connection == connection && response != nullptr)
     r->daemon->inst->response_capture().Capture(Headers(nullptr, response), r->span.span());
   return MHD_queue_response(connection, status_code, response);
+}
+
+std::atomic<bool> g_header_refused_warned{false};
+
+MHD_Result QueueBody(MHD_Connection* connection, unsigned int status_code, std::string_view body,
+                     std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;  // out of memory: MHD closes the connection
+  for (const auto& [name, value] : headers) {
+    if (name == nullptr || value == nullptr ||
+        MHD_add_response_header(response, name, value) != MHD_YES) {
+      MHD_destroy_response(response);
+      LogOnce(g_header_refused_warned, LogLevel::kWarning,
+              "otelweb::microhttpd::QueueBody: MHD refused a response header, nothing was "
+              "queued; leave Content-Length and Transfer-Encoding out (MHD sets them from the "
+              "body) and give names and values without CR, LF or a colon in the name "
+              "(reported once)");
+      return MHD_NO;
+    }
+  }
+  const MHD_Result queued = QueueResponse(connection, status_code, response);
+  MHD_destroy_response(response);  // MHD holds its own reference until the response is sent
+  if (Request* r = t_current; queued == MHD_YES && r != nullptr && r->connection == connection)
+    r->response_body = static_cast<int64_t>(body.size());
+  return queued;
 }
 
 }  // namespace otelweb::microhttpd

@@ -60,8 +60,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "otelweb/http/server.h"
 #include "otelweb/semconv.h"
@@ -113,5 +115,23 @@ void SetRoute(MHD_Connection* connection, std::string_view route) noexcept;
 // (when capture is configured). Call it from the access handler.
 MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
                          MHD_Response* response) noexcept;
+
+// A response whose body is `body` (copied: the view need not outlive the
+// call) with `headers` (name, value; NUL-terminated, copied by MHD), queued
+// as QueueResponse does. Call it from the access handler.
+// The one way to get http.server.response.body.size with libmicrohttpd (MHD
+// keeps the size of a response it was given to itself, see docs/metrics.md):
+// the recorded size is body.size() when MHD sent the response in full, 0 for
+// HEAD requests and 1xx, 204 and 304 statuses (MHD sends no body for them),
+// and nothing when the request ended early (client gone, timeout, shutdown).
+// Responses queued with QueueResponse or MHD_queue_response record no size.
+// Returns MHD_YES when queued. MHD_NO, with nothing queued: MHD refused a
+// header (Content-Length and Transfer-Encoding are MHD's own, it sets them
+// from the body; a name or value with CR/LF; reported once through
+// otelweb's diagnostics), no memory, or a response was already queued; the
+// handler returns it to MHD, which then closes the connection.
+// Thread-safety: as QueueResponse.
+MHD_Result QueueBody(MHD_Connection* connection, unsigned int status_code, std::string_view body,
+                     std::initializer_list<std::pair<const char*, const char*>> headers = {}) noexcept;
 
 }  // namespace otelweb::microhttpd
