@@ -1,7 +1,11 @@
 // civetweb instrumentation: begin_request starts the span, the handler
 // wrapper names it, end_request ends it.
+#include <strings.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <list>
 #include <map>
@@ -64,7 +68,11 @@ http::ServerRequestView MakeView(const mg_connection* conn, const mg_request_inf
 
 struct ActiveRequest {
   const Instrumentation::State* owner = nullptr;
+  const mg_connection* conn = nullptr;
   bool traced = false;
+  // Body bytes SendBody wrote (-1: none, or not in full):
+  // http.server.response.body.size.
+  int64_t response_body = -1;
   http::ServerSpan span;
 };
 thread_local ActiveRequest t_active;
@@ -177,7 +185,9 @@ struct Instrumentation::State {
     ActiveRequest& a = t_active;
     if (a.span.active()) a.span.End({});
     a.owner = st;
+    a.conn = conn;
     a.traced = false;
+    a.response_body = -1;
     if (const http::ServerInstrumenter* inst = st->active.Get()) {
       const mg_request_info* ri = mg_get_request_info(conn);
       if (ri != nullptr) {
@@ -198,6 +208,7 @@ struct Instrumentation::State {
       const mg_request_info* ri = mg_get_request_info(conn);
       http::ServerResponseView rv;
       rv.status_code = status;
+      rv.body_size = a.response_body;
       rv.native = conn;
       if (ri != nullptr) {
         ConnHeaders headers(ri);
@@ -221,7 +232,9 @@ struct Instrumentation::State {
       }
     }
     a.owner = nullptr;
+    a.conn = nullptr;
     a.traced = false;
+    a.response_body = -1;
   }
 
   static void InitContext(const mg_context* ctx) {
@@ -299,6 +312,60 @@ void Instrumentation::SetRequestHandler(mg_context* ctx, const char* uri,
 void Instrumentation::Instrument(ServerOptions options) { s_->Install(std::move(options)); }
 
 void Instrumentation::Uninstrument() { s_->active.Withdraw(); }
+
+namespace {
+
+std::atomic<bool> g_bad_header_warned{false};
+
+bool ValidHeader(const char* name, const char* value) noexcept {
+  if (name == nullptr || value == nullptr || *name == '\0') return false;
+  if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
+    return false;
+  return std::strpbrk(name, "\r\n:") == nullptr && std::strpbrk(value, "\r\n") == nullptr;
+}
+
+}  // namespace
+
+int SendBody(mg_connection* conn, int status_code, std::string_view body,
+             std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
+  if (conn == nullptr) return -1;
+  for (const auto& [name, value] : headers) {
+    if (!ValidHeader(name, value)) {
+      LogOnce(g_bad_header_warned, LogLevel::kWarning,
+              "otelweb::civetweb::SendBody: a response header was refused and nothing was sent; "
+              "leave Content-Length and Transfer-Encoding out (SendBody sets them) and give "
+              "non-empty names without ':' and names and values without CR or LF (reported once)");
+      return -1;
+    }
+  }
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const bool head = ri != nullptr && ri->request_method != nullptr &&
+                    std::strcmp(ri->request_method, "HEAD") == 0;
+  const bool bodiless = status_code < 200 || status_code == 204 || status_code == 304;
+  if (int rc = mg_response_header_start(conn, status_code); rc != 0) return rc;
+  for (const auto& [name, value] : headers) {
+    if (int rc = mg_response_header_add(conn, name, value, -1); rc != 0) return rc;
+  }
+  if (!bodiless) {
+    char length[24];
+    int n = std::snprintf(length, sizeof length, "%zu", body.size());
+    if (int rc = mg_response_header_add(conn, "Content-Length", length, n); rc != 0) return rc;
+  }
+  if (int rc = mg_response_header_send(conn); rc != 0) return rc;
+  int64_t written = 0;
+  if (!head && !bodiless) {
+    // mg_write takes at most INT_MAX bytes a call.
+    constexpr size_t kPiece = size_t{1} << 30;
+    for (size_t off = 0; off < body.size(); off += kPiece) {
+      const size_t len = std::min(kPiece, body.size() - off);
+      if (mg_write(conn, body.data() + off, len) != static_cast<int>(len)) return -6;
+      written += static_cast<int64_t>(len);
+    }
+  }
+  ActiveRequest& a = t_active;
+  if (a.traced && a.conn == conn) a.response_body = written;
+  return 0;
+}
 
 size_t detail::RegisteredContextCount() {
   std::lock_guard<std::mutex> lock(g_registry_mu);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -444,6 +445,108 @@ TEST(CivetwebServerMetrics, ResponseBodySizeIsNotRecordedAndWhy) {
   EXPECT_EQ(measured, cases.size());  // every request is measured...
   const auto* res_size = rm.Find("http.server.response.body.size");
   EXPECT_TRUE(res_size == nullptr || res_size->histogram_points.empty());  // ...no response size
+}
+
+
+// SendBody: the body size civetweb wrote, checked against what the client
+// got: fixed length, empty, HEAD, 204 and 304 (no body on the wire), an error
+// status with a body; nothing when the client left mid-body, for a refused
+// header (nothing sent) or for a handler that writes its own response.
+int SendBodyHandler(mg_connection* conn, void*) {
+  const std::string uri = mg_get_request_info(conn)->local_uri;
+  int status = 200;
+  int rc = 0;
+  if (uri == "/sb") {
+    rc = SendBody(conn, status, "hello", {{"Content-Type", "text/plain"}});
+  } else if (uri == "/sb-empty") {
+    rc = SendBody(conn, status, "");
+  } else if (uri == "/sb-204" || uri == "/sb-304") {
+    status = uri == "/sb-204" ? 204 : 304;
+    rc = SendBody(conn, status, "dropped");
+  } else if (uri == "/sb-big") {
+    rc = SendBody(conn, status, std::string(32 << 20, 'z'));
+  } else if (uri == "/sb-bad") {
+    rc = SendBody(conn, status, "x", {{"Content-Length", "1"}});
+    if (rc == -1) {
+      mg_send_http_error(conn, 500, "%s", "refused");
+      return 500;
+    }
+  } else {
+    status = 404;
+    rc = SendBody(conn, status, "no such thing");
+  }
+  return rc == 0 ? status : 500;
+}
+
+TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
+  mg_init_library(0);
+  MemoryTracing t;
+  ManualMetrics m;
+  DiagnosticsCapture diag(LogLevel::kWarning);
+  ServerOptions o = Opts(t);
+  o.meter_provider = m.provider;
+  Server s(std::move(o));
+  ASSERT_NE(s.ctx, nullptr);
+  for (const char* uri : {"/sb", "/sb-empty", "/sb-204", "/sb-304", "/sb-big", "/sb-bad", "/sb-missing"})
+    s.tracing.SetRequestHandler(s.ctx, uri, SendBodyHandler, nullptr);
+  s.tracing.SetRequestHandler(s.ctx, "/fixed", Hello, nullptr);
+  auto raw = [&](const std::string& method, const std::string& target) {
+    return RawRequest(s.port,
+                      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                      /*read_all=*/true);
+  };
+  auto body_of = [](const std::string& reply) {
+    const size_t end = reply.find("\r\n\r\n");
+    return end == std::string::npos ? std::string("<no header end>") : reply.substr(end + 4);
+  };
+  std::string reply = raw("GET", "/sb");
+  EXPECT_EQ(reply.find("HTTP/1.1 200 "), 0u) << reply;
+  EXPECT_NE(reply.find("Content-Length: 5\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Content-Type: text/plain\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(body_of(reply), "hello");
+  reply = raw("HEAD", "/sb");
+  EXPECT_NE(reply.find("Content-Length: 5\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(body_of(reply), "");
+  reply = raw("GET", "/sb-empty");
+  EXPECT_NE(reply.find("Content-Length: 0\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(body_of(reply), "");
+  for (const char* target : {"/sb-204", "/sb-304"}) {
+    reply = raw("GET", target);
+    EXPECT_EQ(reply.find("Content-Length"), std::string::npos) << reply;
+    EXPECT_EQ(body_of(reply), "") << reply;
+  }
+  reply = raw("GET", "/sb-missing");
+  EXPECT_EQ(reply.find("HTTP/1.1 404 "), 0u) << reply;
+  EXPECT_EQ(body_of(reply), "no such thing");
+  reply = raw("GET", "/sb-bad");
+  EXPECT_EQ(reply.find("HTTP/1.1 500 "), 0u) << reply;
+  // The client reads the headers of a 32 MiB answer and goes away.
+  reply = RawRequest(s.port, "GET /sb-big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(reply.find("Content-Length: 33554432"), std::string::npos) << reply.substr(0, 300);
+  EXPECT_EQ(body_of(raw("GET", "/fixed")), "hello");
+  constexpr size_t kRequests = 9;
+  ASSERT_TRUE(WaitForSpans(*t.store, kRequests));
+  auto rm = m.Collect();
+  const auto* sizes = rm.Find("http.server.response.body.size");
+  ASSERT_NE(sizes, nullptr);
+  std::map<std::string, std::pair<uint64_t, double>> got;  // "METHOD route status" -> count, sum
+  for (const auto& p : sizes->histogram_points) {
+    got[MetricAttr(p.attributes, "http.request.method") + " " + MetricAttr(p.attributes, "http.route") +
+        " " + MetricAttr(p.attributes, "http.response.status_code")] = {p.count, p.sum};
+  }
+  const std::map<std::string, std::pair<uint64_t, double>> want = {
+      {"GET /sb 200", {1, 5}},       {"HEAD /sb 200", {1, 0}},      {"GET /sb-empty 200", {1, 0}},
+      {"GET /sb-204 204", {1, 0}},   {"GET /sb-304 304", {1, 0}},   {"GET /sb-missing 404", {1, 13}}};
+  EXPECT_EQ(got, want);
+  const auto* duration = rm.Find("http.server.request.duration");
+  ASSERT_NE(duration, nullptr);
+  uint64_t measured = 0;
+  for (const auto& p : duration->histogram_points) measured += p.count;
+  EXPECT_EQ(measured, kRequests);
+  int refused = 0;
+  for (const std::string& msg : diag.messages())
+    refused += msg.find("SendBody: a response header was refused") != std::string::npos;
+  EXPECT_EQ(refused, 1);
 }
 
 }  // namespace

@@ -30,8 +30,11 @@
 #include <civetweb.h>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "otelweb/http/server.h"
 
@@ -81,5 +84,28 @@ class Instrumentation {
  private:
   std::unique_ptr<State> s_;
 };
+
+// Sends a whole response from a request handler: the status line, `headers`
+// (name, value; NUL-terminated), Content-Length and `body`, through
+// civetweb's mg_response_header_* calls (which add Date and Connection) and
+// mg_write. A HEAD request gets the headers only, with the Content-Length a
+// GET would have; a 1xx, 204 or 304 status gets neither a body nor a
+// Content-Length. Write nothing else for the request.
+// The one way to get http.server.response.body.size with civetweb (civetweb
+// cannot tell the body apart from the headers a handler writes itself, see
+// docs/metrics.md): the recorded size is the body bytes written, body.size()
+// or 0 for HEAD and the statuses above; nothing when the body could not be
+// written in full or the request is not traced.
+// Returns 0 when all was written. Negative, with nothing sent: -1 for a bad
+// argument (a null connection; a header named Content-Length or
+// Transfer-Encoding, which SendBody sets itself; a name or value with CR or
+// LF, or an empty name or one with a colon: reported once through otelweb's
+// diagnostics), -3 when a response was already started. Negative after the
+// status line may have gone out: civetweb's mg_response_header_* code (-4 too
+// many headers, -5 out of memory), or -6 when the client stopped taking the
+// body; return a 5xx from the handler then (civetweb closes the connection).
+// Thread-safety: call it from the handler, on the thread civetweb gave it.
+int SendBody(mg_connection* conn, int status_code, std::string_view body,
+             std::initializer_list<std::pair<const char*, const char*>> headers = {}) noexcept;
 
 }  // namespace otelweb::civetweb
