@@ -317,6 +317,20 @@ namespace {
 
 std::atomic<bool> g_bad_header_warned{false};
 
+// SendBody's headers, for response-header capture.
+class ListedHeaders final : public http::HeaderReader {
+ public:
+  explicit ListedHeaders(std::initializer_list<std::pair<const char*, const char*>> list) noexcept
+      : list_(list) {}
+  void ForEach(Visitor visit, void* ctx) const noexcept override {
+    for (const auto& [name, value] : list_)
+      if (!visit(ctx, name, value)) return;
+  }
+
+ private:
+  std::initializer_list<std::pair<const char*, const char*>> list_;
+};
+
 bool ValidHeader(const char* name, const char* value) noexcept {
   if (name == nullptr || value == nullptr || *name == '\0') return false;
   if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
@@ -352,6 +366,12 @@ int SendBody(mg_connection* conn, int status_code, std::string_view body,
     if (int rc = mg_response_header_add(conn, "Content-Length", length, n); rc != 0) return rc;
   }
   if (int rc = mg_response_header_send(conn); rc != 0) return rc;
+  ActiveRequest& a = t_active;
+  const bool traced = a.traced && a.conn == conn && a.span.active();
+  if (traced && a.owner != nullptr) {
+    if (const http::ServerInstrumenter* inst = a.owner->active.Get())
+      inst->response_capture().Capture(ListedHeaders(headers), a.span.span());
+  }
   int64_t written = 0;
   if (!head && !bodiless) {
     // mg_write takes at most INT_MAX bytes a call.
@@ -362,8 +382,7 @@ int SendBody(mg_connection* conn, int status_code, std::string_view body,
       written += static_cast<int64_t>(len);
     }
   }
-  ActiveRequest& a = t_active;
-  if (a.traced && a.conn == conn) a.response_body = written;
+  if (traced) a.response_body = written;
   return 0;
 }
 

@@ -485,6 +485,7 @@ TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
   DiagnosticsCapture diag(LogLevel::kWarning);
   ServerOptions o = Opts(t);
   o.meter_provider = m.provider;
+  o.capture_response_headers = std::vector<std::string>{"content-type"};
   Server s(std::move(o));
   ASSERT_NE(s.ctx, nullptr);
   for (const char* uri : {"/sb", "/sb-empty", "/sb-204", "/sb-304", "/sb-big", "/sb-bad", "/sb-missing"})
@@ -547,6 +548,12 @@ TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
   for (const std::string& msg : diag.messages())
     refused += msg.find("SendBody: a response header was refused") != std::string::npos;
   EXPECT_EQ(refused, 1);
+  // SendBody's headers are captured (a response the handler writes itself is not).
+  int captured = 0;
+  for (const SpanData* sd : t.spans())
+    captured += ArrAttr(sd, "http.response.header.content-type") ==
+                std::vector<std::string>{"text/plain"};
+  EXPECT_EQ(captured, 2);  // GET and HEAD /sb
 }
 
 }  // namespace

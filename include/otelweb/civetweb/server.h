@@ -18,8 +18,10 @@
 // the URI pattern of the handler registered through SetRequestHandler.
 // Requests civetweb rejects before calling begin_request (an unknown method,
 // a malformed request line) reach none of its callbacks and make no span.
-// Response headers are not captured (civetweb gives handlers a raw stream and
-// keeps no structured copy of what they wrote).
+// Response headers and http.server.response.body.size come only from
+// responses sent with SendBody (below): civetweb gives handlers a raw stream
+// and keeps no structured copy of what they wrote, nor a count of the body
+// bytes apart from the headers (docs/metrics.md).
 //
 // Ownership: Instrumentation owns its state and the handler wrappers; it must
 // outlive the mg_context it started (call mg_stop first).
@@ -95,7 +97,8 @@ class Instrumentation {
 // cannot tell the body apart from the headers a handler writes itself, see
 // docs/metrics.md): the recorded size is the body bytes written, body.size()
 // or 0 for HEAD and the statuses above; nothing when the body could not be
-// written in full or the request is not traced.
+// written in full or the request is not traced. `headers` are captured on
+// the span as configured (capture_response_headers).
 // Returns 0 when all was written. Negative, with nothing sent: -1 for a bad
 // argument (a null connection; a header named Content-Length or
 // Transfer-Encoding, which SendBody sets itself; a name or value with CR or

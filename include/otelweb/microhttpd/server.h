@@ -33,8 +33,10 @@
 // with a 500 (it must not cross MHD's C frames).
 // Not traced: requests MHD answers itself before calling the access handler
 // (headers larger than its memory pool, for one). Response headers are captured only
-// for responses queued with QueueResponse (MHD keeps no queued response that
-// can be read back); use it instead of MHD_queue_response.
+// for responses queued with QueueResponse or QueueBody (MHD keeps no queued
+// response that can be read back); use them instead of MHD_queue_response.
+// http.server.response.body.size is recorded only for QueueBody responses
+// (MHD gives no way to read a response's size back; docs/metrics.md).
 //
 // Spans are made with the instrumentation scope kScopeName, through the global
 // tracer provider as it is when the request arrives (a provider installed or
