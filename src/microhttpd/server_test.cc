@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -28,6 +27,7 @@
 #include "otelweb/trace/tracer.h"
 #include "support/http_test_support.h"
 #include "support/manual_metrics.h"
+#include "support/response_body_cases.h"
 
 namespace otelweb::microhttpd {
 namespace {
@@ -107,7 +107,8 @@ MHD_Result Answer(void* cls, MHD_Connection* c, const char* url, const char* met
     static char kBody[] = "hello";
     MHD_Response* res = MHD_create_response_from_buffer(5, kBody, MHD_RESPMEM_PERSISTENT);
     ++log->length_probes;
-    if (MHD_add_response_header(res, "Content-Length", "5") == MHD_YES) ++log->content_length_accepted;
+    if (MHD_add_response_header(res, "Content-Length", "5") == MHD_YES)
+      ++log->content_length_accepted;
     MHD_Result r = QueueResponse(c, MHD_HTTP_OK, res);
     if (MHD_get_response_header(res, "Content-Length") != nullptr) ++log->content_length_readable;
     MHD_destroy_response(res);
@@ -209,6 +210,13 @@ ServerOptions Opts(const MemoryTracing& t) {
   o.capture_request_headers = std::vector<std::string>{};
   o.capture_response_headers = std::vector<std::string>{};
   o.sanitize_fields = std::vector<std::string>{};
+  return o;
+}
+
+// Opts, with the metrics recorded into `m`.
+ServerOptions MeteredOpts(const MemoryTracing& t, const ManualMetrics& m) {
+  ServerOptions o = Opts(t);
+  o.meter_provider = m.provider;
   return o;
 }
 
@@ -572,9 +580,7 @@ TEST(MicrohttpdServerMatrix, RequestsMhdRejectsBeforeTheHandlerMakeNoSpan) {
 TEST(MicrohttpdServerMetrics, RequestBodySizeIsTheUploadTheHandlerConsumed) {
   MemoryTracing t;
   ManualMetrics m;
-  ServerOptions o = Opts(t);
-  o.meter_provider = m.provider;
-  Server s(std::move(o));
+  Server s(MeteredOpts(t, m));
   ASSERT_NE(s.daemon, nullptr);
   auto cli = s.Client();
   const std::string body(100000, 'b');  // several upload calls
@@ -605,7 +611,6 @@ TEST(MicrohttpdServerMetrics, RequestBodySizeIsTheUploadTheHandlerConsumed) {
   EXPECT_EQ(d->histogram_points[0].count, 2u);
 }
 
-
 // http.server.response.body.size is not recorded for responses queued with
 // QueueResponse (or MHD_queue_response), and these are the MHD 0.9.75 facts
 // that make it impossible there (docs/metrics.md): a response's size is set
@@ -618,9 +623,7 @@ TEST(MicrohttpdServerMetrics, RequestBodySizeIsTheUploadTheHandlerConsumed) {
 TEST(MicrohttpdServerMetrics, ResponseBodySizeIsNotRecordedAndWhy) {
   MemoryTracing t;
   ManualMetrics m;
-  ServerOptions o = Opts(t);
-  o.meter_provider = m.provider;
-  Server s(std::move(o));
+  Server s(MeteredOpts(t, m));
   ASSERT_NE(s.daemon, nullptr);
   auto cli = s.Client();
   auto r = cli.Get("/length");  // fixed length
@@ -648,15 +651,10 @@ TEST(MicrohttpdServerMetrics, ResponseBodySizeIsNotRecordedAndWhy) {
   constexpr size_t kRequests = 6;
   ASSERT_TRUE(t.WaitFor(kRequests));
   auto rm = m.Collect();
-  const auto* duration = rm.Find("http.server.request.duration");
-  ASSERT_NE(duration, nullptr);
-  uint64_t measured = 0;
-  for (const auto& p : duration->histogram_points) measured += p.count;
-  EXPECT_EQ(measured, kRequests);  // every request is measured...
-  const auto* res_size = rm.Find("http.server.response.body.size");
-  EXPECT_TRUE(res_size == nullptr || res_size->histogram_points.empty());  // ...no response size
+  // Every request is measured, and no response size is.
+  EXPECT_EQ(HistogramTotalCount(rm, "http.server.request.duration"), kRequests);
+  EXPECT_EQ(HistogramTotalCount(rm, "http.server.response.body.size"), 0u);
 }
-
 
 // QueueBody: the body size MHD sent, checked against what the client got:
 // fixed length, empty, HEAD, 204 and 304 (no body on the wire), an error
@@ -665,10 +663,9 @@ TEST(MicrohttpdServerMetrics, ResponseBodySizeIsNotRecordedAndWhy) {
 TEST(MicrohttpdServerMetrics, QueueBodyRecordsTheResponseBodySize) {
   MemoryTracing t;
   ManualMetrics m;
-  DiagnosticsCapture diag(LogLevel::kWarning);
-  ServerOptions o = Opts(t);
-  o.meter_provider = m.provider;
+  ServerOptions o = MeteredOpts(t, m);
   o.capture_response_headers = std::vector<std::string>{"content-type"};
+  DiagnosticsCapture diag(LogLevel::kWarning);
   Server s(std::move(o));
   ASSERT_NE(s.daemon, nullptr);
   auto cli = s.Client();
@@ -705,31 +702,15 @@ TEST(MicrohttpdServerMetrics, QueueBodyRecordsTheResponseBodySize) {
   constexpr size_t kRequests = 9;
   ASSERT_TRUE(t.WaitFor(kRequests));
   auto rm = m.Collect();
-  const auto* sizes = rm.Find("http.server.response.body.size");
-  ASSERT_NE(sizes, nullptr);
-  std::map<std::string, std::pair<uint64_t, double>> got;  // "METHOD route status" -> count, sum
-  for (const auto& p : sizes->histogram_points) {
-    got[MetricAttr(p.attributes, "http.request.method") + " " + MetricAttr(p.attributes, "http.route") +
-        " " + MetricAttr(p.attributes, "http.response.status_code")] = {p.count, p.sum};
-  }
-  const std::map<std::string, std::pair<uint64_t, double>> want = {
-      {"GET /qb 200", {1, 5}},       {"HEAD /qb 200", {1, 0}},      {"GET /qb-empty 200", {1, 0}},
-      {"GET /qb-204 204", {1, 0}},   {"GET /qb-304 304", {1, 0}},   {"GET /qb-missing 404", {1, 13}}};
-  EXPECT_EQ(got, want);
-  // The early end, the refused header and the stream are measured all the same.
-  const auto* duration = rm.Find("http.server.request.duration");
-  ASSERT_NE(duration, nullptr);
-  uint64_t measured = 0;
-  for (const auto& p : duration->histogram_points) measured += p.count;
-  EXPECT_EQ(measured, kRequests);
-  int refused = 0;
-  for (const std::string& msg : diag.messages())
-    refused += msg.find("QueueBody: MHD refused a response header") != std::string::npos;
-  EXPECT_EQ(refused, 1);
+  // Sizes by the rules; the early end, the refused header and the stream have
+  // their durations all the same.
+  ExpectHelperBodySizes(rm, "/qb", kRequests);
+  EXPECT_EQ(CountContaining(diag.messages(), "QueueBody: MHD refused a response header"), 1);
   // The response headers are captured as for QueueResponse.
   bool captured = false;
   for (const SpanData* sd : t.spans())
-    captured |= ArrAttr(sd, "http.response.header.content-type") == std::vector<std::string>{"text/plain"};
+    captured |=
+        ArrAttr(sd, "http.response.header.content-type") == std::vector<std::string>{"text/plain"};
   EXPECT_TRUE(captured);
 }
 

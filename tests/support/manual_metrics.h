@@ -6,9 +6,13 @@
 // called from any thread (ManualReader's rules).
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "otelweb/metrics/meter_provider.h"
@@ -79,6 +83,31 @@ inline const metrics::HistogramPoint* HistogramWith(const metrics::ResourceMetri
   for (const auto& p : d->histogram_points)
     if (MetricAttr(p.attributes, k) == v) return &p;
   return nullptr;
+}
+
+// The histogram points of metric `name` as "v1 v2 ..." (the values of
+// attributes `keys`, in that order) -> {count, sum}; empty when none.
+inline std::map<std::string, std::pair<uint64_t, double>> HistogramCountSumBy(
+    const metrics::ResourceMetrics& rm, std::string_view name,
+    std::initializer_list<std::string_view> keys) {
+  std::map<std::string, std::pair<uint64_t, double>> out;
+  const metrics::MetricData* d = rm.Find(name);
+  if (d == nullptr) return out;
+  for (const auto& p : d->histogram_points) {
+    std::string key;
+    for (std::string_view k : keys) key += (key.empty() ? "" : " ") + MetricAttr(p.attributes, k);
+    out[key] = {p.count, p.sum};
+  }
+  return out;
+}
+
+// The measurements of histogram `name` over all its points (0: none).
+inline uint64_t HistogramTotalCount(const metrics::ResourceMetrics& rm, std::string_view name) {
+  const metrics::MetricData* d = rm.Find(name);
+  uint64_t n = 0;
+  if (d != nullptr)
+    for (const auto& p : d->histogram_points) n += p.count;
+  return n;
 }
 
 }  // namespace otelweb::testing

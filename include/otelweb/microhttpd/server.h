@@ -133,7 +133,8 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
 // otelweb's diagnostics), no memory, or a response was already queued; the
 // handler returns it to MHD, which then closes the connection.
 // Thread-safety: as QueueResponse.
-MHD_Result QueueBody(MHD_Connection* connection, unsigned int status_code, std::string_view body,
-                     std::initializer_list<std::pair<const char*, const char*>> headers = {}) noexcept;
+MHD_Result QueueBody(
+    MHD_Connection* connection, unsigned int status_code, std::string_view body,
+    std::initializer_list<std::pair<const char*, const char*>> headers = {}) noexcept;
 
 }  // namespace otelweb::microhttpd
