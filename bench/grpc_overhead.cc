@@ -209,6 +209,10 @@ int main(int argc, char** argv) {
                        : Env("GRPC_OVERHEAD_EXCLUDE")         ? "instrumented, every method excluded (GRPC_OVERHEAD_EXCLUDE=1)"
                        : Env("GRPC_OVERHEAD_NO_PROPAGATION") ? "instrumented, nothing injected (GRPC_OVERHEAD_NO_PROPAGATION=1)"
                                                               : "instrumented (spans on both sides, W3C traceparent injected)";
+  const char* b_short = !b_instrumented                        ? "plain (AA)"
+                        : Env("GRPC_OVERHEAD_EXCLUDE")         ? "excluded"
+                        : Env("GRPC_OVERHEAD_NO_PROPAGATION") ? "no-inject"
+                                                               : "instrumented";
   std::array<Arm, 3> arms{Arm("A", false, nullptr), Arm("A'", false, nullptr), Arm("B", b_instrumented, provider)};
 
   std::printf("gRPC unary echo overhead (bench/grpc_overhead.cc): client and sync server in one process, 127.0.0.1\n");
@@ -270,8 +274,8 @@ int main(int argc, char** argv) {
 
   const Spread b(ratio_b), c(ratio_c), ac(added_cpu), aw(added_wall);
   std::printf("per-round CPU ratios over %d rounds: median (95 %% CI of the median) [interquartile] min..max\n", done);
-  std::printf("  B/A   instrumented / plain   %.3f (%.3f-%.3f) [%.3f %.3f] %.3f..%.3f   goal <= 1.03\n", b.median,
-              b.lo, b.hi, b.q1, b.q3, b.min, b.max);
+  std::printf("  B/A   %-12s / plain   %.3f (%.3f-%.3f) [%.3f %.3f] %.3f..%.3f   goal <= 1.03\n", b_short,
+              b.median, b.lo, b.hi, b.q1, b.q3, b.min, b.max);
   std::printf("  A'/A  plain / plain control  %.3f (%.3f-%.3f) [%.3f %.3f] %.3f..%.3f   two identical arms: the noise "
               "floor, same minutes\n",
               c.median, c.lo, c.hi, c.q1, c.q3, c.min, c.max);
