@@ -26,6 +26,12 @@
 //
 // Stops early (fewer rounds, printed) once max_seconds of wall time have gone
 // by, so the default finishes within 3 minutes even on a loaded machine.
+//
+// Instructions per RPC per arm, in one run (A and A' give the spread):
+//   valgrind --tool=callgrind build/bench/otelweb_grpc_overhead 300 3
+// dumps every measured round as a part callgrind.out.<pid>.<n> whose `desc:`
+// line names it grpc_overhead:<arm>:<calls> (instructions of every thread in
+// that round's window); the program prints the command that sums them.
 // Environment:
 //   GRPC_OVERHEAD_PIN=<n>        the whole process (every gRPC thread) on CPU n;
 //                                default 0; GRPC_OVERHEAD_PIN=off: not pinned
@@ -48,6 +54,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define OTELWEB_GRPC_OVERHEAD_CALLGRIND 1
+#endif
 
 #include "alloc_counter.h"
 #include "bench_common.h"
@@ -100,7 +111,10 @@ struct Arm {
     uint64_t allocs = 0;        // on the calling (client) thread
     uint64_t other_allocs = 0;  // on every other thread (the server's, the batch worker's)
   };
-  Result Round(int calls) {
+  // `measured`: under callgrind, the instructions of every thread since the
+  // previous dump (this round's window: the rounds follow each other) are
+  // dumped as one part, named "grpc_overhead:<arm>:<calls>".
+  Result Round(int calls, bool measured = false) {
     interop::v1::EchoRequest req;
     req.set_message("hello");
     const uint64_t a0 = otelweb_bench_allocs();
@@ -121,6 +135,13 @@ struct Arm {
     if (provider) provider->ForceFlush();
     const auto w1 = std::chrono::steady_clock::now();
     const double c1 = CpuSeconds();
+#ifdef OTELWEB_GRPC_OVERHEAD_CALLGRIND
+    if (measured && RUNNING_ON_VALGRIND) {
+      // A' is "A2" here: the name goes through a shell-quoted awk program.
+      const std::string part = "grpc_overhead:" + std::string(name[1] == '\'' ? "A2" : name) + ":" + std::to_string(calls);
+      CALLGRIND_DUMP_STATS_AT(part.c_str());
+    }
+#endif
     const uint64_t a = otelweb_bench_allocs() - a0;
     return {c1 - c0, std::chrono::duration<double>(w1 - w0).count(), a, otelweb_bench_allocs_all() - g0 - a};
   }
@@ -236,6 +257,11 @@ int main(int argc, char** argv) {
     for (Arm& a : arms) a.Round(calls);
   }
 
+#ifdef OTELWEB_GRPC_OVERHEAD_CALLGRIND
+  // Start-up and warm-up in a part of their own (a dump resets the counters
+  // of every thread; CALLGRIND_ZERO_STATS only the calling thread's).
+  if (RUNNING_ON_VALGRIND) CALLGRIND_DUMP_STATS_AT("grpc_overhead-setup");
+#endif
   static constexpr int kOrders[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}, {1, 0, 2}};
   std::vector<double> cpu[3], wall[3], ratio_b, ratio_c, added_cpu, added_wall;
   uint64_t allocs[3] = {0, 0, 0}, other[3] = {0, 0, 0};
@@ -244,7 +270,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     if (r > 0 && std::chrono::steady_clock::now() - start > std::chrono::seconds(max_seconds)) break;
     Arm::Result res[3];
-    for (int k : kOrders[r % 6]) res[k] = arms[static_cast<size_t>(k)].Round(calls);
+    for (int k : kOrders[r % 6]) res[k] = arms[static_cast<size_t>(k)].Round(calls, true);
     for (int k = 0; k < 3; ++k) {
       cpu[k].push_back(res[k].cpu_s / calls * 1e6);
       wall[k].push_back(res[k].wall_s / calls * 1e6);
@@ -257,6 +283,18 @@ int main(int argc, char** argv) {
     added_wall.push_back(wall[2].back() - wall[0].back());
     ++done;
   }
+#ifdef OTELWEB_GRPC_OVERHEAD_CALLGRIND
+  if (RUNNING_ON_VALGRIND) {
+    std::printf(
+        "under callgrind: every measured round was dumped (callgrind.out.%d.<n>, named grpc_overhead:<arm>:<calls>, "
+        "A' as A2); instructions per RPC per arm, all threads:\n"
+        "  awk '/^desc: Trigger: Client Request: grpc_overhead:/{split($5,p,\":\")} /^totals:/{if(p[2]!=\"\")"
+        "{i[p[2]]+=$2;n[p[2]]+=p[3];p[2]=\"\"}} END{a=i[\"A\"]/n[\"A\"];c=i[\"A2\"]/n[\"A2\"];b=i[\"B\"]/n[\"B\"];"
+        "printf \"instructions per RPC: A %%.0f  A2 %%.0f  B %%.0f  B-A %%.0f  B/A %%.4f  A2/A %%.4f\\n\", a, c, b, b-a, "
+        "b/a, c/a}' callgrind.out.%d.*\n",
+        static_cast<int>(getpid()), static_cast<int>(getpid()));
+  }
+#endif
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (getloadavg(load, 3) == 3) std::printf("load average at end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   std::printf("%d rounds in %.0f s%s\n\n", done, elapsed, done < rounds ? " (stopped by max_seconds)" : "");
