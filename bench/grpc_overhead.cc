@@ -34,7 +34,8 @@
 // that round's window); the program prints the command that sums them.
 // Environment:
 //   GRPC_OVERHEAD_PIN=<n>        the whole process (every gRPC thread) on CPU n;
-//                                default 0; GRPC_OVERHEAD_PIN=off: not pinned
+//                                default: the lowest CPU the process may use (0
+//                                unless under taskset); GRPC_OVERHEAD_PIN=off: not pinned
 //   GRPC_OVERHEAD_AA=1           B uninstrumented too (three plain arms; for the
 //                                callgrind A/A baseline)
 //   GRPC_OVERHEAD_EXCLUDE=1      B instrumented with every method excluded
@@ -197,8 +198,12 @@ int main(int argc, char** argv) {
   // Pinned by default: client, server and gRPC's threads on one CPU. On a
   // 2-vCPU guest, unpinned, the scheduler's placement of the client and
   // server threads (same CPU or not, and the wake-ups between) moved the
-  // plain/plain ratio of a round by +-40 %; pinned, by +-2 %.
+  // plain/plain ratio of a round by +-40 %; pinned, by +-2 %. Default: the
+  // lowest CPU this process may run on (0 unless started under taskset).
   int pin_cpu = 0;
+  if (cpu_set_t allowed; sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+    while (pin_cpu < CPU_SETSIZE - 1 && !CPU_ISSET(pin_cpu, &allowed)) ++pin_cpu;
+  }
   const char* pin_env = std::getenv("GRPC_OVERHEAD_PIN");
   if (pin_env != nullptr && std::string(pin_env) == "off") {
     pin_cpu = -1;
