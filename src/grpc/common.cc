@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <tuple>
+#include <utility>
 
 #include "core/config.h"
 
@@ -331,9 +333,11 @@ std::string_view MetadataGetter::Get(std::string_view key, std::string& scratch)
 void MetadataSetter::Set(std::string_view key, std::string_view value) noexcept {
   if (m_ == nullptr) return;
   try {
-    std::string k(key);
-    m_->erase(k);
-    m_->emplace(std::move(k), std::string(value));
+    // Key and value are built in the map's node (no temporaries); the lookup
+    // for an entry to replace is skipped when the map is empty (the usual
+    // case: the application set no metadata of its own).
+    if (!m_->empty()) m_->erase(std::string(key));
+    m_->emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple(value));
   } catch (...) {
   }
 }

@@ -1419,5 +1419,25 @@ TEST(GrpcAddress, ParsesHostAndPortOfEveryForm) {
   }
 }
 
+// The carrier the client injects with: into an empty map (the usual call)
+// one entry; an entry the application set under the same key (even twice) is
+// replaced, so one traceparent is sent; other keys stay.
+TEST(GrpcMetadata, SetterAddsOneEntryAndReplacesTheSameKey) {
+  std::multimap<std::string, std::string> empty;
+  internal::MetadataSetter(&empty).Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_EQ(empty.begin()->first, "traceparent");
+  EXPECT_EQ(empty.begin()->second, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+  std::multimap<std::string, std::string> md{{"traceparent", "old-1"}, {"traceparent", "old-2"}, {"x-app", "kept"}};
+  internal::MetadataSetter(&md).Set("traceparent", "new");
+  ASSERT_EQ(md.size(), 2u);
+  EXPECT_EQ(md.count("traceparent"), 1u);
+  EXPECT_EQ(md.find("traceparent")->second, "new");
+  EXPECT_EQ(md.find("x-app")->second, "kept");
+
+  internal::MetadataSetter(nullptr).Set("traceparent", "ignored");  // no map: nothing, no crash
+}
+
 }  // namespace
 }  // namespace otelweb::grpc
