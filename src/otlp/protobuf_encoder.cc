@@ -78,21 +78,23 @@ struct ProtobufEncoder::Impl {
   };
   std::vector<Group> groups;
 
-  // ASCII (the common case) checked inline, 8 bytes at a time.
-  static bool Ascii(std::string_view s) noexcept {
-    const char* p = s.data();
-    size_t n = s.size();
-    uint64_t acc = 0;
-    for (; n >= 8; n -= 8, p += 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      acc |= w;
-    }
-    for (; n > 0; --n, ++p) acc |= static_cast<uint8_t>(*p);
-    return (acc & 0x8080808080808080ull) == 0;
-  }
+  // A string field. ASCII (the common case) is checked while it is copied
+  // (internal::CopyAndOr), and the write is committed only if it was ASCII;
+  // otherwise the bytes are validated as UTF-8 and repaired when invalid.
   [[gnu::always_inline]] void String(uint32_t tag, std::string_view s) {
-    if (Ascii(s) || IsValidUtf8(s)) {
+    if (__builtin_expect(tag < 0x80 && s.size() < 0x80, 1)) {
+      char* p = b.Tail(s.size() + 2);
+      p[0] = static_cast<char>(tag);
+      p[1] = static_cast<char>(s.size());
+      if ((internal::CopyAndOr(p + 2, s.data(), s.size()) & internal::kNonAsciiBits) == 0) {
+        b.Commit(p + 2 + s.size());
+        return;
+      }
+    }
+    StringSlow(tag, s);
+  }
+  [[gnu::noinline]] void StringSlow(uint32_t tag, std::string_view s) {
+    if (internal::IsAscii(s) || IsValidUtf8(s)) {
       b.LenField(tag, s.data(), s.size());
     } else {
       scratch.clear();
@@ -174,13 +176,16 @@ struct ProtobufEncoder::Impl {
     b.End(any, 1);
   }
 
-  // One scalar attribute with sizes computed up front and written in one go.
-  // False (nothing written) when a string needs UTF-8 repair.
+  // One scalar attribute with sizes computed up front and written in one go;
+  // key and string value are checked for ASCII as they are copied. False
+  // (nothing committed: the caller writes the attribute again at the same
+  // place through the UTF-8 checking path) when either is not ASCII.
   [[gnu::always_inline]] bool ScalarKeyValue(uint32_t tag, const otelweb::internal::AttrSlot& a,
                                              const char* base) {
-    std::string_view key(base + a.key_off, a.key_len);
-    if (!Ascii(key)) return false;
-    std::string_view str;
+    const char* key = base + a.key_off;
+    const size_t key_len = a.key_len;
+    const char* str = nullptr;
+    size_t str_len = 0;
     size_t any_len;
     switch (a.type) {
       case AttributeType::kBool:
@@ -193,19 +198,19 @@ struct ProtobufEncoder::Impl {
         any_len = 9;
         break;
       default:
-        str = std::string_view(base + a.v.r.off, a.v.r.len);
-        if (!Ascii(str)) return false;
-        any_len = 1 + internal::VarintSize(str.size()) + str.size();
+        str = base + a.v.r.off;
+        str_len = a.v.r.len;
+        any_len = 1 + internal::VarintSize(str_len) + str_len;
     }
-    size_t kv_len = 1 + internal::VarintSize(key.size()) + key.size() + 1 +
-                    internal::VarintSize(any_len) + any_len;
+    size_t kv_len =
+        1 + internal::VarintSize(key_len) + key_len + 1 + internal::VarintSize(any_len) + any_len;
     char* p = b.Tail(kv_len + 16);
     p = WireBuffer::PutVarint(p, tag);
     p = WireBuffer::PutVarint(p, kv_len);
     *p++ = static_cast<char>(Tag(1, kLen));
-    p = WireBuffer::PutVarint(p, key.size());
-    otelweb::internal::CopyBytes(p, key.data(), key.size());
-    p += key.size();
+    p = WireBuffer::PutVarint(p, key_len);
+    uint64_t seen = internal::CopyAndOr(p, key, key_len);
+    p += key_len;
     *p++ = static_cast<char>(Tag(2, kLen));
     p = WireBuffer::PutVarint(p, any_len);
     switch (a.type) {
@@ -224,10 +229,11 @@ struct ProtobufEncoder::Impl {
         break;
       default:
         *p++ = static_cast<char>(Tag(1, kLen));
-        p = WireBuffer::PutVarint(p, str.size());
-        otelweb::internal::CopyBytes(p, str.data(), str.size());
-        p += str.size();
+        p = WireBuffer::PutVarint(p, str_len);
+        seen |= internal::CopyAndOr(p, str, str_len);
+        p += str_len;
     }
+    if (__builtin_expect((seen & internal::kNonAsciiBits) != 0, 0)) return false;
     b.Commit(p);
     return true;
   }

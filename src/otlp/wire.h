@@ -25,6 +25,76 @@ inline size_t VarintSize(uint64_t v) noexcept {
   return n;
 }
 
+// Bits that are set in a word when one of its bytes is not ASCII.
+constexpr uint64_t kNonAsciiBits = 0x8080808080808080ull;
+
+// True when every byte of `s` is ASCII: overlapping word loads, no byte loop.
+[[gnu::always_inline]] inline bool IsAscii(std::string_view s) noexcept {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t acc = 0;
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    acc |= w;
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    acc = a | b;
+  } else if (n != 0) {
+    acc = uint8_t(p[0]) | uint8_t(p[n / 2]) | uint8_t(p[n - 1]);
+  }
+  return (acc & kNonAsciiBits) == 0;
+}
+
+// Copies n bytes (as otelweb::internal::CopyBytes) and returns the OR of
+// the words it moved: `(result & kNonAsciiBits) == 0` when all n bytes are
+// ASCII. The encoder checks and copies a string in one read this way.
+[[gnu::always_inline]] inline uint64_t CopyAndOr(char* d, const char* s, size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &b, 8);
+      return a | b;
+    }
+    if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &b, 4);
+      return a | b;
+    }
+    if (n == 0) return 0;
+    const char a = s[0], b = s[n / 2], c = s[n - 1];
+    d[0] = a;
+    d[n / 2] = b;
+    d[n - 1] = c;
+    return uint8_t(a) | uint8_t(b) | uint8_t(c);
+  }
+  if (n <= 128) {  // word moves, the last one overlapping
+    uint64_t acc = 0, w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, s + i, 8);
+      std::memcpy(d + i, &w, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, s + n - 8, 8);
+    std::memcpy(d + n - 8, &w, 8);
+    return acc | w;
+  }
+  std::memcpy(d, s, n);
+  return IsAscii(std::string_view(s, n)) ? 0 : kNonAsciiBits;
+}
+
 class WireBuffer {
  public:
   void Clear() noexcept { n_ = 0; }
