@@ -103,7 +103,14 @@ class WireBuffer {
   [[gnu::always_inline]] void Reserve(size_t k) {
     if (__builtin_expect(n_ + k > s_.size(), 0)) Grow(n_ + k);
   }
-  [[gnu::noinline]] void Grow(size_t need) { s_.resize(std::max(need, s_.size() * 2 + 1024)); }
+  // Within the capacity (Finish() cut the string to the last message) the
+  // string grows by at most 4 KiB past what is needed, so re-encoding a
+  // message of about the last one's size zero-fills a few KiB, not the
+  // whole spare capacity; beyond it, it doubles.
+  [[gnu::noinline]] void Grow(size_t need) {
+    s_.resize(need <= s_.capacity() ? std::min(s_.capacity(), need + 4096)
+                                    : std::max(need, s_.size() * 2 + 1024));
+  }
   [[gnu::always_inline]] void Varint(uint64_t v) {
     Reserve(10);
     char* p = s_.data() + n_;
@@ -199,10 +206,9 @@ class WireBuffer {
   }
 
   // The finished bytes (valid until the next Clear / write). Finish() cuts
-  // the string to their size, so a larger message next time grows it again
-  // and zero-fills the new part; View() leaves the storage as it is (what the
-  // exporters use: no zero-filling once the buffer has reached its largest
-  // message).
+  // the string to their size (its capacity stays: see Grow); View() leaves
+  // the storage as it is (what the exporters use: no zero-filling at all
+  // once the buffer has reached its largest message).
   const std::string& Finish() {
     s_.resize(n_);
     return s_;
