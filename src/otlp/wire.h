@@ -52,47 +52,31 @@ constexpr uint64_t kNonAsciiBits = 0x8080808080808080ull;
   return (acc & kNonAsciiBits) == 0;
 }
 
+// Moves one word of type W from s + off to d + off and returns it, widened.
+template <typename W>
+[[gnu::always_inline]] inline uint64_t MoveWord(char* d, const char* s, size_t off) noexcept {
+  W w;
+  std::memcpy(&w, s + off, sizeof(W));
+  std::memcpy(d + off, &w, sizeof(W));
+  return w;
+}
+
 // Copies n bytes (as otelweb::internal::CopyBytes) and returns the OR of
 // the words it moved: `(result & kNonAsciiBits) == 0` when all n bytes are
 // ASCII. The encoder checks and copies a string in one read this way.
 [[gnu::always_inline]] inline uint64_t CopyAndOr(char* d, const char* s, size_t n) noexcept {
-  if (n <= 16) {
-    if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, s, 8);
-      std::memcpy(&b, s + n - 8, 8);
-      std::memcpy(d, &a, 8);
-      std::memcpy(d + n - 8, &b, 8);
-      return a | b;
-    }
-    if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, s, 4);
-      std::memcpy(&b, s + n - 4, 4);
-      std::memcpy(d, &a, 4);
-      std::memcpy(d + n - 4, &b, 4);
-      return a | b;
-    }
-    if (n == 0) return 0;
-    const char a = s[0], b = s[n / 2], c = s[n - 1];
-    d[0] = a;
-    d[n / 2] = b;
-    d[n - 1] = c;
-    return uint8_t(a) | uint8_t(b) | uint8_t(c);
+  if (n > 128) {
+    std::memcpy(d, s, n);
+    return IsAscii(std::string_view(s, n)) ? 0 : kNonAsciiBits;
   }
-  if (n <= 128) {  // word moves, the last one overlapping
-    uint64_t acc = 0, w;
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      std::memcpy(&w, s + i, 8);
-      std::memcpy(d + i, &w, 8);
-      acc |= w;
-    }
-    std::memcpy(&w, s + n - 8, 8);
-    std::memcpy(d + n - 8, &w, 8);
-    return acc | w;
+  if (n >= 8) {  // 8-byte words: first, last (overlapping), any between
+    uint64_t acc = MoveWord<uint64_t>(d, s, 0) | MoveWord<uint64_t>(d, s, n - 8);
+    for (size_t i = 8; i + 8 < n; i += 8) acc |= MoveWord<uint64_t>(d, s, i);
+    return acc;
   }
-  std::memcpy(d, s, n);
-  return IsAscii(std::string_view(s, n)) ? 0 : kNonAsciiBits;
+  if (n >= 4) return MoveWord<uint32_t>(d, s, 0) | MoveWord<uint32_t>(d, s, n - 4);
+  if (n == 0) return 0;
+  return MoveWord<uint8_t>(d, s, 0) | MoveWord<uint8_t>(d, s, n / 2) | MoveWord<uint8_t>(d, s, n - 1);
 }
 
 class WireBuffer {
