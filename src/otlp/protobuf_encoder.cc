@@ -77,6 +77,7 @@ struct ProtobufEncoder::Impl {
     const InstrumentationScope* scope;
   };
   std::vector<Group> groups;
+  std::vector<const SpanData*> spans;  // the batch's records, looked up once
 
   // A string field. ASCII (the common case) is checked while it is copied
   // (internal::CopyAndOr), and the write is committed only if it was ASCII;
@@ -398,10 +399,14 @@ struct ProtobufEncoder::Impl {
   std::string_view Run(size_t n, Get get) {
     b.Clear();
     groups.clear();
+    // Each record is looked up once; the (resource, scope) groups in order of
+    // first appearance.
+    spans.resize(n);
     const Resource* last_r = nullptr;
     const InstrumentationScope* last_s = nullptr;
     for (size_t i = 0; i < n; ++i) {
       const SpanData& s = get(i);
+      spans[i] = &s;
       if (&s.resource() == last_r && &s.scope() == last_s) continue;
       last_r = &s.resource();
       last_s = &s.scope();
@@ -409,6 +414,7 @@ struct ProtobufEncoder::Impl {
       for (const Group& g : groups) seen |= (g.resource == last_r && g.scope == last_s);
       if (!seen) groups.push_back({last_r, last_s});
     }
+    const bool one_group = groups.size() == 1;
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       const Resource* r = groups[gi].resource;
       bool first_of_resource = true;
@@ -429,11 +435,11 @@ struct ProtobufEncoder::Impl {
         for (size_t i = 0; i < n; ++i) {
           // Encoding is bound by reading span records the CPU has not seen
           // yet: fetch the next ones while this one is written.
-          if (i + 3 < n) Peek::Record(get(i + 3));
-          if (i + 2 < n) Peek::Slots(get(i + 2));
-          if (i + 1 < n) Peek::Bytes(get(i + 1));
-          const SpanData& s = get(i);
-          if (&s.resource() == r && &s.scope() == sc) SpanMsg(s);
+          if (i + 3 < n) Peek::Record(*spans[i + 3]);
+          if (i + 2 < n) Peek::Slots(*spans[i + 2]);
+          if (i + 1 < n) Peek::Bytes(*spans[i + 1]);
+          const SpanData& s = *spans[i];
+          if (one_group || (&s.resource() == r && &s.scope() == sc)) SpanMsg(s);
         }
         OptString(Tag(3, kLen), sc->schema_url);
         b.End(ss, 3);
