@@ -50,6 +50,13 @@ static double CpuSeconds() {
   return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// System (kernel) CPU seconds of the process and of the calling thread.
+static double SystemSeconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return double(u.ru_stime.tv_sec) + double(u.ru_stime.tv_usec) / 1e6;
+}
+
 static double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -120,6 +127,7 @@ int main(int argc, char** argv) {
 
   const double cpu0 = CpuSeconds();
   const double producer0 = ThreadCpuSeconds();
+  const double sys0 = SystemSeconds(RUSAGE_SELF), producer_sys0 = SystemSeconds(RUSAGE_THREAD);
   const uint64_t exported0 = ex->counters().spans_exported;
   const auto t0 = Clock::now();
   const auto end = t0 + std::chrono::duration<double>(seconds);
@@ -145,6 +153,8 @@ int main(int argc, char** argv) {
     }
   }
   const double producer = ThreadCpuSeconds() - producer0;
+  const double producer_sys = SystemSeconds(RUSAGE_THREAD) - producer_sys0;
+  const double sys = SystemSeconds(RUSAGE_SELF) - sys0;
   // What the exporter confirmed by now; the CPU spent so far exported it.
   const uint64_t exported = ex->counters().spans_exported - exported0;
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -155,12 +165,13 @@ int main(int argc, char** argv) {
   std::printf(
       "%s%s (receiver %s, %s): %.0f spans/s exported (%llu spans in %.2f s), %llu dropped (queue full), "
       "%llu requests, %.2f us process CPU per exported span, export cost %.3f us CPU per exported span "
-      "(process minus producer thread%s)\n",
+      "(process minus producer thread%s; of which kernel %.3f us)\n",
       proto.c_str(), gzip ? "+gzip" : "", where == "same" ? "in this process" : "in another process",
       rate > 0 ? ("paced at " + std::to_string(rate) + " spans/s").c_str() : "unpaced",
       double(exported) / elapsed, (unsigned long long)exported, elapsed, (unsigned long long)pc.dropped_queue_full,
       (unsigned long long)c.requests, exported ? cpu * 1e6 / double(exported) : 0.0,
       exported ? (cpu - producer) * 1e6 / double(exported) : 0.0,
-      where == "same" ? ", receiver included" : "");
+      where == "same" ? ", receiver included" : "",
+      exported ? (sys - producer_sys) * 1e6 / double(exported) : 0.0);
   return 0;
 }

@@ -1,11 +1,13 @@
 // OTLP/gRPC transport on grpc++: the encoded request is sent as raw bytes
-// through grpc::GenericStub (no generated message is built or copied).
+// through grpc::GenericStub (no generated message is built or copied), as an
+// async unary call whose completion the sending thread waits for on the
+// transport's own CompletionQueue (the callback API would complete it on a
+// gRPC thread and hand it back: two thread wake-ups more per request).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <mutex>
 
 #include "otelweb/common.h"
@@ -115,22 +117,26 @@ class GrpcTransport final : public Transport {
       grpc::ByteBuffer request(&slice, 1);
       grpc::ByteBuffer response;
       grpc::Status status;
-      bool done = false;
-      stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
-                       [&](grpc::Status s) {
-                         std::lock_guard<std::mutex> lock(mu_);
-                         status = std::move(s);
-                         done = true;
-                         cv_.notify_all();
-                       });
+      // The call completes on this transport's completion queue, which this
+      // thread waits on: no hand-off to a gRPC callback thread and back.
+      std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+          stub_->PrepareUnaryCall(&ctx, method_, request, &cq_);
+      call->StartCall();
+      call->Finish(&response, &status, this);
+      void* tag = nullptr;
+      bool ok = false;
+      const bool got = cq_.Next(&tag, &ok);  // bounded by the call's deadline
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return done; });
+        std::lock_guard<std::mutex> lock(mu_);
         current_ = nullptr;
         if (cancelled_) {
           r.error = "interrupted by shutdown";
           return r;
         }
+      }
+      if (!got) {
+        r.error = "gRPC completion queue shut down; the exporter is being destroyed";
+        return r;
       }
       if (status.ok()) {
         r.kind = SendResult::Kind::kOk;
@@ -167,6 +173,14 @@ class GrpcTransport final : public Transport {
     return r;
   }
 
+  ~GrpcTransport() override {
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+
   void Close() noexcept override {
     std::lock_guard<std::mutex> lock(mu_);
     stub_.reset();
@@ -185,8 +199,8 @@ class GrpcTransport final : public Transport {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+  grpc::CompletionQueue cq_;  // Send's calls complete here (one Send at a time)
   std::mutex mu_;
-  std::condition_variable cv_;
   grpc::ClientContext* current_ = nullptr;
   bool cancelled_ = false;
 };

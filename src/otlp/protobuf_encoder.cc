@@ -77,22 +77,25 @@ struct ProtobufEncoder::Impl {
     const InstrumentationScope* scope;
   };
   std::vector<Group> groups;
+  std::vector<const SpanData*> spans;  // the batch's records, looked up once
 
-  // ASCII (the common case) checked inline, 8 bytes at a time.
-  static bool Ascii(std::string_view s) noexcept {
-    const char* p = s.data();
-    size_t n = s.size();
-    uint64_t acc = 0;
-    for (; n >= 8; n -= 8, p += 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      acc |= w;
-    }
-    for (; n > 0; --n, ++p) acc |= static_cast<uint8_t>(*p);
-    return (acc & 0x8080808080808080ull) == 0;
-  }
+  // A string field. ASCII (the common case) is checked while it is copied
+  // (internal::CopyAndOr), and the write is committed only if it was ASCII;
+  // otherwise the bytes are validated as UTF-8 and repaired when invalid.
   [[gnu::always_inline]] void String(uint32_t tag, std::string_view s) {
-    if (Ascii(s) || IsValidUtf8(s)) {
+    if (__builtin_expect(tag < 0x80 && s.size() < 0x80, 1)) {
+      char* p = b.Tail(s.size() + 2);
+      p[0] = static_cast<char>(tag);
+      p[1] = static_cast<char>(s.size());
+      if ((internal::CopyAndOr(p + 2, s.data(), s.size()) & internal::kNonAsciiBits) == 0) {
+        b.Commit(p + 2 + s.size());
+        return;
+      }
+    }
+    StringSlow(tag, s);
+  }
+  [[gnu::noinline]] void StringSlow(uint32_t tag, std::string_view s) {
+    if (internal::IsAscii(s) || IsValidUtf8(s)) {
       b.LenField(tag, s.data(), s.size());
     } else {
       scratch.clear();
@@ -174,13 +177,16 @@ struct ProtobufEncoder::Impl {
     b.End(any, 1);
   }
 
-  // One scalar attribute with sizes computed up front and written in one go.
-  // False (nothing written) when a string needs UTF-8 repair.
+  // One scalar attribute with sizes computed up front and written in one go;
+  // key and string value are checked for ASCII as they are copied. False
+  // (nothing committed: the caller writes the attribute again at the same
+  // place through the UTF-8 checking path) when either is not ASCII.
   [[gnu::always_inline]] bool ScalarKeyValue(uint32_t tag, const otelweb::internal::AttrSlot& a,
                                              const char* base) {
-    std::string_view key(base + a.key_off, a.key_len);
-    if (!Ascii(key)) return false;
-    std::string_view str;
+    const char* key = base + a.key_off;
+    const size_t key_len = a.key_len;
+    const char* str = nullptr;
+    size_t str_len = 0;
     size_t any_len;
     switch (a.type) {
       case AttributeType::kBool:
@@ -193,19 +199,19 @@ struct ProtobufEncoder::Impl {
         any_len = 9;
         break;
       default:
-        str = std::string_view(base + a.v.r.off, a.v.r.len);
-        if (!Ascii(str)) return false;
-        any_len = 1 + internal::VarintSize(str.size()) + str.size();
+        str = base + a.v.r.off;
+        str_len = a.v.r.len;
+        any_len = 1 + internal::VarintSize(str_len) + str_len;
     }
-    size_t kv_len = 1 + internal::VarintSize(key.size()) + key.size() + 1 +
-                    internal::VarintSize(any_len) + any_len;
+    size_t kv_len =
+        1 + internal::VarintSize(key_len) + key_len + 1 + internal::VarintSize(any_len) + any_len;
     char* p = b.Tail(kv_len + 16);
     p = WireBuffer::PutVarint(p, tag);
     p = WireBuffer::PutVarint(p, kv_len);
     *p++ = static_cast<char>(Tag(1, kLen));
-    p = WireBuffer::PutVarint(p, key.size());
-    otelweb::internal::CopyBytes(p, key.data(), key.size());
-    p += key.size();
+    p = WireBuffer::PutVarint(p, key_len);
+    uint64_t seen = internal::CopyAndOr(p, key, key_len);
+    p += key_len;
     *p++ = static_cast<char>(Tag(2, kLen));
     p = WireBuffer::PutVarint(p, any_len);
     switch (a.type) {
@@ -224,10 +230,11 @@ struct ProtobufEncoder::Impl {
         break;
       default:
         *p++ = static_cast<char>(Tag(1, kLen));
-        p = WireBuffer::PutVarint(p, str.size());
-        otelweb::internal::CopyBytes(p, str.data(), str.size());
-        p += str.size();
+        p = WireBuffer::PutVarint(p, str_len);
+        seen |= internal::CopyAndOr(p, str, str_len);
+        p += str_len;
     }
+    if (__builtin_expect((seen & internal::kNonAsciiBits) != 0, 0)) return false;
     b.Commit(p);
     return true;
   }
@@ -277,8 +284,8 @@ struct ProtobufEncoder::Impl {
     b.End(m, 1);
   }
 
-  void SpanMsg(const SpanData& s) {
-    size_t m = b.Begin(Tag(2, kLen), 2);
+  // Span fields 1-8 (ids, trace state, parent, name, kind, times).
+  [[gnu::noinline]] void SpanHeadSlow(const SpanData& s) {
     b.LenField(Tag(1, kLen), s.trace_id().bytes().data(), 16);
     b.LenField(Tag(2, kLen), s.span_id().bytes().data(), 8);
     OptString(Tag(3, kLen), s.context().trace_state().header());
@@ -291,6 +298,50 @@ struct ProtobufEncoder::Impl {
     b.Fixed64(static_cast<uint64_t>(s.start_ns()));
     b.Varint(Tag(8, kFixed64));
     b.Fixed64(static_cast<uint64_t>(s.end_ns()));
+  }
+
+  // The same fields with one reserve and raw stores, for the usual span: no
+  // trace state, an ASCII name under 128 bytes. False (nothing committed:
+  // SpanHeadSlow writes them at the same place) otherwise.
+  [[gnu::always_inline]] bool SpanHeadFast(const SpanData& s) {
+    const std::string_view name = s.name();
+    if (!s.context().trace_state().header().empty() || name.size() >= 0x80) return false;
+    char* p = b.Tail(80 + name.size());
+    p[0] = static_cast<char>(Tag(1, kLen));
+    p[1] = 16;
+    std::memcpy(p + 2, s.trace_id().bytes().data(), 16);
+    p[18] = static_cast<char>(Tag(2, kLen));
+    p[19] = 8;
+    std::memcpy(p + 20, s.span_id().bytes().data(), 8);
+    p += 28;
+    if (s.parent_span_id().IsValid()) {
+      p[0] = static_cast<char>(Tag(4, kLen));
+      p[1] = 8;
+      std::memcpy(p + 2, s.parent_span_id().bytes().data(), 8);
+      p += 10;
+    }
+    p[0] = static_cast<char>(Tag(5, kLen));
+    p[1] = static_cast<char>(name.size());
+    const uint64_t seen = internal::CopyAndOr(p + 2, name.data(), name.size());
+    if (__builtin_expect((seen & internal::kNonAsciiBits) != 0, 0)) return false;
+    p += 2 + name.size();
+    const uint32_t kind = static_cast<uint32_t>(s.kind());
+    if (kind >= 0x80) return false;  // never (SpanKind is 1-5), but then one byte is right
+    p[0] = static_cast<char>(Tag(6, kVarint));
+    p[1] = static_cast<char>(kind);
+    p[2] = static_cast<char>(Tag(7, kFixed64));
+    const uint64_t start_ns = static_cast<uint64_t>(s.start_ns());
+    const uint64_t end_ns = static_cast<uint64_t>(s.end_ns());
+    std::memcpy(p + 3, &start_ns, 8);
+    p[11] = static_cast<char>(Tag(8, kFixed64));
+    std::memcpy(p + 12, &end_ns, 8);
+    b.Commit(p + 20);
+    return true;
+  }
+
+  void SpanMsg(const SpanData& s) {
+    size_t m = b.Begin(Tag(2, kLen), 2);
+    if (!SpanHeadFast(s)) SpanHeadSlow(s);
     {
       // Scalars straight from the span's attribute slots (the hot case);
       // arrays through the public view.
@@ -348,10 +399,14 @@ struct ProtobufEncoder::Impl {
   std::string_view Run(size_t n, Get get) {
     b.Clear();
     groups.clear();
+    // Each record is looked up once; the (resource, scope) groups in order of
+    // first appearance.
+    spans.resize(n);
     const Resource* last_r = nullptr;
     const InstrumentationScope* last_s = nullptr;
     for (size_t i = 0; i < n; ++i) {
       const SpanData& s = get(i);
+      spans[i] = &s;
       if (&s.resource() == last_r && &s.scope() == last_s) continue;
       last_r = &s.resource();
       last_s = &s.scope();
@@ -359,6 +414,7 @@ struct ProtobufEncoder::Impl {
       for (const Group& g : groups) seen |= (g.resource == last_r && g.scope == last_s);
       if (!seen) groups.push_back({last_r, last_s});
     }
+    const bool one_group = groups.size() == 1;
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       const Resource* r = groups[gi].resource;
       bool first_of_resource = true;
@@ -379,11 +435,11 @@ struct ProtobufEncoder::Impl {
         for (size_t i = 0; i < n; ++i) {
           // Encoding is bound by reading span records the CPU has not seen
           // yet: fetch the next ones while this one is written.
-          if (i + 3 < n) Peek::Record(get(i + 3));
-          if (i + 2 < n) Peek::Slots(get(i + 2));
-          if (i + 1 < n) Peek::Bytes(get(i + 1));
-          const SpanData& s = get(i);
-          if (&s.resource() == r && &s.scope() == sc) SpanMsg(s);
+          if (i + 3 < n) Peek::Record(*spans[i + 3]);
+          if (i + 2 < n) Peek::Slots(*spans[i + 2]);
+          if (i + 1 < n) Peek::Bytes(*spans[i + 1]);
+          const SpanData& s = *spans[i];
+          if (one_group || (&s.resource() == r && &s.scope() == sc)) SpanMsg(s);
         }
         OptString(Tag(3, kLen), sc->schema_url);
         b.End(ss, 3);

@@ -176,5 +176,66 @@ TEST(ProtobufEncoder, ViewsOfVaryingBatchesAreTheEncodedBytes) {
   EXPECT_EQ(enc.Encode(first(3)), ProtobufEncoder().Encode(first(3)));
 }
 
+// Keys, values and span names of every length the fast path copies in a
+// different way (0-3, 4-7, 8-16, 17-128 bytes, longer), with one non-ASCII
+// byte at the first, middle and last position: ASCII and valid UTF-8 come out
+// as they went in, invalid UTF-8 comes out repaired (U+FFFD), and the message
+// stays well-formed when the encoder falls back to its UTF-8 path after it
+// started writing an attribute.
+TEST(ProtobufEncoder, StringsOfEveryLengthKeepValidAndRepairInvalidUtf8) {
+  SpanSource src;
+  Tracer t = src.provider->GetTracer("s");
+  struct Want {
+    std::string name, key, value, key3;
+    int64_t len;
+  };
+  std::vector<Want> want;
+  auto repaired = [](const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '\xFF')
+        out += "\xEF\xBF\xBD";
+      else
+        out += c;
+    }
+    return out;
+  };
+  for (size_t len : {0u, 1u, 2u, 3u, 4u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 32u, 33u, 64u, 127u, 128u, 129u, 300u}) {
+    for (const std::string& odd : {std::string(), std::string("\xC3\xA9"), std::string("\xFF")}) {
+      for (size_t at : {size_t(0), len / 2, len}) {
+        if (odd.empty() && at != 0) continue;
+        std::string base(len, 'k');
+        for (size_t i = 0; i < len; ++i) base[i] = char('a' + i % 26);
+        std::string s = base.substr(0, at) + odd + base.substr(at);
+        std::string key = "key." + s;
+        Span sp = t.StartSpan(s);
+        sp.SetAttribute(key, s);
+        sp.SetAttribute("plain", std::string_view(s));
+        sp.SetAttribute(std::string_view(s.empty() ? "empty" : s), int64_t(len));
+        want.push_back({repaired(s), repaired(key), repaired(s), repaired(s.empty() ? "empty" : s), int64_t(len)});
+      }
+    }
+  }
+  auto spans = src.store->spans();
+  ASSERT_EQ(spans.size(), want.size());
+  ProtobufEncoder enc;
+  for (int round = 0; round < 2; ++round) {  // second round: reused buffer
+    auto req = Parse(enc.Encode(spans));
+    const auto& ps = req.resource_spans(0).scope_spans(0).spans();
+    ASSERT_EQ(size_t(ps.size()), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_EQ(ps[int(i)].name(), want[i].name);
+      ASSERT_EQ(ps[int(i)].attributes_size(), 3);
+      EXPECT_EQ(ps[int(i)].attributes(0).key(), want[i].key);
+      EXPECT_EQ(ps[int(i)].attributes(0).value().string_value(), want[i].value);
+      EXPECT_EQ(ps[int(i)].attributes(1).key(), "plain");
+      EXPECT_EQ(ps[int(i)].attributes(1).value().string_value(), want[i].value);
+      EXPECT_EQ(ps[int(i)].attributes(2).key(), want[i].key3);
+      EXPECT_EQ(ps[int(i)].attributes(2).value().int_value(), want[i].len);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace otelweb::otlp

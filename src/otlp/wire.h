@@ -25,6 +25,60 @@ inline size_t VarintSize(uint64_t v) noexcept {
   return n;
 }
 
+// Bits that are set in a word when one of its bytes is not ASCII.
+constexpr uint64_t kNonAsciiBits = 0x8080808080808080ull;
+
+// True when every byte of `s` is ASCII: overlapping word loads, no byte loop.
+[[gnu::always_inline]] inline bool IsAscii(std::string_view s) noexcept {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t acc = 0;
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    acc |= w;
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    acc = a | b;
+  } else if (n != 0) {
+    acc = uint8_t(p[0]) | uint8_t(p[n / 2]) | uint8_t(p[n - 1]);
+  }
+  return (acc & kNonAsciiBits) == 0;
+}
+
+// Moves one word of type W from s + off to d + off and returns it, widened.
+template <typename W>
+[[gnu::always_inline]] inline uint64_t MoveWord(char* d, const char* s, size_t off) noexcept {
+  W w;
+  std::memcpy(&w, s + off, sizeof(W));
+  std::memcpy(d + off, &w, sizeof(W));
+  return w;
+}
+
+// Copies n bytes (as otelweb::internal::CopyBytes) and returns the OR of
+// the words it moved: `(result & kNonAsciiBits) == 0` when all n bytes are
+// ASCII. The encoder checks and copies a string in one read this way.
+[[gnu::always_inline]] inline uint64_t CopyAndOr(char* d, const char* s, size_t n) noexcept {
+  if (n > 128) {
+    std::memcpy(d, s, n);
+    return IsAscii(std::string_view(s, n)) ? 0 : kNonAsciiBits;
+  }
+  if (n >= 8) {  // 8-byte words: first, last (overlapping), any between
+    uint64_t acc = MoveWord<uint64_t>(d, s, 0) | MoveWord<uint64_t>(d, s, n - 8);
+    for (size_t i = 8; i + 8 < n; i += 8) acc |= MoveWord<uint64_t>(d, s, i);
+    return acc;
+  }
+  if (n >= 4) return MoveWord<uint32_t>(d, s, 0) | MoveWord<uint32_t>(d, s, n - 4);
+  if (n == 0) return 0;
+  return MoveWord<uint8_t>(d, s, 0) | MoveWord<uint8_t>(d, s, n / 2) | MoveWord<uint8_t>(d, s, n - 1);
+}
+
 class WireBuffer {
  public:
   void Clear() noexcept { n_ = 0; }
@@ -33,7 +87,14 @@ class WireBuffer {
   [[gnu::always_inline]] void Reserve(size_t k) {
     if (__builtin_expect(n_ + k > s_.size(), 0)) Grow(n_ + k);
   }
-  [[gnu::noinline]] void Grow(size_t need) { s_.resize(std::max(need, s_.size() * 2 + 1024)); }
+  // Within the capacity (Finish() cut the string to the last message) the
+  // string grows by at most 4 KiB past what is needed, so re-encoding a
+  // message of about the last one's size zero-fills a few KiB, not the
+  // whole spare capacity; beyond it, it doubles.
+  [[gnu::noinline]] void Grow(size_t need) {
+    s_.resize(need <= s_.capacity() ? std::min(s_.capacity(), need + 4096)
+                                    : std::max(need, s_.size() * 2 + 1024));
+  }
   [[gnu::always_inline]] void Varint(uint64_t v) {
     Reserve(10);
     char* p = s_.data() + n_;
@@ -129,10 +190,9 @@ class WireBuffer {
   }
 
   // The finished bytes (valid until the next Clear / write). Finish() cuts
-  // the string to their size, so a larger message next time grows it again
-  // and zero-fills the new part; View() leaves the storage as it is (what the
-  // exporters use: no zero-filling once the buffer has reached its largest
-  // message).
+  // the string to their size (its capacity stays: see Grow); View() leaves
+  // the storage as it is (what the exporters use: no zero-filling at all
+  // once the buffer has reached its largest message).
   const std::string& Finish() {
     s_.resize(n_);
     return s_;
