@@ -88,6 +88,87 @@ TEST(MetricLookup, NewContentAtTheSameAddressIsAnotherSeries) {
   EXPECT_EQ(b404, 7);
 }
 
+// Writable program data: a buffer the program may rewrite in place.
+char g_writable_key[] = "tenant.id";
+char g_writable_value[] = "acme";
+
+TEST(MetricLookup, OnlyReadOnlyProgramBytesCountAsImmutable) {
+  using metrics::internal::InReadOnlyImage;
+  static const char kLiteral[] = "http.request.method";
+  EXPECT_TRUE(InReadOnlyImage(kLiteral, sizeof kLiteral));
+  std::string_view semconv_like = "http.route";
+  EXPECT_TRUE(InReadOnlyImage(semconv_like.data(), semconv_like.size()));
+  EXPECT_FALSE(InReadOnlyImage(g_writable_key, sizeof g_writable_key));  // .data
+  std::string heap(40, 'x');
+  EXPECT_FALSE(InReadOnlyImage(heap.data(), heap.size()));
+  char stack[16] = "abc";
+  EXPECT_FALSE(InReadOnlyImage(stack, 3));
+  EXPECT_FALSE(InReadOnlyImage(nullptr, 0));
+  // A literal's address with a length that runs past the end of every
+  // read-only segment is not vouched for.
+  EXPECT_FALSE(InReadOnlyImage(kLiteral, ~size_t{0} / 2));
+}
+
+// A series created from string literals remembers their addresses (the
+// comparison then skips their bytes); created from writable memory, it
+// does not, and the bytes are compared every time.
+TEST(MetricLookup, ASeriesRemembersOnlyReadOnlyAddresses) {
+  metrics::internal::StreamConfig cfg;
+  cfg.name = "requests";
+  metrics::internal::Stream stream(cfg);
+  constexpr std::string_view kKey = "http.route", kValue = "/users/:id";
+  KeyValue literal[] = {{kKey, kValue}, {"http.response.status_code", 200}};
+  metrics::internal::Series* a = stream.Resolve(literal);
+  ASSERT_EQ(a->flat.size(), 2u);
+  EXPECT_EQ(a->flat[0].key_ro, kKey.data());
+  EXPECT_EQ(a->flat[0].str_ro, kValue.data());
+  EXPECT_NE(a->flat[1].key_ro, nullptr);
+  EXPECT_EQ(a->flat[1].str_ro, nullptr);  // an int value has no bytes
+  KeyValue writable[] = {{g_writable_key, std::string_view(g_writable_value)}};
+  metrics::internal::Series* b = stream.Resolve(writable);
+  ASSERT_EQ(b->flat.size(), 1u);
+  EXPECT_EQ(b->flat[0].key_ro, nullptr);
+  EXPECT_EQ(b->flat[0].str_ro, nullptr);
+}
+
+// The same bytes at another address are the same set (a copy of a literal
+// matches the series the literal created, and the reverse); other bytes at
+// the address a writable buffer had are another set.
+TEST(MetricLookup, ALiteralAndACopyOfItAreOneSeriesAndARewrittenBufferIsAnother) {
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("requests");
+  KeyValue literal[] = {{"http.route", "/a"}, {"tenant.id", "acme"}};
+  std::string key1 = "http.route", val1 = "/a", key2 = "tenant.id", val2 = "acme";
+  KeyValue copy[] = {{key1, std::string_view(val1)}, {key2, std::string_view(val2)}};
+  c.Add(1, literal);
+  c.Add(2, copy);
+  c.Add(4, literal);
+  c.Add(8, copy);
+  KeyValue writable[] = {{"http.route", "/a"},
+                         {std::string_view(g_writable_key), std::string_view(g_writable_value)}};
+  c.Add(16, writable);  // "tenant.id" = "acme": the same set again
+  g_writable_value[0] = 'b';  // "bcme", same address and length
+  c.Add(32, writable);
+  c.Add(64, writable);
+  g_writable_value[0] = 'a';
+  // A series created from the writable buffer, then the buffer rewritten.
+  auto jobs = s.meter.CreateInt64Counter("jobs");
+  KeyValue own[] = {{std::string_view(g_writable_key), std::string_view(g_writable_value)}};
+  jobs.Add(1, own);
+  jobs.Add(2, own);
+  g_writable_value[0] = 'b';
+  jobs.Add(4, own);
+  jobs.Add(8, own);
+  g_writable_value[0] = 'a';
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  EXPECT_EQ(s.ValueOf(rm, "requests", "tenant.id", "acme"), 31);
+  EXPECT_EQ(s.ValueOf(rm, "requests", "tenant.id", "bcme"), 96);
+  EXPECT_EQ(rm.Find("requests")->number_points.size(), 2u);
+  EXPECT_EQ(s.ValueOf(rm, "jobs", "tenant.id", "acme"), 3);
+  EXPECT_EQ(s.ValueOf(rm, "jobs", "tenant.id", "bcme"), 12);
+}
+
 TEST(MetricLookup, AnotherOrderIsTheSameSeries) {
   LookupSetup s;
   auto c = s.meter.CreateInt64Counter("requests");
