@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <span>
@@ -459,3 +460,147 @@ TEST(MetricLookup, AHiddenVisibilityPluginReadsTheLibrarysThreadLocals) {
 }
 
 }  // namespace
+
+// detail::RecordSameSet (an instrumentation's several instruments with one
+// attribute set, compared once) against the same values recorded one by
+// one: sets that change between calls (including in place, in a writable
+// buffer), calls with fewer instruments, a follower that forgot its series,
+// and the overflow series on either side.
+namespace samesets {
+
+using metrics::detail::InstrumentAccess;
+using metrics::detail::RecordSameSet;
+using metrics::detail::SameSetValue;
+
+int64_t Sum(const ResourceMetrics& rm, std::string_view name, std::string_view key,
+            std::string_view value) {
+  const MetricData* m = rm.Find(name);
+  if (m == nullptr) return -1;
+  for (const auto& p : m->number_points)
+    for (const auto& kv : p.attributes)
+      if (kv.key == key && kv.value.type == AttributeType::kString && kv.value.s == value)
+        return p.as_int;
+  return -1;
+}
+
+int64_t OverflowSum(const ResourceMetrics& rm, std::string_view name) {
+  const MetricData* m = rm.Find(name);
+  if (m == nullptr) return -1;
+  for (const auto& p : m->number_points)
+    for (const auto& kv : p.attributes)
+      if (kv.key == "otel.metric.overflow") return p.as_int;
+  return -1;
+}
+
+TEST(MetricLookup, RecordSameSetCountsWhatRecordingEachOneCounts) {
+  LookupSetup s;
+  auto lead = s.meter.CreateInt64Counter("lead");
+  auto one = s.meter.CreateInt64Counter("one");
+  auto two = s.meter.CreateDoubleHistogram("two", "s");
+  std::string route = "/x";  // rewritten in place: same address, other sets
+  std::map<std::string, int64_t> want_lead, want_one;
+  std::map<std::string, uint64_t> want_two;
+  for (int i = 0; i < 90; ++i) {
+    route[1] = "xyz"[(i / 2) % 3];
+    KeyValue kv[] = {{"http.route", std::string_view(route)}, {"code", 200 + i % 5 / 4}};
+    const std::string set = route + "/" + std::to_string(200 + i % 5 / 4);
+    SameSetValue v[3] = {{InstrumentAccess::State(lead), false, 1, 0},
+                         {InstrumentAccess::State(one), false, i, 0},
+                         {InstrumentAccess::State(two), true, 0, 0.5}};
+    const size_t n = 1 + (i % 7) % 3;  // 1, 2 or 3 instruments
+    RecordSameSet(v, n, kv);
+    want_lead[set] += 1;
+    if (n > 1) want_one[set] += i;
+    if (n > 2) want_two[set] += 1;
+  }
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  auto got = [&](std::string_view name, const MetricData* m) {
+    std::map<std::string, int64_t> out;
+    if (m == nullptr) return out;
+    for (const auto& p : m->number_points) {
+      std::string r, c;
+      for (const auto& kv : p.attributes) {
+        if (kv.key == "http.route") r = kv.value.s;
+        if (kv.key == "code") c = std::to_string(kv.value.i);
+      }
+      out[r + "/" + c] = p.as_int;
+    }
+    for (const auto& p : m->histogram_points) {
+      std::string r, c;
+      for (const auto& kv : p.attributes) {
+        if (kv.key == "http.route") r = kv.value.s;
+        if (kv.key == "code") c = std::to_string(kv.value.i);
+      }
+      out[r + "/" + c] = static_cast<int64_t>(p.count);
+    }
+    (void)name;
+    return out;
+  };
+  EXPECT_EQ(got("lead", rm.Find("lead")), want_lead);
+  EXPECT_EQ(got("one", rm.Find("one")), want_one);
+  std::map<std::string, int64_t> want_two_i(want_two.begin(), want_two.end());
+  EXPECT_EQ(got("two", rm.Find("two")), want_two_i);
+}
+
+TEST(MetricLookup, RecordSameSetDoesNotReuseAFollowersForgottenSeries) {
+  LookupSetup s(TemporalityPreference::kDelta);
+  auto lead = s.meter.CreateInt64Counter("lead");
+  auto follow = s.meter.CreateInt64Counter("follow");
+  KeyValue kv[] = {{"job", "a"}};
+  SameSetValue v[2] = {{InstrumentAccess::State(lead), false, 1, 0},
+                       {InstrumentAccess::State(follow), false, 10, 0}};
+  RecordSameSet(v, 2, kv);  // the thread remembers both series
+  ResourceMetrics first, second, third;
+  ASSERT_TRUE(s.reader->Collect(&first));
+  EXPECT_EQ(Sum(first, "follow", "job", "a"), 10);
+  lead.Add(1, kv);  // the lead's series stays; the follower's is idle
+  ASSERT_TRUE(s.reader->Collect(&second));
+  EXPECT_EQ(second.Find("follow"), nullptr);  // forgotten
+  v[1].i = 20;
+  RecordSameSet(v, 2, kv);
+  ASSERT_TRUE(s.reader->Collect(&third));
+  EXPECT_EQ(Sum(third, "lead", "job", "a"), 1);
+  EXPECT_EQ(Sum(third, "follow", "job", "a"), 20);  // a new series, reported now
+}
+
+TEST(MetricLookup, RecordSameSetKeepsEachInstrumentsOverflowSeriesApart) {
+  for (const char* limited : {"lead", "follow"}) {
+    SCOPED_TRACE(limited);
+    auto reader = std::make_shared<ManualReader>();
+    MeterProviderOptions o;
+    o.readers.push_back(reader);
+    View v1;
+    v1.selector.name = limited;
+    v1.cardinality_limit = 1;
+    o.views.push_back(v1);
+    MeterProvider provider(std::move(o));
+    Meter meter = provider.GetMeter("lookup");
+    auto lead = meter.CreateInt64Counter("lead");
+    auto follow = meter.CreateInt64Counter("follow");
+    // Only "a" is admitted where the limit is 1; "b" and "c" share the
+    // overflow series there, and come one after the other.
+    const KeyValue sets[3][1] = {{{"job", "a"}}, {{"job", "b"}}, {{"job", "c"}}};
+    const int order[] = {0, 1, 2, 1, 0, 2, 2, 1, 0};
+    int64_t sum[3] = {0, 0, 0};
+    for (int i = 0; i < 9; ++i) {
+      const int64_t value = int64_t{1} << i;
+      SameSetValue v[2] = {{InstrumentAccess::State(lead), false, value, 0},
+                           {InstrumentAccess::State(follow), false, value, 0}};
+      RecordSameSet(v, 2, sets[order[i]]);
+      sum[order[i]] += value;
+    }
+    ResourceMetrics rm;
+    ASSERT_TRUE(reader->Collect(&rm));
+    const std::string other = std::string_view(limited) == "lead" ? "follow" : "lead";
+    EXPECT_EQ(Sum(rm, limited, "job", "a"), sum[0]);
+    EXPECT_EQ(Sum(rm, limited, "job", "b"), -1);
+    EXPECT_EQ(OverflowSum(rm, limited), sum[1] + sum[2]);
+    EXPECT_EQ(Sum(rm, other, "job", "a"), sum[0]);
+    EXPECT_EQ(Sum(rm, other, "job", "b"), sum[1]);
+    EXPECT_EQ(Sum(rm, other, "job", "c"), sum[2]);
+    EXPECT_EQ(OverflowSum(rm, other), -1);
+  }
+}
+
+}  // namespace samesets

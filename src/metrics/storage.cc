@@ -1380,4 +1380,86 @@ void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) 
   RecordUnbound(state, v, attrs);
 }
 
+namespace {
+// The calling thread's memory of its last RecordSameSet per leading stream
+// (two, direct-mapped by the leading stream's id): the series the lead's
+// lookup returned and, for each following instrument, the series it found
+// for the same set, with the stream's retire epoch read before that lookup.
+// Every entry was filled in a call whose lead resolved to `lead_series` (so
+// with an equal set); the overflow series, which stands for any set, is
+// never remembered.
+struct SameSetMemo {
+  static constexpr size_t kMax = 4;  // following instruments
+  struct Entry {
+    uint64_t stream = 0;
+    uint64_t epoch = 0;
+    internal::Series* series = nullptr;
+  };
+  uint64_t lead = 0;
+  uint64_t lead_epoch = 0;
+  internal::Series* lead_series = nullptr;
+  Entry others[kMax];
+};
+constinit thread_local SameSetMemo t_same_set[2];
+constinit thread_local bool t_in_same_set = false;  // a warning handler recording again
+
+// Plain: one stream, no view attribute filter (what the memo covers).
+inline bool PlainInstrument(const internal::InstrumentState* s) noexcept {
+  return s != nullptr && s->stream != nullptr && s->extra.empty() &&
+         !s->stream->config().filter_attrs;
+}
+
+[[gnu::always_inline]] inline void RecordInto(internal::Stream* st, internal::Series* s,
+                                              const SameSetValue& v) noexcept {
+  if (v.is_double) {
+    st->RecordDoubleInline(s, v.d);
+  } else {
+    st->RecordIntInline(s, v.i);
+  }
+}
+}  // namespace
+
+void RecordSameSet(const SameSetValue* values, size_t n, Attributes attrs) noexcept {
+  bool plain = n != 0 && n <= SameSetMemo::kMax + 1 && !t_in_same_set;
+  for (size_t i = 0; plain && i < n; ++i) plain = PlainInstrument(values[i].state);
+  if (!plain) {
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i].is_double) {
+        RecordDouble(values[i].state, values[i].d, attrs);
+      } else {
+        RecordInt(values[i].state, values[i].i, attrs);
+      }
+    }
+    return;
+  }
+  t_in_same_set = true;
+  internal::Stream* lead = values[0].state->stream.get();
+  const uint64_t lead_epoch = lead->retire_epoch();
+  internal::Series* ls = lead->ResolveInline(attrs);
+  RecordInto(lead, ls, values[0]);
+  SameSetMemo& m = t_same_set[lead->id() & 1];
+  const bool reuse = !ls->overflow && m.lead == lead->id() && m.lead_series == ls &&
+                     m.lead_epoch == lead_epoch;
+  if (!reuse) {
+    m.lead = ls->overflow ? 0 : lead->id();
+    m.lead_epoch = lead_epoch;
+    m.lead_series = ls;
+    for (auto& e : m.others) e = {};
+  }
+  for (size_t i = 1; i < n; ++i) {
+    internal::Stream* st = values[i].state->stream.get();
+    const uint64_t epoch = st->retire_epoch();
+    SameSetMemo::Entry& e = m.others[i - 1];
+    internal::Series* s;
+    if (reuse && e.stream == st->id() && e.epoch == epoch) {
+      s = e.series;
+    } else {
+      s = st->ResolveInline(attrs);
+      e = s->overflow ? SameSetMemo::Entry{} : SameSetMemo::Entry{st->id(), epoch, s};
+    }
+    RecordInto(st, s, values[i]);
+  }
+  t_in_same_set = false;
+}
+
 }  // namespace otelweb::metrics::detail

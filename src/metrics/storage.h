@@ -133,6 +133,10 @@ class Stream {
   Stream& operator=(const Stream&) = delete;
 
   const StreamConfig& config() const noexcept { return cfg_; }
+  // Unique in the process; and the epoch that a forgotten series bumps (a
+  // series found while it was unchanged is still the set's series).
+  uint64_t id() const noexcept { return id_; }
+  uint64_t retire_epoch() const noexcept { return retire_epoch_.load(std::memory_order_acquire); }
 
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
