@@ -44,8 +44,8 @@ struct LookupSetup {
     return m;
   }
   // Value of the series whose attribute `key` has the string `value`.
-  int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
-                  std::string_view value) {
+  static int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
+                         std::string_view value) {
     const MetricData* m = rm.Find(name);
     if (m == nullptr) return -1;
     for (const auto& p : m->number_points)
@@ -471,17 +471,7 @@ namespace samesets {
 using metrics::detail::InstrumentAccess;
 using metrics::detail::RecordSameSet;
 using metrics::detail::SameSetValue;
-
-int64_t Sum(const ResourceMetrics& rm, std::string_view name, std::string_view key,
-            std::string_view value) {
-  const MetricData* m = rm.Find(name);
-  if (m == nullptr) return -1;
-  for (const auto& p : m->number_points)
-    for (const auto& kv : p.attributes)
-      if (kv.key == key && kv.value.type == AttributeType::kString && kv.value.s == value)
-        return p.as_int;
-  return -1;
-}
+constexpr auto Sum = &LookupSetup::ValueOf;
 
 int64_t OverflowSum(const ResourceMetrics& rm, std::string_view name) {
   const MetricData* m = rm.Find(name);
@@ -515,32 +505,27 @@ TEST(MetricLookup, RecordSameSetCountsWhatRecordingEachOneCounts) {
   }
   ResourceMetrics rm;
   ASSERT_TRUE(s.reader->Collect(&rm));
-  auto got = [&](std::string_view name, const MetricData* m) {
+  // route/code of a point's attributes -> its sum or its count.
+  auto set_of = [](const std::vector<OwnedKeyValue>& attrs) {
+    std::string r, c;
+    for (const auto& kv : attrs) {
+      if (kv.key == "http.route") r = kv.value.s;
+      if (kv.key == "code") c = std::to_string(kv.value.i);
+    }
+    return r + "/" + c;
+  };
+  auto got = [&](const MetricData* m) {
     std::map<std::string, int64_t> out;
     if (m == nullptr) return out;
-    for (const auto& p : m->number_points) {
-      std::string r, c;
-      for (const auto& kv : p.attributes) {
-        if (kv.key == "http.route") r = kv.value.s;
-        if (kv.key == "code") c = std::to_string(kv.value.i);
-      }
-      out[r + "/" + c] = p.as_int;
-    }
-    for (const auto& p : m->histogram_points) {
-      std::string r, c;
-      for (const auto& kv : p.attributes) {
-        if (kv.key == "http.route") r = kv.value.s;
-        if (kv.key == "code") c = std::to_string(kv.value.i);
-      }
-      out[r + "/" + c] = static_cast<int64_t>(p.count);
-    }
-    (void)name;
+    for (const auto& p : m->number_points) out[set_of(p.attributes)] = p.as_int;
+    for (const auto& p : m->histogram_points)
+      out[set_of(p.attributes)] = static_cast<int64_t>(p.count);
     return out;
   };
-  EXPECT_EQ(got("lead", rm.Find("lead")), want_lead);
-  EXPECT_EQ(got("one", rm.Find("one")), want_one);
+  EXPECT_EQ(got(rm.Find("lead")), want_lead);
+  EXPECT_EQ(got(rm.Find("one")), want_one);
   std::map<std::string, int64_t> want_two_i(want_two.begin(), want_two.end());
-  EXPECT_EQ(got("two", rm.Find("two")), want_two_i);
+  EXPECT_EQ(got(rm.Find("two")), want_two_i);
 }
 
 TEST(MetricLookup, RecordSameSetDoesNotReuseAFollowersForgottenSeries) {
