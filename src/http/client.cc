@@ -5,6 +5,7 @@
 #include <string>
 
 #include "http/client_metrics.h"
+#include "http/server_metrics.h"
 
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/client.h"
@@ -161,11 +162,11 @@ void ClientSpan::RecordMetrics(const ClientResponseView& res,
   }
   const Attributes attrs(kv, n);
   const double seconds = std::chrono::duration<double>(end - start_).count();
-  m->duration.Record(seconds < 0 ? 0 : seconds, attrs);
-  if (res.status_code <= 0) return;  // no response: what was sent is not known
+  // No response: what was sent is not known (the duration only).
+  const bool answered = res.status_code > 0;
   const int64_t sent = res.request_body_size >= 0 ? res.request_body_size : request_size_;
-  if (sent >= 0) m->request_size.Record(sent, attrs);
-  if (res.body_size >= 0) m->response_size.Record(res.body_size, attrs);
+  internal::RecordHttpHistograms(m->duration, m->request_size, m->response_size, attrs, seconds,
+                                 answered ? sent : -1, answered ? res.body_size : -1);
 }
 
 void ClientSpan::End(const ClientResponseView& res, Timestamp end_time) noexcept {

@@ -181,9 +181,8 @@ void ServerSpan::FinishMetrics(const ServerResponseView* res, const ServerReques
   if (labels_.n != 0) n += labels_.AppendTo(kv + n, kMaxLabels);  // Labeler::Add
   Attributes attrs(kv, n);
   double seconds = std::chrono::duration<double>(end - start_).count();
-  m->duration.Record(seconds < 0 ? 0 : seconds, attrs);
-  if (req != nullptr && req->body_size >= 0) m->request_size.Record(req->body_size, attrs);
-  if (res->body_size >= 0) m->response_size.Record(res->body_size, attrs);
+  internal::RecordHttpHistograms(m->duration, m->request_size, m->response_size, attrs, seconds,
+                                 req != nullptr ? req->body_size : -1, res->body_size);
 }
 
 ServerSpan::~ServerSpan() {

@@ -23,6 +23,20 @@ void CreateHttpHistograms(metrics::Meter& meter, std::string_view side,
                                               "Size of " + what + " response bodies.");
 }
 
+void RecordHttpHistograms(const metrics::Histogram<double>& duration,
+                          const metrics::Histogram<int64_t>& request_size,
+                          const metrics::Histogram<int64_t>& response_size, Attributes attrs,
+                          double seconds, int64_t request_bytes, int64_t response_bytes) noexcept {
+  using metrics::detail::InstrumentAccess;
+  metrics::detail::SameSetValue v[3];
+  size_t n = 0;
+  v[n++] = {InstrumentAccess::State(duration), true, 0, seconds < 0 ? 0 : seconds};
+  if (request_bytes >= 0) v[n++] = {InstrumentAccess::State(request_size), false, request_bytes, 0};
+  if (response_bytes >= 0)
+    v[n++] = {InstrumentAccess::State(response_size), false, response_bytes, 0};
+  metrics::detail::RecordSameSet(v, n, attrs);
+}
+
 ServerMetrics ServerMetrics::Create(metrics::MeterProvider& provider, std::string_view scope) {
   ServerMetrics m;
   metrics::Meter meter = provider.GetMeter(scope, kVersion);

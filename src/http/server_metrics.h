@@ -22,6 +22,16 @@ void CreateHttpHistograms(metrics::Meter& meter, std::string_view side,
                           metrics::Histogram<int64_t>* request_size,
                           metrics::Histogram<int64_t>* response_size);
 
+// Records one finished request into those histograms: its duration (s; a
+// negative one is recorded as 0) and body sizes (bytes; negative: unknown,
+// not recorded), all with `attrs`, which is compared once for the three
+// (metrics::detail::RecordSameSet). Never throws; allocates nothing once the
+// series exist.
+void RecordHttpHistograms(const metrics::Histogram<double>& duration,
+                          const metrics::Histogram<int64_t>& request_size,
+                          const metrics::Histogram<int64_t>& response_size, Attributes attrs,
+                          double seconds, int64_t request_bytes, int64_t response_bytes) noexcept;
+
 struct ServerMetrics {
   // http.server.request.duration (s, the advised buckets 0.005 ... 10)
   metrics::Histogram<double> duration;

@@ -32,15 +32,14 @@ void BM_HttpServerMetrics(benchmark::State& st) {
       {semconv::kNetworkProtocolVersion, "1.1"}, {semconv::kErrorType, "500"}};
   Attributes active(kv, 2), all(kv, 5);
   m.active.Add(1, active);
-  m.duration.Record(0.001, all);
-  m.request_size.Record(0, all);
-  m.response_size.Record(100, all);
+  http::internal::RecordHttpHistograms(m.duration, m.request_size, m.response_size, all, 0.001, 0,
+                                       100);
   uint64_t before = otelweb_bench_allocs();
   for (auto _ : st) {
     m.active.Add(1, active);
-    m.duration.Record(0.0123, all);
-    m.request_size.Record(0, all);
-    m.response_size.Record(1234, all);
+    // as ServerSpan::FinishMetrics
+    http::internal::RecordHttpHistograms(m.duration, m.request_size, m.response_size, all, 0.0123,
+                                         0, 1234);
     m.active.Add(-1, active);
   }
   st.counters["allocs_per_op"] = benchmark::Counter(

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <span>
@@ -43,8 +44,8 @@ struct LookupSetup {
     return m;
   }
   // Value of the series whose attribute `key` has the string `value`.
-  int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
-                  std::string_view value) {
+  static int64_t ValueOf(const ResourceMetrics& rm, std::string_view name, std::string_view key,
+                         std::string_view value) {
     const MetricData* m = rm.Find(name);
     if (m == nullptr) return -1;
     for (const auto& p : m->number_points)
@@ -86,6 +87,87 @@ TEST(MetricLookup, NewContentAtTheSameAddressIsAnotherSeries) {
   EXPECT_EQ(a, 2);
   EXPECT_EQ(b200, 5);
   EXPECT_EQ(b404, 7);
+}
+
+// Writable program data: a buffer the program may rewrite in place.
+char g_writable_key[] = "tenant.id";
+char g_writable_value[] = "acme";
+
+TEST(MetricLookup, OnlyReadOnlyProgramBytesCountAsImmutable) {
+  using metrics::internal::InReadOnlyImage;
+  static const char kLiteral[] = "http.request.method";
+  EXPECT_TRUE(InReadOnlyImage(kLiteral, sizeof kLiteral));
+  std::string_view semconv_like = "http.route";
+  EXPECT_TRUE(InReadOnlyImage(semconv_like.data(), semconv_like.size()));
+  EXPECT_FALSE(InReadOnlyImage(g_writable_key, sizeof g_writable_key));  // .data
+  std::string heap(40, 'x');
+  EXPECT_FALSE(InReadOnlyImage(heap.data(), heap.size()));
+  char stack[16] = "abc";
+  EXPECT_FALSE(InReadOnlyImage(stack, 3));
+  EXPECT_FALSE(InReadOnlyImage(nullptr, 0));
+  // A literal's address with a length that runs past the end of every
+  // read-only segment is not vouched for.
+  EXPECT_FALSE(InReadOnlyImage(kLiteral, ~size_t{0} / 2));
+}
+
+// A series created from string literals remembers their addresses (the
+// comparison then skips their bytes); created from writable memory, it
+// does not, and the bytes are compared every time.
+TEST(MetricLookup, ASeriesRemembersOnlyReadOnlyAddresses) {
+  metrics::internal::StreamConfig cfg;
+  cfg.name = "requests";
+  metrics::internal::Stream stream(cfg);
+  constexpr std::string_view kKey = "http.route", kValue = "/users/:id";
+  KeyValue literal[] = {{kKey, kValue}, {"http.response.status_code", 200}};
+  metrics::internal::Series* a = stream.Resolve(literal);
+  ASSERT_EQ(a->flat.size(), 2u);
+  EXPECT_EQ(a->flat[0].key_ro, kKey.data());
+  EXPECT_EQ(a->flat[0].str_ro, kValue.data());
+  EXPECT_NE(a->flat[1].key_ro, nullptr);
+  EXPECT_EQ(a->flat[1].str_ro, nullptr);  // an int value has no bytes
+  KeyValue writable[] = {{g_writable_key, std::string_view(g_writable_value)}};
+  metrics::internal::Series* b = stream.Resolve(writable);
+  ASSERT_EQ(b->flat.size(), 1u);
+  EXPECT_EQ(b->flat[0].key_ro, nullptr);
+  EXPECT_EQ(b->flat[0].str_ro, nullptr);
+}
+
+// The same bytes at another address are the same set (a copy of a literal
+// matches the series the literal created, and the reverse); other bytes at
+// the address a writable buffer had are another set.
+TEST(MetricLookup, ALiteralAndACopyOfItAreOneSeriesAndARewrittenBufferIsAnother) {
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("requests");
+  KeyValue literal[] = {{"http.route", "/a"}, {"tenant.id", "acme"}};
+  std::string key1 = "http.route", val1 = "/a", key2 = "tenant.id", val2 = "acme";
+  KeyValue copy[] = {{key1, std::string_view(val1)}, {key2, std::string_view(val2)}};
+  c.Add(1, literal);
+  c.Add(2, copy);
+  c.Add(4, literal);
+  c.Add(8, copy);
+  KeyValue writable[] = {{"http.route", "/a"},
+                         {std::string_view(g_writable_key), std::string_view(g_writable_value)}};
+  c.Add(16, writable);  // "tenant.id" = "acme": the same set again
+  g_writable_value[0] = 'b';  // "bcme", same address and length
+  c.Add(32, writable);
+  c.Add(64, writable);
+  g_writable_value[0] = 'a';
+  // A series created from the writable buffer, then the buffer rewritten.
+  auto jobs = s.meter.CreateInt64Counter("jobs");
+  KeyValue own[] = {{std::string_view(g_writable_key), std::string_view(g_writable_value)}};
+  jobs.Add(1, own);
+  jobs.Add(2, own);
+  g_writable_value[0] = 'b';
+  jobs.Add(4, own);
+  jobs.Add(8, own);
+  g_writable_value[0] = 'a';
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  EXPECT_EQ(s.ValueOf(rm, "requests", "tenant.id", "acme"), 31);
+  EXPECT_EQ(s.ValueOf(rm, "requests", "tenant.id", "bcme"), 96);
+  EXPECT_EQ(rm.Find("requests")->number_points.size(), 2u);
+  EXPECT_EQ(s.ValueOf(rm, "jobs", "tenant.id", "acme"), 3);
+  EXPECT_EQ(s.ValueOf(rm, "jobs", "tenant.id", "bcme"), 12);
 }
 
 TEST(MetricLookup, AnotherOrderIsTheSameSeries) {
@@ -378,3 +460,132 @@ TEST(MetricLookup, AHiddenVisibilityPluginReadsTheLibrarysThreadLocals) {
 }
 
 }  // namespace
+
+// detail::RecordSameSet (an instrumentation's several instruments with one
+// attribute set, compared once) against the same values recorded one by
+// one: sets that change between calls (including in place, in a writable
+// buffer), calls with fewer instruments, a follower that forgot its series,
+// and the overflow series on either side.
+namespace samesets {
+
+using metrics::detail::InstrumentAccess;
+using metrics::detail::RecordSameSet;
+using metrics::detail::SameSetValue;
+constexpr auto Sum = &LookupSetup::ValueOf;
+
+int64_t OverflowSum(const ResourceMetrics& rm, std::string_view name) {
+  const MetricData* m = rm.Find(name);
+  if (m == nullptr) return -1;
+  for (const auto& p : m->number_points)
+    for (const auto& kv : p.attributes)
+      if (kv.key == "otel.metric.overflow") return p.as_int;
+  return -1;
+}
+
+TEST(MetricLookup, RecordSameSetCountsWhatRecordingEachOneCounts) {
+  LookupSetup s;
+  auto lead = s.meter.CreateInt64Counter("lead");
+  auto one = s.meter.CreateInt64Counter("one");
+  auto two = s.meter.CreateDoubleHistogram("two", "s");
+  std::string route = "/x";  // rewritten in place: same address, other sets
+  std::map<std::string, int64_t> want_lead, want_one;
+  std::map<std::string, uint64_t> want_two;
+  for (int i = 0; i < 90; ++i) {
+    route[1] = "xyz"[(i / 2) % 3];
+    KeyValue kv[] = {{"http.route", std::string_view(route)}, {"code", 200 + i % 5 / 4}};
+    const std::string set = route + "/" + std::to_string(200 + i % 5 / 4);
+    SameSetValue v[3] = {{InstrumentAccess::State(lead), false, 1, 0},
+                         {InstrumentAccess::State(one), false, i, 0},
+                         {InstrumentAccess::State(two), true, 0, 0.5}};
+    const size_t n = 1 + (i % 7) % 3;  // 1, 2 or 3 instruments
+    RecordSameSet(v, n, kv);
+    want_lead[set] += 1;
+    if (n > 1) want_one[set] += i;
+    if (n > 2) want_two[set] += 1;
+  }
+  ResourceMetrics rm;
+  ASSERT_TRUE(s.reader->Collect(&rm));
+  // route/code of a point's attributes -> its sum or its count.
+  auto set_of = [](const std::vector<OwnedKeyValue>& attrs) {
+    std::string r, c;
+    for (const auto& kv : attrs) {
+      if (kv.key == "http.route") r = kv.value.s;
+      if (kv.key == "code") c = std::to_string(kv.value.i);
+    }
+    return r + "/" + c;
+  };
+  auto got = [&](const MetricData* m) {
+    std::map<std::string, int64_t> out;
+    if (m == nullptr) return out;
+    for (const auto& p : m->number_points) out[set_of(p.attributes)] = p.as_int;
+    for (const auto& p : m->histogram_points)
+      out[set_of(p.attributes)] = static_cast<int64_t>(p.count);
+    return out;
+  };
+  EXPECT_EQ(got(rm.Find("lead")), want_lead);
+  EXPECT_EQ(got(rm.Find("one")), want_one);
+  std::map<std::string, int64_t> want_two_i(want_two.begin(), want_two.end());
+  EXPECT_EQ(got(rm.Find("two")), want_two_i);
+}
+
+TEST(MetricLookup, RecordSameSetDoesNotReuseAFollowersForgottenSeries) {
+  LookupSetup s(TemporalityPreference::kDelta);
+  auto lead = s.meter.CreateInt64Counter("lead");
+  auto follow = s.meter.CreateInt64Counter("follow");
+  KeyValue kv[] = {{"job", "a"}};
+  SameSetValue v[2] = {{InstrumentAccess::State(lead), false, 1, 0},
+                       {InstrumentAccess::State(follow), false, 10, 0}};
+  RecordSameSet(v, 2, kv);  // the thread remembers both series
+  ResourceMetrics first, second, third;
+  ASSERT_TRUE(s.reader->Collect(&first));
+  EXPECT_EQ(Sum(first, "follow", "job", "a"), 10);
+  lead.Add(1, kv);  // the lead's series stays; the follower's is idle
+  ASSERT_TRUE(s.reader->Collect(&second));
+  EXPECT_EQ(second.Find("follow"), nullptr);  // forgotten
+  v[1].i = 20;
+  RecordSameSet(v, 2, kv);
+  ASSERT_TRUE(s.reader->Collect(&third));
+  EXPECT_EQ(Sum(third, "lead", "job", "a"), 1);
+  EXPECT_EQ(Sum(third, "follow", "job", "a"), 20);  // a new series, reported now
+}
+
+TEST(MetricLookup, RecordSameSetKeepsEachInstrumentsOverflowSeriesApart) {
+  for (const char* limited : {"lead", "follow"}) {
+    SCOPED_TRACE(limited);
+    auto reader = std::make_shared<ManualReader>();
+    MeterProviderOptions o;
+    o.readers.push_back(reader);
+    View v1;
+    v1.selector.name = limited;
+    v1.cardinality_limit = 1;
+    o.views.push_back(v1);
+    MeterProvider provider(std::move(o));
+    Meter meter = provider.GetMeter("lookup");
+    auto lead = meter.CreateInt64Counter("lead");
+    auto follow = meter.CreateInt64Counter("follow");
+    // Only "a" is admitted where the limit is 1; "b" and "c" share the
+    // overflow series there, and come one after the other.
+    const KeyValue sets[3][1] = {{{"job", "a"}}, {{"job", "b"}}, {{"job", "c"}}};
+    const int order[] = {0, 1, 2, 1, 0, 2, 2, 1, 0};
+    int64_t sum[3] = {0, 0, 0};
+    for (int i = 0; i < 9; ++i) {
+      const int64_t value = int64_t{1} << i;
+      SameSetValue v[2] = {{InstrumentAccess::State(lead), false, value, 0},
+                           {InstrumentAccess::State(follow), false, value, 0}};
+      RecordSameSet(v, 2, sets[order[i]]);
+      sum[order[i]] += value;
+    }
+    ResourceMetrics rm;
+    ASSERT_TRUE(reader->Collect(&rm));
+    const std::string other = std::string_view(limited) == "lead" ? "follow" : "lead";
+    EXPECT_EQ(Sum(rm, limited, "job", "a"), sum[0]);
+    EXPECT_EQ(Sum(rm, limited, "job", "b"), -1);
+    EXPECT_EQ(OverflowSum(rm, limited), sum[1] + sum[2]);
+    EXPECT_EQ(Sum(rm, other, "job", "a"), sum[0]);
+    EXPECT_EQ(Sum(rm, other, "job", "b"), sum[1]);
+    EXPECT_EQ(Sum(rm, other, "job", "c"), sum[2]);
+    EXPECT_EQ(OverflowSum(rm, other), -1);
+  }
+}
+
+}  // namespace samesets

@@ -13,6 +13,7 @@
 #include <thread>
 #include <type_traits>
 
+#include <link.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -200,7 +201,8 @@ uint64_t DrawHashSecret() noexcept {
   switch (f.type) {
     case AttributeType::kString: {
       auto sv = kv.value.as_string();
-      return sv.size() == f.str_len && SameBytes(sv.data(), f.str, sv.size());
+      return sv.size() == f.str_len &&
+             (sv.data() == f.str_ro || SameBytes(sv.data(), f.str, sv.size()));
     }
     case AttributeType::kInt:
       return static_cast<uint64_t>(kv.value.as_int()) == f.scalar;
@@ -213,8 +215,11 @@ uint64_t DrawHashSecret() noexcept {
   }
 }
 
+// A key or string value at the address the series' creator passed from
+// read-only memory (FlatAttr::key_ro, str_ro) has the same bytes: no byte
+// comparison. (A null address of length 0 is the empty string either way.)
 [[gnu::always_inline]] inline bool SameKey(std::string_view k, const FlatAttr& f) noexcept {
-  return k.size() == f.key_len && SameBytes(k.data(), f.key, k.size());
+  return k.size() == f.key_len && (k.data() == f.key_ro || SameBytes(k.data(), f.key, k.size()));
 }
 
 // The rest of SameSet's comparison in any order, from given position `j` (the
@@ -290,6 +295,59 @@ constexpr uint64_t kNegInf = std::bit_cast<uint64_t>(-std::numeric_limits<double
 uint64_t HashSecret() noexcept {
   static const uint64_t secret = DrawHashSecret();
   return secret;
+}
+
+namespace {
+// The read-only loaded segments (PT_LOAD without PF_W: code, .rodata) of the
+// main program and of the object holding this code, found once. Relocated
+// read-only data (RELRO) is writable at load time and not included.
+struct ReadOnlyRanges {
+  static constexpr size_t kMax = 16;
+  uintptr_t lo[kMax] = {};
+  uintptr_t hi[kMax] = {};
+  size_t n = 0;
+};
+
+int AddReadOnlySegments(dl_phdr_info* info, size_t, void* data) noexcept {
+  auto* out = static_cast<std::pair<ReadOnlyRanges*, int>*>(data);
+  const bool main_program = out->second++ == 0;  // glibc lists the program first
+  const auto self = reinterpret_cast<uintptr_t>(&AddReadOnlySegments);
+  bool holds_self = false;
+  for (size_t i = 0; i < info->dlpi_phnum; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type == PT_LOAD && self >= lo && self - lo < ph.p_memsz) holds_self = true;
+  }
+  if (!main_program && !holds_self) return 0;
+  ReadOnlyRanges& r = *out->first;
+  for (size_t i = 0; i < info->dlpi_phnum && r.n < ReadOnlyRanges::kMax; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) != 0) continue;
+    r.lo[r.n] = info->dlpi_addr + ph.p_vaddr;
+    r.hi[r.n] = r.lo[r.n] + ph.p_memsz;
+    ++r.n;
+  }
+  return 0;
+}
+
+const ReadOnlyRanges& ReadOnlyImage() noexcept {
+  static const ReadOnlyRanges ranges = [] {
+    ReadOnlyRanges r;
+    std::pair<ReadOnlyRanges*, int> ctx{&r, 0};
+    dl_iterate_phdr(&AddReadOnlySegments, &ctx);
+    return r;
+  }();
+  return ranges;
+}
+}  // namespace
+
+bool InReadOnlyImage(const char* p, size_t n) noexcept {
+  if (p == nullptr) return false;
+  const ReadOnlyRanges& r = ReadOnlyImage();
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  for (size_t i = 0; i < r.n; ++i)
+    if (a >= r.lo[i] && a < r.hi[i] && n <= r.hi[i] - a) return true;
+  return false;
 }
 
 uint64_t HashAttribute(const KeyValue& kv) noexcept { return AttrHash(kv, HashSecret()); }
@@ -587,8 +645,14 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
     for (const KeyValue& a : kv)
       s->attrs.push_back(OwnedKeyValue{std::string(a.key), OwnedValue(a.value)});
     s->flat.reserve(s->attrs.size());
-    for (const OwnedKeyValue& o : s->attrs) {
+    for (size_t i = 0; i < s->attrs.size(); ++i) {
+      const OwnedKeyValue& o = s->attrs[i];
       FlatAttr f;
+      if (InReadOnlyImage(kv[i].key.data(), kv[i].key.size())) f.key_ro = kv[i].key.data();
+      if (o.value.type == AttributeType::kString) {
+        std::string_view v = kv[i].value.as_string();
+        if (InReadOnlyImage(v.data(), v.size())) f.str_ro = v.data();
+      }
       f.key = o.key.data();
       f.key_len = static_cast<uint32_t>(o.key.size());
       f.type = o.value.type;
@@ -1314,6 +1378,88 @@ void RecordInt(internal::InstrumentState* state, int64_t v, Attributes attrs) no
 
 void RecordDouble(internal::InstrumentState* state, double v, Attributes attrs) noexcept {
   RecordUnbound(state, v, attrs);
+}
+
+namespace {
+// The calling thread's memory of its last RecordSameSet per leading stream
+// (two, direct-mapped by the leading stream's id): the series the lead's
+// lookup returned and, for each following instrument, the series it found
+// for the same set, with the stream's retire epoch read before that lookup.
+// Every entry was filled in a call whose lead resolved to `lead_series` (so
+// with an equal set); the overflow series, which stands for any set, is
+// never remembered.
+struct SameSetMemo {
+  static constexpr size_t kMax = 4;  // following instruments
+  struct Entry {
+    uint64_t stream = 0;
+    uint64_t epoch = 0;
+    internal::Series* series = nullptr;
+  };
+  uint64_t lead = 0;
+  uint64_t lead_epoch = 0;
+  internal::Series* lead_series = nullptr;
+  Entry others[kMax];
+};
+constinit thread_local SameSetMemo t_same_set[2];
+constinit thread_local bool t_in_same_set = false;  // a warning handler recording again
+
+// Plain: one stream, no view attribute filter (what the memo covers).
+inline bool PlainInstrument(const internal::InstrumentState* s) noexcept {
+  return s != nullptr && s->stream != nullptr && s->extra.empty() &&
+         !s->stream->config().filter_attrs;
+}
+
+[[gnu::always_inline]] inline void RecordInto(internal::Stream* st, internal::Series* s,
+                                              const SameSetValue& v) noexcept {
+  if (v.is_double) {
+    st->RecordDoubleInline(s, v.d);
+  } else {
+    st->RecordIntInline(s, v.i);
+  }
+}
+}  // namespace
+
+void RecordSameSet(const SameSetValue* values, size_t n, Attributes attrs) noexcept {
+  bool plain = n != 0 && n <= SameSetMemo::kMax + 1 && !t_in_same_set;
+  for (size_t i = 0; plain && i < n; ++i) plain = PlainInstrument(values[i].state);
+  if (!plain) {
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i].is_double) {
+        RecordDouble(values[i].state, values[i].d, attrs);
+      } else {
+        RecordInt(values[i].state, values[i].i, attrs);
+      }
+    }
+    return;
+  }
+  t_in_same_set = true;
+  internal::Stream* lead = values[0].state->stream.get();
+  const uint64_t lead_epoch = lead->retire_epoch();
+  internal::Series* ls = lead->ResolveInline(attrs);
+  RecordInto(lead, ls, values[0]);
+  SameSetMemo& m = t_same_set[lead->id() & 1];
+  const bool reuse = !ls->overflow && m.lead == lead->id() && m.lead_series == ls &&
+                     m.lead_epoch == lead_epoch;
+  if (!reuse) {
+    m.lead = ls->overflow ? 0 : lead->id();
+    m.lead_epoch = lead_epoch;
+    m.lead_series = ls;
+    for (auto& e : m.others) e = {};
+  }
+  for (size_t i = 1; i < n; ++i) {
+    internal::Stream* st = values[i].state->stream.get();
+    const uint64_t epoch = st->retire_epoch();
+    SameSetMemo::Entry& e = m.others[i - 1];
+    internal::Series* s;
+    if (reuse && e.stream == st->id() && e.epoch == epoch) {
+      s = e.series;
+    } else {
+      s = st->ResolveInline(attrs);
+      e = s->overflow ? SameSetMemo::Entry{} : SameSetMemo::Entry{st->id(), epoch, s};
+    }
+    RecordInto(st, s, values[i]);
+  }
+  t_in_same_set = false;
 }
 
 }  // namespace otelweb::metrics::detail

@@ -77,6 +77,13 @@ struct FlatAttr {
   uint32_t str_len = 0;
   const char* str = nullptr;
   uint64_t scalar = 0;  // bool, int64 or double bits
+  // Where the creating call's key and string value were, when in read-only
+  // memory of the program or of otelweb (string literals, semconv
+  // constants: their bytes cannot change), else null. A later call that
+  // passes the same address and length passes the same bytes, so the
+  // comparison skips them (see InReadOnlyImage).
+  const char* key_ro = nullptr;
+  const char* str_ro = nullptr;
 };
 
 struct Series {
@@ -126,6 +133,10 @@ class Stream {
   Stream& operator=(const Stream&) = delete;
 
   const StreamConfig& config() const noexcept { return cfg_; }
+  // Unique in the process; and the epoch that a forgotten series bumps (a
+  // series found while it was unchanged is still the set's series).
+  uint64_t id() const noexcept { return id_; }
+  uint64_t retire_epoch() const noexcept { return retire_epoch_.load(std::memory_order_acquire); }
 
   // The series of `attrs`, created if new (admitted while under the limit,
   // else the overflow series). Never null.
@@ -244,6 +255,10 @@ bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
 // that confirms a hash match in the stream's table; exposed for tests). A
 // given set with a repeated key never matches (stored keys are unique).
 bool SameAttributeSet(Attributes given, const Series& s) noexcept;
+// Whether the `n` bytes at `p` lie in a read-only loaded segment of the
+// program or of the object that holds otelweb (neither is ever unloaded):
+// what a string literal points at. Exposed for tests.
+bool InReadOnlyImage(const char* p, size_t n) noexcept;
 
 // One observation of an observable instrument (value bits: int64 two's
 // complement or double).

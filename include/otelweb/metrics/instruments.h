@@ -104,6 +104,23 @@ void RecordBoundDouble(const BoundCell& c, double v) noexcept;
 void OfferExemplar(const BoundCell& c, uint64_t value_bits) noexcept;
 BoundCell Bind(const std::shared_ptr<internal::InstrumentState>& state, Attributes attrs) noexcept;
 bool Enabled(const internal::InstrumentState* state) noexcept;
+
+// For otelweb's instrumentations (not a stable API): one value of a
+// RecordSameSet call, for the instrument `state` (null: skipped).
+struct SameSetValue {
+  internal::InstrumentState* state = nullptr;
+  bool is_double = false;
+  int64_t i = 0;
+  double d = 0;
+};
+// Records each value into its instrument, all with the attribute set `attrs`
+// (an HTTP request's duration and body sizes): the same effect as recording
+// them one by one, but the set is compared once, with the first instrument's
+// last lookup; the others take the series the calling thread found for that
+// same set before, while none of those instruments forgot a series since.
+// Thread-safe like any recording; allocates nothing once the series exist.
+void RecordSameSet(const SameSetValue* values, size_t n, Attributes attrs) noexcept;
+struct InstrumentAccess;
 }  // namespace detail
 
 // The common base of the synchronous instruments: the handle.
@@ -118,8 +135,17 @@ class SyncInstrument {
   bool Enabled() const noexcept { return detail::Enabled(s_.get()); }
 
  protected:
+  friend struct detail::InstrumentAccess;
   std::shared_ptr<internal::InstrumentState> s_;
 };
+
+namespace detail {
+// For otelweb's instrumentations: the state of an instrument, for
+// RecordSameSet (null for a no-op instrument). Valid while the handle is.
+struct InstrumentAccess {
+  static internal::InstrumentState* State(const SyncInstrument& i) noexcept { return i.s_.get(); }
+};
+}  // namespace detail
 
 // A pre-bound attribute set of a sum instrument (Counter, UpDownCounter).
 template <typename T>
