@@ -1037,31 +1037,43 @@ void KeepPoints(std::vector<P>& points, size_t n) {
   if (points.capacity() > 64 && n * 4 < points.capacity()) points.shrink_to_fit();
 }
 
-// A series' attributes copied into a reused point element by element: the
-// key and string-value buffers are reused (no allocation when the point held
-// attributes of the same shape). Array values take the general copy.
+// A string copied into a reused one: its buffer is kept when the length is
+// the same (and nothing is written when the bytes are too: the usual case,
+// the same series at the same position as in the previous collection).
+[[gnu::always_inline]] inline void AssignString(std::string& d, const std::string& s) {
+  if (d.size() != s.size() || !SameBytes(d.data(), s.data(), s.size())) d = s;
+}
+
+// A series' attributes copied into a point: element by element, so that a
+// reused point keeps its key and string-value buffers (no allocation when it
+// held attributes of the same shape), and without the general copy of the
+// (empty) array members. `src` is a series' list, built by
+// OwnedValue(AttributeValue): a bool, int, double or string value has empty
+// array members. Array values take the general copy.
 void AssignAttributes(std::vector<OwnedKeyValue>& dst, const std::vector<OwnedKeyValue>& src) {
   if (dst.size() != src.size()) {
-    dst = src;
-    return;
+    dst.clear();
+    dst.reserve(src.size());
+    dst.resize(src.size());
   }
   for (size_t i = 0; i < src.size(); ++i) {
-    dst[i].key = src[i].key;
+    AssignString(dst[i].key, src[i].key);
     const OwnedValue& v = src[i].value;
     OwnedValue& w = dst[i].value;
-    const bool plain = v.type != AttributeType::kBoolArray && v.type != AttributeType::kIntArray &&
-                       v.type != AttributeType::kDoubleArray &&
-                       v.type != AttributeType::kStringArray;
-    if (plain && v.bools.empty() && v.ints.empty() && v.doubles.empty() && v.strings.empty() &&
-        w.bools.empty() && w.ints.empty() && w.doubles.empty() && w.strings.empty()) {
-      w.type = v.type;
-      w.b = v.b;
-      w.i = v.i;
-      w.d = v.d;
-      w.s = v.s;
-    } else {
+    if (v.type == AttributeType::kBoolArray || v.type == AttributeType::kIntArray ||
+        v.type == AttributeType::kDoubleArray || v.type == AttributeType::kStringArray) {
       w = v;
+      continue;
     }
+    w.type = v.type;
+    w.b = v.b;
+    w.i = v.i;
+    w.d = v.d;
+    AssignString(w.s, v.s);
+    w.bools.clear();
+    w.ints.clear();
+    w.doubles.clear();
+    w.strings.clear();
   }
 }
 }  // namespace
@@ -1279,12 +1291,16 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       p.bucket_counts[b] = c;
       count += c;
     }
+    // No count: no point, and a delta reader's memory stays what it last
+    // reported (a recording caught between its bucket and its sum, the sum
+    // read but not the bucket, is then reported whole next time instead of
+    // its sum being lost).
+    if (count == 0) return;
     double sum = std::bit_cast<double>(tot[nb + 1]);
     if (delta) {
       sum -= std::bit_cast<double>(prev->totals[nb + 1]);
       std::copy(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 2), prev->totals.begin());
     }
-    if (count == 0) return;
     ++n_points;
     p.count = count;
     p.sum = sum;
