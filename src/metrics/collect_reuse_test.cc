@@ -47,6 +47,14 @@ void ExpectSameExemplars(const std::vector<Exemplar>& a, const std::vector<Exemp
   }
 }
 
+// What number and histogram points have in common.
+template <typename Point>
+void ExpectSameCommon(const Point& u, const Point& v, const std::string& where) {
+  ExpectSameAttributes(u.attributes, v.attributes, where);
+  EXPECT_LE(u.start_time, u.time) << where;
+  ExpectSameExemplars(u.exemplars, v.exemplars, where);
+}
+
 void ExpectSameCollection(const ResourceMetrics& a, const ResourceMetrics& b) {
   ExpectSameAttributes(a.resource.attributes(), b.resource.attributes(), "resource");
   ASSERT_EQ(a.scope_metrics.size(), b.scope_metrics.size());
@@ -71,18 +79,16 @@ void ExpectSameCollection(const ResourceMetrics& a, const ResourceMetrics& b) {
       for (size_t i = 0; i < p.number_points.size(); ++i) {
         const NumberPoint& u = p.number_points[i];
         const NumberPoint& v = q.number_points[i];
-        ExpectSameAttributes(u.attributes, v.attributes, where);
+        ExpectSameCommon(u, v, where);
         EXPECT_EQ(u.is_int, v.is_int) << where;
         EXPECT_EQ(u.as_int, v.as_int) << where;
         EXPECT_EQ(u.as_double, v.as_double) << where;
-        EXPECT_LE(u.start_time, u.time) << where;
-        ExpectSameExemplars(u.exemplars, v.exemplars, where);
       }
       ASSERT_EQ(p.histogram_points.size(), q.histogram_points.size()) << where;
       for (size_t i = 0; i < p.histogram_points.size(); ++i) {
         const HistogramPoint& u = p.histogram_points[i];
         const HistogramPoint& v = q.histogram_points[i];
-        ExpectSameAttributes(u.attributes, v.attributes, where);
+        ExpectSameCommon(u, v, where);
         EXPECT_EQ(u.count, v.count) << where;
         EXPECT_EQ(u.sum, v.sum) << where;
         EXPECT_EQ(u.has_min_max, v.has_min_max) << where;
@@ -97,8 +103,6 @@ void ExpectSameCollection(const ResourceMetrics& a, const ResourceMetrics& b) {
         EXPECT_EQ(u.positive.bucket_counts, v.positive.bucket_counts) << where;
         EXPECT_EQ(u.negative.offset, v.negative.offset) << where;
         EXPECT_EQ(u.negative.bucket_counts, v.negative.bucket_counts) << where;
-        EXPECT_LE(u.start_time, u.time) << where;
-        ExpectSameExemplars(u.exemplars, v.exemplars, where);
       }
     }
   }
@@ -233,34 +237,33 @@ TEST(MetricCollection, AReusedOutputKeepsItsStorage) {
 // each into one ResourceMetrics it keeps: the deltas add up to what was
 // recorded, and the last cumulative collection holds every recording.
 TEST(MetricCollection, RecordingWhileCollectingIntoAReusedOutputLosesNothing) {
-  auto cumulative = std::make_shared<ManualReader>();
-  auto delta = std::make_shared<ManualReader>(TemporalityPreference::kDelta);
-  MeterProviderOptions o;
-  o.readers = {cumulative, delta};
-  MeterProvider p(std::move(o));
-  Meter m = p.GetMeter("m");
-  auto h = m.CreateInt64Histogram("h");
-  auto c = m.CreateInt64Counter("c");
   constexpr int kThreads = 4, kPerThread = 40000, kRoutes = 16;
+  auto delta = std::make_shared<ManualReader>(TemporalityPreference::kDelta);
+  auto cumulative = std::make_shared<ManualReader>();
+  MeterProviderOptions options;
+  options.readers = {delta, cumulative};
+  MeterProvider provider(std::move(options));
+  Meter meter = provider.GetMeter("m");
+  auto h = meter.CreateInt64Histogram("h");
+  auto c = meter.CreateInt64Counter("c");
   std::vector<std::string> routes;
   for (int i = 0; i < kRoutes; ++i) routes.push_back("/route/" + std::to_string(i));
-  std::atomic<bool> go{false};
-  std::atomic<int> done{0};
+  std::atomic<int> ready{0}, done{0};
+  auto work = [&](int t) {
+    ready.fetch_add(1);
+    while (ready.load() < kThreads + 1) {
+    }
+    for (int i = 0; i < kPerThread; ++i) {
+      // Each thread starts on its own route: the first recordings into a
+      // series' stripes happen while the readers collect.
+      const std::string& r = routes[static_cast<size_t>((i + t * 5) % kRoutes)];
+      h.Record(i % 100, {{"http.route", std::string_view(r)}});
+      c.Add(1, {{"http.route", std::string_view(r)}});
+    }
+    done.fetch_add(1);
+  };
   std::vector<std::thread> ts;
-  for (int t = 0; t < kThreads; ++t) {
-    ts.emplace_back([&, t] {
-      while (!go.load()) {
-      }
-      for (int i = 0; i < kPerThread; ++i) {
-        // Each thread starts on its own route: the first recordings into
-        // a series' stripes happen while the readers collect.
-        const std::string& r = routes[static_cast<size_t>((i + t * 5) % kRoutes)];
-        h.Record(i % 100, {{"http.route", std::string_view(r)}});
-        c.Add(1, {{"http.route", std::string_view(r)}});
-      }
-      done.fetch_add(1);
-    });
-  }
+  for (int t = 0; t < kThreads; ++t) ts.emplace_back(work, t);
   uint64_t delta_count = 0;
   double delta_sum = 0;
   int64_t delta_adds = 0;
@@ -280,7 +283,7 @@ TEST(MetricCollection, RecordingWhileCollectingIntoAReusedOutputLosesNothing) {
       for (const NumberPoint& pt : d->number_points) delta_adds += pt.as_int;
     ASSERT_TRUE(cumulative->Collect(&c_out));
   };
-  go = true;
+  ready.fetch_add(1);  // all start together
   int collections = 0;
   while (done.load() < kThreads) {
     take();

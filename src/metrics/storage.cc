@@ -835,8 +835,10 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
       // record into (in a one-thread process, all stripes but one).
       const uint64_t min_bits = w[nb + 2].load(std::memory_order_relaxed);
       if (min_bits == kPosInf) continue;
+      // The sum before the buckets (a recording adds its bucket first): a
+      // value whose sum is read has its bucket read too.
+      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_acquire));
       for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
-      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
       mn = std::min(mn, std::bit_cast<double>(min_bits));
       mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
     }
@@ -1291,15 +1293,18 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       p.bucket_counts[b] = c;
       count += c;
     }
-    // No count: no point, and a delta reader's memory stays what it last
-    // reported (a recording caught between its bucket and its sum, the sum
-    // read but not the bucket, is then reported whole next time instead of
-    // its sum being lost).
-    if (count == 0) return;
     double sum = std::bit_cast<double>(tot[nb + 1]);
     if (delta) {
       sum -= std::bit_cast<double>(prev->totals[nb + 1]);
+      // A recording adds its bucket, then its sum; Totals reads the sum
+      // first, so a collection can count a value whose sum it has not seen
+      // yet. That sum then comes alone, in an interval without a count: it
+      // is reported (a point of count 0), not dropped with the memory
+      // updated, which lost it.
+      if (count == 0 && sum == 0) return;
       std::copy(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 2), prev->totals.begin());
+    } else if (count == 0) {
+      return;
     }
     ++n_points;
     p.count = count;
