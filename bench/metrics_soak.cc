@@ -97,8 +97,10 @@ int main(int argc, char** argv) {
   };
   std::vector<Sample> samples;
   int64_t reported = 0, points = 0, overflow_points = 0, collections = 0;
+  // One ResourceMetrics for every collection, as the periodic reader keeps
+  // one (each collection reuses the previous one's point storage).
+  ResourceMetrics rm;
   auto collect = [&] {
-    ResourceMetrics rm;
     reader->Collect(&rm);
     ++collections;
     if (const MetricData* m = rm.Find("soak.requests")) {

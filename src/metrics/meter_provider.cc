@@ -350,38 +350,50 @@ bool ProviderState::CollectFor(
       if (r->TemporalityFor(k) != AggregationTemporality::kDelta) return 0;
     return all_readers.size();
   };
+  // `out` is rewritten in place: the scope and metric entries (and, inside
+  // the streams' Collect, the points) of the previous collection into the
+  // same ResourceMetrics are reused, so a reader that keeps its
+  // ResourceMetrics (the periodic reader) allocates nothing per point once
+  // the set of series is stable. Entry n of this collection takes entry n's
+  // storage whatever it held; what is left over is dropped at the end.
   out->resource = resource;
-  out->scope_metrics.clear();
   Timestamp now = Now();
+  size_t n_scopes = 0;
   for (const auto& sc : scopes) {
     std::vector<std::shared_ptr<InstrumentState>> instruments;
     {
       std::lock_guard<std::mutex> lock(sc->mu);
       instruments = sc->instruments;
     }
-    ScopeMetrics sm;
-    sm.scope = sc->scope;
+    if (n_scopes == out->scope_metrics.size()) out->scope_metrics.emplace_back();
+    ScopeMetrics& sm = out->scope_metrics[n_scopes];
+    size_t n_metrics = 0;
+    auto next_metric = [&]() -> MetricData& {
+      if (n_metrics == sm.metrics.size()) sm.metrics.emplace_back();
+      return sm.metrics[n_metrics];
+    };
     for (const auto& inst : instruments) {
       if (!inst->stream) continue;
       const AggregationTemporality t = temporality(inst->desc.kind);
       if (inst->observable) {
         std::vector<std::vector<Observation>> obs;
         inst->Observe(&obs);
-        for (size_t i = 0; i < inst->all.size(); ++i) {
-          MetricData m;
-          if (inst->all[i]->CollectObserved(slot, t, now, obs[i], &m))
-            sm.metrics.push_back(std::move(m));
-        }
+        for (size_t i = 0; i < inst->all.size(); ++i)
+          if (inst->all[i]->CollectObserved(slot, t, now, obs[i], &next_metric())) ++n_metrics;
       } else {
-        for (internal::Stream* st : inst->all) {
-          MetricData m;
-          if (st->Collect(slot, t, now, &m, forget_readers(inst->desc.kind)))
-            sm.metrics.push_back(std::move(m));
-        }
+        for (internal::Stream* st : inst->all)
+          if (st->Collect(slot, t, now, &next_metric(), forget_readers(inst->desc.kind)))
+            ++n_metrics;
       }
     }
-    if (!sm.metrics.empty()) out->scope_metrics.push_back(std::move(sm));
+    sm.metrics.erase(sm.metrics.begin() + static_cast<ptrdiff_t>(n_metrics), sm.metrics.end());
+    if (n_metrics != 0) {
+      sm.scope = sc->scope;
+      ++n_scopes;
+    }
   }
+  out->scope_metrics.erase(out->scope_metrics.begin() + static_cast<ptrdiff_t>(n_scopes),
+                           out->scope_metrics.end());
   return true;
 }
 

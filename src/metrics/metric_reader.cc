@@ -87,9 +87,14 @@ struct PeriodicExportingMetricReader::Worker {
   otelweb::internal::DropSummary summary{"periodic metric reader", "data points"};
   std::atomic<bool> warned_fail{false};
 
+  // The points of the last collection, kept so that the next collection
+  // writes into their storage (no per-point allocation once the series are
+  // stable); only the worker thread touches it. Holds at most one
+  // collection's points between exports.
+  ResourceMetrics rm;
+
   void ExportOnce() noexcept {
     auto t0 = std::chrono::steady_clock::now();
-    ResourceMetrics rm;
     bool ok = false;
     try {
       ok = provider->CollectFor(

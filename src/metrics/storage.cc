@@ -891,9 +891,19 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
     double sum = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
     for (uint32_t k = 0; k <= mask_; ++k) {
       const std::atomic<uint64_t>* w = s->words + k * stride_;
+      // A stripe whose min is still +inf was never recorded into (or its
+      // first recording is under way: it has not stored its min yet, so
+      // this collection leaves that recording to the next one, as for any
+      // recording split across two collections; once stored, the min stays
+      // finite). Skipping it spares most reads of a series that few threads
+      // record into (in a one-thread process, all stripes but one).
+      const uint64_t min_bits = w[nb + 2].load(std::memory_order_relaxed);
+      if (min_bits == kPosInf) continue;
+      // The sum before the buckets (a recording adds its bucket first): a
+      // value whose sum is read has its bucket read too.
+      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_acquire));
       for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
-      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
-      mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
+      mn = std::min(mn, std::bit_cast<double>(min_bits));
       mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
     }
     tot[nb + 1] = std::bit_cast<uint64_t>(sum);
@@ -1071,6 +1081,69 @@ void Stream::Describe(AggregationTemporality temporality, MetricData* out) const
                                                                : MetricPointKind::kSum;
 }
 
+namespace {
+// The collection writes its points into the storage of the previous
+// collection's (the caller passes the same MetricData again: the periodic
+// reader does): point n of this collection reuses point n of the previous
+// one, so its vectors and strings keep their capacity and nothing is
+// allocated when the shape is unchanged. Every field of a reused point is
+// written (or reset) by the code that fills it.
+template <typename P>
+P& PointSlot(std::vector<P>& points, size_t n) {
+  if (n < points.size()) return points[n];
+  return points.emplace_back();
+}
+
+// Drops the points after the first `n` (the previous collection had more);
+// the vector's own capacity is given back when most of it is unused, so a
+// collection after a burst of series does not keep the burst's size.
+template <typename P>
+void KeepPoints(std::vector<P>& points, size_t n) {
+  points.erase(points.begin() + static_cast<ptrdiff_t>(n), points.end());
+  if (points.capacity() > 64 && n * 4 < points.capacity()) points.shrink_to_fit();
+}
+
+// A string copied into a reused one: its buffer is kept when the length is
+// the same (and nothing is written when the bytes are too: the usual case,
+// the same series at the same position as in the previous collection).
+[[gnu::always_inline]] inline void AssignString(std::string& d, const std::string& s) {
+  if (d.size() != s.size() || !SameBytes(d.data(), s.data(), s.size())) d = s;
+}
+
+// A series' attributes copied into a point: element by element, so that a
+// reused point keeps its key and string-value buffers (no allocation when it
+// held attributes of the same shape), and without the general copy of the
+// (empty) array members. `src` is a series' list, built by
+// OwnedValue(AttributeValue): a bool, int, double or string value has empty
+// array members. Array values take the general copy.
+void AssignAttributes(std::vector<OwnedKeyValue>& dst, const std::vector<OwnedKeyValue>& src) {
+  if (dst.size() != src.size()) {
+    dst.clear();
+    dst.reserve(src.size());
+    dst.resize(src.size());
+  }
+  for (size_t i = 0; i < src.size(); ++i) {
+    AssignString(dst[i].key, src[i].key);
+    const OwnedValue& v = src[i].value;
+    OwnedValue& w = dst[i].value;
+    if (v.type == AttributeType::kBoolArray || v.type == AttributeType::kIntArray ||
+        v.type == AttributeType::kDoubleArray || v.type == AttributeType::kStringArray) {
+      w = v;
+      continue;
+    }
+    w.type = v.type;
+    w.b = v.b;
+    w.i = v.i;
+    w.d = v.d;
+    AssignString(w.s, v.s);
+    w.bools.clear();
+    w.ints.clear();
+    w.doubles.clear();
+    w.strings.clear();
+  }
+}
+}  // namespace
+
 bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Timestamp now,
                              const std::vector<Observation>& obs, MetricData* out) {
   std::lock_guard<std::mutex> lock(collect_mu_);
@@ -1078,6 +1151,8 @@ bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Ti
   const bool delta = temporality == AggregationTemporality::kDelta;
   const bool is_int = cfg_.value_type == InstrumentValueType::kInt64;
   Describe(temporality, out);
+  out->number_points.clear();
+  out->histogram_points.clear();
   if (cfg_.aggregation != Aggregation::kSum && cfg_.aggregation != Aggregation::kLastValue) {
     st.last_collect = now;
     st.collected_once = true;
@@ -1111,7 +1186,9 @@ bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Ti
     p.is_int = is_int;
     p.attributes = s->attrs;
     p.time = now;
-    p.start_time = s->created;
+    // A series first observed by this collection's callbacks was created
+    // after `now` was read: its start is `now` (never after the point's time).
+    p.start_time = std::min(s->created, now);
     uint64_t bits = o.bits;
     if (delta && sum) {
       auto [it, fresh] = st.seen.try_emplace(s);
@@ -1147,7 +1224,21 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
   const int64_t window_ns = st.collected_once ? st.last_collect.time_since_epoch().count() : 0;
 
   Describe(temporality, out);
-  if (cfg_.aggregation == Aggregation::kDrop) return false;
+  const bool histogram = cfg_.aggregation == Aggregation::kExplicitHistogram ||
+                         cfg_.aggregation == Aggregation::kExponentialHistogram;
+  // Points written so far into out's (reused) point storage.
+  size_t n_points = 0;
+  if (histogram) {
+    out->number_points.clear();
+    if (out->histogram_points.empty()) out->histogram_points.reserve(admitted() + 1);
+  } else {
+    out->histogram_points.clear();
+    if (out->number_points.empty()) out->number_points.reserve(admitted() + 1);
+  }
+  if (cfg_.aggregation == Aggregation::kDrop) {
+    out->number_points.clear();
+    return false;
+  }
 
   std::vector<uint64_t> tot(words_);
   auto read_exemplars = [&](const Series* s, std::vector<Exemplar>* ex) {
@@ -1204,28 +1295,27 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
                    prev->totals.begin()))
       idle.push_back(s);
 
+    // A number point written in place (every field set).
+    auto put_number = [&](bool as_int, int64_t i, double d) {
+      NumberPoint& p = PointSlot(out->number_points, n_points++);
+      AssignAttributes(p.attributes, s->attrs);
+      p.start_time = start;
+      p.time = now;
+      p.is_int = as_int;
+      p.as_int = as_int ? i : 0;
+      p.as_double = as_int ? 0 : d;
+      p.exemplars.clear();
+      read_exemplars(s, &p.exemplars);
+    };
     if (cfg_.aggregation == Aggregation::kLastValue) {
       uint64_t seq = tot[1];
       bool changed = seq != 0 && (fresh || seq != prev->gauge_seq);
       prev->gauge_seq = seq;
       if (seq == 0 || (delta && !changed)) return;
-      NumberPoint p;
-      p.attributes = s->attrs;
-      p.start_time = start;
-      p.time = now;
-      p.is_int = is_int;
-      if (is_int) {
-        p.as_int = static_cast<int64_t>(tot[0]);
-      } else {
-        p.as_double = std::bit_cast<double>(tot[0]);
-      }
-      read_exemplars(s, &p.exemplars);
-      out->number_points.push_back(std::move(p));
+      put_number(is_int, static_cast<int64_t>(tot[0]), std::bit_cast<double>(tot[0]));
       return;
     }
     if (cfg_.aggregation == Aggregation::kSum) {
-      NumberPoint p;
-      p.is_int = is_int;
       if (is_int) {
         int64_t v = static_cast<int64_t>(tot[0]);
         if (delta) {
@@ -1235,7 +1325,7 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
           if (d == 0 && fresh && v == 0) return;
           v = d;
         }
-        p.as_int = v;
+        put_number(true, v, 0);
       } else {
         double v = std::bit_cast<double>(tot[0]);
         if (delta) {
@@ -1244,58 +1334,79 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
           if (d == 0) return;
           v = d;
         }
-        p.as_double = v;
+        put_number(false, 0, v);
       }
-      p.attributes = s->attrs;
-      p.start_time = start;
-      p.time = now;
-      read_exemplars(s, &p.exemplars);
-      out->number_points.push_back(std::move(p));
       return;
     }
     if (cfg_.aggregation == Aggregation::kExponentialHistogram) {
-      if (VisitExponential(s, tot, delta, fresh, prev, start, now, out))
-        read_exemplars(s, &out->histogram_points.back().exemplars);
+      if (VisitExponential(s, tot, delta, fresh, prev, start, now, out, n_points)) {
+        read_exemplars(s, &out->histogram_points[n_points].exemplars);
+        ++n_points;
+      }
       return;
     }
-    // Explicit-bucket histogram.
-    HistogramPoint p;
-    p.boundaries = cfg_.boundaries;
-    p.bucket_counts.assign(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 1));
+    // Explicit-bucket histogram, written in place into the next slot (which
+    // is only kept, ++n_points, when the point has a count).
+    HistogramPoint& p = PointSlot(out->histogram_points, n_points);
+    p.bucket_counts.resize(nb + 1);
+    uint64_t count = 0, all = 0;
+    for (size_t b = 0; b <= nb; ++b) {
+      uint64_t c = tot[b];
+      all += c;
+      if (delta) c -= prev->totals[b];
+      p.bucket_counts[b] = c;
+      count += c;
+    }
     double sum = std::bit_cast<double>(tot[nb + 1]);
     if (delta) {
-      for (size_t b = 0; b <= nb; ++b) p.bucket_counts[b] -= prev->totals[b];
       sum -= std::bit_cast<double>(prev->totals[nb + 1]);
-      if (fresh) prev->totals[nb + 1] = std::bit_cast<uint64_t>(0.0);
+      // A recording adds its bucket, then its sum; Totals reads the sum
+      // first, so a collection can count a value whose sum it has not seen
+      // yet. That sum then comes alone, in an interval without a count: it
+      // is reported (a point of count 0), not dropped with the memory
+      // updated, which lost it.
+      if (count == 0 && sum == 0) return;
       std::copy(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 2), prev->totals.begin());
+    } else if (count == 0) {
+      return;
     }
-    for (uint64_t c : p.bucket_counts) p.count += c;
-    if (p.count == 0) return;
+    ++n_points;
+    p.count = count;
     p.sum = sum;
     // Min and max are kept since the series started: exact for cumulative;
     // for delta they are reported only when the interval holds every value.
     double mn = std::bit_cast<double>(tot[nb + 2]), mx = std::bit_cast<double>(tot[nb + 3]);
-    uint64_t all = 0;
-    for (size_t b = 0; b <= nb; ++b) all += tot[b];
-    if (cfg_.record_min_max && std::isfinite(mn) && std::isfinite(mx) &&
-        (!delta || all == p.count)) {
-      p.has_min_max = true;
-      p.min = mn;
-      p.max = mx;
-    }
-    p.attributes = s->attrs;
+    p.has_min_max = cfg_.record_min_max && std::isfinite(mn) && std::isfinite(mx) &&
+                    (!delta || all == count);
+    p.min = p.has_min_max ? mn : 0;
+    p.max = p.has_min_max ? mx : 0;
+    p.boundaries = cfg_.boundaries;
+    AssignAttributes(p.attributes, s->attrs);
     p.start_time = start;
     p.time = now;
+    // The exponential fields of a slot that held an exponential point.
+    p.scale = 0;
+    p.zero_count = 0;
+    p.zero_threshold = 0;
+    p.positive.offset = 0;
+    p.positive.bucket_counts.clear();
+    p.negative.offset = 0;
+    p.negative.bucket_counts.clear();
+    p.exemplars.clear();
     read_exemplars(s, &p.exemplars);
-    out->histogram_points.push_back(std::move(p));
   };
 
   for (Series* s = head_.load(std::memory_order_acquire); s != nullptr; s = s->next) visit(s);
   if (overflow_->touched.load(std::memory_order_relaxed)) visit(overflow_);
+  if (histogram) {
+    KeepPoints(out->histogram_points, n_points);
+  } else {
+    KeepPoints(out->number_points, n_points);
+  }
   st.last_collect = now;
   st.collected_once = true;
   if (!idle.empty()) ForgetIdle(slot, forget_readers, idle, compared);
-  return !out->number_points.empty() || !out->histogram_points.empty();
+  return n_points != 0;
 }
 
 }  // namespace internal
@@ -1305,7 +1416,7 @@ namespace otelweb::metrics::internal {
 
 bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool delta,
                               bool fresh, SeriesMemory* prev, Timestamp start, Timestamp now,
-                              MetricData* out) {
+                              MetricData* out, size_t at) {
   namespace x = exph;
   const size_t m = cfg_.exp_max_size;
   const uint64_t all = tot[x::kCount];
@@ -1342,7 +1453,8 @@ bool Stream::VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool 
   p.attributes = s->attrs;
   p.start_time = start;
   p.time = now;
-  out->histogram_points.push_back(std::move(p));
+  // Replaces the point a previous collection left at `at` (if any).
+  PointSlot(out->histogram_points, at) = std::move(p);
   return true;
 }
 

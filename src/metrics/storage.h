@@ -169,7 +169,10 @@ class Stream {
   void WarnNegative() noexcept;  // a counter given a negative value (warns once)
   size_t admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
-  // Appends this stream's points for reader `slot` to `out` (false: no point).
+  // Writes this stream's points for reader `slot` into `out` (false: no
+  // point). The points `out` already holds are replaced; their storage is
+  // reused (a caller that passes the same MetricData to each collection
+  // allocates nothing per point once the shape is stable).
   // `forget_readers`: the number of registered readers when every one of
   // them is delta for this stream (0 otherwise); then a series that had no
   // recording since this reader's previous collection, and whose every
@@ -213,8 +216,11 @@ class Stream {
   void AddHistogram(std::atomic<uint64_t>* w, double v, size_t bucket) noexcept;
   void AddExponential(Series* s, double v) noexcept;
   static void LockStripe(std::atomic<uint64_t>* w) noexcept;
+  // Writes the exponential point of `s` at out->histogram_points[at]
+  // (appended when at == size()); false: no point (no count).
   bool VisitExponential(const Series* s, std::vector<uint64_t>& tot, bool delta, bool fresh,
-                        SeriesMemory* prev, Timestamp start, Timestamp now, MetricData* out);
+                        SeriesMemory* prev, Timestamp start, Timestamp now, MetricData* out,
+                        size_t at);
 
   StreamConfig cfg_;
   const uint64_t id_;  // unique in the process (keys the threads' last lookups)

@@ -40,8 +40,11 @@ class MetricReader {
   MetricReader& operator=(const MetricReader&) = delete;
 
   // Collects every instrument of the provider this reader is registered with
-  // (observable callbacks run now). Returns false when not registered or shut
-  // down.
+  // (observable callbacks run now) into *out, replacing what it held.
+  // Returns false when not registered or shut down. Passing the same
+  // ResourceMetrics to each Collect reuses the storage of its previous points
+  // (their attribute strings and bucket vectors): once the set of series is
+  // stable, a collection then allocates nothing per point.
   bool Collect(ResourceMetrics* out) noexcept;
   virtual AggregationTemporality TemporalityFor(InstrumentKind kind) const noexcept;
   virtual OperationResult ForceFlush(
