@@ -93,6 +93,8 @@ class WireStream final : public ::httplib::Stream {
 
  private:
   void Record(const char* p, size_t n) noexcept;
+  // Appends buf_[rec_from_, buf_off_) to the record while recording.
+  void FlushRecord() noexcept;
 
   ::socket_t sock_;
   int read_timeout_ms_;
@@ -100,6 +102,7 @@ class WireStream final : public ::httplib::Stream {
   std::vector<char> buf_;
   size_t buf_off_ = 0;
   size_t buf_len_ = 0;
+  size_t rec_from_ = 0;  // start of the bytes of buf_ handed out but not yet recorded
   bool recording_ = false;
   bool overflowed_ = false;
   bool parsed_ = false;

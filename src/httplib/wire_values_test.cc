@@ -221,6 +221,35 @@ TEST(HttplibWireValues, TracedServerLoopPipelinedRequestsAndKeepAliveMaxCount) {
   EXPECT_EQ(t.Exactly(2).size(), 2u);
 }
 
+// The record is taken from the read buffer in pieces (each time the buffer
+// is refilled, and when the block is parsed): a header block that arrives in
+// many small writes, then a second request on the same connection, both give
+// the instrumentation the values as sent.
+TEST(HttplibWireValues, HeaderBlockArrivingInPiecesIsRecordedWhole) {
+  MemoryTracing t;
+  TracedServer app(Opts(t));
+  app.Get("/r", &AnswerReached);
+  Running run(app);
+  Conn c(run.port());
+  ASSERT_TRUE(c.connected());
+  std::string first = WireValueRequest("/r");
+  first.replace(first.find("Connection: close"), 17, "Connection: keep-alive");
+  for (size_t off = 0; off < first.size(); off += 5) {
+    c.Send(std::string_view(first).substr(off, 5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // separate recv calls
+  }
+  std::string got = c.ReadUntil(kReachedRaw, 1, 3000);
+  EXPECT_NE(got.find(kReachedRaw), std::string::npos) << got;
+  c.Send(KeepAliveRequest("/r", "n=2%2C2"));
+  got = c.ReadUntil("bg=n:", 1, 3000);
+  EXPECT_NE(got.find("bg=n:2,2|"), std::string::npos) << got;
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  // The values as sent, not httplib's decoded ones (see the first test).
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-enc"), (std::vector<std::string>{"a%0D%0Ab"}));
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-pct"), (std::vector<std::string>{"a%20b"}));
+}
+
 TEST(HttplibWireValues, TracedServerLoopExpectContinueAndBody) {
   MemoryTracing t;
   TracedServer app(Opts(t));
