@@ -36,12 +36,8 @@ echo "host $(hostname), $(date -u '+%Y-%m-%d %H:%M:%S') UTC, commit $(git rev-pa
 echo "rounds $rounds (arms interleaved within each round)"
 
 # name|environment (space-separated VAR=value, or "-" for none)
-paced_arms=(
-  "harness|-"
-  "base|-"
-  "base-again|-"
-  "export-off|OTELWEB_AB_EXPORT=off"
-  "export-read|OTELWEB_AB_EXPORT=read"
+# The arms both programs run (the library's switches).
+common_arms=(
   "simple(kept-on-thread)|OTELWEB_AB_PROCESSOR=simple"
   "handback-free|OTELWEB_AB_HANDBACK=free"
   "wake-timer-5ms|OTELWEB_AB_WAKE=timer"
@@ -49,17 +45,15 @@ paced_arms=(
   "layout-padded|OTELWEB_AB_LAYOUT=padded"
   "attrs-off|OTELWEB_AB_ATTRS=off"
 )
+paced_arms=(
+  "harness|-" "base|-" "base-again|-"
+  "export-off|OTELWEB_AB_EXPORT=off" "export-read|OTELWEB_AB_EXPORT=read"
+  "${common_arms[@]}"
+)
 http_arms=(
-  "base(read-noop)|-"
-  "base-again|-"
-  "export-off|OTELWEB_AB_EXPORT=off"
-  "export-noop|OTELWEB_AB_EXPORT=noop"
-  "simple(kept-on-thread)|OTELWEB_AB_PROCESSOR=simple"
-  "handback-free|OTELWEB_AB_HANDBACK=free"
-  "wake-timer-5ms|OTELWEB_AB_WAKE=timer"
-  "wake-every|OTELWEB_AB_WAKE=every"
-  "layout-padded|OTELWEB_AB_LAYOUT=padded"
-  "attrs-off|OTELWEB_AB_ATTRS=off"
+  "base(read-noop)|-" "base-again|-"
+  "export-off|OTELWEB_AB_EXPORT=off" "export-noop|OTELWEB_AB_EXPORT=noop"
+  "${common_arms[@]}"
   "httplib-1-thread|OTELWEB_AB_HTTP_THREADS=1"
   "otlp-grpc|--otlp grpc"
   "otlp-http|--otlp http/protobuf"
