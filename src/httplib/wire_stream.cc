@@ -142,7 +142,7 @@ void WireStream::Record(const char* p, size_t n) noexcept {
 // The bytes handed out of buf_ while recording are appended to the record in
 // one piece (FlushRecord: before buf_ is refilled, and when the header block
 // is parsed), not per read call: httplib's line reader reads one byte per
-// call, and appending each byte was a third of the traced server's added
+// call, and appending each byte was over a quarter of the traced server's added
 // instructions (issue 18, docs/performance.md).
 void WireStream::FlushRecord() noexcept {
   if (recording_ && buf_off_ > rec_from_) Record(buf_.data() + rec_from_, buf_off_ - rec_from_);
