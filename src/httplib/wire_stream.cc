@@ -71,6 +71,42 @@ bool IsPseudoHeader(std::string_view name) noexcept {
          EqualsLower(name, "local_addr") || EqualsLower(name, "local_port");
 }
 
+std::string_view RawHeadersReader::Get(std::string_view key, std::string& scratch) const noexcept {
+  // A line whose name equals `key` is a pseudo-header exactly when `key` is.
+  if (key.empty() || IsPseudoHeader(key)) return {};
+  const size_t n = key.size();
+  std::string_view first;
+  int count = 0;
+  for (const auto& [name, value] : raw_.lines) {
+    if (name.size() != n || Lower(name[0]) != Lower(key[0])) continue;
+    bool equal = true;
+    for (size_t i = 1; i < n; ++i) {
+      if (Lower(name[i]) != Lower(key[i])) {
+        equal = false;
+        break;
+      }
+    }
+    if (!equal) continue;
+    try {
+      if (count == 0) {
+        first = value;
+      } else {
+        if (count == 1) scratch.assign(first);
+        // The lines beyond max_joined_bytes are left out, as in
+        // HeaderReader::Get.
+        if (!http::AppendJoinedHeader(scratch, value, http::ProcessHeaderLimits().max_joined_bytes)) {
+          break;
+        }
+      }
+    } catch (...) {
+      break;
+    }
+    ++count;
+  }
+  if (count <= 1) return first;
+  return scratch;
+}
+
 void RawHeadersReader::ForEach(Visitor visit, void* ctx) const noexcept {
   for (const auto& [name, value] : raw_.lines) {
     if (IsPseudoHeader(name)) continue;

@@ -51,6 +51,11 @@ bool IsPseudoHeader(std::string_view name) noexcept;
 class RawHeadersReader final : public http::HeaderReader {
  public:
   explicit RawHeadersReader(const RawHeaders& raw) noexcept : raw_(raw) {}
+  // HeaderReader::Get's result (repeated lines joined with ',' within
+  // HeaderLimits::max_joined_bytes, pseudo-header names never found), from
+  // one direct pass over the lines: a length test first, no visitor call
+  // per line. Linear in the number of lines.
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override;
   void ForEach(Visitor visit, void* ctx) const noexcept override;
 
  private:

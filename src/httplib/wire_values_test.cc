@@ -323,6 +323,33 @@ TEST(HttplibWireValues, RawBlockIsSplitWithHttplibsLineRules) {
   EXPECT_FALSE(detail::ParseRawHeaderBlock("", &lines));
 }
 
+// RawHeadersReader::Get is a direct pass over the lines; it must give what
+// the base class's ForEach scan gives, key for key.
+TEST(HttplibWireValues, RawHeadersGetMatchesTheForEachScan) {
+  const std::string big(http::ProcessHeaderLimits().max_joined_bytes - 3, 'x');
+  detail::RawHeaders raw;
+  raw.usable = true;
+  raw.lines = {{"Host", "example.com:8080"}, {"tracestate", "a=1"}, {"TraceState", "b=2"},
+               {"X-Big", "yy"},              {"x-big", big},       {"x-big", "zz"},
+               {"Remote_Addr", "10.0.0.1"},   {"traceparent", "tp"}, {"T", "short"},
+               {"user-agentx", "no"},         {"User-Agent", "wrk"}, {"Empty", ""}};
+  detail::RawHeadersReader reader(raw);
+  const http::HeaderReader& base = reader;
+  for (std::string_view key : {"host", "tracestate", "x-big", "remote_addr", "REMOTE_ADDR",
+                               "traceparent", "t", "user-agent", "user-agentx", "empty",
+                               "missing", "", "Host", "TRACESTATE"}) {
+    std::string fast_scratch, scan_scratch;
+    const std::string fast(reader.Get(key, fast_scratch));
+    const std::string scan(base.HeaderReader::Get(key, scan_scratch));
+    EXPECT_EQ(fast, scan) << key;
+  }
+  std::string scratch;
+  EXPECT_EQ(reader.Get("tracestate", scratch), "a=1,b=2");
+  EXPECT_EQ(reader.Get("x-big", scratch), "yy," + big);  // "zz" passes the join bound
+  EXPECT_EQ(reader.Get("remote_addr", scratch), "");
+  EXPECT_EQ(reader.Get("user-agent", scratch), "wrk");
+}
+
 TEST(HttplibWireValues, OddHeaderLinesKeepTheRawBlockInStepWithHttplib) {
   MemoryTracing t;
   TracedServer app(Opts(t));
