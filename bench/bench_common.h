@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "otelweb/trace/span_data.h"
 #include "otelweb/trace/span_exporter.h"
 #include "otelweb/trace/simple_span_processor.h"
 #include "otelweb/trace/batch_span_processor.h"
@@ -29,6 +30,25 @@ class NoopExporter final : public SpanExporter {
   OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
   std::string_view Name() const noexcept override { return "noop"; }
   std::atomic<uint64_t> count{0};
+};
+
+// Reads what an encoder would read (name and attribute keys of every span),
+// then drops the batch: a no-op exporter that touches the records as an
+// encoder does. Called by one processor thread at a time.
+class ReadingExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<EndedSpan> batch) noexcept override {
+    for (auto& s : batch) {
+      bytes_ += s->name().size();
+      for (size_t i = 0; i < s->attribute_count(); ++i) bytes_ += s->attribute(i).key().size();
+    }
+    count.fetch_add(batch.size(), std::memory_order_relaxed);
+    return ExportResult::kSuccess;
+  }
+  OperationResult Shutdown(std::chrono::milliseconds) noexcept override { return OperationResult::Ok(); }
+  std::string_view Name() const noexcept override { return "reading-noop"; }
+  std::atomic<uint64_t> count{0};
+  uint64_t bytes_ = 0;
 };
 
 // An always-on provider whose batch processor (default options) feeds a

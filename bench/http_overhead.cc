@@ -24,6 +24,8 @@
 // per round (5 rounds by default), the medians, and last
 // `ratio <median> <min> <max>` (traced / plain server CPU per request). Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
+// The OTELWEB_AB_* variables of bench/ab_env.h pick issue 18's A/B arms
+// (printed as `arms: ...`; bench/ab18.sh runs them interleaved).
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -47,6 +49,8 @@
 #include "receiver_process.h"
 #endif
 
+#include "ab_env.h"
+#include "bench_common.h"
 #include "otelweb/httplib/server.h"
 
 #include "otelweb/httplib/client.h"
@@ -59,25 +63,6 @@
 #include "otelweb/trace/tracer_provider.h"
 
 namespace {
-
-// Reads what an encoder would read, then drops the batch.
-class ReadingExporter final : public otelweb::SpanExporter {
- public:
-  otelweb::ExportResult Export(std::span<otelweb::EndedSpan> batch) noexcept override {
-    for (auto& s : batch) {
-      bytes_ += s->name().size();
-      for (size_t i = 0; i < s->attribute_count(); ++i) bytes_ += s->attribute(i).key().size();
-      ++spans_;
-    }
-    return otelweb::ExportResult::kSuccess;
-  }
-  otelweb::OperationResult Shutdown(std::chrono::milliseconds) noexcept override {
-    return otelweb::OperationResult::Ok();
-  }
-  std::string_view Name() const noexcept override { return "reading-noop"; }
-  static inline std::atomic<uint64_t> spans_{0};
-  uint64_t bytes_ = 0;
-};
 
 // Takes the collected metrics and drops them (--otlp none --metrics 1).
 class NoopMetricExporter final : public otelweb::metrics::MetricExporter {
@@ -92,6 +77,7 @@ class NoopMetricExporter final : public otelweb::metrics::MetricExporter {
 };
 
 bool g_pin = false;  // server on CPU 0, wrk on CPU 1
+int g_http_threads = 0;  // cpp-httplib's worker pool, 0: its default (OTELWEB_AB_HTTP_THREADS)
 
 
 double CpuSeconds() {
@@ -156,6 +142,10 @@ struct Result {
 template <typename MakeServer>
 Result Measure(MakeServer make, const std::string& wrk, int seconds, int connections) {
   auto server = make();
+  if (g_http_threads > 0) {
+    const size_t n = static_cast<size_t>(g_http_threads);
+    server->new_task_queue = [n] { return new httplib::ThreadPool(n); };
+  }
   // Without TCP_NODELAY (cpp-httplib 0.11.4's default) every response waits
   // for the client's delayed ACK (~40 ms) and the run measures idle time.
   server->set_tcp_nodelay(true);
@@ -173,6 +163,8 @@ Result Measure(MakeServer make, const std::string& wrk, int seconds, int connect
 }  // namespace
 
 int main(int argc, char** argv) {
+  const otelweb::bench::AbArms arms = otelweb::bench::ReadAbArms();
+  g_http_threads = arms.http_threads;
   int seconds = 5, rounds = 5, connections = 4;
   std::string wrk = "/usr/bin/wrk";
   std::string only;  // "plain" or "traced": one kind only (for profiling)
@@ -198,8 +190,13 @@ int main(int argc, char** argv) {
 #endif
   std::unique_ptr<otelweb::SpanExporter> exporter;
   std::unique_ptr<otelweb::metrics::MetricExporter> metric_exporter;
+  if (arms.exporter == "noop" || arms.exporter == "read") otlp = "none";
   if (otlp == "none") {
-    exporter = std::make_unique<ReadingExporter>();
+    if (arms.exporter == "noop") {
+      exporter = std::make_unique<otelweb::bench::NoopExporter>();
+    } else {
+      exporter = std::make_unique<otelweb::bench::ReadingExporter>();
+    }
     if (metrics_on) metric_exporter = std::make_unique<NoopMetricExporter>();
   } else {
 #ifdef OTELWEB_HAVE_OTLP
@@ -220,13 +217,16 @@ int main(int argc, char** argv) {
     }
 #endif
   }
-  std::printf("exporter: %s%s\n", otlp == "none" ? "reading no-op" : ("OTLP " + otlp).c_str(),
+  std::printf("arms: %s\n", arms.description.c_str());
+  std::printf("exporter: %s%s\n", otlp == "none" ? (arms.exporter == "noop" ? "counting no-op" : "reading no-op")
+                                                  : ("OTLP " + otlp).c_str(),
               metrics_on ? "; HTTP server metrics on, collected and exported every 1 s" : "; metrics off");
   // The load shape, fixed for every round and printed so that runs compare.
-  std::printf("load: wrk -t1 -c%d -d%ds (HTTP/1.1 keep-alive), server: cpp-httplib default pool "
+  std::printf("load: wrk -t1 -c%d -d%ds (HTTP/1.1 keep-alive), server: cpp-httplib %s pool "
               "(%u worker threads, keep-alive up to 5 requests per connection, TCP_NODELAY), "
               "%d interleaved rounds, pin %s\n",
-              connections, seconds, CPPHTTPLIB_THREAD_POOL_COUNT, rounds,
+              connections, seconds, g_http_threads > 0 ? "its" : "default",
+              g_http_threads > 0 ? unsigned(g_http_threads) : unsigned(CPPHTTPLIB_THREAD_POOL_COUNT), rounds,
               g_pin ? "server CPU 0 / wrk + receiver CPU 1" : "off");
   if (g_pin) {
     cpu_set_t set;
@@ -241,9 +241,15 @@ int main(int argc, char** argv) {
 
   otelweb::TracerProviderOptions po;
   po.sampler = otelweb::AlwaysOnSampler();
-  auto batch = std::make_unique<otelweb::BatchSpanProcessor>(std::move(exporter));
-  otelweb::BatchSpanProcessor* bsp = batch.get();
-  po.processors.push_back(std::move(batch));
+  if (arms.attrs_off) po.limits.attribute_count = 0;
+  otelweb::BatchSpanProcessor* bsp = nullptr;
+  if (arms.simple_processor) {
+    po.processors.push_back(std::make_unique<otelweb::SimpleSpanProcessor>(std::move(exporter)));
+  } else {
+    auto batch = std::make_unique<otelweb::BatchSpanProcessor>(std::move(exporter));
+    bsp = batch.get();
+    po.processors.push_back(std::move(batch));
+  }
   auto provider = std::make_shared<otelweb::TracerProvider>(std::move(po));
   std::shared_ptr<otelweb::metrics::MeterProvider> meter_provider;
   if (metrics_on) {
@@ -302,7 +308,7 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  otelweb::ProcessorCounters c = bsp->counters();
+  otelweb::ProcessorCounters c = bsp != nullptr ? bsp->counters() : otelweb::ProcessorCounters{};
   std::printf("median: plain %.2f us/req, traced %.2f us/req, ratio %.3f (goal <= 1.03); "
               "spans exported %llu, dropped %llu, failed %llu\n",
               median(plain_us), median(traced_us), median(ratios),

@@ -7,6 +7,8 @@
 //
 // A rate of 0 runs the pacing loop alone (1 000 sleeps a second, no spans):
 // the harness's own share of the figure, which the contract counts too.
+// The OTELWEB_AB_* variables of bench/ab_env.h pick issue 18's A/B arms
+// (printed on the result line as `arms: ...`).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "ab_env.h"
 #include "bench_common.h"
 #include "otelweb/otelweb.h"
 
@@ -46,14 +49,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [spans_per_second] [seconds (<= 600)]\n", argv[0]);
     return 2;
   }
-  auto exporter = std::make_unique<NoopExporter>();
-  NoopExporter* exp = exporter.get();
+  const bench::AbArms arms = bench::ReadAbArms();
+  // The contract's no-op exporter, or (OTELWEB_AB_EXPORT=read) one that reads the spans.
+  std::atomic<uint64_t>* exported_count;
+  std::unique_ptr<SpanExporter> exporter;
+  if (arms.exporter == "read") {
+    auto e = std::make_unique<bench::ReadingExporter>();
+    exported_count = &e->count;
+    exporter = std::move(e);
+  } else {
+    auto e = std::make_unique<NoopExporter>();
+    exported_count = &e->count;
+    exporter = std::move(e);
+  }
   TracerProviderOptions o;
   o.sampler = AlwaysOnSampler();
   o.resource = Resource::Create({});
-  auto bp = std::make_unique<BatchSpanProcessor>(std::move(exporter));
-  BatchSpanProcessor* batch = bp.get();
-  o.processors.push_back(std::move(bp));
+  if (arms.attrs_off) o.limits.attribute_count = 0;
+  BatchSpanProcessor* batch = nullptr;
+  if (arms.simple_processor) {
+    o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::move(exporter)));
+  } else {
+    auto bp = std::make_unique<BatchSpanProcessor>(std::move(exporter));
+    batch = bp.get();
+    o.processors.push_back(std::move(bp));
+  }
   TracerProvider provider(std::move(o));
   Tracer tracer = provider.GetTracer("paced");
 
@@ -80,11 +100,12 @@ int main(int argc, char** argv) {
   double wall = Mono() - wall0;
   double cpu = CpuSeconds() - cpu0;
   provider.ForceFlush();
-  ProcessorCounters c = batch->counters();
+  ProcessorCounters c = batch != nullptr ? batch->counters() : ProcessorCounters{};
+  // With export off the exporter is never called: the processor's count.
+  const uint64_t exported = internal::ab::Get().export_off ? c.exported : exported_count->load();
   std::printf("rate=%ld spans/s seconds=%.2f wall=%.3f s cpu=%.3f s cpu_pct_of_core=%.2f%% "
-              "exported=%llu dropped=%llu\n",
-              rate, seconds, wall, cpu, 100.0 * cpu / wall,
-              static_cast<unsigned long long>(exp->count.load()),
-              static_cast<unsigned long long>(c.dropped_queue_full));
+              "exported=%llu dropped=%llu arms: %s\n",
+              rate, seconds, wall, cpu, 100.0 * cpu / wall, static_cast<unsigned long long>(exported),
+              static_cast<unsigned long long>(c.dropped_queue_full), arms.description.c_str());
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/ab_switches.h"
 #include "core/batch_worker.h"
 #include "core/internal.h"
 #include "core/span_processor_util.h"
@@ -39,6 +40,7 @@ class SpanSink final : public internal::BatchWorker<SpanRecord>::Sink {
     handles_.reserve(batch);
   }
   bool Export(SpanRecord** recs, size_t n) noexcept override {
+    if (export_off_) [[unlikely]] return true;  // A/B arm "export off" (core/ab_switches.h)
     handles_.clear();
     for (size_t i = 0; i < n; ++i) handles_.emplace_back(recs[i]);  // reserved: no allocation
     ExportResult r = SafeExport(*exporter_, std::span<EndedSpan>(handles_.data(), n));
@@ -70,6 +72,7 @@ class SpanSink final : public internal::BatchWorker<SpanRecord>::Sink {
  private:
   std::unique_ptr<SpanExporter> exporter_;
   std::vector<EndedSpan> handles_;
+  const bool export_off_ = internal::ab::Get().export_off;
 };
 
 internal::BatchWorkerOptions WorkerOptions(const ResolvedBatchOptions& r) {
@@ -79,6 +82,12 @@ internal::BatchWorkerOptions WorkerOptions(const ResolvedBatchOptions& r) {
   w.max_export_batch_size = r.max_export_batch_size;
   w.what = "batch span processor";
   w.items = "spans";
+  // Issue 18's wake-up A/B arms (bench programs only; see core/ab_switches.h).
+  switch (internal::ab::Get().wake) {
+    case internal::ab::Wake::kBatchFull: break;
+    case internal::ab::Wake::kTimerOnly: w.wake_on_batch_full = false; break;
+    case internal::ab::Wake::kEveryEnqueue: w.schedule_delay = std::chrono::milliseconds(0); break;
+  }
   return w;
 }
 

@@ -108,6 +108,9 @@ struct BatchWorkerOptions {
   uint32_t max_export_batch_size = 512;            // <= max_queue_size
   const char* what = "batch processor";            // for messages: "batch span processor"
   const char* items = "items";                     // for messages: "spans", "log records"
+  // False: producers never wake the worker, which exports on the schedule
+  // delay only (an A/B arm of issue 18, see core/ab_switches.h).
+  bool wake_on_batch_full = true;
 };
 
 template <class Item>
@@ -153,6 +156,7 @@ class BatchWorker : public std::enable_shared_from_this<BatchWorker<Item>>, publ
     }
     mirror_ = mirror_counters;
     wake_at = opt.schedule_delay.count() == 0 ? 1 : opt.max_export_batch_size;
+    if (!opt.wake_on_batch_full && opt.schedule_delay.count() != 0) wake_at = UINT64_MAX >> 2;
     sink = std::move(sink_in);
     summary_ = std::make_unique<DropSummary>(opt.what, opt.items);
     capacity = batch_worker_detail::RoundUpPow2(opt.max_queue_size);

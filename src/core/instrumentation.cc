@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/internal.h"
+#include "core/owned_attributes.h"
 
 namespace otelweb::instrumentation {
 
@@ -56,12 +57,16 @@ void SetInstrumentationAttribute(const SpanRef& span, std::string_view key, Attr
   if (r == nullptr || r->gen.load(std::memory_order_relaxed) != internal::ContextAccess::RecordGen(span)) {
     return;
   }
-  internal::StoreAttribute(r, r->attrs_, 0, r->limits->attribute_count, &r->dropped_attrs_, key, value,
-                           /*owned=*/true);
+  const KeyValue kv{key, value};
+  internal::StoreOwnedSpanAttributes(r, Attributes(&kv, 1));
 }
 
 void SetInstrumentationAttributes(const SpanRef& span, Attributes attrs) noexcept {
-  for (const KeyValue& kv : attrs) SetInstrumentationAttribute(span, kv.key, kv.value);
+  internal::SpanRecord* r = internal::ContextAccess::Record(span);
+  if (r == nullptr || r->gen.load(std::memory_order_relaxed) != internal::ContextAccess::RecordGen(span)) {
+    return;
+  }
+  internal::StoreOwnedSpanAttributes(r, attrs);
 }
 
 void ReportAttrListOverflow(std::string_view key, size_t capacity) noexcept {

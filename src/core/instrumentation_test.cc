@@ -187,6 +187,34 @@ TEST(InstrumentationAttributes, DisplaceUserAttributesNeverOwnedOnes) {
   EXPECT_EQ(zs[0]->dropped_attributes(), 1u);
 }
 
+// Owned attributes stored while the list has room (the inline store path)
+// keep their mark: a later owned attribute on the full list displaces the
+// user attribute, never them.
+TEST(InstrumentationAttributes, OwnedAttributesStoredWithRoomKeepTheirMark) {
+  otelweb::testing::MemoryTracingOptions mo;
+  mo.limits.attribute_count = 3;
+  otelweb::testing::MemoryTracing t(mo);
+  {
+    Span span = t.tracer().StartSpan("s");
+    SetInstrumentationAttribute(span, "a.owned", int64_t{1});
+    const KeyValue more[] = {{"b.owned", "two"}};
+    SetInstrumentationAttributes(span, more);
+    span.SetAttribute("user.x", int64_t{3});
+    SetInstrumentationAttribute(span, "c.owned", int64_t{4});  // replaces user.x
+    SetInstrumentationAttribute(span, "d.owned", int64_t{5});  // only owned ones left: dropped
+  }
+  auto spans = t.Exactly(1);
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData* s = spans[0];
+  EXPECT_EQ(s->attribute_count(), 3u);
+  EXPECT_EQ(otelweb::testing::IntAttr(s, "a.owned"), 1);
+  EXPECT_EQ(otelweb::testing::StrAttr(s, "b.owned"), "two");
+  EXPECT_EQ(otelweb::testing::IntAttr(s, "c.owned"), 4);
+  EXPECT_FALSE(otelweb::testing::HasAttr(s, "user.x"));
+  EXPECT_FALSE(otelweb::testing::HasAttr(s, "d.owned"));
+  EXPECT_EQ(s->dropped_attributes(), 2u);
+}
+
 TEST(InstrumentationTracer, ExplicitProviderIsUsedAndLive) {
   Memory m;
   InstrumentationTracer t("kit.test", "1.2", m.provider);

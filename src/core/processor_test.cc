@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/ab_switches.h"
 #include "otelweb/testing/diagnostics_capture.h"
 #include "otelweb/testing/in_memory_exporter.h"
 #include "otelweb/testing/scoped_env.h"
@@ -87,6 +88,82 @@ TEST(BatchProcessor, ExportsFullBatchesWithoutWaitingForTheDelay) {
   EXPECT_EQ(f.exporter->spans.load(), 30u);
   std::lock_guard<std::mutex> l(f.exporter->mu);
   for (size_t n : f.exporter->batch_sizes) EXPECT_LE(n, 10u);
+}
+
+// The issue-18 A/B switches of the batch worker (core/ab_switches.h): each
+// arm does what the benchmark tables of docs/performance.md say it does.
+// Sets the switches for one test and restores the defaults after it.
+struct AbSwitchesGuard {
+  ~AbSwitchesGuard() { internal::ab::Get() = internal::ab::Switches{}; }
+};
+
+BatchOptions BatchOf(uint32_t size, std::chrono::milliseconds delay) {
+  BatchOptions opt;
+  opt.max_export_batch_size = size;
+  opt.schedule_delay = delay;
+  return opt;
+}
+
+bool WaitSpans(TestExporter& e, uint64_t n) {
+  for (int i = 0; i < 300 && e.spans.load() < n; ++i) std::this_thread::sleep_for(10ms);
+  return e.spans.load() >= n;
+}
+
+TEST(AbSwitches, ExportOffNeverCallsTheExporterYetCountsAndRecyclesTheSpans) {
+  AbSwitchesGuard g;
+  internal::ab::Get().export_off = true;
+  BatchFixture f(BatchOf(10, 60s));
+  for (int i = 0; i < 35; ++i) f.tracer.StartSpan("s").End();
+  ASSERT_TRUE(f.provider->ForceFlush(5s).ok());
+  EXPECT_EQ(f.exporter->calls.load(), 0u);
+  EXPECT_EQ(f.batch->counters().exported, 35u);
+  for (int i = 0; i < 5; ++i) f.tracer.StartSpan("s").End();  // the records came back
+  ASSERT_TRUE(f.provider->ForceFlush(5s).ok());
+  EXPECT_EQ(f.batch->counters().exported, 40u);
+}
+
+TEST(AbSwitches, TimerOnlyWakeLeavesFullBatchesToTheScheduleDelay) {
+  AbSwitchesGuard g;
+  internal::ab::Get().wake = internal::ab::Wake::kTimerOnly;
+  BatchFixture f(BatchOf(10, 60s));
+  // Three full batches: by default the producer that fills one wakes the worker.
+  for (int i = 0; i < 30; ++i) f.tracer.StartSpan("s").End();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(f.exporter->spans.load(), 0u);
+  ASSERT_TRUE(f.provider->ForceFlush(5s).ok());
+  EXPECT_EQ(f.exporter->spans.load(), 30u);
+}
+
+TEST(AbSwitches, TimerOnlyWakeExportsOnTheDelay) {
+  AbSwitchesGuard g;
+  internal::ab::Get().wake = internal::ab::Wake::kTimerOnly;
+  BatchFixture f(BatchOf(10, 20ms));
+  for (int i = 0; i < 25; ++i) f.tracer.StartSpan("s").End();
+  EXPECT_TRUE(WaitSpans(*f.exporter, 25));
+}
+
+TEST(AbSwitches, WakeOnEveryEnqueueExportsOneSpanWithoutWaitingForTheDelay) {
+  AbSwitchesGuard g;
+  internal::ab::Get().wake = internal::ab::Wake::kEveryEnqueue;
+  BatchFixture f(BatchOf(512, 60s));
+  f.tracer.StartSpan("s").End();
+  EXPECT_TRUE(WaitSpans(*f.exporter, 1));
+}
+
+TEST(AbSwitches, HandbackFreeStillExportsEverySpan) {
+  AbSwitchesGuard g;
+  internal::ab::Get().handback = internal::ab::Handback::kFree;
+  BatchFixture f(BatchOf(16, 60s));
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      Span s = f.tracer.StartSpan("s");
+      s.SetAttribute("k", "value");
+      s.End();
+    }
+    ASSERT_TRUE(f.provider->ForceFlush(5s).ok());
+  }
+  EXPECT_EQ(f.exporter->spans.load(), 160u);
+  EXPECT_EQ(f.batch->counters().exported, 160u);
 }
 
 TEST(BatchProcessor, ScheduleDelayExportsAPartialBatch) {

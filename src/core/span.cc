@@ -6,6 +6,7 @@
 #include <typeinfo>
 
 #include "core/internal.h"
+#include "core/owned_attributes.h"
 #include "otelweb/semconv.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/instrumentation.h"
@@ -228,8 +229,10 @@ using internal::StoreAttribute;
 // scalar or a string within the value length limit. The key and value bytes
 // go into the arena exactly as StoreAttribute puts them; anything else goes
 // to StoreAttribute.
+// `owned`: as StoreAttribute's (an instrumentation's own attribute).
 [[gnu::always_inline]] inline void StoreSpanAttribute(SpanRecord* r, std::string_view key,
-                                                      const AttributeValue& value) noexcept {
+                                                      const AttributeValue& value,
+                                                      bool owned = false) noexcept {
   const AttributeType type = value.type();
   const size_t klen = key.size();
   const uint64_t prefix = KeyPrefix(key);
@@ -242,7 +245,7 @@ using internal::StoreAttribute;
   if (type == AttributeType::kNone || type > AttributeType::kString || klen - 1 >= UINT16_MAX ||
       slots.size() >= limits->attribute_count || slots.size() == slots.capacity() ||
       vlen > limits->attribute_value_length || need > a.capacity()) [[unlikely]] {
-    StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
+    StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value, owned);
     return;
   }
   if ((r->key_bloom & bit) != 0) {
@@ -251,7 +254,7 @@ using internal::StoreAttribute;
     // match no slot is still new; otherwise StoreAttribute compares in full.
     for (const AttrSlot& o : slots) {
       if (o.key_prefix == prefix && o.key_len == klen) [[unlikely]] {
-        StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value);
+        StoreAttribute(r, slots, 0, limits->attribute_count, &r->dropped_attrs_, key, value, owned);
         return;
       }
     }
@@ -260,7 +263,7 @@ using internal::StoreAttribute;
   s.key_prefix = prefix;
   s.key_len = static_cast<uint16_t>(klen);
   s.type = type;
-  s.reserved = 0;
+  s.reserved = owned ? 1 : 0;
   s.key_off = a.Append(nullptr, klen);
   CopyBytes(a.At(s.key_off), key.data(), klen);
   switch (type) {
@@ -285,6 +288,10 @@ using internal::StoreAttribute;
 }
 
 }  // namespace
+
+void internal::StoreOwnedSpanAttributes(SpanRecord* r, Attributes attrs) noexcept {
+  for (const KeyValue& kv : attrs) StoreSpanAttribute(r, kv.key, kv.value, /*owned=*/true);
+}
 
 // ---------------------------------------------------------------------------
 // SpanRef / Span

@@ -10,6 +10,7 @@
 #include <new>
 #include <vector>
 
+#include "core/ab_switches.h"
 #include "core/internal.h"
 #include "otelweb/common.h"
 #include "otelweb/diagnostics.h"
@@ -130,6 +131,14 @@ void Seed(ThreadState& s) noexcept {
 }
 
 
+// A T alone on its own 64-byte lines (the A/B arm "padded thread state" of
+// issue 18; pools and counters are never freed, so no matching delete).
+template <class T>
+T* NewPadded() {
+  void* p = ::operator new((sizeof(T) + 63) / 64 * 64, std::align_val_t(64));
+  return new (p) T;
+}
+
 }  // namespace
 
 ThreadState* CreateThreadState() noexcept {
@@ -144,13 +153,13 @@ ThreadState* CreateThreadState() noexcept {
       s->pool = r.free_pools.back();
       r.free_pools.pop_back();
     } else {
-      s->pool = new RecordPool;
+      s->pool = ab::Get().padded_thread_state ? NewPadded<RecordPool>() : new RecordPool;
     }
     if (!r.free_counters.empty()) {
       s->counters = r.free_counters.back();
       r.free_counters.pop_back();
     } else {
-      s->counters = new ThreadCounters;
+      s->counters = ab::Get().padded_thread_state ? NewPadded<ThreadCounters>() : new ThreadCounters;
       r.all_counters.push_back(s->counters);
     }
   }
@@ -258,11 +267,18 @@ void UnrefRecords(SpanRecord** recs, size_t n) noexcept {
   SpanRecord* last[kMaxPools];
   size_t np = 0;
   ThreadState* me = t_state;
+  // A/B arm of issue 18 (core/ab_switches.h): the worker frees the records
+  // and their producers allocate new ones.
+  const bool free_them = ab::Get().handback == ab::Handback::kFree;
   for (size_t i = 0; i < n; ++i) {
     SpanRecord* r = recs[i];
     if (r == nullptr) continue;
     if (!(r->refs.load(std::memory_order_acquire) == 1 ||
           r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)) {
+      continue;
+    }
+    if (free_them) [[unlikely]] {
+      delete r;
       continue;
     }
     r->ShrinkIfLarge();

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/internal.h"
+#include "core/owned_attributes.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/trace/sampler.h"
 #include "otelweb/trace/tracer_provider.h"
@@ -311,14 +312,8 @@ Span Tracer::StartSpan(std::string_view name, const SpanOptions& options) noexce
   r->end_ns_ = 0;
   // Start attributes (the instrumentation's semconv ones, the sampler's) are
   // marked owned: instrumentation attributes set later never displace them.
-  for (const KeyValue& kv : options.attributes) {
-    internal::StoreAttribute(r, r->attrs_, 0, p->limits.attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value, /*owned=*/true);
-  }
-  for (const KeyValue& kv : sr.attributes) {
-    internal::StoreAttribute(r, r->attrs_, 0, p->limits.attribute_count, &r->dropped_attrs_, kv.key,
-                             kv.value, /*owned=*/true);
-  }
+  if (!options.attributes.empty()) internal::StoreOwnedSpanAttributes(r, options.attributes);
+  if (!sr.attributes.empty()) internal::StoreOwnedSpanAttributes(r, sr.attributes);
   for (const Link& l : options.links) {
     internal::AddLinkTo(r, l.context, l.attributes);
   }

@@ -50,7 +50,9 @@ void AddressOf(const sockaddr_storage& addr, socklen_t len, std::string& ip, int
   } else if (addr.ss_family == AF_INET6) {
     port = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
   }
-  std::array<char, NI_MAXHOST> host{};
+  // Not zero-filled: getnameinfo terminates what it writes, and the 1 KiB
+  // fill ran twice per request (remote and local address).
+  std::array<char, NI_MAXHOST> host;
   if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host.data(),
                     static_cast<socklen_t>(host.size()), nullptr, 0, NI_NUMERICHOST) == 0) {
     ip = host.data();
@@ -67,6 +69,42 @@ RawHeadersScope::~RawHeadersScope() { t_raw = previous_; }
 bool IsPseudoHeader(std::string_view name) noexcept {
   return EqualsLower(name, "remote_addr") || EqualsLower(name, "remote_port") ||
          EqualsLower(name, "local_addr") || EqualsLower(name, "local_port");
+}
+
+std::string_view RawHeadersReader::Get(std::string_view key, std::string& scratch) const noexcept {
+  // A line whose name equals `key` is a pseudo-header exactly when `key` is.
+  if (key.empty() || IsPseudoHeader(key)) return {};
+  const size_t n = key.size();
+  std::string_view first;
+  int count = 0;
+  for (const auto& [name, value] : raw_.lines) {
+    if (name.size() != n || Lower(name[0]) != Lower(key[0])) continue;
+    bool equal = true;
+    for (size_t i = 1; i < n; ++i) {
+      if (Lower(name[i]) != Lower(key[i])) {
+        equal = false;
+        break;
+      }
+    }
+    if (!equal) continue;
+    try {
+      if (count == 0) {
+        first = value;
+      } else {
+        if (count == 1) scratch.assign(first);
+        // The lines beyond max_joined_bytes are left out, as in
+        // HeaderReader::Get.
+        if (!http::AppendJoinedHeader(scratch, value, http::ProcessHeaderLimits().max_joined_bytes)) {
+          break;
+        }
+      }
+    } catch (...) {
+      break;
+    }
+    ++count;
+  }
+  if (count <= 1) return first;
+  return scratch;
 }
 
 void RawHeadersReader::ForEach(Visitor visit, void* ctx) const noexcept {
@@ -139,16 +177,26 @@ void WireStream::Record(const char* p, size_t n) noexcept {
   }
 }
 
+// The bytes handed out of buf_ while recording are appended to the record in
+// one piece (FlushRecord: before buf_ is refilled, and when the header block
+// is parsed), not per read call: httplib's line reader reads one byte per
+// call, and appending each byte was over a quarter of the traced server's added
+// instructions (issue 18, docs/performance.md).
+void WireStream::FlushRecord() noexcept {
+  if (recording_ && buf_off_ > rec_from_) Record(buf_.data() + rec_from_, buf_off_ - rec_from_);
+  rec_from_ = buf_off_;
+}
+
 ssize_t WireStream::read(char* ptr, size_t size) {
   if (size == 0) return 0;
   if (buf_off_ < buf_len_) {
     size_t n = std::min(size, buf_len_ - buf_off_);
     std::copy_n(buf_.data() + buf_off_, n, ptr);
     buf_off_ += n;
-    Record(ptr, n);
     return static_cast<ssize_t>(n);
   }
   if (PollOne(sock_, POLLIN, read_timeout_ms_) <= 0) return -1;
+  FlushRecord();  // buf_ is about to be refilled or bypassed
   constexpr size_t kBufferSize = 4096;
   ssize_t n;
   if (size < kBufferSize) {
@@ -161,7 +209,7 @@ ssize_t WireStream::read(char* ptr, size_t size) {
     size_t out = std::min(size, buf_len_);
     std::copy_n(buf_.data(), out, ptr);
     buf_off_ = out;
-    Record(ptr, out);
+    rec_from_ = 0;
     return static_cast<ssize_t>(out);
   }
   do {
@@ -212,6 +260,7 @@ void WireStream::BeginRequest(const ServerState* owner) noexcept {
   record_.clear();
   if (record_.capacity() > kMaxRecordBytes) record_.shrink_to_fit();
   recording_ = true;
+  rec_from_ = buf_off_;  // bytes buffered ahead (a pipelined request) are this request's
   overflowed_ = false;
   parsed_ = false;
   raw_.usable = false;
@@ -221,10 +270,11 @@ void WireStream::BeginRequest(const ServerState* owner) noexcept {
 
 void WireStream::EndRequest() noexcept {
   recording_ = false;
-  if (!parsed_) buf_off_ = buf_len_ = 0;
+  if (!parsed_) buf_off_ = buf_len_ = rec_from_ = 0;
 }
 
 void WireStream::HeadersParsed(const ::httplib::Request& parsed) noexcept {
+  FlushRecord();
   recording_ = false;
   parsed_ = true;
   if (overflowed_) return;

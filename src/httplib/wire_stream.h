@@ -51,6 +51,11 @@ bool IsPseudoHeader(std::string_view name) noexcept;
 class RawHeadersReader final : public http::HeaderReader {
  public:
   explicit RawHeadersReader(const RawHeaders& raw) noexcept : raw_(raw) {}
+  // HeaderReader::Get's result (repeated lines joined with ',' within
+  // HeaderLimits::max_joined_bytes, pseudo-header names never found), from
+  // one direct pass over the lines: a length test first, no visitor call
+  // per line. Linear in the number of lines.
+  std::string_view Get(std::string_view key, std::string& scratch) const noexcept override;
   void ForEach(Visitor visit, void* ctx) const noexcept override;
 
  private:
@@ -93,6 +98,8 @@ class WireStream final : public ::httplib::Stream {
 
  private:
   void Record(const char* p, size_t n) noexcept;
+  // Appends buf_[rec_from_, buf_off_) to the record while recording.
+  void FlushRecord() noexcept;
 
   ::socket_t sock_;
   int read_timeout_ms_;
@@ -100,6 +107,7 @@ class WireStream final : public ::httplib::Stream {
   std::vector<char> buf_;
   size_t buf_off_ = 0;
   size_t buf_len_ = 0;
+  size_t rec_from_ = 0;  // start of the bytes of buf_ handed out but not yet recorded
   bool recording_ = false;
   bool overflowed_ = false;
   bool parsed_ = false;

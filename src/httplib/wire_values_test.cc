@@ -221,6 +221,35 @@ TEST(HttplibWireValues, TracedServerLoopPipelinedRequestsAndKeepAliveMaxCount) {
   EXPECT_EQ(t.Exactly(2).size(), 2u);
 }
 
+// The record is taken from the read buffer in pieces (each time the buffer
+// is refilled, and when the block is parsed): a header block that arrives in
+// many small writes, then a second request on the same connection, both give
+// the instrumentation the values as sent.
+TEST(HttplibWireValues, HeaderBlockArrivingInPiecesIsRecordedWhole) {
+  MemoryTracing t;
+  TracedServer app(Opts(t));
+  app.Get("/r", &AnswerReached);
+  Running run(app);
+  Conn c(run.port());
+  ASSERT_TRUE(c.connected());
+  std::string first = WireValueRequest("/r");
+  first.replace(first.find("Connection: close"), 17, "Connection: keep-alive");
+  for (size_t off = 0; off < first.size(); off += 5) {
+    c.Send(std::string_view(first).substr(off, 5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // separate recv calls
+  }
+  std::string got = c.ReadUntil(kReachedRaw, 1, 3000);
+  EXPECT_NE(got.find(kReachedRaw), std::string::npos) << got;
+  c.Send(KeepAliveRequest("/r", "n=2%2C2"));
+  got = c.ReadUntil("bg=n:", 1, 3000);
+  EXPECT_NE(got.find("bg=n:2,2|"), std::string::npos) << got;
+  auto spans = t.Exactly(2);
+  ASSERT_EQ(spans.size(), 2u);
+  // The values as sent, not httplib's decoded ones (see the first test).
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-enc"), (std::vector<std::string>{"a%0D%0Ab"}));
+  EXPECT_EQ(ArrAttr(spans[0], "http.request.header.x-pct"), (std::vector<std::string>{"a%20b"}));
+}
+
 TEST(HttplibWireValues, TracedServerLoopExpectContinueAndBody) {
   MemoryTracing t;
   TracedServer app(Opts(t));
@@ -292,6 +321,33 @@ TEST(HttplibWireValues, RawBlockIsSplitWithHttplibsLineRules) {
                      {"A", "1"}, {"B ", "v%20w"}, {"C", "x"}}));
   EXPECT_FALSE(detail::ParseRawHeaderBlock("GET / HTTP/1.1\r\nA: 1\r\n", &lines));
   EXPECT_FALSE(detail::ParseRawHeaderBlock("", &lines));
+}
+
+// RawHeadersReader::Get is a direct pass over the lines; it must give what
+// the base class's ForEach scan gives, key for key.
+TEST(HttplibWireValues, RawHeadersGetMatchesTheForEachScan) {
+  const std::string big(http::ProcessHeaderLimits().max_joined_bytes - 3, 'x');
+  detail::RawHeaders raw;
+  raw.usable = true;
+  raw.lines = {{"Host", "example.com:8080"}, {"tracestate", "a=1"}, {"TraceState", "b=2"},
+               {"X-Big", "yy"},              {"x-big", big},       {"x-big", "zz"},
+               {"Remote_Addr", "10.0.0.1"},   {"traceparent", "tp"}, {"T", "short"},
+               {"user-agentx", "no"},         {"User-Agent", "wrk"}, {"Empty", ""}};
+  detail::RawHeadersReader reader(raw);
+  const http::HeaderReader& base = reader;
+  for (std::string_view key : {"host", "tracestate", "x-big", "remote_addr", "REMOTE_ADDR",
+                               "traceparent", "t", "user-agent", "user-agentx", "empty",
+                               "missing", "", "Host", "TRACESTATE"}) {
+    std::string fast_scratch, scan_scratch;
+    const std::string fast(reader.Get(key, fast_scratch));
+    const std::string scan(base.HeaderReader::Get(key, scan_scratch));
+    EXPECT_EQ(fast, scan) << key;
+  }
+  std::string scratch;
+  EXPECT_EQ(reader.Get("tracestate", scratch), "a=1,b=2");
+  EXPECT_EQ(reader.Get("x-big", scratch), "yy," + big);  // "zz" passes the join bound
+  EXPECT_EQ(reader.Get("remote_addr", scratch), "");
+  EXPECT_EQ(reader.Get("user-agent", scratch), "wrk");
 }
 
 TEST(HttplibWireValues, OddHeaderLinesKeepTheRawBlockInStepWithHttplib) {
