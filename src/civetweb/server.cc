@@ -1,7 +1,5 @@
 // civetweb instrumentation: begin_request starts the span, the handler
 // wrapper names it, end_request ends it.
-#include <strings.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "otelweb/civetweb/server.h"
+#include "http/helper_headers.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/instrumentation.h"
 
@@ -316,6 +315,7 @@ void Instrumentation::Uninstrument() { s_->active.Withdraw(); }
 namespace {
 
 std::atomic<bool> g_bad_header_warned{false};
+std::atomic<bool> g_bad_status_warned{false};
 
 // SendBody's headers, for response-header capture.
 class ListedHeaders final : public http::HeaderReader {
@@ -331,20 +331,22 @@ class ListedHeaders final : public http::HeaderReader {
   std::initializer_list<std::pair<const char*, const char*>> list_;
 };
 
-bool ValidHeader(const char* name, const char* value) noexcept {
-  if (name == nullptr || value == nullptr || *name == '\0') return false;
-  if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
-    return false;
-  return std::strpbrk(name, "\r\n:") == nullptr && std::strpbrk(value, "\r\n") == nullptr;
-}
-
 }  // namespace
 
 int SendBody(mg_connection* conn, int status_code, std::string_view body,
              std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
   if (conn == nullptr) return -1;
+  // civetweb takes 100-999 and would send a 1xx as the final response, after
+  // which the client waits for the real one: refused here, nothing is sent.
+  if (status_code < 200 || status_code > 999) {
+    LogOnce(g_bad_status_warned, LogLevel::kWarning,
+            "otelweb::civetweb::SendBody: a status outside 200-999 was refused and nothing "
+            "was sent; give a final status from 200 to 999 (a 1xx is interim: the client "
+            "would wait for the real response) (reported once)");
+    return -1;
+  }
   for (const auto& [name, value] : headers) {
-    if (!ValidHeader(name, value)) {
+    if (!http::internal::HelperResponseHeaderAllowed(name, value)) {
       LogOnce(g_bad_header_warned, LogLevel::kWarning,
               "otelweb::civetweb::SendBody: a response header was refused and nothing was sent; "
               "leave Content-Length and Transfer-Encoding out (SendBody sets them) and give "
@@ -355,7 +357,7 @@ int SendBody(mg_connection* conn, int status_code, std::string_view body,
   const mg_request_info* ri = mg_get_request_info(conn);
   const bool head = ri != nullptr && ri->request_method != nullptr &&
                     std::strcmp(ri->request_method, "HEAD") == 0;
-  const bool bodiless = status_code < 200 || status_code == 204 || status_code == 304;
+  const bool bodiless = status_code == 204 || status_code == 304;
   if (int rc = mg_response_header_start(conn, status_code); rc != 0) return rc;
   for (const auto& [name, value] : headers) {
     if (int rc = mg_response_header_add(conn, name, value, -1); rc != 0) return rc;

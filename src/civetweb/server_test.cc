@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -449,7 +450,8 @@ TEST(CivetwebServerMetrics, ResponseBodySizeIsNotRecordedAndWhy) {
 // SendBody: the body size civetweb wrote, checked against what the client
 // got: fixed length, empty, HEAD, 204 and 304 (no body on the wire), an error
 // status with a body; nothing when the client left mid-body, for a refused
-// header (nothing sent) or for a handler that writes its own response.
+// header or status (-1, nothing sent) or for a handler that writes its own
+// response.
 int SendBodyHandler(mg_connection* conn, void*) {
   const std::string uri = mg_get_request_info(conn)->local_uri;
   int status = 200;
@@ -464,7 +466,19 @@ int SendBodyHandler(mg_connection* conn, void*) {
   } else if (uri == "/sb-big") {
     rc = SendBody(conn, status, std::string(32 << 20, 'z'));
   } else if (uri == "/sb-bad") {
-    rc = SendBody(conn, status, "x", {{"Content-Length", "1"}});
+    // ?<case>: one argument SendBody refuses with -1, nothing sent.
+    const char* q = mg_get_request_info(conn)->query_string;
+    const std::string c = q != nullptr ? q : "";
+    if (c == "status-100" || c == "status-99" || c == "status-1000")
+      rc = SendBody(conn, std::stoi(c.substr(7)), "x");
+    else if (c == "transfer-encoding")
+      rc = SendBody(conn, status, "x", {{"Transfer-Encoding", "chunked"}});
+    else if (c == "colon-name")
+      rc = SendBody(conn, status, "x", {{"X:Y", "1"}});
+    else if (c == "crlf-value")
+      rc = SendBody(conn, status, "x", {{"X-A", "1\r\nX-Injected: 1"}});
+    else
+      rc = SendBody(conn, status, "x", {{"Content-Length", "1"}});
     if (rc == -1) {
       mg_send_http_error(conn, 500, "%s", "refused");
       return 500;
@@ -517,17 +531,25 @@ TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
   reply = raw("GET", "/sb-missing");
   EXPECT_EQ(reply.find("HTTP/1.1 404 "), 0u) << reply;
   EXPECT_EQ(body_of(reply), "no such thing");
-  reply = raw("GET", "/sb-bad");
-  EXPECT_EQ(reply.find("HTTP/1.1 500 "), 0u) << reply;
+  // Refused before anything is sent (-1), so the handler's 500 is the answer.
+  const char* kRefused[] = {"",           "?transfer-encoding", "?colon-name", "?crlf-value",
+                            "?status-100", "?status-99",         "?status-1000"};
+  for (const char* query : kRefused) {
+    reply = raw("GET", std::string("/sb-bad") + query);
+    EXPECT_EQ(reply.find("HTTP/1.1 500 "), 0u) << query << ": " << reply;
+    EXPECT_EQ(reply.find("X-Injected"), std::string::npos) << query << ": " << reply;
+  }
   // The client reads the headers of a 32 MiB answer and goes away.
   reply = RawRequest(s.port, "GET /sb-big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_NE(reply.find("Content-Length: 33554432"), std::string::npos) << reply.substr(0, 300);
   EXPECT_EQ(body_of(raw("GET", "/fixed")), "hello");
-  constexpr size_t kRequests = 9;
+  constexpr size_t kRequests = 8 + std::size(kRefused);
   ASSERT_TRUE(WaitForSpans(*t.store, kRequests));
   auto rm = m.Collect();
   ExpectHelperBodySizes(rm, "/sb", kRequests);
+  // One warning per kind, however many calls were refused.
   EXPECT_EQ(CountContaining(diag.messages(), "SendBody: a response header was refused"), 1);
+  EXPECT_EQ(CountContaining(diag.messages(), "SendBody: a status outside 200-999"), 1);
   // SendBody's headers are captured (a response the handler writes itself is not).
   int captured = 0;
   for (const SpanData* sd : t.spans())

@@ -5,6 +5,7 @@
 
 #include "core/config.h"
 #include "http/capture_setup.h"
+#include "http/helper_headers.h"
 #include "http/pattern.h"
 #include "otelweb/diagnostics.h"
 #include "otelweb/http/client.h"
@@ -274,6 +275,14 @@ void SetUpHeaderCapture(const Settings& settings, const char* request_env, const
                            sanitize, semconv::kHttpRequestHeaderPrefix);
   *response = HeaderCapture(PatternsFromConfig(settings.capture_response_headers, response_env),
                             sanitize, semconv::kHttpResponseHeaderPrefix);
+}
+
+bool HelperResponseHeaderAllowed(const char* name, const char* value) noexcept {
+  if (name == nullptr || value == nullptr || *name == '\0') return false;
+  if (HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Transfer-Encoding"))
+    return false;
+  return std::string_view(name).find_first_of("\r\n:") == std::string_view::npos &&
+         std::string_view(value).find_first_of("\r\n") == std::string_view::npos;
 }
 
 }  // namespace internal

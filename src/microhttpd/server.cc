@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/helper_headers.h"
 #include "otelweb/diagnostics.h"
 
 namespace otelweb::microhttpd {
@@ -209,20 +210,39 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
 }
 
 std::atomic<bool> g_header_refused_warned{false};
+std::atomic<bool> g_status_refused_warned{false};
+std::atomic<bool> g_mhd_refused_warned{false};
 
 MHD_Result QueueBody(MHD_Connection* connection, unsigned int status_code, std::string_view body,
                      std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
+  // Checked here, not left to MHD: MHD 0.9.75 sends a 1xx as the final
+  // response and accepts Transfer-Encoding and names with ':'.
+  if (status_code < 200 || status_code > 999) {
+    LogOnce(g_status_refused_warned, LogLevel::kWarning,
+            "otelweb::microhttpd::QueueBody: a status outside 200-999 was refused, nothing was "
+            "queued; give a final status from 200 to 999 (a 1xx is interim: the client would "
+            "wait for the real response) (reported once)");
+    return MHD_NO;
+  }
+  for (const auto& [name, value] : headers) {
+    if (!http::internal::HelperResponseHeaderAllowed(name, value)) {
+      LogOnce(g_header_refused_warned, LogLevel::kWarning,
+              "otelweb::microhttpd::QueueBody: a response header was refused, nothing was "
+              "queued; leave Content-Length and Transfer-Encoding out (MHD sets them from the "
+              "body) and give non-empty names without ':' and names and values without CR or "
+              "LF (reported once)");
+      return MHD_NO;
+    }
+  }
   MHD_Response* response = MHD_create_response_from_buffer(
       body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
   if (response == nullptr) return MHD_NO;  // out of memory: MHD closes the connection
   for (const auto& [name, value] : headers) {
-    if (name == nullptr || value == nullptr ||
-        MHD_add_response_header(response, name, value) != MHD_YES) {
+    if (MHD_add_response_header(response, name, value) != MHD_YES) {
       MHD_destroy_response(response);
-      LogOnce(g_header_refused_warned, LogLevel::kWarning,
+      LogOnce(g_mhd_refused_warned, LogLevel::kWarning,
               "otelweb::microhttpd::QueueBody: MHD refused a response header, nothing was "
-              "queued; leave Content-Length and Transfer-Encoding out (MHD sets them from the "
-              "body) and give names and values without CR, LF or a colon in the name "
+              "queued; check the header against MHD's rules (MHD's log says which) "
               "(reported once)");
       return MHD_NO;
     }

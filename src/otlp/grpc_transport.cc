@@ -126,16 +126,25 @@ class GrpcTransport final : public Transport {
       void* tag = nullptr;
       bool ok = false;
       const bool got = cq_.Next(&tag, &ok);  // bounded by the call's deadline
+      bool cancelled;
       {
         std::lock_guard<std::mutex> lock(mu_);
         current_ = nullptr;
-        if (cancelled_) {
-          r.error = "interrupted by shutdown";
-          return r;
-        }
+        cancelled = cancelled_;
       }
+      // Next returns false only once cq_ was shut down, which the destructor
+      // alone does, and a transport is destroyed only when no Send runs
+      // (transport.h): a broken invariant, reported as such, never a normal
+      // outcome.
       if (!got) {
-        r.error = "gRPC completion queue shut down; the exporter is being destroyed";
+        r.error =
+            "otelweb internal error: the gRPC transport was destroyed during Send; "
+            "please report it";
+        return r;
+      }
+      // A call that completed OK just as Cancel came keeps its real outcome.
+      if (cancelled && !status.ok()) {
+        r.error = "interrupted by shutdown";
         return r;
       }
       if (status.ok()) {
@@ -173,6 +182,8 @@ class GrpcTransport final : public Transport {
     return r;
   }
 
+  // Runs only when no Send runs (transport.h): the drain below and a Send's
+  // cq_.Next would otherwise race.
   ~GrpcTransport() override {
     cq_.Shutdown();
     void* tag;

@@ -1,9 +1,14 @@
 // The transports behind OtlpSpanExporter: one request, one answer, classified
 // for the retry loop (which lives in the exporter).
 //
-// Ownership: a transport is owned by its exporter. Thread-safety: Send is
-// called by one thread at a time; Cancel may be called from any thread and
-// makes a running (and any later) Send return promptly.
+// Ownership: a transport is owned by its exporter (ExportClient), and is
+// destroyed only when no Send runs: the ExportClient is kept alive by the
+// batch worker's shared state and the reader's shared worker until their
+// threads have stopped. A transport need not (and the gRPC one cannot)
+// survive destruction during Send. Thread-safety: Send is called by one
+// thread at a time; Cancel may be called from any thread and makes a running
+// (and any later) Send return promptly; a call that completed as Cancel came
+// may still report its real outcome.
 #pragma once
 
 #include <chrono>

@@ -91,19 +91,25 @@ class Instrumentation {
 // (name, value; NUL-terminated), Content-Length and `body`, through
 // civetweb's mg_response_header_* calls (which add Date and Connection) and
 // mg_write. A HEAD request gets the headers only, with the Content-Length a
-// GET would have; a 1xx, 204 or 304 status gets neither a body nor a
-// Content-Length. Write nothing else for the request.
+// GET would have; a 204 or 304 status gets neither a body nor a
+// Content-Length. `status_code` is the final status, 200 to 999: a 1xx is
+// refused (civetweb would send it as the whole response and the client would
+// go on waiting for the final one). Write nothing else for the request.
 // The one way to get http.server.response.body.size with civetweb (civetweb
 // cannot tell the body apart from the headers a handler writes itself, see
 // docs/metrics.md): the recorded size is the body bytes written, body.size()
-// or 0 for HEAD and the statuses above; nothing when the body could not be
-// written in full or the request is not traced. `headers` are captured on
-// the span as configured (capture_response_headers).
+// or 0 for HEAD and 204/304; nothing when the body could not be written in
+// full, nothing was sent, or the request is not traced. `headers` are
+// captured on the span as configured (capture_response_headers).
 // Returns 0 when all was written. Negative, with nothing sent: -1 for a bad
-// argument (a null connection; a header named Content-Length or
-// Transfer-Encoding, which SendBody sets itself; a name or value with CR or
-// LF, or an empty name or one with a colon: reported once through otelweb's
-// diagnostics), -3 when a response was already started. Negative after the
+// argument (a null connection; a status outside 200-999; a header named
+// Content-Length or Transfer-Encoding, which SendBody sets itself; a name or
+// value with CR or LF, or an empty name or one with a colon: the status and
+// the header case are each reported once through otelweb's diagnostics),
+// -2 when `conn` is not a server connection or is a websocket (civetweb
+// 1.15's mg_response_header_start), -3 when a response was already started.
+// After -1 the handler may still answer (a SendBody with valid arguments).
+// Negative after the
 // status line may have gone out: civetweb's mg_response_header_* code (-4 too
 // many headers, -5 out of memory), or -6 when the client stopped taking the
 // body; return a 5xx from the handler then (civetweb closes the connection).

@@ -124,14 +124,22 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
 // The one way to get http.server.response.body.size with libmicrohttpd (MHD
 // keeps the size of a response it was given to itself, see docs/metrics.md):
 // the recorded size is body.size() when MHD sent the response in full, 0 for
-// HEAD requests and 1xx, 204 and 304 statuses (MHD sends no body for them),
-// and nothing when the request ended early (client gone, timeout, shutdown).
-// Responses queued with QueueResponse or MHD_queue_response record no size.
-// Returns MHD_YES when queued. MHD_NO, with nothing queued: MHD refused a
-// header (Content-Length and Transfer-Encoding are MHD's own, it sets them
-// from the body; a name or value with CR/LF; reported once through
-// otelweb's diagnostics), no memory, or a response was already queued; the
-// handler returns it to MHD, which then closes the connection.
+// HEAD requests and 204 and 304 statuses (MHD sends no body for them), and
+// nothing when the request ended early (client gone, timeout, shutdown) or
+// nothing was queued. Responses queued with QueueResponse or
+// MHD_queue_response record no size.
+// `status_code` is the final status, 200 to 999 (a 1xx is refused: MHD
+// 0.9.75 would send it as the whole response and the client would go on
+// waiting). Every header is checked before anything is made, by otelweb and
+// not MHD (MHD 0.9.75 accepts Transfer-Encoding and a name with ':'): a
+// header named Content-Length or Transfer-Encoding (MHD sets them from the
+// body), an empty name, a name with CR, LF or ':', or a value with CR or LF
+// is refused.
+// Returns MHD_YES when queued. MHD_NO, with nothing queued: a status or a
+// header refused as above (each case reported once through otelweb's
+// diagnostics), a header MHD itself refused, no memory, or a response was
+// already queued. The handler may then queue another response, or return
+// MHD_NO to MHD, which closes the connection without an answer.
 // Thread-safety: as QueueResponse.
 MHD_Result QueueBody(
     MHD_Connection* connection, unsigned int status_code, std::string_view body,
