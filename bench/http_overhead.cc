@@ -48,6 +48,7 @@
 // The OTELWEB_AB_* variables of bench/ab_env.h pick issue 18's A/B arms
 // (printed as `arms: ...`; bench/ab18.sh runs them interleaved).
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -128,21 +129,37 @@ long RunWrk(const std::string& wrk, int port, int seconds, int connections) {
   std::string c = std::to_string(connections);
   int pipefd[2];
   if (pipe(pipefd) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (g_pin) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(1, &set);
-      sched_setaffinity(0, sizeof(set), &set);
-    }
-    dup2(pipefd[1], 1);
-    close(pipefd[0]);
-    execl(wrk.c_str(), wrk.c_str(), "-t1", ("-c" + c).c_str(), ("-d" + d).c_str(), url.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
+  // posix_spawn, not fork: no pthread_atfork handler runs (the OTLP/gRPC
+  // exporter's would report, in every wrk child, that it cannot export after
+  // fork()). The child inherits the calling thread's CPU mask: CPU 1 while
+  // spawning, then this thread goes back to CPU 0 with the server.
+  cpu_set_t server_cpus;
+  if (g_pin) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_getaffinity(0, sizeof(server_cpus), &server_cpus);
+    sched_setaffinity(0, sizeof(set), &set);
   }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+  posix_spawn_file_actions_addclose(&actions, pipefd[1]);
+  const std::string t_arg = "-t1", c_arg = "-c" + c, d_arg = "-d" + d;
+  char* args[] = {const_cast<char*>(wrk.c_str()), const_cast<char*>(t_arg.c_str()), const_cast<char*>(c_arg.c_str()),
+                  const_cast<char*>(d_arg.c_str()), const_cast<char*>(url.c_str()), nullptr};
+  pid_t pid = -1;
+  const int spawn_error = posix_spawn(&pid, wrk.c_str(), &actions, nullptr, args, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (g_pin) sched_setaffinity(0, sizeof(server_cpus), &server_cpus);
   close(pipefd[1]);
+  if (spawn_error != 0) {
+    close(pipefd[0]);
+    std::fprintf(stderr, "cannot run %s (%s); install the Debian package wrk or give its path with --wrk\n",
+                 wrk.c_str(), std::strerror(spawn_error));
+    return -1;
+  }
   std::string out;
   char buf[4096];
   ssize_t n;
@@ -237,6 +254,15 @@ int main(int argc, char** argv) {
 #ifndef OTELWEB_HAVE_OTLP
   otlp = "none";
 #endif
+  if (g_pin) {
+    // Before any thread exists (the OTLP exporter's and the metric reader's
+    // included): every thread of this process inherits CPU 0. The receiver
+    // child pins itself to CPU 1, wrk is started on CPU 1 (RunWrk).
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+  }
   std::unique_ptr<otelweb::SpanExporter> exporter;
   std::unique_ptr<otelweb::metrics::MetricExporter> metric_exporter;
   if (arms.exporter == "noop" || arms.exporter == "read") otlp = "none";
@@ -292,12 +318,6 @@ int main(int argc, char** argv) {
                 sysconf(_SC_NPROCESSORS_ONLN));
   }
   std::fflush(stdout);
-  if (g_pin) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    sched_setaffinity(0, sizeof(set), &set);  // inherited by every server thread
-  }
   signal(SIGPIPE, SIG_IGN);
   // libstdc++ uses atomic reference counts only once a thread exists: the
   // server has threads anyway, this makes the first measurement like the rest.
