@@ -235,7 +235,14 @@ int main(int argc, char** argv) {
     if (a == "--seconds") seconds = PositiveOption(a, argv[i + 1]);
     else if (a == "--rounds") rounds = PositiveOption(a, argv[i + 1]);
     else if (a == "--connections") connections = PositiveOption(a, argv[i + 1]);
-    else if (a == "--control") control = std::string(argv[i + 1]) != "0";
+    else if (a == "--control") {
+      const std::string v = argv[i + 1];
+      if (v != "0" && v != "1") {
+        std::fprintf(stderr, "--control takes 1 (the A' arm, default) or 0 (got \"%s\")\n", v.c_str());
+        return 2;
+      }
+      control = v == "1";
+    }
     else if (a == "--wrk") wrk = argv[i + 1];
     else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
     else if (a == "--only") only = argv[i + 1];

@@ -28,4 +28,5 @@ grep -Eq "^round 0: plain [0-9]+ req $n us/req \| traced [0-9]+ req $n us/req \|
 tail -n 1 "$out" | grep -Eq "^ratio $n $n $n\$" || fail "--control 0: the last line is not 'ratio ...'"
 
 if "$exe" --control 1 --only other >"$out" 2>&1; then fail "--only other was accepted"; fi
+if "$exe" --control yes >"$out" 2>&1; then fail "--control yes was accepted"; fi
 echo "http_overhead_smoke: ok"
