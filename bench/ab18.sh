@@ -10,7 +10,7 @@
 # Arms: the OTELWEB_AB_* variables of bench/ab_env.h (same binaries, no
 # rebuild). Paced: `otelweb_paced_cpu RATE S` whole-process CPU as % of a
 # core, and per span after subtracting the harness-alone arm of the same
-# round. HTTP: `otelweb_http_overhead --rounds 1 --pin 1` per arm and round
+# round. HTTP: `otelweb_http_overhead --rounds 1 --pin 1 --control 0` per arm and round
 # (one plain and one traced measurement each); "added" = traced - plain
 # server CPU per request. The `base` arm appears twice (base, base-again):
 # their difference is the noise floor of the run.
@@ -78,7 +78,7 @@ run_arm() {  # kind, arm spec, round
     env "${vars[@]}" "$paced" "$rt" "$ps" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
     sed -n 's/.*cpu_pct_of_core=\([0-9.]*\)%.*dropped=\([0-9]*\).*/\1 \2/p' "$tmp/out" >>"$tmp/paced.$key"
   else
-    env "${vars[@]}" "$http" --seconds "$hs" --rounds 1 --pin 1 --otlp none "${args[@]}" >"$tmp/out" 2>"$tmp/err" ||
+    env "${vars[@]}" "$http" --seconds "$hs" --rounds 1 --pin 1 --control 0 --otlp none "${args[@]}" >"$tmp/out" 2>"$tmp/err" ||
       { cat "$tmp/out" "$tmp/err" >&2; return 1; }
     # round 0: plain N req X us/req | traced N req Y us/req | ratio R
     sed -n 's/^round 0: plain [0-9]* req \([0-9.]*\) us\/req | traced [0-9]* req \([0-9.]*\) us\/req | ratio \([0-9.]*\)$/\1 \2 \3/p' \

@@ -66,6 +66,7 @@
 #include "grpc_echo_service.h"
 #include "otelweb/grpc/client.h"
 #include "otelweb/grpc/server.h"
+#include "ratio_stats.h"
 
 namespace {
 
@@ -154,26 +155,7 @@ struct Arm {
   std::unique_ptr<interop::v1::Echo::Stub> stub;
 };
 
-// Median, quartiles, min, max of a sample.
-struct Spread {
-  explicit Spread(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    auto at = [&](double q) { return v[static_cast<size_t>(q * double(n - 1) + 0.5)]; };
-    median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    q1 = at(0.25);
-    q3 = at(0.75);
-    min = v.front();
-    max = v.back();
-    // Distribution-free 95 % confidence interval of the median: the order
-    // statistics n/2 -+ 0.98 sqrt(n) (binomial(n, 1/2), normal approximation).
-    const double h = 0.98 * std::sqrt(double(n));
-    const double mid = double(n - 1) / 2;
-    lo = v[static_cast<size_t>(std::max(0.0, std::floor(mid - h)))];
-    hi = v[static_cast<size_t>(std::min(double(n - 1), std::ceil(mid + h)))];
-  }
-  double median, q1, q3, min, max, lo, hi;
-};
+using otelweb::bench::Spread;
 
 int ParseCount(const char* text, const char* what, int lo) {
   char* end = nullptr;
@@ -267,7 +249,6 @@ int main(int argc, char** argv) {
   // of every thread; CALLGRIND_ZERO_STATS only the calling thread's).
   if (RUNNING_ON_VALGRIND) CALLGRIND_DUMP_STATS_AT("grpc_overhead-setup");
 #endif
-  static constexpr int kOrders[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}, {1, 0, 2}};
   std::vector<double> cpu[3], wall[3], ratio_b, ratio_c, added_cpu, added_wall;
   uint64_t allocs[3] = {0, 0, 0}, other[3] = {0, 0, 0};
   const auto start = std::chrono::steady_clock::now();
@@ -275,7 +256,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     if (r > 0 && std::chrono::steady_clock::now() - start > std::chrono::seconds(max_seconds)) break;
     Arm::Result res[3];
-    for (int k : kOrders[r % 6]) res[k] = arms[static_cast<size_t>(k)].Round(calls, true);
+    for (int k : otelweb::bench::kArmOrders[r % 6]) res[k] = arms[static_cast<size_t>(k)].Round(calls, true);
     for (int k = 0; k < 3; ++k) {
       cpu[k].push_back(res[k].cpu_s / calls * 1e6);
       wall[k].push_back(res[k].wall_s / calls * 1e6);
@@ -330,13 +311,7 @@ int main(int argc, char** argv) {
               (double(other[2]) - double(other[0])) / n);
   // Conclusive when the two identical arms agree within 1 % (the control's
   // CI inside 0.99..1.01); then B/A's CI against the goal.
-  const bool quiet = c.lo >= 0.99 && c.hi <= 1.01;
-  const char* verdict = !quiet          ? "inconclusive: the identical arms A and A' differ by more than 1 %; rerun on a "
-                                          "quieter machine or with more rounds"
-                        : b.hi <= 1.03  ? "goal met (B/A's CI below 1.03)"
-                        : b.lo > 1.03   ? "goal not met (B/A's CI above 1.03)"
-                                        : "undecided: B/A's CI straddles 1.03; rerun with more rounds";
-  std::printf("verdict: %s\n", verdict);
+  std::printf("verdict: %s\n", otelweb::bench::Verdict(b, c, 1.03).c_str());
   std::printf("ratio %.3f %.3f %.3f\n", b.median, b.min, b.max);
   return 0;
 }

@@ -4,29 +4,51 @@
 // request (getrusage of this process: every server thread plus the batch
 // processor's worker; wrk runs in a child process and is not counted).
 //
-//   otelweb_http_overhead [--seconds N] [--rounds N] [--connections N] [--wrk PATH] [--pin 1]
-//                         [--only plain|traced] [--otlp grpc|http/protobuf|none] [--metrics 1]
+//   otelweb_http_overhead [--seconds N=2] [--rounds N=12] [--connections N=4] [--wrk PATH] [--pin 1]
+//                         [--control 1|0] [--only plain|traced] [--otlp grpc|http/protobuf|none]
+//                         [--metrics 1]
 //
 // --pin 1 puts the server (all its threads) on CPU 0 and wrk on CPU 1: on a
 // 2-vCPU VM the CPU cost per request otherwise swings by 2x from round to
 // round with how the scheduler mixes the two.
 //
-// Rounds alternate plain / traced so that drifting machine load hits both.
+// Three arms per round (--control 1, the default), as bench/grpc_overhead.cc:
+//   A   plain cpp-httplib server
+//   A'  a second plain server, fresh, same settings: the control (A'/A is the
+//       noise floor of the machine, measured in the same minutes)
+//   B   TracedServer
+// Every measurement starts a fresh server. The order of the arms is rotated
+// through the six permutations round by round (bench/ratio_stats.h), so that
+// drifting machine load and position effects hit every arm alike. Per round
+// it prints the three measurements and the ratios B/A and A'/A; at the end
+// the per-arm medians, the median of the per-round B/A and of A'/A, each with
+// a 95 % confidence interval of the median (order statistics), a verdict
+// (inconclusive while A'/A's CI is not within 0.99..1.01) and, last,
+// `ratio <median> <min> <max>` of the per-round B/A. Default run time: 12
+// rounds x 3 arms x 2 s, about 75 s. --control 0: two arms per round, plain
+// and traced alternating which goes first, with the round line
+// `round R: plain N req X us/req | traced N req Y us/req | ratio Q` that
+// bench/ab18.sh parses. --only plain|traced: one kind only (for profiling),
+// no ratio.
+//
 // Traced = TracedServer + BatchSpanProcessor (default options) + the OTLP
 // exporter (gRPC by default) sending to an OTLP receiver that runs in a child
-// process (pinned with wrk, so neither is counted). --otlp none replaces the
+// process (pinned with wrk, so neither is counted). B's measurement ends with
+// a ForceFlush, so that the spans of its window are exported inside it.
+// --otlp none replaces the
 // exporter by one that reads every span and drops it, to separate the
 // instrumentation's cost from the export's. --metrics 1 turns the HTTP
 // server metrics on as well (a MeterProvider given to the traced server,
 // whose periodic reader collects every second and exports over the same OTLP
 // protocol to the same receiver, or to a no-op exporter with --otlp none):
-// issue 13's "traces + metrics" end-to-end case. Prints the load shape, one line
-// per round (5 rounds by default), the medians, and last
-// `ratio <median> <min> <max>` (traced / plain server CPU per request). Both servers use TCP_NODELAY and otherwise cpp-httplib's
+// issue 13's "traces + metrics" end-to-end case. The reader runs through
+// every arm's window (its collections are counted in A and A' too).
+// Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
 // The OTELWEB_AB_* variables of bench/ab_env.h pick issue 18's A/B arms
 // (printed as `arms: ...`; bench/ab18.sh runs them interleaved).
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -51,6 +73,7 @@
 
 #include "ab_env.h"
 #include "bench_common.h"
+#include "ratio_stats.h"
 #include "otelweb/httplib/server.h"
 
 #include "otelweb/httplib/client.h"
@@ -80,6 +103,18 @@ bool g_pin = false;  // server on CPU 0, wrk on CPU 1
 int g_http_threads = 0;  // cpp-httplib's worker pool, 0: its default (OTELWEB_AB_HTTP_THREADS)
 
 
+// The value of a count option (>= 1); exits with status 2 otherwise.
+int PositiveOption(const std::string& name, const char* text) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v < 1 || v > 1000000) {
+    std::fprintf(stderr, "%s takes a whole number >= 1 (got \"%s\"); see the usage at the top of "
+                 "bench/http_overhead.cc\n", name.c_str(), text);
+    std::exit(2);
+  }
+  return static_cast<int>(v);
+}
+
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -94,21 +129,37 @@ long RunWrk(const std::string& wrk, int port, int seconds, int connections) {
   std::string c = std::to_string(connections);
   int pipefd[2];
   if (pipe(pipefd) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (g_pin) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(1, &set);
-      sched_setaffinity(0, sizeof(set), &set);
-    }
-    dup2(pipefd[1], 1);
-    close(pipefd[0]);
-    execl(wrk.c_str(), wrk.c_str(), "-t1", ("-c" + c).c_str(), ("-d" + d).c_str(), url.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
+  // posix_spawn, not fork: no pthread_atfork handler runs (the OTLP/gRPC
+  // exporter's would report, in every wrk child, that it cannot export after
+  // fork()). The child inherits the calling thread's CPU mask: CPU 1 while
+  // spawning, then this thread goes back to CPU 0 with the server.
+  cpu_set_t server_cpus;
+  if (g_pin) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_getaffinity(0, sizeof(server_cpus), &server_cpus);
+    sched_setaffinity(0, sizeof(set), &set);
   }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+  posix_spawn_file_actions_addclose(&actions, pipefd[1]);
+  const std::string t_arg = "-t1", c_arg = "-c" + c, d_arg = "-d" + d;
+  char* args[] = {const_cast<char*>(wrk.c_str()), const_cast<char*>(t_arg.c_str()), const_cast<char*>(c_arg.c_str()),
+                  const_cast<char*>(d_arg.c_str()), const_cast<char*>(url.c_str()), nullptr};
+  pid_t pid = -1;
+  const int spawn_error = posix_spawn(&pid, wrk.c_str(), &actions, nullptr, args, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (g_pin) sched_setaffinity(0, sizeof(server_cpus), &server_cpus);
   close(pipefd[1]);
+  if (spawn_error != 0) {
+    close(pipefd[0]);
+    std::fprintf(stderr, "cannot run %s (%s); install the Debian package wrk or give its path with --wrk\n",
+                 wrk.c_str(), std::strerror(spawn_error));
+    return -1;
+  }
   std::string out;
   char buf[4096];
   ssize_t n;
@@ -139,8 +190,10 @@ struct Result {
   double cpu_us_per_request;
 };
 
-template <typename MakeServer>
-Result Measure(MakeServer make, const std::string& wrk, int seconds, int connections) {
+// `finish` runs inside the measured window, after the load (the traced arm
+// flushes its spans there).
+template <typename MakeServer, typename Finish>
+Result Measure(MakeServer make, Finish finish, const std::string& wrk, int seconds, int connections) {
   auto server = make();
   if (g_http_threads > 0) {
     const size_t n = static_cast<size_t>(g_http_threads);
@@ -154,6 +207,7 @@ Result Measure(MakeServer make, const std::string& wrk, int seconds, int connect
   while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   double before = CpuSeconds();
   long requests = RunWrk(wrk, port, seconds, connections);
+  finish();
   double after = CpuSeconds();
   server->stop();
   t.join();
@@ -165,16 +219,30 @@ Result Measure(MakeServer make, const std::string& wrk, int seconds, int connect
 int main(int argc, char** argv) {
   const otelweb::bench::AbArms arms = otelweb::bench::ReadAbArms();
   g_http_threads = arms.http_threads;
-  int seconds = 5, rounds = 5, connections = 4;
+  int seconds = 2, rounds = 12, connections = 4;
+  bool control = true;  // the A' arm
   std::string wrk = "/usr/bin/wrk";
   std::string only;  // "plain" or "traced": one kind only (for profiling)
   std::string otlp = "grpc";
   bool metrics_on = false;
+  if (argc % 2 == 0) {
+    std::fprintf(stderr, "option %s has no value; see the usage at the top of bench/http_overhead.cc\n",
+                 argv[argc - 1]);
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
-    else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
-    else if (a == "--connections") connections = std::atoi(argv[i + 1]);
+    if (a == "--seconds") seconds = PositiveOption(a, argv[i + 1]);
+    else if (a == "--rounds") rounds = PositiveOption(a, argv[i + 1]);
+    else if (a == "--connections") connections = PositiveOption(a, argv[i + 1]);
+    else if (a == "--control") {
+      const std::string v = argv[i + 1];
+      if (v != "0" && v != "1") {
+        std::fprintf(stderr, "--control takes 1 (the A' arm, default) or 0 (got \"%s\")\n", v.c_str());
+        return 2;
+      }
+      control = v == "1";
+    }
     else if (a == "--wrk") wrk = argv[i + 1];
     else if (a == "--pin") g_pin = std::atoi(argv[i + 1]) != 0;
     else if (a == "--only") only = argv[i + 1];
@@ -185,9 +253,23 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!only.empty() && only != "plain" && only != "traced") {
+    std::fprintf(stderr, "--only takes plain or traced (got \"%s\")\n", only.c_str());
+    return 2;
+  }
+  if (!only.empty()) control = false;  // one kind only: no ratio
 #ifndef OTELWEB_HAVE_OTLP
   otlp = "none";
 #endif
+  if (g_pin) {
+    // Before any thread exists (the OTLP exporter's and the metric reader's
+    // included): every thread of this process inherits CPU 0. The receiver
+    // child pins itself to CPU 1, wrk is started on CPU 1 (RunWrk).
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+  }
   std::unique_ptr<otelweb::SpanExporter> exporter;
   std::unique_ptr<otelweb::metrics::MetricExporter> metric_exporter;
   if (arms.exporter == "noop" || arms.exporter == "read") otlp = "none";
@@ -228,12 +310,21 @@ int main(int argc, char** argv) {
               connections, seconds, g_http_threads > 0 ? "its" : "default",
               g_http_threads > 0 ? unsigned(g_http_threads) : unsigned(CPPHTTPLIB_THREAD_POOL_COUNT), rounds,
               g_pin ? "server CPU 0 / wrk + receiver CPU 1" : "off");
-  if (g_pin) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    sched_setaffinity(0, sizeof(set), &set);  // inherited by every server thread
+  if (!only.empty()) {
+    std::printf("measurements: %s only, a fresh server each round\n", only.c_str());
+  } else if (control) {
+    std::printf("arms per round: A plain, A' plain (a second fresh server, the control), B traced; order rotated "
+                "through the 6 permutations; %d s of load in all\n",
+                rounds * 3 * seconds);
+  } else {
+    std::printf("arms per round: plain, traced (alternating which goes first; --control 0)\n");
   }
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) == 3) {
+    std::printf("load average at start: %.2f %.2f %.2f on %ld online CPUs\n", load[0], load[1], load[2],
+                sysconf(_SC_NPROCESSORS_ONLN));
+  }
+  std::fflush(stdout);
   signal(SIGPIPE, SIG_IGN);
   // libstdc++ uses atomic reference counts only once a thread exists: the
   // server has threads anyway, this makes the first measurement like the rest.
@@ -261,63 +352,103 @@ int main(int argc, char** argv) {
     meter_provider = std::make_shared<otelweb::metrics::MeterProvider>(std::move(mo));
   }
 
-  std::vector<double> plain_us, traced_us, ratios;
+  auto plain = [] {
+    auto s = std::make_unique<httplib::Server>();
+    s->Get("/hello", Hello);
+    return s;
+  };
+  auto traced = [&] {
+    otelweb::httplib::ServerOptions o;
+    o.tracer_provider = provider;
+    o.meter_provider = meter_provider;
+    auto s = std::make_unique<otelweb::httplib::TracedServer>(o);
+    s->Get("/hello", Hello);
+    return s;
+  };
+  auto nothing = [] {};
+  auto flush = [&] { provider->ForceFlush(); };  // B's spans exported inside B's window
+  // arm 0: A plain, 1: A' plain (control), 2: B traced
+  auto measure = [&](int arm) {
+    return arm == 2 ? Measure(traced, flush, wrk, seconds, connections)
+                    : Measure(plain, nothing, wrk, seconds, connections);
+  };
+  std::vector<double> us[3], ratios, control_ratios;
   for (int r = 0; r < rounds; ++r) {
-    auto plain = [] {
-      auto s = std::make_unique<httplib::Server>();
-      s->Get("/hello", Hello);
-      return s;
-    };
-    auto traced = [&] {
-      otelweb::httplib::ServerOptions o;
-      o.tracer_provider = provider;
-      o.meter_provider = meter_provider;
-      auto s = std::make_unique<otelweb::httplib::TracedServer>(o);
-      s->Get("/hello", Hello);
-      return s;
-    };
-    Result a, b;
     if (!only.empty()) {
-      Result x = only == "plain" ? Measure(plain, wrk, seconds, connections)
-                                 : Measure(traced, wrk, seconds, connections);
-      std::printf("round %d: %s %ld req %.2f us/req\n", r, only.c_str(), x.requests,
-                  x.cpu_us_per_request);
+      Result x = measure(only == "plain" ? 0 : 2);
+      std::printf("round %d: %s %ld req %.2f us/req\n", r, only.c_str(), x.requests, x.cpu_us_per_request);
+      std::fflush(stdout);
       continue;
     }
-    if (r % 2 == 0) {
-      a = Measure(plain, wrk, seconds, connections);
-      b = Measure(traced, wrk, seconds, connections);
+    Result res[3];
+    std::string order;
+    if (control) {
+      for (int k : otelweb::bench::kArmOrders[r % 6]) {
+        res[k] = measure(k);
+        order += order.empty() ? "" : " ";
+        order += k == 0 ? "A" : k == 1 ? "A'" : "B";
+      }
+    } else if (r % 2 == 0) {
+      res[0] = measure(0);
+      res[2] = measure(2);
     } else {
-      b = Measure(traced, wrk, seconds, connections);
-      a = Measure(plain, wrk, seconds, connections);
+      res[2] = measure(2);
+      res[0] = measure(0);
     }
-    if (a.requests <= 0 || b.requests <= 0) {
-      std::fprintf(stderr, "round %d failed\n", r);
+    if (res[0].requests <= 0 || res[2].requests <= 0 || (control && res[1].requests <= 0)) {
+      std::fprintf(stderr, "round %d failed: wrk completed no request (see its output above); check that %s runs\n",
+                   r, wrk.c_str());
       return 1;
     }
-    plain_us.push_back(a.cpu_us_per_request);
-    traced_us.push_back(b.cpu_us_per_request);
-    ratios.push_back(b.cpu_us_per_request / a.cpu_us_per_request);
-    std::printf("round %d: plain %ld req %.2f us/req | traced %ld req %.2f us/req | ratio %.3f\n", r,
-                a.requests, a.cpu_us_per_request, b.requests, b.cpu_us_per_request, ratios.back());
+    for (int k = 0; k < 3; ++k) {
+      if (k != 1 || control) us[k].push_back(res[k].cpu_us_per_request);
+    }
+    ratios.push_back(res[2].cpu_us_per_request / res[0].cpu_us_per_request);
+    if (control) {
+      control_ratios.push_back(res[1].cpu_us_per_request / res[0].cpu_us_per_request);
+      std::printf("round %d (%s): plain %ld req %.2f us/req | plain' %ld req %.2f us/req | traced %ld req %.2f us/req "
+                  "| ratio %.3f | control %.3f\n",
+                  r, order.c_str(), res[0].requests, res[0].cpu_us_per_request, res[1].requests,
+                  res[1].cpu_us_per_request, res[2].requests, res[2].cpu_us_per_request, ratios.back(),
+                  control_ratios.back());
+    } else {
+      std::printf("round %d: plain %ld req %.2f us/req | traced %ld req %.2f us/req | ratio %.3f\n", r,
+                  res[0].requests, res[0].cpu_us_per_request, res[2].requests, res[2].cpu_us_per_request,
+                  ratios.back());
+    }
     std::fflush(stdout);
   }
   provider->ForceFlush();
   if (!only.empty()) return 0;
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
+  using otelweb::bench::Spread;
+  if (getloadavg(load, 3) == 3) std::printf("load average at end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+  // Goals of issue 18: 1.03 with a no-op exporter, 1.05 with OTLP to another process.
+  const double goal = otlp == "none" ? 1.03 : 1.05;
   otelweb::ProcessorCounters c = bsp != nullptr ? bsp->counters() : otelweb::ProcessorCounters{};
-  std::printf("median: plain %.2f us/req, traced %.2f us/req, ratio %.3f (goal <= 1.03); "
+  const Spread b(ratios);
+  std::printf("median: plain %.2f us/req, traced %.2f us/req, ratio %.3f (goal <= %.2f); "
               "spans exported %llu, dropped %llu, failed %llu\n",
-              median(plain_us), median(traced_us), median(ratios),
+              Spread(us[0]).median, Spread(us[2]).median, b.median, goal,
               static_cast<unsigned long long>(c.exported),
               static_cast<unsigned long long>(c.dropped_queue_full),
               static_cast<unsigned long long>(c.export_failed));
-  // The figure to quote: server CPU per request, traced / plain, over the rounds.
-  std::printf("ratio %.3f %.3f %.3f\n", median(ratios), *std::min_element(ratios.begin(), ratios.end()),
-              *std::max_element(ratios.begin(), ratios.end()));
+  if (control) {
+    const Spread a2(control_ratios);
+    std::printf("per-arm medians over %d rounds (server CPU us per request): A %.2f  A' %.2f  B %.2f\n", rounds,
+                Spread(us[0]).median, Spread(us[1]).median, Spread(us[2]).median);
+    std::printf("per-round CPU ratios over %d rounds: median (95 %% CI of the median) [interquartile] min..max\n",
+                rounds);
+    std::printf("  B/A   traced / plain          %.3f (%.3f-%.3f) [%.3f %.3f] %.3f..%.3f   goal <= %.2f\n", b.median,
+                b.lo, b.hi, b.q1, b.q3, b.min, b.max, goal);
+    std::printf("  A'/A  plain / plain control   %.3f (%.3f-%.3f) [%.3f %.3f] %.3f..%.3f   two identical arms: the "
+                "noise floor, same minutes\n",
+                a2.median, a2.lo, a2.hi, a2.q1, a2.q3, a2.min, a2.max);
+    std::printf("verdict: %s\n", otelweb::bench::Verdict(b, a2, goal).c_str());
+  } else {
+    std::printf("verdict: none (--control 0: no A/A control to tell the noise floor)\n");
+  }
+  // The figure to quote: server CPU per request, traced / plain, median of the rounds.
+  std::printf("ratio %.3f %.3f %.3f\n", b.median, b.min, b.max);
   provider->Shutdown();
   if (meter_provider) (void)meter_provider->Shutdown(std::chrono::seconds(5));
   return 0;
