@@ -41,8 +41,9 @@
 // server metrics on as well (a MeterProvider given to the traced server,
 // whose periodic reader collects every second and exports over the same OTLP
 // protocol to the same receiver, or to a no-op exporter with --otlp none):
-// issue 13's "traces + metrics" end-to-end case. The reader runs through
-// every arm's window (its collections are counted in A and A' too).
+// issue 13's "traces + metrics" end-to-end case. Each traced measurement has
+// its own meter provider, shut down (last collection exported) inside its
+// window, so the reader's work is counted in B only.
 // Both servers use TCP_NODELAY and otherwise cpp-httplib's
 // defaults (8 worker threads, keep-alive up to 5 requests per connection).
 // The OTELWEB_AB_* variables of bench/ab_env.h pick issue 18's A/B arms
@@ -60,6 +61,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -271,7 +273,9 @@ int main(int argc, char** argv) {
     sched_setaffinity(0, sizeof(set), &set);
   }
   std::unique_ptr<otelweb::SpanExporter> exporter;
-  std::unique_ptr<otelweb::metrics::MetricExporter> metric_exporter;
+  // A new metric exporter for each traced measurement: its meter provider
+  // lives only through that measurement (see `traced` below).
+  std::function<std::unique_ptr<otelweb::metrics::MetricExporter>()> make_metric_exporter;
   if (arms.exporter == "noop" || arms.exporter == "read") otlp = "none";
   if (otlp == "none") {
     if (arms.exporter == "noop") {
@@ -279,7 +283,7 @@ int main(int argc, char** argv) {
     } else {
       exporter = std::make_unique<otelweb::bench::ReadingExporter>();
     }
-    if (metrics_on) metric_exporter = std::make_unique<NoopMetricExporter>();
+    if (metrics_on) make_metric_exporter = [] { return std::make_unique<NoopMetricExporter>(); };
   } else {
 #ifdef OTELWEB_HAVE_OTLP
     std::string ep = otelweb::bench::StartReceiverProcess(otlp, g_pin ? 1 : -1);
@@ -293,9 +297,11 @@ int main(int argc, char** argv) {
     eo.endpoint = ep;
     exporter = std::make_unique<otelweb::otlp::OtlpSpanExporter>(eo);
     if (metrics_on) {
-      otelweb::otlp::OtlpMetricExporterOptions mo;
-      mo.otlp = eo;
-      metric_exporter = std::make_unique<otelweb::otlp::OtlpMetricExporter>(mo);
+      make_metric_exporter = [eo] {
+        otelweb::otlp::OtlpMetricExporterOptions mo;
+        mo.otlp = eo;
+        return std::make_unique<otelweb::otlp::OtlpMetricExporter>(mo);
+      };
     }
 #endif
   }
@@ -342,15 +348,21 @@ int main(int argc, char** argv) {
     po.processors.push_back(std::move(batch));
   }
   auto provider = std::make_shared<otelweb::TracerProvider>(std::move(po));
+  // --metrics 1: each traced measurement gets its own meter provider, made
+  // with the server (before the CPU window opens) and shut down at the end of
+  // the window (its last collection and export counted), so that the
+  // reader's collections run in the traced arm's window only, never in the
+  // plain arms'.
   std::shared_ptr<otelweb::metrics::MeterProvider> meter_provider;
-  if (metrics_on) {
+  auto make_meter_provider = [&]() -> std::shared_ptr<otelweb::metrics::MeterProvider> {
+    if (!metrics_on) return nullptr;
     otelweb::metrics::PeriodicReaderOptions ro;
     ro.interval = std::chrono::milliseconds(1000);
     otelweb::metrics::MeterProviderOptions mo;
     mo.readers.push_back(
-        std::make_shared<otelweb::metrics::PeriodicExportingMetricReader>(std::move(metric_exporter), ro));
-    meter_provider = std::make_shared<otelweb::metrics::MeterProvider>(std::move(mo));
-  }
+        std::make_shared<otelweb::metrics::PeriodicExportingMetricReader>(make_metric_exporter(), ro));
+    return std::make_shared<otelweb::metrics::MeterProvider>(std::move(mo));
+  };
 
   auto plain = [] {
     auto s = std::make_unique<httplib::Server>();
@@ -360,13 +372,20 @@ int main(int argc, char** argv) {
   auto traced = [&] {
     otelweb::httplib::ServerOptions o;
     o.tracer_provider = provider;
+    meter_provider = make_meter_provider();
     o.meter_provider = meter_provider;
     auto s = std::make_unique<otelweb::httplib::TracedServer>(o);
     s->Get("/hello", Hello);
     return s;
   };
   auto nothing = [] {};
-  auto flush = [&] { provider->ForceFlush(); };  // B's spans exported inside B's window
+  auto flush = [&] {  // B's spans (and metrics) exported inside B's window
+    provider->ForceFlush();
+    if (meter_provider) {
+      (void)meter_provider->Shutdown(std::chrono::seconds(5));
+      meter_provider.reset();
+    }
+  };
   // arm 0: A plain, 1: A' plain (control), 2: B traced
   auto measure = [&](int arm) {
     return arm == 2 ? Measure(traced, flush, wrk, seconds, connections)
@@ -450,6 +469,5 @@ int main(int argc, char** argv) {
   // The figure to quote: server CPU per request, traced / plain, median of the rounds.
   std::printf("ratio %.3f %.3f %.3f\n", b.median, b.min, b.max);
   provider->Shutdown();
-  if (meter_provider) (void)meter_provider->Shutdown(std::chrono::seconds(5));
   return 0;
 }
