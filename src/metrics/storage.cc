@@ -898,13 +898,15 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
       // finite). Skipping it spares most reads of a series that few threads
       // record into (in a one-thread process, all stripes but one).
       if (w[nb + 2].load(std::memory_order_relaxed) == kPosInf) continue;
-      // The buckets (acquire) before the sum, min and max (a recording adds
-      // its bucket last, with release): every counted value's sum, min and
-      // max are read too, so the sum is never behind the count. It can be
-      // ahead by the values recorded into the stripe while it is read (sum
-      // added, bucket not yet, or after the bucket was read); their buckets
-      // are counted by the next collection (Collect).
-      for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_acquire);
+      // The buckets, then an acquire fence, then the sum, min and max (a
+      // recording adds its bucket last, with release): every counted value's
+      // sum, min and max are read too, so the sum is never behind the count.
+      // It can be ahead by the values recorded into the stripe while it is
+      // read (sum added, bucket not yet, or after the bucket was read); their
+      // buckets are counted by the next collection (Collect). One fence
+      // rather than acquire loads: the loop keeps its registers.
+      for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
       sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
       mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
       mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
