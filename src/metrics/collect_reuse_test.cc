@@ -275,6 +275,9 @@ TEST(MetricCollection, RecordingWhileCollectingIntoAReusedOutputLosesNothing) {
         uint64_t buckets = 0;
         for (uint64_t b : pt.bucket_counts) buckets += b;
         EXPECT_EQ(buckets, pt.count);
+        // No point of count 0 (OTLP: its sum would have to be 0).
+        EXPECT_GT(pt.count, 0u) << "sum " << pt.sum;
+        EXPECT_GE(pt.sum, 0);
         delta_count += pt.count;
         delta_sum += pt.sum;
       }
@@ -311,6 +314,101 @@ TEST(MetricCollection, RecordingWhileCollectingIntoAReusedOutputLosesNothing) {
   }
   EXPECT_EQ(count, recorded);
   EXPECT_DOUBLE_EQ(sum, recorded_sum);
+}
+
+// Every point of a histogram recorded while a reader collects agrees with the
+// values recorded (all 7): no delta point has count 0 (OTLP: a count of zero
+// means a sum of zero); a cumulative sum holds every counted value, may be
+// ahead by values whose buckets the collection did not see yet, and never
+// goes back; the delta points, added up, are never behind either (what a
+// point's sum has ahead is what the next points count); exponential
+// histograms are exact (their stripes are copied under the stripe's lock).
+// Over all the points, nothing is lost or counted twice.
+TEST(MetricCollection, HistogramPointsRecordedWhileCollectingKeepSumInStepWithCount) {
+  constexpr int kThreads = 2, kPerThread = 1500000;
+  constexpr double kValue = 7;
+  auto delta = std::make_shared<ManualReader>(TemporalityPreference::kDelta);
+  auto cumulative = std::make_shared<ManualReader>();
+  MeterProviderOptions options;
+  options.readers = {delta, cumulative};
+  View expo;
+  expo.selector.name = "e";
+  expo.aggregation = ViewAggregation::kBase2ExponentialBucketHistogram;
+  options.views = {expo};
+  MeterProvider provider(std::move(options));
+  Meter meter = provider.GetMeter("m");
+  auto h = meter.CreateInt64Histogram("h");
+  auto e = meter.CreateDoubleHistogram("e");
+  std::atomic<int> ready{0}, done{0};
+  auto work = [&](int t) {
+    ready.fetch_add(1);
+    while (ready.load() < kThreads + 1) {
+    }
+    for (int i = 0; i < kPerThread; ++i) {
+      h.Record(7);
+      if (i % 8 == t) e.Record(kValue);
+    }
+    done.fetch_add(1);
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) ts.emplace_back(work, t);
+  struct Seen {
+    uint64_t count = 0;
+    double sum = 0;
+    double last_cumulative_sum = 0;
+  };
+  Seen seen[2];  // h, e
+  int collections = 0;
+  ResourceMetrics d_out, c_out;
+  auto take = [&] {
+    ASSERT_TRUE(delta->Collect(&d_out));
+    ASSERT_TRUE(cumulative->Collect(&c_out));
+    ++collections;
+    for (int k = 0; k < 2; ++k) {
+      const char* name = k == 0 ? "h" : "e";
+      const bool exact = k == 1;
+      SCOPED_TRACE(std::string(name) + ", collection " + std::to_string(collections));
+      if (const MetricData* d = d_out.Find(name)) {
+        ASSERT_EQ(d->histogram_points.size(), 1u);
+        const HistogramPoint& pt = d->histogram_points[0];
+        ASSERT_GT(pt.count, 0u) << "sum " << pt.sum;
+        EXPECT_EQ(pt.sum / kValue, std::floor(pt.sum / kValue)) << pt.sum;
+        if (exact) {
+          EXPECT_EQ(pt.sum, kValue * static_cast<double>(pt.count));
+        }
+        seen[k].count += pt.count;
+        seen[k].sum += pt.sum;
+        EXPECT_GE(seen[k].sum, kValue * static_cast<double>(seen[k].count))
+            << "count " << pt.count << " sum " << pt.sum;
+      }
+      if (const MetricData* c = c_out.Find(name)) {
+        ASSERT_EQ(c->histogram_points.size(), 1u);
+        const HistogramPoint& pt = c->histogram_points[0];
+        ASSERT_GT(pt.count, 0u) << "sum " << pt.sum;
+        EXPECT_GE(pt.sum, kValue * static_cast<double>(pt.count)) << pt.count;
+        if (exact) {
+          EXPECT_EQ(pt.sum, kValue * static_cast<double>(pt.count));
+        }
+        EXPECT_GE(pt.sum, seen[k].last_cumulative_sum);
+        seen[k].last_cumulative_sum = pt.sum;
+        EXPECT_EQ(pt.min, kValue);
+        EXPECT_EQ(pt.max, kValue);
+      }
+    }
+  };
+  ready.fetch_add(1);
+  while (done.load() < kThreads && !::testing::Test::HasFatalFailure()) take();
+  for (auto& t : ts) t.join();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  take();
+  EXPECT_GT(collections, 2);
+  const uint64_t recorded[2] = {uint64_t{kThreads} * kPerThread,
+                                uint64_t{kThreads} * (kPerThread / 8)};
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(seen[k].count, recorded[k]) << k;
+    EXPECT_EQ(seen[k].sum, kValue * static_cast<double>(recorded[k])) << k;
+    EXPECT_EQ(seen[k].last_cumulative_sum, kValue * static_cast<double>(recorded[k])) << k;
+  }
 }
 
 }  // namespace

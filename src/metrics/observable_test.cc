@@ -8,6 +8,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "otelweb/metrics/exporters.h"
 #include "otelweb/metrics/meter_provider.h"
@@ -241,6 +242,56 @@ TEST(ObservableMetrics, ACallbackThatNeverReturnsDoesNotHangShutdownOrOtherReade
   release.set_value();  // the callback returns late: its collection is not exported
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(storage->size(), exported);
+}
+
+const NumberPoint* OnlyPoint(const ResourceMetrics& rm, std::string_view name) {
+  const MetricData* m = rm.Find(name);
+  if (m == nullptr || m->number_points.size() != 1) return nullptr;
+  return &m->number_points[0];
+}
+
+// A cumulative series keeps one start time for as long as it lives (a changed
+// start is a reset to a backend), and a point never starts after its time:
+// an observable series is created by the collection's callbacks, after the
+// collection read its time; a synchronous series can be created (here by a
+// recording inside an earlier instrument's callback) after that time too.
+TEST(ObservableMetrics, CumulativeStartTimeIsStableAndNeverAfterThePointTime) {
+  auto reader = std::make_shared<ManualReader>(TemporalityPreference::kCumulative);
+  MeterProviderOptions o;
+  o.readers = {reader};
+  MeterProvider provider(std::move(o));
+  Meter meter = provider.GetMeter("start.test");
+  // The observable instrument is collected first: its callback creates the
+  // synchronous series after the collection read its time, before the
+  // counter is collected.
+  Counter<int64_t>* counter = nullptr;
+  bool first = true;
+  auto observed = meter.CreateInt64ObservableCounter(
+      "obs.bytes", "By", "", [&](ObserverResult<int64_t>& r) {
+        r.Observe(5, {{"k", "v"}});
+        if (first && counter != nullptr) counter->Add(1, {{"route", "/a"}});
+        first = false;
+      });
+  auto sync_counter = meter.CreateInt64Counter("sync.requests");
+  counter = &sync_counter;
+  std::vector<Timestamp> obs_start, sync_start;
+  for (int i = 0; i < 3; ++i) {
+    ResourceMetrics rm;
+    ASSERT_TRUE(reader->Collect(&rm));
+    const NumberPoint* ob = OnlyPoint(rm, "obs.bytes");
+    const NumberPoint* sy = OnlyPoint(rm, "sync.requests");
+    ASSERT_NE(ob, nullptr);
+    ASSERT_NE(sy, nullptr);
+    EXPECT_LE(ob->start_time, ob->time) << "collection " << i;
+    EXPECT_LE(sy->start_time, sy->time) << "collection " << i;
+    EXPECT_EQ(sy->as_int, 1);
+    obs_start.push_back(ob->start_time);
+    sync_start.push_back(sy->start_time);
+  }
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(obs_start[i], obs_start[0]) << "observable, collection " << i;
+    EXPECT_EQ(sync_start[i], sync_start[0]) << "synchronous, collection " << i;
+  }
 }
 
 }  // namespace

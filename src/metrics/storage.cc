@@ -897,13 +897,18 @@ void Stream::Totals(const Series* s, std::vector<uint64_t>* out) const noexcept 
       // recording split across two collections; once stored, the min stays
       // finite). Skipping it spares most reads of a series that few threads
       // record into (in a one-thread process, all stripes but one).
-      const uint64_t min_bits = w[nb + 2].load(std::memory_order_relaxed);
-      if (min_bits == kPosInf) continue;
-      // The sum before the buckets (a recording adds its bucket first): a
-      // value whose sum is read has its bucket read too.
-      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_acquire));
+      if (w[nb + 2].load(std::memory_order_relaxed) == kPosInf) continue;
+      // The buckets, then an acquire fence, then the sum, min and max (a
+      // recording adds its bucket last, with release): every counted value's
+      // sum, min and max are read too, so the sum is never behind the count.
+      // It can be ahead by the values recorded into the stripe while it is
+      // read (sum added, bucket not yet, or after the bucket was read); their
+      // buckets are counted by the next collection (Collect). One fence
+      // rather than acquire loads: the loop keeps its registers.
       for (size_t b = 0; b <= nb; ++b) tot[b] += w[b].load(std::memory_order_relaxed);
-      mn = std::min(mn, std::bit_cast<double>(min_bits));
+      std::atomic_thread_fence(std::memory_order_acquire);
+      sum += std::bit_cast<double>(w[nb + 1].load(std::memory_order_relaxed));
+      mn = std::min(mn, std::bit_cast<double>(w[nb + 2].load(std::memory_order_relaxed)));
       mx = std::max(mx, std::bit_cast<double>(w[nb + 3].load(std::memory_order_relaxed)));
     }
     tot[nb + 1] = std::bit_cast<uint64_t>(sum);
@@ -948,10 +953,14 @@ size_t Stream::BucketOf(double v) const noexcept {
 
 void Stream::AddHistogram(std::atomic<uint64_t>* w, double v, size_t bucket) noexcept {
   size_t nb = cfg_.boundaries.size();
-  w[bucket].fetch_add(1, std::memory_order_relaxed);
+  std::atomic<uint64_t>* count = w + bucket;
+  // Sum, min and max first, the bucket last with release: a collector that
+  // reads the bucket (acquire) sees the value's sum, min and max too (Totals).
+  // On x86 a release RMW is the same instruction as a relaxed one.
   AddDouble(w[nb + 1], v);
   MinDouble(w[nb + 2], v);
   MaxDouble(w[nb + 3], v);
+  count->fetch_add(1, std::memory_order_release);
 }
 
 void Stream::Offer(Series* s, size_t slot, uint64_t bits) noexcept {
@@ -1181,14 +1190,16 @@ bool Stream::CollectObserved(size_t slot, AggregationTemporality temporality, Ti
     }
   }
   for (const Observation& o : merged) {
-    const Series* s = o.series;
+    Series* s = o.series;
     NumberPoint p;
     p.is_int = is_int;
     p.attributes = s->attrs;
     p.time = now;
     // A series first observed by this collection's callbacks was created
-    // after `now` was read: its start is `now` (never after the point's time).
-    p.start_time = std::min(s->created, now);
+    // after `now` was read: its start becomes `now` for good (never after the
+    // point's time, and the same in every later cumulative point).
+    ClampCreated(s, now);
+    p.start_time = s->created;
     uint64_t bits = o.bits;
     if (delta && sum) {
       auto [it, fresh] = st.seen.try_emplace(s);
@@ -1286,6 +1297,9 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       fresh = inserted;
       if (inserted) prev->totals.assign(words_, 0);
     }
+    // A series created after `now` was read (a recording during this
+    // collection) starts at `now`, for good.
+    ClampCreated(s, now);
     Timestamp start = s->created;
     if (delta && st.collected_once && st.last_collect > start) start = st.last_collect;
     // No recording since this reader's previous collection: a candidate to
@@ -1357,18 +1371,15 @@ bool Stream::Collect(size_t slot, AggregationTemporality temporality, Timestamp 
       p.bucket_counts[b] = c;
       count += c;
     }
+    // No count, no point (OTLP: a point of count 0 has a sum of 0). The
+    // sum may be ahead of the count by values in flight (Totals); in delta,
+    // such a sum without a count is neither reported nor taken into the
+    // reader's memory: it joins the next point, which counts its values.
+    if (count == 0) return;
     double sum = std::bit_cast<double>(tot[nb + 1]);
     if (delta) {
       sum -= std::bit_cast<double>(prev->totals[nb + 1]);
-      // A recording adds its bucket, then its sum; Totals reads the sum
-      // first, so a collection can count a value whose sum it has not seen
-      // yet. That sum then comes alone, in an interval without a count: it
-      // is reported (a point of count 0), not dropped with the memory
-      // updated, which lost it.
-      if (count == 0 && sum == 0) return;
       std::copy(tot.begin(), tot.begin() + static_cast<ptrdiff_t>(nb + 2), prev->totals.begin());
-    } else if (count == 0) {
-      return;
     }
     ++n_points;
     p.count = count;

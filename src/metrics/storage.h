@@ -90,6 +90,9 @@ struct Series {
   uint64_t hash = 0;
   std::vector<OwnedKeyValue> attrs;  // de-duplicated, first-seen order
   std::vector<FlatAttr> flat;        // the same, flat, for lookups
+  // The start time of its cumulative points: set when created (before it is
+  // published), then only lowered, under the stream's collect_mu_, to the
+  // time of the first collection that reads it (ClampCreated).
   Timestamp created{};
   Series* next = nullptr;  // the stream's list; immutable once published
   bool overflow = false;
@@ -195,6 +198,14 @@ class Stream {
   ReaderStreamState& ReaderState(size_t slot);
   Series* Find(const KeyValue* kv, size_t n, uint64_t hash) const noexcept;
   void Totals(const Series* s, std::vector<uint64_t>* tot) const noexcept;
+  // A series created after a collection read its time `now` (a recording or
+  // a callback during that collection) starts at `now` instead, for every
+  // reader and every later point: its start never follows a point's time
+  // and never changes (a changed cumulative start reads as a reset).
+  // Under collect_mu_.
+  static void ClampCreated(Series* s, Timestamp now) noexcept {
+    if (s->created > now) s->created = now;
+  }
   void Retire(Series* s, std::vector<uint64_t> snapshot);  // under insert_mu_
   void Reclaim(bool all);                                 // under collect_mu_
   void ForgetIdle(size_t slot, size_t readers, const std::vector<Series*>& idle,
@@ -262,8 +273,12 @@ bool SameValue(const AttributeValue& a, const OwnedValue& b) noexcept;
 // given set with a repeated key never matches (stored keys are unique).
 bool SameAttributeSet(Attributes given, const Series& s) noexcept;
 // Whether the `n` bytes at `p` lie in a read-only loaded segment of the
-// program or of the object that holds otelweb (neither is ever unloaded):
-// what a string literal points at. Exposed for tests.
+// program or of the object that holds otelweb: what a string literal points
+// at. Only these two images are trusted: the program is never unloaded, and
+// otelweb's object is unloaded only together with otelweb's state (the
+// series that keep such addresses); a string literal of another shared
+// object (which could be unloaded and its address reused) is compared byte
+// by byte. Exposed for tests.
 bool InReadOnlyImage(const char* p, size_t n) noexcept;
 
 // One observation of an observable instrument (value bits: int64 two's

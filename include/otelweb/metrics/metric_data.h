@@ -128,6 +128,11 @@ struct ResourceMetrics {
 class MetricExporter {
  public:
   virtual ~MetricExporter() = default;
+  // Exports one collection. `metrics` is valid only during the call: the
+  // reader reuses it for its next collection (the periodic reader keeps one
+  // ResourceMetrics and rewrites it in place), so an exporter that keeps
+  // anything past the call (a batch, a queue, an in-memory store) copies it.
+  // Errors are returned as the ExportResult, never thrown.
   virtual ExportResult Export(const ResourceMetrics& metrics) noexcept = 0;
   virtual OperationResult ForceFlush(std::chrono::milliseconds) noexcept {
     return OperationResult::Ok();
