@@ -314,8 +314,7 @@ void Instrumentation::Uninstrument() { s_->active.Withdraw(); }
 
 namespace {
 
-std::atomic<bool> g_bad_header_warned{false};
-std::atomic<bool> g_bad_status_warned{false};
+http::internal::HelperRefusalWarnings g_send_body_warned;
 
 // SendBody's headers, for response-header capture.
 class ListedHeaders final : public http::HeaderReader {
@@ -336,24 +335,10 @@ class ListedHeaders final : public http::HeaderReader {
 int SendBody(mg_connection* conn, int status_code, std::string_view body,
              std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
   if (conn == nullptr) return -1;
-  // civetweb takes 100-999 and would send a 1xx as the final response, after
-  // which the client waits for the real one: refused here, nothing is sent.
-  if (status_code < 200 || status_code > 999) {
-    LogOnce(g_bad_status_warned, LogLevel::kWarning,
-            "otelweb::civetweb::SendBody: a status outside 200-999 was refused and nothing "
-            "was sent; give a final status from 200 to 999 (a 1xx is interim: the client "
-            "would wait for the real response) (reported once)");
+  // civetweb takes 100-999 and would send a 1xx as the final response.
+  if (!http::internal::HelperResponseAllowed("otelweb::civetweb::SendBody", "sent", "SendBody", status_code,
+                                             headers, g_send_body_warned))
     return -1;
-  }
-  for (const auto& [name, value] : headers) {
-    if (!http::internal::HelperResponseHeaderAllowed(name, value)) {
-      LogOnce(g_bad_header_warned, LogLevel::kWarning,
-              "otelweb::civetweb::SendBody: a response header was refused and nothing was sent; "
-              "leave Content-Length and Transfer-Encoding out (SendBody sets them) and give "
-              "non-empty names without ':' and names and values without CR or LF (reported once)");
-      return -1;
-    }
-  }
   const mg_request_info* ri = mg_get_request_info(conn);
   const bool head = ri != nullptr && ri->request_method != nullptr &&
                     std::strcmp(ri->request_method, "HEAD") == 0;

@@ -285,6 +285,35 @@ bool HelperResponseHeaderAllowed(const char* name, const char* value) noexcept {
          std::string_view(value).find_first_of("\r\n") == std::string_view::npos;
 }
 
+bool HelperResponseAllowed(const char* helper, const char* not_done, const char* framed_by, long status_code,
+                           std::initializer_list<std::pair<const char*, const char*>> headers,
+                           HelperRefusalWarnings& warned) noexcept {
+  auto refuse = [&](std::atomic<bool>& flag, const char* what, const char* todo) noexcept {
+    if (flag.load(std::memory_order_relaxed)) return false;
+    try {
+      LogOnce(flag, LogLevel::kWarning,
+              std::string(helper) + ": " + what + " was refused and nothing was " + not_done + "; " + todo +
+                  " (reported once)");
+    } catch (...) {  // no memory for the message: the refusal stands
+    }
+    return false;
+  };
+  if (status_code < 200 || status_code > 999) {
+    return refuse(warned.status, "a status outside 200-999",
+                  "give a final status from 200 to 999 (a 1xx is interim: the client would wait for the "
+                  "real response)");
+  }
+  for (const auto& [name, value] : headers) {
+    if (!HelperResponseHeaderAllowed(name, value)) {
+      const std::string todo = std::string("leave Content-Length and Transfer-Encoding out (") + framed_by +
+                               " sets them) and give non-empty names without ':' and names and values "
+                               "without CR or LF";
+      return refuse(warned.header, "a response header", todo.c_str());
+    }
+  }
+  return true;
+}
+
 }  // namespace internal
 
 }  // namespace otelweb::http

@@ -209,31 +209,16 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
   return MHD_queue_response(connection, status_code, response);
 }
 
-std::atomic<bool> g_header_refused_warned{false};
-std::atomic<bool> g_status_refused_warned{false};
+http::internal::HelperRefusalWarnings g_queue_body_warned;
 std::atomic<bool> g_mhd_refused_warned{false};
 
 MHD_Result QueueBody(MHD_Connection* connection, unsigned int status_code, std::string_view body,
                      std::initializer_list<std::pair<const char*, const char*>> headers) noexcept {
   // Checked here, not left to MHD: MHD 0.9.75 sends a 1xx as the final
   // response and accepts Transfer-Encoding and names with ':'.
-  if (status_code < 200 || status_code > 999) {
-    LogOnce(g_status_refused_warned, LogLevel::kWarning,
-            "otelweb::microhttpd::QueueBody: a status outside 200-999 was refused, nothing was "
-            "queued; give a final status from 200 to 999 (a 1xx is interim: the client would "
-            "wait for the real response) (reported once)");
+  if (!http::internal::HelperResponseAllowed("otelweb::microhttpd::QueueBody", "queued", "MHD", status_code,
+                                             headers, g_queue_body_warned))
     return MHD_NO;
-  }
-  for (const auto& [name, value] : headers) {
-    if (!http::internal::HelperResponseHeaderAllowed(name, value)) {
-      LogOnce(g_header_refused_warned, LogLevel::kWarning,
-              "otelweb::microhttpd::QueueBody: a response header was refused, nothing was "
-              "queued; leave Content-Length and Transfer-Encoding out (MHD sets them from the "
-              "body) and give non-empty names without ':' and names and values without CR or "
-              "LF (reported once)");
-      return MHD_NO;
-    }
-  }
   MHD_Response* response = MHD_create_response_from_buffer(
       body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
   if (response == nullptr) return MHD_NO;  // out of memory: MHD closes the connection
