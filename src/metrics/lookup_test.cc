@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <random>
 #include <cstring>
 
 #include <map>
@@ -459,6 +461,217 @@ TEST(MetricLookup, AHiddenVisibilityPluginReadsTheLibrarysThreadLocals) {
   dlclose(plugin);
 }
 
+// The canonical form of an attribute set, as the data model defines its
+// identity: keys deduplicated (the last value wins), empty values dropped,
+// sorted by key; each value with its type and exact bytes (a double by its
+// bits, as the storage compares it).
+std::string CanonicalValue(AttributeType type, std::string_view s, int64_t i, double d, bool b) {
+  std::string out(1, static_cast<char>('0' + static_cast<int>(type)));
+  switch (type) {
+    case AttributeType::kString:
+      out += s;
+      break;
+    case AttributeType::kInt:
+      out += std::to_string(i);
+      break;
+    case AttributeType::kDouble:
+      out += std::to_string(std::bit_cast<uint64_t>(d));
+      break;
+    case AttributeType::kBool:
+      out += b ? "t" : "f";
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+std::string CanonicalGiven(Attributes attrs) {
+  std::map<std::string, std::string> m;
+  for (const KeyValue& kv : attrs) {
+    const AttributeValue& v = kv.value;
+    if (v.type() == AttributeType::kNone) continue;
+    m[std::string(kv.key)] = CanonicalValue(
+        v.type(), v.type() == AttributeType::kString ? v.as_string() : std::string_view(),
+        v.type() == AttributeType::kInt ? v.as_int() : 0,
+        v.type() == AttributeType::kDouble ? v.as_double() : 0,
+        v.type() == AttributeType::kBool && v.as_bool());
+  }
+  std::string out;
+  for (const auto& [k, v] : m) {
+    out += std::to_string(k.size()) + ":" + k + "=" + std::to_string(v.size()) + ":" + v + ";";
+  }
+  return out;
+}
+std::string CanonicalStored(const std::vector<OwnedKeyValue>& attrs) {
+  std::map<std::string, std::string> m;
+  for (const OwnedKeyValue& kv : attrs)
+    m[kv.key] = CanonicalValue(kv.value.type, kv.value.s, kv.value.i, kv.value.d, kv.value.b);
+  std::string out;
+  for (const auto& [k, v] : m) {
+    out += std::to_string(k.size()) + ":" + k + "=" + std::to_string(v.size()) + ":" + v + ";";
+  }
+  // A stored set has unique keys: a duplicate would collapse in the map.
+  if (m.size() != attrs.size()) out += "<duplicate key>";
+  return out;
+}
+
+// Sets drawn at random from keys and values that the pointer comparison of
+// read-only strings could confuse: literals and their prefixes (same
+// address, other length), heap copies of literals (same bytes, other
+// address), empty strings, embedded NULs, long strings that differ in one
+// middle byte, a stack buffer rewritten in place between calls, int 1 /
+// double 1.0 / bool true, 0.0 / -0.0; sets in shuffled order, with repeated
+// keys and empty values, and sets of more than 64 attributes. Every sum
+// (plain recording and RecordSameSet's three instruments) must be the sum
+// of the values recorded with a set of the same canonical form.
+TEST(MetricLookup, RandomSetsOfLookalikeStringsAreCountedByTheirContent) {
+  auto reader = std::make_shared<ManualReader>();
+  MeterProviderOptions o;
+  o.readers.push_back(reader);
+  o.cardinality_limit = 100000;  // no overflow series: every set is its own
+  MeterProvider provider(std::move(o));
+  Meter meter = provider.GetMeter("lookup");
+  auto plain = meter.CreateInt64Counter("plain");
+  auto lead = meter.CreateInt64Counter("lead");
+  auto follow1 = meter.CreateInt64Counter("follow1");
+  auto follow2 = meter.CreateInt64Counter("follow2");
+
+  static constexpr char kLong[] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF";
+  struct Want {
+    std::map<std::string, int64_t> plain, lead, follow1, follow2;
+  };
+  auto run = [&](uint64_t seed, Want* want) {
+    std::mt19937_64 rng(seed);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    // Heap copies (other addresses, same bytes) and a writable stack buffer.
+    const std::vector<std::string> heap = {"GET", "GE", "", "k1", "k", "", std::string("G\0T", 3),
+                                           std::string(kLong, 40), std::string(kLong, 17)};
+    char stack[48];
+    std::memcpy(stack, kLong, sizeof stack);
+    auto key = [&]() -> std::string_view {
+      switch (pick(8)) {
+        case 0:
+          return "k1";
+        case 1:
+          return std::string_view("k1x", 2);  // "k1", another literal's address
+        case 2:
+          return std::string_view("k1", 1);   // a prefix of a literal
+        case 3:
+          return heap[3];
+        case 4:
+          return heap[4];
+        case 5:
+          return "";
+        case 6:
+          return std::string_view(stack, 3);
+        default:
+          return "k2";
+      }
+    };
+    auto value = [&]() -> AttributeValue {
+      switch (pick(20)) {
+        case 0:
+          return std::string_view("GET");
+        case 1:
+          return std::string_view("GET", 2);
+        case 2:
+          return std::string_view(heap[0]);
+        case 3:
+          return std::string_view(heap[1]);
+        case 4:
+          return std::string_view("");
+        case 5:
+          return std::string_view(heap[2]);
+        case 6:
+          return std::string_view("G\0T", 3);
+        case 7:
+          return std::string_view("G\0T", 1);
+        case 8:
+          return std::string_view(heap[6]);
+        case 9:
+          return std::string_view(kLong, 40);
+        case 10:
+          return std::string_view(heap[7]);
+        case 11:
+          return std::string_view(stack, 17 + pick(24));  // rewritten below
+        case 12:
+          return int64_t{1};
+        case 13:
+          return 1.0;
+        case 14:
+          return true;
+        case 15:
+          return 0.0;
+        case 16:
+          return -0.0;
+        case 17:
+          return AttributeValue();  // empty: dropped
+        case 18:
+          return std::string_view(kLong + 1, 17);
+        default:
+          return std::string_view(heap[8]);
+      }
+    };
+    std::vector<KeyValue> kv;
+    for (int i = 0; i < 4000; ++i) {
+      // The stack buffer's bytes change in place now and then (one middle
+      // byte: the first and last 8 of a long string stay the same).
+      if (pick(4) == 0) stack[8 + pick(24)] = "xyz"[pick(3)];
+      kv.clear();
+      const size_t n = pick(50) == 0 ? 65 + pick(10) : pick(6);
+      for (size_t j = 0; j < n; ++j) {
+        if (n > 64) {
+          // Many attributes: distinct keys of the stack buffer and of a
+          // literal (writable and read-only addresses), one repeated now and then.
+          static constexpr char kKeys[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&*+-./<>?@^_~";
+          kv.push_back({std::string_view(kKeys + j, 1 + (pick(3) == 0)), value()});
+        } else {
+          kv.push_back({key(), value()});
+        }
+      }
+      if (pick(3) == 0) std::shuffle(kv.begin(), kv.end(), rng);
+      const Attributes attrs(kv.data(), kv.size());
+      const std::string set = CanonicalGiven(attrs);
+      const int64_t v = 1 + static_cast<int64_t>(pick(1000));
+      plain.Add(v, attrs);
+      want->plain[set] += v;
+      metrics::detail::SameSetValue same[3] = {{metrics::detail::InstrumentAccess::State(lead), false, v, 0},
+                              {metrics::detail::InstrumentAccess::State(follow1), false, 2 * v, 0},
+                              {metrics::detail::InstrumentAccess::State(follow2), false, 3 * v, 0}};
+      const size_t m = 1 + pick(3);
+      metrics::detail::RecordSameSet(same, m, attrs);
+      want->lead[set] += v;
+      if (m > 1) want->follow1[set] += 2 * v;
+      if (m > 2) want->follow2[set] += 3 * v;
+    }
+  };
+  Want a, b;
+  std::thread other([&] { run(2, &b); });
+  run(1, &a);
+  other.join();
+  for (const auto& [set, v] : b.plain) a.plain[set] += v;
+  for (const auto& [set, v] : b.lead) a.lead[set] += v;
+  for (const auto& [set, v] : b.follow1) a.follow1[set] += v;
+  for (const auto& [set, v] : b.follow2) a.follow2[set] += v;
+
+  ResourceMetrics rm;
+  ASSERT_TRUE(reader->Collect(&rm));
+  auto got = [&](std::string_view name) {
+    std::map<std::string, int64_t> out;
+    const MetricData* m = rm.Find(name);
+    if (m == nullptr) return out;
+    for (const auto& p : m->number_points) {
+      auto [it, fresh] = out.emplace(CanonicalStored(p.attributes), p.as_int);
+      EXPECT_TRUE(fresh) << name << ": two series of the set " << it->first;
+    }
+    return out;
+  };
+  EXPECT_EQ(got("plain"), a.plain);
+  EXPECT_EQ(got("lead"), a.lead);
+  EXPECT_EQ(got("follow1"), a.follow1);
+  EXPECT_EQ(got("follow2"), a.follow2);
+}
+
 }  // namespace
 
 // detail::RecordSameSet (an instrumentation's several instruments with one
@@ -494,7 +707,7 @@ TEST(MetricLookup, RecordSameSetCountsWhatRecordingEachOneCounts) {
     route[1] = "xyz"[(i / 2) % 3];
     KeyValue kv[] = {{"http.route", std::string_view(route)}, {"code", 200 + i % 5 / 4}};
     const std::string set = route + "/" + std::to_string(200 + i % 5 / 4);
-    SameSetValue v[3] = {{InstrumentAccess::State(lead), false, 1, 0},
+    SameSetValue v[3] = {{metrics::detail::InstrumentAccess::State(lead), false, 1, 0},
                          {InstrumentAccess::State(one), false, i, 0},
                          {InstrumentAccess::State(two), true, 0, 0.5}};
     const size_t n = 1 + (i % 7) % 3;  // 1, 2 or 3 instruments
@@ -533,7 +746,7 @@ TEST(MetricLookup, RecordSameSetDoesNotReuseAFollowersForgottenSeries) {
   auto lead = s.meter.CreateInt64Counter("lead");
   auto follow = s.meter.CreateInt64Counter("follow");
   KeyValue kv[] = {{"job", "a"}};
-  SameSetValue v[2] = {{InstrumentAccess::State(lead), false, 1, 0},
+  SameSetValue v[2] = {{metrics::detail::InstrumentAccess::State(lead), false, 1, 0},
                        {InstrumentAccess::State(follow), false, 10, 0}};
   RecordSameSet(v, 2, kv);  // the thread remembers both series
   ResourceMetrics first, second, third;
@@ -570,7 +783,7 @@ TEST(MetricLookup, RecordSameSetKeepsEachInstrumentsOverflowSeriesApart) {
     int64_t sum[3] = {0, 0, 0};
     for (int i = 0; i < 9; ++i) {
       const int64_t value = int64_t{1} << i;
-      SameSetValue v[2] = {{InstrumentAccess::State(lead), false, value, 0},
+      SameSetValue v[2] = {{metrics::detail::InstrumentAccess::State(lead), false, value, 0},
                            {InstrumentAccess::State(follow), false, value, 0}};
       RecordSameSet(v, 2, sets[order[i]]);
       sum[order[i]] += value;
