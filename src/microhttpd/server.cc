@@ -204,9 +204,15 @@ void SetRoute(MHD_Connection* connection, std::string_view route) noexcept {
 
 MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
                          MHD_Response* response) noexcept {
-  if (Request* r = t_current; r != nullptr && r->connection == connection && response != nullptr)
+  const MHD_Result queued = MHD_queue_response(connection, status_code, response);
+  // Only the response MHD took is described on the span: one it refused (a
+  // response was already queued, the connection is in the wrong state) is
+  // never sent. The caller still holds `response`, and MHD sends nothing
+  // before the handler returns, so its headers are read after queueing.
+  if (Request* r = t_current;
+      queued == MHD_YES && r != nullptr && r->connection == connection && response != nullptr)
     r->daemon->inst->response_capture().Capture(Headers(nullptr, response), r->span.span());
-  return MHD_queue_response(connection, status_code, response);
+  return queued;
 }
 
 http::internal::HelperRefusalWarnings g_queue_body_warned;

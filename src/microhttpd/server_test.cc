@@ -51,6 +51,7 @@ struct AppLog {
   std::atomic<int> length_probes{0};
   std::atomic<int> content_length_accepted{0};  // MHD_add_response_header said MHD_YES
   std::atomic<int> content_length_readable{0};  // MHD_get_response_header found one
+  std::atomic<int> second_queue_refused{0};     // /qb-twice, /qb-after-own
   void SawCurrent() {
     std::lock_guard<std::mutex> l(mu);
     span_ids_in_handler.push_back(GetCurrentSpan().GetContext().span_id().ToHex());
@@ -101,6 +102,25 @@ MHD_Result Answer(void* cls, MHD_Connection* c, const char* url, const char* met
     if (path == "/qb-204") return QueueBody(c, MHD_HTTP_NO_CONTENT, "dropped");
     if (path == "/qb-304") return QueueBody(c, MHD_HTTP_NOT_MODIFIED, "dropped");
     if (path == "/qb-big") return QueueBody(c, MHD_HTTP_OK, std::string(32 << 20, 'z'));
+    if (path == "/qb-twice" || path == "/qb-after-own") {
+      // A response is queued first (by QueueBody, or by the handler itself
+      // through MHD), then QueueBody is called again: MHD refuses the second
+      // one, and the first is the answer.
+      MHD_Result first;
+      if (path == "/qb-twice") {
+        first = QueueBody(c, MHD_HTTP_OK, "first", {{"X-Which", "first"}});
+      } else {
+        MHD_Response* own = MHD_create_response_from_buffer(5, const_cast<char*>("first"),
+                                                            MHD_RESPMEM_MUST_COPY);
+        MHD_add_response_header(own, "X-Which", "first");
+        first = QueueResponse(c, MHD_HTTP_OK, own);
+        MHD_destroy_response(own);
+      }
+      if (QueueBody(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the second one",
+                    {{"X-Which", "second"}}) == MHD_NO)
+        ++log->second_queue_refused;
+      return first;
+    }
     if (path == "/qb-bad") {  // ?case=...: one argument QueueBody refuses, nothing queued
       const char* got = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "case");
       const std::string_view kind = got != nullptr ? got : "";
@@ -741,6 +761,41 @@ TEST(MicrohttpdServerMetrics, QueueBodyRecordsTheResponseBodySize) {
     captured |=
         ArrAttr(sd, "http.response.header.content-type") == std::vector<std::string>{"text/plain"};
   EXPECT_TRUE(captured);
+}
+
+// QueueBody after a response was already queued (by QueueBody or by the
+// handler): MHD refuses it, and what the span and the metric report is the
+// response that went out (its headers and size), not the refused one.
+TEST(MicrohttpdServerMetrics, QueueBodyRefusedAfterAQueuedResponseReportsTheSentOne) {
+  MemoryTracing t;
+  ManualMetrics m;
+  ServerOptions o = MeteredOpts(t, m);
+  o.capture_response_headers = std::vector<std::string>{"x-which"};
+  Server s(std::move(o));
+  ASSERT_NE(s.daemon, nullptr);
+  auto cli = s.Client();
+  for (const char* target : {"/qb-twice", "/qb-after-own"}) {
+    auto r = cli.Get(target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 200) << target;
+    EXPECT_EQ(r->body, "first") << target;
+    EXPECT_EQ(r->get_header_value("X-Which"), "first") << target;
+  }
+  ASSERT_TRUE(t.WaitFor(2));
+  EXPECT_EQ(s.log.second_queue_refused.load(), 2);
+  ASSERT_EQ(t.spans().size(), 2u);
+  for (const SpanData* sd : t.spans()) {
+    EXPECT_EQ(IntAttr(sd, "http.response.status_code"), 200);
+    EXPECT_EQ(ArrAttr(sd, "http.response.header.x-which"), std::vector<std::string>{"first"})
+        << StrAttr(sd, "http.route");
+  }
+  auto rm = m.Collect();
+  // The first QueueBody's 5 bytes; the response queued by the handler itself
+  // has no size (MHD cannot tell it), whatever the refused call passed.
+  const auto got = HistogramCountSumBy(rm, "http.server.response.body.size",
+                                       {"http.route", "http.response.status_code"});
+  const std::map<std::string, std::pair<uint64_t, double>> want = {{"/qb-twice 200", {1, 5}}};
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

@@ -114,7 +114,9 @@ class Instrumentation {
 void SetRoute(MHD_Connection* connection, std::string_view route) noexcept;
 
 // MHD_queue_response, and the response headers captured on the request's span
-// (when capture is configured). Call it from the access handler.
+// (when capture is configured) once MHD took the response: a response MHD
+// refuses (MHD_NO: one was already queued) leaves the span as it was. Call
+// it from the access handler.
 MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
                          MHD_Response* response) noexcept;
 
