@@ -558,5 +558,59 @@ TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
   EXPECT_EQ(captured, 2);  // GET and HEAD /sb
 }
 
+// SendBody after a response was started (by SendBody, or by the handler
+// through civetweb's own mg_send_http_ok): -3 and nothing sent; the span's
+// captured headers and the recorded size are those of the response that
+// went out.
+std::atomic<int> g_second_send_result{0};
+int SendTwiceHandler(mg_connection* conn, void*) {
+  const std::string uri = mg_get_request_info(conn)->local_uri;
+  if (uri == "/sb-twice") {
+    if (SendBody(conn, 200, "first", {{"X-Which", "first"}}) != 0) return 500;
+  } else {
+    mg_send_http_ok(conn, "text/plain", 5);
+    mg_write(conn, "first", 5);
+  }
+  g_second_send_result = SendBody(conn, 500, "the second one", {{"X-Which", "second"}});
+  return 200;
+}
+
+TEST(CivetwebServerMetrics, SendBodyAfterAStartedResponseSendsNothingAndReportsTheFirst) {
+  mg_init_library(0);
+  MemoryTracing t;
+  ManualMetrics m;
+  ServerOptions o = MeteredOpts(t, m);
+  o.capture_response_headers = std::vector<std::string>{"x-which"};
+  Server s(std::move(o));
+  ASSERT_NE(s.ctx, nullptr);
+  for (const char* uri : {"/sb-twice", "/sb-after-ok"})
+    s.tracing.SetRequestHandler(s.ctx, uri, SendTwiceHandler, nullptr);
+  for (const char* target : {"/sb-twice", "/sb-after-ok"}) {
+    g_second_send_result = 0;
+    const std::string reply = RawRequest(
+        s.port, std::string("GET ") + target + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        /*read_all=*/true);
+    EXPECT_EQ(reply.find("HTTP/1.1 200 "), 0u) << reply;
+    const size_t end = reply.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << reply;
+    EXPECT_EQ(reply.substr(end + 4), "first") << target;
+    EXPECT_EQ(reply.find("second"), std::string::npos) << reply;
+    EXPECT_EQ(g_second_send_result.load(), -3) << target;
+  }
+  ASSERT_TRUE(WaitForSpans(*t.store, 2));
+  int first_captured = 0;
+  for (const SpanData* sd : t.spans()) {
+    EXPECT_NE(ArrAttr(sd, "http.response.header.x-which"), std::vector<std::string>{"second"});
+    first_captured +=
+        ArrAttr(sd, "http.response.header.x-which") == std::vector<std::string>{"first"};
+  }
+  EXPECT_EQ(first_captured, 1);  // SendBody's headers; not those of mg_send_http_ok
+  auto rm = m.Collect();
+  const auto got = HistogramCountSumBy(rm, "http.server.response.body.size",
+                                       {"http.route", "http.response.status_code"});
+  const std::map<std::string, std::pair<uint64_t, double>> want = {{"/sb-twice 200", {1, 5}}};
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace
 }  // namespace otelweb::civetweb
