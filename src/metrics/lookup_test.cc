@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <random>
+#include <cstdio>
 #include <cstring>
 
 #include <map>
@@ -670,6 +671,45 @@ TEST(MetricLookup, RandomSetsOfLookalikeStringsAreCountedByTheirContent) {
   EXPECT_EQ(got("lead"), a.lead);
   EXPECT_EQ(got("follow1"), a.follow1);
   EXPECT_EQ(got("follow2"), a.follow2);
+}
+
+// Literals of a plugin that is unloaded, and another plugin loaded (most
+// likely at the same addresses) with other bytes there: only the program's
+// and otelweb's own read-only images are trusted by address, so the second
+// plugin's literals are compared byte by byte and make their own series.
+TEST(MetricLookup, AnUnloadedPluginsLiteralsAreComparedByContent) {
+  LookupSetup s;
+  auto c = s.meter.CreateInt64Counter("plugin.requests");
+  using Probe = const char* (*)(size_t*);
+  struct Loaded {
+    std::string_view key, value;
+  };
+  auto load_and_add = [&](const char* path, int64_t v, int times) {
+    void* plugin = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    EXPECT_NE(plugin, nullptr) << dlerror();
+    if (plugin == nullptr) return Loaded{};
+    auto key = reinterpret_cast<Probe>(dlsym(plugin, "otelweb_probe_key"));
+    auto value = reinterpret_cast<Probe>(dlsym(plugin, "otelweb_probe_value"));
+    EXPECT_TRUE(key != nullptr && value != nullptr);
+    size_t kn = 0, vn = 0;
+    const char* k = key(&kn);
+    const char* val = value(&vn);
+    EXPECT_FALSE(metrics::internal::InReadOnlyImage(val, vn));
+    KeyValue kv[] = {{std::string_view(k, kn), std::string_view(val, vn)}};
+    for (int i = 0; i < times; ++i) c.Add(v, kv);  // the second: the last lookup's hit
+    dlclose(plugin);
+    return Loaded{std::string_view(k, kn), std::string_view(val, vn)};
+  };
+  const Loaded a = load_and_add(OTELWEB_LITERAL_PROBE_A, 1, 2);
+  const Loaded b = load_and_add(OTELWEB_LITERAL_PROBE_B, 10, 2);
+  if (a.value.data() != b.value.data())
+    std::printf("note: the second plugin's literal is at another address\n");
+  ResourceMetrics rm;
+  const MetricData* m = s.CollectMetric(&rm, "plugin.requests");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->number_points.size(), 2u);
+  EXPECT_EQ(LookupSetup::ValueOf(rm, "plugin.requests", "plugin.route", "/route/aaa"), 2);
+  EXPECT_EQ(LookupSetup::ValueOf(rm, "plugin.requests", "plugin.route", "/route/bbb"), 20);
 }
 
 }  // namespace
