@@ -475,6 +475,12 @@ int SendBodyHandler(mg_connection* conn, void*) {
       rc = SendBody(conn, status, "x", {{"Transfer-Encoding", "chunked"}});
     else if (c == "colon-name")
       rc = SendBody(conn, status, "x", {{"X:Y", "1"}});
+    else if (c == "te-space")  // "Transfer-Encoding : chunked" on the wire
+      rc = SendBody(conn, status, "x", {{"Transfer-Encoding ", "chunked"}});
+    else if (c == "cl-tab")
+      rc = SendBody(conn, status, "x", {{"Content-Length\t", "100"}});
+    else if (c == "space-name")
+      rc = SendBody(conn, status, "x", {{"X Y", "1"}});
     else if (c == "crlf-value")
       rc = SendBody(conn, status, "x", {{"X-A", "1\r\nX-Injected: 1"}});
     else
@@ -533,11 +539,13 @@ TEST(CivetwebServerMetrics, SendBodyRecordsTheResponseBodySize) {
   EXPECT_EQ(body_of(reply), "no such thing");
   // Refused before anything is sent (-1), so the handler's 500 is the answer.
   const char* kRefused[] = {"",           "?transfer-encoding", "?colon-name", "?crlf-value",
-                            "?status-100", "?status-99",         "?status-1000"};
+                            "?status-100", "?status-99",         "?status-1000", "?te-space",
+                            "?cl-tab",     "?space-name"};
   for (const char* query : kRefused) {
     reply = raw("GET", std::string("/sb-bad") + query);
     EXPECT_EQ(reply.find("HTTP/1.1 500 "), 0u) << query << ": " << reply;
     EXPECT_EQ(reply.find("X-Injected"), std::string::npos) << query << ": " << reply;
+    EXPECT_EQ(reply.find("chunked"), std::string::npos) << query << ": " << reply;
   }
   // The client reads the headers of a 32 MiB answer and goes away.
   reply = RawRequest(s.port, "GET /sb-big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");

@@ -277,12 +277,25 @@ void SetUpHeaderCapture(const Settings& settings, const char* request_env, const
                             sanitize, semconv::kHttpResponseHeaderPrefix);
 }
 
+namespace {
+// RFC 9110 tchar: what a field name is made of. Anything else (a space or a
+// tab, which lenient parsers trim: "Transfer-Encoding : chunked"; a colon;
+// CR, LF, other controls; bytes >= 0x80) makes the header another one, or
+// the response malformed.
+bool HeaderNameChar(unsigned char c) noexcept {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                           std::string_view::npos;
+}
+}  // namespace
+
 bool HelperResponseHeaderAllowed(const char* name, const char* value) noexcept {
   if (name == nullptr || value == nullptr || *name == '\0') return false;
+  for (const char* p = name; *p != '\0'; ++p)
+    if (!HeaderNameChar(static_cast<unsigned char>(*p))) return false;
   if (HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Transfer-Encoding"))
     return false;
-  return std::string_view(name).find_first_of("\r\n:") == std::string_view::npos &&
-         std::string_view(value).find_first_of("\r\n") == std::string_view::npos;
+  return std::string_view(value).find_first_of("\r\n") == std::string_view::npos;
 }
 
 bool HelperResponseAllowed(const char* helper, const char* not_done, const char* framed_by, long status_code,
@@ -305,9 +318,13 @@ bool HelperResponseAllowed(const char* helper, const char* not_done, const char*
   }
   for (const auto& [name, value] : headers) {
     if (!HelperResponseHeaderAllowed(name, value)) {
-      const std::string todo = std::string("leave Content-Length and Transfer-Encoding out (") + framed_by +
-                               " sets them) and give non-empty names without ':' and names and values "
-                               "without CR or LF";
+      std::string todo;
+      try {
+        todo = std::string("leave Content-Length and Transfer-Encoding out (") + framed_by +
+               " sets them) and give names that are HTTP tokens (letters, digits and "
+               "!#$%&'*+-.^_`|~; no space, tab or ':') and values without CR or LF";
+      } catch (...) {  // no memory for the advice: the refusal stands
+      }
       return refuse(warned.header, "a response header", todo.c_str());
     }
   }

@@ -9,10 +9,11 @@
 namespace otelweb::http::internal {
 
 // True when a whole-response helper may send the response header
-// `name: value`: both non-null, a non-empty name without CR, LF or ':', a
-// value without CR or LF, and the name neither Content-Length nor
-// Transfer-Encoding (the helper frames the body itself). Thread-safety: a
-// pure function.
+// `name: value`: both non-null, a non-empty name that is an HTTP token
+// (RFC 9110 tchar only: no space, tab, ':', CR, LF or other byte, so that
+// "Transfer-Encoding " cannot pass for another name), a value without CR or
+// LF, and the name neither Content-Length nor Transfer-Encoding (the helper
+// frames the body itself). Thread-safety: a pure function.
 bool HelperResponseHeaderAllowed(const char* name, const char* value) noexcept;
 
 // One helper's "reported once" flags, one per kind of refusal.

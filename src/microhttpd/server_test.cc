@@ -129,6 +129,10 @@ MHD_Result Answer(void* cls, MHD_Connection* c, const char* url, const char* met
       if (kind == "transfer-encoding")
         return QueueBody(c, MHD_HTTP_OK, "x", {{"Transfer-Encoding", "chunked"}});
       if (kind == "colon-name") return QueueBody(c, MHD_HTTP_OK, "x", {{"X:Y", "1"}});
+      if (kind == "te-space")
+        return QueueBody(c, MHD_HTTP_OK, "x", {{"Transfer-Encoding ", "chunked"}});
+      if (kind == "cl-tab") return QueueBody(c, MHD_HTTP_OK, "x", {{"Content-Length\t", "100"}});
+      if (kind == "space-name") return QueueBody(c, MHD_HTTP_OK, "x", {{"X Y", "1"}});
       if (kind == "crlf-value")
         return QueueBody(c, MHD_HTTP_OK, "x", {{"X-A", "1\r\nX-Injected: 1"}});
       return QueueBody(c, MHD_HTTP_OK, "x", {{"Content-Length", "1"}});
@@ -736,7 +740,10 @@ TEST(MicrohttpdServerMetrics, QueueBodyRecordsTheResponseBodySize) {
                             "?case=colon-name",
                             "?case=crlf-value",
                             "?case=status-100",
-                            "?case=status-1000"};
+                            "?case=status-1000",
+                            "?case=te-space",
+                            "?case=cl-tab",
+                            "?case=space-name"};
   for (const char* query : kRefused) {
     const std::string reply = RawRequest(
         s.port,
@@ -755,6 +762,9 @@ TEST(MicrohttpdServerMetrics, QueueBodyRecordsTheResponseBodySize) {
   // One warning per kind, however many calls were refused.
   EXPECT_EQ(CountContaining(diag.messages(), "QueueBody: a response header was refused"), 1);
   EXPECT_EQ(CountContaining(diag.messages(), "QueueBody: a status outside 200-999"), 1);
+  // Names that are not HTTP tokens are refused by otelweb's rule, as for
+  // SendBody, not left to MHD.
+  EXPECT_EQ(CountContaining(diag.messages(), "MHD refused a response header"), 0);
   // The response headers are captured as for QueueResponse.
   bool captured = false;
   for (const SpanData* sd : t.spans())

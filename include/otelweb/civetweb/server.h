@@ -103,9 +103,12 @@ class Instrumentation {
 // captured on the span as configured (capture_response_headers).
 // Returns 0 when all was written. Negative, with nothing sent: -1 for a bad
 // argument (a null connection; a status outside 200-999; a header named
-// Content-Length or Transfer-Encoding, which SendBody sets itself; a name or
-// value with CR or LF, or an empty name or one with a colon: the status and
-// the header case are each reported once through otelweb's diagnostics),
+// Content-Length or Transfer-Encoding, which SendBody sets itself; a name
+// that is not an HTTP token (empty, or with a space, tab, colon, CR, LF or
+// any byte but letters, digits and !#$%&'*+-.^_`|~: "Transfer-Encoding "
+// would pass for that header with lenient clients); a value with CR or LF:
+// the status and the header case are each reported once through otelweb's
+// diagnostics),
 // -2 when `conn` is not a server connection or is a websocket (civetweb
 // 1.15's mg_response_header_start), -3 when a response was already started.
 // After -1 the handler may still answer (a SendBody with valid arguments).

@@ -135,8 +135,9 @@ MHD_Result QueueResponse(MHD_Connection* connection, unsigned int status_code,
 // waiting). Every header is checked before anything is made, by otelweb and
 // not MHD (MHD 0.9.75 accepts Transfer-Encoding and a name with ':'): a
 // header named Content-Length or Transfer-Encoding (MHD sets them from the
-// body), an empty name, a name with CR, LF or ':', or a value with CR or LF
-// is refused.
+// body), a name that is not an HTTP token (empty, or with a space, tab, ':',
+// CR, LF or any byte but letters, digits and !#$%&'*+-.^_`|~), or a value
+// with CR or LF is refused.
 // Returns MHD_YES when queued. MHD_NO, with nothing queued: a status or a
 // header refused as above (each case reported once through otelweb's
 // diagnostics), a header MHD itself refused, no memory, or a response was
