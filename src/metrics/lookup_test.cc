@@ -622,8 +622,9 @@ TEST(MetricLookup, RandomSetsOfLookalikeStringsAreCountedByTheirContent) {
       const size_t n = pick(50) == 0 ? 65 + pick(10) : pick(6);
       for (size_t j = 0; j < n; ++j) {
         if (n > 64) {
-          // Many attributes: distinct keys of the stack buffer and of a
-          // literal (writable and read-only addresses), one repeated now and then.
+          // Many attributes (more than the 64 positions the any-order
+          // comparison tracks in its bitmask): distinct keys, one or two
+          // bytes of one literal, with random values; shuffled below.
           static constexpr char kKeys[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&*+-./<>?@^_~";
           kv.push_back({std::string_view(kKeys + j, 1 + (pick(3) == 0)), value()});
         } else {
