@@ -713,6 +713,43 @@ TEST(MetricLookup, AnUnloadedPluginsLiteralsAreComparedByContent) {
   EXPECT_EQ(LookupSetup::ValueOf(rm, "plugin.requests", "plugin.route", "/route/bbb"), 20);
 }
 
+// A set with a repeated key or an empty value is the set without them (the
+// last value wins; empty values are dropped): the same series whether or not
+// the stream has reached its cardinality limit. At the limit, such a set whose
+// plain form was admitted is counted in that series, not in the overflow one.
+TEST(MetricLookup, ARepeatedKeyOrAnEmptyValueAtTheLimitFindsTheAdmittedSeries) {
+  auto reader = std::make_shared<ManualReader>();
+  MeterProviderOptions o;
+  o.readers.push_back(reader);
+  o.cardinality_limit = 2;
+  MeterProvider provider(std::move(o));
+  Meter meter = provider.GetMeter("lookup");
+  auto c = meter.CreateInt64Counter("limited");
+  const KeyValue a[] = {{"job", "a"}, {"code", 200}};
+  const KeyValue b[] = {{"job", "b"}, {"code", 200}};
+  c.Add(1, a);
+  c.Add(1, b);  // the limit: two sets admitted
+  const KeyValue a_repeated[] = {{"job", "x"}, {"code", 200}, {"job", "a"}};
+  const KeyValue a_empty[] = {{"job", "a"}, {"note", AttributeValue()}, {"code", 200}};
+  for (int i = 0; i < 3; ++i) {  // again: the thread's last lookup
+    c.Add(10, a_repeated);
+    c.Add(100, a_empty);
+  }
+  const KeyValue c_set[] = {{"job", "c"}, {"code", 200}};
+  c.Add(1000, c_set);  // a third set: the overflow series
+  ResourceMetrics rm;
+  ASSERT_TRUE(reader->Collect(&rm));
+  EXPECT_EQ(LookupSetup::ValueOf(rm, "limited", "job", "a"), 331);
+  EXPECT_EQ(LookupSetup::ValueOf(rm, "limited", "job", "b"), 1);
+  const MetricData* m = rm.Find("limited");
+  ASSERT_NE(m, nullptr);
+  int64_t overflow = -1;
+  for (const auto& p : m->number_points)
+    for (const auto& kv : p.attributes)
+      if (kv.key == "otel.metric.overflow") overflow = p.as_int;
+  EXPECT_EQ(overflow, 1000);
+}
+
 }  // namespace
 
 // detail::RecordSameSet (an instrumentation's several instruments with one

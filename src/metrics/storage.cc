@@ -594,12 +594,31 @@ Series* Stream::ResolveSlow(Attributes attrs, uint64_t epoch) noexcept {
 
 Series* Stream::Resolve(Attributes attrs) noexcept { return ResolveInline(attrs); }
 
+namespace {
+// Whether `attrs` has an empty value or a repeated key: a set that Insert
+// stores without them (so the lookup, which compares the set as given, does
+// not find its series). Without allocation; quadratic in the set's size,
+// which is small (a longer set is assumed to have one).
+bool NeedsNormalizing(Attributes attrs) noexcept {
+  const size_t n = attrs.size();
+  if (n > 64) return true;
+  for (size_t i = 0; i < n; ++i) {
+    if (attrs[i].value.type() == AttributeType::kNone) return true;
+    for (size_t j = 0; j < i; ++j)
+      if (attrs[j].key == attrs[i].key) return true;
+  }
+  return false;
+}
+}  // namespace
+
 Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
   // At the limit, a set the lookup did not find goes to the overflow series
   // without the lock or an allocation (what an attribute flood hits). A set
   // admitted by another thread between that lookup and this load may see
   // this one measurement counted in the overflow series: still counted once.
-  if (admitted_.load(std::memory_order_acquire) >= cfg_.cardinality_limit) {
+  // A set with a repeated key or an empty value is first looked up in its
+  // stored form (below): it may be an admitted set, given another way.
+  auto overflow_at_limit = [this]() noexcept {
     if (!overflow_->touched.load(std::memory_order_relaxed))
       overflow_->touched.store(true, std::memory_order_relaxed);
     if (!warned_overflow_.load(std::memory_order_relaxed))
@@ -610,7 +629,9 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
               " attribute sets; further sets are counted in the series otel.metric.overflow=true. "
               "Remove high-cardinality attributes (a view's attribute_keys) or raise the limit.");
     return overflow_;
-  }
+  };
+  const bool at_limit = admitted_.load(std::memory_order_acquire) >= cfg_.cardinality_limit;
+  if (at_limit && !NeedsNormalizing(attrs)) return overflow_at_limit();
   try {
     // De-duplicate keys (the last value wins) and drop empty values.
     std::vector<KeyValue> kv;
@@ -626,6 +647,12 @@ Series* Stream::Insert(Attributes attrs, uint64_t hash) noexcept {
       }
     }
     if (kv.size() != attrs.size()) hash = SetHash(kv.data(), kv.size(), secret_);
+    if (at_limit) {
+      // The lookup of the stored form, as ResolveSlow's (no lock); not
+      // found: the overflow series.
+      if (Series* s = Find(kv.data(), kv.size(), hash)) return s;
+      return overflow_at_limit();
+    }
     std::lock_guard<std::mutex> lock(insert_mu_);
     if (Series* s = Find(kv.data(), kv.size(), hash)) return s;
     if (admitted_.load(std::memory_order_relaxed) >= cfg_.cardinality_limit) {
