@@ -12,7 +12,7 @@
 //                                        tenant=cpp-tenant current) calls T: Unary
 //                                        "hello", ServerStream count 2, ClientStream and
 //                                        Bidi with three messages, Unary with status_code
-//                                        5 and 13, Unary with delay 400 ms under a 100 ms
+//                                        5 and 13, Unary with delay 1.5 s under a 1 s
 //                                        deadline, ServerStream (2 replies) ending with 13,
 //                                        Bidi (2 messages) ending with 5, ClientStream
 //                                        ending with 13; prints the codes and its spans
@@ -182,8 +182,11 @@ int main(int argc, char** argv) {
     }
     {
       ::grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
-      note("Deadline", stub->Unary(&ctx, req("slow", 0, 400), &reply));
+      // A deadline long enough for the server to receive the request and start
+      // its handler on a loaded machine (100 ms could pass first: no handler,
+      // no server span); the handler's 1.5 s delay still outlasts it.
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1000));
+      note("Deadline", stub->Unary(&ctx, req("slow", 0, 1500), &reply));
     }
     // Streaming calls ending with an error status.
     {

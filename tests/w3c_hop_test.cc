@@ -60,7 +60,7 @@ class Hop : public ::testing::Test {
     });
     port_ = front_->bind_to_any_port("127.0.0.1");
     thread_ = new std::thread([] { front_->listen_after_bind(); });
-    for (int i = 0; i < 500 && !front_->is_running(); ++i) {
+    for (int i = 0; i < 5000 && !front_->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }

@@ -432,7 +432,7 @@ TEST(HttplibClient, NestedInTracedServerHandler) {
   front.set_keep_alive_timeout(1);
   int port = front.bind_to_any_port("127.0.0.1");
   std::thread th([&] { front.listen_after_bind(); });
-  for (int i = 0; i < 500 && !front.is_running(); ++i) {
+  for (int i = 0; i < 5000 && !front.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ::httplib::Client plain("127.0.0.1", port);

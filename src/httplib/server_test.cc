@@ -916,6 +916,13 @@ TEST(HttplibServer, SampledOutRequestsStillRunHooksAndHandlers) {
   auto r = run.Client().Get("/s/1", {{"X-A", "b"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "hello");
+  // The response hook runs in the logger, after the body is written: the
+  // client can read the body first. Wait for it (bounded), then a little more
+  // for anything the span's end would export.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (hooks.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(hooks.load(), 2);
   EXPECT_FALSE(recording.load());

@@ -43,7 +43,7 @@ TEST(HttplibUnsampled, HandlerSeesTheNonRecordingSpansContext) {
   });
   int port = app.bind_to_any_port("127.0.0.1");
   std::thread th([&] { app.listen_after_bind(); });
-  for (int i = 0; i < 500 && !app.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 5000 && !app.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   {
     ::httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(5);

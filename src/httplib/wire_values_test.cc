@@ -35,7 +35,7 @@ class Running {
   explicit Running(::httplib::Server& s) : s_(s) {
     port_ = s_.bind_to_any_port("127.0.0.1");
     t_ = std::thread([this] { s_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !s_.is_running(); ++i) {
+    for (int i = 0; i < 5000 && !s_.is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }

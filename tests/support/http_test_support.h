@@ -32,11 +32,14 @@ namespace otelweb::testing {
 // (include/otelweb/testing/), as users' tests get them.
 
 // Sends raw bytes to 127.0.0.1:port and returns what comes back until the
-// peer closes or 2 s pass.
+// peer closes or 10 s pass without a byte. The callers' requests ask for
+// "Connection: close", so the wait normally ends when the server closes; the
+// bound only stops a server that never answers, and leaves a slow machine
+// (sanitizers, a loaded CI runner) time to parse a 1 MB header block.
 inline std::string RawRequest(int port, std::string_view bytes, bool read_all = false) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return {};
-  timeval tv{2, 0};
+  timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

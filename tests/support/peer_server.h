@@ -85,7 +85,7 @@ class PeerServer {
     svr_.set_keep_alive_timeout(1);
     port_ = svr_.bind_to_any_port("127.0.0.1");
     t_ = std::thread([this] { svr_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !svr_.is_running(); ++i) {
+    for (int i = 0; i < 5000 && !svr_.is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }
