@@ -9,6 +9,10 @@
 // once a second, which also follows NTP adjustments and bounds any drift to
 // microseconds. Until the first 20 ms have given a rate, and whenever the TSC
 // is unsuitable, Now() reads clock_gettime. OTELWEB_TSC=0 turns the TSC off.
+// An anchor's TSC is read on both sides of its clock_gettime (the narrowest
+// of four brackets, its middle), and a rate is taken only when the window is
+// a thousand times longer than the two anchors' uncertainty: a thread
+// preempted between the two reads cannot skew the rate.
 //
 // A span's end needs no anchor: internal::SpanStartNs keeps the TSC reading
 // its start time came from, and internal::SpanEndNs adds the ticks elapsed
@@ -25,6 +29,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/internal.h"
 #include "otelweb/common.h"
 
 #if defined(__x86_64__)
@@ -55,6 +60,7 @@ struct Anchor {
   std::atomic<uint64_t> tsc{0};
   std::atomic<uint64_t> mult{0};  // ns per tick in 32.32 fixed point; 0 = not calibrated
   std::atomic<uint64_t> reanchor_ticks{0};
+  std::atomic<uint64_t> tsc_err{0};  // half the TSC bracket around the anchor's clock read
   std::atomic<bool> busy{false};
   std::atomic<int> mode{-1};  // -1 unknown, 0 system clock only, 1 TSC allowed
 };
@@ -74,29 +80,64 @@ bool TscUsable() {
   return false;
 }
 
+// One (wall, tsc) pair: the TSC read on both sides of clock_gettime, the
+// narrowest bracket of four tries, the TSC at its middle. *err is half that
+// bracket in ticks (tens of ticks normally; a preemption between the reads
+// widens it to the preemption's length, and the next try is taken instead).
+void ReadPair(int64_t* wall, uint64_t* tsc, uint64_t* err) noexcept {
+  uint64_t best = ~uint64_t{0};
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t t1 = __rdtsc();
+    const int64_t w = SystemNs();
+    const uint64_t t2 = __rdtsc();
+    if (t2 < t1 || t2 - t1 >= best) continue;
+    best = t2 - t1;
+    *wall = w;
+    *tsc = t1 + best / 2;
+  }
+  if (best == ~uint64_t{0}) {  // the TSC went backwards every time: an unusable pair
+    *wall = SystemNs();
+    *tsc = __rdtsc();
+    best = ~uint64_t{0} - 1;
+  }
+  *err = best / 2;
+}
+
 // Takes a fresh (wall, tsc) pair; with a previous anchor old enough, also a
-// new rate. Only one thread at a time does it; others keep using the old one.
+// new rate, measured between the two anchors. Only one thread at a time does
+// it; others keep using the old one. A rate whose window is too short for its
+// anchors' uncertainty (internal::RateWindowTrustworthy) is not taken: the
+// new pair replaces the anchor only if it is the more certain one (the rate
+// is kept), Now() reads the system clock while the anchor is stale, and the
+// next call measures over a longer window or from the better anchor.
 void Reanchor() noexcept {
   Anchor& a = g_anchor;
   if (a.busy.exchange(true, std::memory_order_acquire)) return;
-  const uint64_t t = __rdtsc();
-  const int64_t w = SystemNs();
+  int64_t w = 0;
+  uint64_t t = 0, err = 0;
+  ReadPair(&w, &t, &err);
   const int64_t w0 = a.wall.load(std::memory_order_relaxed);
   const uint64_t t0 = a.tsc.load(std::memory_order_relaxed);
+  const uint64_t err0 = a.tsc_err.load(std::memory_order_relaxed);
   uint64_t mult = a.mult.load(std::memory_order_relaxed);
   bool publish = false;
   if (t0 == 0) {
     publish = true;  // first anchor, no rate yet
   } else if (w - w0 >= kCalibrateNs && t > t0) {
-    unsigned __int128 m = (static_cast<unsigned __int128>(w - w0) << 32) / (t - t0);
-    mult = static_cast<uint64_t>(m);
-    publish = true;
+    if (internal::RateWindowTrustworthy(t - t0, err0, err)) {
+      unsigned __int128 m = (static_cast<unsigned __int128>(w - w0) << 32) / (t - t0);
+      mult = static_cast<uint64_t>(m);
+      publish = true;
+    } else if (err < err0) {
+      publish = true;  // a better anchor than the old one; the rate, if any, is kept
+    }
   }
   if (publish) {
     a.seq.fetch_add(1, std::memory_order_acq_rel);  // odd: writing
     a.wall.store(w, std::memory_order_relaxed);
     a.tsc.store(t, std::memory_order_relaxed);
     a.mult.store(mult, std::memory_order_relaxed);
+    a.tsc_err.store(err, std::memory_order_relaxed);
     if (mult != 0) {
       a.reanchor_ticks.store(static_cast<uint64_t>((static_cast<unsigned __int128>(kReanchorNs) << 32) / mult),
                              std::memory_order_relaxed);
@@ -136,6 +177,12 @@ inline bool TscNow(int64_t* ns, uint64_t* tsc) noexcept {
 }  // namespace
 
 namespace internal {
+
+bool RateWindowTrustworthy(uint64_t window_ticks, uint64_t err0, uint64_t err1) noexcept {
+  // Both errors are half brackets (< 2^63); their sum cannot overflow.
+  const unsigned __int128 uncertainty = static_cast<unsigned __int128>(err0) + err1;
+  return uncertainty * kRateErrorDivisor <= window_ticks;
+}
 
 int64_t SpanStartNs(uint64_t* tsc) noexcept {
 #ifdef OTELWEB_HAVE_TSC

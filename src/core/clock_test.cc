@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "core/internal.h"
@@ -11,6 +13,22 @@
 
 namespace otelweb {
 namespace {
+
+// Whether clock.cc may use the TSC here (its own rule: x86-64, an invariant
+// TSC in /proc/cpuinfo, OTELWEB_TSC not 0).
+bool TscExpected() {
+#if defined(__x86_64__)
+  const char* env = std::getenv("OTELWEB_TSC");
+  if (env != nullptr && std::string(env) == "0") return false;
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0)
+      return line.find(" constant_tsc") != std::string::npos && line.find(" nonstop_tsc") != std::string::npos;
+  }
+#endif
+  return false;
+}
 
 int64_t SystemNs() {
   timespec ts;
@@ -33,6 +51,20 @@ TEST(Clock, TracksTheSystemClockAcrossReanchors) {
   EXPECT_LT(worst, 200000) << "Now() strayed " << worst << " ns from CLOCK_REALTIME";
 }
 
+TEST(Clock, ARateIsTakenOnlyOverAWindowLongAgainstItsAnchorsUncertainty) {
+  // Usual anchors: a few tens of ticks each, over the first 20 ms window.
+  EXPECT_TRUE(internal::RateWindowTrustworthy(50000000, 40, 40));
+  // An anchor whose two TSC reads were 4 ms (about 10 M ticks) apart: a
+  // preemption between them. Its rate could be off by 20 %: refused.
+  EXPECT_FALSE(internal::RateWindowTrustworthy(50000000, 5000000, 40));
+  EXPECT_FALSE(internal::RateWindowTrustworthy(50000000, 40, 5000000));
+  // The bound is 0.1 % of the window: at it, accepted; one tick over, refused.
+  EXPECT_TRUE(internal::RateWindowTrustworthy(1000000, 500, 500));
+  EXPECT_FALSE(internal::RateWindowTrustworthy(1000000, 500, 501));
+  // The largest errors do not wrap around into an acceptance.
+  EXPECT_FALSE(internal::RateWindowTrustworthy(~uint64_t{0}, ~uint64_t{0} / 2, ~uint64_t{0} / 2));
+}
+
 TEST(Clock, DurationsAreNonNegativeAndPlausible) {
   for (int i = 0; i < 50; ++i) {
     auto a = Now();
@@ -52,9 +84,11 @@ TEST(Clock, SpanEndFromTheStartTscFollowsTheSystemClock) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   int64_t worst = 0;
+  int from_tsc = 0;
   for (int i = 0; i < 20; ++i) {
     uint64_t tsc = 0;
     const int64_t start = internal::SpanStartNs(&tsc);
+    if (tsc != 0) ++from_tsc;
     std::this_thread::sleep_for(std::chrono::milliseconds(3));
     const int64_t before = SystemNs();
     const int64_t end = internal::SpanEndNs(start, tsc);
@@ -65,6 +99,11 @@ TEST(Clock, SpanEndFromTheStartTscFollowsTheSystemClock) {
     if (err > worst) worst = err;
   }
   EXPECT_LT(worst, 200000) << "a span's end strayed " << worst << " ns from CLOCK_REALTIME";
+  // Where the TSC is usable, calibration has given a rate by now (a rate
+  // refused every time would leave every span on the system clock).
+  if (TscExpected()) {
+    EXPECT_GT(from_tsc, 0) << "no span start came from the TSC after 60 ms";
+  }
 }
 
 TEST(Clock, SpanEndWithoutAStartTscReadsTheClockAndNeverPrecedesTheStart) {

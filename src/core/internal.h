@@ -24,6 +24,16 @@
 
 namespace otelweb::internal {
 
+// Whether a TSC rate measured over window_ticks, between two anchors whose
+// TSC readings are each uncertain by err0 and err1 ticks (half the bracket of
+// TSC reads around their clock_gettime), is within 1/kRateErrorDivisor
+// (0.1 %) of the true rate. A preemption between an anchor's two reads makes
+// its error as long as the preemption; with the first window only 20 ms
+// long, a 4 ms preemption would otherwise skew every TSC-derived timestamp
+// and duration by 20 % until the next anchor. Pure; thread-safe.
+inline constexpr uint64_t kRateErrorDivisor = 1000;
+bool RateWindowTrustworthy(uint64_t window_ticks, uint64_t err0, uint64_t err1) noexcept;
+
 // Span clock (clock.cc). SpanStartNs: Now() in ns since the epoch, and in
 // *tsc the TSC reading it was extrapolated from (0 when it came from the
 // system clock). SpanEndNs: the wall time now for a span started at
