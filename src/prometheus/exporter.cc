@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -301,7 +302,19 @@ bool AcceptsOpenMetrics(std::string_view accept) noexcept {
 struct PrometheusExporter::Impl {
   ::httplib::Server server;
   std::thread thread;
+  std::atomic<bool> listener_returned{false};
   int port = 0;
+
+  // cpp-httplib's stop() does nothing before listen_after_bind() has marked
+  // the server running, and the listener would then never return: waits
+  // (bounded by `limit`) until it runs or its thread has returned.
+  void WaitForListener(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!server.is_running() && !listener_returned.load(std::memory_order_acquire) &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
 };
 
 PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
@@ -336,19 +349,22 @@ PrometheusExporter::PrometheusExporter(PrometheusExporterOptions options)
             "; /metrics is not served. Set OTEL_EXPORTER_PROMETHEUS_PORT to a free port.");
     return;
   }
-  impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });
-  // cpp-httplib's stop() does nothing before listen_after_bind() has marked the
-  // server running, and the listener would then never return: wait (bounded)
-  // until it runs, so that a shutdown right after construction cannot hang.
-  for (int i = 0; i < 2000 && !impl_->server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  impl_->thread = std::thread([impl] {
+    impl->server.listen_after_bind();
+    impl->listener_returned.store(true, std::memory_order_release);
+  });
+  // /metrics is served once the constructor returns (on a normal machine in
+  // about a millisecond; a shutdown waits longer, see OnShutdown).
+  impl_->WaitForListener(std::chrono::seconds(2));
 }
 
 PrometheusExporter::~PrometheusExporter() { OnShutdown(std::chrono::milliseconds(0)); }
 
 OperationResult PrometheusExporter::OnShutdown(std::chrono::milliseconds) noexcept {
   if (impl_->thread.joinable()) {
+    // A listener thread not yet running after the constructor's 2 s (a very
+    // slow or stalled machine) would miss this stop() and never return.
+    impl_->WaitForListener(std::chrono::seconds(30));
     impl_->server.stop();
     impl_->thread.join();
   }
