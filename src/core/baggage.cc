@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/http_token.h"
 
 namespace otelweb {
 
@@ -48,26 +49,6 @@ bool Baggage::Contains(std::string_view name) const noexcept {
 }
 
 namespace {
-
-// token per RFC 7230: visible ASCII except separators.
-bool IsTokenChar(char c) {
-  if (c <= 0x20 || c >= 0x7F) return false;
-  switch (c) {
-    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':': case '\\':
-    case '"': case '/': case '[': case ']': case '?': case '=': case '{': case '}':
-      return false;
-    default:
-      return true;
-  }
-}
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsTokenChar(c)) return false;
-  }
-  return true;
-}
 
 // baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 bool IsBaggageOctet(unsigned char c) {
@@ -118,7 +99,7 @@ Baggage Baggage::FromHeader(std::string_view header) {
       if (eq != std::string_view::npos) {
         std::string_view name = Ows(kv.substr(0, eq));
         std::string_view raw = Ows(kv.substr(eq + 1));
-        bool ok = IsToken(name);
+        bool ok = internal::IsToken(name);
         for (unsigned char c : raw) ok = ok && (IsBaggageOctet(c) || c == '%');
         std::string value;
         if (ok && config::PercentDecode(raw, &value) && rep->entries.size() < kMaxMembers &&
@@ -145,7 +126,7 @@ Baggage Baggage::FromHeader(std::string_view header) {
 }
 
 Baggage Baggage::Set(std::string_view name, std::string_view value, std::string_view metadata) const {
-  if (!IsToken(name)) return *this;
+  if (!internal::IsToken(name)) return *this;
   auto* rep = new Rep;
   Baggage result(rep);
   if (rep_) {

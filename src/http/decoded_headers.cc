@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/http_token.h"
 #include "otelweb/http/headers.h"
 #include "otelweb/trace/span_context.h"
 
@@ -16,20 +17,6 @@ std::string_view TrimOws(std::string_view s) noexcept {
   while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// RFC 9110 token characters (baggage keys).
-bool IsTokenChar(unsigned char c) noexcept {
-  static constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={}";
-  return c > 0x20 && c < 0x7F && kSeparators.find(static_cast<char>(c)) == std::string_view::npos;
-}
-
-bool IsToken(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (!IsTokenChar(c)) return false;
-  }
-  return true;
 }
 
 // W3C Baggage: baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E.
@@ -129,7 +116,7 @@ std::string BaggageFromDecoded(std::string_view decoded) {
       return Verdict::kFragment;
     }
     std::string_view key = TrimOws(m.substr(0, eq));
-    if (!IsToken(key)) return Verdict::kFragment;
+    if (!otelweb::internal::IsToken(key)) return Verdict::kFragment;
     // Properties: the ';' may have been sent as "%3B" inside the value.
     if (semi != std::string_view::npos) return Verdict::kDrop;
     // Whitespace next to the value: OWS as sent, or a decoded "%20" that

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/http_token.h"
 #include "http/capture_setup.h"
 #include "http/helper_headers.h"
 #include "http/pattern.h"
@@ -277,22 +278,11 @@ void SetUpHeaderCapture(const Settings& settings, const char* request_env, const
                             sanitize, semconv::kHttpResponseHeaderPrefix);
 }
 
-namespace {
-// RFC 9110 tchar: what a field name is made of. Anything else (a space or a
-// tab, which lenient parsers trim: "Transfer-Encoding : chunked"; a colon;
-// CR, LF, other controls; bytes >= 0x80) makes the header another one, or
-// the response malformed.
-bool HeaderNameChar(unsigned char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                           std::string_view::npos;
-}
-}  // namespace
-
 bool HelperResponseHeaderAllowed(const char* name, const char* value) noexcept {
-  if (name == nullptr || value == nullptr || *name == '\0') return false;
-  for (const char* p = name; *p != '\0'; ++p)
-    if (!HeaderNameChar(static_cast<unsigned char>(*p))) return false;
+  // A field name is a token: a space or a tab (which lenient parsers trim:
+  // "Transfer-Encoding : chunked"), ':', CR, LF or another byte would make the
+  // header another one, or the response malformed.
+  if (name == nullptr || value == nullptr || !otelweb::internal::IsToken(name)) return false;
   if (HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Transfer-Encoding"))
     return false;
   return std::string_view(value).find_first_of("\r\n") == std::string_view::npos;
